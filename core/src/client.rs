@@ -1,0 +1,287 @@
+//! The `Waybill` client: one per data directory. It owns the tokio runtime, the database
+//! and the HTTP client. Async methods run on the core's own runtime and hand back a
+//! future any executor can poll (the JoinHandle), so Kotlin's and Swift's executors,
+//! or a Rust test's, drive them without a reactor of their own.
+
+use std::future::Future;
+use std::sync::Arc;
+
+
+use tokio::runtime::{Handle, Runtime};
+use tokio::task::JoinError;
+use waybill_protocol::{LatLon, RegisterDevice};
+
+use crate::config::Config;
+use crate::db::Database;
+use crate::error::{Error, Result};
+use crate::net::ApiClient;
+use crate::orders::rejections::{self, Rejection};
+use crate::orders::{self, Order, OrderList, accept, outbox};
+use crate::session::{self, Session, mask_secret};
+use crate::sync::{self, SyncReport};
+
+/// Largest search radius for nearby offers.
+pub const MAX_RADIUS_M: u32 = 200_000;
+
+/// A client of the Waybill core, opened on one data directory.
+pub struct Waybill {
+    inner: Arc<Inner>,
+    handle: Handle,
+    runtime: Option<Runtime>,
+}
+
+/// State shared by the client and the tasks it runs.
+pub(crate) struct Inner {
+    pub(crate) db: Database,
+    pub(crate) api: ApiClient,
+    pub(crate) config: Config,
+    pub(crate) server_url: String,
+}
+
+impl std::fmt::Debug for Waybill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waybill")
+            .field("db", &self.inner.db.path())
+            .field("server_url", &self.inner.server_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Waybill {
+    /// Opens the client: creates or migrates the database in `config.data_dir`, builds the
+    /// runtime and the HTTP client. No network traffic happens here.
+    pub fn open(config: Config) -> Result<Waybill> {
+        let server_url = config.validated_server_url()?;
+        let db = Database::open(&config.data_dir)?;
+        let user_agent = format!("waybill/{} {}/{}", env!("CARGO_PKG_VERSION"), config.app_id, config.app_version);
+        let api = ApiClient::new(server_url.clone(), &user_agent)?;
+        // Two workers: the core's work is I/O-bound, and a phone app has other threads to run.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .max_blocking_threads(4)
+            .thread_name("waybill-rt")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal {
+                reason: format!("cannot start the runtime: {e}"),
+            })?;
+        tracing::info!(role = config.role.as_str(), "client opened");
+        Ok(Waybill {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+            inner: Arc::new(Inner {
+                db,
+                api,
+                config,
+                server_url,
+            }),
+        })
+    }
+
+    /// Registers this installation with the server (once) and keeps the token. Calling it
+    /// again returns the stored session without network traffic.
+    pub async fn sign_in(&self) -> Result<String> {
+        self.run(|inner| async move {
+            if let Some(session) = inner.blocking(|i| Ok(i.db.read(|c| session::load(c))?)).await? {
+                return Ok(session.account_id);
+            }
+            let installation_id = inner
+                .blocking(|i| Ok(i.db.write(|tx| session::installation_id(tx))?))
+                .await?;
+            let registered = inner
+                .api
+                .register(&RegisterDevice {
+                    installation_id,
+                    role: inner.config.role,
+                    app_id: inner.config.app_id.clone(),
+                    app_version: inner.config.app_version.clone(),
+                })
+                .await?;
+            tracing::info!(token = %mask_secret(&registered.token), "device registered");
+            let session = Session {
+                account_id: registered.account_id,
+                token: registered.token,
+            };
+            let account_id = session.account_id.clone();
+            inner
+                .blocking(move |i| Ok(i.db.write(|tx| session::store(tx, &session, &i.server_url))?))
+                .await?;
+            Ok(account_id)
+        })
+        .await
+    }
+
+    /// The signed-in account id, if any. Local only.
+    pub fn account_id(&self) -> Result<Option<String>> {
+        Ok(self.inner.db.read(|c| session::load(c))?.map(|s| s.account_id))
+    }
+
+    /// Downloads the open offers near `near` into the cache and returns the open list.
+    /// The position sent is rounded to about a kilometre: a nearby search needs no more,
+    /// and the server never learns the driver's exact position from it.
+    pub async fn refresh_open_orders(&self, near: LatLon, radius_m: u32) -> Result<Vec<Order>> {
+        validate_position(near)?;
+        if radius_m == 0 || radius_m > MAX_RADIUS_M {
+            return Err(Error::InvalidInput {
+                reason: format!("radius_m must be within 1..={MAX_RADIUS_M}"),
+            });
+        }
+        self.run(move |inner| async move {
+            let session = inner.require_session().await?;
+            let offers = inner.api.open_orders(&session.token, coarsen(near), radius_m).await?;
+            let count = offers.orders.len();
+            let list = inner
+                .blocking(move |i| {
+                    i.db.write(|tx| orders::replace_open_offers(tx, &offers.orders, &session.account_id))?;
+                    Ok(i.db.read(|c| orders::list(c, OrderList::Open))?)
+                })
+                .await?;
+            tracing::info!(count, "open offers refreshed");
+            Ok(list)
+        })
+        .await
+    }
+
+    /// Orders from the local cache; works offline.
+    pub fn orders(&self, which: OrderList) -> Result<Vec<Order>> {
+        Ok(self.inner.db.read(|c| orders::list(c, which))?)
+    }
+
+    /// One order from the local cache.
+    pub fn order(&self, order_id: &str) -> Result<Order> {
+        self.inner
+            .db
+            .read(|c| orders::get(c, order_id))?
+            .ok_or_else(|| Error::OrderNotFound {
+                order_id: order_id.to_string(),
+            })
+    }
+
+    /// Accepts an offer. Works offline: the acceptance is durable when this returns and is
+    /// pushed by the next [`Waybill::sync`]. Fails at once if the cache already knows the
+    /// order cannot be taken.
+    pub fn accept_order(&self, order_id: &str) -> Result<Order> {
+        if self.account_id()?.is_none() {
+            return Err(Error::NotSignedIn);
+        }
+        let order = self.inner.db.write(|tx| accept::accept_locally(tx, order_id))?;
+        tracing::info!(order_id, "acceptance queued");
+        Ok(order)
+    }
+
+    /// Number of local actions waiting for the server.
+    pub fn pending_actions(&self) -> Result<u32> {
+        let n = self.inner.db.read(|c| outbox::all(c))?.len();
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Pushes queued actions. Returns what was applied and what the server refused;
+    /// fails with [`Error::Offline`] when the server cannot be reached (nothing is lost).
+    pub async fn sync(&self) -> Result<SyncReport> {
+        self.run(sync::push_outbox).await
+    }
+
+    /// Refusals the UI has not dismissed yet.
+    pub fn rejections(&self) -> Result<Vec<Rejection>> {
+        Ok(self.inner.db.read(|c| rejections::list(c))?)
+    }
+
+    /// Forgets a refusal the user has seen.
+    pub fn dismiss_rejection(&self, id: i64) -> Result<()> {
+        Ok(self.inner.db.write(|tx| rejections::dismiss(tx, id))?)
+    }
+
+    /// Runs `make(inner)` on the core's runtime and waits for it from any executor.
+    async fn run<T, F, Fut>(&self, make: F) -> Result<T>
+    where
+        F: FnOnce(Arc<Inner>) -> Fut,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.handle
+            .spawn(make(Arc::clone(&self.inner)))
+            .await
+            .map_err(join_error)?
+    }
+}
+
+impl Drop for Waybill {
+    /// Does not block: running tasks are dropped at their next await point. Each task
+    /// writes its state before it awaits the network, so nothing acknowledged is lost.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Inner {
+    /// Runs blocking SQLite work off the async workers.
+    pub(crate) async fn blocking<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        F: FnOnce(&Inner) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = Arc::clone(self);
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(join_error)?
+    }
+
+    pub(crate) async fn require_session(self: &Arc<Self>) -> Result<Session> {
+        self.blocking(|i| i.db.read(|c| session::load(c))?.ok_or(Error::NotSignedIn))
+            .await
+    }
+}
+
+fn join_error(e: JoinError) -> Error {
+    if e.is_cancelled() {
+        Error::Shutdown
+    } else {
+        Error::Internal {
+            reason: "a core task panicked".into(),
+        }
+    }
+}
+
+fn validate_position(p: LatLon) -> Result<()> {
+    let ok = p.lat.is_finite()
+        && p.lon.is_finite()
+        && (-90.0..=90.0).contains(&p.lat)
+        && (-180.0..=180.0).contains(&p.lon);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput {
+            reason: "position must be finite, latitude within ±90 and longitude within ±180".into(),
+        })
+    }
+}
+
+/// Rounds to 0.01° (about 1.1 km of latitude): enough for "offers near me".
+fn coarsen(p: LatLon) -> LatLon {
+    LatLon {
+        lat: (p.lat * 100.0).round() / 100.0,
+        lon: (p.lon * 100.0).round() / 100.0,
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_coarsened_to_about_a_kilometre() {
+        let p = coarsen(LatLon { lat: 31.230_416, lon: 121.473_701 });
+        assert_eq!(p, LatLon { lat: 31.23, lon: 121.47 });
+    }
+
+    #[test]
+    fn bad_positions_are_rejected() {
+        for (lat, lon) in [(f64::NAN, 0.0), (0.0, f64::INFINITY), (91.0, 0.0), (0.0, -181.0)] {
+            assert!(matches!(validate_position(LatLon { lat, lon }), Err(Error::InvalidInput { .. })));
+        }
+        assert!(validate_position(LatLon { lat: -90.0, lon: 180.0 }).is_ok());
+    }
+}

@@ -1,0 +1,82 @@
+//! What the shell tells the core when it opens it.
+
+use std::path::PathBuf;
+
+use waybill_protocol::Role;
+
+use crate::error::{Error, Result};
+
+/// Configuration of one [`crate::Waybill`] client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// App-private directory that holds the database (and later the proof files).
+    pub data_dir: PathBuf,
+    /// Base URL of the sync server, e.g. `https://api.example.com` or `http://127.0.0.1:8080`.
+    pub server_url: String,
+    /// Application id, e.g. `com.example.waybill.driver`.
+    pub app_id: String,
+    /// Application version string.
+    pub app_version: String,
+    /// Which app this is.
+    pub role: Role,
+}
+
+impl Config {
+    /// Checks the configuration and returns the server URL without a trailing slash.
+    pub(crate) fn validated_server_url(&self) -> Result<String> {
+        let url = self.server_url.trim().trim_end_matches('/');
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or_else(|| invalid("server_url must start with http:// or https://"))?;
+        if rest.is_empty() || rest.contains(char::is_whitespace) {
+            return Err(invalid("server_url has no valid host"));
+        }
+        if self.app_id.trim().is_empty() || self.app_version.trim().is_empty() {
+            return Err(invalid("app_id and app_version must not be empty"));
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(invalid("data_dir must not be empty"));
+        }
+        Ok(url.to_string())
+    }
+}
+
+fn invalid(reason: &str) -> Error {
+    Error::InvalidConfig {
+        reason: reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str) -> Config {
+        Config {
+            data_dir: "/tmp/x".into(),
+            server_url: url.into(),
+            app_id: "app".into(),
+            app_version: "1".into(),
+            role: Role::Driver,
+        }
+    }
+
+    #[test]
+    fn trailing_slash_is_dropped() {
+        assert_eq!(
+            config("http://127.0.0.1:9/").validated_server_url().unwrap(),
+            "http://127.0.0.1:9"
+        );
+    }
+
+    #[test]
+    fn non_http_urls_are_rejected() {
+        for bad in ["ftp://x", "127.0.0.1:80", "http://", "https://a b"] {
+            assert!(matches!(
+                config(bad).validated_server_url(),
+                Err(Error::InvalidConfig { .. })
+            ));
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The one place that owns SQLite connections and transactions.
+//!
+//! One writer connection behind a mutex (SQLite allows one writer at a time; a second
+//! writer connection would only trade the mutex for `SQLITE_BUSY`) and one reader
+//! connection, so UI reads never wait on a sync's write. WAL lets them run together.
+
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+pub use migrations::{LATEST_VERSION, MIGRATIONS};
+
+/// Storage failures, internal to the core; mapped to the public error in `error.rs`.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// SQLite refused an operation.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database was written by a newer version of the app.
+    #[error("database schema version {found} is newer than the {supported} this build supports")]
+    SchemaTooNew {
+        /// Version found in the file.
+        found: u32,
+        /// Latest version this build knows.
+        supported: u32,
+    },
+    /// A migration failed; the transaction was rolled back and the file is unchanged.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// The data directory could not be prepared.
+    #[error("data directory: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Result of storage operations.
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// How long a connection waits for a lock held by another connection before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// File name of the client database inside the data directory.
+pub const DB_FILE_NAME: &str = "waybill.sqlite3";
+
+/// The client database: one writer and one reader connection on the same file.
+#[derive(Debug)]
+pub struct Database {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+impl Database {
+    /// Opens (creating if needed) the database in `data_dir`, applies pending migrations,
+    /// and refuses, without writing anything, a file from a newer schema.
+    pub fn open(data_dir: &Path) -> StorageResult<Database> {
+        std::fs::create_dir_all(data_dir)?;
+        let path = data_dir.join(DB_FILE_NAME);
+        let mut writer = Connection::open(&path)?;
+        writer.busy_timeout(BUSY_TIMEOUT)?;
+        // Before any pragma that writes the header (journal_mode): a newer file stays as it is.
+        migrations::check_not_newer(&writer)?;
+        configure(&writer)?;
+        migrations::migrate(&mut writer)?;
+        let reader = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        configure_reader(&reader)?;
+        Ok(Database {
+            path,
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+        })
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in one immediate write transaction: it commits if `f` returns `Ok`, and
+    /// rolls back otherwise. The commit is durable (synchronous=FULL) when this returns.
+    pub fn write<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StorageError>,
+    {
+        let mut conn = lock(&self.writer);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StorageError::from)?;
+        let value = f(&tx)?;
+        tx.commit().map_err(StorageError::from)?;
+        Ok(value)
+    }
+
+    /// Runs `f` on the reader connection; sees the last committed state.
+    pub fn read<T, E>(&self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E> {
+        let conn = lock(&self.reader);
+        f(&conn)
+    }
+}
+
+/// A poisoned lock only means another thread panicked mid-call; the connection itself is
+/// still valid (SQLite rolled back any open transaction when it was dropped), so go on.
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Pragmas for the writer. FULL sync makes every acknowledged write survive power loss,
+/// not only a process kill; the cost is one fsync per transaction, and writes are batched.
+fn configure(conn: &Connection) -> StorageResult<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Android has no writable default temp dir (SQLITE_IOERR_GETTEMPPATH): keep temp in memory.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
+    harden(conn)
+}
+
+fn configure_reader(conn: &Connection) -> StorageResult<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    harden(conn)
+}
+
+/// Defensive mode blocks schema-corrupting writes; double-quoted strings as literals off.
+fn harden(conn: &Connection) -> StorageResult<()> {
+    use rusqlite::config::DbConfig;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DML, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DDL, false)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_database_is_wal_with_foreign_keys_and_latest_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        db.read(|c| {
+            let mode: String = c.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+            assert_eq!(mode, "wal");
+            let fk: i64 = c.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+            assert_eq!(fk, 1);
+            let v: u32 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            assert_eq!(v, LATEST_VERSION);
+            Ok::<_, rusqlite::Error>(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn failed_write_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        let r: Result<(), StorageError> = db.write(|tx| {
+            tx.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')", [])?;
+            Err(StorageError::Migration("boom".into()))
+        });
+        assert!(r.is_err());
+        let n: i64 = db
+            .read(|c| c.query_row("SELECT count(*) FROM meta", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+}

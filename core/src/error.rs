@@ -1,0 +1,156 @@
+//! The one public error of the core. Each engine has its own internal error; this file is
+//! the single conversion table from those to variants a caller can act on. Messages never
+//! carry personal data (no names, phones, addresses, coordinates): they may reach logs.
+
+use crate::db::StorageError;
+use crate::net::NetError;
+
+/// Result of public core operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, shaped by what the caller can do about it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The configuration given to `Waybill::open` is unusable.
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong.
+        reason: String,
+    },
+    /// An argument is out of range or malformed; nothing was stored.
+    #[error("invalid input: {reason}")]
+    InvalidInput {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The local database failed; nothing acknowledged before was lost.
+    #[error("storage failure: {reason}")]
+    Storage {
+        /// What failed.
+        reason: String,
+    },
+    /// The database was written by a newer app version; it was left untouched.
+    #[error("database schema v{found} is newer than v{supported}; update the app")]
+    SchemaTooNew {
+        /// Version found in the file.
+        found: u32,
+        /// Latest version this build supports.
+        supported: u32,
+    },
+    /// The server could not be reached or the connection broke; retry later. Local work
+    /// stays queued.
+    #[error("offline: {reason}")]
+    Offline {
+        /// Transport-level cause.
+        reason: String,
+    },
+    /// The server failed (5xx) or answered something unexpected; retry later.
+    #[error("server error (HTTP {status}): {reason}")]
+    Server {
+        /// HTTP status code.
+        status: u16,
+        /// Server's explanation.
+        reason: String,
+    },
+    /// The server replied with a body that breaks the sync contract.
+    #[error("malformed server reply: {reason}")]
+    ProtocolViolation {
+        /// What did not parse.
+        reason: String,
+    },
+    /// No session yet: call `sign_in` first.
+    #[error("not signed in")]
+    NotSignedIn,
+    /// The server refused the stored token; sign in again.
+    #[error("the server refused this device's credentials")]
+    Unauthorized,
+    /// No such order in the local cache or on the server.
+    #[error("order {order_id} not found")]
+    OrderNotFound {
+        /// The order asked for.
+        order_id: String,
+    },
+    /// The order can no longer be accepted: another driver holds it, or it was cancelled.
+    #[error("order {order_id} is not available: {reason:?}")]
+    OrderNotAvailable {
+        /// The order asked for.
+        order_id: String,
+        /// Why it is not available.
+        reason: Unavailable,
+    },
+    /// The client was closed while the call was running.
+    #[error("the client is shut down")]
+    Shutdown,
+    /// A bug: an invariant of the core broke. Please report it.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What broke.
+        reason: String,
+    },
+}
+
+/// Why an order cannot be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// Another driver accepted it first.
+    TakenByAnotherDriver,
+    /// The shipper cancelled it.
+    Cancelled,
+    /// This driver already accepted it (or an acceptance is queued).
+    AlreadyAccepted,
+}
+
+impl Unavailable {
+    /// Stable text form, used in storage and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unavailable::TakenByAnotherDriver => "taken_by_another_driver",
+            Unavailable::Cancelled => "cancelled",
+            Unavailable::AlreadyAccepted => "already_accepted",
+        }
+    }
+
+    /// Parses the stable text form.
+    pub fn parse(s: &str) -> Option<Unavailable> {
+        match s {
+            "taken_by_another_driver" => Some(Unavailable::TakenByAnotherDriver),
+            "cancelled" => Some(Unavailable::Cancelled),
+            "already_accepted" => Some(Unavailable::AlreadyAccepted),
+            _ => None,
+        }
+    }
+}
+
+impl From<StorageError> for Error {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::SchemaTooNew { found, supported } => {
+                Error::SchemaTooNew { found, supported }
+            }
+            other => Error::Storage {
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::from(e).into()
+    }
+}
+
+impl From<NetError> for Error {
+    fn from(e: NetError) -> Self {
+        match e {
+            NetError::Transport(reason) => Error::Offline { reason },
+            NetError::Unauthorized => Error::Unauthorized,
+            NetError::Decode(reason) => Error::ProtocolViolation { reason },
+            NetError::Rejected { status, body } => Error::Server {
+                status,
+                reason: format!("{:?}: {}", body.code, body.message),
+            },
+            NetError::Status { status, reason } => Error::Server { status, reason },
+        }
+    }
+}

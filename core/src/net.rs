@@ -1,0 +1,213 @@
+//! The HTTP client of the sync contract: one reqwest client (rustls), typed requests and
+//! replies from `waybill-protocol`, and a classification of every failure into transient
+//! (retry later) or permanent (the server said no).
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use waybill_protocol::{
+    Accepted, ApiError, DeviceRegistered, IDEMPOTENCY_KEY_HEADER, LatLon, OpenOrders,
+    RegisterDevice,
+};
+
+/// Network failures, internal to the core.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// No reply: DNS, connect, TLS, reset, timeout, or a body cut short. Retry later.
+    #[error("transport: {0}")]
+    Transport(String),
+    /// 401: the token is missing or unknown.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// A 4xx reply with a contract error body: the server refused this request for good.
+    #[error("rejected with HTTP {status}: {body:?}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// The server's error body.
+        body: ApiError,
+    },
+    /// Any other non-success status (5xx, or a 4xx without a contract body).
+    #[error("HTTP {status}: {reason}")]
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// Short explanation.
+        reason: String,
+    },
+    /// A success reply whose body does not match the contract.
+    #[error("decode: {0}")]
+    Decode(String),
+}
+
+impl NetError {
+    /// True when the same request may succeed later unchanged.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            NetError::Transport(_) => true,
+            NetError::Status { status, .. } => {
+                *status >= 500 || is_retry_later(StatusCode::from_u16(*status).unwrap_or_default())
+            }
+            NetError::Unauthorized | NetError::Rejected { .. } | NetError::Decode(_) => false,
+        }
+    }
+}
+
+type NetResult<T> = Result<T, NetError>;
+
+/// Whole-request deadline: a mobile request that has not finished in this time is
+/// better retried than waited on, because the OS's background window is short.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Typed client of the `/v1` sync contract.
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base_url: String,
+}
+
+impl ApiClient {
+    /// Builds the client; `base_url` has no trailing slash.
+    pub fn new(base_url: String, user_agent: &str) -> NetResult<ApiClient> {
+        let http = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| NetError::Transport(e.to_string()))?;
+        Ok(ApiClient { http, base_url })
+    }
+
+    /// `POST /v1/devices`. Idempotent on the installation id.
+    pub async fn register(&self, body: &RegisterDevice) -> NetResult<DeviceRegistered> {
+        self.send(Method::POST, "/v1/devices", None, None, Some(body))
+            .await
+    }
+
+    /// `GET /v1/orders/open` near a point.
+    pub async fn open_orders(
+        &self,
+        token: &str,
+        near: LatLon,
+        radius_m: u32,
+    ) -> NetResult<OpenOrders> {
+        let path = format!(
+            "/v1/orders/open?lat={}&lon={}&radius_m={radius_m}",
+            near.lat, near.lon
+        );
+        self.send(Method::GET, &path, Some(token), None, NO_BODY)
+            .await
+    }
+
+    /// `POST /v1/orders/{id}/accept` with the entry's idempotency key.
+    pub async fn accept(
+        &self,
+        token: &str,
+        order_id: &str,
+        idempotency_key: &str,
+    ) -> NetResult<Accepted> {
+        let path = format!("/v1/orders/{}/accept", encode_segment(order_id));
+        self.send(Method::POST, &path, Some(token), Some(idempotency_key), NO_BODY)
+            .await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        idempotency_key: Option<&str>,
+        body: Option<&impl Serialize>,
+    ) -> NetResult<T> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base_url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(key) = idempotency_key {
+            request = request.header(IDEMPOTENCY_KEY_HEADER, key);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let reply = request.send().await.map_err(transport)?;
+        let status = reply.status();
+        // Read the whole body before judging it: a body cut short is a transport failure
+        // (retry), not a malformed reply.
+        let bytes = reply.bytes().await.map_err(transport)?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| NetError::Decode(e.to_string()));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(NetError::Unauthorized);
+        }
+        match serde_json::from_slice::<ApiError>(&bytes) {
+            // 408 and 429 are the server asking to come back later, not a refusal.
+            Ok(body) if status.is_client_error() && !is_retry_later(status) => Err(NetError::Rejected {
+                status: status.as_u16(),
+                body,
+            }),
+            Ok(body) => Err(NetError::Status {
+                status: status.as_u16(),
+                reason: body.message,
+            }),
+            Err(_) => Err(NetError::Status {
+                status: status.as_u16(),
+                reason: status.canonical_reason().unwrap_or("unknown").to_string(),
+            }),
+        }
+    }
+}
+
+const NO_BODY: Option<&()> = None;
+
+fn is_retry_later(status: StatusCode) -> bool {
+    status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+fn transport(e: reqwest::Error) -> NetError {
+    // reqwest's Display names the URL; ours carry no personal data, but keep the source chain
+    // short and stable for logs.
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else if e.is_body() || e.is_decode() {
+        "body"
+    } else {
+        "request"
+    };
+    let mut reason = format!("{kind}: {e}");
+    let mut source = std::error::Error::source(&e);
+    while let Some(inner) = source {
+        reason.push_str(&format!(": {inner}"));
+        source = inner.source();
+    }
+    NetError::Transport(reason)
+}
+
+/// Percent-encodes an id for use as one path segment (ids are opaque to the client).
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_encoded_as_one_segment() {
+        assert_eq!(encode_segment("ord-1"), "ord-1");
+        assert_eq!(encode_segment("a/b?c"), "a%2Fb%3Fc");
+    }
+}

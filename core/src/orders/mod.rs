@@ -1,0 +1,210 @@
+//! Order cache: orders as last seen from the server, plus the optimistic effect of local
+//! actions still in the outbox. The effective status is derived from both at read time,
+//! so rolling back a refused action is deleting its outbox entry, not undoing a write.
+
+pub mod accept;
+pub mod outbox;
+pub mod rejections;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use waybill_protocol::{LatLon, OrderStatus};
+
+use crate::db::StorageResult;
+
+/// An order as the UI sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    /// Server id.
+    pub id: String,
+    /// Effective status: the server's, or the one a queued local action will produce.
+    pub status: OrderStatus,
+    /// Whether a local action on this order still waits for the server.
+    pub sync_state: SyncState,
+    /// Whether this driver holds the order.
+    pub assigned_to_me: bool,
+    /// Pickup, city-level label.
+    pub pickup_label: String,
+    /// Pickup coordinates (a dock or warehouse).
+    pub pickup: LatLon,
+    /// Drop-off, city-level label.
+    pub dropoff_label: String,
+    /// What is carried.
+    pub goods: String,
+    /// Weight in kilograms.
+    pub weight_kg: f64,
+    /// Fee in minor currency units.
+    pub fee_minor: i64,
+    /// ISO 4217 currency of the fee.
+    pub currency: String,
+    /// Server revision last seen.
+    pub revision: i64,
+    /// When the server last changed it.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Whether an order's local state is confirmed by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncState {
+    /// The cache matches the server's last word.
+    Synced,
+    /// A local action is queued in the outbox.
+    Pending,
+}
+
+/// Which orders a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderList {
+    /// Offers this driver can still accept.
+    Open,
+    /// Orders this driver holds or has accepted offline.
+    Mine,
+}
+
+/// Effective status and sync state are derived from the outbox in SQL, in one place.
+const SELECT_ORDER: &str = "
+    SELECT o.id,
+           CASE WHEN p.order_id IS NOT NULL THEN 'accepted' ELSE o.status END,
+           p.order_id IS NOT NULL,
+           o.assigned_to_me OR p.order_id IS NOT NULL,
+           o.pickup_label, o.pickup_lat, o.pickup_lon, o.dropoff_label, o.goods,
+           o.weight_kg, o.fee_minor, o.currency, o.revision, o.updated_at
+    FROM orders o
+    LEFT JOIN (SELECT DISTINCT order_id FROM outbox WHERE action = 'accept') p
+           ON p.order_id = o.id";
+
+fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
+    let status: String = r.get(1)?;
+    let updated_at: String = r.get(13)?;
+    Ok(Order {
+        id: r.get(0)?,
+        status: OrderStatus::parse(&status).ok_or_else(|| bad_text(1, &status))?,
+        sync_state: if r.get(2)? {
+            SyncState::Pending
+        } else {
+            SyncState::Synced
+        },
+        assigned_to_me: r.get(3)?,
+        pickup_label: r.get(4)?,
+        pickup: LatLon {
+            lat: r.get(5)?,
+            lon: r.get(6)?,
+        },
+        dropoff_label: r.get(7)?,
+        goods: r.get(8)?,
+        weight_kg: r.get(9)?,
+        fee_minor: r.get(10)?,
+        currency: r.get(11)?,
+        revision: r.get(12)?,
+        updated_at: DateTime::parse_from_rfc3339(&updated_at)
+            .map_err(|_| bad_text(13, &updated_at))?
+            .with_timezone(&Utc),
+    })
+}
+
+fn bad_text(column: usize, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        format!("unexpected value {value:?}").into(),
+    )
+}
+
+/// One order by id.
+pub fn get(conn: &Connection, id: &str) -> StorageResult<Option<Order>> {
+    Ok(conn
+        .query_row(
+            &format!("{SELECT_ORDER} WHERE o.id = ?1"),
+            [id],
+            order_from_row,
+        )
+        .optional()?)
+}
+
+/// A list for the UI, newest change first.
+pub fn list(conn: &Connection, which: OrderList) -> StorageResult<Vec<Order>> {
+    let filter = match which {
+        OrderList::Open => "o.status = 'open' AND p.order_id IS NULL",
+        OrderList::Mine => "o.assigned_to_me = 1 OR p.order_id IS NOT NULL",
+    };
+    let mut stmt =
+        conn.prepare(&format!("{SELECT_ORDER} WHERE {filter} ORDER BY o.updated_at DESC, o.id"))?;
+    let rows = stmt.query_map([], order_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Writes the server's view of an order. Server truth wins for every field it owns;
+/// a stale revision never overwrites a newer one.
+pub fn upsert_from_server(
+    tx: &Transaction<'_>,
+    order: &waybill_protocol::Order,
+    my_account_id: &str,
+) -> StorageResult<()> {
+    let mine = order.assigned_to.as_deref() == Some(my_account_id);
+    tx.execute(
+        "INSERT INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
+             goods, weight_kg, fee_minor, currency, assigned_to_me, revision, updated_at, fetched_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT (id) DO UPDATE SET
+             status = excluded.status, pickup_label = excluded.pickup_label,
+             pickup_lat = excluded.pickup_lat, pickup_lon = excluded.pickup_lon,
+             dropoff_label = excluded.dropoff_label, goods = excluded.goods,
+             weight_kg = excluded.weight_kg, fee_minor = excluded.fee_minor,
+             currency = excluded.currency, assigned_to_me = excluded.assigned_to_me,
+             revision = excluded.revision, updated_at = excluded.updated_at,
+             fetched_at = excluded.fetched_at
+         WHERE excluded.revision >= orders.revision",
+        params![
+            order.id,
+            order.status.as_str(),
+            order.pickup_label,
+            order.pickup.lat,
+            order.pickup.lon,
+            order.dropoff_label,
+            order.goods,
+            order.weight_kg,
+            order.fee_minor,
+            order.currency,
+            mine,
+            order.revision,
+            order.updated_at.to_rfc3339(),
+            Utc::now().to_rfc3339(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Applies a fresh list of open offers: upserts them, and forgets cached offers that are
+/// no longer open nearby, unless this driver holds them or has an action queued on them.
+pub fn replace_open_offers(
+    tx: &Transaction<'_>,
+    offers: &[waybill_protocol::Order],
+    my_account_id: &str,
+) -> StorageResult<()> {
+    for offer in offers {
+        upsert_from_server(tx, offer, my_account_id)?;
+    }
+    let fresh_ids = serde_json::to_string(&offers.iter().map(|o| &o.id).collect::<Vec<_>>())
+        .expect("a list of strings always serializes");
+    tx.execute(
+        "DELETE FROM orders
+         WHERE status = 'open' AND assigned_to_me = 0
+           AND id NOT IN (SELECT value FROM json_each(?1))
+           AND id NOT IN (SELECT order_id FROM outbox)",
+        [fresh_ids],
+    )?;
+    Ok(())
+}
+
+/// After the server refused an acceptance for good, records what the refusal says about
+/// the order (taken, cancelled, gone) so the UI stops offering it.
+pub fn apply_refusal(tx: &Transaction<'_>, order_id: &str, status: Option<OrderStatus>) -> StorageResult<()> {
+    match status {
+        Some(status) => tx.execute(
+            "UPDATE orders SET status = ?2, assigned_to_me = 0 WHERE id = ?1",
+            params![order_id, status.as_str()],
+        )?,
+        None => tx.execute("DELETE FROM orders WHERE id = ?1", [order_id])?,
+    };
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! Actions the server refused for good, kept until the UI has shown them: a conflict is
+//! surfaced, never silently dropped.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Transaction, params};
+
+use crate::db::StorageResult;
+
+/// Why the server refused a queued action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectionReason {
+    /// Another driver accepted the order first.
+    TakenByAnotherDriver,
+    /// The shipper cancelled the order.
+    OrderCancelled,
+    /// The order no longer exists.
+    OrderNotFound,
+    /// The server judged the request invalid (a client bug; reported, not retried).
+    Invalid,
+}
+
+impl RejectionReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            RejectionReason::TakenByAnotherDriver => "taken_by_another_driver",
+            RejectionReason::OrderCancelled => "order_cancelled",
+            RejectionReason::OrderNotFound => "order_not_found",
+            RejectionReason::Invalid => "invalid",
+        }
+    }
+
+    fn parse(s: &str) -> RejectionReason {
+        match s {
+            "taken_by_another_driver" => RejectionReason::TakenByAnotherDriver,
+            "order_cancelled" => RejectionReason::OrderCancelled,
+            "order_not_found" => RejectionReason::OrderNotFound,
+            _ => RejectionReason::Invalid,
+        }
+    }
+}
+
+/// A refused action, as shown to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Local id, for [`dismiss`].
+    pub id: i64,
+    /// Order the action was about.
+    pub order_id: String,
+    /// Why it was refused.
+    pub reason: RejectionReason,
+    /// When the refusal arrived.
+    pub rejected_at: DateTime<Utc>,
+}
+
+/// Stores a refusal.
+pub fn record(tx: &Transaction<'_>, order_id: &str, reason: RejectionReason) -> StorageResult<Rejection> {
+    let now = Utc::now();
+    tx.execute(
+        "INSERT INTO rejections (order_id, action, reason, rejected_at) VALUES (?1, 'accept', ?2, ?3)",
+        params![order_id, reason.as_str(), now.to_rfc3339()],
+    )?;
+    Ok(Rejection {
+        id: tx.last_insert_rowid(),
+        order_id: order_id.to_string(),
+        reason,
+        rejected_at: now,
+    })
+}
+
+/// Refusals not yet dismissed, oldest first.
+pub fn list(conn: &Connection) -> StorageResult<Vec<Rejection>> {
+    let mut stmt =
+        conn.prepare("SELECT id, order_id, reason, rejected_at FROM rejections ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        let reason: String = r.get(2)?;
+        let at: String = r.get(3)?;
+        Ok(Rejection {
+            id: r.get(0)?,
+            order_id: r.get(1)?,
+            reason: RejectionReason::parse(&reason),
+            rejected_at: DateTime::parse_from_rfc3339(&at)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_default(),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Forgets a refusal the user has seen. Dismissing an unknown id is a no-op.
+pub fn dismiss(tx: &Transaction<'_>, id: i64) -> StorageResult<()> {
+    tx.execute("DELETE FROM rejections WHERE id = ?1", [id])?;
+    Ok(())
+}

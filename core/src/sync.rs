@@ -1,0 +1,117 @@
+//! Sync: pushes the outbox in order and pulls fresh offers. Every network effect is keyed
+//! by the outbox entry's idempotency key, so a retry after a lost reply (or after the app
+//! was killed mid-request) is applied once by the server.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use waybill_protocol::{ErrorCode, OrderStatus};
+
+use crate::client::Inner;
+use crate::error::{Error, Result};
+use crate::net::NetError;
+use crate::orders::outbox::{self, Action, OutboxEntry};
+use crate::orders::rejections::{self, Rejection, RejectionReason};
+use crate::orders::{self};
+use crate::session::Session;
+
+/// What one push did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SyncReport {
+    /// Entries the server applied (or had already applied) and that left the outbox.
+    pub pushed: u32,
+    /// Entries the server refused for good; their optimistic effect was rolled back.
+    pub rejected: Vec<Rejection>,
+    /// Entries still queued (their order waits behind a failed entry).
+    pub remaining: u32,
+}
+
+/// Pushes every queued entry in `seq` order. Entries of one order stay in order: after a
+/// transient failure, that order's later entries wait; other orders go on. A transport
+/// failure ends the push with [`Error::Offline`] after recording the attempt: the network
+/// is down for all of them.
+pub(crate) async fn push_outbox(inner: Arc<Inner>) -> Result<SyncReport> {
+    let session = inner.require_session().await?;
+    let entries = inner.blocking(|inner| Ok(inner.db.read(|c| outbox::all(c))?)).await?;
+    let mut report = SyncReport::default();
+    let mut held_back: HashSet<String> = HashSet::new();
+    for entry in entries {
+        if held_back.contains(&entry.order_id) {
+            report.remaining += 1;
+            continue;
+        }
+        match send(&inner, &session, &entry).await {
+            Ok(order) => {
+                let account = session.account_id.clone();
+                inner
+                    .blocking(move |inner| {
+                        inner.db.write(|tx| {
+                            orders::upsert_from_server(tx, &order, &account)?;
+                            outbox::remove(tx, entry.seq)?;
+                            Ok::<_, Error>(())
+                        })
+                    })
+                    .await?;
+                report.pushed += 1;
+            }
+            Err(NetError::Rejected { body, .. }) => {
+                let rejection = settle_refused(&inner, entry, body.code).await?;
+                report.rejected.push(rejection);
+            }
+            Err(e) => {
+                let transient = e.is_transient();
+                let seq = entry.seq;
+                let reason = e.to_string();
+                inner
+                    .blocking(move |inner| {
+                        inner
+                            .db
+                            .write(|tx| outbox::record_failure(tx, seq, &reason))
+                            .map_err(Error::from)
+                    })
+                    .await?;
+                tracing::warn!(seq, attempts = entry.attempts + 1, error = %e, "push failed; entry stays queued");
+                if matches!(e, NetError::Transport(_) | NetError::Unauthorized) || !transient {
+                    return Err(e.into());
+                }
+                held_back.insert(entry.order_id);
+                report.remaining += 1;
+            }
+        }
+    }
+    tracing::info!(pushed = report.pushed, rejected = report.rejected.len(), remaining = report.remaining, "outbox pushed");
+    Ok(report)
+}
+
+async fn send(inner: &Inner, session: &Session, entry: &OutboxEntry) -> Result<waybill_protocol::Order, NetError> {
+    match entry.action {
+        Action::Accept => inner
+            .api
+            .accept(&session.token, &entry.order_id, &entry.idempotency_key)
+            .await
+            .map(|accepted| accepted.order),
+    }
+}
+
+/// The server said no for good: drop the entry (which undoes its optimistic effect),
+/// record what the refusal says about the order, and keep the refusal for the UI.
+async fn settle_refused(inner: &Arc<Inner>, entry: OutboxEntry, code: ErrorCode) -> Result<Rejection> {
+    let (reason, order_status) = match code {
+        ErrorCode::OrderTaken => (RejectionReason::TakenByAnotherDriver, Some(Some(OrderStatus::Accepted))),
+        ErrorCode::OrderCancelled => (RejectionReason::OrderCancelled, Some(Some(OrderStatus::Cancelled))),
+        ErrorCode::OrderNotFound => (RejectionReason::OrderNotFound, Some(None)),
+        _ => (RejectionReason::Invalid, None),
+    };
+    tracing::warn!(seq = entry.seq, ?code, "server refused a queued action; rolled back");
+    inner
+        .blocking(move |inner| {
+            inner.db.write(|tx| {
+                outbox::remove(tx, entry.seq)?;
+                if let Some(status) = order_status {
+                    orders::apply_refusal(tx, &entry.order_id, status)?;
+                }
+                Ok::<_, Error>(rejections::record(tx, &entry.order_id, reason)?)
+            })
+        })
+        .await
+}
