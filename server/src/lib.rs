@@ -1,1 +1,83 @@
-//! stub
+//! Waybill's reference backend: speaks the `/v1` sync contract over HTTP with SQLite
+//! storage. It exists for development, the demo and the end-to-end tests; production
+//! backends implement the same contract (docs/sync-contract.md).
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod seed;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use startup::{Error as StartError, Result as StartResult};
+
+/// A server running on the current tokio runtime.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// Address it is bound to.
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Base URL clients use, e.g. `http://127.0.0.1:54321`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// Opens (creating) the store at `db`, seeds demo offers if asked and the store is empty,
+/// binds `listen` (port 0 picks a free port) and serves until stopped.
+pub async fn start(db: &Path, listen: SocketAddr, seed_demo: bool) -> StartResult<RunningServer> {
+    let conn = store::open(db)?;
+    if seed_demo {
+        let added = seed::seed_demo(&conn)?;
+        tracing::info!(added, "seeded demo offers");
+    }
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = api::router(api::AppState::new(conn));
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// Start-up errors.
+pub mod startup {
+    /// Why the server could not start.
+    #[derive(Debug, thiserror::Error)]
+    pub enum Error {
+        /// The store could not be opened or seeded.
+        #[error(transparent)]
+        Store(#[from] crate::store::StoreError),
+        /// The address could not be bound.
+        #[error("bind: {0}")]
+        Io(#[from] std::io::Error),
+    }
+    /// Result of start-up.
+    pub type Result<T> = std::result::Result<T, Error>;
+}

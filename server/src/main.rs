@@ -1,1 +1,53 @@
-fn main(){}
+//! `waybill-server --db PATH --listen 127.0.0.1:0 [--seed-demo]`
+//!
+//! The first line on stdout is the base URL it listens on (`http://127.0.0.1:PORT`), so a
+//! test or script can start it on a free port and read where it went. Logs go to stderr.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// Waybill reference server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// SQLite database file (created if missing).
+    #[arg(long)]
+    db: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Insert the demo offers if the database has no orders.
+    #[arg(long)]
+    seed_demo: bool,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let args = Args::parse();
+    let server = match waybill_server::start(&args.db, args.listen, args.seed_demo).await {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("waybill-server: cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", server.base_url());
+    let _ = out.flush();
+    drop(out);
+    tracing::info!(addr = %server.addr, "listening");
+    let _ = tokio::signal::ctrl_c().await;
+    if let Err(e) = server.stop().await {
+        eprintln!("waybill-server: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,190 @@
+//! HTTP handlers of the `/v1` sync contract. Each handler checks its input, runs one
+//! store operation on a blocking thread, and maps the outcome to a status and a body.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rusqlite::Connection;
+use serde::Deserialize;
+use waybill_protocol::{
+    ApiError, ErrorCode, IDEMPOTENCY_KEY_HEADER, LatLon, OpenOrders, OrderEvents, RegisterDevice,
+};
+
+use crate::store::{self, StoreError, StoredReply};
+
+/// Shared state: one SQLite connection (the reference server favours clarity over throughput).
+#[derive(Clone)]
+pub struct AppState {
+    db: Arc<Mutex<Connection>>,
+}
+
+impl AppState {
+    /// Wraps an open store.
+    pub fn new(conn: Connection) -> AppState {
+        AppState {
+            db: Arc::new(Mutex::new(conn)),
+        }
+    }
+
+    async fn with_db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, Failure> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| Failure::internal())?
+        .map_err(Failure::from)
+    }
+}
+
+/// The router of the sync contract.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/health", get(|| async { "ok" }))
+        .route("/v1/devices", post(register))
+        .route("/v1/orders/open", get(open_orders))
+        .route("/v1/orders/{id}/accept", post(accept))
+        .route("/v1/orders/{id}/events", get(events))
+        .with_state(state)
+}
+
+/// A contract error reply.
+#[derive(Debug)]
+pub struct Failure {
+    code: ErrorCode,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn internal() -> Failure {
+        Failure::new(ErrorCode::Internal, "internal error")
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Refused { code, message } => Failure::new(code, message),
+            StoreError::Sqlite(e) => {
+                tracing::error!(error = %e, "store failure");
+                Failure::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(store::status_of(self.code))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (
+            status,
+            Json(ApiError {
+                code: self.code,
+                message: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+async fn register(
+    State(state): State<AppState>,
+    body: Result<Json<RegisterDevice>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Failure> {
+    let Json(req) = body.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    if req.installation_id.trim().is_empty() || req.installation_id.len() > 128 {
+        return Err(Failure::new(ErrorCode::BadRequest, "installation_id must be 1..=128 bytes"));
+    }
+    let registered = state.with_db(move |c| store::register(c, &req)).await?;
+    Ok(Json(registered).into_response())
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, Failure> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned)
+        .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, "missing bearer token"))?;
+    state
+        .with_db(move |c| store::account_for_token(c, &token))
+        .await?
+        .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, "unknown token"))
+}
+
+#[derive(Debug, Deserialize)]
+struct NearQuery {
+    lat: f64,
+    lon: f64,
+    radius_m: f64,
+}
+
+async fn open_orders(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<NearQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<OpenOrders>, Failure> {
+    authenticate(&state, &headers).await?;
+    let Query(q) = query.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    let valid = q.lat.is_finite()
+        && q.lon.is_finite()
+        && (-90.0..=90.0).contains(&q.lat)
+        && (-180.0..=180.0).contains(&q.lon)
+        && q.radius_m.is_finite()
+        && q.radius_m > 0.0;
+    if !valid {
+        return Err(Failure::new(ErrorCode::BadRequest, "lat, lon or radius_m out of range"));
+    }
+    let near = LatLon { lat: q.lat, lon: q.lon };
+    let orders = state
+        .with_db(move |c| store::open_orders_near(c, near, q.radius_m))
+        .await?;
+    Ok(Json(OpenOrders { orders }))
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let account = authenticate(&state, &headers).await?;
+    let key = headers
+        .get(IDEMPOTENCY_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.len() <= 128)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Failure::new(ErrorCode::BadRequest, "an Idempotency-Key header of 1..=128 bytes is required")
+        })?;
+    let StoredReply { status, body } = state
+        .with_db(move |c| store::accept(c, &account, &key, &order_id))
+        .await?;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+async fn events(
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<OrderEvents>, Failure> {
+    authenticate(&state, &headers).await?;
+    let events = state.with_db(move |c| store::events(c, &order_id)).await?;
+    Ok(Json(OrderEvents { events }))
+}

@@ -1,0 +1,312 @@
+//! The server's SQLite store: accounts, orders, their event history, and the idempotency
+//! ledger that makes every mutating request apply at most once.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use geo::{Distance, Haversine, Point};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use waybill_protocol::{
+    DeviceRegistered, ErrorCode, LatLon, Order, OrderEvent, OrderStatus, RegisterDevice,
+};
+
+/// A failure the API layer turns into an HTTP reply.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A contract-level refusal with its code.
+    #[error("{code:?}: {message}")]
+    Refused {
+        /// Machine-readable code.
+        code: ErrorCode,
+        /// Explanation.
+        message: String,
+    },
+    /// SQLite failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+fn refused(code: ErrorCode, message: impl Into<String>) -> StoreError {
+    StoreError::Refused {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Result of store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS accounts (
+    id              TEXT PRIMARY KEY NOT NULL,
+    installation_id TEXT NOT NULL UNIQUE,
+    role            TEXT NOT NULL,
+    app_id          TEXT NOT NULL,
+    app_version     TEXT NOT NULL,
+    token           TEXT NOT NULL UNIQUE,
+    created_at      TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS orders (
+    id            TEXT PRIMARY KEY NOT NULL,
+    status        TEXT NOT NULL,
+    pickup_label  TEXT NOT NULL,
+    pickup_lat    REAL NOT NULL,
+    pickup_lon    REAL NOT NULL,
+    dropoff_label TEXT NOT NULL,
+    goods         TEXT NOT NULL,
+    weight_kg     REAL NOT NULL,
+    fee_minor     INTEGER NOT NULL,
+    currency      TEXT NOT NULL,
+    assigned_to   TEXT REFERENCES accounts (id),
+    revision      INTEGER NOT NULL,
+    updated_at    TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS order_events (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id TEXT NOT NULL REFERENCES orders (id),
+    kind     TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    at       TEXT NOT NULL
+) STRICT;
+-- One row per (account, key): the request it named and the reply it got, replayed verbatim.
+CREATE TABLE IF NOT EXISTS idempotency (
+    account_id  TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    request     TEXT NOT NULL,
+    status      INTEGER NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (account_id, key)
+) STRICT;
+";
+
+/// Opens the store, creating the schema if needed.
+pub fn open(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+/// Registers an installation, or returns its existing account: registering is idempotent
+/// on the installation id, so a client whose reply was lost simply asks again.
+pub fn register(conn: &mut Connection, req: &RegisterDevice) -> StoreResult<DeviceRegistered> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let existing = tx
+        .query_row(
+            "SELECT id, token FROM accounts WHERE installation_id = ?1",
+            [&req.installation_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (account_id, token) = match existing {
+        Some(pair) => pair,
+        None => {
+            let account_id = format!("acct_{}", uuid::Uuid::new_v4().simple());
+            let token = format!("tok_{}", uuid::Uuid::new_v4().simple());
+            tx.execute(
+                "INSERT INTO accounts (id, installation_id, role, app_id, app_version, token, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    account_id,
+                    req.installation_id,
+                    req.role.as_str(),
+                    req.app_id,
+                    req.app_version,
+                    token,
+                    Utc::now().to_rfc3339()
+                ],
+            )?;
+            (account_id, token)
+        }
+    };
+    tx.commit()?;
+    Ok(DeviceRegistered { account_id, token })
+}
+
+/// The account a bearer token belongs to.
+pub fn account_for_token(conn: &Connection, token: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .query_row("SELECT id FROM accounts WHERE token = ?1", [token], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+const SELECT_ORDER: &str = "SELECT id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
+    goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at FROM orders";
+
+fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
+    let status: String = r.get(1)?;
+    let updated_at: String = r.get(12)?;
+    Ok(Order {
+        id: r.get(0)?,
+        status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Cancelled),
+        pickup_label: r.get(2)?,
+        pickup: LatLon {
+            lat: r.get(3)?,
+            lon: r.get(4)?,
+        },
+        dropoff_label: r.get(5)?,
+        goods: r.get(6)?,
+        weight_kg: r.get(7)?,
+        fee_minor: r.get(8)?,
+        currency: r.get(9)?,
+        assigned_to: r.get(10)?,
+        revision: r.get(11)?,
+        updated_at: DateTime::parse_from_rfc3339(&updated_at)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default(),
+    })
+}
+
+/// Open orders whose pickup lies within `radius_m` of `near`, nearest first.
+pub fn open_orders_near(conn: &Connection, near: LatLon, radius_m: f64) -> StoreResult<Vec<Order>> {
+    let mut stmt = conn.prepare(&format!("{SELECT_ORDER} WHERE status = 'open'"))?;
+    let here = Point::new(near.lon, near.lat);
+    let mut found: Vec<(f64, Order)> = stmt
+        .query_map([], order_from_row)?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|o| (Haversine.distance(here, Point::new(o.pickup.lon, o.pickup.lat)), o))
+        .filter(|(d, _)| *d <= radius_m)
+        .collect();
+    found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    Ok(found.into_iter().map(|(_, o)| o).collect())
+}
+
+/// A reply stored under an idempotency key: HTTP status and JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReply {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: String,
+}
+
+/// Accepts `order_id` for `account_id`, at most once per idempotency key: a retry with
+/// the same key gets the first reply back verbatim, whatever happened since; the same key
+/// on a different request is refused.
+pub fn accept(conn: &mut Connection, account_id: &str, key: &str, order_id: &str) -> StoreResult<StoredReply> {
+    let request = format!("accept {order_id}");
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let previous: Option<(String, u16, String)> = tx
+        .query_row(
+            "SELECT request, status, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
+            params![account_id, key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if let Some((previous_request, status, body)) = previous {
+        if previous_request != request {
+            return Err(refused(
+                ErrorCode::IdempotencyKeyReused,
+                "this idempotency key was used for another request",
+            ));
+        }
+        return Ok(StoredReply { status, body });
+    }
+    let reply = match apply_accept(&tx, account_id, order_id) {
+        Ok(order) => StoredReply {
+            status: 200,
+            body: serde_json::to_string(&waybill_protocol::Accepted { order })
+                .expect("orders serialize"),
+        },
+        Err(StoreError::Refused { code, message }) => StoredReply {
+            status: status_of(code),
+            body: serde_json::to_string(&waybill_protocol::ApiError { code, message })
+                .expect("errors serialize"),
+        },
+        Err(e) => return Err(e),
+    };
+    tx.execute(
+        "INSERT INTO idempotency (account_id, key, request, status, body, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![account_id, key, request, reply.status, reply.body, Utc::now().to_rfc3339()],
+    )?;
+    tx.commit()?;
+    Ok(reply)
+}
+
+fn apply_accept(tx: &rusqlite::Transaction<'_>, account_id: &str, order_id: &str) -> StoreResult<Order> {
+    let order = get_order(tx, order_id)?
+        .ok_or_else(|| refused(ErrorCode::OrderNotFound, "no such order"))?;
+    match order.status {
+        OrderStatus::Open => {}
+        OrderStatus::Accepted if order.assigned_to.as_deref() == Some(account_id) => return Ok(order),
+        OrderStatus::Accepted => return Err(refused(ErrorCode::OrderTaken, "another driver accepted this order")),
+        OrderStatus::Cancelled => return Err(refused(ErrorCode::OrderCancelled, "the shipper cancelled this order")),
+    }
+    let now = Utc::now().to_rfc3339();
+    tx.execute(
+        "UPDATE orders SET status = 'accepted', assigned_to = ?2, revision = revision + 1, updated_at = ?3
+         WHERE id = ?1",
+        params![order_id, account_id, now],
+    )?;
+    tx.execute(
+        "INSERT INTO order_events (order_id, kind, actor, at) VALUES (?1, 'accepted', ?2, ?3)",
+        params![order_id, account_id, now],
+    )?;
+    get_order(tx, order_id)?.ok_or_else(|| refused(ErrorCode::Internal, "order vanished"))
+}
+
+/// HTTP status of a contract error code.
+pub fn status_of(code: ErrorCode) -> u16 {
+    match code {
+        ErrorCode::Unauthorized => 401,
+        ErrorCode::OrderNotFound => 404,
+        ErrorCode::OrderTaken | ErrorCode::OrderCancelled => 409,
+        ErrorCode::BadRequest => 400,
+        ErrorCode::IdempotencyKeyReused => 422,
+        ErrorCode::Internal => 500,
+    }
+}
+
+/// One order by id.
+pub fn get_order(conn: &Connection, order_id: &str) -> StoreResult<Option<Order>> {
+    Ok(conn
+        .query_row(&format!("{SELECT_ORDER} WHERE id = ?1"), [order_id], order_from_row)
+        .optional()?)
+}
+
+/// An order's history, oldest first.
+pub fn events(conn: &Connection, order_id: &str) -> StoreResult<Vec<OrderEvent>> {
+    let mut stmt =
+        conn.prepare("SELECT kind, actor, at FROM order_events WHERE order_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([order_id], |r| {
+        let at: String = r.get(2)?;
+        Ok(OrderEvent {
+            kind: r.get(0)?,
+            actor: r.get(1)?,
+            at: DateTime::parse_from_rfc3339(&at)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_default(),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Inserts an open order (seeding and tests).
+pub fn insert_open_order(conn: &Connection, order: &Order) -> StoreResult<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
+             goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at)
+         VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, 1, ?10)",
+        params![
+            order.id,
+            order.pickup_label,
+            order.pickup.lat,
+            order.pickup.lon,
+            order.dropoff_label,
+            order.goods,
+            order.weight_kg,
+            order.fee_minor,
+            order.currency,
+            order.updated_at.to_rfc3339()
+        ],
+    )?;
+    Ok(())
+}
