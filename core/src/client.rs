@@ -6,7 +6,6 @@
 use std::future::Future;
 use std::sync::Arc;
 
-
 use tokio::runtime::{Handle, Runtime};
 use tokio::task::JoinError;
 use waybill_protocol::{LatLon, RegisterDevice};
@@ -53,7 +52,12 @@ impl Waybill {
     pub fn open(config: Config) -> Result<Waybill> {
         let server_url = config.validated_server_url()?;
         let db = Database::open(&config.data_dir)?;
-        let user_agent = format!("waybill/{} {}/{}", env!("CARGO_PKG_VERSION"), config.app_id, config.app_version);
+        let user_agent = format!(
+            "waybill/{} {}/{}",
+            env!("CARGO_PKG_VERSION"),
+            config.app_id,
+            config.app_version
+        );
         let api = ApiClient::new(server_url.clone(), &user_agent)?;
         // Two workers: the core's work is I/O-bound, and a phone app has other threads to run.
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -82,7 +86,10 @@ impl Waybill {
     /// again returns the stored session without network traffic.
     pub async fn sign_in(&self) -> Result<String> {
         self.run(|inner| async move {
-            if let Some(session) = inner.blocking(|i| Ok(i.db.read(|c| session::load(c))?)).await? {
+            if let Some(session) = inner
+                .blocking(|i| Ok(i.db.read(|c| session::load(c))?))
+                .await?
+            {
                 return Ok(session.account_id);
             }
             let installation_id = inner
@@ -104,7 +111,9 @@ impl Waybill {
             };
             let account_id = session.account_id.clone();
             inner
-                .blocking(move |i| Ok(i.db.write(|tx| session::store(tx, &session, &i.server_url))?))
+                .blocking(move |i| {
+                    Ok(i.db.write(|tx| session::store(tx, &session, &i.server_url))?)
+                })
                 .await?;
             Ok(account_id)
         })
@@ -113,7 +122,11 @@ impl Waybill {
 
     /// The signed-in account id, if any. Local only.
     pub fn account_id(&self) -> Result<Option<String>> {
-        Ok(self.inner.db.read(|c| session::load(c))?.map(|s| s.account_id))
+        Ok(self
+            .inner
+            .db
+            .read(|c| session::load(c))?
+            .map(|s| s.account_id))
     }
 
     /// Downloads the open offers near `near` into the cache and returns the open list.
@@ -128,11 +141,16 @@ impl Waybill {
         }
         self.run(move |inner| async move {
             let session = inner.require_session().await?;
-            let offers = inner.api.open_orders(&session.token, coarsen(near), radius_m).await?;
+            let offers = inner
+                .api
+                .open_orders(&session.token, coarsen(near), radius_m)
+                .await?;
             let count = offers.orders.len();
             let list = inner
                 .blocking(move |i| {
-                    i.db.write(|tx| orders::replace_open_offers(tx, &offers.orders, &session.account_id))?;
+                    i.db.write(|tx| {
+                        orders::replace_open_offers(tx, &offers.orders, &session.account_id)
+                    })?;
                     Ok(i.db.read(|c| orders::list(c, OrderList::Open))?)
                 })
                 .await?;
@@ -164,7 +182,10 @@ impl Waybill {
         if self.account_id()?.is_none() {
             return Err(Error::NotSignedIn);
         }
-        let order = self.inner.db.write(|tx| accept::accept_locally(tx, order_id))?;
+        let order = self
+            .inner
+            .db
+            .write(|tx| accept::accept_locally(tx, order_id))?;
         tracing::info!(order_id, "acceptance queued");
         Ok(order)
     }
@@ -266,22 +287,44 @@ fn coarsen(p: LatLon) -> LatLon {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn positions_are_coarsened_to_about_a_kilometre() {
-        let p = coarsen(LatLon { lat: 31.230_416, lon: 121.473_701 });
-        assert_eq!(p, LatLon { lat: 31.23, lon: 121.47 });
+        let p = coarsen(LatLon {
+            lat: 31.230_416,
+            lon: 121.473_701,
+        });
+        assert_eq!(
+            p,
+            LatLon {
+                lat: 31.23,
+                lon: 121.47
+            }
+        );
     }
 
     #[test]
     fn bad_positions_are_rejected() {
-        for (lat, lon) in [(f64::NAN, 0.0), (0.0, f64::INFINITY), (91.0, 0.0), (0.0, -181.0)] {
-            assert!(matches!(validate_position(LatLon { lat, lon }), Err(Error::InvalidInput { .. })));
+        for (lat, lon) in [
+            (f64::NAN, 0.0),
+            (0.0, f64::INFINITY),
+            (91.0, 0.0),
+            (0.0, -181.0),
+        ] {
+            assert!(matches!(
+                validate_position(LatLon { lat, lon }),
+                Err(Error::InvalidInput { .. })
+            ));
         }
-        assert!(validate_position(LatLon { lat: -90.0, lon: 180.0 }).is_ok());
+        assert!(
+            validate_position(LatLon {
+                lat: -90.0,
+                lon: 180.0
+            })
+            .is_ok()
+        );
     }
 }

@@ -65,7 +65,9 @@ mod tests {
     #[test]
     fn trailing_slash_is_dropped() {
         assert_eq!(
-            config("http://127.0.0.1:9/").validated_server_url().unwrap(),
+            config("http://127.0.0.1:9/")
+                .validated_server_url()
+                .unwrap(),
             "http://127.0.0.1:9"
         );
     }

@@ -110,8 +110,14 @@ impl ApiClient {
         idempotency_key: &str,
     ) -> NetResult<Accepted> {
         let path = format!("/v1/orders/{}/accept", encode_segment(order_id));
-        self.send(Method::POST, &path, Some(token), Some(idempotency_key), NO_BODY)
-            .await
+        self.send(
+            Method::POST,
+            &path,
+            Some(token),
+            Some(idempotency_key),
+            NO_BODY,
+        )
+        .await
     }
 
     async fn send<T: DeserializeOwned>(
@@ -122,7 +128,9 @@ impl ApiClient {
         idempotency_key: Option<&str>,
         body: Option<&impl Serialize>,
     ) -> NetResult<T> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base_url));
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -145,10 +153,12 @@ impl ApiClient {
         }
         match serde_json::from_slice::<ApiError>(&bytes) {
             // 408 and 429 are the server asking to come back later, not a refusal.
-            Ok(body) if status.is_client_error() && !is_retry_later(status) => Err(NetError::Rejected {
-                status: status.as_u16(),
-                body,
-            }),
+            Ok(body) if status.is_client_error() && !is_retry_later(status) => {
+                Err(NetError::Rejected {
+                    status: status.as_u16(),
+                    body,
+                })
+            }
             Ok(body) => Err(NetError::Status {
                 status: status.as_u16(),
                 reason: body.message,

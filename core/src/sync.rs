@@ -32,7 +32,9 @@ pub struct SyncReport {
 /// is down for all of them.
 pub(crate) async fn push_outbox(inner: Arc<Inner>) -> Result<SyncReport> {
     let session = inner.require_session().await?;
-    let entries = inner.blocking(|inner| Ok(inner.db.read(|c| outbox::all(c))?)).await?;
+    let entries = inner
+        .blocking(|inner| Ok(inner.db.read(|c| outbox::all(c))?))
+        .await?;
     let mut report = SyncReport::default();
     let mut held_back: HashSet<String> = HashSet::new();
     for entry in entries {
@@ -79,11 +81,20 @@ pub(crate) async fn push_outbox(inner: Arc<Inner>) -> Result<SyncReport> {
             }
         }
     }
-    tracing::info!(pushed = report.pushed, rejected = report.rejected.len(), remaining = report.remaining, "outbox pushed");
+    tracing::info!(
+        pushed = report.pushed,
+        rejected = report.rejected.len(),
+        remaining = report.remaining,
+        "outbox pushed"
+    );
     Ok(report)
 }
 
-async fn send(inner: &Inner, session: &Session, entry: &OutboxEntry) -> Result<waybill_protocol::Order, NetError> {
+async fn send(
+    inner: &Inner,
+    session: &Session,
+    entry: &OutboxEntry,
+) -> Result<waybill_protocol::Order, NetError> {
     match entry.action {
         Action::Accept => inner
             .api
@@ -95,14 +106,28 @@ async fn send(inner: &Inner, session: &Session, entry: &OutboxEntry) -> Result<w
 
 /// The server said no for good: drop the entry (which undoes its optimistic effect),
 /// record what the refusal says about the order, and keep the refusal for the UI.
-async fn settle_refused(inner: &Arc<Inner>, entry: OutboxEntry, code: ErrorCode) -> Result<Rejection> {
+async fn settle_refused(
+    inner: &Arc<Inner>,
+    entry: OutboxEntry,
+    code: ErrorCode,
+) -> Result<Rejection> {
     let (reason, order_status) = match code {
-        ErrorCode::OrderTaken => (RejectionReason::TakenByAnotherDriver, Some(Some(OrderStatus::Accepted))),
-        ErrorCode::OrderCancelled => (RejectionReason::OrderCancelled, Some(Some(OrderStatus::Cancelled))),
+        ErrorCode::OrderTaken => (
+            RejectionReason::TakenByAnotherDriver,
+            Some(Some(OrderStatus::Accepted)),
+        ),
+        ErrorCode::OrderCancelled => (
+            RejectionReason::OrderCancelled,
+            Some(Some(OrderStatus::Cancelled)),
+        ),
         ErrorCode::OrderNotFound => (RejectionReason::OrderNotFound, Some(None)),
         _ => (RejectionReason::Invalid, None),
     };
-    tracing::warn!(seq = entry.seq, ?code, "server refused a queued action; rolled back");
+    tracing::warn!(
+        seq = entry.seq,
+        ?code,
+        "server refused a queued action; rolled back"
+    );
     inner
         .blocking(move |inner| {
             inner.db.write(|tx| {

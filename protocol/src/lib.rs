@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 /// Header carrying the client-chosen idempotency key of a mutating request.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 
+/// Reply header set to `true` when the reply is the stored one of an earlier request with
+/// the same idempotency key (nothing was applied again), `false` otherwise.
+pub const IDEMPOTENT_REPLAYED_HEADER: &str = "Idempotent-Replayed";
+
 /// Which app the device runs: the driver app or the shipper (errand) app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

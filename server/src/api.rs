@@ -11,7 +11,8 @@ use axum::{Json, Router};
 use rusqlite::Connection;
 use serde::Deserialize;
 use waybill_protocol::{
-    ApiError, ErrorCode, IDEMPOTENCY_KEY_HEADER, LatLon, OpenOrders, OrderEvents, RegisterDevice,
+    ApiError, ErrorCode, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, LatLon, OpenOrders,
+    OrderEvents, RegisterDevice,
 };
 
 use crate::store::{self, StoreError, StoredReply};
@@ -109,7 +110,10 @@ async fn register(
 ) -> Result<Response, Failure> {
     let Json(req) = body.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
     if req.installation_id.trim().is_empty() || req.installation_id.len() > 128 {
-        return Err(Failure::new(ErrorCode::BadRequest, "installation_id must be 1..=128 bytes"));
+        return Err(Failure::new(
+            ErrorCode::BadRequest,
+            "installation_id must be 1..=128 bytes",
+        ));
     }
     let registered = state.with_db(move |c| store::register(c, &req)).await?;
     Ok(Json(registered).into_response())
@@ -149,9 +153,15 @@ async fn open_orders(
         && q.radius_m.is_finite()
         && q.radius_m > 0.0;
     if !valid {
-        return Err(Failure::new(ErrorCode::BadRequest, "lat, lon or radius_m out of range"));
+        return Err(Failure::new(
+            ErrorCode::BadRequest,
+            "lat, lon or radius_m out of range",
+        ));
     }
-    let near = LatLon { lat: q.lat, lon: q.lon };
+    let near = LatLon {
+        lat: q.lat,
+        lon: q.lon,
+    };
     let orders = state
         .with_db(move |c| store::open_orders_near(c, near, q.radius_m))
         .await?;
@@ -170,13 +180,29 @@ async fn accept(
         .filter(|k| !k.is_empty() && k.len() <= 128)
         .map(str::to_owned)
         .ok_or_else(|| {
-            Failure::new(ErrorCode::BadRequest, "an Idempotency-Key header of 1..=128 bytes is required")
+            Failure::new(
+                ErrorCode::BadRequest,
+                "an Idempotency-Key header of 1..=128 bytes is required",
+            )
         })?;
-    let StoredReply { status, body } = state
+    let StoredReply {
+        status,
+        body,
+        replayed,
+    } = state
         .with_db(move |c| store::accept(c, &account, &key, &order_id))
         .await?;
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+    let replayed = if replayed { "true" } else { "false" };
+    Ok((
+        status,
+        [
+            (header::CONTENT_TYPE.as_str(), "application/json"),
+            (IDEMPOTENT_REPLAYED_HEADER, replayed),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 async fn events(

@@ -171,7 +171,12 @@ pub fn open_orders_near(conn: &Connection, near: LatLon, radius_m: f64) -> Store
         .query_map([], order_from_row)?
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
-        .map(|o| (Haversine.distance(here, Point::new(o.pickup.lon, o.pickup.lat)), o))
+        .map(|o| {
+            (
+                Haversine.distance(here, Point::new(o.pickup.lon, o.pickup.lat)),
+                o,
+            )
+        })
         .filter(|(d, _)| *d <= radius_m)
         .collect();
     found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
@@ -185,12 +190,19 @@ pub struct StoredReply {
     pub status: u16,
     /// JSON body.
     pub body: String,
+    /// True when this is the stored reply of an earlier request with the same key.
+    pub replayed: bool,
 }
 
 /// Accepts `order_id` for `account_id`, at most once per idempotency key: a retry with
 /// the same key gets the first reply back verbatim, whatever happened since; the same key
 /// on a different request is refused.
-pub fn accept(conn: &mut Connection, account_id: &str, key: &str, order_id: &str) -> StoreResult<StoredReply> {
+pub fn accept(
+    conn: &mut Connection,
+    account_id: &str,
+    key: &str,
+    order_id: &str,
+) -> StoreResult<StoredReply> {
     let request = format!("accept {order_id}");
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let previous: Option<(String, u16, String)> = tx
@@ -207,15 +219,21 @@ pub fn accept(conn: &mut Connection, account_id: &str, key: &str, order_id: &str
                 "this idempotency key was used for another request",
             ));
         }
-        return Ok(StoredReply { status, body });
+        return Ok(StoredReply {
+            status,
+            body,
+            replayed: true,
+        });
     }
     let reply = match apply_accept(&tx, account_id, order_id) {
         Ok(order) => StoredReply {
+            replayed: false,
             status: 200,
             body: serde_json::to_string(&waybill_protocol::Accepted { order })
                 .expect("orders serialize"),
         },
         Err(StoreError::Refused { code, message }) => StoredReply {
+            replayed: false,
             status: status_of(code),
             body: serde_json::to_string(&waybill_protocol::ApiError { code, message })
                 .expect("errors serialize"),
@@ -225,20 +243,43 @@ pub fn accept(conn: &mut Connection, account_id: &str, key: &str, order_id: &str
     tx.execute(
         "INSERT INTO idempotency (account_id, key, request, status, body, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![account_id, key, request, reply.status, reply.body, Utc::now().to_rfc3339()],
+        params![
+            account_id,
+            key,
+            request,
+            reply.status,
+            reply.body,
+            Utc::now().to_rfc3339()
+        ],
     )?;
     tx.commit()?;
     Ok(reply)
 }
 
-fn apply_accept(tx: &rusqlite::Transaction<'_>, account_id: &str, order_id: &str) -> StoreResult<Order> {
+fn apply_accept(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: &str,
+    order_id: &str,
+) -> StoreResult<Order> {
     let order = get_order(tx, order_id)?
         .ok_or_else(|| refused(ErrorCode::OrderNotFound, "no such order"))?;
     match order.status {
         OrderStatus::Open => {}
-        OrderStatus::Accepted if order.assigned_to.as_deref() == Some(account_id) => return Ok(order),
-        OrderStatus::Accepted => return Err(refused(ErrorCode::OrderTaken, "another driver accepted this order")),
-        OrderStatus::Cancelled => return Err(refused(ErrorCode::OrderCancelled, "the shipper cancelled this order")),
+        OrderStatus::Accepted if order.assigned_to.as_deref() == Some(account_id) => {
+            return Ok(order);
+        }
+        OrderStatus::Accepted => {
+            return Err(refused(
+                ErrorCode::OrderTaken,
+                "another driver accepted this order",
+            ));
+        }
+        OrderStatus::Cancelled => {
+            return Err(refused(
+                ErrorCode::OrderCancelled,
+                "the shipper cancelled this order",
+            ));
+        }
     }
     let now = Utc::now().to_rfc3339();
     tx.execute(
@@ -268,7 +309,11 @@ pub fn status_of(code: ErrorCode) -> u16 {
 /// One order by id.
 pub fn get_order(conn: &Connection, order_id: &str) -> StoreResult<Option<Order>> {
     Ok(conn
-        .query_row(&format!("{SELECT_ORDER} WHERE id = ?1"), [order_id], order_from_row)
+        .query_row(
+            &format!("{SELECT_ORDER} WHERE id = ?1"),
+            [order_id],
+            order_from_row,
+        )
         .optional()?)
 }
 

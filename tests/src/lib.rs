@@ -1,1 +1,238 @@
-//! stub
+//! Harness for end-to-end suites: the real `waybill-server` binary as a child process on
+//! loopback, and a TCP proxy that can lose a reply after the server committed it.
+#![forbid(unsafe_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Path of the server binary: `$WAYBILL_SERVER_BIN`, or `waybill-server` next to the
+/// test's own target directory (built by `cargo test --workspace`).
+pub fn server_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("WAYBILL_SERVER_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps layout");
+    let bin = dir.join(format!("waybill-server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p waybill-server` (or `cargo test --workspace`), \
+         or set WAYBILL_SERVER_BIN",
+        bin.display()
+    );
+    bin
+}
+
+/// The reference server running as a child process. Killed (SIGKILL) on drop.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    /// Bound address.
+    pub addr: SocketAddr,
+    /// `http://addr`.
+    pub base_url: String,
+}
+
+impl ServerProcess {
+    /// Starts the server on `db` (seeded with demo offers) at `listen` and waits until it
+    /// prints its address.
+    pub fn start(db: &Path, listen: &str) -> ServerProcess {
+        let mut child = Command::new(server_bin())
+            .args([
+                "--db",
+                db.to_str().expect("utf-8 path"),
+                "--listen",
+                listen,
+                "--seed-demo",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start waybill-server");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the server's first line");
+        let base_url = line.trim().to_string();
+        let addr = base_url
+            .strip_prefix("http://")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("server printed {line:?} instead of its base URL"));
+        ServerProcess {
+            child,
+            addr,
+            base_url,
+        }
+    }
+
+    /// Starts on a free port.
+    pub fn start_fresh(db: &Path) -> ServerProcess {
+        Self::start(db, "127.0.0.1:0")
+    }
+
+    /// Kills the process at once, as a crash or a network cut would look to the client.
+    pub fn kill(mut self) -> SocketAddr {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.addr
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback TCP proxy in front of the server that can drop replies: the request
+/// reaches the server (which commits it) but the client never sees the answer, as when a
+/// phone loses signal between sending and receiving.
+#[derive(Debug, Clone)]
+pub struct LossyProxy {
+    /// Address clients connect to.
+    pub addr: SocketAddr,
+    replies_to_drop: Arc<AtomicU32>,
+}
+
+impl LossyProxy {
+    /// Starts a proxy to `upstream` on the current tokio runtime.
+    pub async fn start(upstream: SocketAddr) -> LossyProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy addr");
+        let replies_to_drop = Arc::new(AtomicU32::new(0));
+        let budget = Arc::clone(&replies_to_drop);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(relay(client, upstream, Arc::clone(&budget)));
+            }
+        });
+        LossyProxy {
+            addr,
+            replies_to_drop,
+        }
+    }
+
+    /// `http://addr`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The next `n` replies are read from the server and thrown away, and the client's
+    /// connection is cut.
+    pub fn drop_next_replies(&self, n: u32) {
+        self.replies_to_drop.store(n, Ordering::SeqCst);
+    }
+
+    /// Replies still to be dropped.
+    pub fn replies_left_to_drop(&self) -> u32 {
+        self.replies_to_drop.load(Ordering::SeqCst)
+    }
+}
+
+async fn relay(mut client: TcpStream, upstream: SocketAddr, budget: Arc<AtomicU32>) {
+    let Ok(mut server) = TcpStream::connect(upstream).await else {
+        return; // upstream down: the client sees a reset, like a dead server
+    };
+    let (mut client_read, mut client_write) = client.split();
+    let (mut server_read, mut server_write) = server.split();
+    let upstream_leg = tokio::io::copy(&mut client_read, &mut server_write);
+    let downstream_leg = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = server_read.read(&mut buf).await?;
+            if n == 0 {
+                return Ok::<_, std::io::Error>(());
+            }
+            let drop_it = budget
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
+                .is_ok();
+            if drop_it {
+                return Ok(()); // cut: the reply dies here
+            }
+            client_write.write_all(&buf[..n]).await?;
+        }
+    };
+    tokio::select! {
+        _ = upstream_leg => {}
+        _ = downstream_leg => {}
+    }
+}
+
+/// A plain HTTP client for asserting on the server's side of the contract.
+pub struct ServerProbe {
+    http: reqwest::Client,
+    base_url: String,
+    token: String,
+}
+
+impl ServerProbe {
+    /// Registers an observer device on the server.
+    pub async fn connect(base_url: &str) -> ServerProbe {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("http client");
+        let reply: serde_json::Value = http
+            .post(format!("{base_url}/v1/devices"))
+            .json(&serde_json::json!({
+                "installation_id": format!("probe-{}", std::process::id()),
+                "role": "shipper", "app_id": "probe", "app_version": "0"
+            }))
+            .send()
+            .await
+            .expect("register probe")
+            .json()
+            .await
+            .expect("probe token");
+        ServerProbe {
+            http,
+            base_url: base_url.to_string(),
+            token: reply["token"].as_str().expect("token").to_string(),
+        }
+    }
+
+    /// Kinds of the server's events for an order, oldest first.
+    pub async fn event_kinds(&self, order_id: &str) -> Vec<String> {
+        let reply: waybill_protocol::OrderEvents = self
+            .http
+            .get(format!("{}/v1/orders/{order_id}/events", self.base_url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("events")
+            .json()
+            .await
+            .expect("events body");
+        reply.events.into_iter().map(|e| e.kind).collect()
+    }
+}
+
+/// A client configuration for a driver app on `data_dir` talking to `server_url`.
+pub fn driver_config(data_dir: &Path, server_url: &str) -> waybill_core::Config {
+    waybill_core::Config {
+        data_dir: data_dir.to_path_buf(),
+        server_url: server_url.to_string(),
+        app_id: "com.example.waybill.driver".into(),
+        app_version: "0.1.0-test".into(),
+        role: waybill_core::Role::Driver,
+    }
+}
+
+/// Central Shanghai: the demo offers lie within 60 km of it.
+pub const SHANGHAI: waybill_core::LatLon = waybill_core::LatLon {
+    lat: 31.2304,
+    lon: 121.4737,
+};

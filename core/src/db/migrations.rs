@@ -12,7 +12,9 @@ use super::{StorageError, StorageResult};
 /// Every migration, in order: index + 1 is the schema version it produces.
 pub const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/001_session_and_orders.sql")),
-    M::up(include_str!("../../migrations/002_outbox_and_rejections.sql")),
+    M::up(include_str!(
+        "../../migrations/002_outbox_and_rejections.sql"
+    )),
 ];
 
 /// The schema version a fully migrated database has.

@@ -127,8 +127,9 @@ pub fn list(conn: &Connection, which: OrderList) -> StorageResult<Vec<Order>> {
         OrderList::Open => "o.status = 'open' AND p.order_id IS NULL",
         OrderList::Mine => "o.assigned_to_me = 1 OR p.order_id IS NOT NULL",
     };
-    let mut stmt =
-        conn.prepare(&format!("{SELECT_ORDER} WHERE {filter} ORDER BY o.updated_at DESC, o.id"))?;
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT_ORDER} WHERE {filter} ORDER BY o.updated_at DESC, o.id"
+    ))?;
     let rows = stmt.query_map([], order_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -198,7 +199,11 @@ pub fn replace_open_offers(
 
 /// After the server refused an acceptance for good, records what the refusal says about
 /// the order (taken, cancelled, gone) so the UI stops offering it.
-pub fn apply_refusal(tx: &Transaction<'_>, order_id: &str, status: Option<OrderStatus>) -> StorageResult<()> {
+pub fn apply_refusal(
+    tx: &Transaction<'_>,
+    order_id: &str,
+    status: Option<OrderStatus>,
+) -> StorageResult<()> {
     match status {
         Some(status) => tx.execute(
             "UPDATE orders SET status = ?2, assigned_to_me = 0 WHERE id = ?1",

@@ -53,7 +53,11 @@ pub struct Rejection {
 }
 
 /// Stores a refusal.
-pub fn record(tx: &Transaction<'_>, order_id: &str, reason: RejectionReason) -> StorageResult<Rejection> {
+pub fn record(
+    tx: &Transaction<'_>,
+    order_id: &str,
+    reason: RejectionReason,
+) -> StorageResult<Rejection> {
     let now = Utc::now();
     tx.execute(
         "INSERT INTO rejections (order_id, action, reason, rejected_at) VALUES (?1, 'accept', ?2, ?3)",

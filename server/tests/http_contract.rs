@@ -1,0 +1,180 @@
+//! The server binary's side of the contract, over real HTTP: start-up line, auth,
+//! validation, and the idempotency ledger.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_waybill-server"))
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--seed-demo",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("http://127.0.0.1:"),
+        "first stdout line: {line:?}"
+    );
+    Server {
+        child,
+        url: line.trim().to_string(),
+        _dir: dir,
+    }
+}
+
+fn register(http: &Client, url: &str, installation: &str) -> (String, String) {
+    let v: Value = http
+        .post(format!("{url}/v1/devices"))
+        .json(&json!({"installation_id": installation, "role": "driver", "app_id": "t", "app_version": "1"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    (
+        v["account_id"].as_str().unwrap().into(),
+        v["token"].as_str().unwrap().into(),
+    )
+}
+
+fn accept(http: &Client, url: &str, token: &str, order: &str, key: &str) -> (u16, String, String) {
+    let reply = http
+        .post(format!("{url}/v1/orders/{order}/accept"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .send()
+        .unwrap();
+    let status = reply.status().as_u16();
+    let replayed = reply.headers()["Idempotent-Replayed"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    (status, replayed, reply.text().unwrap())
+}
+
+#[test]
+fn registration_is_idempotent_on_the_installation_id() {
+    let server = start();
+    let http = Client::new();
+    let first = register(&http, &server.url, "inst-1");
+    assert_eq!(register(&http, &server.url, "inst-1"), first);
+    assert_ne!(register(&http, &server.url, "inst-2").0, first.0);
+}
+
+#[test]
+fn a_retried_key_replays_the_first_reply_verbatim_and_applies_nothing() {
+    let server = start();
+    let http = Client::new();
+    let (_, a) = register(&http, &server.url, "driver-a");
+    let (_, b) = register(&http, &server.url, "driver-b");
+
+    let (status, replayed, body) = accept(&http, &server.url, &a, "ord-sh-0001", "key-1");
+    assert_eq!((status, replayed.as_str()), (200, "false"));
+    let (status2, replayed2, body2) = accept(&http, &server.url, &a, "ord-sh-0001", "key-1");
+    assert_eq!((status2, replayed2.as_str()), (200, "true"));
+    assert_eq!(body2, body, "the stored reply, byte for byte");
+
+    // A refusal is stored and replayed too: the outcome of a key never changes.
+    let (status, replayed, refusal) = accept(&http, &server.url, &b, "ord-sh-0001", "key-b");
+    assert_eq!((status, replayed.as_str()), (409, "false"));
+    assert!(refusal.contains("order_taken"), "{refusal}");
+    let (status, replayed, again) = accept(&http, &server.url, &b, "ord-sh-0001", "key-b");
+    assert_eq!((status, replayed.as_str(), again), (409, "true", refusal));
+
+    // Keys are per account: driver B's "key-1" is not driver A's.
+    let (status, replayed, _) = accept(&http, &server.url, &b, "ord-sh-0002", "key-1");
+    assert_eq!((status, replayed.as_str()), (200, "false"));
+
+    // The same key for another request is refused rather than silently replayed.
+    let reused = http
+        .post(format!("{}/v1/orders/ord-sh-0003/accept", server.url))
+        .bearer_auth(&a)
+        .header("Idempotency-Key", "key-1")
+        .send()
+        .unwrap();
+    assert_eq!(reused.status().as_u16(), 422);
+
+    let events: Value = http
+        .get(format!("{}/v1/orders/ord-sh-0001/events", server.url))
+        .bearer_auth(&a)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(events["events"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn requests_without_credentials_or_with_bad_input_get_contract_errors() {
+    let server = start();
+    let http = Client::new();
+    let anonymous = http
+        .get(format!(
+            "{}/v1/orders/open?lat=31&lon=121&radius_m=1000",
+            server.url
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+    let body: Value = anonymous.json().unwrap();
+    assert_eq!(body["code"], "unauthorized");
+
+    let (_, token) = register(&http, &server.url, "driver-c");
+    for query in [
+        "lat=91&lon=0&radius_m=10",
+        "lat=0&lon=0&radius_m=-1",
+        "lat=x&lon=0&radius_m=1",
+        "lat=NaN&lon=0&radius_m=1",
+    ] {
+        let reply = http
+            .get(format!("{}/v1/orders/open?{query}", server.url))
+            .bearer_auth(&token)
+            .send()
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), 400, "{query}");
+        let body: Value = reply.json().unwrap();
+        assert_eq!(body["code"], "bad_request", "{query}");
+    }
+    let no_key = http
+        .post(format!("{}/v1/orders/ord-sh-0001/accept", server.url))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(no_key.status().as_u16(), 400);
+    let missing = accept(&http, &server.url, &token, "no-such-order", "k");
+    assert_eq!(missing.0, 404);
+    let bad_json = http
+        .post(format!("{}/v1/devices", server.url))
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .unwrap();
+    assert_eq!(bad_json.status().as_u16(), 400);
+}
