@@ -1,0 +1,85 @@
+//! The `Waybill` object: one per data directory, each method a one-line forward.
+
+use std::sync::Arc;
+
+use crate::error::WaybillError;
+use crate::types::{LatLon, Order, OrderList, Rejection, SyncReport, WaybillConfig};
+
+type Result<T> = std::result::Result<T, WaybillError>;
+
+/// A Waybill client. Close it (Kotlin `close()`/`use {}`, Swift: drop the last reference)
+/// when the app no longer needs it; a process kill loses nothing acknowledged.
+#[derive(Debug, uniffi::Object)]
+pub struct Waybill {
+    inner: waybill_core::Waybill,
+}
+
+fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
+    items.into_iter().map(U::from).collect()
+}
+
+#[uniffi::export]
+impl Waybill {
+    /// Opens the client on `config.data_dir` (creating or migrating its database).
+    /// No network traffic.
+    #[uniffi::constructor]
+    pub fn open(config: WaybillConfig) -> Result<Arc<Self>> {
+        Ok(Arc::new(Waybill {
+            inner: waybill_core::Waybill::open(config.into())?,
+        }))
+    }
+
+    /// Registers this installation once and returns the account id.
+    pub async fn sign_in(&self) -> Result<String> {
+        Ok(self.inner.sign_in().await?)
+    }
+
+    /// The signed-in account id, if any.
+    pub fn account_id(&self) -> Result<Option<String>> {
+        Ok(self.inner.account_id()?)
+    }
+
+    /// Downloads open offers near a point (sent rounded to ~1 km) into the cache.
+    pub async fn refresh_open_orders(&self, near: LatLon, radius_m: u32) -> Result<Vec<Order>> {
+        Ok(list(
+            self.inner
+                .refresh_open_orders(near.into(), radius_m)
+                .await?,
+        ))
+    }
+
+    /// Orders from the cache; works offline.
+    pub fn orders(&self, which: OrderList) -> Result<Vec<Order>> {
+        Ok(list(self.inner.orders(which.into())?))
+    }
+
+    /// One order from the cache.
+    pub fn order(&self, order_id: String) -> Result<Order> {
+        Ok(self.inner.order(&order_id)?.into())
+    }
+
+    /// Accepts an offer; durable on return, pushed by the next `sync`.
+    pub fn accept_order(&self, order_id: String) -> Result<Order> {
+        Ok(self.inner.accept_order(&order_id)?.into())
+    }
+
+    /// Local actions waiting for the server.
+    pub fn pending_actions(&self) -> Result<u32> {
+        Ok(self.inner.pending_actions()?)
+    }
+
+    /// Pushes queued actions.
+    pub async fn sync(&self) -> Result<SyncReport> {
+        Ok(self.inner.sync().await?.into())
+    }
+
+    /// Refusals not yet dismissed.
+    pub fn rejections(&self) -> Result<Vec<Rejection>> {
+        Ok(list(self.inner.rejections()?))
+    }
+
+    /// Forgets a refusal the user has seen.
+    pub fn dismiss_rejection(&self, id: i64) -> Result<()> {
+        Ok(self.inner.dismiss_rejection(id)?)
+    }
+}

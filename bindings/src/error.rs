@@ -1,0 +1,108 @@
+//! The public error of the FFI: one variant per core error, same meaning. Kotlin sees
+//! `WaybillException.Offline`, Swift `WaybillError.Offline`.
+
+use crate::types::Unavailable;
+
+/// What went wrong, shaped by what the app can do about it.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum WaybillError {
+    /// The configuration given to `open` is unusable.
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong.
+        reason: String,
+    },
+    /// An argument is out of range or malformed; nothing was stored.
+    #[error("invalid input: {reason}")]
+    InvalidInput {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The local database failed; nothing acknowledged before was lost.
+    #[error("storage failure: {reason}")]
+    Storage {
+        /// What failed.
+        reason: String,
+    },
+    /// The database comes from a newer app version and was left untouched.
+    #[error("database schema v{found} is newer than v{supported}")]
+    SchemaTooNew {
+        /// Version in the file.
+        found: u32,
+        /// Latest supported version.
+        supported: u32,
+    },
+    /// The server is unreachable; local work stays queued. Retry later.
+    #[error("offline: {reason}")]
+    Offline {
+        /// Transport-level cause.
+        reason: String,
+    },
+    /// The server failed or answered unexpectedly. Retry later.
+    #[error("server error (HTTP {status}): {reason}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// Server's explanation.
+        reason: String,
+    },
+    /// The server's reply broke the sync contract.
+    #[error("malformed server reply: {reason}")]
+    ProtocolViolation {
+        /// What did not parse.
+        reason: String,
+    },
+    /// Call `sign_in` first.
+    #[error("not signed in")]
+    NotSignedIn,
+    /// The server refused this device's credentials; sign in again.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// No such order.
+    #[error("order {order_id} not found")]
+    OrderNotFound {
+        /// The order asked for.
+        order_id: String,
+    },
+    /// The order cannot be accepted (taken, cancelled, or already accepted).
+    #[error("order {order_id} is not available")]
+    OrderNotAvailable {
+        /// The order asked for.
+        order_id: String,
+        /// Why.
+        reason: Unavailable,
+    },
+    /// The client was closed while the call ran.
+    #[error("the client is shut down")]
+    Shutdown,
+    /// A bug in the core; please report it.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What broke.
+        reason: String,
+    },
+}
+
+impl From<waybill_core::Error> for WaybillError {
+    fn from(e: waybill_core::Error) -> Self {
+        use waybill_core::Error as E;
+        match e {
+            E::InvalidConfig { reason } => Self::InvalidConfig { reason },
+            E::InvalidInput { reason } => Self::InvalidInput { reason },
+            E::Storage { reason } => Self::Storage { reason },
+            E::SchemaTooNew { found, supported } => Self::SchemaTooNew { found, supported },
+            E::Offline { reason } => Self::Offline { reason },
+            E::Server { status, reason } => Self::Server { status, reason },
+            E::ProtocolViolation { reason } => Self::ProtocolViolation { reason },
+            E::NotSignedIn => Self::NotSignedIn,
+            E::Unauthorized => Self::Unauthorized,
+            E::OrderNotFound { order_id } => Self::OrderNotFound { order_id },
+            E::OrderNotAvailable { order_id, reason } => Self::OrderNotAvailable {
+                order_id,
+                reason: reason.into(),
+            },
+            E::Shutdown => Self::Shutdown,
+            E::Internal { reason } => Self::Internal { reason },
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! FFI records and enums mirroring the core's public types, with their conversions.
+
+use std::time::SystemTime;
+
+use waybill_core as core;
+
+/// Which app this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Role {
+    /// The driver app.
+    Driver,
+    /// The shipper (errand) app.
+    Shipper,
+}
+
+impl From<Role> for core::Role {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Driver => core::Role::Driver,
+            Role::Shipper => core::Role::Shipper,
+        }
+    }
+}
+
+/// Configuration of a client.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct WaybillConfig {
+    /// App-private directory for the database and files.
+    pub data_dir: String,
+    /// Base URL of the sync server.
+    pub server_url: String,
+    /// Application id.
+    pub app_id: String,
+    /// Application version.
+    pub app_version: String,
+    /// Which app this is.
+    pub role: Role,
+}
+
+impl From<WaybillConfig> for core::Config {
+    fn from(c: WaybillConfig) -> Self {
+        core::Config {
+            data_dir: c.data_dir.into(),
+            server_url: c.server_url,
+            app_id: c.app_id,
+            app_version: c.app_version,
+            role: c.role.into(),
+        }
+    }
+}
+
+/// A point, WGS-84 degrees.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct LatLon {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+}
+
+impl From<LatLon> for core::LatLon {
+    fn from(p: LatLon) -> Self {
+        core::LatLon {
+            lat: p.lat,
+            lon: p.lon,
+        }
+    }
+}
+
+impl From<core::LatLon> for LatLon {
+    fn from(p: core::LatLon) -> Self {
+        LatLon {
+            lat: p.lat,
+            lon: p.lon,
+        }
+    }
+}
+
+/// Effective status of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OrderStatus {
+    /// Offered, not taken.
+    Open,
+    /// Taken by a driver.
+    Accepted,
+    /// Cancelled by the shipper.
+    Cancelled,
+}
+
+impl From<core::OrderStatus> for OrderStatus {
+    fn from(s: core::OrderStatus) -> Self {
+        match s {
+            core::OrderStatus::Open => OrderStatus::Open,
+            core::OrderStatus::Accepted => OrderStatus::Accepted,
+            core::OrderStatus::Cancelled => OrderStatus::Cancelled,
+        }
+    }
+}
+
+/// Whether a local change waits for the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncState {
+    /// Confirmed by the server.
+    Synced,
+    /// Queued in the outbox.
+    Pending,
+}
+
+impl From<core::SyncState> for SyncState {
+    fn from(s: core::SyncState) -> Self {
+        match s {
+            core::SyncState::Synced => SyncState::Synced,
+            core::SyncState::Pending => SyncState::Pending,
+        }
+    }
+}
+
+/// Which orders a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OrderList {
+    /// Offers this driver can accept.
+    Open,
+    /// Orders this driver holds or accepted offline.
+    Mine,
+}
+
+impl From<OrderList> for core::OrderList {
+    fn from(l: OrderList) -> Self {
+        match l {
+            OrderList::Open => core::OrderList::Open,
+            OrderList::Mine => core::OrderList::Mine,
+        }
+    }
+}
+
+/// An order as the UI shows it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Order {
+    /// Server id.
+    pub id: String,
+    /// Effective status.
+    pub status: OrderStatus,
+    /// Whether a local action is still queued.
+    pub sync_state: SyncState,
+    /// Whether this driver holds it.
+    pub assigned_to_me: bool,
+    /// Pickup label.
+    pub pickup_label: String,
+    /// Pickup coordinates.
+    pub pickup: LatLon,
+    /// Drop-off label.
+    pub dropoff_label: String,
+    /// Goods.
+    pub goods: String,
+    /// Weight in kilograms.
+    pub weight_kg: f64,
+    /// Fee in minor units.
+    pub fee_minor: i64,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Server revision.
+    pub revision: i64,
+    /// Last server change.
+    pub updated_at: SystemTime,
+}
+
+impl From<core::Order> for Order {
+    fn from(o: core::Order) -> Self {
+        Order {
+            id: o.id,
+            status: o.status.into(),
+            sync_state: o.sync_state.into(),
+            assigned_to_me: o.assigned_to_me,
+            pickup_label: o.pickup_label,
+            pickup: o.pickup.into(),
+            dropoff_label: o.dropoff_label,
+            goods: o.goods,
+            weight_kg: o.weight_kg,
+            fee_minor: o.fee_minor,
+            currency: o.currency,
+            revision: o.revision,
+            updated_at: o.updated_at.into(),
+        }
+    }
+}
+
+/// Why an order cannot be accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Unavailable {
+    /// Another driver took it.
+    TakenByAnotherDriver,
+    /// The shipper cancelled it.
+    Cancelled,
+    /// This driver already accepted it.
+    AlreadyAccepted,
+}
+
+impl From<core::Unavailable> for Unavailable {
+    fn from(u: core::Unavailable) -> Self {
+        match u {
+            core::Unavailable::TakenByAnotherDriver => Unavailable::TakenByAnotherDriver,
+            core::Unavailable::Cancelled => Unavailable::Cancelled,
+            core::Unavailable::AlreadyAccepted => Unavailable::AlreadyAccepted,
+        }
+    }
+}
+
+/// Why the server refused a queued action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RejectionReason {
+    /// Another driver accepted first.
+    TakenByAnotherDriver,
+    /// The shipper cancelled.
+    OrderCancelled,
+    /// The order is gone.
+    OrderNotFound,
+    /// The request was invalid.
+    Invalid,
+}
+
+impl From<core::RejectionReason> for RejectionReason {
+    fn from(r: core::RejectionReason) -> Self {
+        match r {
+            core::RejectionReason::TakenByAnotherDriver => RejectionReason::TakenByAnotherDriver,
+            core::RejectionReason::OrderCancelled => RejectionReason::OrderCancelled,
+            core::RejectionReason::OrderNotFound => RejectionReason::OrderNotFound,
+            core::RejectionReason::Invalid => RejectionReason::Invalid,
+        }
+    }
+}
+
+/// A refused action, kept until dismissed.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Rejection {
+    /// Id for `dismiss_rejection`.
+    pub id: i64,
+    /// The order concerned.
+    pub order_id: String,
+    /// Why.
+    pub reason: RejectionReason,
+    /// When it arrived.
+    pub rejected_at: SystemTime,
+}
+
+impl From<core::Rejection> for Rejection {
+    fn from(r: core::Rejection) -> Self {
+        Rejection {
+            id: r.id,
+            order_id: r.order_id,
+            reason: r.reason.into(),
+            rejected_at: r.rejected_at.into(),
+        }
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SyncReport {
+    /// Actions the server applied.
+    pub pushed: u32,
+    /// Actions the server refused (rolled back locally).
+    pub rejected: Vec<Rejection>,
+    /// Actions still queued.
+    pub remaining: u32,
+}
+
+impl From<core::SyncReport> for SyncReport {
+    fn from(r: core::SyncReport) -> Self {
+        SyncReport {
+            pushed: r.pushed,
+            rejected: r.rejected.into_iter().map(Into::into).collect(),
+            remaining: r.remaining,
+        }
+    }
+}
