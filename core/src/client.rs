@@ -86,14 +86,11 @@ impl Waybill {
     /// again returns the stored session without network traffic.
     pub async fn sign_in(&self) -> Result<String> {
         self.run(|inner| async move {
-            if let Some(session) = inner
-                .blocking(|i| Ok(i.db.read(|c| session::load(c))?))
-                .await?
-            {
+            if let Some(session) = inner.blocking(|i| Ok(i.db.read(session::load)?)).await? {
                 return Ok(session.account_id);
             }
             let installation_id = inner
-                .blocking(|i| Ok(i.db.write(|tx| session::installation_id(tx))?))
+                .blocking(|i| Ok(i.db.write(session::installation_id)?))
                 .await?;
             let registered = inner
                 .api
@@ -122,11 +119,7 @@ impl Waybill {
 
     /// The signed-in account id, if any. Local only.
     pub fn account_id(&self) -> Result<Option<String>> {
-        Ok(self
-            .inner
-            .db
-            .read(|c| session::load(c))?
-            .map(|s| s.account_id))
+        Ok(self.inner.db.read(session::load)?.map(|s| s.account_id))
     }
 
     /// Downloads the open offers near `near` into the cache and returns the open list.
@@ -192,7 +185,7 @@ impl Waybill {
 
     /// Number of local actions waiting for the server.
     pub fn pending_actions(&self) -> Result<u32> {
-        let n = self.inner.db.read(|c| outbox::all(c))?.len();
+        let n = self.inner.db.read(outbox::all)?.len();
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
@@ -204,7 +197,7 @@ impl Waybill {
 
     /// Refusals the UI has not dismissed yet.
     pub fn rejections(&self) -> Result<Vec<Rejection>> {
-        Ok(self.inner.db.read(|c| rejections::list(c))?)
+        Ok(self.inner.db.read(rejections::list)?)
     }
 
     /// Forgets a refusal the user has seen.
@@ -250,7 +243,7 @@ impl Inner {
     }
 
     pub(crate) async fn require_session(self: &Arc<Self>) -> Result<Session> {
-        self.blocking(|i| i.db.read(|c| session::load(c))?.ok_or(Error::NotSignedIn))
+        self.blocking(|i| i.db.read(session::load)?.ok_or(Error::NotSignedIn))
             .await
     }
 }

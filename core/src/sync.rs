@@ -33,7 +33,7 @@ pub struct SyncReport {
 pub(crate) async fn push_outbox(inner: Arc<Inner>) -> Result<SyncReport> {
     let session = inner.require_session().await?;
     let entries = inner
-        .blocking(|inner| Ok(inner.db.read(|c| outbox::all(c))?))
+        .blocking(|inner| Ok(inner.db.read(outbox::all)?))
         .await?;
     let mut report = SyncReport::default();
     let mut held_back: HashSet<String> = HashSet::new();

@@ -7,108 +7,30 @@ use waybill_protocol::{LatLon, Order, OrderStatus};
 
 use crate::store::{self, StoreResult};
 
-/// (id, pickup label, lat, lon, drop-off label, goods, kg, fee in fen)
-const OFFERS: &[(&str, &str, f64, f64, &str, &str, f64, i64)] = &[
-    (
-        "ord-sh-0001",
-        "Shanghai Pudong, Waigaoqiao bonded depot",
-        31.3520,
-        121.5920,
-        "Suzhou Industrial Park",
-        "18 pallets of bottled water",
-        9_200.0,
-        145_000,
-    ),
-    (
-        "ord-sh-0002",
-        "Shanghai Minhang, Xinzhuang DC",
-        31.1110,
-        121.3800,
-        "Hangzhou Xiaoshan",
-        "Flat-pack furniture, 42 cartons",
-        3_100.0,
-        238_000,
-    ),
-    (
-        "ord-sh-0003",
-        "Shanghai Jiading, auto-parts park",
-        31.3760,
-        121.2500,
-        "Ningbo Beilun port",
-        "Brake assemblies, 6 crates",
-        4_800.0,
-        312_000,
-    ),
-    (
-        "ord-sh-0004",
-        "Shanghai Baoshan, steel yard gate 3",
-        31.4050,
-        121.4890,
-        "Nantong Chongchuan",
-        "Coiled steel, 2 coils",
-        21_000.0,
-        420_000,
-    ),
-    (
-        "ord-sh-0005",
-        "Shanghai Songjiang, e-commerce hub",
-        31.0320,
-        121.2270,
-        "Jiaxing Nanhu",
-        "Parcels, 310 pieces",
-        1_450.0,
-        98_000,
-    ),
-    (
-        "ord-sz-0001",
-        "Suzhou Wuzhong, cold-chain depot",
-        31.2620,
-        120.6310,
-        "Shanghai Qingpu",
-        "Chilled dairy, 12 pallets",
-        6_600.0,
-        176_000,
-    ),
-    (
-        "ord-hz-0001",
-        "Hangzhou Xiaoshan, airport cargo",
-        30.2350,
-        120.4320,
-        "Shaoxing Keqiao",
-        "Textile rolls, 80 pieces",
-        7_900.0,
-        134_000,
-    ),
-    (
-        "ord-hz-0002",
-        "Hangzhou Yuhang, logistics park",
-        30.4190,
-        120.2990,
-        "Huzhou Wuxing",
-        "Small appliances, 55 cartons",
-        2_200.0,
-        88_000,
-    ),
-    (
-        "ord-nb-0001",
-        "Ningbo Beilun, container yard",
-        29.9330,
-        121.8450,
-        "Shanghai Pudong",
-        "One 40ft container, general cargo",
-        18_500.0,
-        520_000,
-    ),
-    (
-        "ord-nj-0001",
-        "Nanjing Jiangning, pharma DC",
-        31.9530,
-        118.8400,
-        "Hefei Shushan",
-        "Pharmaceuticals, 9 pallets (GDP)",
-        2_700.0,
-        265_000,
-    ),
+/// One demo offer; fee in fen (CNY minor units).
+struct Offer {
+    id: &'static str,
+    pickup: &'static str,
+    lat: f64,
+    lon: f64,
+    dropoff: &'static str,
+    goods: &'static str,
+    kg: f64,
+    fee: i64,
+}
+
+#[rustfmt::skip]
+const OFFERS: &[Offer] = &[
+    Offer { id: "ord-sh-0001", pickup: "Shanghai Pudong, Waigaoqiao bonded depot", lat: 31.3520, lon: 121.5920, dropoff: "Suzhou Industrial Park", goods: "18 pallets of bottled water", kg: 9_200.0, fee: 145_000 },
+    Offer { id: "ord-sh-0002", pickup: "Shanghai Minhang, Xinzhuang DC", lat: 31.1110, lon: 121.3800, dropoff: "Hangzhou Xiaoshan", goods: "Flat-pack furniture, 42 cartons", kg: 3_100.0, fee: 238_000 },
+    Offer { id: "ord-sh-0003", pickup: "Shanghai Jiading, auto-parts park", lat: 31.3760, lon: 121.2500, dropoff: "Ningbo Beilun port", goods: "Brake assemblies, 6 crates", kg: 4_800.0, fee: 312_000 },
+    Offer { id: "ord-sh-0004", pickup: "Shanghai Baoshan, steel yard gate 3", lat: 31.4050, lon: 121.4890, dropoff: "Nantong Chongchuan", goods: "Coiled steel, 2 coils", kg: 21_000.0, fee: 420_000 },
+    Offer { id: "ord-sh-0005", pickup: "Shanghai Songjiang, e-commerce hub", lat: 31.0320, lon: 121.2270, dropoff: "Jiaxing Nanhu", goods: "Parcels, 310 pieces", kg: 1_450.0, fee: 98_000 },
+    Offer { id: "ord-sz-0001", pickup: "Suzhou Wuzhong, cold-chain depot", lat: 31.2620, lon: 120.6310, dropoff: "Shanghai Qingpu", goods: "Chilled dairy, 12 pallets", kg: 6_600.0, fee: 176_000 },
+    Offer { id: "ord-hz-0001", pickup: "Hangzhou Xiaoshan, airport cargo", lat: 30.2350, lon: 120.4320, dropoff: "Shaoxing Keqiao", goods: "Textile rolls, 80 pieces", kg: 7_900.0, fee: 134_000 },
+    Offer { id: "ord-hz-0002", pickup: "Hangzhou Yuhang, logistics park", lat: 30.4190, lon: 120.2990, dropoff: "Huzhou Wuxing", goods: "Small appliances, 55 cartons", kg: 2_200.0, fee: 88_000 },
+    Offer { id: "ord-nb-0001", pickup: "Ningbo Beilun, container yard", lat: 29.9330, lon: 121.8450, dropoff: "Shanghai Pudong", goods: "One 40ft container, general cargo", kg: 18_500.0, fee: 520_000 },
+    Offer { id: "ord-nj-0001", pickup: "Nanjing Jiangning, pharma DC", lat: 31.9530, lon: 118.8400, dropoff: "Hefei Shushan", goods: "Pharmaceuticals, 9 pallets (GDP)", kg: 2_700.0, fee: 265_000 },
 ];
 
 /// Inserts the demo offers if the store has no orders yet. Returns how many it added.
@@ -121,18 +43,21 @@ pub fn seed_demo(conn: &Connection) -> StoreResult<usize> {
         .with_ymd_and_hms(2026, 11, 1, 8, 0, 0)
         .single()
         .unwrap_or_default();
-    for &(id, pickup, lat, lon, dropoff, goods, kg, fee) in OFFERS {
+    for offer in OFFERS {
         store::insert_open_order(
             conn,
             &Order {
-                id: id.into(),
+                id: offer.id.into(),
                 status: OrderStatus::Open,
-                pickup_label: pickup.into(),
-                pickup: LatLon { lat, lon },
-                dropoff_label: dropoff.into(),
-                goods: goods.into(),
-                weight_kg: kg,
-                fee_minor: fee,
+                pickup_label: offer.pickup.into(),
+                pickup: LatLon {
+                    lat: offer.lat,
+                    lon: offer.lon,
+                },
+                dropoff_label: offer.dropoff.into(),
+                goods: offer.goods.into(),
+                weight_kg: offer.kg,
+                fee_minor: offer.fee,
                 currency: "CNY".into(),
                 assigned_to: None,
                 revision: 1,
@@ -141,4 +66,29 @@ pub fn seed_demo(conn: &Connection) -> StoreResult<usize> {
         )?;
     }
     Ok(OFFERS.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeding_adds_every_offer_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = store::open(&dir.path().join("s.sqlite3")).unwrap();
+        assert_eq!(seed_demo(&conn).unwrap(), OFFERS.len());
+        assert!(OFFERS.len() >= 10);
+        assert_eq!(seed_demo(&conn).unwrap(), 0, "a seeded store is left alone");
+        let shanghai = LatLon {
+            lat: 31.23,
+            lon: 121.47,
+        };
+        let near = store::open_orders_near(&conn, shanghai, 60_000.0).unwrap();
+        assert!(near.len() >= 5, "{near:?}");
+        let distances_grow = near.windows(2).all(|w| {
+            let d = |o: &Order| (o.pickup.lat - shanghai.lat).hypot(o.pickup.lon - shanghai.lon);
+            d(&w[0]) <= d(&w[1]) + 1e-3
+        });
+        assert!(distances_grow, "nearest first");
+    }
 }

@@ -1,0 +1,70 @@
+# One entry point for people and CI. `make demo` runs the demo, `make test` runs every
+# test (Rust unit + e2e, Kotlin over JNA, Swift bindings freshness) after the lints.
+# Everything it needs is fetched by cargo and Maven themselves.
+
+CARGO ?= cargo
+MVN ?= mvn
+LIB_DEBUG := target/debug/libwaybill_ffi.so
+BINDGEN := $(CARGO) run -q -p uniffi-bindgen -- generate --no-format --config uniffi.toml
+SWIFT_GENERATED := ios/Sources/WaybillFFI ios/Sources/WaybillCoreFFI
+VENV := target/venv
+
+.PHONY: demo test lint rust-test kotlin-test swift-check bindings swift-bindings size clean
+
+## The demo: reference server on loopback + the driver slice, narrated.
+demo:
+	$(CARGO) run -q -p waybill-cli -- demo
+
+## Every test, as CI runs it.
+test: lint rust-test kotlin-test swift-check
+	@echo "make test: all suites passed"
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -q -- -D warnings
+	scripts/check-layering.sh
+
+rust-test:
+	$(CARGO) test --workspace
+
+## Kotlin: Maven builds the library and server, generates the bindings, runs JUnit over JNA.
+kotlin-test:
+	$(MVN) -B -q -f android/pom.xml test
+	@cat android/waybill-kotlin/target/surefire-reports/*.txt
+
+## No Swift toolchain here: the committed Swift bindings must equal what the current
+## library generates, and every Swift file must parse (tree-sitter-swift from PyPI).
+swift-check: swift-bindings $(VENV)/.swift-check
+	git diff --exit-code -- $(SWIFT_GENERATED) || { echo "Swift bindings are stale: run 'make swift-bindings' and commit"; exit 1; }
+	$(VENV)/bin/python scripts/check_swift_syntax.py ios
+
+$(VENV)/.swift-check: scripts/requirements-swift-check.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r scripts/requirements-swift-check.txt
+	touch $@
+
+$(LIB_DEBUG): FORCE
+	$(CARGO) build -q -p waybill-ffi
+
+swift-bindings: $(LIB_DEBUG)
+	$(BINDGEN) --language swift --out-dir target/swift-gen $(LIB_DEBUG)
+	mkdir -p $(SWIFT_GENERATED)
+	cp target/swift-gen/WaybillFFI.swift ios/Sources/WaybillFFI/WaybillFFI.swift
+	mkdir -p ios/Sources/WaybillCoreFFI/include
+	cp target/swift-gen/WaybillCoreFFI.h ios/Sources/WaybillCoreFFI/include/WaybillCoreFFI.h
+	cp target/swift-gen/WaybillCoreFFI.modulemap ios/Sources/WaybillCoreFFI/include/module.modulemap
+
+## Kotlin bindings for an IDE (Maven generates them itself during kotlin-test).
+bindings: $(LIB_DEBUG) swift-bindings
+	$(BINDGEN) --language kotlin --out-dir android/waybill-kotlin/generated/kotlin $(LIB_DEBUG)
+
+## Size of the stripped release cdylib (the mobile profile) for the host target.
+size:
+	$(CARGO) build -q --release -p waybill-ffi
+	@ls -l target/release/libwaybill_ffi.so | awk '{printf "libwaybill_ffi.so (x86_64, release, stripped): %d bytes (%.2f MiB)\n", $$5, $$5/1048576}'
+
+clean:
+	$(CARGO) clean
+	rm -rf android/waybill-kotlin/generated android/*/target
+
+FORCE:
