@@ -2,6 +2,8 @@
 # test (Rust unit + e2e, Kotlin over JNA, Swift bindings freshness) after the lints.
 # Everything it needs is fetched by cargo and Maven themselves.
 
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 CARGO ?= cargo
 MVN ?= mvn
 LIB_DEBUG := target/debug/libwaybill_ffi.so
@@ -17,7 +19,7 @@ demo:
 
 ## Every test, as CI runs it.
 test: lint rust-test kotlin-test swift-check
-	@echo "make test: all suites passed"
+	@scripts/test-summary.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -25,12 +27,14 @@ lint:
 	scripts/check-layering.sh
 
 rust-test:
-	$(CARGO) test --workspace
+	mkdir -p target/test-logs
+	$(CARGO) test --workspace 2>&1 | tee target/test-logs/rust.log
 
 ## Kotlin: Maven builds the library and server, generates the bindings, runs JUnit over JNA.
 kotlin-test:
+	rm -rf android/*/target/surefire-reports
 	$(MVN) -B -q -f android/pom.xml test
-	@cat android/waybill-kotlin/target/surefire-reports/*.txt
+	@cat android/*/target/surefire-reports/*.txt
 
 ## No Swift toolchain here: the committed Swift bindings must equal what the current
 ## library generates, and every Swift file must parse (tree-sitter-swift from PyPI).

@@ -206,14 +206,25 @@ impl Waybill {
     }
 
     /// Runs `make(inner)` on the core's runtime and waits for it from any executor.
+    /// A refused token is forgotten here, in one place, so `sign_in` registers afresh;
+    /// queued actions are kept and go out under the new session.
     async fn run<T, F, Fut>(&self, make: F) -> Result<T>
     where
         F: FnOnce(Arc<Inner>) -> Fut,
         Fut: Future<Output = Result<T>> + Send + 'static,
         T: Send + 'static,
     {
+        let inner = Arc::clone(&self.inner);
+        let work = make(Arc::clone(&inner));
         self.handle
-            .spawn(make(Arc::clone(&self.inner)))
+            .spawn(async move {
+                let result = work.await;
+                if matches!(result, Err(Error::Unauthorized)) {
+                    tracing::warn!("server refused the session token; signing out");
+                    inner.blocking(|i| Ok(i.db.write(session::clear)?)).await?;
+                }
+                result
+            })
             .await
             .map_err(join_error)?
     }

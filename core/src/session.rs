@@ -75,6 +75,12 @@ pub fn store(tx: &Transaction<'_>, session: &Session, server_url: &str) -> Stora
     Ok(())
 }
 
+/// Forgets the session (the server refused its token). Queued actions stay queued.
+pub fn clear(tx: &Transaction<'_>) -> StorageResult<()> {
+    tx.execute("DELETE FROM session", [])?;
+    Ok(())
+}
+
 /// A form of a secret that is safe to log: its length and first two characters.
 pub fn mask_secret(secret: &str) -> String {
     let head: String = secret.chars().take(2).collect();
