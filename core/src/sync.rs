@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::net::NetError;
 use crate::orders::outbox::{self, Action, OutboxEntry};
 use crate::orders::rejections::{self, Rejection, RejectionReason};
-use crate::orders::{self};
+use crate::orders;
 use crate::session::Session;
 
 /// What one push did.
