@@ -3,6 +3,9 @@
 use std::sync::Arc;
 
 use crate::error::WaybillError;
+use crate::privacy::{
+    Permission, PermissionAsk, PermissionState, PolicyStatus, PurposeState, Receipt, SettingsView,
+};
 use crate::types::{LatLon, Order, OrderList, Rejection, SyncReport, WaybillConfig};
 
 type Result<T> = std::result::Result<T, WaybillError>;
@@ -81,5 +84,52 @@ impl Waybill {
     /// Forgets a refusal the user has seen.
     pub fn dismiss_rejection(&self, id: i64) -> Result<()> {
         Ok(self.inner.dismiss_rejection(id)?)
+    }
+
+    /// The privacy settings screen.
+    pub fn privacy_settings(&self) -> Result<SettingsView> {
+        Ok(self.inner.privacy_settings()?.into())
+    }
+
+    /// Whether the policy in force is accepted, and what changed.
+    pub fn policy_status(&self) -> Result<PolicyStatus> {
+        Ok(self.inner.policy_status()?.into())
+    }
+
+    /// The one state of a purpose.
+    pub fn purpose_state(&self, purpose: String) -> Result<PurposeState> {
+        Ok(self.inner.purpose_state(&purpose)?.into())
+    }
+
+    /// The user accepted the policy in force; returns the receipts.
+    pub fn accept_policy(&self, asked_via: String) -> Result<Vec<Receipt>> {
+        Ok(list(self.inner.accept_policy(&asked_via)?))
+    }
+
+    /// The user switched a consent-based purpose on or off.
+    pub fn decide(&self, purpose: String, allow: bool, asked_via: String) -> Result<Receipt> {
+        Ok(self.inner.decide(&purpose, allow, &asked_via)?.into())
+    }
+
+    /// The shell reports an OS permission state.
+    pub fn report_permission(&self, permission: Permission, state: PermissionState) -> Result<()> {
+        Ok(self
+            .inner
+            .report_permission(permission.into(), state.into())?)
+    }
+
+    /// What to do about the permission a purpose needs (48-hour rule applied).
+    pub fn permission_ask(&self, purpose: String, user_initiated: bool) -> Result<PermissionAsk> {
+        Ok(self.inner.permission_ask(&purpose, user_initiated)?.into())
+    }
+
+    /// Installs a new policy manifest (JSON); a bad one is rejected and the old one stays.
+    pub fn install_manifest(&self, document: String) -> Result<PolicyStatus> {
+        Ok(self.inner.install_manifest(&document)?.into())
+    }
+
+    /// Verifies the consent ledger's hash chain; returns the number of receipts.
+    pub fn verify_consent_ledger(&self) -> Result<u32> {
+        Ok(self.inner.verify_consent_ledger()?)
     }
 }

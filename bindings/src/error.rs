@@ -72,6 +72,33 @@ pub enum WaybillError {
         /// Why.
         reason: Unavailable,
     },
+    /// No live basis for the purpose (policy or consent missing, refused or withdrawn);
+    /// nothing was stored or sent.
+    #[error("no consent for purpose {purpose}")]
+    ConsentRequired {
+        /// The purpose, or `policy`.
+        purpose: String,
+    },
+    /// The purpose needs an OS permission that is not granted.
+    #[error("purpose {purpose} needs the {permission} permission")]
+    PermissionRequired {
+        /// The purpose.
+        purpose: String,
+        /// The permission.
+        permission: String,
+    },
+    /// A policy manifest was rejected; the one in force stays.
+    #[error("invalid policy manifest: {reason}")]
+    InvalidManifest {
+        /// Where and why.
+        reason: String,
+    },
+    /// The consent ledger was altered at this receipt.
+    #[error("consent ledger altered at receipt {seq}")]
+    LedgerTampered {
+        /// First broken receipt.
+        seq: i64,
+    },
     /// The client was closed while the call ran.
     #[error("the client is shut down")]
     Shutdown,
@@ -101,6 +128,16 @@ impl From<waybill_core::Error> for WaybillError {
                 order_id,
                 reason: reason.into(),
             },
+            E::ConsentRequired { purpose } => Self::ConsentRequired { purpose },
+            E::PermissionRequired {
+                purpose,
+                permission,
+            } => Self::PermissionRequired {
+                purpose,
+                permission,
+            },
+            E::InvalidManifest { reason } => Self::InvalidManifest { reason },
+            E::LedgerTampered { seq } => Self::LedgerTampered { seq },
             E::Shutdown => Self::Shutdown,
             E::Internal { reason } => Self::Internal { reason },
         }

@@ -10,11 +10,13 @@ uniffi::setup_scaffolding!();
 mod client;
 mod error;
 mod logging;
+mod privacy;
 mod types;
 
 pub use client::Waybill;
 pub use error::WaybillError;
 pub use logging::{LogLevel, LogRecord, LogSink, LogSinkError, set_log_sink};
+pub use privacy::*;
 pub use types::*;
 
 /// Version of the core library, for diagnostics screens and bug reports.

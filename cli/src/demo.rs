@@ -51,13 +51,42 @@ pub async fn run(data_dir: Option<PathBuf>) -> Result<(), DemoError> {
 
     step(
         2,
-        "Driver Wang opens the app and signs in (device registration)",
+        "Driver Wang opens the app: nothing leaves the device before he accepts the policy",
     );
     let config = driver_config(&driver_dir, &url);
     let wang = Waybill::open(config.clone()).map_err(|e| fail("open", e))?;
+    match wang.sign_in().await {
+        Err(e @ Error::ConsentRequired { .. }) => say(&format!("sign in before consent → {e}")),
+        other => {
+            return Err(fail(
+                "pre-consent",
+                format!("expected ConsentRequired, got {other:?}"),
+            ));
+        }
+    }
+    let receipts = wang
+        .accept_policy("first_run_dialog")
+        .map_err(|e| fail("accept policy", e))?;
+    for r in &receipts {
+        say(&format!(
+            "receipt #{} {:?} {} (policy {}, hash {}…)",
+            r.seq,
+            r.kind,
+            r.purpose.as_deref().unwrap_or("policy"),
+            r.policy_version,
+            &r.hash[..12]
+        ));
+    }
+    let settings = wang.privacy_settings().map_err(|e| fail("settings", e))?;
+    for p in settings.purposes.iter().filter(|p| !p.core) {
+        say(&format!(
+            "optional, off until he decides: {} → {:?}",
+            p.label, p.state
+        ));
+    }
     let account = wang.sign_in().await.map_err(|e| fail("sign in", e))?;
     say(&format!(
-        "account {account}; token stored in {}",
+        "signed in: account {account}; token stored in {}",
         driver_dir.display()
     ));
 
@@ -77,6 +106,9 @@ pub async fn run(data_dir: Option<PathBuf>) -> Result<(), DemoError> {
         .clone();
     let rival =
         Waybill::open(driver_config(&rival_dir, &url)).map_err(|e| fail("open rival", e))?;
+    rival
+        .accept_policy("first_run_dialog")
+        .map_err(|e| fail("rival consent", e))?;
     rival
         .sign_in()
         .await

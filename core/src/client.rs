@@ -4,7 +4,9 @@
 //! or a Rust test's, drive them without a reactor of their own.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+use chrono::Utc;
 
 use tokio::runtime::{Handle, Runtime};
 use tokio::task::JoinError;
@@ -16,11 +18,21 @@ use crate::error::{Error, Result};
 use crate::net::ApiClient;
 use crate::orders::rejections::{self, Rejection};
 use crate::orders::{self, Order, OrderList, accept, outbox};
+use crate::privacy::ledger::{self, Receipt};
+use crate::privacy::manifest::{Manifest, Permission};
+use crate::privacy::permissions::{self, PermissionAsk, PermissionState};
+use crate::privacy::settings::{self, SettingsView};
+use crate::privacy::{self, PolicyStatus, PurposeState, Ticket};
 use crate::session::{self, Session, mask_secret};
 use crate::sync::{self, SyncReport};
 
 /// Largest search radius for nearby offers.
 pub const MAX_RADIUS_M: u32 = 200_000;
+
+/// Purposes (manifest ids) of the collection paths that exist today.
+pub(crate) const ACCOUNT: &str = "account";
+pub(crate) const NEARBY_ORDERS: &str = "nearby_orders";
+pub(crate) const ORDER_FULFILMENT: &str = "order_fulfilment";
 
 /// A client of the Waybill core, opened on one data directory.
 pub struct Waybill {
@@ -35,6 +47,8 @@ pub(crate) struct Inner {
     pub(crate) api: ApiClient,
     pub(crate) config: Config,
     pub(crate) server_url: String,
+    /// The policy manifest in force; replaced whole when a new one is installed.
+    manifest: RwLock<Arc<Manifest>>,
 }
 
 impl std::fmt::Debug for Waybill {
@@ -52,6 +66,7 @@ impl Waybill {
     pub fn open(config: Config) -> Result<Waybill> {
         let server_url = config.validated_server_url()?;
         let db = Database::open(&config.data_dir)?;
+        let manifest = db.write(|tx| privacy::install_builtin(tx, config.role, Utc::now()))?;
         let user_agent = format!(
             "waybill/{} {}/{}",
             env!("CARGO_PKG_VERSION"),
@@ -78,6 +93,7 @@ impl Waybill {
                 api,
                 config,
                 server_url,
+                manifest: RwLock::new(Arc::new(manifest)),
             }),
         })
     }
@@ -89,17 +105,21 @@ impl Waybill {
             if let Some(session) = inner.blocking(|i| Ok(i.db.read(session::load)?)).await? {
                 return Ok(session.account_id);
             }
+            let basis = inner.gate(ACCOUNT).await?;
             let installation_id = inner
                 .blocking(|i| Ok(i.db.write(session::installation_id)?))
                 .await?;
             let registered = inner
                 .api
-                .register(&RegisterDevice {
-                    installation_id,
-                    role: inner.config.role,
-                    app_id: inner.config.app_id.clone(),
-                    app_version: inner.config.app_version.clone(),
-                })
+                .register(
+                    &basis,
+                    &RegisterDevice {
+                        installation_id,
+                        role: inner.config.role,
+                        app_id: inner.config.app_id.clone(),
+                        app_version: inner.config.app_version.clone(),
+                    },
+                )
                 .await?;
             tracing::info!(token = %mask_secret(&registered.token), "device registered");
             let session = Session {
@@ -134,9 +154,10 @@ impl Waybill {
         }
         self.run(move |inner| async move {
             let session = inner.require_session().await?;
+            let basis = inner.gate(NEARBY_ORDERS).await?;
             let offers = inner
                 .api
-                .open_orders(&session.token, coarsen(near), radius_m)
+                .open_orders(&basis, &session.token, coarsen(near), radius_m)
                 .await?;
             let count = offers.orders.len();
             let list = inner
@@ -175,10 +196,11 @@ impl Waybill {
         if self.account_id()?.is_none() {
             return Err(Error::NotSignedIn);
         }
+        let basis = self.inner.gate_now(ORDER_FULFILMENT)?;
         let order = self
             .inner
             .db
-            .write(|tx| accept::accept_locally(tx, order_id))?;
+            .write(|tx| accept::accept_locally(tx, &basis, order_id))?;
         tracing::info!(order_id, "acceptance queued");
         Ok(order)
     }
@@ -203,6 +225,104 @@ impl Waybill {
     /// Forgets a refusal the user has seen.
     pub fn dismiss_rejection(&self, id: i64) -> Result<()> {
         Ok(self.inner.db.write(|tx| rejections::dismiss(tx, id))?)
+    }
+
+    /// The privacy settings screen: purposes with their one state each, permissions, SDKs,
+    /// the policy status and every consent receipt.
+    pub fn privacy_settings(&self) -> Result<SettingsView> {
+        let manifest = self.inner.manifest();
+        self.inner.db.read(|c| settings::build(c, &manifest))
+    }
+
+    /// Whether the policy in force is accepted, and what changed since the accepted one.
+    pub fn policy_status(&self) -> Result<PolicyStatus> {
+        let manifest = self.inner.manifest();
+        self.inner.db.read(|c| privacy::policy_status(c, &manifest))
+    }
+
+    /// The state of one purpose (what the gate would answer now).
+    pub fn purpose_state(&self, purpose: &str) -> Result<PurposeState> {
+        let manifest = self.inner.manifest();
+        self.inner
+            .db
+            .read(|c| privacy::purpose_state(c, &manifest, purpose))
+    }
+
+    /// The user accepted the policy in force (`asked_via` says where, e.g.
+    /// `first_run_dialog`). Returns the receipts: the acceptance and each core purpose
+    /// resting on plain consent. Durable when this returns.
+    pub fn accept_policy(&self, asked_via: &str) -> Result<Vec<Receipt>> {
+        let manifest = self.inner.manifest();
+        let receipts = self
+            .inner
+            .db
+            .write(|tx| privacy::accept_policy(tx, &manifest, asked_via, Utc::now()))?;
+        tracing::info!(version = %manifest.policy_version, "policy accepted");
+        Ok(receipts)
+    }
+
+    /// The user switched a consent-based purpose on or off. Off after on is a withdrawal,
+    /// effective at once for every collection path.
+    pub fn decide(&self, purpose: &str, allow: bool, asked_via: &str) -> Result<Receipt> {
+        let manifest = self.inner.manifest();
+        let receipt = self
+            .inner
+            .db
+            .write(|tx| privacy::decide(tx, &manifest, purpose, allow, asked_via, Utc::now()))?;
+        tracing::info!(purpose, kind = ?receipt.kind, "consent decision recorded");
+        Ok(receipt)
+    }
+
+    /// The shell reports an OS permission state (at start, on resume, after a prompt).
+    pub fn report_permission(&self, permission: Permission, state: PermissionState) -> Result<()> {
+        self.inner
+            .db
+            .write(|tx| permissions::report(tx, permission, state, Utc::now()))
+            .map_err(Error::from)
+    }
+
+    /// What to do about the permission `purpose` needs: ask (with the manifest's
+    /// rationale), send the user to the OS settings, stay quiet (48-hour rule), or nothing.
+    /// `user_initiated`: the user opened the function themselves.
+    pub fn permission_ask(&self, purpose: &str, user_initiated: bool) -> Result<PermissionAsk> {
+        let manifest = self.inner.manifest();
+        let p = manifest
+            .purpose(purpose)
+            .ok_or_else(|| Error::InvalidInput {
+                reason: format!("the {} app has no purpose {purpose:?}", manifest.app),
+            })?;
+        let rationale = p.rationale.clone().unwrap_or_default();
+        let needed = p.permissions.clone();
+        self.inner
+            .db
+            .read(|c| permissions::ask(c, &needed, &rationale, user_initiated, Utc::now()))
+            .map_err(Error::from)
+    }
+
+    /// Installs a new policy manifest (JSON). A malformed, hostile or foreign one is
+    /// rejected with [`Error::InvalidManifest`] and the one in force stays. Returns the new
+    /// policy status: a material change needs the user's decision before collection goes on.
+    pub fn install_manifest(&self, document: &str) -> Result<PolicyStatus> {
+        let current = self.inner.manifest();
+        let new = self
+            .inner
+            .db
+            .write(|tx| privacy::install(tx, &current, document, Utc::now()))?;
+        tracing::info!(version = %new.policy_version, "policy manifest installed");
+        *self
+            .inner
+            .manifest
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+        self.policy_status()
+    }
+
+    /// Recomputes the consent ledger's hash chain; returns the number of receipts.
+    pub fn verify_consent_ledger(&self) -> Result<u32> {
+        match self.inner.db.read(ledger::verify)? {
+            Ok(n) => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
+            Err(seq) => Err(Error::LedgerTampered { seq }),
+        }
     }
 
     /// Runs `make(inner)` on the core's runtime and waits for it from any executor.
@@ -251,6 +371,22 @@ impl Inner {
         tokio::task::spawn_blocking(move || f(&inner))
             .await
             .map_err(join_error)?
+    }
+
+    /// The manifest in force.
+    pub(crate) fn manifest(&self) -> Arc<Manifest> {
+        Arc::clone(&self.manifest.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The gate, for synchronous paths.
+    pub(crate) fn gate_now(&self, purpose: &str) -> Result<Ticket> {
+        let manifest = self.manifest();
+        self.db.read(|c| privacy::check(c, &manifest, purpose))
+    }
+
+    /// The gate, for async paths: a ticket for `purpose` or the typed reason there is none.
+    pub(crate) async fn gate(self: &Arc<Self>, purpose: &'static str) -> Result<Ticket> {
+        self.blocking(move |i| i.gate_now(purpose)).await
     }
 
     pub(crate) async fn require_session(self: &Arc<Self>) -> Result<Session> {

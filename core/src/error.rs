@@ -78,6 +78,33 @@ pub enum Error {
         /// Why it is not available.
         reason: Unavailable,
     },
+    /// No live basis for the purpose: the policy or this purpose's consent is missing,
+    /// refused or withdrawn. Nothing was stored or sent.
+    #[error("no consent for purpose {purpose}")]
+    ConsentRequired {
+        /// The purpose (or `policy` when the policy itself is not accepted).
+        purpose: String,
+    },
+    /// The purpose is allowed but the OS permission it needs is not granted.
+    #[error("purpose {purpose} needs the {permission} permission")]
+    PermissionRequired {
+        /// The purpose.
+        purpose: String,
+        /// The permission, e.g. `camera`.
+        permission: String,
+    },
+    /// A policy manifest was rejected; the one in force stays.
+    #[error("invalid policy manifest: {reason}")]
+    InvalidManifest {
+        /// Where and why.
+        reason: String,
+    },
+    /// The consent ledger's hash chain is broken at this receipt.
+    #[error("the consent ledger was altered at receipt {seq}")]
+    LedgerTampered {
+        /// First receipt whose hash does not match.
+        seq: i64,
+    },
     /// The client was closed while the call was running.
     #[error("the client is shut down")]
     Shutdown,

@@ -1,8 +1,8 @@
 //! Waybill's client core: the engines behind the driver and shipper apps, in plain Rust.
 //! The FFI crate (`waybill-ffi`) wraps this API for Kotlin and Swift and adds no rules.
 //!
-//! Today: the order cache with its transactional outbox and sync (the walking skeleton).
-//! Trajectory, proofs and the privacy engine plug into the same client.
+//! Today: the order cache with its transactional outbox and sync, and the privacy engine
+//! whose gate every collection path passes. Trajectory and proofs plug into the same client.
 #![forbid(unsafe_code)]
 
 mod client;
@@ -12,6 +12,7 @@ mod error;
 pub mod logging;
 mod net;
 pub mod orders;
+pub mod privacy;
 mod session;
 mod sync;
 
@@ -20,5 +21,10 @@ pub use config::Config;
 pub use error::{Error, Result, Unavailable};
 pub use orders::rejections::{Rejection, RejectionReason};
 pub use orders::{Order, OrderList, SyncState};
+pub use privacy::ledger::{DecisionKind, Receipt};
+pub use privacy::manifest::{Permission, PolicyChange};
+pub use privacy::permissions::{PermissionAsk, PermissionState};
+pub use privacy::settings::{PermissionRow, PurposeRow, SdkRow, SettingsView};
+pub use privacy::{PolicyStatus, PurposeState};
 pub use sync::SyncReport;
 pub use waybill_protocol::{LatLon, OrderStatus, Role};

@@ -123,7 +123,8 @@ impl<S: Subscriber> Layer<S> for ForwardLayer {
         let record = LogRecord {
             level: event.metadata().level().into(),
             target: event.metadata().target().to_string(),
-            message: visitor.message,
+            // Phone and ID numbers are masked here, whatever a call site wrote.
+            message: crate::privacy::mask::scrub(&visitor.message),
         };
         IN_SINK.with(|f| f.set(true));
         sink.log(record);
@@ -188,10 +189,15 @@ mod tests {
         tracing::info!(target: "hyper::proto", "not ours");
         clear_log_sink();
         tracing::info!(target: "waybill_core::test", "after clear");
+        set_log_sink(sink.clone(), LogLevel::Info);
+        tracing::info!(target: "waybill_core::test", consignee = "13812341234", "calling 13987654321");
+        clear_log_sink();
         let got = sink.0.lock().unwrap().clone();
-        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got.len(), 2, "{got:?}");
         assert_eq!(got[0].level, LogLevel::Info);
         assert_eq!(got[0].target, "waybill_core::test");
         assert_eq!(got[0].message, "outbox pushed pushed=3");
+        // Logs contain no unmasked phone number, from the message or from a field.
+        assert_eq!(got[1].message, "calling 139****4321 consignee=138****1234");
     }
 }

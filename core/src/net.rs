@@ -7,6 +7,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::privacy::Ticket;
 use waybill_protocol::{
     Accepted, ApiError, DeviceRegistered, IDEMPOTENCY_KEY_HEADER, LatLon, OpenOrders,
     RegisterDevice,
@@ -81,15 +83,21 @@ impl ApiClient {
         Ok(ApiClient { http, base_url })
     }
 
-    /// `POST /v1/devices`. Idempotent on the installation id.
-    pub async fn register(&self, body: &RegisterDevice) -> NetResult<DeviceRegistered> {
+    /// `POST /v1/devices`. Idempotent on the installation id. Sends device data: needs a
+    /// ticket for the account purpose.
+    pub async fn register(
+        &self,
+        _basis: &Ticket,
+        body: &RegisterDevice,
+    ) -> NetResult<DeviceRegistered> {
         self.send(Method::POST, "/v1/devices", None, None, Some(body))
             .await
     }
 
-    /// `GET /v1/orders/open` near a point.
+    /// `GET /v1/orders/open` near a point. Sends a location: needs a ticket.
     pub async fn open_orders(
         &self,
+        _basis: &Ticket,
         token: &str,
         near: LatLon,
         radius_m: u32,
@@ -105,6 +113,7 @@ impl ApiClient {
     /// `POST /v1/orders/{id}/accept` with the entry's idempotency key.
     pub async fn accept(
         &self,
+        _basis: &Ticket,
         token: &str,
         order_id: &str,
         idempotency_key: &str,

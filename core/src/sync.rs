@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use waybill_protocol::{ErrorCode, OrderStatus};
 
-use crate::client::Inner;
+use crate::client::{Inner, ORDER_FULFILMENT};
 use crate::error::{Error, Result};
 use crate::net::NetError;
+use crate::orders;
 use crate::orders::outbox::{self, Action, OutboxEntry};
 use crate::orders::rejections::{self, Rejection, RejectionReason};
-use crate::orders;
+use crate::privacy::Ticket;
 use crate::session::Session;
 
 /// What one push did.
@@ -32,6 +33,7 @@ pub struct SyncReport {
 /// is down for all of them.
 pub(crate) async fn push_outbox(inner: Arc<Inner>) -> Result<SyncReport> {
     let session = inner.require_session().await?;
+    let basis = inner.gate(ORDER_FULFILMENT).await?;
     let entries = inner
         .blocking(|inner| Ok(inner.db.read(outbox::all)?))
         .await?;
@@ -42,7 +44,7 @@ pub(crate) async fn push_outbox(inner: Arc<Inner>) -> Result<SyncReport> {
             report.remaining += 1;
             continue;
         }
-        match send(&inner, &session, &entry).await {
+        match send(&inner, &basis, &session, &entry).await {
             Ok(order) => {
                 let account = session.account_id.clone();
                 inner
@@ -92,13 +94,19 @@ pub(crate) async fn push_outbox(inner: Arc<Inner>) -> Result<SyncReport> {
 
 async fn send(
     inner: &Inner,
+    basis: &Ticket,
     session: &Session,
     entry: &OutboxEntry,
 ) -> Result<waybill_protocol::Order, NetError> {
     match entry.action {
         Action::Accept => inner
             .api
-            .accept(&session.token, &entry.order_id, &entry.idempotency_key)
+            .accept(
+                basis,
+                &session.token,
+                &entry.order_id,
+                &entry.idempotency_key,
+            )
             .await
             .map(|accepted| accepted.order),
     }

@@ -42,7 +42,15 @@ fn a_v1_database_is_upgraded_and_keeps_its_data() {
     let open = client.orders(OrderList::Open).unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].goods, "Water");
-    // The v2 outbox exists and works on the upgraded file.
+    // Nothing is sent or stored for an order before the policy is accepted (P-01), also
+    // on an upgraded installation; then the v2 outbox works on the upgraded file.
+    assert_eq!(
+        client.accept_order("ord-1"),
+        Err(Error::ConsentRequired {
+            purpose: "order_fulfilment".into()
+        })
+    );
+    client.accept_policy("first_run_dialog").unwrap();
     client.accept_order("ord-1").unwrap();
     assert_eq!(client.pending_actions().unwrap(), 1);
     drop(client);

@@ -105,6 +105,7 @@ pub struct LossyProxy {
     /// Address clients connect to.
     pub addr: SocketAddr,
     replies_to_drop: Arc<AtomicU32>,
+    connections: Arc<AtomicU32>,
 }
 
 impl LossyProxy {
@@ -113,15 +114,19 @@ impl LossyProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().expect("proxy addr");
         let replies_to_drop = Arc::new(AtomicU32::new(0));
+        let connections = Arc::new(AtomicU32::new(0));
         let budget = Arc::clone(&replies_to_drop);
+        let counter = Arc::clone(&connections);
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(relay(client, upstream, Arc::clone(&budget)));
             }
         });
         LossyProxy {
             addr,
             replies_to_drop,
+            connections,
         }
     }
 
@@ -134,6 +139,11 @@ impl LossyProxy {
     /// connection is cut.
     pub fn drop_next_replies(&self, n: u32) {
         self.replies_to_drop.store(n, Ordering::SeqCst);
+    }
+
+    /// TCP connections clients have opened through the proxy so far.
+    pub fn connections(&self) -> u32 {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// Replies still to be dropped.
@@ -218,6 +228,15 @@ impl ServerProbe {
             .expect("events body");
         reply.events.into_iter().map(|e| e.kind).collect()
     }
+}
+
+/// Opens a driver client whose user has accepted the policy in force.
+pub fn consenting_driver(data_dir: &Path, server_url: &str) -> waybill_core::Waybill {
+    let client = waybill_core::Waybill::open(driver_config(data_dir, server_url)).expect("open");
+    client
+        .accept_policy("first_run_dialog")
+        .expect("accept policy");
+    client
 }
 
 /// A client configuration for a driver app on `data_dir` talking to `server_url`.

@@ -6,7 +6,9 @@
 use waybill_core::{
     Error, OrderList, OrderStatus, RejectionReason, SyncState, Unavailable, Waybill,
 };
-use waybill_e2e::{LossyProxy, SHANGHAI, ServerProbe, ServerProcess, driver_config};
+use waybill_e2e::{
+    LossyProxy, SHANGHAI, ServerProbe, ServerProcess, consenting_driver, driver_config,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_acceptance_survives_restart_and_applies_once_despite_a_lost_reply() {
@@ -17,8 +19,9 @@ async fn offline_acceptance_survives_restart_and_applies_once_despite_a_lost_rep
     let proxy = LossyProxy::start(server.addr).await;
     let config = driver_config(&device_dir, &proxy.base_url());
 
-    // Online: sign in and download the offers near the driver.
+    // Online: accept the policy, sign in and download the offers near the driver.
     let client = Waybill::open(config.clone()).unwrap();
+    client.accept_policy("first_run_dialog").unwrap();
     let account = client.sign_in().await.unwrap();
     let offers = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap();
     assert!(offers.len() >= 3, "seeded offers near Shanghai: {offers:?}");
@@ -104,8 +107,8 @@ async fn offline_acceptance_survives_restart_and_applies_once_despite_a_lost_rep
 async fn an_offline_acceptance_of_an_order_taken_meanwhile_is_rolled_back_and_surfaced() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
-    let first = Waybill::open(driver_config(&dir.path().join("a"), &server.base_url)).unwrap();
-    let late = Waybill::open(driver_config(&dir.path().join("b"), &server.base_url)).unwrap();
+    let first = consenting_driver(&dir.path().join("a"), &server.base_url);
+    let late = consenting_driver(&dir.path().join("b"), &server.base_url);
     first.sign_in().await.unwrap();
     late.sign_in().await.unwrap();
     let target = first.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0]
@@ -159,7 +162,7 @@ async fn an_offline_acceptance_of_an_order_taken_meanwhile_is_rolled_back_and_su
 async fn signing_in_twice_keeps_one_account_and_bad_calls_get_typed_errors() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
-    let client = Waybill::open(driver_config(&dir.path().join("d"), &server.base_url)).unwrap();
+    let client = consenting_driver(&dir.path().join("d"), &server.base_url);
 
     assert_eq!(
         client.refresh_open_orders(SHANGHAI, 1_000).await,
@@ -205,7 +208,7 @@ async fn signing_in_twice_keeps_one_account_and_bad_calls_get_typed_errors() {
 async fn a_revoked_token_signs_out_keeps_the_queue_and_a_new_sign_in_delivers_it() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start_fresh(&dir.path().join("server-1.sqlite3"));
-    let client = Waybill::open(driver_config(&dir.path().join("d"), &server.base_url)).unwrap();
+    let client = consenting_driver(&dir.path().join("d"), &server.base_url);
     let old_account = client.sign_in().await.unwrap();
     let target = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0]
         .id

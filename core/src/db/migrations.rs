@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../../migrations/002_outbox_and_rejections.sql"
     )),
+    M::up(include_str!("../../migrations/003_privacy.sql")),
 ];
 
 /// The schema version a fully migrated database has.

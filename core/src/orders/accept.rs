@@ -7,10 +7,11 @@ use waybill_protocol::OrderStatus;
 use super::outbox::{self, Action};
 use super::{Order, get};
 use crate::error::{Error, Result, Unavailable};
+use crate::privacy::Ticket;
 
 /// Queues the acceptance of `order_id` after checking, against the cache, that it can
 /// still be taken. Returns the order with its new effective state.
-pub fn accept_locally(tx: &Transaction<'_>, order_id: &str) -> Result<Order> {
+pub fn accept_locally(tx: &Transaction<'_>, _basis: &Ticket, order_id: &str) -> Result<Order> {
     let order = get(tx, order_id)?.ok_or_else(|| Error::OrderNotFound {
         order_id: order_id.to_string(),
     })?;

@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
     typealias FfiType = UInt16
     typealias SwiftType = UInt16
@@ -871,14 +887,29 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func acceptOrder(orderId: String) throws  -> Order
     
     /**
+     * The user accepted the policy in force; returns the receipts.
+     */
+    func acceptPolicy(askedVia: String) throws  -> [Receipt]
+    
+    /**
      * The signed-in account id, if any.
      */
     func accountId() throws  -> String?
     
     /**
+     * The user switched a consent-based purpose on or off.
+     */
+    func decide(purpose: String, allow: Bool, askedVia: String) throws  -> Receipt
+    
+    /**
      * Forgets a refusal the user has seen.
      */
     func dismissRejection(id: Int64) throws 
+    
+    /**
+     * Installs a new policy manifest (JSON); a bad one is rejected and the old one stays.
+     */
+    func installManifest(document: String) throws  -> PolicyStatus
     
     /**
      * One order from the cache.
@@ -896,6 +927,26 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func pendingActions() throws  -> UInt32
     
     /**
+     * What to do about the permission a purpose needs (48-hour rule applied).
+     */
+    func permissionAsk(purpose: String, userInitiated: Bool) throws  -> PermissionAsk
+    
+    /**
+     * Whether the policy in force is accepted, and what changed.
+     */
+    func policyStatus() throws  -> PolicyStatus
+    
+    /**
+     * The privacy settings screen.
+     */
+    func privacySettings() throws  -> SettingsView
+    
+    /**
+     * The one state of a purpose.
+     */
+    func purposeState(purpose: String) throws  -> PurposeState
+    
+    /**
      * Downloads open offers near a point (sent rounded to ~1 km) into the cache.
      */
     func refreshOpenOrders(near: LatLon, radiusM: UInt32) async throws  -> [Order]
@@ -906,6 +957,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func rejections() throws  -> [Rejection]
     
     /**
+     * The shell reports an OS permission state.
+     */
+    func reportPermission(permission: Permission, state: PermissionState) throws 
+    
+    /**
      * Registers this installation once and returns the account id.
      */
     func signIn() async throws  -> String
@@ -914,6 +970,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * Pushes queued actions.
      */
     func sync() async throws  -> SyncReport
+    
+    /**
+     * Verifies the consent ledger's hash chain; returns the number of receipts.
+     */
+    func verifyConsentLedger() throws  -> UInt32
     
 }
 /**
@@ -1000,6 +1061,19 @@ open func acceptOrder(orderId: String)throws  -> Order  {
 }
     
     /**
+     * The user accepted the policy in force; returns the receipts.
+     */
+open func acceptPolicy(askedVia: String)throws  -> [Receipt]  {
+    return try  FfiConverterSequenceTypeReceipt.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_accept_policy(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(askedVia),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The signed-in account id, if any.
      */
 open func accountId()throws  -> String?  {
@@ -1007,6 +1081,21 @@ open func accountId()throws  -> String?  {
         uniffiCallStatus in
     uniffi_waybill_ffi_fn_method_waybill_account_id(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The user switched a consent-based purpose on or off.
+     */
+open func decide(purpose: String, allow: Bool, askedVia: String)throws  -> Receipt  {
+    return try  FfiConverterTypeReceipt_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_decide(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(purpose),
+        FfiConverterBool.lower(allow),
+        FfiConverterString.lower(askedVia),uniffiCallStatus
     )
 })
 }
@@ -1021,6 +1110,19 @@ open func dismissRejection(id: Int64)throws   {try rustCallWithError(FfiConverte
         FfiConverterInt64.lower(id),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Installs a new policy manifest (JSON); a bad one is rejected and the old one stays.
+     */
+open func installManifest(document: String)throws  -> PolicyStatus  {
+    return try  FfiConverterTypePolicyStatus_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_install_manifest(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(document),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1062,6 +1164,57 @@ open func pendingActions()throws  -> UInt32  {
 }
     
     /**
+     * What to do about the permission a purpose needs (48-hour rule applied).
+     */
+open func permissionAsk(purpose: String, userInitiated: Bool)throws  -> PermissionAsk  {
+    return try  FfiConverterTypePermissionAsk_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_permission_ask(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(purpose),
+        FfiConverterBool.lower(userInitiated),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the policy in force is accepted, and what changed.
+     */
+open func policyStatus()throws  -> PolicyStatus  {
+    return try  FfiConverterTypePolicyStatus_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_policy_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The privacy settings screen.
+     */
+open func privacySettings()throws  -> SettingsView  {
+    return try  FfiConverterTypeSettingsView_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_privacy_settings(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The one state of a purpose.
+     */
+open func purposeState(purpose: String)throws  -> PurposeState  {
+    return try  FfiConverterTypePurposeState_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_purpose_state(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(purpose),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Downloads open offers near a point (sent rounded to ~1 km) into the cache.
      */
 open func refreshOpenOrders(near: LatLon, radiusM: UInt32)async throws  -> [Order]  {
@@ -1090,6 +1243,19 @@ open func rejections()throws  -> [Rejection]  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The shell reports an OS permission state.
+     */
+open func reportPermission(permission: Permission, state: PermissionState)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_report_permission(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePermission_lower(permission),
+        FfiConverterTypePermissionState_lower(state),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -1128,6 +1294,18 @@ open func sync()async throws  -> SyncReport  {
             liftFunc: FfiConverterTypeSyncReport_lift,
             errorHandler: FfiConverterTypeWaybillError_lift
         )
+}
+    
+    /**
+     * Verifies the consent ledger's hash chain; returns the number of receipts.
+     */
+open func verifyConsentLedger()throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_verify_consent_ledger(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
 
@@ -1506,6 +1684,452 @@ public func FfiConverterTypeOrder_lower(_ value: Order) -> RustBuffer {
 
 
 /**
+ * A permission row of the settings screen.
+ */
+public struct PermissionRow: Equatable, Hashable {
+    /**
+     * The permission.
+     */
+    public let permission: Permission
+    /**
+     * Its state.
+     */
+    public let state: PermissionState
+    /**
+     * Purposes using it.
+     */
+    public let usedBy: [String]
+    /**
+     * Why.
+     */
+    public let rationale: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The permission.
+         */permission: Permission, 
+        /**
+         * Its state.
+         */state: PermissionState, 
+        /**
+         * Purposes using it.
+         */usedBy: [String], 
+        /**
+         * Why.
+         */rationale: String) {
+        self.permission = permission
+        self.state = state
+        self.usedBy = usedBy
+        self.rationale = rationale
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PermissionRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePermissionRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PermissionRow {
+        return
+            try PermissionRow(
+                permission: FfiConverterTypePermission.read(from: &buf), 
+                state: FfiConverterTypePermissionState.read(from: &buf), 
+                usedBy: FfiConverterSequenceString.read(from: &buf), 
+                rationale: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PermissionRow, into buf: inout [UInt8]) {
+        FfiConverterTypePermission.write(value.permission, into: &buf)
+        FfiConverterTypePermissionState.write(value.state, into: &buf)
+        FfiConverterSequenceString.write(value.usedBy, into: &buf)
+        FfiConverterString.write(value.rationale, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePermissionRow_lift(_ buf: RustBuffer) throws -> PermissionRow {
+    return try FfiConverterTypePermissionRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePermissionRow_lower(_ value: PermissionRow) -> RustBuffer {
+    return FfiConverterTypePermissionRow.lower(value)
+}
+
+
+/**
+ * One change between policies.
+ */
+public struct PolicyChange: Equatable, Hashable {
+    /**
+     * Purpose, category or SDK concerned.
+     */
+    public let subject: String
+    /**
+     * What changed.
+     */
+    public let description: String
+    /**
+     * Whether it needs a new decision.
+     */
+    public let material: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Purpose, category or SDK concerned.
+         */subject: String, 
+        /**
+         * What changed.
+         */description: String, 
+        /**
+         * Whether it needs a new decision.
+         */material: Bool) {
+        self.subject = subject
+        self.description = description
+        self.material = material
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PolicyChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePolicyChange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PolicyChange {
+        return
+            try PolicyChange(
+                subject: FfiConverterString.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf), 
+                material: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PolicyChange, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.subject, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+        FfiConverterBool.write(value.material, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePolicyChange_lift(_ buf: RustBuffer) throws -> PolicyChange {
+    return try FfiConverterTypePolicyChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePolicyChange_lower(_ value: PolicyChange) -> RustBuffer {
+    return FfiConverterTypePolicyChange.lower(value)
+}
+
+
+/**
+ * A purpose row of the settings screen.
+ */
+public struct PurposeRow: Equatable, Hashable {
+    /**
+     * Id, for `decide`.
+     */
+    public let id: String
+    /**
+     * Label.
+     */
+    public let label: String
+    /**
+     * What it is for.
+     */
+    public let description: String
+    /**
+     * Core function.
+     */
+    public let core: Bool
+    /**
+     * Has a switch.
+     */
+    public let switchable: Bool
+    /**
+     * Processes sensitive data.
+     */
+    public let sensitive: Bool
+    /**
+     * Data category labels.
+     */
+    public let categories: [String]
+    /**
+     * Its one state.
+     */
+    public let state: PurposeState
+    /**
+     * What refusing costs.
+     */
+    public let ifRefused: String
+    /**
+     * Retention in words.
+     */
+    public let retention: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Id, for `decide`.
+         */id: String, 
+        /**
+         * Label.
+         */label: String, 
+        /**
+         * What it is for.
+         */description: String, 
+        /**
+         * Core function.
+         */core: Bool, 
+        /**
+         * Has a switch.
+         */switchable: Bool, 
+        /**
+         * Processes sensitive data.
+         */sensitive: Bool, 
+        /**
+         * Data category labels.
+         */categories: [String], 
+        /**
+         * Its one state.
+         */state: PurposeState, 
+        /**
+         * What refusing costs.
+         */ifRefused: String, 
+        /**
+         * Retention in words.
+         */retention: String) {
+        self.id = id
+        self.label = label
+        self.description = description
+        self.core = core
+        self.switchable = switchable
+        self.sensitive = sensitive
+        self.categories = categories
+        self.state = state
+        self.ifRefused = ifRefused
+        self.retention = retention
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PurposeRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePurposeRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PurposeRow {
+        return
+            try PurposeRow(
+                id: FfiConverterString.read(from: &buf), 
+                label: FfiConverterString.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf), 
+                core: FfiConverterBool.read(from: &buf), 
+                switchable: FfiConverterBool.read(from: &buf), 
+                sensitive: FfiConverterBool.read(from: &buf), 
+                categories: FfiConverterSequenceString.read(from: &buf), 
+                state: FfiConverterTypePurposeState.read(from: &buf), 
+                ifRefused: FfiConverterString.read(from: &buf), 
+                retention: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PurposeRow, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+        FfiConverterBool.write(value.core, into: &buf)
+        FfiConverterBool.write(value.switchable, into: &buf)
+        FfiConverterBool.write(value.sensitive, into: &buf)
+        FfiConverterSequenceString.write(value.categories, into: &buf)
+        FfiConverterTypePurposeState.write(value.state, into: &buf)
+        FfiConverterString.write(value.ifRefused, into: &buf)
+        FfiConverterString.write(value.retention, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurposeRow_lift(_ buf: RustBuffer) throws -> PurposeRow {
+    return try FfiConverterTypePurposeRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurposeRow_lower(_ value: PurposeRow) -> RustBuffer {
+    return FfiConverterTypePurposeRow.lower(value)
+}
+
+
+/**
+ * A consent receipt.
+ */
+public struct Receipt: Equatable, Hashable {
+    /**
+     * Position in the ledger.
+     */
+    public let seq: Int64
+    /**
+     * What was decided.
+     */
+    public let kind: DecisionKind
+    /**
+     * Policy version in force.
+     */
+    public let policyVersion: String
+    /**
+     * Purpose, if any.
+     */
+    public let purpose: String?
+    /**
+     * How it was asked.
+     */
+    public let askedVia: String
+    /**
+     * When.
+     */
+    public let at: Date
+    /**
+     * Hash of the previous receipt.
+     */
+    public let prevHash: String
+    /**
+     * This receipt's hash.
+     */
+    public let hash: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Position in the ledger.
+         */seq: Int64, 
+        /**
+         * What was decided.
+         */kind: DecisionKind, 
+        /**
+         * Policy version in force.
+         */policyVersion: String, 
+        /**
+         * Purpose, if any.
+         */purpose: String?, 
+        /**
+         * How it was asked.
+         */askedVia: String, 
+        /**
+         * When.
+         */at: Date, 
+        /**
+         * Hash of the previous receipt.
+         */prevHash: String, 
+        /**
+         * This receipt's hash.
+         */hash: String) {
+        self.seq = seq
+        self.kind = kind
+        self.policyVersion = policyVersion
+        self.purpose = purpose
+        self.askedVia = askedVia
+        self.at = at
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Receipt: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReceipt: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Receipt {
+        return
+            try Receipt(
+                seq: FfiConverterInt64.read(from: &buf), 
+                kind: FfiConverterTypeDecisionKind.read(from: &buf), 
+                policyVersion: FfiConverterString.read(from: &buf), 
+                purpose: FfiConverterOptionString.read(from: &buf), 
+                askedVia: FfiConverterString.read(from: &buf), 
+                at: FfiConverterTimestamp.read(from: &buf), 
+                prevHash: FfiConverterString.read(from: &buf), 
+                hash: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Receipt, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.seq, into: &buf)
+        FfiConverterTypeDecisionKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.policyVersion, into: &buf)
+        FfiConverterOptionString.write(value.purpose, into: &buf)
+        FfiConverterString.write(value.askedVia, into: &buf)
+        FfiConverterTimestamp.write(value.at, into: &buf)
+        FfiConverterString.write(value.prevHash, into: &buf)
+        FfiConverterString.write(value.hash, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReceipt_lift(_ buf: RustBuffer) throws -> Receipt {
+    return try FfiConverterTypeReceipt.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReceipt_lower(_ value: Receipt) -> RustBuffer {
+    return FfiConverterTypeReceipt.lower(value)
+}
+
+
+/**
  * A refused action, kept until dismissed.
  */
 public struct Rejection: Equatable, Hashable {
@@ -1591,6 +2215,234 @@ public func FfiConverterTypeRejection_lift(_ buf: RustBuffer) throws -> Rejectio
 #endif
 public func FfiConverterTypeRejection_lower(_ value: Rejection) -> RustBuffer {
     return FfiConverterTypeRejection.lower(value)
+}
+
+
+/**
+ * A third-party SDK row.
+ */
+public struct SdkRow: Equatable, Hashable {
+    /**
+     * Name.
+     */
+    public let name: String
+    /**
+     * Provider.
+     */
+    public let provider: String
+    /**
+     * What it receives.
+     */
+    public let receives: [String]
+    /**
+     * Purposes it serves.
+     */
+    public let purposes: [String]
+    /**
+     * Privacy page.
+     */
+    public let url: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Name.
+         */name: String, 
+        /**
+         * Provider.
+         */provider: String, 
+        /**
+         * What it receives.
+         */receives: [String], 
+        /**
+         * Purposes it serves.
+         */purposes: [String], 
+        /**
+         * Privacy page.
+         */url: String) {
+        self.name = name
+        self.provider = provider
+        self.receives = receives
+        self.purposes = purposes
+        self.url = url
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SdkRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSdkRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SdkRow {
+        return
+            try SdkRow(
+                name: FfiConverterString.read(from: &buf), 
+                provider: FfiConverterString.read(from: &buf), 
+                receives: FfiConverterSequenceString.read(from: &buf), 
+                purposes: FfiConverterSequenceString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SdkRow, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.provider, into: &buf)
+        FfiConverterSequenceString.write(value.receives, into: &buf)
+        FfiConverterSequenceString.write(value.purposes, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSdkRow_lift(_ buf: RustBuffer) throws -> SdkRow {
+    return try FfiConverterTypeSdkRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSdkRow_lower(_ value: SdkRow) -> RustBuffer {
+    return FfiConverterTypeSdkRow.lower(value)
+}
+
+
+/**
+ * The privacy settings screen.
+ */
+public struct SettingsView: Equatable, Hashable {
+    /**
+     * Policy version in force.
+     */
+    public let policyVersion: String
+    /**
+     * Where to read it.
+     */
+    public let policyUrl: String
+    /**
+     * Acceptance status.
+     */
+    public let policyStatus: PolicyStatus
+    /**
+     * Purposes, core first.
+     */
+    public let purposes: [PurposeRow]
+    /**
+     * Permissions.
+     */
+    public let permissions: [PermissionRow]
+    /**
+     * Third parties.
+     */
+    public let sdks: [SdkRow]
+    /**
+     * Receipts, newest first.
+     */
+    public let receipts: [Receipt]
+    /**
+     * Working days to answer rights requests.
+     */
+    public let rightsResponseWorkingDays: UInt8
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Policy version in force.
+         */policyVersion: String, 
+        /**
+         * Where to read it.
+         */policyUrl: String, 
+        /**
+         * Acceptance status.
+         */policyStatus: PolicyStatus, 
+        /**
+         * Purposes, core first.
+         */purposes: [PurposeRow], 
+        /**
+         * Permissions.
+         */permissions: [PermissionRow], 
+        /**
+         * Third parties.
+         */sdks: [SdkRow], 
+        /**
+         * Receipts, newest first.
+         */receipts: [Receipt], 
+        /**
+         * Working days to answer rights requests.
+         */rightsResponseWorkingDays: UInt8) {
+        self.policyVersion = policyVersion
+        self.policyUrl = policyUrl
+        self.policyStatus = policyStatus
+        self.purposes = purposes
+        self.permissions = permissions
+        self.sdks = sdks
+        self.receipts = receipts
+        self.rightsResponseWorkingDays = rightsResponseWorkingDays
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SettingsView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSettingsView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SettingsView {
+        return
+            try SettingsView(
+                policyVersion: FfiConverterString.read(from: &buf), 
+                policyUrl: FfiConverterString.read(from: &buf), 
+                policyStatus: FfiConverterTypePolicyStatus.read(from: &buf), 
+                purposes: FfiConverterSequenceTypePurposeRow.read(from: &buf), 
+                permissions: FfiConverterSequenceTypePermissionRow.read(from: &buf), 
+                sdks: FfiConverterSequenceTypeSdkRow.read(from: &buf), 
+                receipts: FfiConverterSequenceTypeReceipt.read(from: &buf), 
+                rightsResponseWorkingDays: FfiConverterUInt8.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SettingsView, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.policyVersion, into: &buf)
+        FfiConverterString.write(value.policyUrl, into: &buf)
+        FfiConverterTypePolicyStatus.write(value.policyStatus, into: &buf)
+        FfiConverterSequenceTypePurposeRow.write(value.purposes, into: &buf)
+        FfiConverterSequenceTypePermissionRow.write(value.permissions, into: &buf)
+        FfiConverterSequenceTypeSdkRow.write(value.sdks, into: &buf)
+        FfiConverterSequenceTypeReceipt.write(value.receipts, into: &buf)
+        FfiConverterUInt8.write(value.rightsResponseWorkingDays, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSettingsView_lift(_ buf: RustBuffer) throws -> SettingsView {
+    return try FfiConverterTypeSettingsView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSettingsView_lower(_ value: SettingsView) -> RustBuffer {
+    return FfiConverterTypeSettingsView.lower(value)
 }
 
 
@@ -1770,6 +2622,111 @@ public func FfiConverterTypeWaybillConfig_lift(_ buf: RustBuffer) throws -> Wayb
 public func FfiConverterTypeWaybillConfig_lower(_ value: WaybillConfig) -> RustBuffer {
     return FfiConverterTypeWaybillConfig.lower(value)
 }
+
+
+/**
+ * Kind of a consent decision.
+ */
+
+public enum DecisionKind: Equatable, Hashable {
+    
+    /**
+     * Policy accepted.
+     */
+    case policyAccepted
+    /**
+     * Purpose allowed.
+     */
+    case granted
+    /**
+     * Purpose refused.
+     */
+    case refused
+    /**
+     * Earlier yes taken back.
+     */
+    case withdrawn
+    /**
+     * Guardian consented.
+     */
+    case guardianConsent
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DecisionKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDecisionKind: FfiConverterRustBuffer {
+    typealias SwiftType = DecisionKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DecisionKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .policyAccepted
+        
+        case 2: return .granted
+        
+        case 3: return .refused
+        
+        case 4: return .withdrawn
+        
+        case 5: return .guardianConsent
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DecisionKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .policyAccepted:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .granted:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .refused:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .withdrawn:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .guardianConsent:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDecisionKind_lift(_ buf: RustBuffer) throws -> DecisionKind {
+    return try FfiConverterTypeDecisionKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDecisionKind_lower(_ value: DecisionKind) -> RustBuffer {
+    return FfiConverterTypeDecisionKind.lower(value)
+}
+
 
 
 /**
@@ -2117,6 +3074,593 @@ public func FfiConverterTypeOrderStatus_lift(_ buf: RustBuffer) throws -> OrderS
 #endif
 public func FfiConverterTypeOrderStatus_lower(_ value: OrderStatus) -> RustBuffer {
     return FfiConverterTypeOrderStatus.lower(value)
+}
+
+
+
+/**
+ * An OS permission.
+ */
+
+public enum Permission: Equatable, Hashable {
+    
+    /**
+     * Coarse location.
+     */
+    case locationApproximate
+    /**
+     * GPS location.
+     */
+    case locationPrecise
+    /**
+     * Background location.
+     */
+    case locationBackground
+    /**
+     * Camera.
+     */
+    case camera
+    /**
+     * Photo library.
+     */
+    case photos
+    /**
+     * Address book.
+     */
+    case contacts
+    /**
+     * Notifications.
+     */
+    case notifications
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Permission: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePermission: FfiConverterRustBuffer {
+    typealias SwiftType = Permission
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Permission {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .locationApproximate
+        
+        case 2: return .locationPrecise
+        
+        case 3: return .locationBackground
+        
+        case 4: return .camera
+        
+        case 5: return .photos
+        
+        case 6: return .contacts
+        
+        case 7: return .notifications
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Permission, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .locationApproximate:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .locationPrecise:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .locationBackground:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .camera:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .photos:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .contacts:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .notifications:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePermission_lift(_ buf: RustBuffer) throws -> Permission {
+    return try FfiConverterTypePermission.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePermission_lower(_ value: Permission) -> RustBuffer {
+    return FfiConverterTypePermission.lower(value)
+}
+
+
+
+/**
+ * What the shell should do about a permission.
+ */
+
+public enum PermissionAsk: Equatable, Hashable {
+    
+    /**
+     * Nothing to ask.
+     */
+    case notNeeded
+    /**
+     * Show the rationale, then the OS prompt.
+     */
+    case ask(
+        /**
+         * Permission.
+         */permission: Permission, 
+        /**
+         * Why.
+         */rationale: String
+    )
+    /**
+     * Explain and open the OS settings.
+     */
+    case openSettings(
+        /**
+         * Permission.
+         */permission: Permission, 
+        /**
+         * Why.
+         */rationale: String
+    )
+    /**
+     * Refused recently: do not ask before `until`.
+     */
+    case suppressed(
+        /**
+         * Permission.
+         */permission: Permission, 
+        /**
+         * When asking is allowed again.
+         */until: Date
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PermissionAsk: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePermissionAsk: FfiConverterRustBuffer {
+    typealias SwiftType = PermissionAsk
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PermissionAsk {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notNeeded
+        
+        case 2: return .ask(permission: try FfiConverterTypePermission.read(from: &buf), rationale: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .openSettings(permission: try FfiConverterTypePermission.read(from: &buf), rationale: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .suppressed(permission: try FfiConverterTypePermission.read(from: &buf), until: try FfiConverterTimestamp.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PermissionAsk, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notNeeded:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .ask(permission,rationale):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypePermission.write(permission, into: &buf)
+            FfiConverterString.write(rationale, into: &buf)
+            
+        
+        case let .openSettings(permission,rationale):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypePermission.write(permission, into: &buf)
+            FfiConverterString.write(rationale, into: &buf)
+            
+        
+        case let .suppressed(permission,until):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypePermission.write(permission, into: &buf)
+            FfiConverterTimestamp.write(until, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePermissionAsk_lift(_ buf: RustBuffer) throws -> PermissionAsk {
+    return try FfiConverterTypePermissionAsk.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePermissionAsk_lower(_ value: PermissionAsk) -> RustBuffer {
+    return FfiConverterTypePermissionAsk.lower(value)
+}
+
+
+
+/**
+ * What the OS says about a permission.
+ */
+
+public enum PermissionState: Equatable, Hashable {
+    
+    /**
+     * Allowed.
+     */
+    case granted
+    /**
+     * Allowed in part.
+     */
+    case limited
+    /**
+     * Refused.
+     */
+    case denied
+    /**
+     * Never asked.
+     */
+    case notDetermined
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PermissionState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePermissionState: FfiConverterRustBuffer {
+    typealias SwiftType = PermissionState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PermissionState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .granted
+        
+        case 2: return .limited
+        
+        case 3: return .denied
+        
+        case 4: return .notDetermined
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PermissionState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .granted:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .limited:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .denied:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .notDetermined:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePermissionState_lift(_ buf: RustBuffer) throws -> PermissionState {
+    return try FfiConverterTypePermissionState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePermissionState_lower(_ value: PermissionState) -> RustBuffer {
+    return FfiConverterTypePermissionState.lower(value)
+}
+
+
+
+/**
+ * Whether the policy in force is accepted.
+ */
+
+public enum PolicyStatus: Equatable, Hashable {
+    
+    /**
+     * Never accepted.
+     */
+    case notAccepted
+    /**
+     * Accepted (changes since are not material).
+     */
+    case accepted(
+        /**
+         * Version accepted.
+         */version: String, 
+        /**
+         * Non-material changes to show as a notice.
+         */notices: [PolicyChange]
+    )
+    /**
+     * Material changes need a decision.
+     */
+    case needsReacceptance(
+        /**
+         * Version accepted.
+         */acceptedVersion: String, 
+        /**
+         * What changed.
+         */changes: [PolicyChange]
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PolicyStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePolicyStatus: FfiConverterRustBuffer {
+    typealias SwiftType = PolicyStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PolicyStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notAccepted
+        
+        case 2: return .accepted(version: try FfiConverterString.read(from: &buf), notices: try FfiConverterSequenceTypePolicyChange.read(from: &buf)
+        )
+        
+        case 3: return .needsReacceptance(acceptedVersion: try FfiConverterString.read(from: &buf), changes: try FfiConverterSequenceTypePolicyChange.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PolicyStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notAccepted:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .accepted(version,notices):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(version, into: &buf)
+            FfiConverterSequenceTypePolicyChange.write(notices, into: &buf)
+            
+        
+        case let .needsReacceptance(acceptedVersion,changes):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(acceptedVersion, into: &buf)
+            FfiConverterSequenceTypePolicyChange.write(changes, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePolicyStatus_lift(_ buf: RustBuffer) throws -> PolicyStatus {
+    return try FfiConverterTypePolicyStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePolicyStatus_lower(_ value: PolicyStatus) -> RustBuffer {
+    return FfiConverterTypePolicyStatus.lower(value)
+}
+
+
+
+/**
+ * The one state of a purpose.
+ */
+
+public enum PurposeState: Equatable, Hashable {
+    
+    /**
+     * Allowed.
+     */
+    case allowed
+    /**
+     * Allowed through the manifest's alternative, without a permission.
+     */
+    case degraded(
+        /**
+         * Missing permission.
+         */permission: Permission
+    )
+    /**
+     * Consent given, permission missing.
+     */
+    case needsPermission(
+        /**
+         * Permission to ask for.
+         */permission: Permission
+    )
+    /**
+     * Not decided yet.
+     */
+    case needsConsent
+    /**
+     * Refused.
+     */
+    case refused
+    /**
+     * Withdrawn.
+     */
+    case withdrawn
+    /**
+     * The policy is not accepted.
+     */
+    case policyNotAccepted
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PurposeState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePurposeState: FfiConverterRustBuffer {
+    typealias SwiftType = PurposeState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PurposeState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .allowed
+        
+        case 2: return .degraded(permission: try FfiConverterTypePermission.read(from: &buf)
+        )
+        
+        case 3: return .needsPermission(permission: try FfiConverterTypePermission.read(from: &buf)
+        )
+        
+        case 4: return .needsConsent
+        
+        case 5: return .refused
+        
+        case 6: return .withdrawn
+        
+        case 7: return .policyNotAccepted
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PurposeState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .allowed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .degraded(permission):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypePermission.write(permission, into: &buf)
+            
+        
+        case let .needsPermission(permission):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypePermission.write(permission, into: &buf)
+            
+        
+        case .needsConsent:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .refused:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .withdrawn:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .policyNotAccepted:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurposeState_lift(_ buf: RustBuffer) throws -> PurposeState {
+    return try FfiConverterTypePurposeState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurposeState_lower(_ value: PurposeState) -> RustBuffer {
+    return FfiConverterTypePurposeState.lower(value)
 }
 
 
@@ -2549,6 +4093,42 @@ enum WaybillError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: Unavailable
     )
     /**
+     * No live basis for the purpose (policy or consent missing, refused or withdrawn);
+     * nothing was stored or sent.
+     */
+    case ConsentRequired(
+        /**
+         * The purpose, or `policy`.
+         */purpose: String
+    )
+    /**
+     * The purpose needs an OS permission that is not granted.
+     */
+    case PermissionRequired(
+        /**
+         * The purpose.
+         */purpose: String, 
+        /**
+         * The permission.
+         */permission: String
+    )
+    /**
+     * A policy manifest was rejected; the one in force stays.
+     */
+    case InvalidManifest(
+        /**
+         * Where and why.
+         */reason: String
+    )
+    /**
+     * The consent ledger was altered at this receipt.
+     */
+    case LedgerTampered(
+        /**
+         * First broken receipt.
+         */seq: Int64
+    )
+    /**
      * The client was closed while the call ran.
      */
     case Shutdown
@@ -2621,8 +4201,21 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             orderId: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypeUnavailable.read(from: &buf)
             )
-        case 12: return .Shutdown
-        case 13: return .Internal(
+        case 12: return .ConsentRequired(
+            purpose: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .PermissionRequired(
+            purpose: try FfiConverterString.read(from: &buf), 
+            permission: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .InvalidManifest(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 15: return .LedgerTampered(
+            seq: try FfiConverterInt64.read(from: &buf)
+            )
+        case 16: return .Shutdown
+        case 17: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -2693,12 +4286,33 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             FfiConverterTypeUnavailable.write(reason, into: &buf)
             
         
-        case .Shutdown:
+        case let .ConsentRequired(purpose):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(purpose, into: &buf)
+            
+        
+        case let .PermissionRequired(purpose,permission):
+            writeInt(&buf, Int32(13))
+            FfiConverterString.write(purpose, into: &buf)
+            FfiConverterString.write(permission, into: &buf)
+            
+        
+        case let .InvalidManifest(reason):
+            writeInt(&buf, Int32(14))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .LedgerTampered(seq):
+            writeInt(&buf, Int32(15))
+            FfiConverterInt64.write(seq, into: &buf)
+            
+        
+        case .Shutdown:
+            writeInt(&buf, Int32(16))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -2747,6 +4361,31 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeOrder: FfiConverterRustBuffer {
     typealias SwiftType = [Order]
 
@@ -2772,6 +4411,106 @@ fileprivate struct FfiConverterSequenceTypeOrder: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePermissionRow: FfiConverterRustBuffer {
+    typealias SwiftType = [PermissionRow]
+
+    public static func write(_ value: [PermissionRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePermissionRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PermissionRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PermissionRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePermissionRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePolicyChange: FfiConverterRustBuffer {
+    typealias SwiftType = [PolicyChange]
+
+    public static func write(_ value: [PolicyChange], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePolicyChange.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PolicyChange] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PolicyChange]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePolicyChange.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePurposeRow: FfiConverterRustBuffer {
+    typealias SwiftType = [PurposeRow]
+
+    public static func write(_ value: [PurposeRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePurposeRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PurposeRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PurposeRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePurposeRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReceipt: FfiConverterRustBuffer {
+    typealias SwiftType = [Receipt]
+
+    public static func write(_ value: [Receipt], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReceipt.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Receipt] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Receipt]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReceipt.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRejection: FfiConverterRustBuffer {
     typealias SwiftType = [Rejection]
 
@@ -2789,6 +4528,31 @@ fileprivate struct FfiConverterSequenceTypeRejection: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRejection.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSdkRow: FfiConverterRustBuffer {
+    typealias SwiftType = [SdkRow]
+
+    public static func write(_ value: [SdkRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSdkRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SdkRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SdkRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSdkRow.read(from: &buf))
         }
         return seq
     }
@@ -2889,10 +4653,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_accept_order() != 37141) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_accept_policy() != 22207) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_account_id() != 24246) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_decide() != 37300) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection() != 38648) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_install_manifest() != 24333) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_order() != 49897) {
@@ -2904,16 +4677,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_pending_actions() != 36334) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_permission_ask() != 43161) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_policy_status() != 59611) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_privacy_settings() != 5) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_purpose_state() != 1716) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_refresh_open_orders() != 63730) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_rejections() != 5293) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_report_permission() != 12984) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_sign_in() != 6631) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sync() != 54659) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_verify_consent_ledger() != 24952) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_logsink_log() != 43464) {

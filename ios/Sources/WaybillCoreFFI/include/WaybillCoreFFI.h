@@ -279,14 +279,29 @@ uint64_t uniffi_waybill_ffi_fn_constructor_waybill_open(RustBuffer config, RustC
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_accept_order(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_POLICY
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_accept_policy(uint64_t ptr, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCOUNT_ID
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCOUNT_ID
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_account_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECIDE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECIDE
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_decide(uint64_t ptr, RustBuffer purpose, int8_t allow, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISMISS_REJECTION
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISMISS_REJECTION
 void uniffi_waybill_ffi_fn_method_waybill_dismiss_rejection(uint64_t ptr, int64_t id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_INSTALL_MANIFEST
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_INSTALL_MANIFEST
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_install_manifest(uint64_t ptr, RustBuffer document, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER
@@ -304,6 +319,26 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_orders(uint64_t ptr, RustBuffer 
 uint32_t uniffi_waybill_ffi_fn_method_waybill_pending_actions(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PERMISSION_ASK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PERMISSION_ASK
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_permission_ask(uint64_t ptr, RustBuffer purpose, int8_t user_initiated, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_POLICY_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_POLICY_STATUS
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_policy_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PRIVACY_SETTINGS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PRIVACY_SETTINGS
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_privacy_settings(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PURPOSE_STATE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PURPOSE_STATE
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_purpose_state(uint64_t ptr, RustBuffer purpose, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
 uint64_t uniffi_waybill_ffi_fn_method_waybill_refresh_open_orders(uint64_t ptr, RustBuffer near, uint32_t radius_m
@@ -314,6 +349,11 @@ uint64_t uniffi_waybill_ffi_fn_method_waybill_refresh_open_orders(uint64_t ptr, 
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_rejections(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_PERMISSION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_PERMISSION
+void uniffi_waybill_ffi_fn_method_waybill_report_permission(uint64_t ptr, RustBuffer permission, RustBuffer state, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
 uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_in(uint64_t ptr
@@ -322,6 +362,11 @@ uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_in(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC
 uint64_t uniffi_waybill_ffi_fn_method_waybill_sync(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
+uint32_t uniffi_waybill_ffi_fn_method_waybill_verify_consent_ledger(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_LOGSINK
@@ -633,15 +678,33 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_accept_order(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ACCEPT_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ACCEPT_POLICY
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_accept_policy(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ACCOUNT_ID
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ACCOUNT_ID
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_account_id(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECIDE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECIDE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_decide(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISMISS_REJECTION
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISMISS_REJECTION
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_INSTALL_MANIFEST
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_INSTALL_MANIFEST
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_install_manifest(void
     
 );
 #endif
@@ -663,6 +726,30 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_pending_actions(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PERMISSION_ASK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PERMISSION_ASK
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_permission_ask(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_POLICY_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_POLICY_STATUS
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_policy_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PRIVACY_SETTINGS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PRIVACY_SETTINGS
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_privacy_settings(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PURPOSE_STATE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PURPOSE_STATE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_purpose_state(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_refresh_open_orders(void
@@ -675,6 +762,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_rejections(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REPORT_PERMISSION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REPORT_PERMISSION
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_report_permission(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SIGN_IN
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SIGN_IN
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_sign_in(void
@@ -684,6 +777,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_sign_in(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SYNC
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_verify_consent_ledger(void
     
 );
 #endif

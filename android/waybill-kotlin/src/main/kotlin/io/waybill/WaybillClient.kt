@@ -3,13 +3,24 @@ package io.waybill
 import io.waybill.ffi.LatLon
 import io.waybill.ffi.Order
 import io.waybill.ffi.OrderList
+import io.waybill.ffi.Permission
+import io.waybill.ffi.PermissionAsk
+import io.waybill.ffi.PermissionState
+import io.waybill.ffi.PolicyStatus
+import io.waybill.ffi.PurposeState
+import io.waybill.ffi.Receipt
 import io.waybill.ffi.Rejection
+import io.waybill.ffi.SettingsView
 import io.waybill.ffi.SyncReport
 import io.waybill.ffi.Waybill
 import io.waybill.ffi.WaybillConfig
 import io.waybill.ffi.WaybillException
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.withContext
 
 /**
@@ -67,6 +78,44 @@ class WaybillClient private constructor(
 
     /** Forgets a refusal the user has seen. */
     suspend fun dismissRejection(id: Long) = withContext(ioDispatcher) { ffi.dismissRejection(id) }
+
+    // Bumped after every privacy change made through this client; the settings flow re-reads
+    // the core's view-model on each bump (the rules stay in the core).
+    private val privacyChanges = MutableStateFlow(0L)
+
+    private suspend fun <T> privacyChange(block: () -> T): T =
+        withContext(ioDispatcher) { block() }.also { privacyChanges.update { it + 1 } }
+
+    /** The privacy settings screen, re-emitted after every change made through this client. */
+    val privacySettings: Flow<SettingsView> =
+        privacyChanges.map { withContext(ioDispatcher) { ffi.privacySettings() } }
+
+    /** Whether the policy in force is accepted, and what changed since. */
+    suspend fun policyStatus(): PolicyStatus = withContext(ioDispatcher) { ffi.policyStatus() }
+
+    /** The one state of a purpose, as the gate sees it. */
+    suspend fun purposeState(purpose: String): PurposeState = withContext(ioDispatcher) { ffi.purposeState(purpose) }
+
+    /** The user accepted the policy in force; returns the receipts. */
+    suspend fun acceptPolicy(askedVia: String): List<Receipt> = privacyChange { ffi.acceptPolicy(askedVia) }
+
+    /** The user switched a consent-based purpose on or off; returns the receipt. */
+    suspend fun decide(purpose: String, allow: Boolean, askedVia: String): Receipt =
+        privacyChange { ffi.decide(purpose, allow, askedVia) }
+
+    /** Forwards an OS permission state (at start, on resume, after a prompt). */
+    suspend fun reportPermission(permission: Permission, state: PermissionState) =
+        privacyChange { ffi.reportPermission(permission, state) }
+
+    /** What to do about the permission [purpose] needs; honours the 48-hour rule. */
+    suspend fun permissionAsk(purpose: String, userInitiated: Boolean): PermissionAsk =
+        withContext(ioDispatcher) { ffi.permissionAsk(purpose, userInitiated) }
+
+    /** Installs a new policy manifest; a bad one throws [WaybillException.InvalidManifest]. */
+    suspend fun installManifest(json: String): PolicyStatus = privacyChange { ffi.installManifest(json) }
+
+    /** Verifies the consent ledger's hash chain; returns the number of receipts. */
+    suspend fun verifyConsentLedger(): Int = withContext(ioDispatcher) { ffi.verifyConsentLedger().toInt() }
 
     override fun close() = ffi.close()
 }

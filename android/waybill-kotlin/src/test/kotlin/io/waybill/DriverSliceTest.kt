@@ -48,6 +48,7 @@ class DriverSliceTest {
         val url = server.baseUrl
 
         val target = WaybillClient.open(config(device, url)).use { client ->
+            client.acceptPolicy("first_run_dialog")
             val account = client.signIn()
             assertEquals(account, client.accountId())
             val offers = client.refreshOpenOrders(shanghai, radiusMeters = 60_000)
@@ -91,6 +92,8 @@ class DriverSliceTest {
         ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
             WaybillClient.open(config(tmp.resolve("a"), server.baseUrl)).use { first ->
                 WaybillClient.open(config(tmp.resolve("b"), server.baseUrl)).use { late ->
+                    first.acceptPolicy("first_run_dialog")
+                    late.acceptPolicy("first_run_dialog")
                     first.signIn()
                     late.signIn()
                     val target = first.refreshOpenOrders(shanghai, 60_000).first().id
@@ -125,6 +128,7 @@ class DriverSliceTest {
             runBlocking { WaybillClient.open(config(tmp, "ftp://nowhere")) }
         }
         WaybillClient.open(config(tmp.resolve("d"), "http://127.0.0.1:9")).use { client ->
+            client.acceptPolicy("first_run_dialog")
             assertThrows<WaybillException.NotSignedIn> { runBlocking { client.acceptOrder("ord-sh-0001") } }
             assertThrows<WaybillException.InvalidInput> {
                 runBlocking { client.refreshOpenOrders(LatLon(Double.NaN, 0.0), 1_000) }

@@ -1,0 +1,87 @@
+package io.waybill
+
+import io.waybill.ffi.DecisionKind
+import io.waybill.ffi.Permission
+import io.waybill.ffi.PermissionAsk
+import io.waybill.ffi.PermissionState
+import io.waybill.ffi.PolicyStatus
+import io.waybill.ffi.PurposeState
+import io.waybill.ffi.Role
+import io.waybill.ffi.WaybillConfig
+import io.waybill.ffi.WaybillException
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Path
+
+/** The privacy settings screen and consent receipts, from Kotlin through JNA. */
+class PrivacySettingsTest {
+    private fun config(dir: Path) = WaybillConfig(
+        dataDir = dir.toString(),
+        serverUrl = "http://127.0.0.1:9",
+        appId = "com.example.waybill.driver",
+        appVersion = "0.1.0-test",
+        role = Role.DRIVER,
+    )
+
+    @Test
+    fun `nothing is sent before the policy is accepted`(@TempDir tmp: Path): Unit = runBlocking {
+        WaybillClient.open(config(tmp)).use { client ->
+            assertEquals(PolicyStatus.NotAccepted, client.policyStatus())
+            val error = assertThrows<WaybillException.ConsentRequired> { runBlocking { client.signIn() } }
+            assertEquals("account", error.purpose)
+        }
+    }
+
+    @Test
+    fun `settings screen round trip - toggle an optional purpose and see the change`(@TempDir tmp: Path): Unit = runBlocking {
+        WaybillClient.open(config(tmp)).use { client ->
+            client.acceptPolicy("first_run_dialog")
+            val before = client.privacySettings.first()
+            assertTrue(before.policyStatus is PolicyStatus.Accepted)
+            val photos = before.purposes.single { it.id == "proof_photos" }
+            assertTrue(!photos.core && photos.switchable)
+            assertEquals(PurposeState.NeedsConsent, photos.state)
+            // Core purposes come first; trajectory is flagged sensitive (separate consent).
+            assertTrue(before.purposes.first().core)
+            assertTrue(before.purposes.single { it.id == "trajectory_upload" }.sensitive)
+            assertTrue(before.sdks.any { it.name.contains("AMap") })
+
+            client.decide("proof_photos", allow = true, askedVia = "settings_switch")
+            val allowed = client.privacySettings.first().purposes.single { it.id == "proof_photos" }
+            assertEquals(PurposeState.NeedsPermission(Permission.CAMERA), allowed.state)
+
+            val ask = client.permissionAsk("proof_photos", userInitiated = true)
+            assertTrue(ask is PermissionAsk.Ask && ask.rationale.isNotBlank(), "$ask")
+            client.reportPermission(Permission.CAMERA, PermissionState.GRANTED)
+            assertEquals(PurposeState.Allowed, client.privacySettings.first().purposes.single { it.id == "proof_photos" }.state)
+
+            client.decide("proof_photos", allow = false, askedVia = "settings_switch")
+            assertEquals(PurposeState.Withdrawn, client.purposeState("proof_photos"))
+        }
+    }
+
+    @Test
+    fun `a consent decision returns a chained receipt`(@TempDir tmp: Path): Unit = runBlocking {
+        WaybillClient.open(config(tmp)).use { client ->
+            val accepted = client.acceptPolicy("first_run_dialog")
+            assertEquals(DecisionKind.POLICY_ACCEPTED, accepted.first().kind)
+            val receipt = client.decide("trajectory_upload", allow = true, askedVia = "separate_consent_dialog")
+            assertEquals(DecisionKind.GRANTED, receipt.kind)
+            assertEquals("trajectory_upload", receipt.purpose)
+            assertEquals(64, receipt.hash.length)
+            assertEquals(accepted.last().hash, receipt.prevHash)
+            assertEquals(accepted.size + 1, client.verifyConsentLedger())
+            assertEquals(receipt, client.privacySettings.first().receipts.first(), "newest first")
+
+            val bad = assertThrows<WaybillException.InvalidManifest> {
+                runBlocking { client.installManifest("""{"schema": 1, "app": "driver"}""") }
+            }
+            assertTrue(bad.reason.isNotBlank())
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! FFI mirror of the privacy engine's types: the settings screen, receipts, states.
+
+use std::time::SystemTime;
+
+use waybill_core as core;
+
+/// An OS permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Permission {
+    /// Coarse location.
+    LocationApproximate,
+    /// GPS location.
+    LocationPrecise,
+    /// Background location.
+    LocationBackground,
+    /// Camera.
+    Camera,
+    /// Photo library.
+    Photos,
+    /// Address book.
+    Contacts,
+    /// Notifications.
+    Notifications,
+}
+
+macro_rules! mirror_enum {
+    ($ffi:ident, $core:path, $($v:ident),+) => {
+        impl From<$ffi> for $core {
+            fn from(x: $ffi) -> Self { match x { $($ffi::$v => <$core>::$v),+ } }
+        }
+        impl From<$core> for $ffi {
+            fn from(x: $core) -> Self { match x { $(<$core>::$v => $ffi::$v),+ } }
+        }
+    };
+}
+
+mirror_enum!(
+    Permission,
+    core::Permission,
+    LocationApproximate,
+    LocationPrecise,
+    LocationBackground,
+    Camera,
+    Photos,
+    Contacts,
+    Notifications
+);
+
+/// What the OS says about a permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PermissionState {
+    /// Allowed.
+    Granted,
+    /// Allowed in part.
+    Limited,
+    /// Refused.
+    Denied,
+    /// Never asked.
+    NotDetermined,
+}
+
+mirror_enum!(
+    PermissionState,
+    core::PermissionState,
+    Granted,
+    Limited,
+    Denied,
+    NotDetermined
+);
+
+/// Kind of a consent decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DecisionKind {
+    /// Policy accepted.
+    PolicyAccepted,
+    /// Purpose allowed.
+    Granted,
+    /// Purpose refused.
+    Refused,
+    /// Earlier yes taken back.
+    Withdrawn,
+    /// Guardian consented.
+    GuardianConsent,
+}
+
+mirror_enum!(
+    DecisionKind,
+    core::DecisionKind,
+    PolicyAccepted,
+    Granted,
+    Refused,
+    Withdrawn,
+    GuardianConsent
+);
+
+/// A consent receipt.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Receipt {
+    /// Position in the ledger.
+    pub seq: i64,
+    /// What was decided.
+    pub kind: DecisionKind,
+    /// Policy version in force.
+    pub policy_version: String,
+    /// Purpose, if any.
+    pub purpose: Option<String>,
+    /// How it was asked.
+    pub asked_via: String,
+    /// When.
+    pub at: SystemTime,
+    /// Hash of the previous receipt.
+    pub prev_hash: String,
+    /// This receipt's hash.
+    pub hash: String,
+}
+
+impl From<core::Receipt> for Receipt {
+    fn from(r: core::Receipt) -> Self {
+        Receipt {
+            seq: r.seq,
+            kind: r.kind.into(),
+            policy_version: r.policy_version,
+            purpose: r.purpose,
+            asked_via: r.asked_via,
+            at: r.at.into(),
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+/// One change between policies.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PolicyChange {
+    /// Purpose, category or SDK concerned.
+    pub subject: String,
+    /// What changed.
+    pub description: String,
+    /// Whether it needs a new decision.
+    pub material: bool,
+}
+
+impl From<core::PolicyChange> for PolicyChange {
+    fn from(c: core::PolicyChange) -> Self {
+        PolicyChange {
+            subject: c.subject,
+            description: c.description,
+            material: c.material,
+        }
+    }
+}
+
+fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
+    items.into_iter().map(U::from).collect()
+}
+
+/// Whether the policy in force is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum PolicyStatus {
+    /// Never accepted.
+    NotAccepted,
+    /// Accepted (changes since are not material).
+    Accepted {
+        /// Version accepted.
+        version: String,
+        /// Non-material changes to show as a notice.
+        notices: Vec<PolicyChange>,
+    },
+    /// Material changes need a decision.
+    NeedsReacceptance {
+        /// Version accepted.
+        accepted_version: String,
+        /// What changed.
+        changes: Vec<PolicyChange>,
+    },
+}
+
+impl From<core::PolicyStatus> for PolicyStatus {
+    fn from(s: core::PolicyStatus) -> Self {
+        match s {
+            core::PolicyStatus::NotAccepted => PolicyStatus::NotAccepted,
+            core::PolicyStatus::Accepted { version, notices } => PolicyStatus::Accepted {
+                version,
+                notices: list(notices),
+            },
+            core::PolicyStatus::NeedsReacceptance {
+                accepted_version,
+                changes,
+            } => PolicyStatus::NeedsReacceptance {
+                accepted_version,
+                changes: list(changes),
+            },
+        }
+    }
+}
+
+/// The one state of a purpose.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum PurposeState {
+    /// Allowed.
+    Allowed,
+    /// Allowed through the manifest's alternative, without a permission.
+    Degraded {
+        /// Missing permission.
+        permission: Permission,
+    },
+    /// Consent given, permission missing.
+    NeedsPermission {
+        /// Permission to ask for.
+        permission: Permission,
+    },
+    /// Not decided yet.
+    NeedsConsent,
+    /// Refused.
+    Refused,
+    /// Withdrawn.
+    Withdrawn,
+    /// The policy is not accepted.
+    PolicyNotAccepted,
+}
+
+impl From<core::PurposeState> for PurposeState {
+    fn from(s: core::PurposeState) -> Self {
+        use core::PurposeState as S;
+        match s {
+            S::Allowed => PurposeState::Allowed,
+            S::Degraded { permission } => PurposeState::Degraded {
+                permission: permission.into(),
+            },
+            S::NeedsPermission { permission } => PurposeState::NeedsPermission {
+                permission: permission.into(),
+            },
+            S::NeedsConsent => PurposeState::NeedsConsent,
+            S::Refused => PurposeState::Refused,
+            S::Withdrawn => PurposeState::Withdrawn,
+            S::PolicyNotAccepted => PurposeState::PolicyNotAccepted,
+        }
+    }
+}
+
+/// A purpose row of the settings screen.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PurposeRow {
+    /// Id, for `decide`.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// What it is for.
+    pub description: String,
+    /// Core function.
+    pub core: bool,
+    /// Has a switch.
+    pub switchable: bool,
+    /// Processes sensitive data.
+    pub sensitive: bool,
+    /// Data category labels.
+    pub categories: Vec<String>,
+    /// Its one state.
+    pub state: PurposeState,
+    /// What refusing costs.
+    pub if_refused: String,
+    /// Retention in words.
+    pub retention: String,
+}
+
+impl From<core::PurposeRow> for PurposeRow {
+    fn from(r: core::PurposeRow) -> Self {
+        PurposeRow {
+            id: r.id,
+            label: r.label,
+            description: r.description,
+            core: r.core,
+            switchable: r.switchable,
+            sensitive: r.sensitive,
+            categories: r.categories,
+            state: r.state.into(),
+            if_refused: r.if_refused,
+            retention: r.retention,
+        }
+    }
+}
+
+/// A permission row of the settings screen.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PermissionRow {
+    /// The permission.
+    pub permission: Permission,
+    /// Its state.
+    pub state: PermissionState,
+    /// Purposes using it.
+    pub used_by: Vec<String>,
+    /// Why.
+    pub rationale: String,
+}
+
+impl From<core::PermissionRow> for PermissionRow {
+    fn from(r: core::PermissionRow) -> Self {
+        PermissionRow {
+            permission: r.permission.into(),
+            state: r.state.into(),
+            used_by: r.used_by,
+            rationale: r.rationale,
+        }
+    }
+}
+
+/// A third-party SDK row.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SdkRow {
+    /// Name.
+    pub name: String,
+    /// Provider.
+    pub provider: String,
+    /// What it receives.
+    pub receives: Vec<String>,
+    /// Purposes it serves.
+    pub purposes: Vec<String>,
+    /// Privacy page.
+    pub url: String,
+}
+
+impl From<core::SdkRow> for SdkRow {
+    fn from(r: core::SdkRow) -> Self {
+        SdkRow {
+            name: r.name,
+            provider: r.provider,
+            receives: r.receives,
+            purposes: r.purposes,
+            url: r.url,
+        }
+    }
+}
+
+/// The privacy settings screen.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SettingsView {
+    /// Policy version in force.
+    pub policy_version: String,
+    /// Where to read it.
+    pub policy_url: String,
+    /// Acceptance status.
+    pub policy_status: PolicyStatus,
+    /// Purposes, core first.
+    pub purposes: Vec<PurposeRow>,
+    /// Permissions.
+    pub permissions: Vec<PermissionRow>,
+    /// Third parties.
+    pub sdks: Vec<SdkRow>,
+    /// Receipts, newest first.
+    pub receipts: Vec<Receipt>,
+    /// Working days to answer rights requests.
+    pub rights_response_working_days: u8,
+}
+
+impl From<core::SettingsView> for SettingsView {
+    fn from(v: core::SettingsView) -> Self {
+        SettingsView {
+            policy_version: v.policy_version,
+            policy_url: v.policy_url,
+            policy_status: v.policy_status.into(),
+            purposes: list(v.purposes),
+            permissions: list(v.permissions),
+            sdks: list(v.sdks),
+            receipts: list(v.receipts),
+            rights_response_working_days: v.rights_response_working_days,
+        }
+    }
+}
+
+/// What the shell should do about a permission.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum PermissionAsk {
+    /// Nothing to ask.
+    NotNeeded,
+    /// Show the rationale, then the OS prompt.
+    Ask {
+        /// Permission.
+        permission: Permission,
+        /// Why.
+        rationale: String,
+    },
+    /// Explain and open the OS settings.
+    OpenSettings {
+        /// Permission.
+        permission: Permission,
+        /// Why.
+        rationale: String,
+    },
+    /// Refused recently: do not ask before `until`.
+    Suppressed {
+        /// Permission.
+        permission: Permission,
+        /// When asking is allowed again.
+        until: SystemTime,
+    },
+}
+
+impl From<core::PermissionAsk> for PermissionAsk {
+    fn from(a: core::PermissionAsk) -> Self {
+        use core::PermissionAsk as A;
+        match a {
+            A::NotNeeded => PermissionAsk::NotNeeded,
+            A::Ask {
+                permission,
+                rationale,
+            } => PermissionAsk::Ask {
+                permission: permission.into(),
+                rationale,
+            },
+            A::OpenSettings {
+                permission,
+                rationale,
+            } => PermissionAsk::OpenSettings {
+                permission: permission.into(),
+                rationale,
+            },
+            A::Suppressed { permission, until } => PermissionAsk::Suppressed {
+                permission: permission.into(),
+                until: until.into(),
+            },
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! The privacy engine: the policy as data (`manifest`), the user's decisions (`ledger`),
+//! the OS permissions (`permissions`), one state per purpose derived from the three, and
+//! the gate every collection path passes (`Ticket`).
+
+pub mod ledger;
+pub mod manifest;
+pub mod mask;
+pub mod permissions;
+pub mod settings;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::error::{Error, Result};
+use ledger::{DecisionKind, Receipt};
+use manifest::{Basis, Manifest, ManifestError, Permission, PolicyChange};
+
+/// Proof that the gate found a live basis for a purpose at the time it was issued. Only
+/// this module can make one; functions that store or send personal data take one, so a
+/// path that skips the gate does not compile.
+#[derive(Debug)]
+pub struct Ticket {
+    purpose: String,
+}
+
+impl Ticket {
+    /// The purpose the basis is for.
+    pub fn purpose(&self) -> &str {
+        &self.purpose
+    }
+}
+
+/// Whether the user has accepted the policy in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyStatus {
+    /// Never accepted: nothing personal may be collected or sent.
+    NotAccepted,
+    /// The accepted version is in force, or only changed in non-material ways.
+    Accepted {
+        /// Version the user accepted.
+        version: String,
+        /// Non-material changes since (shown as a notice, no decision needed).
+        notices: Vec<PolicyChange>,
+    },
+    /// A material change needs a new decision before collection goes on.
+    NeedsReacceptance {
+        /// Version the user accepted.
+        accepted_version: String,
+        /// What changed, for the popup.
+        changes: Vec<PolicyChange>,
+    },
+}
+
+/// One answer per purpose, read by the gate and the settings screen alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PurposeState {
+    /// Collection may go on.
+    Allowed,
+    /// Allowed without a permission, through the manifest's alternative (e.g. manual city).
+    Degraded {
+        /// The permission that is missing.
+        permission: Permission,
+    },
+    /// The consent is there but the OS permission is not.
+    NeedsPermission {
+        /// The permission to ask for.
+        permission: Permission,
+    },
+    /// The user has not decided yet (default off).
+    NeedsConsent,
+    /// The user said no.
+    Refused,
+    /// The user took their yes back.
+    Withdrawn,
+    /// The policy in force is not accepted.
+    PolicyNotAccepted,
+}
+
+fn active_document(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT document FROM manifests WHERE active = 1", [], |r| {
+        r.get(0)
+    })
+    .optional()
+}
+
+fn stored_manifest(conn: &Connection, version: &str) -> Result<Option<Manifest>> {
+    let doc: Option<String> = conn
+        .query_row(
+            "SELECT document FROM manifests WHERE version = ?1",
+            [version],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(doc.and_then(|d| Manifest::parse(&d).ok()))
+}
+
+/// Makes the shipped manifest the active one on first run, or when an app update ships a
+/// version this device has not seen. Returns the manifest in force.
+pub fn install_builtin(
+    tx: &Transaction<'_>,
+    role: waybill_protocol::Role,
+    now: DateTime<Utc>,
+) -> Result<Manifest> {
+    let builtin = Manifest::parse(manifest::builtin(role)).map_err(|e| Error::Internal {
+        reason: format!("the shipped manifest is invalid: {e}"),
+    })?;
+    let known: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM manifests WHERE version = ?1)",
+        [&builtin.policy_version],
+        |r| r.get(0),
+    )?;
+    if !known {
+        activate(tx, &builtin, manifest::builtin(role), now)?;
+        return Ok(builtin);
+    }
+    match active_document(tx)? {
+        Some(doc) => Manifest::parse(&doc).map_err(|e| Error::Internal {
+            reason: format!("the stored manifest is invalid: {e}"),
+        }),
+        None => Ok(builtin),
+    }
+}
+
+fn activate(tx: &Transaction<'_>, m: &Manifest, document: &str, now: DateTime<Utc>) -> Result<()> {
+    tx.execute("UPDATE manifests SET active = 0 WHERE active = 1", [])?;
+    tx.execute(
+        "INSERT INTO manifests (version, document, installed_at, active) VALUES (?1, ?2, ?3, 1)
+         ON CONFLICT (version) DO UPDATE SET active = 1",
+        params![m.policy_version, document, now.to_rfc3339()],
+    )?;
+    Ok(())
+}
+
+/// Installs a new manifest (e.g. from the server). A document that does not parse or lint,
+/// is for another app, or reuses a version with other content is rejected and the manifest
+/// in force stays.
+pub fn install(
+    tx: &Transaction<'_>,
+    current: &Manifest,
+    document: &str,
+    now: DateTime<Utc>,
+) -> Result<Manifest> {
+    let invalid = |e: ManifestError| Error::InvalidManifest {
+        reason: e.to_string(),
+    };
+    let new = Manifest::parse(document).map_err(invalid)?;
+    if new.app != current.app {
+        return Err(Error::InvalidManifest {
+            reason: format!(
+                "manifest is for the {} app, this is the {} app",
+                new.app, current.app
+            ),
+        });
+    }
+    if stored_manifest(tx, &new.policy_version)?.is_some_and(|existing| existing != new) {
+        return Err(Error::InvalidManifest {
+            reason: format!(
+                "version {} is already installed with other content",
+                new.policy_version
+            ),
+        });
+    }
+    activate(tx, &new, document, now)?;
+    Ok(new)
+}
+
+/// The policy status for the manifest in force.
+pub fn policy_status(conn: &Connection, manifest: &Manifest) -> Result<PolicyStatus> {
+    let receipts = ledger::all(conn)?;
+    policy_status_from(conn, manifest, &receipts)
+}
+
+fn policy_status_from(
+    conn: &Connection,
+    manifest: &Manifest,
+    receipts: &[Receipt],
+) -> Result<PolicyStatus> {
+    let Some(accepted) = ledger::latest_policy_acceptance(receipts) else {
+        return Ok(PolicyStatus::NotAccepted);
+    };
+    if accepted.policy_version == manifest.policy_version {
+        return Ok(PolicyStatus::Accepted {
+            version: accepted.policy_version,
+            notices: vec![],
+        });
+    }
+    let changes = match stored_manifest(conn, &accepted.policy_version)? {
+        Some(old) => manifest::diff(&old, manifest),
+        None => vec![PolicyChange {
+            subject: "policy".into(),
+            description: format!(
+                "the policy changed from version {}",
+                accepted.policy_version
+            ),
+            material: true,
+        }],
+    };
+    Ok(if changes.iter().any(|c| c.material) {
+        PolicyStatus::NeedsReacceptance {
+            accepted_version: accepted.policy_version,
+            changes,
+        }
+    } else {
+        PolicyStatus::Accepted {
+            version: accepted.policy_version,
+            notices: changes,
+        }
+    })
+}
+
+/// The state of one purpose.
+pub fn purpose_state(
+    conn: &Connection,
+    manifest: &Manifest,
+    purpose_id: &str,
+) -> Result<PurposeState> {
+    let receipts = ledger::all(conn)?;
+    purpose_state_from(conn, manifest, &receipts, purpose_id)
+}
+
+fn purpose_state_from(
+    conn: &Connection,
+    manifest: &Manifest,
+    receipts: &[Receipt],
+    purpose_id: &str,
+) -> Result<PurposeState> {
+    let purpose = manifest
+        .purpose(purpose_id)
+        .ok_or_else(|| Error::InvalidInput {
+            reason: format!("the {} app has no purpose {purpose_id:?}", manifest.app),
+        })?;
+    if !matches!(
+        policy_status_from(conn, manifest, receipts)?,
+        PolicyStatus::Accepted { .. }
+    ) {
+        return Ok(PurposeState::PolicyNotAccepted);
+    }
+    if purpose.basis.needs_decision() {
+        match ledger::latest_for_purpose(receipts, purpose_id) {
+            None => return Ok(PurposeState::NeedsConsent),
+            Some(r) if r.kind == DecisionKind::Refused => return Ok(PurposeState::Refused),
+            Some(r) if r.kind == DecisionKind::Withdrawn => return Ok(PurposeState::Withdrawn),
+            Some(r) if r.policy_version != manifest.policy_version => {
+                // A yes given under an older policy holds unless this purpose changed materially.
+                let changed = match stored_manifest(conn, &r.policy_version)? {
+                    Some(old) => manifest::diff(&old, manifest)
+                        .iter()
+                        .any(|c| c.material && c.subject == purpose_id),
+                    None => true,
+                };
+                if changed {
+                    return Ok(PurposeState::NeedsConsent);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for &permission in &purpose.permissions {
+        if !permissions::get(conn, permission)?.state.usable() {
+            return Ok(if purpose.without_permission.is_some() {
+                PurposeState::Degraded { permission }
+            } else {
+                PurposeState::NeedsPermission { permission }
+            });
+        }
+    }
+    Ok(PurposeState::Allowed)
+}
+
+/// The gate: a ticket for `purpose_id` if it has a live basis now, else the typed reason.
+pub fn check(conn: &Connection, manifest: &Manifest, purpose_id: &str) -> Result<Ticket> {
+    match purpose_state(conn, manifest, purpose_id)? {
+        PurposeState::Allowed | PurposeState::Degraded { .. } => Ok(Ticket {
+            purpose: purpose_id.to_string(),
+        }),
+        PurposeState::NeedsPermission { permission } => Err(Error::PermissionRequired {
+            purpose: purpose_id.to_string(),
+            permission: permission.as_str().to_string(),
+        }),
+        PurposeState::NeedsConsent
+        | PurposeState::Refused
+        | PurposeState::Withdrawn
+        | PurposeState::PolicyNotAccepted => Err(Error::ConsentRequired {
+            purpose: purpose_id.to_string(),
+        }),
+    }
+}
+
+/// Records acceptance of the policy in force, with a receipt for it and one for each
+/// core purpose that rests on plain consent. Separate consents are never bundled in.
+pub fn accept_policy(
+    tx: &Transaction<'_>,
+    manifest: &Manifest,
+    asked_via: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Receipt>> {
+    let version = &manifest.policy_version;
+    let mut receipts = vec![ledger::append(
+        tx,
+        DecisionKind::PolicyAccepted,
+        version,
+        None,
+        asked_via,
+        now,
+    )?];
+    for p in manifest
+        .purposes
+        .iter()
+        .filter(|p| p.function == manifest::Function::Core && p.basis == Basis::Consent)
+    {
+        receipts.push(ledger::append(
+            tx,
+            DecisionKind::Granted,
+            version,
+            Some(&p.id),
+            asked_via,
+            now,
+        )?);
+    }
+    Ok(receipts)
+}
+
+/// Records the user's answer for a purpose that rests on consent. Saying no after a yes is
+/// a withdrawal. Repeating the current answer records nothing and returns its receipt.
+pub fn decide(
+    tx: &Transaction<'_>,
+    manifest: &Manifest,
+    purpose_id: &str,
+    allow: bool,
+    asked_via: &str,
+    now: DateTime<Utc>,
+) -> Result<Receipt> {
+    let purpose = manifest
+        .purpose(purpose_id)
+        .ok_or_else(|| Error::InvalidInput {
+            reason: format!(
+                "no purpose {purpose_id:?} in policy {}",
+                manifest.policy_version
+            ),
+        })?;
+    if !purpose.basis.needs_decision() {
+        return Err(Error::InvalidInput {
+            reason: format!("{purpose_id} rests on a contract or the law, not on a switch"),
+        });
+    }
+    let receipts = ledger::all(tx)?;
+    if !matches!(
+        policy_status_from(tx, manifest, &receipts)?,
+        PolicyStatus::Accepted { .. }
+    ) {
+        return Err(Error::ConsentRequired {
+            purpose: "policy".into(),
+        });
+    }
+    let latest = ledger::latest_for_purpose(&receipts, purpose_id);
+    let current_yes = latest.as_ref().is_some_and(|r| {
+        r.kind == DecisionKind::Granted && r.policy_version == manifest.policy_version
+    });
+    let kind = match (allow, &latest) {
+        (true, _) if current_yes => return Ok(latest.expect("checked")),
+        (true, _) => DecisionKind::Granted,
+        (false, Some(r)) if r.kind == DecisionKind::Granted => DecisionKind::Withdrawn,
+        (false, Some(r)) => return Ok(r.clone()),
+        (false, None) => DecisionKind::Refused,
+    };
+    Ok(ledger::append(
+        tx,
+        kind,
+        &manifest.policy_version,
+        Some(purpose_id),
+        asked_via,
+        now,
+    )?)
+}

@@ -1,0 +1,176 @@
+//! The in-app privacy settings screen as one value the core computes: the shell renders
+//! it and calls back with the user's choices.
+
+use rusqlite::Connection;
+
+use super::ledger::{self, Receipt};
+use super::manifest::{Function, Manifest, Permission, RetentionStart};
+use super::permissions::{self, PermissionState};
+use super::{PolicyStatus, PurposeState, policy_status, purpose_state_from};
+use crate::error::Result;
+
+/// Everything the privacy settings screen shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingsView {
+    /// Version of the policy in force.
+    pub policy_version: String,
+    /// Where to read it.
+    pub policy_url: String,
+    /// Whether the user accepted it (or needs to decide on changes).
+    pub policy_status: PolicyStatus,
+    /// Core purposes first, then optional ones, in manifest order.
+    pub purposes: Vec<PurposeRow>,
+    /// Each OS permission some purpose uses.
+    pub permissions: Vec<PermissionRow>,
+    /// Third parties and what they receive.
+    pub sdks: Vec<SdkRow>,
+    /// Every recorded decision, newest first.
+    pub receipts: Vec<Receipt>,
+    /// Working days within which rights requests are answered.
+    pub rights_response_working_days: u8,
+}
+
+/// One purpose on the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PurposeRow {
+    /// Purpose id, for `decide`.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// What it is for.
+    pub description: String,
+    /// Core function or optional.
+    pub core: bool,
+    /// Whether the row has a switch (consent-based purposes only).
+    pub switchable: bool,
+    /// Whether it processes sensitive data (shown with emphasis).
+    pub sensitive: bool,
+    /// Labels of the data categories.
+    pub categories: Vec<String>,
+    /// The one answer for this purpose.
+    pub state: PurposeState,
+    /// What turning it off costs.
+    pub if_refused: String,
+    /// Retention, in words.
+    pub retention: String,
+}
+
+/// One OS permission on the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PermissionRow {
+    /// The permission.
+    pub permission: Permission,
+    /// Its state as last reported.
+    pub state: PermissionState,
+    /// Purposes that use it.
+    pub used_by: Vec<String>,
+    /// Why, from the first purpose that uses it.
+    pub rationale: String,
+}
+
+/// One third-party SDK on the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SdkRow {
+    /// Name.
+    pub name: String,
+    /// Provider.
+    pub provider: String,
+    /// Labels of what it receives.
+    pub receives: Vec<String>,
+    /// Purposes it serves.
+    pub purposes: Vec<String>,
+    /// Its privacy page.
+    pub url: String,
+}
+
+/// Builds the view from the manifest in force, the ledger and the permission mirror.
+pub fn build(conn: &Connection, manifest: &Manifest) -> Result<SettingsView> {
+    let receipts = ledger::all(conn)?;
+    let label_of = |category: &String| {
+        manifest
+            .category(category)
+            .map_or_else(|| category.clone(), |c| c.label.clone())
+    };
+    let mut purposes = Vec::with_capacity(manifest.purposes.len());
+    for function in [Function::Core, Function::Optional] {
+        for p in manifest.purposes.iter().filter(|p| p.function == function) {
+            purposes.push(PurposeRow {
+                id: p.id.clone(),
+                label: p.label.clone(),
+                description: p.description.clone(),
+                core: function == Function::Core,
+                switchable: p.basis.needs_decision(),
+                sensitive: manifest.is_sensitive(p),
+                categories: p.categories.iter().map(label_of).collect(),
+                state: purpose_state_from(conn, manifest, &receipts, &p.id)?,
+                if_refused: p.if_refused.clone(),
+                retention: retention_text(p.retention.days, p.retention.from),
+            });
+        }
+    }
+    let mut used: Vec<Permission> = manifest
+        .purposes
+        .iter()
+        .flat_map(|p| p.permissions.clone())
+        .collect();
+    used.sort();
+    used.dedup();
+    let mut permission_rows = Vec::with_capacity(used.len());
+    for permission in used {
+        let users: Vec<_> = manifest
+            .purposes
+            .iter()
+            .filter(|p| p.permissions.contains(&permission))
+            .collect();
+        permission_rows.push(PermissionRow {
+            permission,
+            state: permissions::get(conn, permission)?.state,
+            used_by: users.iter().map(|p| p.label.clone()).collect(),
+            rationale: users
+                .iter()
+                .find_map(|p| p.rationale.clone())
+                .unwrap_or_default(),
+        });
+    }
+    let sdks = manifest
+        .sdks
+        .iter()
+        .map(|s| SdkRow {
+            name: s.name.clone(),
+            provider: s.provider.clone(),
+            receives: s.categories.iter().map(label_of).collect(),
+            purposes: s
+                .purposes
+                .iter()
+                .filter_map(|p| manifest.purpose(p).map(|p| p.label.clone()))
+                .collect(),
+            url: s.url.clone(),
+        })
+        .collect();
+    let mut receipts = receipts;
+    receipts.reverse();
+    Ok(SettingsView {
+        policy_version: manifest.policy_version.clone(),
+        policy_url: manifest.policy_url.clone(),
+        policy_status: policy_status(conn, manifest)?,
+        purposes,
+        permissions: permission_rows,
+        sdks,
+        receipts,
+        rights_response_working_days: manifest.rights_response_working_days,
+    })
+}
+
+fn retention_text(days: u32, from: RetentionStart) -> String {
+    let start = match from {
+        RetentionStart::Collected => "after collection",
+        RetentionStart::OrderClosed => "after the order closes",
+        RetentionStart::Uploaded => "after the server confirms receipt",
+        RetentionStart::AccountClosed => "after the account is cancelled",
+    };
+    match days {
+        0 if from == RetentionStart::Collected => "not stored".to_string(),
+        0 => format!("deleted {start}"),
+        d => format!("kept {d} days {start}"),
+    }
+}

@@ -1,0 +1,227 @@
+//! Policy manifests: the shipped ones, hostile ones, and what counts as a material change.
+
+use waybill_core::privacy::manifest::{self, Manifest, ManifestError};
+use waybill_core::{Config, Error, PolicyStatus, PurposeState, Role, Waybill};
+
+fn config(dir: &std::path::Path) -> Config {
+    Config {
+        data_dir: dir.to_path_buf(),
+        server_url: "http://127.0.0.1:9".into(),
+        app_id: "com.example.waybill.driver".into(),
+        app_version: "0.1.0".into(),
+        role: Role::Driver,
+    }
+}
+
+fn driver() -> serde_json::Value {
+    serde_json::from_str(manifest::builtin(Role::Driver)).unwrap()
+}
+
+#[test]
+fn the_shipped_manifests_lint_clean_and_say_what_the_seeds_say() {
+    let d = Manifest::parse(manifest::builtin(Role::Driver)).unwrap();
+    let s = Manifest::parse(manifest::builtin(Role::Shipper)).unwrap();
+    // Seed 002: nearby cargo needs location "或手动选择定位" (or a manual choice).
+    let nearby = d.purpose("nearby_orders").unwrap();
+    assert!(nearby.without_permission.is_some());
+    // Trajectory (行踪轨迹) is sensitive: separate consent, optional.
+    let track = d.purpose("trajectory_upload").unwrap();
+    assert_eq!(track.basis, manifest::Basis::SeparateConsent);
+    assert_eq!(track.function, manifest::Function::Optional);
+    // Seed 002: copies within "15个工作日"; seed 003: guardian consent "未满14周岁".
+    assert_eq!(d.rights_response_working_days, 15);
+    assert_eq!((d.min_age, s.min_age), (14, 14));
+    // Seed 003: contacts are optional and picked one at a time.
+    assert_eq!(
+        s.purpose("contact_pick").unwrap().function,
+        manifest::Function::Optional
+    );
+}
+
+#[test]
+fn hostile_or_broken_manifests_are_rejected_with_a_precise_error() {
+    let cases: Vec<(&str, serde_json::Value, &str)> = vec![
+        (
+            "unknown field",
+            {
+                let mut m = driver();
+                m["tracking_pixel"] = true.into();
+                m
+            },
+            "unknown field",
+        ),
+        (
+            "sensitive without separate consent",
+            {
+                let mut m = driver();
+                m["purposes"][3]["basis"] = "consent".into();
+                m
+            },
+            "purposes[trajectory_upload].basis",
+        ),
+        (
+            "optional on contract",
+            {
+                let mut m = driver();
+                m["purposes"][4]["basis"] = "contract".into();
+                m
+            },
+            "purposes[proof_photos].basis",
+        ),
+        (
+            "undeclared category",
+            {
+                let mut m = driver();
+                m["purposes"][0]["categories"][0] = "imei".into();
+                m
+            },
+            "undeclared category",
+        ),
+        (
+            "sdk gets more than its purposes",
+            {
+                let mut m = driver();
+                m["sdks"][0]["categories"][0] = "consignee_contact".into();
+                m
+            },
+            "sdks[amap].categories",
+        ),
+        (
+            "http url",
+            {
+                let mut m = driver();
+                m["policy_url"] = "http://waybill.example/p".into();
+                m
+            },
+            "https",
+        ),
+        (
+            "duplicate id",
+            {
+                let mut m = driver();
+                m["categories"][1]["id"] = "phone_number".into();
+                m
+            },
+            "duplicate id",
+        ),
+        (
+            "retention too long",
+            {
+                let mut m = driver();
+                m["purposes"][2]["retention"]["days"] = 100_000.into();
+                m
+            },
+            "retention.days",
+        ),
+        (
+            "permission without rationale",
+            {
+                let mut m = driver();
+                m["purposes"][4]["rationale"] = serde_json::Value::Null;
+                m
+            },
+            "rationale",
+        ),
+        (
+            "control characters",
+            {
+                let mut m = driver();
+                m["purposes"][0]["label"] = "Acc\u{0}ount".into();
+                m
+            },
+            "control characters",
+        ),
+    ];
+    for (name, doc, expected) in cases {
+        let err = Manifest::parse(&doc.to_string()).unwrap_err();
+        assert!(err.to_string().contains(expected), "{name}: {err}");
+    }
+    let huge = format!("{{\"schema\":1,\"pad\":\"{}\"}}", "x".repeat(300_000));
+    assert!(matches!(
+        Manifest::parse(&huge),
+        Err(ManifestError::TooLarge(_))
+    ));
+    assert!(matches!(
+        Manifest::parse("[[[[[["),
+        Err(ManifestError::Syntax(_))
+    ));
+}
+
+#[test]
+fn a_rejected_manifest_leaves_the_one_in_force_and_the_consents_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = Waybill::open(config(dir.path())).unwrap();
+    client.accept_policy("first_run_dialog").unwrap();
+    let before = client.privacy_settings().unwrap();
+
+    let mut hostile = driver();
+    hostile["policy_version"] = "2027.1".into();
+    hostile["purposes"][3]["basis"] = "consent".into();
+    let err = client.install_manifest(&hostile.to_string()).unwrap_err();
+    assert!(matches!(err, Error::InvalidManifest { .. }), "{err:?}");
+    let shipper = manifest::builtin(Role::Shipper);
+    assert!(matches!(
+        client.install_manifest(shipper),
+        Err(Error::InvalidManifest { .. })
+    ));
+
+    assert_eq!(client.privacy_settings().unwrap(), before);
+    drop(client);
+    let reopened = Waybill::open(config(dir.path())).unwrap();
+    assert_eq!(
+        reopened.privacy_settings().unwrap().policy_version,
+        before.policy_version
+    );
+}
+
+#[test]
+fn a_material_change_needs_a_new_decision_and_a_wording_change_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = Waybill::open(config(dir.path())).unwrap();
+    client.accept_policy("first_run_dialog").unwrap();
+    client
+        .decide("proof_photos", true, "settings_switch")
+        .unwrap();
+
+    // Wording only: a notice, collection goes on.
+    let mut wording = driver();
+    wording["policy_version"] = "2026.12.1".into();
+    wording["purposes"][0]["description"] = "Register with your phone number.".into();
+    match client.install_manifest(&wording.to_string()).unwrap() {
+        PolicyStatus::Accepted { notices, .. } => assert!(notices.iter().all(|c| !c.material)),
+        other => panic!("{other:?}"),
+    }
+    assert!(client.purpose_state("proof_photos").unwrap() != PurposeState::PolicyNotAccepted);
+
+    // A new SDK receiving data: material (seed 002: "共享、转让或公开披露的主要对象发生变化").
+    let mut material = wording.clone();
+    material["policy_version"] = "2027.1.1".into();
+    material["sdks"].as_array_mut().unwrap().push(serde_json::json!({
+        "id": "new_analytics", "name": "Analytics SDK", "provider": "Example",
+        "purposes": ["service_logs"], "categories": ["service_logs"], "url": "https://example.com/privacy"
+    }));
+    let status = client.install_manifest(&material.to_string()).unwrap();
+    let PolicyStatus::NeedsReacceptance { changes, .. } = status else {
+        panic!("{status:?}")
+    };
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.material && c.subject == "new_analytics")
+    );
+    assert_eq!(
+        client.purpose_state("account").unwrap(),
+        PurposeState::PolicyNotAccepted
+    );
+
+    client.accept_policy("policy_update_popup").unwrap();
+    assert_eq!(
+        client.purpose_state("account").unwrap(),
+        PurposeState::Allowed
+    );
+    // The photo consent was given under an older policy and its purpose did not change.
+    assert_ne!(
+        client.purpose_state("proof_photos").unwrap(),
+        PurposeState::NeedsConsent
+    );
+}

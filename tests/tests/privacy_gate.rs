@@ -1,0 +1,80 @@
+//! The privacy gate on every collection path that exists, end to end against the real
+//! server: nothing leaves the device before the policy is accepted (seed 002: "在确认充分
+//! 理解并同意后再开始使用" — start using only after understanding and agreeing), and a
+//! withdrawal stops the purpose's collection at once.
+
+use waybill_core::{Error, OrderList, PurposeState, Waybill};
+use waybill_e2e::{LossyProxy, SHANGHAI, ServerProcess, driver_config};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_sent_or_stored_before_the_policy_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let proxy = LossyProxy::start(server.addr).await;
+    let client = Waybill::open(driver_config(&dir.path().join("d"), &proxy.base_url())).unwrap();
+
+    assert_eq!(
+        client.sign_in().await,
+        Err(Error::ConsentRequired {
+            purpose: "account".into()
+        })
+    );
+    assert_eq!(
+        client.refresh_open_orders(SHANGHAI, 60_000).await,
+        Err(Error::NotSignedIn)
+    );
+    assert!(client.accept_order("ord-sh-0001").is_err());
+    assert_eq!(proxy.connections(), 0, "not one connection before consent");
+    assert_eq!(client.pending_actions().unwrap(), 0);
+    assert!(client.orders(OrderList::Open).unwrap().is_empty());
+
+    let receipts = client.accept_policy("first_run_dialog").unwrap();
+    assert!(!receipts.is_empty());
+    client.sign_in().await.unwrap();
+    assert!(
+        !client
+            .refresh_open_orders(SHANGHAI, 60_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(proxy.connections() > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawing_a_purpose_stops_its_collection_at_once_and_spares_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let client = Waybill::open(driver_config(&dir.path().join("d"), &server.base_url)).unwrap();
+    client.accept_policy("first_run_dialog").unwrap();
+    client.sign_in().await.unwrap();
+    let target = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0]
+        .id
+        .clone();
+
+    // The driver turns off location-based order search (a consent-based purpose).
+    client
+        .decide("nearby_orders", false, "settings_switch")
+        .unwrap();
+    assert_eq!(
+        client.purpose_state("nearby_orders").unwrap(),
+        PurposeState::Withdrawn
+    );
+    assert_eq!(
+        client.refresh_open_orders(SHANGHAI, 60_000).await,
+        Err(Error::ConsentRequired {
+            purpose: "nearby_orders".into()
+        })
+    );
+    // Contract-based fulfilment of orders goes on (P-03).
+    client.accept_order(&target).unwrap();
+    assert_eq!(client.sync().await.unwrap().pushed, 1);
+
+    // Turning it back on is a new decision with its own receipt.
+    client
+        .decide("nearby_orders", true, "settings_switch")
+        .unwrap();
+    client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap();
+    // Policy acceptance, its core grant of nearby_orders, the withdrawal, the new grant.
+    assert_eq!(client.verify_consent_ledger().unwrap(), 4);
+}
