@@ -262,6 +262,8 @@ pub struct SyncReport {
     pub rejected: Vec<Rejection>,
     /// Actions still queued.
     pub remaining: u32,
+    /// Consent receipts the server confirmed.
+    pub receipts_sent: u32,
 }
 
 impl From<core::SyncReport> for SyncReport {
@@ -270,6 +272,7 @@ impl From<core::SyncReport> for SyncReport {
             pushed: r.pushed,
             rejected: r.rejected.into_iter().map(Into::into).collect(),
             remaining: r.remaining,
+            receipts_sent: r.receipts_sent,
         }
     }
 }

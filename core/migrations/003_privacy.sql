@@ -30,6 +30,11 @@ BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;
 CREATE TRIGGER consent_ledger_no_delete BEFORE DELETE ON consent_ledger
 BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;
 
+-- Receipts the server has confirmed (kept apart: the ledger itself never changes).
+CREATE TABLE consent_receipts_sent (
+    seq INTEGER PRIMARY KEY NOT NULL REFERENCES consent_ledger (seq)
+) STRICT;
+
 -- OS permission state as the shell last reported it, and the last refusal (48-hour rule).
 CREATE TABLE permissions (
     permission      TEXT PRIMARY KEY NOT NULL,

@@ -129,6 +129,23 @@ impl ApiClient {
         .await
     }
 
+    /// `POST /v1/consent-receipts`: idempotent on each receipt's hash.
+    pub async fn send_receipts(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+        receipts: &waybill_protocol::consent::ConsentReceipts,
+    ) -> NetResult<waybill_protocol::consent::ReceiptsStored> {
+        self.send(
+            Method::POST,
+            "/v1/consent-receipts",
+            Some(token),
+            None,
+            Some(receipts),
+        )
+        .await
+    }
+
     async fn send<T: DeserializeOwned>(
         &self,
         method: Method,

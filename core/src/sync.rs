@@ -7,14 +7,16 @@ use std::sync::Arc;
 
 use waybill_protocol::{ErrorCode, OrderStatus};
 
-use crate::client::{Inner, ORDER_FULFILMENT};
+use crate::client::{ACCOUNT, Inner, ORDER_FULFILMENT};
 use crate::error::{Error, Result};
 use crate::net::NetError;
 use crate::orders;
 use crate::orders::outbox::{self, Action, OutboxEntry};
 use crate::orders::rejections::{self, Rejection, RejectionReason};
 use crate::privacy::Ticket;
+use crate::privacy::ledger;
 use crate::session::Session;
+use waybill_protocol::consent::ConsentReceipts;
 
 /// What one push did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -25,6 +27,8 @@ pub struct SyncReport {
     pub rejected: Vec<Rejection>,
     /// Entries still queued (their order waits behind a failed entry).
     pub remaining: u32,
+    /// Consent receipts the server confirmed in this sync.
+    pub receipts_sent: u32,
 }
 
 /// Pushes every queued entry in `seq` order. Entries of one order stay in order: after a
@@ -83,6 +87,7 @@ pub(crate) async fn push_outbox(inner: Arc<Inner>) -> Result<SyncReport> {
             }
         }
     }
+    report.receipts_sent = push_receipts(&inner, &session).await?;
     tracing::info!(
         pushed = report.pushed,
         rejected = report.rejected.len(),
@@ -90,6 +95,29 @@ pub(crate) async fn push_outbox(inner: Arc<Inner>) -> Result<SyncReport> {
         "outbox pushed"
     );
     Ok(report)
+}
+
+/// Sends the consent receipts the server has not confirmed, so it holds the proof of
+/// every decision. Receipts made before sign-in go out with the first sync after it.
+async fn push_receipts(inner: &Arc<Inner>, session: &Session) -> Result<u32> {
+    let unsent = inner.blocking(|i| Ok(i.db.read(ledger::unsent)?)).await?;
+    if unsent.is_empty() {
+        return Ok(0);
+    }
+    let basis = inner.gate(ACCOUNT).await?;
+    let body = ConsentReceipts {
+        receipts: unsent.iter().map(|r| r.to_wire()).collect(),
+    };
+    inner
+        .api
+        .send_receipts(&basis, &session.token, &body)
+        .await?;
+    let seqs: Vec<i64> = unsent.iter().map(|r| r.seq).collect();
+    let count = u32::try_from(seqs.len()).unwrap_or(u32::MAX);
+    inner
+        .blocking(move |i| Ok(i.db.write(|tx| ledger::mark_sent(tx, &seqs))?))
+        .await?;
+    Ok(count)
 }
 
 async fn send(

@@ -224,3 +224,99 @@ mod tests {
         assert_eq!(OrderStatus::parse("lost"), None);
     }
 }
+
+/// Consent receipts: the hash both the device and the server compute, so the server can
+/// check every receipt it stores without trusting the client's arithmetic.
+pub mod consent {
+    use serde::{Deserialize, Serialize};
+    use sha2::{Digest, Sha256};
+
+    /// Hash the first receipt of a ledger chains to.
+    pub const GENESIS_HASH: &str =
+        "0000000000000000000000000000000000000000000000000000000000000000";
+
+    /// One consent decision as it travels: `POST /v1/consent-receipts`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ConsentReceipt {
+        /// Position in the device's ledger.
+        pub seq: i64,
+        /// `policy_accepted`, `granted`, `refused`, `withdrawn` or `guardian_consent`.
+        pub kind: String,
+        /// Policy version in force.
+        pub policy_version: String,
+        /// Purpose, if any.
+        pub purpose: Option<String>,
+        /// How it was asked.
+        pub asked_via: String,
+        /// When, RFC 3339 exactly as hashed.
+        pub at: String,
+        /// Previous receipt's hash.
+        pub prev_hash: String,
+        /// This receipt's hash.
+        pub hash: String,
+    }
+
+    impl ConsentReceipt {
+        /// Whether `hash` is the hash of the other fields.
+        pub fn is_sealed(&self) -> bool {
+            receipt_hash(
+                &self.prev_hash,
+                &self.kind,
+                &self.policy_version,
+                self.purpose.as_deref(),
+                &self.asked_via,
+                &self.at,
+            ) == self.hash
+        }
+    }
+
+    /// Body of `POST /v1/consent-receipts`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ConsentReceipts {
+        /// Receipts, oldest first.
+        pub receipts: Vec<ConsentReceipt>,
+    }
+
+    /// Reply: how many were new.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ReceiptsStored {
+        /// Receipts stored now.
+        pub stored: u32,
+        /// Receipts the server already had (a retry).
+        pub already_stored: u32,
+    }
+
+    #[derive(Serialize)]
+    struct Hashed<'a> {
+        prev_hash: &'a str,
+        kind: &'a str,
+        policy_version: &'a str,
+        purpose: Option<&'a str>,
+        asked_via: &'a str,
+        at: &'a str,
+    }
+
+    /// SHA-256, hex, over the receipt's fields in a fixed JSON serialization.
+    pub fn receipt_hash(
+        prev_hash: &str,
+        kind: &str,
+        policy_version: &str,
+        purpose: Option<&str>,
+        asked_via: &str,
+        at: &str,
+    ) -> String {
+        let canonical = serde_json::to_vec(&Hashed {
+            prev_hash,
+            kind,
+            policy_version,
+            purpose,
+            asked_via,
+            at,
+        })
+        .expect("plain fields serialize");
+        Sha256::digest(&canonical)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}

@@ -16,6 +16,7 @@ use waybill_protocol::{
 };
 
 use crate::store::{self, StoreError, StoredReply};
+use waybill_protocol::consent::{ConsentReceipts, ReceiptsStored};
 
 /// Shared state: one SQLite connection (the reference server favours clarity over throughput).
 #[derive(Clone)]
@@ -54,6 +55,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/orders/open", get(open_orders))
         .route("/v1/orders/{id}/accept", post(accept))
         .route("/v1/orders/{id}/events", get(events))
+        .route(
+            "/v1/consent-receipts",
+            post(store_receipts).get(list_receipts),
+        )
         .with_state(state)
 }
 
@@ -213,4 +218,35 @@ async fn events(
     authenticate(&state, &headers).await?;
     let events = state.with_db(move |c| store::events(c, &order_id)).await?;
     Ok(Json(OrderEvents { events }))
+}
+
+/// Largest batch of receipts in one request.
+const MAX_RECEIPTS: usize = 1_000;
+
+async fn store_receipts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<ConsentReceipts>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<ReceiptsStored>, Failure> {
+    let account = authenticate(&state, &headers).await?;
+    let Json(body) = body.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    if body.receipts.len() > MAX_RECEIPTS {
+        return Err(Failure::new(
+            ErrorCode::BadRequest,
+            "too many receipts in one request",
+        ));
+    }
+    let stored = state
+        .with_db(move |c| store::store_receipts(c, &account, &body.receipts))
+        .await?;
+    Ok(Json(stored))
+}
+
+async fn list_receipts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<ConsentReceipts>, Failure> {
+    let account = authenticate(&state, &headers).await?;
+    let receipts = state.with_db(move |c| store::receipts(c, &account)).await?;
+    Ok(Json(ConsentReceipts { receipts }))
 }

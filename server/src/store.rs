@@ -78,6 +78,20 @@ CREATE TABLE IF NOT EXISTS idempotency (
     created_at  TEXT NOT NULL,
     PRIMARY KEY (account_id, key)
 ) STRICT;
+-- Consent receipts as devices sent them; the proof of each decision (P-08).
+CREATE TABLE IF NOT EXISTS consent_receipts (
+    account_id     TEXT NOT NULL REFERENCES accounts (id),
+    hash           TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    kind           TEXT NOT NULL,
+    policy_version TEXT NOT NULL,
+    purpose        TEXT,
+    asked_via      TEXT NOT NULL,
+    at             TEXT NOT NULL,
+    prev_hash      TEXT NOT NULL,
+    received_at    TEXT NOT NULL,
+    PRIMARY KEY (account_id, hash)
+) STRICT;
 ";
 
 /// Opens the store, creating the schema if needed.
@@ -329,6 +343,72 @@ pub fn events(conn: &Connection, order_id: &str) -> StoreResult<Vec<OrderEvent>>
             at: DateTime::parse_from_rfc3339(&at)
                 .map(|t| t.with_timezone(&Utc))
                 .unwrap_or_default(),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Stores consent receipts after checking each one's seal; idempotent on the hash.
+pub fn store_receipts(
+    conn: &mut Connection,
+    account_id: &str,
+    receipts: &[waybill_protocol::consent::ConsentReceipt],
+) -> StoreResult<waybill_protocol::consent::ReceiptsStored> {
+    if let Some(bad) = receipts.iter().find(|r| !r.is_sealed()) {
+        return Err(refused(
+            ErrorCode::BadRequest,
+            format!("receipt {} does not match its hash", bad.seq),
+        ));
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let now = Utc::now().to_rfc3339();
+    let mut stored = 0;
+    for r in receipts {
+        stored += tx.execute(
+            "INSERT OR IGNORE INTO consent_receipts (account_id, hash, seq, kind, policy_version,
+                 purpose, asked_via, at, prev_hash, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                account_id,
+                r.hash,
+                r.seq,
+                r.kind,
+                r.policy_version,
+                r.purpose,
+                r.asked_via,
+                r.at,
+                r.prev_hash,
+                now
+            ],
+        )?;
+    }
+    tx.commit()?;
+    let stored = u32::try_from(stored).unwrap_or(u32::MAX);
+    Ok(waybill_protocol::consent::ReceiptsStored {
+        stored,
+        already_stored: u32::try_from(receipts.len()).unwrap_or(u32::MAX) - stored,
+    })
+}
+
+/// The receipts an account has sent, in ledger order.
+pub fn receipts(
+    conn: &Connection,
+    account_id: &str,
+) -> StoreResult<Vec<waybill_protocol::consent::ConsentReceipt>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, kind, policy_version, purpose, asked_via, at, prev_hash, hash
+         FROM consent_receipts WHERE account_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([account_id], |r| {
+        Ok(waybill_protocol::consent::ConsentReceipt {
+            seq: r.get(0)?,
+            kind: r.get(1)?,
+            policy_version: r.get(2)?,
+            purpose: r.get(3)?,
+            asked_via: r.get(4)?,
+            at: r.get(5)?,
+            prev_hash: r.get(6)?,
+            hash: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

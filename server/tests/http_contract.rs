@@ -178,3 +178,53 @@ fn requests_without_credentials_or_with_bad_input_get_contract_errors() {
         .unwrap();
     assert_eq!(bad_json.status().as_u16(), 400);
 }
+
+#[test]
+fn consent_receipts_are_stored_once_and_a_forged_one_is_refused() {
+    use waybill_protocol::consent::{ConsentReceipt, GENESIS_HASH, receipt_hash};
+    let server = start();
+    let http = Client::new();
+    let (_, token) = register(&http, &server.url, "driver-r");
+    let at = "2026-11-22T08:00:00+00:00";
+    let hash = receipt_hash(
+        GENESIS_HASH,
+        "policy_accepted",
+        "2026.11.1",
+        None,
+        "first_run_dialog",
+        at,
+    );
+    let receipt = ConsentReceipt {
+        seq: 1,
+        kind: "policy_accepted".into(),
+        policy_version: "2026.11.1".into(),
+        purpose: None,
+        asked_via: "first_run_dialog".into(),
+        at: at.into(),
+        prev_hash: GENESIS_HASH.into(),
+        hash,
+    };
+    let post = |receipts: Vec<ConsentReceipt>| -> (u16, Value) {
+        let reply = http
+            .post(format!("{}/v1/consent-receipts", server.url))
+            .bearer_auth(&token)
+            .json(&json!({ "receipts": receipts }))
+            .send()
+            .unwrap();
+        (reply.status().as_u16(), reply.json().unwrap())
+    };
+    assert_eq!(
+        post(vec![receipt.clone()]),
+        (200, json!({"stored": 1, "already_stored": 0}))
+    );
+    assert_eq!(
+        post(vec![receipt.clone()]),
+        (200, json!({"stored": 0, "already_stored": 1}))
+    );
+
+    // A refusal rewritten as a grant no longer matches its hash.
+    let mut forged = receipt.clone();
+    forged.kind = "granted".into();
+    let (status, body) = post(vec![forged]);
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")));
+}

@@ -78,3 +78,46 @@ async fn withdrawing_a_purpose_stops_its_collection_at_once_and_spares_the_other
     // Policy acceptance, its core grant of nearby_orders, the withdrawal, the new grant.
     assert_eq!(client.verify_consent_ledger().unwrap(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_receipts_reach_the_server_once_and_match_the_device_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let server_db = dir.path().join("server.sqlite3");
+    let server = ServerProcess::start_fresh(&server_db);
+    let client = Waybill::open(driver_config(&dir.path().join("d"), &server.base_url)).unwrap();
+    client.accept_policy("first_run_dialog").unwrap();
+    let account = client.sign_in().await.unwrap();
+    client
+        .decide("trajectory_upload", true, "separate_consent_dialog")
+        .unwrap();
+
+    assert_eq!(client.sync().await.unwrap().receipts_sent, 3);
+    assert_eq!(client.sync().await.unwrap().receipts_sent, 0, "sent once");
+    client
+        .decide("trajectory_upload", false, "settings_switch")
+        .unwrap();
+    assert_eq!(
+        client.sync().await.unwrap().receipts_sent,
+        1,
+        "the withdrawal follows"
+    );
+
+    let device: Vec<String> = client
+        .privacy_settings()
+        .unwrap()
+        .receipts
+        .into_iter()
+        .rev()
+        .map(|r| r.hash)
+        .collect();
+    let conn = rusqlite::Connection::open(&server_db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT hash FROM consent_receipts WHERE account_id = ?1 ORDER BY seq")
+        .unwrap();
+    let on_server: Vec<String> = stmt
+        .query_map([&account], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(on_server, device);
+}

@@ -122,6 +122,8 @@ fn configure(conn: &Connection) -> StorageResult<()> {
     // Android has no writable default temp dir (SQLITE_IOERR_GETTEMPPATH): keep temp in memory.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
+    // Deleted personal data is overwritten, not left in free pages (retention, withdrawal).
+    conn.pragma_update(None, "secure_delete", "ON")?;
     harden(conn)
 }
 

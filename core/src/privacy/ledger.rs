@@ -4,19 +4,15 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 #[cfg(test)]
 use crate::db::StorageError;
 use crate::db::StorageResult;
 
-/// Hash the first record chains to.
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+use waybill_protocol::consent::{self, GENESIS_HASH as GENESIS};
 
 /// What the user decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecisionKind {
     /// Accepted the policy version (and with it the core purposes based on consent).
     PolicyAccepted,
@@ -31,7 +27,8 @@ pub enum DecisionKind {
 }
 
 impl DecisionKind {
-    fn as_str(self) -> &'static str {
+    /// Stable text form (also the wire form).
+    pub fn as_str(self) -> &'static str {
         match self {
             DecisionKind::PolicyAccepted => "policy_accepted",
             DecisionKind::Granted => "granted",
@@ -74,17 +71,6 @@ pub struct Receipt {
     pub hash: String,
 }
 
-/// The fields a receipt's hash covers, in a fixed serialization.
-#[derive(Serialize)]
-struct Hashed<'a> {
-    prev_hash: &'a str,
-    kind: DecisionKind,
-    policy_version: &'a str,
-    purpose: Option<&'a str>,
-    asked_via: &'a str,
-    at: &'a str,
-}
-
 fn hash_of(
     prev_hash: &str,
     kind: DecisionKind,
@@ -93,19 +79,14 @@ fn hash_of(
     asked_via: &str,
     at: &str,
 ) -> String {
-    let canonical = serde_json::to_vec(&Hashed {
+    consent::receipt_hash(
         prev_hash,
-        kind,
+        kind.as_str(),
         policy_version,
         purpose,
         asked_via,
         at,
-    })
-    .expect("plain fields serialize");
-    Sha256::digest(&canonical)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    )
 }
 
 /// Appends a decision in `tx` and returns its receipt.
@@ -157,6 +138,46 @@ pub fn append(
         prev_hash,
         hash,
     })
+}
+
+impl Receipt {
+    /// The wire form of this receipt.
+    pub fn to_wire(&self) -> consent::ConsentReceipt {
+        consent::ConsentReceipt {
+            seq: self.seq,
+            kind: self.kind.as_str().to_string(),
+            policy_version: self.policy_version.clone(),
+            purpose: self.purpose.clone(),
+            asked_via: self.asked_via.clone(),
+            at: self.at.to_rfc3339(),
+            prev_hash: self.prev_hash.clone(),
+            hash: self.hash.clone(),
+        }
+    }
+}
+
+/// Receipts the server has not confirmed yet, oldest first.
+pub fn unsent(conn: &Connection) -> StorageResult<Vec<Receipt>> {
+    let sent: Vec<i64> = {
+        let mut stmt = conn.prepare("SELECT seq FROM consent_receipts_sent")?;
+        stmt.query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    };
+    Ok(all(conn)?
+        .into_iter()
+        .filter(|r| !sent.contains(&r.seq))
+        .collect())
+}
+
+/// Marks receipts as confirmed by the server.
+pub fn mark_sent(tx: &Transaction<'_>, seqs: &[i64]) -> StorageResult<()> {
+    for seq in seqs {
+        tx.execute(
+            "INSERT OR IGNORE INTO consent_receipts_sent (seq) VALUES (?1)",
+            [seq],
+        )?;
+    }
+    Ok(())
 }
 
 /// Every receipt, oldest first.

@@ -2462,6 +2462,10 @@ public struct SyncReport: Equatable, Hashable {
      * Actions still queued.
      */
     public let remaining: UInt32
+    /**
+     * Consent receipts the server confirmed.
+     */
+    public let receiptsSent: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2474,10 +2478,14 @@ public struct SyncReport: Equatable, Hashable {
          */rejected: [Rejection], 
         /**
          * Actions still queued.
-         */remaining: UInt32) {
+         */remaining: UInt32, 
+        /**
+         * Consent receipts the server confirmed.
+         */receiptsSent: UInt32) {
         self.pushed = pushed
         self.rejected = rejected
         self.remaining = remaining
+        self.receiptsSent = receiptsSent
     }
 
     
@@ -2498,7 +2506,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
             try SyncReport(
                 pushed: FfiConverterUInt32.read(from: &buf), 
                 rejected: FfiConverterSequenceTypeRejection.read(from: &buf), 
-                remaining: FfiConverterUInt32.read(from: &buf)
+                remaining: FfiConverterUInt32.read(from: &buf), 
+                receiptsSent: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -2506,6 +2515,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.pushed, into: &buf)
         FfiConverterSequenceTypeRejection.write(value.rejected, into: &buf)
         FfiConverterUInt32.write(value.remaining, into: &buf)
+        FfiConverterUInt32.write(value.receiptsSent, into: &buf)
     }
 }
 
