@@ -223,7 +223,7 @@ fn consent_receipts_are_stored_once_and_a_forged_one_is_refused() {
     );
 
     // A refusal rewritten as a grant no longer matches its hash.
-    let mut forged = receipt.clone();
+    let mut forged = receipt;
     forged.kind = "granted".into();
     let (status, body) = post(vec![forged]);
     assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")));
