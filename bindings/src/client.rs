@@ -111,6 +111,16 @@ impl Waybill {
         Ok(self.inner.decide(&purpose, allow, &asked_via)?.into())
     }
 
+    /// The user's age; only whether it is under the policy's minimum is kept.
+    pub fn declare_age(&self, age_years: u32) -> Result<bool> {
+        Ok(self.inner.declare_age(age_years)?)
+    }
+
+    /// A guardian consented for a minor user; returns the receipt.
+    pub fn record_guardian_consent(&self, asked_via: String) -> Result<Receipt> {
+        Ok(self.inner.record_guardian_consent(&asked_via)?.into())
+    }
+
     /// The shell reports an OS permission state.
     pub fn report_permission(&self, permission: Permission, state: PermissionState) -> Result<()> {
         Ok(self

@@ -87,6 +87,9 @@ pub enum WaybillError {
         /// The permission.
         permission: String,
     },
+    /// A guardian's consent is required before collection (user under the minimum age).
+    #[error("a guardian's consent is required")]
+    GuardianConsentRequired,
     /// A policy manifest was rejected; the one in force stays.
     #[error("invalid policy manifest: {reason}")]
     InvalidManifest {
@@ -136,6 +139,7 @@ impl From<waybill_core::Error> for WaybillError {
                 purpose,
                 permission,
             },
+            E::GuardianConsentRequired => Self::GuardianConsentRequired,
             E::InvalidManifest { reason } => Self::InvalidManifest { reason },
             E::LedgerTampered { seq } => Self::LedgerTampered { seq },
             E::Shutdown => Self::Shutdown,

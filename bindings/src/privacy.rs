@@ -217,6 +217,8 @@ pub enum PurposeState {
     Withdrawn,
     /// The policy is not accepted.
     PolicyNotAccepted,
+    /// A minor user without a guardian's consent.
+    NeedsGuardianConsent,
 }
 
 impl From<core::PurposeState> for PurposeState {
@@ -234,6 +236,7 @@ impl From<core::PurposeState> for PurposeState {
             S::Refused => PurposeState::Refused,
             S::Withdrawn => PurposeState::Withdrawn,
             S::PolicyNotAccepted => PurposeState::PolicyNotAccepted,
+            S::NeedsGuardianConsent => PurposeState::NeedsGuardianConsent,
         }
     }
 }

@@ -273,6 +273,24 @@ impl Waybill {
         Ok(receipt)
     }
 
+    /// The user's age, asked with the policy. Only whether it is under the policy's minimum
+    /// age is kept; a minor's data is collected only after a guardian consented.
+    /// Returns whether the user is a minor under the policy.
+    pub fn declare_age(&self, age_years: u32) -> Result<bool> {
+        let manifest = self.inner.manifest();
+        self.inner
+            .db
+            .write(|tx| privacy::declare_age(tx, &manifest, age_years))
+    }
+
+    /// A guardian consented for a minor user; returns the receipt.
+    pub fn record_guardian_consent(&self, asked_via: &str) -> Result<Receipt> {
+        let manifest = self.inner.manifest();
+        self.inner
+            .db
+            .write(|tx| privacy::record_guardian_consent(tx, &manifest, asked_via, Utc::now()))
+    }
+
     /// The shell reports an OS permission state (at start, on resume, after a prompt).
     pub fn report_permission(&self, permission: Permission, state: PermissionState) -> Result<()> {
         self.inner

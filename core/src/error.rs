@@ -93,6 +93,9 @@ pub enum Error {
         /// The permission, e.g. `camera`.
         permission: String,
     },
+    /// The user is under the policy's minimum age and no guardian has consented yet.
+    #[error("a guardian's consent is required")]
+    GuardianConsentRequired,
     /// A policy manifest was rejected; the one in force stays.
     #[error("invalid policy manifest: {reason}")]
     InvalidManifest {

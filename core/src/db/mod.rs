@@ -49,8 +49,11 @@ pub const DB_FILE_NAME: &str = "waybill.sqlite3";
 #[derive(Debug)]
 pub struct Database {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    // Field order is drop order: the reader closes first, so the writer is the last
+    // connection and its close checkpoints the WAL into the file and removes it (a
+    // read-only last connection cannot).
     reader: Mutex<Connection>,
+    writer: Mutex<Connection>,
 }
 
 impl Database {
@@ -74,8 +77,8 @@ impl Database {
         configure_reader(&reader)?;
         Ok(Database {
             path,
-            writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            writer: Mutex::new(writer),
         })
     }
 
@@ -161,6 +164,30 @@ mod tests {
             Ok::<_, rusqlite::Error>(())
         })
         .unwrap();
+    }
+
+    #[test]
+    fn closing_checkpoints_the_wal_into_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        db.write(|tx| {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('planted', 'zebra-7Q')",
+                [],
+            )?;
+            Ok::<_, StorageError>(())
+        })
+        .unwrap();
+        db.read(|c| c.query_row("SELECT count(*) FROM meta", [], |r| r.get::<_, i64>(0)))
+            .unwrap();
+        drop(db);
+        let wal = dir.path().join(format!("{DB_FILE_NAME}-wal"));
+        assert!(!wal.exists(), "the WAL is gone after close");
+        let file = std::fs::read(dir.path().join(DB_FILE_NAME)).unwrap();
+        assert!(
+            file.windows(8).any(|w| w == b"zebra-7Q"),
+            "the row is in the main file"
+        );
     }
 
     #[test]

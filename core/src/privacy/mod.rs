@@ -74,6 +74,53 @@ pub enum PurposeState {
     Withdrawn,
     /// The policy in force is not accepted.
     PolicyNotAccepted,
+    /// The user declared an age under the manifest's minimum and no guardian has consented.
+    NeedsGuardianConsent,
+}
+
+const MINOR_KEY: &str = "declared_minor";
+
+/// Records whether the user is under the manifest's minimum age. Only that answer is
+/// stored, not the age.
+pub fn declare_age(tx: &Transaction<'_>, manifest: &Manifest, age_years: u32) -> Result<bool> {
+    if age_years > 150 {
+        return Err(Error::InvalidInput {
+            reason: "age must be within 0..=150".into(),
+        });
+    }
+    let minor = age_years < u32::from(manifest.min_age);
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![MINOR_KEY, if minor { "1" } else { "0" }],
+    )?;
+    Ok(minor)
+}
+
+fn declared_minor(conn: &Connection) -> Result<bool> {
+    let value: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [MINOR_KEY], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(value.as_deref() == Some("1"))
+}
+
+/// Records a guardian's consent for a minor user (PIPL Art. 31; seed 003: "未满14周岁").
+pub fn record_guardian_consent(
+    tx: &Transaction<'_>,
+    manifest: &Manifest,
+    asked_via: &str,
+    now: DateTime<Utc>,
+) -> Result<Receipt> {
+    Ok(ledger::append(
+        tx,
+        DecisionKind::GuardianConsent,
+        &manifest.policy_version,
+        None,
+        asked_via,
+        now,
+    )?)
 }
 
 fn active_document(conn: &Connection) -> rusqlite::Result<Option<String>> {
@@ -235,6 +282,13 @@ fn purpose_state_from(
     ) {
         return Ok(PurposeState::PolicyNotAccepted);
     }
+    if declared_minor(conn)?
+        && !receipts
+            .iter()
+            .any(|r| r.kind == DecisionKind::GuardianConsent)
+    {
+        return Ok(PurposeState::NeedsGuardianConsent);
+    }
     if purpose.basis.needs_decision() {
         match ledger::latest_for_purpose(receipts, purpose_id) {
             None => return Ok(PurposeState::NeedsConsent),
@@ -273,6 +327,7 @@ pub fn check(conn: &Connection, manifest: &Manifest, purpose_id: &str) -> Result
         PurposeState::Allowed | PurposeState::Degraded { .. } => Ok(Ticket {
             purpose: purpose_id.to_string(),
         }),
+        PurposeState::NeedsGuardianConsent => Err(Error::GuardianConsentRequired),
         PurposeState::NeedsPermission { permission } => Err(Error::PermissionRequired {
             purpose: purpose_id.to_string(),
             permission: permission.as_str().to_string(),

@@ -902,6 +902,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func decide(purpose: String, allow: Bool, askedVia: String) throws  -> Receipt
     
     /**
+     * The user's age; only whether it is under the policy's minimum is kept.
+     */
+    func declareAge(ageYears: UInt32) throws  -> Bool
+    
+    /**
      * Forgets a refusal the user has seen.
      */
     func dismissRejection(id: Int64) throws 
@@ -945,6 +950,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * The one state of a purpose.
      */
     func purposeState(purpose: String) throws  -> PurposeState
+    
+    /**
+     * A guardian consented for a minor user; returns the receipt.
+     */
+    func recordGuardianConsent(askedVia: String) throws  -> Receipt
     
     /**
      * Downloads open offers near a point (sent rounded to ~1 km) into the cache.
@@ -1101,6 +1111,19 @@ open func decide(purpose: String, allow: Bool, askedVia: String)throws  -> Recei
 }
     
     /**
+     * The user's age; only whether it is under the policy's minimum is kept.
+     */
+open func declareAge(ageYears: UInt32)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_declare_age(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(ageYears),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Forgets a refusal the user has seen.
      */
 open func dismissRejection(id: Int64)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
@@ -1210,6 +1233,19 @@ open func purposeState(purpose: String)throws  -> PurposeState  {
     uniffi_waybill_ffi_fn_method_waybill_purpose_state(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(purpose),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A guardian consented for a minor user; returns the receipt.
+     */
+open func recordGuardianConsent(askedVia: String)throws  -> Receipt  {
+    return try  FfiConverterTypeReceipt_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_record_guardian_consent(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(askedVia),uniffiCallStatus
     )
 })
 }
@@ -3580,6 +3616,10 @@ public enum PurposeState: Equatable, Hashable {
      * The policy is not accepted.
      */
     case policyNotAccepted
+    /**
+     * A minor user without a guardian's consent.
+     */
+    case needsGuardianConsent
 
 
 
@@ -3617,6 +3657,8 @@ public struct FfiConverterTypePurposeState: FfiConverterRustBuffer {
         
         case 7: return .policyNotAccepted
         
+        case 8: return .needsGuardianConsent
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -3653,6 +3695,10 @@ public struct FfiConverterTypePurposeState: FfiConverterRustBuffer {
         
         case .policyNotAccepted:
             writeInt(&buf, Int32(7))
+        
+        
+        case .needsGuardianConsent:
+            writeInt(&buf, Int32(8))
         
         }
     }
@@ -4123,6 +4169,10 @@ enum WaybillError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */permission: String
     )
     /**
+     * A guardian's consent is required before collection (user under the minimum age).
+     */
+    case GuardianConsentRequired
+    /**
      * A policy manifest was rejected; the one in force stays.
      */
     case InvalidManifest(
@@ -4218,14 +4268,15 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             purpose: try FfiConverterString.read(from: &buf), 
             permission: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .InvalidManifest(
+        case 14: return .GuardianConsentRequired
+        case 15: return .InvalidManifest(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .LedgerTampered(
+        case 16: return .LedgerTampered(
             seq: try FfiConverterInt64.read(from: &buf)
             )
-        case 16: return .Shutdown
-        case 17: return .Internal(
+        case 17: return .Shutdown
+        case 18: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -4307,22 +4358,26 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             FfiConverterString.write(permission, into: &buf)
             
         
-        case let .InvalidManifest(reason):
+        case .GuardianConsentRequired:
             writeInt(&buf, Int32(14))
+        
+        
+        case let .InvalidManifest(reason):
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .LedgerTampered(seq):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(16))
             FfiConverterInt64.write(seq, into: &buf)
             
         
         case .Shutdown:
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(17))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -4672,6 +4727,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_decide() != 37300) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_declare_age() != 38519) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection() != 38648) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4697,6 +4755,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_purpose_state() != 1716) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_record_guardian_consent() != 65158) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_refresh_open_orders() != 63730) {

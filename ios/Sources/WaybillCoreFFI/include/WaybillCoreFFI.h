@@ -294,6 +294,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_account_id(uint64_t ptr, RustCal
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_decide(uint64_t ptr, RustBuffer purpose, int8_t allow, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECLARE_AGE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECLARE_AGE
+int8_t uniffi_waybill_ffi_fn_method_waybill_declare_age(uint64_t ptr, uint32_t age_years, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISMISS_REJECTION
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISMISS_REJECTION
 void uniffi_waybill_ffi_fn_method_waybill_dismiss_rejection(uint64_t ptr, int64_t id, RustCallStatus *_Nonnull out_status
@@ -337,6 +342,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_privacy_settings(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PURPOSE_STATE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PURPOSE_STATE
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_purpose_state(uint64_t ptr, RustBuffer purpose, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_record_guardian_consent(uint64_t ptr, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
@@ -696,6 +706,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_decide(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECLARE_AGE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECLARE_AGE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_declare_age(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISMISS_REJECTION
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISMISS_REJECTION
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection(void
@@ -747,6 +763,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_privacy_settings(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PURPOSE_STATE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PURPOSE_STATE
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_purpose_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_record_guardian_consent(void
     
 );
 #endif

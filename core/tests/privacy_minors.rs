@@ -1,0 +1,87 @@
+//! Minors (seed 003: "如果您是未满14周岁的未成年人，您的监护人需要...同意"; PIPL Art. 31):
+//! under the manifest's minimum age nothing is collected before a guardian consents.
+
+use waybill_core::{Config, DecisionKind, Error, PurposeState, Role, Waybill};
+
+fn open(dir: &std::path::Path) -> Waybill {
+    let client = Waybill::open(Config {
+        data_dir: dir.to_path_buf(),
+        server_url: "http://127.0.0.1:9".into(),
+        app_id: "com.example.waybill.shipper".into(),
+        app_version: "0.1.0".into(),
+        role: Role::Shipper,
+    })
+    .unwrap();
+    client.accept_policy("first_run_dialog").unwrap();
+    client
+}
+
+#[test]
+fn a_minor_needs_a_guardian_consent_before_any_collection() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = open(dir.path());
+    assert!(
+        client.declare_age(13).unwrap(),
+        "13 is under the minimum of 14"
+    );
+    assert_eq!(
+        client.purpose_state("account").unwrap(),
+        PurposeState::NeedsGuardianConsent
+    );
+
+    let receipt = client.record_guardian_consent("guardian_dialog").unwrap();
+    assert_eq!(receipt.kind, DecisionKind::GuardianConsent);
+    assert_eq!(
+        client.purpose_state("account").unwrap(),
+        PurposeState::Allowed
+    );
+    assert_eq!(client.verify_consent_ledger().unwrap(), 2);
+}
+
+#[test]
+fn the_gate_refuses_a_minor_without_guardian_consent_with_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = open(dir.path());
+    client.declare_age(12).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    assert_eq!(
+        rt.block_on(client.sign_in()),
+        Err(Error::GuardianConsentRequired)
+    );
+}
+
+#[test]
+fn an_adult_or_a_fourteen_year_old_needs_no_guardian_and_the_age_itself_is_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = open(dir.path());
+    assert!(!client.declare_age(14).unwrap());
+    assert_eq!(
+        client.purpose_state("account").unwrap(),
+        PurposeState::Allowed
+    );
+    assert!(matches!(
+        client.declare_age(400),
+        Err(Error::InvalidInput { .. })
+    ));
+    drop(client);
+    let conn = rusqlite::Connection::open(dir.path().join(waybill_core::db::DB_FILE_NAME)).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT key, value FROM meta ORDER BY key")
+        .unwrap();
+    let meta: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        meta.contains(&("declared_minor".to_string(), "0".to_string())),
+        "{meta:?}"
+    );
+    assert!(
+        meta.iter().all(|(_, v)| v != "14"),
+        "the age itself is not stored: {meta:?}"
+    );
+}
