@@ -1,0 +1,75 @@
+//! One state per purpose, from consent, permission and policy together.
+
+use waybill_core::{Config, Permission, PermissionState, PurposeState, Role, Waybill};
+
+fn driver(dir: &std::path::Path) -> Waybill {
+    Waybill::open(Config {
+        data_dir: dir.to_path_buf(),
+        server_url: "http://127.0.0.1:9".into(),
+        app_id: "com.example.waybill.driver".into(),
+        app_version: "0.1.0".into(),
+        role: Role::Driver,
+    })
+    .unwrap()
+}
+
+/// P-06 (seed 001: "The information above is personal sensitive information. You can
+/// refuse"): accepting the policy never grants a sensitive purpose; it needs its own yes.
+#[test]
+fn separate_consent_is_never_bundled_with_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = driver(dir.path());
+    let receipts = client.accept_policy("first_run_dialog").unwrap();
+    assert!(
+        receipts
+            .iter()
+            .all(|r| r.purpose.as_deref() != Some("trajectory_upload"))
+    );
+    assert_eq!(
+        client.purpose_state("trajectory_upload").unwrap(),
+        PurposeState::NeedsConsent
+    );
+    let view = client.privacy_settings().unwrap();
+    let optional: Vec<_> = view.purposes.iter().filter(|p| !p.core).collect();
+    assert!(
+        optional
+            .iter()
+            .all(|p| p.state == PurposeState::NeedsConsent),
+        "all default off"
+    );
+}
+
+/// P-12 (seed 002: "您需要开启位置信息权限或手动选择定位"): without the location permission,
+/// nearby orders stay available through a manually chosen place.
+#[test]
+fn refusing_location_degrades_nearby_orders_instead_of_blocking_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = driver(dir.path());
+    client.accept_policy("first_run_dialog").unwrap();
+    client
+        .report_permission(Permission::LocationApproximate, PermissionState::Denied)
+        .unwrap();
+    assert_eq!(
+        client.purpose_state("nearby_orders").unwrap(),
+        PurposeState::Degraded {
+            permission: Permission::LocationApproximate
+        }
+    );
+    // A purpose with no alternative needs the permission once its consent is given.
+    client
+        .decide("proof_photos", true, "settings_switch")
+        .unwrap();
+    assert_eq!(
+        client.purpose_state("proof_photos").unwrap(),
+        PurposeState::NeedsPermission {
+            permission: Permission::Camera
+        }
+    );
+    client
+        .report_permission(Permission::Camera, PermissionState::Granted)
+        .unwrap();
+    assert_eq!(
+        client.purpose_state("proof_photos").unwrap(),
+        PurposeState::Allowed
+    );
+}
