@@ -17,8 +17,34 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum AppRole {
+    Driver,
+    Shipper,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Store {
+    /// `PrivacyInfo.xcprivacy` (plist).
+    Apple,
+    /// Play data-safety answers (JSON).
+    Play,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Print the app-store privacy disclosures generated from a policy manifest.
+    Disclosures {
+        /// Which app's shipped manifest to use.
+        #[arg(long, value_enum)]
+        role: AppRole,
+        /// Which store's format.
+        #[arg(long, value_enum)]
+        store: Store,
+        /// Use this manifest file instead of the shipped one.
+        #[arg(long)]
+        manifest: Option<std::path::PathBuf>,
+    },
     /// Run the driver slice end to end against a loopback reference server.
     Demo {
         /// Keep the demo's databases in this directory instead of a temporary one.
@@ -38,10 +64,41 @@ async fn main() {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Demo { data_dir } => demo::run(data_dir).await,
+        Command::Demo { data_dir } => demo::run(data_dir).await.map_err(|e| e.to_string()),
+        Command::Disclosures {
+            role,
+            store,
+            manifest,
+        } => disclosures(role, store, manifest),
     };
     if let Err(e) = result {
         eprintln!("waybill: {e}");
         std::process::exit(1);
     }
+}
+
+fn disclosures(
+    role: AppRole,
+    store: Store,
+    path: Option<std::path::PathBuf>,
+) -> Result<(), String> {
+    use waybill_core::privacy::{disclosures, manifest};
+    let role = match role {
+        AppRole::Driver => waybill_core::Role::Driver,
+        AppRole::Shipper => waybill_core::Role::Shipper,
+    };
+    let document = match path {
+        Some(p) => std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => manifest::builtin(role).to_string(),
+    };
+    let parsed = manifest::Manifest::parse(&document).map_err(|e| e.to_string())?;
+    match store {
+        Store::Apple => print!("{}", disclosures::apple_privacy_info(&parsed)),
+        Store::Play => println!(
+            "{}",
+            serde_json::to_string_pretty(&disclosures::play_data_safety(&parsed))
+                .map_err(|e| e.to_string())?
+        ),
+    }
+    Ok(())
 }

@@ -65,6 +65,53 @@ pub struct Category {
     pub label: String,
     /// Sensitive personal information (PIPL Art. 28): needs separate consent.
     pub sensitive: bool,
+    /// The app-store data type it is disclosed as (Apple privacy manifest, Play data safety).
+    pub store_type: StoreDataType,
+}
+
+/// Data types of the app stores' privacy disclosures, the subset logistics apps use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreDataType {
+    /// The user's name.
+    Name,
+    /// The user's phone number.
+    PhoneNumber,
+    /// A postal address.
+    PhysicalAddress,
+    /// Contact data of other people (consignees, recipients).
+    OtherUserContactInfo,
+    /// GPS-grade location, including trajectories.
+    PreciseLocation,
+    /// Coarse location.
+    CoarseLocation,
+    /// Photos or videos.
+    PhotosOrVideos,
+    /// Address-book entries.
+    Contacts,
+    /// Identity documents, face images.
+    SensitiveInfo,
+    /// Payment account and status.
+    PaymentInfo,
+    /// Order history.
+    PurchaseHistory,
+    /// Device or install identifiers.
+    DeviceId,
+    /// How the app is used.
+    ProductInteraction,
+}
+
+/// What a purpose is disclosed as in the stores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisclosurePurpose {
+    /// Running the app's functions.
+    #[default]
+    AppFunctionality,
+    /// Measuring and improving the app.
+    Analytics,
+    /// The developer's own marketing.
+    DeveloperAdvertising,
 }
 
 /// Whether a function is core (the service cannot run without it) or optional.
@@ -192,6 +239,9 @@ pub struct Purpose {
     pub if_refused: String,
     /// Retention on the device.
     pub retention: Retention,
+    /// What the purpose is disclosed as in the app stores.
+    #[serde(default)]
+    pub disclosure: DisclosurePurpose,
 }
 
 /// A third-party SDK embedded in the app.

@@ -2,6 +2,7 @@
 //! the OS permissions (`permissions`), one state per purpose derived from the three, and
 //! the gate every collection path passes (`Ticket`).
 
+pub mod disclosures;
 pub mod ledger;
 pub mod manifest;
 pub mod mask;
