@@ -1,6 +1,6 @@
 //! Opening databases written by other schema versions, on real files.
 
-use std::path::Path;
+mod common;
 
 use rusqlite::Connection;
 use waybill_core::db::{DB_FILE_NAME, LATEST_VERSION};
@@ -9,14 +9,8 @@ use waybill_core::{Config, Error, OrderList, Role, Waybill};
 /// The v1 schema exactly as shipped (migrations are append-only, so the file is frozen).
 const V1_SCHEMA: &str = include_str!("../migrations/001_session_and_orders.sql");
 
-fn config(dir: &Path) -> Config {
-    Config {
-        data_dir: dir.to_path_buf(),
-        server_url: "http://127.0.0.1:9".into(),
-        app_id: "com.example.waybill.driver".into(),
-        app_version: "0.1.0".into(),
-        role: Role::Driver,
-    }
+fn config(dir: &std::path::Path) -> Config {
+    common::config(dir, Role::Driver)
 }
 
 #[test]

@@ -1,16 +1,12 @@
 //! Policy manifests: the shipped ones, hostile ones, and what counts as a material change.
 
+mod common;
+
 use waybill_core::privacy::manifest::{self, Manifest, ManifestError};
 use waybill_core::{Config, Error, PolicyStatus, PurposeState, Role, Waybill};
 
 fn config(dir: &std::path::Path) -> Config {
-    Config {
-        data_dir: dir.to_path_buf(),
-        server_url: "http://127.0.0.1:9".into(),
-        app_id: "com.example.waybill.driver".into(),
-        app_version: "0.1.0".into(),
-        role: Role::Driver,
-    }
+    common::config(dir, Role::Driver)
 }
 
 fn driver() -> serde_json::Value {

@@ -1,17 +1,12 @@
 //! Minors (seed 003: "如果您是未满14周岁的未成年人，您的监护人需要...同意"; PIPL Art. 31):
 //! under the manifest's minimum age nothing is collected before a guardian consents.
 
-use waybill_core::{Config, DecisionKind, Error, PurposeState, Role, Waybill};
+mod common;
+
+use waybill_core::{DecisionKind, Error, PurposeState, Role, Waybill};
 
 fn open(dir: &std::path::Path) -> Waybill {
-    let client = Waybill::open(Config {
-        data_dir: dir.to_path_buf(),
-        server_url: "http://127.0.0.1:9".into(),
-        app_id: "com.example.waybill.shipper".into(),
-        app_version: "0.1.0".into(),
-        role: Role::Shipper,
-    })
-    .unwrap();
+    let client = Waybill::open(common::config(dir, Role::Shipper)).unwrap();
     client.accept_policy("first_run_dialog").unwrap();
     client
 }

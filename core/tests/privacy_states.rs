@@ -1,16 +1,11 @@
 //! One state per purpose, from consent, permission and policy together.
 
-use waybill_core::{Config, Permission, PermissionState, PurposeState, Role, Waybill};
+mod common;
+
+use waybill_core::{Permission, PermissionState, PurposeState, Role, Waybill};
 
 fn driver(dir: &std::path::Path) -> Waybill {
-    Waybill::open(Config {
-        data_dir: dir.to_path_buf(),
-        server_url: "http://127.0.0.1:9".into(),
-        app_id: "com.example.waybill.driver".into(),
-        app_version: "0.1.0".into(),
-        role: Role::Driver,
-    })
-    .unwrap()
+    Waybill::open(common::config(dir, Role::Driver)).unwrap()
 }
 
 /// P-06 (seed 001: "The information above is personal sensitive information. You can
