@@ -158,15 +158,10 @@ impl Receipt {
 
 /// Receipts the server has not confirmed yet, oldest first.
 pub fn unsent(conn: &Connection) -> StorageResult<Vec<Receipt>> {
-    let sent: Vec<i64> = {
-        let mut stmt = conn.prepare("SELECT seq FROM consent_receipts_sent")?;
-        stmt.query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?
-    };
-    Ok(all(conn)?
-        .into_iter()
-        .filter(|r| !sent.contains(&r.seq))
-        .collect())
+    select(
+        conn,
+        "WHERE seq NOT IN (SELECT seq FROM consent_receipts_sent)",
+    )
 }
 
 /// Marks receipts as confirmed by the server.
@@ -182,10 +177,15 @@ pub fn mark_sent(tx: &Transaction<'_>, seqs: &[i64]) -> StorageResult<()> {
 
 /// Every receipt, oldest first.
 pub fn all(conn: &Connection) -> StorageResult<Vec<Receipt>> {
-    let mut stmt = conn.prepare(
+    select(conn, "")
+}
+
+/// Receipts matching a fixed `filter` clause (never user input), oldest first.
+fn select(conn: &Connection, filter: &str) -> StorageResult<Vec<Receipt>> {
+    let mut stmt = conn.prepare(&format!(
         "SELECT seq, kind, policy_version, purpose, asked_via, at, prev_hash, hash
-         FROM consent_ledger ORDER BY seq",
-    )?;
+         FROM consent_ledger {filter} ORDER BY seq"
+    ))?;
     let rows = stmt.query_map([], |r| {
         let kind: String = r.get(1)?;
         let at: String = r.get(5)?;
