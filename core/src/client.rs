@@ -304,17 +304,9 @@ impl Waybill {
     /// `user_initiated`: the user opened the function themselves.
     pub fn permission_ask(&self, purpose: &str, user_initiated: bool) -> Result<PermissionAsk> {
         let manifest = self.inner.manifest();
-        let p = manifest
-            .purpose(purpose)
-            .ok_or_else(|| Error::InvalidInput {
-                reason: format!("the {} app has no purpose {purpose:?}", manifest.app),
-            })?;
-        let rationale = p.rationale.clone().unwrap_or_default();
-        let needed = p.permissions.clone();
         self.inner
             .db
-            .read(|c| permissions::ask(c, &needed, &rationale, user_initiated, Utc::now()))
-            .map_err(Error::from)
+            .read(|c| privacy::permission_ask(c, &manifest, purpose, user_initiated, Utc::now()))
     }
 
     /// Installs a new policy manifest (JSON). A malformed, hostile or foreign one is

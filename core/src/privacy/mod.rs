@@ -218,7 +218,7 @@ pub fn policy_status(conn: &Connection, manifest: &Manifest) -> Result<PolicySta
     policy_status_from(conn, manifest, &receipts)
 }
 
-fn policy_status_from(
+pub(crate) fn policy_status_from(
     conn: &Connection,
     manifest: &Manifest,
     receipts: &[Receipt],
@@ -256,6 +256,13 @@ fn policy_status_from(
     })
 }
 
+/// The purpose `id` of the manifest in force, or a typed error naming the app.
+fn purpose<'m>(manifest: &'m Manifest, id: &str) -> Result<&'m manifest::Purpose> {
+    manifest.purpose(id).ok_or_else(|| Error::InvalidInput {
+        reason: format!("the {} app has no purpose {id:?}", manifest.app),
+    })
+}
+
 /// The state of one purpose.
 pub fn purpose_state(
     conn: &Connection,
@@ -263,24 +270,21 @@ pub fn purpose_state(
     purpose_id: &str,
 ) -> Result<PurposeState> {
     let receipts = ledger::all(conn)?;
-    purpose_state_from(conn, manifest, &receipts, purpose_id)
+    let status = policy_status_from(conn, manifest, &receipts)?;
+    purpose_state_from(conn, manifest, &receipts, &status, purpose_id)
 }
 
-fn purpose_state_from(
+/// The state of one purpose, given the ledger and the policy status already read (the
+/// settings screen computes them once for all purposes).
+pub(crate) fn purpose_state_from(
     conn: &Connection,
     manifest: &Manifest,
     receipts: &[Receipt],
+    status: &PolicyStatus,
     purpose_id: &str,
 ) -> Result<PurposeState> {
-    let purpose = manifest
-        .purpose(purpose_id)
-        .ok_or_else(|| Error::InvalidInput {
-            reason: format!("the {} app has no purpose {purpose_id:?}", manifest.app),
-        })?;
-    if !matches!(
-        policy_status_from(conn, manifest, receipts)?,
-        PolicyStatus::Accepted { .. }
-    ) {
+    let purpose = purpose(manifest, purpose_id)?;
+    if !matches!(status, PolicyStatus::Accepted { .. }) {
         return Ok(PurposeState::PolicyNotAccepted);
     }
     if declared_minor(conn)?
@@ -386,14 +390,7 @@ pub fn decide(
     asked_via: &str,
     now: DateTime<Utc>,
 ) -> Result<Receipt> {
-    let purpose = manifest
-        .purpose(purpose_id)
-        .ok_or_else(|| Error::InvalidInput {
-            reason: format!(
-                "no purpose {purpose_id:?} in policy {}",
-                manifest.policy_version
-            ),
-        })?;
+    let purpose = purpose(manifest, purpose_id)?;
     if !purpose.basis.needs_decision() {
         return Err(Error::InvalidInput {
             reason: format!("{purpose_id} rests on a contract or the law, not on a switch"),
@@ -425,6 +422,27 @@ pub fn decide(
         &manifest.policy_version,
         Some(purpose_id),
         asked_via,
+        now,
+    )?)
+}
+
+/// What the shell should do about the permission `purpose_id` needs: ask with the
+/// manifest's rationale, send the user to the OS settings, stay quiet (48-hour rule), or
+/// nothing. `user_initiated`: the user opened the function themselves.
+pub fn permission_ask(
+    conn: &Connection,
+    manifest: &Manifest,
+    purpose_id: &str,
+    user_initiated: bool,
+    now: DateTime<Utc>,
+) -> Result<permissions::PermissionAsk> {
+    let purpose = purpose(manifest, purpose_id)?;
+    let rationale = purpose.rationale.as_deref().unwrap_or_default();
+    Ok(permissions::ask(
+        conn,
+        &purpose.permissions,
+        rationale,
+        user_initiated,
         now,
     )?)
 }

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use super::ledger::{self, Receipt};
 use super::manifest::{Function, Manifest, Permission, RetentionStart};
 use super::permissions::{self, PermissionState};
-use super::{PolicyStatus, PurposeState, policy_status, purpose_state_from};
+use super::{PolicyStatus, PurposeState, policy_status_from, purpose_state_from};
 use crate::error::Result;
 
 /// Everything the privacy settings screen shows.
@@ -86,6 +86,7 @@ pub struct SdkRow {
 /// Builds the view from the manifest in force, the ledger and the permission mirror.
 pub fn build(conn: &Connection, manifest: &Manifest) -> Result<SettingsView> {
     let receipts = ledger::all(conn)?;
+    let status = policy_status_from(conn, manifest, &receipts)?;
     let label_of = |category: &String| {
         manifest
             .category(category)
@@ -102,7 +103,7 @@ pub fn build(conn: &Connection, manifest: &Manifest) -> Result<SettingsView> {
                 switchable: p.basis.needs_decision(),
                 sensitive: manifest.is_sensitive(p),
                 categories: p.categories.iter().map(label_of).collect(),
-                state: purpose_state_from(conn, manifest, &receipts, &p.id)?,
+                state: purpose_state_from(conn, manifest, &receipts, &status, &p.id)?,
                 if_refused: p.if_refused.clone(),
                 retention: retention_text(p.retention.days, p.retention.from),
             });
@@ -152,7 +153,7 @@ pub fn build(conn: &Connection, manifest: &Manifest) -> Result<SettingsView> {
     Ok(SettingsView {
         policy_version: manifest.policy_version.clone(),
         policy_url: manifest.policy_url.clone(),
-        policy_status: policy_status(conn, manifest)?,
+        policy_status: status,
         purposes,
         permissions: permission_rows,
         sdks,
