@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::error::WaybillError;
+use crate::list;
 use crate::privacy::{
     Permission, PermissionAsk, PermissionState, PolicyStatus, PurposeState, Receipt, SettingsView,
 };
@@ -15,10 +16,6 @@ type Result<T> = std::result::Result<T, WaybillError>;
 #[derive(Debug, uniffi::Object)]
 pub struct Waybill {
     inner: waybill_core::Waybill,
-}
-
-fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
-    items.into_iter().map(U::from).collect()
 }
 
 #[uniffi::export]

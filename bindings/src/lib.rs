@@ -7,6 +7,23 @@
 
 uniffi::setup_scaffolding!();
 
+/// `From` both ways between an FFI enum and the core enum with the same variants.
+macro_rules! mirror_enum {
+    ($ffi:ident, $core:path, $($v:ident),+ $(,)?) => {
+        impl From<$ffi> for $core {
+            fn from(x: $ffi) -> Self { match x { $($ffi::$v => <$core>::$v),+ } }
+        }
+        impl From<$core> for $ffi {
+            fn from(x: $core) -> Self { match x { $(<$core>::$v => $ffi::$v),+ } }
+        }
+    };
+}
+
+/// Converts a list of core values into FFI values.
+fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
+    items.into_iter().map(U::from).collect()
+}
+
 mod client;
 mod error;
 mod logging;

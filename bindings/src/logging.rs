@@ -20,29 +20,7 @@ pub enum LogLevel {
     Trace,
 }
 
-impl From<LogLevel> for core::LogLevel {
-    fn from(l: LogLevel) -> Self {
-        match l {
-            LogLevel::Error => core::LogLevel::Error,
-            LogLevel::Warn => core::LogLevel::Warn,
-            LogLevel::Info => core::LogLevel::Info,
-            LogLevel::Debug => core::LogLevel::Debug,
-            LogLevel::Trace => core::LogLevel::Trace,
-        }
-    }
-}
-
-impl From<core::LogLevel> for LogLevel {
-    fn from(l: core::LogLevel) -> Self {
-        match l {
-            core::LogLevel::Error => LogLevel::Error,
-            core::LogLevel::Warn => LogLevel::Warn,
-            core::LogLevel::Info => LogLevel::Info,
-            core::LogLevel::Debug => LogLevel::Debug,
-            core::LogLevel::Trace => LogLevel::Trace,
-        }
-    }
-}
+mirror_enum!(LogLevel, core::LogLevel, Error, Warn, Info, Debug, Trace);
 
 /// One log record.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

@@ -4,6 +4,8 @@ use std::time::SystemTime;
 
 use waybill_core as core;
 
+use crate::list;
+
 /// An OS permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum Permission {
@@ -21,17 +23,6 @@ pub enum Permission {
     Contacts,
     /// Notifications.
     Notifications,
-}
-
-macro_rules! mirror_enum {
-    ($ffi:ident, $core:path, $($v:ident),+) => {
-        impl From<$ffi> for $core {
-            fn from(x: $ffi) -> Self { match x { $($ffi::$v => <$core>::$v),+ } }
-        }
-        impl From<$core> for $ffi {
-            fn from(x: $core) -> Self { match x { $(<$core>::$v => $ffi::$v),+ } }
-        }
-    };
 }
 
 mirror_enum!(
@@ -148,10 +139,6 @@ impl From<core::PolicyChange> for PolicyChange {
             material: c.material,
         }
     }
-}
-
-fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
-    items.into_iter().map(U::from).collect()
 }
 
 /// Whether the policy in force is accepted.

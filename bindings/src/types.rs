@@ -13,14 +13,7 @@ pub enum Role {
     Shipper,
 }
 
-impl From<Role> for core::Role {
-    fn from(r: Role) -> Self {
-        match r {
-            Role::Driver => core::Role::Driver,
-            Role::Shipper => core::Role::Shipper,
-        }
-    }
-}
+mirror_enum!(Role, core::Role, Driver, Shipper);
 
 /// Configuration of a client.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -87,15 +80,7 @@ pub enum OrderStatus {
     Cancelled,
 }
 
-impl From<core::OrderStatus> for OrderStatus {
-    fn from(s: core::OrderStatus) -> Self {
-        match s {
-            core::OrderStatus::Open => OrderStatus::Open,
-            core::OrderStatus::Accepted => OrderStatus::Accepted,
-            core::OrderStatus::Cancelled => OrderStatus::Cancelled,
-        }
-    }
-}
+mirror_enum!(OrderStatus, core::OrderStatus, Open, Accepted, Cancelled);
 
 /// Whether a local change waits for the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -106,14 +91,7 @@ pub enum SyncState {
     Pending,
 }
 
-impl From<core::SyncState> for SyncState {
-    fn from(s: core::SyncState) -> Self {
-        match s {
-            core::SyncState::Synced => SyncState::Synced,
-            core::SyncState::Pending => SyncState::Pending,
-        }
-    }
-}
+mirror_enum!(SyncState, core::SyncState, Synced, Pending);
 
 /// Which orders a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -124,14 +102,7 @@ pub enum OrderList {
     Mine,
 }
 
-impl From<OrderList> for core::OrderList {
-    fn from(l: OrderList) -> Self {
-        match l {
-            OrderList::Open => core::OrderList::Open,
-            OrderList::Mine => core::OrderList::Mine,
-        }
-    }
-}
+mirror_enum!(OrderList, core::OrderList, Open, Mine);
 
 /// An order as the UI shows it.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -195,15 +166,13 @@ pub enum Unavailable {
     AlreadyAccepted,
 }
 
-impl From<core::Unavailable> for Unavailable {
-    fn from(u: core::Unavailable) -> Self {
-        match u {
-            core::Unavailable::TakenByAnotherDriver => Unavailable::TakenByAnotherDriver,
-            core::Unavailable::Cancelled => Unavailable::Cancelled,
-            core::Unavailable::AlreadyAccepted => Unavailable::AlreadyAccepted,
-        }
-    }
-}
+mirror_enum!(
+    Unavailable,
+    core::Unavailable,
+    TakenByAnotherDriver,
+    Cancelled,
+    AlreadyAccepted
+);
 
 /// Why the server refused a queued action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -218,16 +187,14 @@ pub enum RejectionReason {
     Invalid,
 }
 
-impl From<core::RejectionReason> for RejectionReason {
-    fn from(r: core::RejectionReason) -> Self {
-        match r {
-            core::RejectionReason::TakenByAnotherDriver => RejectionReason::TakenByAnotherDriver,
-            core::RejectionReason::OrderCancelled => RejectionReason::OrderCancelled,
-            core::RejectionReason::OrderNotFound => RejectionReason::OrderNotFound,
-            core::RejectionReason::Invalid => RejectionReason::Invalid,
-        }
-    }
-}
+mirror_enum!(
+    RejectionReason,
+    core::RejectionReason,
+    TakenByAnotherDriver,
+    OrderCancelled,
+    OrderNotFound,
+    Invalid
+);
 
 /// A refused action, kept until dismissed.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]

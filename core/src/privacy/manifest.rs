@@ -178,11 +178,6 @@ impl Permission {
             Permission::Notifications => "notifications",
         }
     }
-
-    /// Parses the stable text form.
-    pub fn parse(s: &str) -> Option<Permission> {
-        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
-    }
 }
 
 /// What starts a retention clock.
