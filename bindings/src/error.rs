@@ -72,6 +72,12 @@ pub enum WaybillError {
         /// Why.
         reason: Unavailable,
     },
+    /// Fixes are kept only for an open order this driver holds; none was stored.
+    #[error("order {order_id} is not an open order this driver holds")]
+    NotInJob {
+        /// The order named.
+        order_id: String,
+    },
     /// No live basis for the purpose (policy or consent missing, refused or withdrawn);
     /// nothing was stored or sent.
     #[error("no consent for purpose {purpose}")]
@@ -131,6 +137,7 @@ impl From<waybill_core::Error> for WaybillError {
                 order_id,
                 reason: reason.into(),
             },
+            E::NotInJob { order_id } => Self::NotInJob { order_id },
             E::ConsentRequired { purpose } => Self::ConsentRequired { purpose },
             E::PermissionRequired {
                 purpose,

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use tokio::runtime::{Handle, Runtime};
 use tokio::task::JoinError;
@@ -16,15 +16,22 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::error::{Error, Result};
 use crate::net::ApiClient;
+use crate::observe::{ChangeListener, Listeners, Topic};
+use crate::orders::parties::{self, OrderContact};
 use crate::orders::rejections::{self, Rejection};
 use crate::orders::{self, Order, OrderList, accept, outbox};
-use crate::privacy::ledger::{self, Receipt};
+use crate::privacy::holdings;
+use crate::privacy::ledger::{self, DecisionKind, Receipt};
 use crate::privacy::manifest::{Manifest, Permission};
 use crate::privacy::permissions::{self, PermissionAsk, PermissionState};
+use crate::privacy::rights::{self, RightsRequest};
 use crate::privacy::settings::{self, SettingsView};
+use crate::privacy::transparency::{self, DataAction, DataEvent};
 use crate::privacy::{self, PolicyStatus, PurposeState, Ticket};
 use crate::session::{self, Session, mask_secret};
 use crate::sync::{self, SyncReport};
+use crate::track::{self, Fix};
+use waybill_protocol::RightKind;
 
 /// Largest search radius for nearby offers.
 pub const MAX_RADIUS_M: u32 = 200_000;
@@ -33,6 +40,7 @@ pub const MAX_RADIUS_M: u32 = 200_000;
 pub(crate) const ACCOUNT: &str = "account";
 pub(crate) const NEARBY_ORDERS: &str = "nearby_orders";
 pub(crate) const ORDER_FULFILMENT: &str = "order_fulfilment";
+pub(crate) const TRAJECTORY: &str = "trajectory_upload";
 
 /// A client of the Waybill core, opened on one data directory.
 pub struct Waybill {
@@ -49,6 +57,8 @@ pub(crate) struct Inner {
     pub(crate) server_url: String,
     /// The policy manifest in force; replaced whole when a new one is installed.
     manifest: RwLock<Arc<Manifest>>,
+    /// Who is told about changes.
+    pub(crate) listeners: Listeners,
 }
 
 impl std::fmt::Debug for Waybill {
@@ -85,7 +95,7 @@ impl Waybill {
                 reason: format!("cannot start the runtime: {e}"),
             })?;
         tracing::info!(role = config.role.as_str(), "client opened");
-        Ok(Waybill {
+        let client = Waybill {
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
             inner: Arc::new(Inner {
@@ -94,8 +104,17 @@ impl Waybill {
                 config,
                 server_url,
                 manifest: RwLock::new(Arc::new(manifest)),
+                listeners: Listeners::default(),
             }),
-        })
+        };
+        // Retention holds even if the app never asks: every start sweeps.
+        client.sweep_retention()?;
+        Ok(client)
+    }
+
+    /// Registers a listener told (without data) when a topic changed; the shell re-reads.
+    pub fn add_listener(&self, listener: Arc<dyn ChangeListener>) {
+        self.inner.listeners.add(listener);
     }
 
     /// Registers this installation with the server (once) and keeps the token. Calling it
@@ -129,9 +148,13 @@ impl Waybill {
             let account_id = session.account_id.clone();
             inner
                 .blocking(move |i| {
-                    Ok(i.db.write(|tx| session::store(tx, &session, &i.server_url))?)
+                    i.db.write(|tx| {
+                        session::store(tx, &session, &i.server_url)?;
+                        i.log_sent(tx, &basis, &["device_info"], 1)
+                    })
                 })
                 .await?;
+            inner.listeners.notify(Topic::Privacy);
             Ok(account_id)
         })
         .await
@@ -163,12 +186,14 @@ impl Waybill {
             let list = inner
                 .blocking(move |i| {
                     i.db.write(|tx| {
-                        orders::replace_open_offers(tx, &offers.orders, &session.account_id)
+                        orders::replace_open_offers(tx, &offers.orders, &session.account_id)?;
+                        i.log_sent(tx, &basis, &["approximate_location"], 1)
                     })?;
                     Ok(i.db.read(|c| orders::list(c, OrderList::Open))?)
                 })
                 .await?;
             tracing::info!(count, "open offers refreshed");
+            inner.listeners.notify(Topic::Orders);
             Ok(list)
         })
         .await
@@ -202,6 +227,7 @@ impl Waybill {
             .db
             .write(|tx| accept::accept_locally(tx, &basis, order_id))?;
         tracing::info!(order_id, "acceptance queued");
+        self.inner.listeners.notify(Topic::Orders);
         Ok(order)
     }
 
@@ -214,7 +240,181 @@ impl Waybill {
     /// Pushes queued actions. Returns what was applied and what the server refused;
     /// fails with [`Error::Offline`] when the server cannot be reached (nothing is lost).
     pub async fn sync(&self) -> Result<SyncReport> {
-        self.run(sync::push_outbox).await
+        if self.inner.db.read(rights::pending_cancellation)?.is_some() {
+            // The user asked to close the account and the app stopped before it was done.
+            self.cancel_account().await?;
+            return Ok(SyncReport::default());
+        }
+        let report = self.run(sync::push_outbox).await;
+        self.inner.listeners.notify(Topic::Orders);
+        self.inner.listeners.notify(Topic::Privacy);
+        report
+    }
+
+    /// The parties' contact of an order this driver holds: in full only if `reveal` and
+    /// the order is still assigned and open, masked otherwise (P-29). `None` if none held.
+    pub fn order_contact(&self, order_id: &str, reveal: bool) -> Result<Option<OrderContact>> {
+        Ok(self
+            .inner
+            .db
+            .read(|c| parties::for_display(c, order_id, reveal))?)
+    }
+
+    /// Records location fixes for the order being carried. Needs the trajectory purpose's
+    /// separate consent and an open order this driver holds; one bad fix refuses the batch.
+    pub fn record_fixes(&self, order_id: &str, fixes: &[Fix]) -> Result<u32> {
+        let basis = self.inner.gate_now(TRAJECTORY)?;
+        let n = self.inner.db.write(|tx| {
+            let now = Utc::now();
+            let n = track::record(tx, &basis, order_id, fixes, now)?;
+            transparency::record(
+                tx,
+                &DataEvent::new(
+                    DataAction::Collected,
+                    basis.purpose(),
+                    &["precise_location", "trajectory"],
+                    None,
+                    fixes.len(),
+                    now,
+                ),
+            )?;
+            Ok::<_, Error>(n)
+        })?;
+        self.inner.listeners.notify(Topic::Privacy);
+        Ok(n)
+    }
+
+    /// The fixes held for an order (what the export's GPX contains).
+    pub fn fixes(&self, order_id: &str) -> Result<Vec<Fix>> {
+        self.inner.db.read(|c| track::fixes(c, order_id))
+    }
+
+    /// Deletes every personal datum whose retention ended (periods from the manifest in
+    /// force), then truncates the WAL. Runs at every start; returns the items deleted.
+    pub fn sweep_retention(&self) -> Result<u32> {
+        self.sweep_retention_as_of(Utc::now())
+    }
+
+    /// [`Waybill::sweep_retention`] as if the clock read `now` (tests of long periods).
+    #[doc(hidden)]
+    pub fn sweep_retention_as_of(&self, now: DateTime<Utc>) -> Result<u32> {
+        let manifest = self.inner.manifest();
+        let removed = self.inner.db.write(|tx| {
+            let removed = holdings::sweep(tx, &manifest, now)?;
+            transparency::record_removed(tx, DataAction::Expired, &removed, now)?;
+            transparency::prune(tx, now)?;
+            Ok::<_, Error>(removed)
+        })?;
+        self.inner.db.checkpoint()?;
+        let items = removed.iter().map(|r| r.items).sum();
+        if items > 0 {
+            tracing::info!(items, "retention sweep deleted expired data");
+            self.inner.listeners.notify(Topic::Privacy);
+        }
+        Ok(items)
+    }
+
+    /// What was collected, received, sent and deleted, newest first.
+    pub fn transparency_log(&self, limit: u32) -> Result<Vec<DataEvent>> {
+        Ok(self.inner.db.read(|c| transparency::recent(c, limit))?)
+    }
+
+    /// Everything the device holds about the user, as one JSON document (trajectories as
+    /// GPX, third parties' data masked). Recorded in the transparency log.
+    pub fn export_personal_data(&self) -> Result<String> {
+        let manifest = self.inner.manifest();
+        let now = Utc::now();
+        let doc = self
+            .inner
+            .db
+            .read(|c| privacy::export::build(c, &manifest, now))?;
+        self.inner.db.write(|tx| {
+            transparency::record(
+                tx,
+                &DataEvent::new(DataAction::Exported, ACCOUNT, &[], Some("you"), 1, now),
+            )
+        })?;
+        self.inner.listeners.notify(Topic::Privacy);
+        Ok(doc)
+    }
+
+    /// Files a rights request (access, correction, deletion) with the policy's deadline;
+    /// sync submits it. A deletion also erases at once what the device holds, except what
+    /// an order the driver still carries needs. For closing the account use
+    /// [`Waybill::cancel_account`].
+    pub fn request_right(&self, kind: RightKind, detail: &str) -> Result<RightsRequest> {
+        if kind == RightKind::Cancellation {
+            return Err(Error::InvalidInput {
+                reason: "use cancel_account to close the account".into(),
+            });
+        }
+        let manifest = self.inner.manifest();
+        let request = self.inner.db.write(|tx| {
+            let now = Utc::now();
+            let request = rights::file(tx, &manifest, kind, detail, now)?;
+            if kind == RightKind::Deletion {
+                let erased = holdings::erase(tx)?;
+                transparency::record_removed(tx, DataAction::Erased, &erased, now)?;
+            }
+            Ok::<_, Error>(request)
+        })?;
+        if kind == RightKind::Deletion {
+            self.inner.db.checkpoint()?;
+        }
+        self.inner.listeners.notify(Topic::Privacy);
+        Ok(request)
+    }
+
+    /// Rights requests with status and deadline, newest first.
+    pub fn rights_requests(&self) -> Result<Vec<RightsRequest>> {
+        Ok(self.inner.db.read(rights::list)?)
+    }
+
+    /// Closes the account: the request reaches the server first (it revokes the session),
+    /// then everything local is wiped and the client is as freshly installed. Offline, the
+    /// request stays queued and the next `sync` or `cancel_account` finishes the job;
+    /// nothing is wiped before the server has the request.
+    pub async fn cancel_account(&self) -> Result<()> {
+        let manifest = self.inner.manifest();
+        let pending = match self.inner.db.read(rights::pending_cancellation)? {
+            Some(request) => request,
+            None => self
+                .inner
+                .db
+                .write(|tx| rights::file(tx, &manifest, RightKind::Cancellation, "", Utc::now()))?,
+        };
+        self.inner.listeners.notify(Topic::Privacy);
+        let outcome = self
+            .run(move |inner| async move {
+                let session = inner.require_session().await?;
+                let basis = inner.gate(ACCOUNT).await?;
+                inner
+                    .api
+                    .file_rights_request(&basis, &session.token, &pending.to_wire())
+                    .await
+                    .map_err(Error::from)
+            })
+            .await;
+        match outcome {
+            // A refused token with a cancellation queued: the server already closed the
+            // account on an earlier attempt whose reply was lost.
+            Ok(_) | Err(Error::Unauthorized | Error::NotSignedIn) => {}
+            Err(e) => return Err(e),
+        }
+        self.inner.db.wipe()?;
+        let fresh = self
+            .inner
+            .db
+            .write(|tx| privacy::install_builtin(tx, self.inner.config.role, Utc::now()))?;
+        *self
+            .inner
+            .manifest
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(fresh);
+        tracing::info!("account cancelled; local data wiped");
+        self.inner.listeners.notify(Topic::Privacy);
+        self.inner.listeners.notify(Topic::Orders);
+        Ok(())
     }
 
     /// Refusals the UI has not dismissed yet.
@@ -258,6 +458,7 @@ impl Waybill {
             .db
             .write(|tx| privacy::accept_policy(tx, &manifest, asked_via, Utc::now()))?;
         tracing::info!(version = %manifest.policy_version, "policy accepted");
+        self.inner.listeners.notify(Topic::Privacy);
         Ok(receipts)
     }
 
@@ -270,6 +471,11 @@ impl Waybill {
             .db
             .write(|tx| privacy::decide(tx, &manifest, purpose, allow, asked_via, Utc::now()))?;
         tracing::info!(purpose, kind = ?receipt.kind, "consent decision recorded");
+        if receipt.kind != DecisionKind::Granted {
+            // The purge is committed; truncate the WAL so no old frame keeps the data.
+            self.inner.db.checkpoint()?;
+        }
+        self.inner.listeners.notify(Topic::Privacy);
         Ok(receipt)
     }
 
@@ -278,25 +484,32 @@ impl Waybill {
     /// Returns whether the user is a minor under the policy.
     pub fn declare_age(&self, age_years: u32) -> Result<bool> {
         let manifest = self.inner.manifest();
-        self.inner
+        let minor = self
+            .inner
             .db
-            .write(|tx| privacy::declare_age(tx, &manifest, age_years))
+            .write(|tx| privacy::declare_age(tx, &manifest, age_years))?;
+        self.inner.listeners.notify(Topic::Privacy);
+        Ok(minor)
     }
 
     /// A guardian consented for a minor user; returns the receipt.
     pub fn record_guardian_consent(&self, asked_via: &str) -> Result<Receipt> {
         let manifest = self.inner.manifest();
-        self.inner
+        let receipt = self
+            .inner
             .db
-            .write(|tx| privacy::record_guardian_consent(tx, &manifest, asked_via, Utc::now()))
+            .write(|tx| privacy::record_guardian_consent(tx, &manifest, asked_via, Utc::now()))?;
+        self.inner.listeners.notify(Topic::Privacy);
+        Ok(receipt)
     }
 
     /// The shell reports an OS permission state (at start, on resume, after a prompt).
     pub fn report_permission(&self, permission: Permission, state: PermissionState) -> Result<()> {
         self.inner
             .db
-            .write(|tx| permissions::report(tx, permission, state, Utc::now()))
-            .map_err(Error::from)
+            .write(|tx| permissions::report(tx, permission, state, Utc::now()))?;
+        self.inner.listeners.notify(Topic::Privacy);
+        Ok(())
     }
 
     /// What to do about the permission `purpose` needs: ask (with the manifest's
@@ -324,6 +537,9 @@ impl Waybill {
             .manifest
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+        // A purpose the new policy dropped has no basis left: its data goes now.
+        self.sweep_retention()?;
+        self.inner.listeners.notify(Topic::Privacy);
         self.policy_status()
     }
 
@@ -397,6 +613,28 @@ impl Inner {
     /// The gate, for async paths: a ticket for `purpose` or the typed reason there is none.
     pub(crate) async fn gate(self: &Arc<Self>, purpose: &'static str) -> Result<Ticket> {
         self.blocking(move |i| i.gate_now(purpose)).await
+    }
+
+    /// Records in the transparency log that data of `categories` went to the controller.
+    pub(crate) fn log_sent(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        basis: &Ticket,
+        categories: &[&str],
+        items: usize,
+    ) -> Result<()> {
+        let recipient = self.manifest().controller.name.clone();
+        Ok(transparency::record(
+            tx,
+            &DataEvent::new(
+                DataAction::Sent,
+                basis.purpose(),
+                categories,
+                Some(&recipient),
+                items,
+                Utc::now(),
+            ),
+        )?)
     }
 
     pub(crate) async fn require_session(self: &Arc<Self>) -> Result<Session> {

@@ -78,6 +78,12 @@ pub enum Error {
         /// Why it is not available.
         reason: Unavailable,
     },
+    /// Fixes are kept only during a job: an open order this driver holds.
+    #[error("order {order_id} is not an open order this driver holds; no fix was stored")]
+    NotInJob {
+        /// The order named.
+        order_id: String,
+    },
     /// No live basis for the purpose: the policy or this purpose's consent is missing,
     /// refused or withdrawn. Nothing was stored or sent.
     #[error("no consent for purpose {purpose}")]

@@ -146,6 +146,39 @@ impl ApiClient {
         .await
     }
 
+    /// `POST /v1/rights-requests`: idempotent on the request's id.
+    pub async fn file_rights_request(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+        request: &waybill_protocol::RightsRequestFiled,
+    ) -> NetResult<waybill_protocol::RightsRequestState> {
+        self.send(
+            Method::POST,
+            "/v1/rights-requests",
+            Some(token),
+            Some(&request.id),
+            Some(request),
+        )
+        .await
+    }
+
+    /// `GET /v1/rights-requests`: the account's requests with their status.
+    pub async fn rights_requests(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+    ) -> NetResult<waybill_protocol::RightsRequests> {
+        self.send(
+            Method::GET,
+            "/v1/rights-requests",
+            Some(token),
+            None,
+            NO_BODY,
+        )
+        .await
+    }
+
     async fn send<T: DeserializeOwned>(
         &self,
         method: Method,

@@ -5,16 +5,20 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use waybill_protocol::{ErrorCode, OrderStatus};
+use chrono::Utc;
+use waybill_protocol::{Accepted, ErrorCode, OrderStatus};
 
 use crate::client::{ACCOUNT, Inner, ORDER_FULFILMENT};
 use crate::error::{Error, Result};
 use crate::net::NetError;
 use crate::orders;
 use crate::orders::outbox::{self, Action, OutboxEntry};
+use crate::orders::parties;
 use crate::orders::rejections::{self, Rejection, RejectionReason};
 use crate::privacy::Ticket;
 use crate::privacy::ledger;
+use crate::privacy::rights;
+use crate::privacy::transparency::{self, DataAction, DataEvent};
 use crate::session::Session;
 use waybill_protocol::consent::ConsentReceipts;
 
@@ -29,6 +33,48 @@ pub struct SyncReport {
     pub remaining: u32,
     /// Consent receipts the server confirmed in this sync.
     pub receipts_sent: u32,
+    /// Rights requests the server acknowledged in this sync.
+    pub rights_requests_sent: u32,
+}
+
+/// Applies an acceptance the server confirmed: the order as the server has it, and the
+/// parties' contact it disclosed to this driver, stored under the fulfilment ticket.
+fn apply_accepted(
+    tx: &rusqlite::Transaction<'_>,
+    basis: &Ticket,
+    accepted: &Accepted,
+    account: &str,
+    recipient: &str,
+) -> Result<()> {
+    let now = Utc::now();
+    orders::upsert_from_server(tx, &accepted.order, account)?;
+    transparency::record(
+        tx,
+        &DataEvent::new(
+            DataAction::Sent,
+            basis.purpose(),
+            &["order_records"],
+            Some(recipient),
+            1,
+            now,
+        ),
+    )?;
+    let mine = accepted.order.assigned_to.as_deref() == Some(account);
+    if let (Some(contact), true) = (&accepted.contact, mine) {
+        parties::store(tx, basis, &accepted.order.id, contact, now)?;
+        transparency::record(
+            tx,
+            &DataEvent::new(
+                DataAction::Received,
+                basis.purpose(),
+                &["consignee_contact"],
+                Some(recipient),
+                1,
+                now,
+            ),
+        )?;
+    }
+    Ok(())
 }
 
 /// Pushes every queued entry in `seq` order. Entries of one order stay in order: after a
@@ -49,12 +95,14 @@ pub(crate) async fn push_outbox(inner: Arc<Inner>) -> Result<SyncReport> {
             continue;
         }
         match send(&inner, &basis, &session, &entry).await {
-            Ok(order) => {
+            Ok(accepted) => {
                 let account = session.account_id.clone();
+                let recipient = inner.manifest().controller.name.clone();
+                let basis = inner.gate(ORDER_FULFILMENT).await?;
                 inner
                     .blocking(move |inner| {
                         inner.db.write(|tx| {
-                            orders::upsert_from_server(tx, &order, &account)?;
+                            apply_accepted(tx, &basis, &accepted, &account, &recipient)?;
                             outbox::remove(tx, entry.seq)?;
                             Ok::<_, Error>(())
                         })
@@ -88,6 +136,7 @@ pub(crate) async fn push_outbox(inner: Arc<Inner>) -> Result<SyncReport> {
         }
     }
     report.receipts_sent = push_receipts(&inner, &session).await?;
+    report.rights_requests_sent = push_rights_requests(&inner, &session).await?;
     tracing::info!(
         pushed = report.pushed,
         rejected = report.rejected.len(),
@@ -120,23 +169,57 @@ async fn push_receipts(inner: &Arc<Inner>, session: &Session) -> Result<u32> {
     Ok(count)
 }
 
+/// Submits queued rights requests (each id is its idempotency key), then, while any
+/// request waits for an answer, reads their status back from the server.
+async fn push_rights_requests(inner: &Arc<Inner>, session: &Session) -> Result<u32> {
+    if !inner.blocking(|i| Ok(i.db.read(rights::any_open)?)).await? {
+        return Ok(0);
+    }
+    let basis = inner.gate(ACCOUNT).await?;
+    let queued = inner.blocking(|i| Ok(i.db.read(rights::queued)?)).await?;
+    let mut sent = 0;
+    for request in queued {
+        let state = inner
+            .api
+            .file_rights_request(&basis, &session.token, &request.to_wire())
+            .await?;
+        inner
+            .blocking(move |i| Ok(i.db.write(|tx| rights::update(tx, &state))?))
+            .await?;
+        sent += 1;
+    }
+    let states = inner.api.rights_requests(&basis, &session.token).await?;
+    inner
+        .blocking(move |i| {
+            Ok(i.db.write(|tx| {
+                states
+                    .requests
+                    .iter()
+                    .try_for_each(|state| rights::update(tx, state))
+            })?)
+        })
+        .await?;
+    Ok(sent)
+}
+
 async fn send(
     inner: &Inner,
     basis: &Ticket,
     session: &Session,
     entry: &OutboxEntry,
-) -> Result<waybill_protocol::Order, NetError> {
+) -> Result<Accepted, NetError> {
     match entry.action {
-        Action::Accept => inner
-            .api
-            .accept(
-                basis,
-                &session.token,
-                &entry.order_id,
-                &entry.idempotency_key,
-            )
-            .await
-            .map(|accepted| accepted.order),
+        Action::Accept => {
+            inner
+                .api
+                .accept(
+                    basis,
+                    &session.token,
+                    &entry.order_id,
+                    &entry.idempotency_key,
+                )
+                .await
+        }
     }
 }
 

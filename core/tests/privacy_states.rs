@@ -68,3 +68,47 @@ fn refusing_location_degrades_nearby_orders_instead_of_blocking_them() {
         PurposeState::Allowed
     );
 }
+
+#[test]
+fn listeners_hear_each_privacy_change_after_it_is_durable() {
+    use std::sync::{Arc, Mutex};
+    use waybill_core::{ChangeListener, Topic};
+
+    /// Records the topic and what the store says at the moment of the call.
+    struct Seen {
+        client_dir: std::path::PathBuf,
+        log: Mutex<Vec<(Topic, bool)>>,
+    }
+    impl ChangeListener for Seen {
+        fn changed(&self, topic: Topic) {
+            // Re-read from a second client on the same file: the change must be committed.
+            let other = Waybill::open(common::config(&self.client_dir, Role::Driver)).unwrap();
+            let decided = other.purpose_state("service_logs").unwrap() == PurposeState::Allowed;
+            self.log.lock().unwrap().push((topic, decided));
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let client = Waybill::open(common::config(dir.path(), Role::Driver)).unwrap();
+    let seen = Arc::new(Seen {
+        client_dir: dir.path().to_path_buf(),
+        log: Mutex::new(vec![]),
+    });
+    client.add_listener(seen.clone());
+    client.accept_policy("first_run_dialog").unwrap();
+    client
+        .decide("service_logs", true, "settings_switch")
+        .unwrap();
+    client
+        .report_permission(Permission::Camera, PermissionState::Denied)
+        .unwrap();
+    let log = seen.log.lock().unwrap().clone();
+    assert_eq!(
+        log,
+        [
+            (Topic::Privacy, false),
+            (Topic::Privacy, true),
+            (Topic::Privacy, true)
+        ]
+    );
+}

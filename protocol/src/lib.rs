@@ -149,6 +149,101 @@ pub struct OpenOrders {
 pub struct Accepted {
     /// The order after acceptance.
     pub order: Order,
+    /// The parties' contact, sent only to the driver who holds the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<OrderContact>,
+}
+
+/// Consignor and consignee contact of an order: personal data of third parties, sent to
+/// the assigned driver only, for delivering that order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderContact {
+    /// Who hands the goods over.
+    pub consignor_name: String,
+    /// Consignor's phone.
+    pub consignor_phone: String,
+    /// Who receives the goods.
+    pub consignee_name: String,
+    /// Consignee's phone.
+    pub consignee_phone: String,
+    /// Full delivery address.
+    pub consignee_address: String,
+}
+
+/// Kinds of data-subject requests (PIPL Arts. 44-47, GDPR Arts. 15-17).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RightKind {
+    /// A copy of what the service holds.
+    Access,
+    /// Correct inaccurate data.
+    Correction,
+    /// Delete data.
+    Deletion,
+    /// Close the account and delete its data.
+    Cancellation,
+}
+
+impl RightKind {
+    /// Wire and storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RightKind::Access => "access",
+            RightKind::Correction => "correction",
+            RightKind::Deletion => "deletion",
+            RightKind::Cancellation => "cancellation",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<RightKind> {
+        [
+            RightKind::Access,
+            RightKind::Correction,
+            RightKind::Deletion,
+            RightKind::Cancellation,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// `POST /v1/rights-requests`: a request, identified by the device-made `id` so a retry
+/// files it once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RightsRequestFiled {
+    /// Device-made id (a UUID), also the idempotency key.
+    pub id: String,
+    /// What is asked.
+    pub kind: RightKind,
+    /// The user's words (what to correct, what to delete); may be empty.
+    pub detail: String,
+    /// The answer deadline the policy promises.
+    pub due_at: DateTime<Utc>,
+}
+
+/// The server's record of a rights request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RightsRequestState {
+    /// Id the device made.
+    pub id: String,
+    /// What was asked.
+    pub kind: RightKind,
+    /// `received`, `completed` or `refused`.
+    pub status: String,
+    /// When the server received it.
+    pub received_at: DateTime<Utc>,
+    /// Deadline for the answer.
+    pub due_at: DateTime<Utc>,
+    /// The answer, once there is one.
+    pub answer: Option<String>,
+}
+
+/// `GET /v1/rights-requests` reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RightsRequests {
+    /// The account's requests, oldest first.
+    pub requests: Vec<RightsRequestState>,
 }
 
 /// Stable machine-readable codes of the server's error replies.

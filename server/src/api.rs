@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use waybill_protocol::{
     ApiError, ErrorCode, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, LatLon, OpenOrders,
-    OrderEvents, RegisterDevice,
+    OrderEvents, RegisterDevice, RightsRequestFiled, RightsRequestState, RightsRequests,
 };
 
 use crate::store::{self, StoreError, StoredReply};
@@ -58,6 +58,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/consent-receipts",
             post(store_receipts).get(list_receipts),
+        )
+        .route(
+            "/v1/rights-requests",
+            post(file_rights_request).get(list_rights_requests),
         )
         .with_state(state)
 }
@@ -249,4 +253,34 @@ async fn list_receipts(
     let account = authenticate(&state, &headers).await?;
     let receipts = state.with_db(move |c| store::receipts(c, &account)).await?;
     Ok(Json(ConsentReceipts { receipts }))
+}
+
+async fn file_rights_request(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<RightsRequestFiled>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<RightsRequestState>, Failure> {
+    let account = authenticate(&state, &headers).await?;
+    let Json(req) = body.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    if req.id.is_empty() || req.id.len() > 128 || req.detail.len() > 4_096 {
+        return Err(Failure::new(
+            ErrorCode::BadRequest,
+            "id must be 1..=128 bytes and detail at most 4096",
+        ));
+    }
+    let filed = state
+        .with_db(move |c| crate::rights::file(c, &account, &req))
+        .await?;
+    Ok(Json(filed))
+}
+
+async fn list_rights_requests(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<RightsRequests>, Failure> {
+    let account = authenticate(&state, &headers).await?;
+    let requests = state
+        .with_db(move |c| crate::rights::list(c, &account))
+        .await?;
+    Ok(Json(RightsRequests { requests }))
 }

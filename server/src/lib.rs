@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod rights;
 pub mod seed;
 pub mod store;
 

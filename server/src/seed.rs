@@ -3,7 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 use rusqlite::Connection;
-use waybill_protocol::{LatLon, Order, OrderStatus};
+use waybill_protocol::{LatLon, Order, OrderContact, OrderStatus};
 
 use crate::store::{self, StoreResult};
 
@@ -43,7 +43,7 @@ pub fn seed_demo(conn: &Connection) -> StoreResult<usize> {
         .with_ymd_and_hms(2026, 11, 1, 8, 0, 0)
         .single()
         .unwrap_or_default();
-    for offer in OFFERS {
+    for (index, offer) in OFFERS.iter().enumerate() {
         store::insert_open_order(
             conn,
             &Order {
@@ -64,8 +64,30 @@ pub fn seed_demo(conn: &Connection) -> StoreResult<usize> {
                 updated_at: at,
             },
         )?;
+        store::insert_contact(conn, offer.id, &demo_contact(index, offer))?;
     }
     Ok(OFFERS.len())
+}
+
+/// Made-up parties for a demo offer: names from common surnames, phone numbers in the
+/// mobile format (11 digits from 13x), an address at the drop-off city.
+fn demo_contact(index: usize, offer: &Offer) -> OrderContact {
+    const SURNAMES: [&str; 8] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"];
+    const GIVEN: [&str; 8] = ["建国", "秀英", "伟", "芳", "磊", "静", "洋", "敏"];
+    let person = |n: usize| format!("{}{}", SURNAMES[n % 8], GIVEN[(n * 3 + 1) % 8]);
+    let phone = |n: usize| format!("13{}{:08}", n % 10, 20_260_000 + n * 7_919);
+    OrderContact {
+        consignor_name: person(index * 2),
+        consignor_phone: phone(index * 2),
+        consignee_name: person(index * 2 + 1),
+        consignee_phone: phone(index * 2 + 1),
+        consignee_address: format!(
+            "{}, No. {} Logistics Road, gate {}",
+            offer.dropoff,
+            100 + index * 11,
+            index % 4 + 1
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -78,6 +78,27 @@ CREATE TABLE IF NOT EXISTS idempotency (
     created_at  TEXT NOT NULL,
     PRIMARY KEY (account_id, key)
 ) STRICT;
+-- Party contact of each order, disclosed only to the driver who holds it.
+CREATE TABLE IF NOT EXISTS order_contacts (
+    order_id          TEXT PRIMARY KEY NOT NULL REFERENCES orders (id),
+    consignor_name    TEXT NOT NULL,
+    consignor_phone   TEXT NOT NULL,
+    consignee_name    TEXT NOT NULL,
+    consignee_phone   TEXT NOT NULL,
+    consignee_address TEXT NOT NULL
+) STRICT;
+-- Data-subject requests, keyed by the id the device made (a retry files once).
+CREATE TABLE IF NOT EXISTS rights_requests (
+    account_id  TEXT NOT NULL REFERENCES accounts (id),
+    id          TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    due_at      TEXT NOT NULL,
+    answer      TEXT,
+    PRIMARY KEY (account_id, id)
+) STRICT;
 -- Consent receipts as devices sent them; the proof of each decision (P-08).
 CREATE TABLE IF NOT EXISTS consent_receipts (
     account_id     TEXT NOT NULL REFERENCES accounts (id),
@@ -243,8 +264,11 @@ pub fn accept(
         Ok(order) => StoredReply {
             replayed: false,
             status: 200,
-            body: serde_json::to_string(&waybill_protocol::Accepted { order })
-                .expect("orders serialize"),
+            body: serde_json::to_string(&waybill_protocol::Accepted {
+                contact: contact_of(&tx, &order.id)?,
+                order,
+            })
+            .expect("orders serialize"),
         },
         Err(StoreError::Refused { code, message }) => StoredReply {
             replayed: false,
@@ -434,4 +458,49 @@ pub fn insert_open_order(conn: &Connection, order: &Order) -> StoreResult<()> {
         ],
     )?;
     Ok(())
+}
+
+/// Stores the party contact of an order (seeding and tests).
+pub fn insert_contact(
+    conn: &Connection,
+    order_id: &str,
+    contact: &waybill_protocol::OrderContact,
+) -> StoreResult<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO order_contacts (order_id, consignor_name, consignor_phone,
+             consignee_name, consignee_phone, consignee_address)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            order_id,
+            contact.consignor_name,
+            contact.consignor_phone,
+            contact.consignee_name,
+            contact.consignee_phone,
+            contact.consignee_address
+        ],
+    )?;
+    Ok(())
+}
+
+fn contact_of(
+    conn: &Connection,
+    order_id: &str,
+) -> StoreResult<Option<waybill_protocol::OrderContact>> {
+    Ok(conn
+        .query_row(
+            "SELECT consignor_name, consignor_phone, consignee_name, consignee_phone,
+                    consignee_address
+             FROM order_contacts WHERE order_id = ?1",
+            [order_id],
+            |r| {
+                Ok(waybill_protocol::OrderContact {
+                    consignor_name: r.get(0)?,
+                    consignor_phone: r.get(1)?,
+                    consignee_name: r.get(2)?,
+                    consignee_phone: r.get(3)?,
+                    consignee_address: r.get(4)?,
+                })
+            },
+        )
+        .optional()?)
 }

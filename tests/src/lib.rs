@@ -255,3 +255,35 @@ pub const SHANGHAI: waybill_core::LatLon = waybill_core::LatLon {
     lat: 31.2304,
     lon: 121.4737,
 };
+
+/// Every byte SQLite keeps for a data directory: the database file and its WAL (the
+/// `-shm` index holds no row data). A planted value absent from these is gone from disk.
+pub fn raw_database_bytes(data_dir: &Path) -> Vec<u8> {
+    let db = data_dir.join(waybill_core::db::DB_FILE_NAME);
+    let mut bytes = std::fs::read(&db).expect("database file");
+    if let Ok(wal) = std::fs::read(db.with_extension("sqlite3-wal")) {
+        bytes.extend(wal);
+    }
+    bytes
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A signed-in driver who accepted the nearest offer and synced: the server confirmed the
+/// acceptance and disclosed the parties' contact. Returns the client and the order id.
+pub async fn carrying_driver(data_dir: &Path, server_url: &str) -> (waybill_core::Waybill, String) {
+    let client = consenting_driver(data_dir, server_url);
+    client.sign_in().await.expect("sign in");
+    let offers = client
+        .refresh_open_orders(SHANGHAI, 60_000)
+        .await
+        .expect("offers");
+    let order_id = offers.first().expect("an offer near Shanghai").id.clone();
+    client.accept_order(&order_id).expect("accept");
+    let report = client.sync().await.expect("sync");
+    assert_eq!(report.pushed, 1);
+    (client, order_id)
+}

@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[M<'static>] = &[
         "../../migrations/002_outbox_and_rejections.sql"
     )),
     M::up(include_str!("../../migrations/003_privacy.sql")),
+    M::up(include_str!("../../migrations/004_personal_data.sql")),
 ];
 
 /// The schema version a fully migrated database has.

@@ -102,6 +102,52 @@ impl Database {
         Ok(value)
     }
 
+    /// Moves every WAL frame into the database file and truncates the WAL to zero bytes,
+    /// so deleted personal data does not linger in old frames (withdrawal, retention,
+    /// wipe). Waits briefly for a reader that holds an old snapshot.
+    pub fn checkpoint(&self) -> StorageResult<()> {
+        let conn = lock(&self.writer);
+        for _ in 0..50 {
+            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            if busy == 0 {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(StorageError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            Some("a reader kept the WAL busy; checkpoint not complete".into()),
+        )))
+    }
+
+    /// Deletes everything: drops every table, rebuilds the file (VACUUM, with
+    /// `secure_delete` on), truncates the WAL, then recreates the empty schema. After
+    /// this the file holds what a fresh install holds (account cancellation).
+    pub fn wipe(&self) -> StorageResult<()> {
+        {
+            let mut conn = lock(&self.writer);
+            // Off outside the transaction (it is a no-op inside): dropping a parent table
+            // must not trip the foreign keys of a child that is dropped next.
+            conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tables: Vec<String> = {
+                let mut stmt = tx.prepare(
+                    "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                )?;
+                stmt.query_map([], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
+            };
+            for table in tables {
+                tx.execute_batch(&format!("DROP TABLE \"{}\"", table.replace('"', "\"\"")))?;
+            }
+            tx.pragma_update(None, "user_version", 0)?;
+            tx.commit()?;
+            conn.execute_batch("PRAGMA foreign_keys = ON; VACUUM")?;
+            migrations::migrate(&mut conn)?;
+        }
+        self.checkpoint()
+    }
+
     /// Runs `f` on the reader connection; sees the last committed state.
     pub fn read<T, E>(&self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E> {
         let conn = lock(&self.reader);

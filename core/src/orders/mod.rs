@@ -4,6 +4,7 @@
 
 pub mod accept;
 pub mod outbox;
+pub mod parties;
 pub mod rejections;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use waybill_protocol::{LatLon, OrderStatus};
 
 use crate::db::StorageResult;
+use crate::privacy::transparency::{self, DataAction, DataEvent};
 
 /// An order as the UI sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,10 +144,13 @@ pub fn upsert_from_server(
     my_account_id: &str,
 ) -> StorageResult<()> {
     let mine = order.assigned_to.as_deref() == Some(my_account_id);
+    // A closed order's retention clock starts when the server closed it.
+    let closed_at = is_closed(order.status).then(|| order.updated_at.to_rfc3339());
     tx.execute(
         "INSERT INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
-             goods, weight_kg, fee_minor, currency, assigned_to_me, revision, updated_at, fetched_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             goods, weight_kg, fee_minor, currency, assigned_to_me, revision, updated_at, fetched_at,
+             closed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (id) DO UPDATE SET
              status = excluded.status, pickup_label = excluded.pickup_label,
              pickup_lat = excluded.pickup_lat, pickup_lon = excluded.pickup_lon,
@@ -153,7 +158,8 @@ pub fn upsert_from_server(
              weight_kg = excluded.weight_kg, fee_minor = excluded.fee_minor,
              currency = excluded.currency, assigned_to_me = excluded.assigned_to_me,
              revision = excluded.revision, updated_at = excluded.updated_at,
-             fetched_at = excluded.fetched_at
+             fetched_at = excluded.fetched_at,
+             closed_at = COALESCE(orders.closed_at, excluded.closed_at)
          WHERE excluded.revision >= orders.revision",
         params![
             order.id,
@@ -170,9 +176,31 @@ pub fn upsert_from_server(
             order.revision,
             order.updated_at.to_rfc3339(),
             Utc::now().to_rfc3339(),
+            closed_at,
         ],
     )?;
+    if !mine {
+        let forgotten = parties::forget(tx, &order.id)?;
+        if forgotten > 0 {
+            transparency::record(
+                tx,
+                &DataEvent::new(
+                    DataAction::Expired,
+                    crate::client::ORDER_FULFILMENT,
+                    &["consignee_contact"],
+                    None,
+                    forgotten,
+                    Utc::now(),
+                ),
+            )?;
+        }
+    }
     Ok(())
+}
+
+/// Whether an order is over (its data's retention clock runs from then).
+pub fn is_closed(status: OrderStatus) -> bool {
+    matches!(status, OrderStatus::Cancelled)
 }
 
 /// Applies a fresh list of open offers: upserts them, and forgets cached offers that are
@@ -206,8 +234,15 @@ pub fn apply_refusal(
 ) -> StorageResult<()> {
     match status {
         Some(status) => tx.execute(
-            "UPDATE orders SET status = ?2, assigned_to_me = 0 WHERE id = ?1",
-            params![order_id, status.as_str()],
+            "UPDATE orders SET status = ?2, assigned_to_me = 0,
+                 closed_at = COALESCE(closed_at, CASE WHEN ?3 THEN ?4 END)
+             WHERE id = ?1",
+            params![
+                order_id,
+                status.as_str(),
+                is_closed(status),
+                Utc::now().to_rfc3339()
+            ],
         )?,
         None => tx.execute("DELETE FROM orders WHERE id = ?1", [order_id])?,
     };

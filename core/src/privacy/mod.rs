@@ -3,11 +3,15 @@
 //! the gate every collection path passes (`Ticket`).
 
 pub mod disclosures;
+pub mod export;
+pub mod holdings;
 pub mod ledger;
 pub mod manifest;
 pub mod mask;
 pub mod permissions;
+pub mod rights;
 pub mod settings;
+pub mod transparency;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -416,14 +420,21 @@ pub fn decide(
         (false, Some(r)) => return Ok(r.clone()),
         (false, None) => DecisionKind::Refused,
     };
-    Ok(ledger::append(
+    let receipt = ledger::append(
         tx,
         kind,
         &manifest.policy_version,
         Some(purpose_id),
         asked_via,
         now,
-    )?)
+    )?;
+    if kind != DecisionKind::Granted {
+        // Collection stops at the next gate check; what was collected goes now, in the
+        // same transaction as the receipt (the caller then checkpoints the WAL).
+        let purged = holdings::purge_purpose(tx, purpose_id)?;
+        transparency::record_removed(tx, transparency::DataAction::Purged, &purged, now)?;
+    }
+    Ok(receipt)
 }
 
 /// What the shell should do about the permission `purpose_id` needs: ask with the

@@ -3,9 +3,12 @@
 
 use rusqlite::Connection;
 
+use super::holdings;
 use super::ledger::{self, Receipt};
 use super::manifest::{Function, Manifest, Permission, RetentionStart};
 use super::permissions::{self, PermissionState};
+use super::rights::{self, RightsRequest};
+use super::transparency::{self, DataEvent};
 use super::{PolicyStatus, PurposeState, policy_status_from, purpose_state_from};
 use crate::error::Result;
 
@@ -28,7 +31,29 @@ pub struct SettingsView {
     pub receipts: Vec<Receipt>,
     /// Working days within which rights requests are answered.
     pub rights_response_working_days: u8,
+    /// Personal data held on the device, per category, with its retention.
+    pub data_held: Vec<HeldRow>,
+    /// Rights requests with their status and deadline, newest first.
+    pub rights_requests: Vec<RightsRequest>,
+    /// What was collected, received, sent and deleted, newest first (the latest lines).
+    pub transparency: Vec<DataEvent>,
 }
+
+/// Personal data of one category held on the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldRow {
+    /// Category id.
+    pub category: String,
+    /// Its label.
+    pub label: String,
+    /// Items held now.
+    pub items: u32,
+    /// How long it is kept, in words (per purpose that collects it).
+    pub retention: String,
+}
+
+/// Transparency lines the screen shows (the export carries them all).
+const TRANSPARENCY_LINES: u32 = 50;
 
 /// One purpose on the screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,6 +173,27 @@ pub fn build(conn: &Connection, manifest: &Manifest) -> Result<SettingsView> {
             url: s.url.clone(),
         })
         .collect();
+    let data_held = holdings::counts(conn)?
+        .into_iter()
+        .map(|(category, items)| HeldRow {
+            label: label_of(&category),
+            retention: manifest
+                .purposes
+                .iter()
+                .filter(|p| p.categories.contains(&category))
+                .map(|p| {
+                    format!(
+                        "{}: {}",
+                        p.label,
+                        retention_text(p.retention.days, p.retention.from)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            category,
+            items,
+        })
+        .collect();
     let mut receipts = receipts;
     receipts.reverse();
     Ok(SettingsView {
@@ -159,6 +205,9 @@ pub fn build(conn: &Connection, manifest: &Manifest) -> Result<SettingsView> {
         sdks,
         receipts,
         rights_response_working_days: manifest.rights_response_working_days,
+        data_held,
+        rights_requests: rights::list(conn)?,
+        transparency: transparency::recent(conn, TRANSPARENCY_LINES)?,
     })
 }
 

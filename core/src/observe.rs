@@ -1,0 +1,43 @@
+//! Change notifications for the shell: the core says *what* changed, the shell re-reads
+//! the view it shows (a Kotlin `Flow`, a Swift `AsyncStream`). Notifications carry no
+//! data, so a slow listener never holds a lock or a stale copy.
+
+use std::sync::{Arc, RwLock};
+
+/// What changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// Anything the privacy settings screen shows: policy, decisions, permissions, data
+    /// held, rights requests, the transparency log.
+    Privacy,
+    /// The order lists or an order's sync state.
+    Orders,
+}
+
+/// Implemented by the shell; called on a core thread after the change is durable.
+pub trait ChangeListener: Send + Sync {
+    /// `topic` changed; re-read it.
+    fn changed(&self, topic: Topic);
+}
+
+/// The registered listeners.
+#[derive(Default)]
+pub(crate) struct Listeners {
+    all: RwLock<Vec<Arc<dyn ChangeListener>>>,
+}
+
+impl Listeners {
+    pub(crate) fn add(&self, listener: Arc<dyn ChangeListener>) {
+        self.all
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(listener);
+    }
+
+    pub(crate) fn notify(&self, topic: Topic) {
+        let all = self.all.read().unwrap_or_else(|p| p.into_inner()).clone();
+        for listener in all {
+            listener.changed(topic);
+        }
+    }
+}

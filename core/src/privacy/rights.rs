@@ -1,0 +1,235 @@
+//! Rights requests (access, correction, deletion, account cancellation): filed on the
+//! device with the deadline the policy promises, submitted by sync (the request id is the
+//! idempotency key), and updated with the server's answer.
+
+use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use waybill_protocol::{RightKind, RightsRequestFiled, RightsRequestState};
+
+use super::manifest::Manifest;
+use crate::db::StorageResult;
+use crate::error::{Error, Result};
+
+/// Where a request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestStatus {
+    /// Stored on the device, not yet acknowledged by the server.
+    Queued,
+    /// The server has it; the deadline runs.
+    Received,
+    /// Answered and done.
+    Completed,
+    /// Answered with a refusal (the answer says why).
+    Refused,
+}
+
+impl RequestStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Queued => "queued",
+            RequestStatus::Received => "received",
+            RequestStatus::Completed => "completed",
+            RequestStatus::Refused => "refused",
+        }
+    }
+
+    fn parse(s: &str) -> RequestStatus {
+        match s {
+            "received" => RequestStatus::Received,
+            "completed" => RequestStatus::Completed,
+            "refused" => RequestStatus::Refused,
+            _ => RequestStatus::Queued,
+        }
+    }
+}
+
+/// One request as the settings screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RightsRequest {
+    /// Device-made id.
+    pub id: String,
+    /// What was asked.
+    pub kind: RightKind,
+    /// The user's words.
+    pub detail: String,
+    /// Where it stands.
+    pub status: RequestStatus,
+    /// When the user filed it.
+    pub created_at: DateTime<Utc>,
+    /// The answer deadline the policy promises.
+    pub due_at: DateTime<Utc>,
+    /// The server's answer, once there is one.
+    pub answer: Option<String>,
+}
+
+impl RightsRequest {
+    /// The submission body.
+    pub fn to_wire(&self) -> RightsRequestFiled {
+        RightsRequestFiled {
+            id: self.id.clone(),
+            kind: self.kind,
+            detail: self.detail.clone(),
+            due_at: self.due_at,
+        }
+    }
+}
+
+/// Longest free text of a request.
+pub const MAX_DETAIL_BYTES: usize = 4_096;
+
+/// `from` plus `days` working days (Saturdays and Sundays do not count; public holidays
+/// are not known to the device, so the date shown is never later than the policy's).
+pub fn add_working_days(from: DateTime<Utc>, days: u8) -> DateTime<Utc> {
+    let mut at = from;
+    let mut left = days;
+    while left > 0 {
+        at += Duration::days(1);
+        if !matches!(at.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    at
+}
+
+/// Files a request; durable when the transaction commits, submitted by the next sync.
+pub fn file(
+    tx: &Transaction<'_>,
+    manifest: &Manifest,
+    kind: RightKind,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<RightsRequest> {
+    if detail.len() > MAX_DETAIL_BYTES
+        || detail
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(Error::InvalidInput {
+            reason: format!(
+                "detail must be at most {MAX_DETAIL_BYTES} bytes without control characters"
+            ),
+        });
+    }
+    let request = RightsRequest {
+        id: uuid::Uuid::new_v4().to_string(),
+        kind,
+        detail: detail.to_string(),
+        status: RequestStatus::Queued,
+        created_at: now,
+        due_at: add_working_days(now, manifest.rights_response_working_days),
+        answer: None,
+    };
+    tx.execute(
+        "INSERT INTO rights_requests (id, kind, detail, status, created_at, due_at)
+         VALUES (?1, ?2, ?3, 'queued', ?4, ?5)",
+        params![
+            request.id,
+            kind.as_str(),
+            request.detail,
+            now.to_rfc3339(),
+            request.due_at.to_rfc3339()
+        ],
+    )?;
+    Ok(request)
+}
+
+const SELECT: &str =
+    "SELECT id, kind, detail, status, created_at, due_at, answer FROM rights_requests";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RightsRequest> {
+    let kind: String = r.get(1)?;
+    let status: String = r.get(3)?;
+    let time = |i: usize| -> rusqlite::Result<DateTime<Utc>> {
+        let text: String = r.get(i)?;
+        Ok(DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default())
+    };
+    Ok(RightsRequest {
+        id: r.get(0)?,
+        kind: RightKind::parse(&kind).unwrap_or(RightKind::Access),
+        detail: r.get(2)?,
+        status: RequestStatus::parse(&status),
+        created_at: time(4)?,
+        due_at: time(5)?,
+        answer: r.get(6)?,
+    })
+}
+
+/// Every request, newest first.
+pub fn list(conn: &Connection) -> StorageResult<Vec<RightsRequest>> {
+    let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY created_at DESC, id"))?;
+    let rows = stmt.query_map([], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Requests the server has not acknowledged, oldest first.
+pub fn queued(conn: &Connection) -> StorageResult<Vec<RightsRequest>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE status = 'queued' ORDER BY created_at, id"
+    ))?;
+    let rows = stmt.query_map([], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Whether some request still waits for an answer (sync then asks the server).
+pub fn any_open(conn: &Connection) -> StorageResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM rights_requests WHERE status IN ('queued', 'received'))",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// The queued account cancellation, if the user asked for one that is not done yet.
+pub fn pending_cancellation(conn: &Connection) -> StorageResult<Option<RightsRequest>> {
+    Ok(conn
+        .query_row(
+            &format!("{SELECT} WHERE kind = 'cancellation' AND status = 'queued'"),
+            [],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// Applies the server's record of a request.
+pub fn update(tx: &Transaction<'_>, state: &RightsRequestState) -> StorageResult<()> {
+    let status = match state.status.as_str() {
+        "completed" => RequestStatus::Completed,
+        "refused" => RequestStatus::Refused,
+        _ => RequestStatus::Received,
+    };
+    tx.execute(
+        "UPDATE rights_requests SET status = ?2, answer = ?3,
+             submitted_at = COALESCE(submitted_at, ?4)
+         WHERE id = ?1",
+        params![
+            state.id,
+            status.as_str(),
+            state.answer,
+            state.received_at.to_rfc3339()
+        ],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn fifteen_working_days_skip_weekends() {
+        // Friday 2026-11-20 + 15 working days = Friday 2026-12-11 (three weekends skipped).
+        let friday = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
+        assert_eq!(
+            add_working_days(friday, 15),
+            Utc.with_ymd_and_hms(2026, 12, 11, 9, 0, 0).unwrap()
+        );
+        let saturday = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+        assert_eq!(
+            add_working_days(saturday, 1),
+            Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! The trajectory buffer: location fixes recorded while the driver carries an order,
+//! stored only under a ticket for the trajectory purpose (separate consent, sensitive
+//! data). This is the storage and export half; filtering, simplification, compact
+//! encoding and upload grow here with the trajectory engine.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Transaction, params};
+
+use crate::error::{Error, Result};
+use crate::privacy::Ticket;
+
+/// One location fix as the shell reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fix {
+    /// Device time of the fix.
+    pub at: DateTime<Utc>,
+    /// Latitude, WGS-84 degrees.
+    pub lat: f64,
+    /// Longitude, WGS-84 degrees.
+    pub lon: f64,
+    /// Horizontal accuracy radius in metres, if the OS gave one.
+    pub accuracy_m: Option<f64>,
+}
+
+impl Fix {
+    fn check(&self, index: usize) -> Result<()> {
+        let ok = self.lat.is_finite()
+            && self.lon.is_finite()
+            && (-90.0..=90.0).contains(&self.lat)
+            && (-180.0..=180.0).contains(&self.lon)
+            && self.accuracy_m.is_none_or(|a| a.is_finite() && a >= 0.0);
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::InvalidInput {
+                reason: format!(
+                    "fix {index}: coordinates must be finite and in range, accuracy finite and ≥ 0"
+                ),
+            })
+        }
+    }
+}
+
+/// Stores `fixes` for `order_id`, which must be an open order this driver holds (no fix is
+/// kept outside a job). All or nothing: one bad fix refuses the batch and stores none.
+pub fn record(
+    tx: &Transaction<'_>,
+    basis: &Ticket,
+    order_id: &str,
+    fixes: &[Fix],
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    let in_job: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM orders
+                        WHERE id = ?1 AND assigned_to_me = 1 AND closed_at IS NULL)",
+        [order_id],
+        |r| r.get(0),
+    )?;
+    if !in_job {
+        return Err(Error::NotInJob {
+            order_id: order_id.to_string(),
+        });
+    }
+    for (i, fix) in fixes.iter().enumerate() {
+        fix.check(i)?;
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO track_fixes (order_id, purpose, at, lat, lon, accuracy_m, collected_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let now = now.to_rfc3339();
+    for fix in fixes {
+        insert.execute(params![
+            order_id,
+            basis.purpose(),
+            fix.at.to_rfc3339(),
+            fix.lat,
+            fix.lon,
+            fix.accuracy_m,
+            now
+        ])?;
+    }
+    Ok(u32::try_from(fixes.len()).unwrap_or(u32::MAX))
+}
+
+/// The fixes held for `order_id`, in recording order.
+pub fn fixes(conn: &Connection, order_id: &str) -> Result<Vec<Fix>> {
+    let mut stmt = conn.prepare(
+        "SELECT at, lat, lon, accuracy_m FROM track_fixes WHERE order_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([order_id], |r| {
+        let at: String = r.get(0)?;
+        Ok(Fix {
+            at: DateTime::parse_from_rfc3339(&at)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_default(),
+            lat: r.get(1)?,
+            lon: r.get(2)?,
+            accuracy_m: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// Orders with fixes held, for the export.
+pub fn orders_with_fixes(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT DISTINCT order_id FROM track_fixes ORDER BY order_id")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// A GPX 1.1 document with one track (named after the order) of one segment.
+pub fn to_gpx(order_id: &str, fixes: &[Fix]) -> Result<String> {
+    let points = fixes
+        .iter()
+        .map(|f| {
+            let mut p = gpx::Waypoint::new(geo_types::Point::new(f.lon, f.lat));
+            p.time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(
+                f.at.timestamp_nanos_opt().unwrap_or_default(),
+            ))
+            .ok()
+            .map(gpx::Time::from);
+            p
+        })
+        .collect();
+    let mut track = gpx::Track::new();
+    track.name = Some(format!("Order {order_id}"));
+    track.segments.push(gpx::TrackSegment { points });
+    let doc = gpx::Gpx {
+        version: gpx::GpxVersion::Gpx11,
+        creator: Some("Waybill".into()),
+        tracks: vec![track],
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    gpx::write(&doc, &mut out).map_err(|e| Error::Internal {
+        reason: format!("GPX export failed: {e}"),
+    })?;
+    String::from_utf8(out).map_err(|_| Error::Internal {
+        reason: "GPX export is not UTF-8".into(),
+    })
+}

@@ -1,0 +1,133 @@
+//! Retention (seed 000: logistics details are kept for a period after the order ends and
+//! then deleted; the driver manifest keeps order records 90 days after the order closes):
+//! after the sweep the data is gone from the rows, the database file and the WAL.
+
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use waybill_core::db::{DB_FILE_NAME, Database, StorageError};
+use waybill_core::orders::{self, parties};
+use waybill_core::privacy::{self, manifest};
+use waybill_core::{DataAction, Error, LatLon, OrderStatus, Role, Waybill};
+use waybill_protocol::{Order, OrderContact};
+
+const PLANTED_PHONE: &str = "13912340987";
+const ME: &str = "acct_me";
+
+fn order(status: OrderStatus, revision: i64, at: DateTime<Utc>) -> Order {
+    Order {
+        id: "ord-ret-1".into(),
+        status,
+        pickup_label: "Shanghai Baoshan".into(),
+        pickup: LatLon {
+            lat: 31.4,
+            lon: 121.49,
+        },
+        dropoff_label: "Nantong".into(),
+        goods: "steel".into(),
+        weight_kg: 1.0,
+        fee_minor: 1,
+        currency: "CNY".into(),
+        assigned_to: Some(ME.into()),
+        revision,
+        updated_at: at,
+    }
+}
+
+fn raw(dir: &std::path::Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(dir.join(DB_FILE_NAME)).unwrap();
+    bytes.extend(std::fs::read(dir.join(format!("{DB_FILE_NAME}-wal"))).unwrap_or_default());
+    bytes
+}
+
+fn holds(bytes: &[u8], needle: &str) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Stores the contact of an order this driver holds, through the gate, as sync does.
+fn stored_contact(dir: &std::path::Path, closed_at: DateTime<Utc>) {
+    let db = Database::open(dir).unwrap();
+    let accepted_at = closed_at - Duration::days(2);
+    db.write(|tx| {
+        let m = privacy::install_builtin(tx, Role::Driver, accepted_at)?;
+        privacy::accept_policy(tx, &m, "first_run_dialog", accepted_at)?;
+        let basis = privacy::check(tx, &m, "order_fulfilment")?;
+        orders::upsert_from_server(tx, &order(OrderStatus::Accepted, 2, accepted_at), ME)?;
+        parties::store(
+            tx,
+            &basis,
+            "ord-ret-1",
+            &OrderContact {
+                consignor_name: "赵秀英".into(),
+                consignor_phone: "13800000001".into(),
+                consignee_name: "钱建国".into(),
+                consignee_phone: PLANTED_PHONE.into(),
+                consignee_address: "Nantong, No. 8 Harbour Road".into(),
+            },
+            accepted_at,
+        )?;
+        // The server closes the order (the shipper cancelled): the clock starts.
+        orders::upsert_from_server(tx, &order(OrderStatus::Cancelled, 3, closed_at), ME)?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn the_retention_sweep_leaves_no_trace_of_a_closed_orders_contact() {
+    let dir = tempfile::tempdir().unwrap();
+    // Closed ten days ago: the sweep every start runs must leave it alone.
+    let closed_at = Utc::now() - Duration::days(10);
+    stored_contact(dir.path(), closed_at);
+    assert!(holds(&raw(dir.path()), PLANTED_PHONE), "sanity: planted");
+
+    let client = Waybill::open(common::config(dir.path(), Role::Driver)).unwrap();
+    let days = manifest::Manifest::parse(manifest::builtin(Role::Driver))
+        .unwrap()
+        .purpose("order_fulfilment")
+        .unwrap()
+        .retention
+        .days;
+    assert_eq!(days, 90);
+    let contact = client.order_contact("ord-ret-1", true).unwrap().unwrap();
+    assert!(
+        contact.masked,
+        "a closed order's contact is shown masked only"
+    );
+
+    let just_before = closed_at + Duration::days(i64::from(days)) - Duration::minutes(1);
+    assert_eq!(client.sweep_retention_as_of(just_before).unwrap(), 0);
+    assert!(client.order_contact("ord-ret-1", false).unwrap().is_some());
+
+    let due = closed_at + Duration::days(i64::from(days));
+    assert_eq!(client.sweep_retention_as_of(due).unwrap(), 1);
+    assert_eq!(client.order_contact("ord-ret-1", false).unwrap(), None);
+    let log = client.transparency_log(5).unwrap();
+    assert!(log.iter().any(|e| e.action == DataAction::Expired
+        && e.categories == ["consignee_contact"]
+        && e.items == 1));
+    // Gone from the file and the WAL while the client is still open, not only after close.
+    let bytes = raw(dir.path());
+    assert!(
+        !holds(&bytes, PLANTED_PHONE),
+        "the phone survived the sweep"
+    );
+    assert!(!holds(&bytes, "钱建国"), "the name survived the sweep");
+}
+
+#[test]
+fn data_of_a_purpose_the_policy_no_longer_declares_goes_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    stored_contact(dir.path(), Utc::now());
+    let db = Database::open(dir.path()).unwrap();
+    // Relabel the row as collected for a purpose no manifest declares.
+    db.write(|tx| {
+        tx.execute("UPDATE order_parties SET purpose = 'retired_purpose'", [])?;
+        Ok::<_, StorageError>(())
+    })
+    .unwrap();
+    drop(db);
+    let client = Waybill::open(common::config(dir.path(), Role::Driver)).unwrap();
+    assert_eq!(client.order_contact("ord-ret-1", false).unwrap(), None);
+    assert!(!holds(&raw(dir.path()), PLANTED_PHONE));
+}

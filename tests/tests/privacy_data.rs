@@ -1,0 +1,279 @@
+//! Personal data end to end against the real server: the consignee's contact arrives only
+//! with an accepted order and is shown in full only while the order is open (P-29); a
+//! withdrawal purges what was collected from the database file and its WAL (PIPL Art.
+//! 47; seed 002: "撤回同意后，我们将不再处理相应的个人信息"); rights requests carry the
+//! policy's deadline (seed 002: "15个工作日内"); cancellation wipes the device.
+
+use chrono::{TimeZone, Utc};
+use waybill_core::{
+    DataAction, Error, Fix, OrderList, Permission, PermissionState, PolicyStatus, RequestStatus,
+    RightKind, Waybill,
+};
+use waybill_e2e::{
+    LossyProxy, ServerProcess, carrying_driver, contains, driver_config, raw_database_bytes,
+};
+
+/// Fixes with a planted timestamp (…:57.424242Z) and latitude, easy to find in raw bytes.
+fn planted_fixes() -> Vec<Fix> {
+    (0..20)
+        .map(|i| Fix {
+            at: Utc.with_ymd_and_hms(2026, 11, 22, 8, 13, 57).unwrap()
+                + chrono::Duration::microseconds(424_242)
+                + chrono::Duration::seconds(i),
+            lat: 31.234_567_89 + f64::from(i as i32) * 1e-5,
+            lon: 121.475_1,
+            accuracy_m: Some(4.0),
+        })
+        .collect()
+}
+
+fn allow_trajectory(client: &Waybill) {
+    client
+        .decide("trajectory_upload", true, "order_start_dialog")
+        .unwrap();
+    for p in [Permission::LocationPrecise, Permission::LocationBackground] {
+        client
+            .report_permission(p, PermissionState::Granted)
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consignee_contact_comes_with_the_order_and_is_masked_outside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let data = dir.path().join("d");
+    let (client, order_id) = carrying_driver(&data, &server.base_url).await;
+
+    let full = client
+        .order_contact(&order_id, true)
+        .unwrap()
+        .expect("contact");
+    assert!(!full.masked);
+    assert_eq!(full.consignee_phone.len(), 11, "{full:?}");
+    let masked = client.order_contact(&order_id, false).unwrap().unwrap();
+    assert!(masked.masked);
+    assert_eq!(
+        masked.consignee_phone,
+        format!(
+            "{}****{}",
+            &full.consignee_phone[..3],
+            &full.consignee_phone[7..]
+        )
+    );
+    assert_ne!(masked.consignee_address, full.consignee_address);
+
+    // No other order carries contact data: offers never do.
+    for order in client.orders(OrderList::Open).unwrap() {
+        assert_eq!(client.order_contact(&order.id, true).unwrap(), None);
+    }
+    let log = client.transparency_log(50).unwrap();
+    assert!(log.iter().any(|e| e.action == DataAction::Received
+        && e.categories == ["consignee_contact"]
+        && e.recipient.as_deref() == Some("Waybill Logistics Ltd.")));
+    assert!(
+        log.iter()
+            .any(|e| e.action == DataAction::Sent && e.categories == ["approximate_location"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawing_trajectory_consent_purges_its_fixes_from_the_file_and_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let data = dir.path().join("d");
+    let (client, order_id) = carrying_driver(&data, &server.base_url).await;
+
+    // Before the separate consent, not one fix is stored.
+    assert!(matches!(
+        client.record_fixes(&order_id, &planted_fixes()),
+        Err(Error::ConsentRequired { .. })
+    ));
+    assert!(client.fixes(&order_id).unwrap().is_empty());
+
+    allow_trajectory(&client);
+    assert_eq!(
+        client.record_fixes(&order_id, &planted_fixes()).unwrap(),
+        20
+    );
+    let planted_time = b"57.424242";
+    let planted_lat = 31.234_567_89_f64.to_be_bytes(); // SQLite stores REAL big-endian
+    let before = raw_database_bytes(&data);
+    assert!(
+        contains(&before, planted_time),
+        "sanity: the fixes are on disk"
+    );
+    assert!(contains(&before, &planted_lat));
+
+    let receipt = client
+        .decide("trajectory_upload", false, "settings_switch")
+        .unwrap();
+    assert_eq!(receipt.kind, waybill_core::DecisionKind::Withdrawn);
+
+    // Collection stops at once...
+    assert!(matches!(
+        client.record_fixes(&order_id, &planted_fixes()),
+        Err(Error::ConsentRequired { .. })
+    ));
+    // ...and what was collected is gone from the rows, the file and the WAL.
+    assert!(client.fixes(&order_id).unwrap().is_empty());
+    let after = raw_database_bytes(&data);
+    assert!(!contains(&after, planted_time), "a fix timestamp survived");
+    assert!(!contains(&after, &planted_lat), "a fix latitude survived");
+    let purged = client.transparency_log(10).unwrap();
+    assert!(
+        purged
+            .iter()
+            .any(|e| e.action == DataAction::Purged && e.items == 20),
+        "{purged:?}"
+    );
+    // The order itself and its contact (a contract, not this consent) are untouched.
+    assert!(client.order_contact(&order_id, true).unwrap().is_some());
+
+    // The server is told: the withdrawal receipt reaches it with the next sync.
+    client.sync().await.unwrap();
+    let held: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v1/consent-receipts", server.base_url))
+        .bearer_auth(account_token(&data))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<_> = held["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["purpose"] == "trajectory_upload")
+        .map(|r| r["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["granted", "withdrawn"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rights_request_carries_the_policy_deadline_and_its_server_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let data = dir.path().join("d");
+    let (client, order_id) = carrying_driver(&data, &server.base_url).await;
+    allow_trajectory(&client);
+    client.record_fixes(&order_id, &planted_fixes()).unwrap();
+
+    let request = client
+        .request_right(RightKind::Correction, "my licence plate is wrong")
+        .unwrap();
+    assert_eq!(request.status, RequestStatus::Queued);
+    let working_days = (0..=(request.due_at - request.created_at).num_days())
+        .map(|d| request.created_at + chrono::Duration::days(d))
+        .filter(|t| {
+            use chrono::Datelike;
+            !matches!(t.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun)
+        })
+        .count();
+    assert!((15..=16).contains(&working_days), "{working_days}");
+
+    let report = client.sync().await.unwrap();
+    assert_eq!(report.rights_requests_sent, 1);
+    let stored = &client.rights_requests().unwrap()[0];
+    assert_eq!(stored.status, RequestStatus::Received);
+    assert_eq!(
+        client.sync().await.unwrap().rights_requests_sent,
+        0,
+        "filed once"
+    );
+
+    // Access and copy: one JSON document, the trajectory as GPX, third parties masked.
+    let export: serde_json::Value =
+        serde_json::from_str(&client.export_personal_data().unwrap()).unwrap();
+    assert_eq!(export["format"], "waybill-export/1");
+    let gpx_text = export["trajectories"][0]["gpx"].as_str().unwrap();
+    let gpx = gpx::read(gpx_text.as_bytes()).expect("the export's GPX parses");
+    assert_eq!(gpx.tracks[0].segments[0].points.len(), 20);
+    let contact = &export["orders"][0]["contact"];
+    assert_eq!(contact["masked"], true);
+    assert!(
+        contact["consignee_phone"]
+            .as_str()
+            .unwrap()
+            .contains("****")
+    );
+    assert_eq!(export["rights_requests"][0]["status"], "received");
+    assert!(
+        !export.to_string().contains("tok_"),
+        "the session token is not exported"
+    );
+
+    // Deletion: the fixes go; the contact of the order still carried stays (contract).
+    client.request_right(RightKind::Deletion, "").unwrap();
+    assert!(client.fixes(&order_id).unwrap().is_empty());
+    assert!(client.order_contact(&order_id, true).unwrap().is_some());
+    assert!(
+        !contains(&raw_database_bytes(&data), b"57.424242"),
+        "erased fixes left bytes on disk"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_account_reaches_the_server_first_then_wipes_the_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let proxy = LossyProxy::start(server.addr).await;
+    let data = dir.path().join("d");
+    let (client, order_id) = carrying_driver(&data, &proxy.base_url()).await;
+    allow_trajectory(&client);
+    client.record_fixes(&order_id, &planted_fixes()).unwrap();
+    let phone = client
+        .order_contact(&order_id, true)
+        .unwrap()
+        .unwrap()
+        .consignee_phone;
+    let token = account_token(&data);
+
+    // The server applies the cancellation but its reply is lost: nothing is wiped yet.
+    proxy.drop_next_replies(1);
+    assert!(matches!(
+        client.cancel_account().await,
+        Err(Error::Offline { .. })
+    ));
+    assert!(client.account_id().unwrap().is_some());
+    assert!(!client.fixes(&order_id).unwrap().is_empty());
+
+    // The next sync finishes the job (the server already revoked the token).
+    client.sync().await.unwrap();
+    assert_eq!(client.account_id().unwrap(), None);
+    assert!(client.orders(OrderList::Mine).unwrap().is_empty());
+    assert_eq!(client.policy_status().unwrap(), PolicyStatus::NotAccepted);
+    assert!(client.fixes(&order_id).unwrap().is_empty());
+    assert_eq!(client.verify_consent_ledger().unwrap(), 0);
+    let raw = raw_database_bytes(&data);
+    for planted in [phone.as_bytes(), token.as_bytes(), b"57.424242"] {
+        assert!(
+            !contains(&raw, planted),
+            "{} survived the wipe",
+            String::from_utf8_lossy(planted)
+        );
+    }
+    let status = reqwest::Client::new()
+        .get(format!("{}/v1/rights-requests", server.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401, "the old session is revoked on the server");
+
+    // The client works on as a fresh install.
+    client.accept_policy("first_run_dialog").unwrap();
+    client.sign_in().await.unwrap();
+    drop(client);
+    let reopened = Waybill::open(driver_config(&data, &server.base_url)).unwrap();
+    assert!(reopened.account_id().unwrap().is_some());
+}
+
+/// The session token as stored (tests only: the core never hands it out).
+fn account_token(data: &std::path::Path) -> String {
+    let conn = rusqlite::Connection::open(data.join(waybill_core::db::DB_FILE_NAME)).unwrap();
+    conn.query_row("SELECT token FROM session", [], |r| r.get(0))
+        .unwrap()
+}
