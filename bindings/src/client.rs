@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::data::{DataEvent, Fix, OrderContact, RightKind, RightsRequest};
 use crate::error::WaybillError;
 use crate::list;
+use crate::observe::{ChangeListener, Forward};
 use crate::privacy::{
     Permission, PermissionAsk, PermissionState, PolicyStatus, PurposeState, Receipt, SettingsView,
 };
@@ -138,5 +140,57 @@ impl Waybill {
     /// Verifies the consent ledger's hash chain; returns the number of receipts.
     pub fn verify_consent_ledger(&self) -> Result<u32> {
         Ok(self.inner.verify_consent_ledger()?)
+    }
+
+    /// Registers a listener told when a topic changed (re-read it then).
+    pub fn add_listener(&self, listener: Arc<dyn ChangeListener>) {
+        self.inner.add_listener(Arc::new(Forward(listener)));
+    }
+
+    /// The parties' contact of an order: full only if `reveal` and the order is open and
+    /// this driver's; masked otherwise.
+    pub fn order_contact(&self, order_id: String, reveal: bool) -> Result<Option<OrderContact>> {
+        Ok(self.inner.order_contact(&order_id, reveal)?.map(Into::into))
+    }
+
+    /// Records location fixes for the order being carried (trajectory consent needed).
+    pub fn record_fixes(&self, order_id: String, fixes: Vec<Fix>) -> Result<u32> {
+        let fixes: Vec<waybill_core::Fix> = list(fixes);
+        Ok(self.inner.record_fixes(&order_id, &fixes)?)
+    }
+
+    /// The fixes held for an order.
+    pub fn fixes(&self, order_id: String) -> Result<Vec<Fix>> {
+        Ok(list(self.inner.fixes(&order_id)?))
+    }
+
+    /// Deletes data whose retention ended; returns the items deleted.
+    pub fn sweep_retention(&self) -> Result<u32> {
+        Ok(self.inner.sweep_retention()?)
+    }
+
+    /// The transparency log, newest first.
+    pub fn transparency_log(&self, limit: u32) -> Result<Vec<DataEvent>> {
+        Ok(list(self.inner.transparency_log(limit)?))
+    }
+
+    /// Everything the device holds about the user, as JSON (trajectories as GPX).
+    pub fn export_personal_data(&self) -> Result<String> {
+        Ok(self.inner.export_personal_data()?)
+    }
+
+    /// Files an access, correction or deletion request (a deletion also erases locally).
+    pub fn request_right(&self, kind: RightKind, detail: String) -> Result<RightsRequest> {
+        Ok(self.inner.request_right(kind.into(), &detail)?.into())
+    }
+
+    /// Rights requests with status and deadline.
+    pub fn rights_requests(&self) -> Result<Vec<RightsRequest>> {
+        Ok(list(self.inner.rights_requests()?))
+    }
+
+    /// Closes the account on the server, then wipes the device.
+    pub async fn cancel_account(&self) -> Result<()> {
+        Ok(self.inner.cancel_account().await?)
     }
 }

@@ -25,14 +25,18 @@ fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
 }
 
 mod client;
+mod data;
 mod error;
 mod logging;
+mod observe;
 mod privacy;
 mod types;
 
 pub use client::Waybill;
+pub use data::*;
 pub use error::WaybillError;
 pub use logging::{LogLevel, LogRecord, LogSink, LogSinkError, set_log_sink};
+pub use observe::{ChangeListener, Topic};
 pub use privacy::*;
 pub use types::*;
 

@@ -4,6 +4,7 @@ use std::time::SystemTime;
 
 use waybill_core as core;
 
+use crate::data::{DataEvent, HeldRow, RightsRequest};
 use crate::list;
 
 /// An OS permission.
@@ -340,6 +341,12 @@ pub struct SettingsView {
     pub receipts: Vec<Receipt>,
     /// Working days to answer rights requests.
     pub rights_response_working_days: u8,
+    /// Personal data held on the device, per category.
+    pub data_held: Vec<HeldRow>,
+    /// Rights requests, newest first.
+    pub rights_requests: Vec<RightsRequest>,
+    /// Latest transparency-log lines, newest first.
+    pub transparency: Vec<DataEvent>,
 }
 
 impl From<core::SettingsView> for SettingsView {
@@ -353,6 +360,9 @@ impl From<core::SettingsView> for SettingsView {
             sdks: list(v.sdks),
             receipts: list(v.receipts),
             rights_response_working_days: v.rights_response_working_days,
+            data_held: list(v.data_held),
+            rights_requests: list(v.rights_requests),
+            transparency: list(v.transparency),
         }
     }
 }

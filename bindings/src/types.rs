@@ -231,6 +231,8 @@ pub struct SyncReport {
     pub remaining: u32,
     /// Consent receipts the server confirmed.
     pub receipts_sent: u32,
+    /// Rights requests the server acknowledged.
+    pub rights_requests_sent: u32,
 }
 
 impl From<core::SyncReport> for SyncReport {
@@ -240,6 +242,7 @@ impl From<core::SyncReport> for SyncReport {
             rejected: r.rejected.into_iter().map(Into::into).collect(),
             remaining: r.remaining,
             receipts_sent: r.receipts_sent,
+            rights_requests_sent: r.rights_requests_sent,
         }
     }
 }

@@ -59,6 +59,73 @@ public final class WaybillClient: Sendable {
     public func dismissRejection(id: Int64) throws {
         try ffi.dismissRejection(id: id)
     }
+
+    /// The privacy settings screen now.
+    public func privacySettings() throws -> SettingsView {
+        try ffi.privacySettings()
+    }
+
+    /// The privacy settings screen, yielded now and after every change the core reports
+    /// (a switch, a sync, a retention sweep, a cancellation).
+    public func privacySettingsUpdates() -> AsyncStream<SettingsView> {
+        let ffi = self.ffi
+        return AsyncStream { continuation in
+            let yieldView: @Sendable () -> Void = {
+                if let view = try? ffi.privacySettings() { continuation.yield(view) }
+            }
+            ffi.addListener(listener: TopicListener(topic: .privacy, onChange: yieldView))
+            yieldView()
+        }
+    }
+
+    /// The user accepted the policy in force; returns the receipts.
+    public func acceptPolicy(askedVia: String) throws -> [Receipt] {
+        try ffi.acceptPolicy(askedVia: askedVia)
+    }
+
+    /// The user switched a consent-based purpose on or off; returns the receipt.
+    public func decide(purpose: String, allow: Bool, askedVia: String) throws -> Receipt {
+        try ffi.decide(purpose: purpose, allow: allow, askedVia: askedVia)
+    }
+
+    /// The consignor's and consignee's contact: full only if `reveal` and the order is open and yours.
+    public func orderContact(orderId: String, reveal: Bool) throws -> OrderContact? {
+        try ffi.orderContact(orderId: orderId, reveal: reveal)
+    }
+
+    /// Records location fixes for the order being carried (needs the trajectory consent).
+    public func recordFixes(orderId: String, fixes: [Fix]) throws -> UInt32 {
+        try ffi.recordFixes(orderId: orderId, fixes: fixes)
+    }
+
+    /// Everything the device holds about the user, as JSON (trajectories as GPX).
+    public func exportPersonalData() throws -> String {
+        try ffi.exportPersonalData()
+    }
+
+    /// Files an access, correction or deletion request with the policy's deadline.
+    public func requestRight(_ kind: RightKind, detail: String) throws -> RightsRequest {
+        try ffi.requestRight(kind: kind, detail: detail)
+    }
+
+    /// Closes the account on the server, then wipes this device; offline it stays queued.
+    public func cancelAccount() async throws {
+        try await ffi.cancelAccount()
+    }
+}
+
+/// Forwards the core's notifications for one topic. The core keeps listeners for the
+/// client's lifetime; the stream simply stops being read when its consumer goes away.
+private final class TopicListener: ChangeListener, @unchecked Sendable {
+    let topic: Topic
+    let onChange: @Sendable () -> Void
+    init(topic: Topic, onChange: @escaping @Sendable () -> Void) {
+        self.topic = topic
+        self.onChange = onChange
+    }
+    func changed(topic: Topic) {
+        if topic == self.topic { onChange() }
+    }
 }
 
 /// Routes the core's log records to `os_log` or any handler.

@@ -665,6 +665,218 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
 
 
 /**
+ * Implemented by the app; called on a core thread after the change is durable. Keep it
+ * short: post to the UI thread and return.
+ */
+public protocol ChangeListener: AnyObject, Sendable {
+    
+    /**
+     * `topic` changed.
+     */
+    func changed(topic: Topic) 
+    
+}
+/**
+ * Implemented by the app; called on a core thread after the change is durable. Keep it
+ * short: post to the UI thread and return.
+ */
+open class ChangeListenerImpl: ChangeListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_waybill_ffi_fn_clone_changelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_waybill_ffi_fn_free_changelistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * `topic` changed.
+     */
+open func changed(topic: Topic)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_changelistener_changed(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTopic_lower(topic),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceChangeListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceChangeListener = UniffiVTableCallbackInterfaceChangeListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeChangeListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ChangeListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeChangeListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ChangeListener: handle missing in uniffiClone")
+            }
+        },
+        changed: { (
+            uniffiHandle: UInt64,
+            topic: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeChangeListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.changed(
+                     topic: try FfiConverterTypeTopic_lift(topic)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceChangeListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceChangeListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitChangeListener() {
+    uniffi_waybill_ffi_fn_init_callback_vtable_changelistener(UniffiCallbackInterfaceChangeListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChangeListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ChangeListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ChangeListener
+
+    public static func lift(_ handle: UInt64) throws -> ChangeListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ChangeListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ChangeListener) -> UInt64 {
+         if let rustImpl = value as? ChangeListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChangeListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ChangeListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeListener_lift(_ handle: UInt64) throws -> ChangeListener {
+    return try FfiConverterTypeChangeListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeListener_lower(_ value: ChangeListener) -> UInt64 {
+    return FfiConverterTypeChangeListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * Implemented by the app to receive the core's logs. Called from core threads.
  */
 public protocol LogSink: AnyObject, Sendable {
@@ -897,6 +1109,16 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func accountId() throws  -> String?
     
     /**
+     * Registers a listener told when a topic changed (re-read it then).
+     */
+    func addListener(listener: ChangeListener) 
+    
+    /**
+     * Closes the account on the server, then wipes the device.
+     */
+    func cancelAccount() async throws 
+    
+    /**
      * The user switched a consent-based purpose on or off.
      */
     func decide(purpose: String, allow: Bool, askedVia: String) throws  -> Receipt
@@ -912,6 +1134,16 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func dismissRejection(id: Int64) throws 
     
     /**
+     * Everything the device holds about the user, as JSON (trajectories as GPX).
+     */
+    func exportPersonalData() throws  -> String
+    
+    /**
+     * The fixes held for an order.
+     */
+    func fixes(orderId: String) throws  -> [Fix]
+    
+    /**
      * Installs a new policy manifest (JSON); a bad one is rejected and the old one stays.
      */
     func installManifest(document: String) throws  -> PolicyStatus
@@ -920,6 +1152,12 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * One order from the cache.
      */
     func order(orderId: String) throws  -> Order
+    
+    /**
+     * The parties' contact of an order: full only if `reveal` and the order is open and
+     * this driver's; masked otherwise.
+     */
+    func orderContact(orderId: String, reveal: Bool) throws  -> OrderContact?
     
     /**
      * Orders from the cache; works offline.
@@ -952,6 +1190,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func purposeState(purpose: String) throws  -> PurposeState
     
     /**
+     * Records location fixes for the order being carried (trajectory consent needed).
+     */
+    func recordFixes(orderId: String, fixes: [Fix]) throws  -> UInt32
+    
+    /**
      * A guardian consented for a minor user; returns the receipt.
      */
     func recordGuardianConsent(askedVia: String) throws  -> Receipt
@@ -972,14 +1215,34 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func reportPermission(permission: Permission, state: PermissionState) throws 
     
     /**
+     * Files an access, correction or deletion request (a deletion also erases locally).
+     */
+    func requestRight(kind: RightKind, detail: String) throws  -> RightsRequest
+    
+    /**
+     * Rights requests with status and deadline.
+     */
+    func rightsRequests() throws  -> [RightsRequest]
+    
+    /**
      * Registers this installation once and returns the account id.
      */
     func signIn() async throws  -> String
     
     /**
+     * Deletes data whose retention ended; returns the items deleted.
+     */
+    func sweepRetention() throws  -> UInt32
+    
+    /**
      * Pushes queued actions.
      */
     func sync() async throws  -> SyncReport
+    
+    /**
+     * The transparency log, newest first.
+     */
+    func transparencyLog(limit: UInt32) throws  -> [DataEvent]
     
     /**
      * Verifies the consent ledger's hash chain; returns the number of receipts.
@@ -1096,6 +1359,37 @@ open func accountId()throws  -> String?  {
 }
     
     /**
+     * Registers a listener told when a topic changed (re-read it then).
+     */
+open func addListener(listener: ChangeListener)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_add_listener(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeChangeListener_lower(listener),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Closes the account on the server, then wipes the device.
+     */
+open func cancelAccount()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_cancel_account(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_void,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_void,
+            freeFunc: ffi_waybill_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
      * The user switched a consent-based purpose on or off.
      */
 open func decide(purpose: String, allow: Bool, askedVia: String)throws  -> Receipt  {
@@ -1136,6 +1430,31 @@ open func dismissRejection(id: Int64)throws   {try rustCallWithError(FfiConverte
 }
     
     /**
+     * Everything the device holds about the user, as JSON (trajectories as GPX).
+     */
+open func exportPersonalData()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_export_personal_data(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The fixes held for an order.
+     */
+open func fixes(orderId: String)throws  -> [Fix]  {
+    return try  FfiConverterSequenceTypeFix.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_fixes(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Installs a new policy manifest (JSON); a bad one is rejected and the old one stays.
      */
 open func installManifest(document: String)throws  -> PolicyStatus  {
@@ -1157,6 +1476,21 @@ open func order(orderId: String)throws  -> Order  {
     uniffi_waybill_ffi_fn_method_waybill_order(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(orderId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The parties' contact of an order: full only if `reveal` and the order is open and
+     * this driver's; masked otherwise.
+     */
+open func orderContact(orderId: String, reveal: Bool)throws  -> OrderContact?  {
+    return try  FfiConverterOptionTypeOrderContact.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_order_contact(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterBool.lower(reveal),uniffiCallStatus
     )
 })
 }
@@ -1238,6 +1572,20 @@ open func purposeState(purpose: String)throws  -> PurposeState  {
 }
     
     /**
+     * Records location fixes for the order being carried (trajectory consent needed).
+     */
+open func recordFixes(orderId: String, fixes: [Fix])throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_record_fixes(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterSequenceTypeFix.lower(fixes),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * A guardian consented for a minor user; returns the receipt.
      */
 open func recordGuardianConsent(askedVia: String)throws  -> Receipt  {
@@ -1295,6 +1643,32 @@ open func reportPermission(permission: Permission, state: PermissionState)throws
 }
     
     /**
+     * Files an access, correction or deletion request (a deletion also erases locally).
+     */
+open func requestRight(kind: RightKind, detail: String)throws  -> RightsRequest  {
+    return try  FfiConverterTypeRightsRequest_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_request_right(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRightKind_lower(kind),
+        FfiConverterString.lower(detail),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Rights requests with status and deadline.
+     */
+open func rightsRequests()throws  -> [RightsRequest]  {
+    return try  FfiConverterSequenceTypeRightsRequest.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_rights_requests(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Registers this installation once and returns the account id.
      */
 open func signIn()async throws  -> String  {
@@ -1314,6 +1688,18 @@ open func signIn()async throws  -> String  {
 }
     
     /**
+     * Deletes data whose retention ended; returns the items deleted.
+     */
+open func sweepRetention()throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_sweep_retention(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Pushes queued actions.
      */
 open func sync()async throws  -> SyncReport  {
@@ -1330,6 +1716,19 @@ open func sync()async throws  -> SyncReport  {
             liftFunc: FfiConverterTypeSyncReport_lift,
             errorHandler: FfiConverterTypeWaybillError_lift
         )
+}
+    
+    /**
+     * The transparency log, newest first.
+     */
+open func transparencyLog(limit: UInt32)throws  -> [DataEvent]  {
+    return try  FfiConverterSequenceTypeDataEvent.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_transparency_log(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1390,6 +1789,293 @@ public func FfiConverterTypeWaybill_lower(_ value: Waybill) -> UInt64 {
 }
 
 
+
+
+/**
+ * One line of the transparency log.
+ */
+public struct DataEvent: Equatable, Hashable {
+    /**
+     * When.
+     */
+    public let at: Date
+    /**
+     * What happened.
+     */
+    public let action: DataAction
+    /**
+     * For which purpose.
+     */
+    public let purpose: String
+    /**
+     * Category ids.
+     */
+    public let categories: [String]
+    /**
+     * To (or from) whom.
+     */
+    public let recipient: String?
+    /**
+     * How many items.
+     */
+    public let items: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When.
+         */at: Date, 
+        /**
+         * What happened.
+         */action: DataAction, 
+        /**
+         * For which purpose.
+         */purpose: String, 
+        /**
+         * Category ids.
+         */categories: [String], 
+        /**
+         * To (or from) whom.
+         */recipient: String?, 
+        /**
+         * How many items.
+         */items: UInt32) {
+        self.at = at
+        self.action = action
+        self.purpose = purpose
+        self.categories = categories
+        self.recipient = recipient
+        self.items = items
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DataEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDataEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DataEvent {
+        return
+            try DataEvent(
+                at: FfiConverterTimestamp.read(from: &buf), 
+                action: FfiConverterTypeDataAction.read(from: &buf), 
+                purpose: FfiConverterString.read(from: &buf), 
+                categories: FfiConverterSequenceString.read(from: &buf), 
+                recipient: FfiConverterOptionString.read(from: &buf), 
+                items: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DataEvent, into buf: inout [UInt8]) {
+        FfiConverterTimestamp.write(value.at, into: &buf)
+        FfiConverterTypeDataAction.write(value.action, into: &buf)
+        FfiConverterString.write(value.purpose, into: &buf)
+        FfiConverterSequenceString.write(value.categories, into: &buf)
+        FfiConverterOptionString.write(value.recipient, into: &buf)
+        FfiConverterUInt32.write(value.items, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataEvent_lift(_ buf: RustBuffer) throws -> DataEvent {
+    return try FfiConverterTypeDataEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataEvent_lower(_ value: DataEvent) -> RustBuffer {
+    return FfiConverterTypeDataEvent.lower(value)
+}
+
+
+/**
+ * One location fix.
+ */
+public struct Fix: Equatable, Hashable {
+    /**
+     * Device time.
+     */
+    public let at: Date
+    /**
+     * Latitude, degrees.
+     */
+    public let lat: Double
+    /**
+     * Longitude, degrees.
+     */
+    public let lon: Double
+    /**
+     * Horizontal accuracy in metres, if known.
+     */
+    public let accuracyM: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Device time.
+         */at: Date, 
+        /**
+         * Latitude, degrees.
+         */lat: Double, 
+        /**
+         * Longitude, degrees.
+         */lon: Double, 
+        /**
+         * Horizontal accuracy in metres, if known.
+         */accuracyM: Double?) {
+        self.at = at
+        self.lat = lat
+        self.lon = lon
+        self.accuracyM = accuracyM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Fix: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFix: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Fix {
+        return
+            try Fix(
+                at: FfiConverterTimestamp.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                accuracyM: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Fix, into buf: inout [UInt8]) {
+        FfiConverterTimestamp.write(value.at, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterOptionDouble.write(value.accuracyM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFix_lift(_ buf: RustBuffer) throws -> Fix {
+    return try FfiConverterTypeFix.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFix_lower(_ value: Fix) -> RustBuffer {
+    return FfiConverterTypeFix.lower(value)
+}
+
+
+/**
+ * Personal data of one category held on the device.
+ */
+public struct HeldRow: Equatable, Hashable {
+    /**
+     * Category id.
+     */
+    public let category: String
+    /**
+     * Label.
+     */
+    public let label: String
+    /**
+     * Items held.
+     */
+    public let items: UInt32
+    /**
+     * Retention, in words.
+     */
+    public let retention: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Category id.
+         */category: String, 
+        /**
+         * Label.
+         */label: String, 
+        /**
+         * Items held.
+         */items: UInt32, 
+        /**
+         * Retention, in words.
+         */retention: String) {
+        self.category = category
+        self.label = label
+        self.items = items
+        self.retention = retention
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HeldRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHeldRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HeldRow {
+        return
+            try HeldRow(
+                category: FfiConverterString.read(from: &buf), 
+                label: FfiConverterString.read(from: &buf), 
+                items: FfiConverterUInt32.read(from: &buf), 
+                retention: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HeldRow, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.category, into: &buf)
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterUInt32.write(value.items, into: &buf)
+        FfiConverterString.write(value.retention, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHeldRow_lift(_ buf: RustBuffer) throws -> HeldRow {
+    return try FfiConverterTypeHeldRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHeldRow_lower(_ value: HeldRow) -> RustBuffer {
+    return FfiConverterTypeHeldRow.lower(value)
+}
 
 
 /**
@@ -1716,6 +2402,115 @@ public func FfiConverterTypeOrder_lift(_ buf: RustBuffer) throws -> Order {
 #endif
 public func FfiConverterTypeOrder_lower(_ value: Order) -> RustBuffer {
     return FfiConverterTypeOrder.lower(value)
+}
+
+
+/**
+ * Consignor and consignee contact of an order; masked unless revealed for an open order.
+ */
+public struct OrderContact: Equatable, Hashable {
+    /**
+     * Consignor's name.
+     */
+    public let consignorName: String
+    /**
+     * Consignor's phone.
+     */
+    public let consignorPhone: String
+    /**
+     * Consignee's name.
+     */
+    public let consigneeName: String
+    /**
+     * Consignee's phone.
+     */
+    public let consigneePhone: String
+    /**
+     * Delivery address.
+     */
+    public let consigneeAddress: String
+    /**
+     * Whether the values are masked.
+     */
+    public let masked: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Consignor's name.
+         */consignorName: String, 
+        /**
+         * Consignor's phone.
+         */consignorPhone: String, 
+        /**
+         * Consignee's name.
+         */consigneeName: String, 
+        /**
+         * Consignee's phone.
+         */consigneePhone: String, 
+        /**
+         * Delivery address.
+         */consigneeAddress: String, 
+        /**
+         * Whether the values are masked.
+         */masked: Bool) {
+        self.consignorName = consignorName
+        self.consignorPhone = consignorPhone
+        self.consigneeName = consigneeName
+        self.consigneePhone = consigneePhone
+        self.consigneeAddress = consigneeAddress
+        self.masked = masked
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OrderContact: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderContact: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderContact {
+        return
+            try OrderContact(
+                consignorName: FfiConverterString.read(from: &buf), 
+                consignorPhone: FfiConverterString.read(from: &buf), 
+                consigneeName: FfiConverterString.read(from: &buf), 
+                consigneePhone: FfiConverterString.read(from: &buf), 
+                consigneeAddress: FfiConverterString.read(from: &buf), 
+                masked: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OrderContact, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.consignorName, into: &buf)
+        FfiConverterString.write(value.consignorPhone, into: &buf)
+        FfiConverterString.write(value.consigneeName, into: &buf)
+        FfiConverterString.write(value.consigneePhone, into: &buf)
+        FfiConverterString.write(value.consigneeAddress, into: &buf)
+        FfiConverterBool.write(value.masked, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderContact_lift(_ buf: RustBuffer) throws -> OrderContact {
+    return try FfiConverterTypeOrderContact.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderContact_lower(_ value: OrderContact) -> RustBuffer {
+    return FfiConverterTypeOrderContact.lower(value)
 }
 
 
@@ -2255,6 +3050,125 @@ public func FfiConverterTypeRejection_lower(_ value: Rejection) -> RustBuffer {
 
 
 /**
+ * A rights request with its deadline.
+ */
+public struct RightsRequest: Equatable, Hashable {
+    /**
+     * Id.
+     */
+    public let id: String
+    /**
+     * What was asked.
+     */
+    public let kind: RightKind
+    /**
+     * The user's words.
+     */
+    public let detail: String
+    /**
+     * Where it stands.
+     */
+    public let status: RequestStatus
+    /**
+     * When it was filed.
+     */
+    public let createdAt: Date
+    /**
+     * The policy's answer deadline.
+     */
+    public let dueAt: Date
+    /**
+     * The answer, once there is one.
+     */
+    public let answer: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Id.
+         */id: String, 
+        /**
+         * What was asked.
+         */kind: RightKind, 
+        /**
+         * The user's words.
+         */detail: String, 
+        /**
+         * Where it stands.
+         */status: RequestStatus, 
+        /**
+         * When it was filed.
+         */createdAt: Date, 
+        /**
+         * The policy's answer deadline.
+         */dueAt: Date, 
+        /**
+         * The answer, once there is one.
+         */answer: String?) {
+        self.id = id
+        self.kind = kind
+        self.detail = detail
+        self.status = status
+        self.createdAt = createdAt
+        self.dueAt = dueAt
+        self.answer = answer
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RightsRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRightsRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RightsRequest {
+        return
+            try RightsRequest(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeRightKind.read(from: &buf), 
+                detail: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeRequestStatus.read(from: &buf), 
+                createdAt: FfiConverterTimestamp.read(from: &buf), 
+                dueAt: FfiConverterTimestamp.read(from: &buf), 
+                answer: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RightsRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeRightKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.detail, into: &buf)
+        FfiConverterTypeRequestStatus.write(value.status, into: &buf)
+        FfiConverterTimestamp.write(value.createdAt, into: &buf)
+        FfiConverterTimestamp.write(value.dueAt, into: &buf)
+        FfiConverterOptionString.write(value.answer, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRightsRequest_lift(_ buf: RustBuffer) throws -> RightsRequest {
+    return try FfiConverterTypeRightsRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRightsRequest_lower(_ value: RightsRequest) -> RustBuffer {
+    return FfiConverterTypeRightsRequest.lower(value)
+}
+
+
+/**
  * A third-party SDK row.
  */
 public struct SdkRow: Equatable, Hashable {
@@ -2389,6 +3303,18 @@ public struct SettingsView: Equatable, Hashable {
      * Working days to answer rights requests.
      */
     public let rightsResponseWorkingDays: UInt8
+    /**
+     * Personal data held on the device, per category.
+     */
+    public let dataHeld: [HeldRow]
+    /**
+     * Rights requests, newest first.
+     */
+    public let rightsRequests: [RightsRequest]
+    /**
+     * Latest transparency-log lines, newest first.
+     */
+    public let transparency: [DataEvent]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2416,7 +3342,16 @@ public struct SettingsView: Equatable, Hashable {
          */receipts: [Receipt], 
         /**
          * Working days to answer rights requests.
-         */rightsResponseWorkingDays: UInt8) {
+         */rightsResponseWorkingDays: UInt8, 
+        /**
+         * Personal data held on the device, per category.
+         */dataHeld: [HeldRow], 
+        /**
+         * Rights requests, newest first.
+         */rightsRequests: [RightsRequest], 
+        /**
+         * Latest transparency-log lines, newest first.
+         */transparency: [DataEvent]) {
         self.policyVersion = policyVersion
         self.policyUrl = policyUrl
         self.policyStatus = policyStatus
@@ -2425,6 +3360,9 @@ public struct SettingsView: Equatable, Hashable {
         self.sdks = sdks
         self.receipts = receipts
         self.rightsResponseWorkingDays = rightsResponseWorkingDays
+        self.dataHeld = dataHeld
+        self.rightsRequests = rightsRequests
+        self.transparency = transparency
     }
 
     
@@ -2450,7 +3388,10 @@ public struct FfiConverterTypeSettingsView: FfiConverterRustBuffer {
                 permissions: FfiConverterSequenceTypePermissionRow.read(from: &buf), 
                 sdks: FfiConverterSequenceTypeSdkRow.read(from: &buf), 
                 receipts: FfiConverterSequenceTypeReceipt.read(from: &buf), 
-                rightsResponseWorkingDays: FfiConverterUInt8.read(from: &buf)
+                rightsResponseWorkingDays: FfiConverterUInt8.read(from: &buf), 
+                dataHeld: FfiConverterSequenceTypeHeldRow.read(from: &buf), 
+                rightsRequests: FfiConverterSequenceTypeRightsRequest.read(from: &buf), 
+                transparency: FfiConverterSequenceTypeDataEvent.read(from: &buf)
         )
     }
 
@@ -2463,6 +3404,9 @@ public struct FfiConverterTypeSettingsView: FfiConverterRustBuffer {
         FfiConverterSequenceTypeSdkRow.write(value.sdks, into: &buf)
         FfiConverterSequenceTypeReceipt.write(value.receipts, into: &buf)
         FfiConverterUInt8.write(value.rightsResponseWorkingDays, into: &buf)
+        FfiConverterSequenceTypeHeldRow.write(value.dataHeld, into: &buf)
+        FfiConverterSequenceTypeRightsRequest.write(value.rightsRequests, into: &buf)
+        FfiConverterSequenceTypeDataEvent.write(value.transparency, into: &buf)
     }
 }
 
@@ -2502,6 +3446,10 @@ public struct SyncReport: Equatable, Hashable {
      * Consent receipts the server confirmed.
      */
     public let receiptsSent: UInt32
+    /**
+     * Rights requests the server acknowledged.
+     */
+    public let rightsRequestsSent: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2517,11 +3465,15 @@ public struct SyncReport: Equatable, Hashable {
          */remaining: UInt32, 
         /**
          * Consent receipts the server confirmed.
-         */receiptsSent: UInt32) {
+         */receiptsSent: UInt32, 
+        /**
+         * Rights requests the server acknowledged.
+         */rightsRequestsSent: UInt32) {
         self.pushed = pushed
         self.rejected = rejected
         self.remaining = remaining
         self.receiptsSent = receiptsSent
+        self.rightsRequestsSent = rightsRequestsSent
     }
 
     
@@ -2543,7 +3495,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 pushed: FfiConverterUInt32.read(from: &buf), 
                 rejected: FfiConverterSequenceTypeRejection.read(from: &buf), 
                 remaining: FfiConverterUInt32.read(from: &buf), 
-                receiptsSent: FfiConverterUInt32.read(from: &buf)
+                receiptsSent: FfiConverterUInt32.read(from: &buf), 
+                rightsRequestsSent: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -2552,6 +3505,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterSequenceTypeRejection.write(value.rejected, into: &buf)
         FfiConverterUInt32.write(value.remaining, into: &buf)
         FfiConverterUInt32.write(value.receiptsSent, into: &buf)
+        FfiConverterUInt32.write(value.rightsRequestsSent, into: &buf)
     }
 }
 
@@ -2668,6 +3622,131 @@ public func FfiConverterTypeWaybillConfig_lift(_ buf: RustBuffer) throws -> Wayb
 public func FfiConverterTypeWaybillConfig_lower(_ value: WaybillConfig) -> RustBuffer {
     return FfiConverterTypeWaybillConfig.lower(value)
 }
+
+
+/**
+ * What happened to data, in the transparency log.
+ */
+
+public enum DataAction: Equatable, Hashable {
+    
+    /**
+     * Recorded on the device.
+     */
+    case collected
+    /**
+     * Received from the server.
+     */
+    case received
+    /**
+     * Sent to a recipient.
+     */
+    case sent
+    /**
+     * Deleted after a withdrawal.
+     */
+    case purged
+    /**
+     * Deleted when its retention ended.
+     */
+    case expired
+    /**
+     * Copied out for the user.
+     */
+    case exported
+    /**
+     * Deleted at the user's request.
+     */
+    case erased
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DataAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDataAction: FfiConverterRustBuffer {
+    typealias SwiftType = DataAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DataAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .collected
+        
+        case 2: return .received
+        
+        case 3: return .sent
+        
+        case 4: return .purged
+        
+        case 5: return .expired
+        
+        case 6: return .exported
+        
+        case 7: return .erased
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DataAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .collected:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .received:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .sent:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .purged:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .exported:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .erased:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataAction_lift(_ buf: RustBuffer) throws -> DataAction {
+    return try FfiConverterTypeDataAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataAction_lower(_ value: DataAction) -> RustBuffer {
+    return FfiConverterTypeDataAction.lower(value)
+}
+
 
 
 /**
@@ -3817,6 +4896,196 @@ public func FfiConverterTypeRejectionReason_lower(_ value: RejectionReason) -> R
 
 
 /**
+ * Where a rights request stands.
+ */
+
+public enum RequestStatus: Equatable, Hashable {
+    
+    /**
+     * On the device, not yet acknowledged.
+     */
+    case queued
+    /**
+     * The server has it; the deadline runs.
+     */
+    case received
+    /**
+     * Done.
+     */
+    case completed
+    /**
+     * Refused (see the answer).
+     */
+    case refused
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RequestStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequestStatus: FfiConverterRustBuffer {
+    typealias SwiftType = RequestStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .queued
+        
+        case 2: return .received
+        
+        case 3: return .completed
+        
+        case 4: return .refused
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RequestStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .queued:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .received:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .completed:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .refused:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestStatus_lift(_ buf: RustBuffer) throws -> RequestStatus {
+    return try FfiConverterTypeRequestStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestStatus_lower(_ value: RequestStatus) -> RustBuffer {
+    return FfiConverterTypeRequestStatus.lower(value)
+}
+
+
+
+/**
+ * Kind of rights request.
+ */
+
+public enum RightKind: Equatable, Hashable {
+    
+    /**
+     * A copy of what the service holds.
+     */
+    case access
+    /**
+     * Correct inaccurate data.
+     */
+    case correction
+    /**
+     * Delete data.
+     */
+    case deletion
+    /**
+     * Close the account (use `cancel_account`).
+     */
+    case cancellation
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RightKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRightKind: FfiConverterRustBuffer {
+    typealias SwiftType = RightKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RightKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .access
+        
+        case 2: return .correction
+        
+        case 3: return .deletion
+        
+        case 4: return .cancellation
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RightKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .access:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .correction:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .deletion:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .cancellation:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRightKind_lift(_ buf: RustBuffer) throws -> RightKind {
+    return try FfiConverterTypeRightKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRightKind_lower(_ value: RightKind) -> RustBuffer {
+    return FfiConverterTypeRightKind.lower(value)
+}
+
+
+
+/**
  * Which app this is.
  */
 
@@ -3962,6 +5231,81 @@ public func FfiConverterTypeSyncState_lift(_ buf: RustBuffer) throws -> SyncStat
 #endif
 public func FfiConverterTypeSyncState_lower(_ value: SyncState) -> RustBuffer {
     return FfiConverterTypeSyncState.lower(value)
+}
+
+
+
+/**
+ * What changed.
+ */
+
+public enum Topic: Equatable, Hashable {
+    
+    /**
+     * The privacy settings screen's content.
+     */
+    case privacy
+    /**
+     * Order lists and sync states.
+     */
+    case orders
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Topic: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTopic: FfiConverterRustBuffer {
+    typealias SwiftType = Topic
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Topic {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .privacy
+        
+        case 2: return .orders
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Topic, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .privacy:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .orders:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopic_lift(_ buf: RustBuffer) throws -> Topic {
+    return try FfiConverterTypeTopic.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopic_lower(_ value: Topic) -> RustBuffer {
+    return FfiConverterTypeTopic.lower(value)
 }
 
 
@@ -4149,6 +5493,14 @@ enum WaybillError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: Unavailable
     )
     /**
+     * Fixes are kept only for an open order this driver holds; none was stored.
+     */
+    case NotInJob(
+        /**
+         * The order named.
+         */orderId: String
+    )
+    /**
      * No live basis for the purpose (policy or consent missing, refused or withdrawn);
      * nothing was stored or sent.
      */
@@ -4261,22 +5613,25 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             orderId: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypeUnavailable.read(from: &buf)
             )
-        case 12: return .ConsentRequired(
+        case 12: return .NotInJob(
+            orderId: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .ConsentRequired(
             purpose: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .PermissionRequired(
+        case 14: return .PermissionRequired(
             purpose: try FfiConverterString.read(from: &buf), 
             permission: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .GuardianConsentRequired
-        case 15: return .InvalidManifest(
+        case 15: return .GuardianConsentRequired
+        case 16: return .InvalidManifest(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .LedgerTampered(
+        case 17: return .LedgerTampered(
             seq: try FfiConverterInt64.read(from: &buf)
             )
-        case 17: return .Shutdown
-        case 18: return .Internal(
+        case 18: return .Shutdown
+        case 19: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -4347,37 +5702,42 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             FfiConverterTypeUnavailable.write(reason, into: &buf)
             
         
-        case let .ConsentRequired(purpose):
+        case let .NotInJob(orderId):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(orderId, into: &buf)
+            
+        
+        case let .ConsentRequired(purpose):
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(purpose, into: &buf)
             
         
         case let .PermissionRequired(purpose,permission):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(purpose, into: &buf)
             FfiConverterString.write(permission, into: &buf)
             
         
         case .GuardianConsentRequired:
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
         
         
         case let .InvalidManifest(reason):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .LedgerTampered(seq):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(17))
             FfiConverterInt64.write(seq, into: &buf)
             
         
         case .Shutdown:
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(18))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -4397,6 +5757,30 @@ public func FfiConverterTypeWaybillError_lift(_ buf: RustBuffer) throws -> Waybi
 #endif
 public func FfiConverterTypeWaybillError_lower(_ value: WaybillError) -> RustBuffer {
     return FfiConverterTypeWaybillError.lower(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
 }
 
 #if swift(>=5.8)
@@ -4426,6 +5810,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeOrderContact: FfiConverterRustBuffer {
+    typealias SwiftType = OrderContact?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOrderContact.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOrderContact.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -4443,6 +5851,81 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDataEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [DataEvent]
+
+    public static func write(_ value: [DataEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDataEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DataEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DataEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDataEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFix: FfiConverterRustBuffer {
+    typealias SwiftType = [Fix]
+
+    public static func write(_ value: [Fix], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFix.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Fix] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Fix]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFix.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHeldRow: FfiConverterRustBuffer {
+    typealias SwiftType = [HeldRow]
+
+    public static func write(_ value: [HeldRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHeldRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HeldRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HeldRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHeldRow.read(from: &buf))
         }
         return seq
     }
@@ -4601,6 +6084,31 @@ fileprivate struct FfiConverterSequenceTypeRejection: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeRightsRequest: FfiConverterRustBuffer {
+    typealias SwiftType = [RightsRequest]
+
+    public static func write(_ value: [RightsRequest], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRightsRequest.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RightsRequest] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RightsRequest]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRightsRequest.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSdkRow: FfiConverterRustBuffer {
     typealias SwiftType = [SdkRow]
 
@@ -4724,6 +6232,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_account_id() != 24246) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_add_listener() != 33562) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_account() != 32423) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_decide() != 37300) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4733,10 +6247,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection() != 38648) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_export_personal_data() != 27925) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_fixes() != 41295) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_install_manifest() != 24333) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_order() != 49897) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_order_contact() != 58088) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_orders() != 7410) {
@@ -4757,6 +6280,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_purpose_state() != 1716) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_record_fixes() != 46644) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_record_guardian_consent() != 65158) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4769,10 +6295,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_report_permission() != 12984) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_request_right() != 13766) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_rights_requests() != 34470) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_sign_in() != 6631) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sweep_retention() != 12212) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_sync() != 54659) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_transparency_log() != 57661) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_verify_consent_ledger() != 24952) {
@@ -4781,10 +6319,14 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_logsink_log() != 43464) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_changelistener_changed() != 8172) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_constructor_waybill_open() != 19769) {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitChangeListener()
     uniffiCallbackInitLogSink()
     return InitializationResult.ok
 }()

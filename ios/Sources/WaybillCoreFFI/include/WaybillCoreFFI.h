@@ -250,6 +250,13 @@ typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, void
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CHANGE_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CHANGE_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceChangeListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
 typedef struct UniffiVTableCallbackInterfaceLogSink {
@@ -257,6 +264,15 @@ typedef struct UniffiVTableCallbackInterfaceLogSink {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceLogSinkMethod0 _Nonnull log;
 } UniffiVTableCallbackInterfaceLogSink;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHANGE_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHANGE_LISTENER
+typedef struct UniffiVTableCallbackInterfaceChangeListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceChangeListenerMethod0 _Nonnull changed;
+} UniffiVTableCallbackInterfaceChangeListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_WAYBILL
@@ -289,6 +305,16 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_accept_policy(uint64_t ptr, Rust
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_account_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ADD_LISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ADD_LISTENER
+void uniffi_waybill_ffi_fn_method_waybill_add_listener(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ACCOUNT
+uint64_t uniffi_waybill_ffi_fn_method_waybill_cancel_account(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECIDE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECIDE
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_decide(uint64_t ptr, RustBuffer purpose, int8_t allow, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
@@ -304,6 +330,16 @@ int8_t uniffi_waybill_ffi_fn_method_waybill_declare_age(uint64_t ptr, uint32_t a
 void uniffi_waybill_ffi_fn_method_waybill_dismiss_rejection(uint64_t ptr, int64_t id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_export_personal_data(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FIXES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FIXES
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_fixes(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_INSTALL_MANIFEST
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_INSTALL_MANIFEST
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_install_manifest(uint64_t ptr, RustBuffer document, RustCallStatus *_Nonnull out_status
@@ -312,6 +348,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_install_manifest(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_order(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER_CONTACT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER_CONTACT
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_order_contact(uint64_t ptr, RustBuffer order_id, int8_t reveal, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDERS
@@ -344,6 +385,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_privacy_settings(uint64_t ptr, R
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_purpose_state(uint64_t ptr, RustBuffer purpose, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_FIXES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_FIXES
+uint32_t uniffi_waybill_ffi_fn_method_waybill_record_fixes(uint64_t ptr, RustBuffer order_id, RustBuffer fixes, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_record_guardian_consent(uint64_t ptr, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
@@ -364,14 +410,34 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_rejections(uint64_t ptr, RustCal
 void uniffi_waybill_ffi_fn_method_waybill_report_permission(uint64_t ptr, RustBuffer permission, RustBuffer state, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REQUEST_RIGHT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REQUEST_RIGHT
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_request_right(uint64_t ptr, RustBuffer kind, RustBuffer detail, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RIGHTS_REQUESTS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RIGHTS_REQUESTS
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_rights_requests(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
 uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_in(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SWEEP_RETENTION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SWEEP_RETENTION
+uint32_t uniffi_waybill_ffi_fn_method_waybill_sweep_retention(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC
 uint64_t uniffi_waybill_ffi_fn_method_waybill_sync(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRANSPARENCY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRANSPARENCY_LOG
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_transparency_log(uint64_t ptr, uint32_t limit, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
@@ -397,6 +463,26 @@ void uniffi_waybill_ffi_fn_init_callback_vtable_logsink(const UniffiVTableCallba
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_LOGSINK_LOG
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_LOGSINK_LOG
 void uniffi_waybill_ffi_fn_method_logsink_log(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_CHANGELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_CHANGELISTENER
+uint64_t uniffi_waybill_ffi_fn_clone_changelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FREE_CHANGELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FREE_CHANGELISTENER
+void uniffi_waybill_ffi_fn_free_changelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_INIT_CALLBACK_VTABLE_CHANGELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_INIT_CALLBACK_VTABLE_CHANGELISTENER
+void uniffi_waybill_ffi_fn_init_callback_vtable_changelistener(const UniffiVTableCallbackInterfaceChangeListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_CHANGELISTENER_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_CHANGELISTENER_CHANGED
+void uniffi_waybill_ffi_fn_method_changelistener_changed(uint64_t ptr, RustBuffer topic, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FUNC_CORE_VERSION
@@ -700,6 +786,18 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_account_id(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ADD_LISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ADD_LISTENER
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_add_listener(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_ACCOUNT
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_account(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECIDE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECIDE
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_decide(void
@@ -718,6 +816,18 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_export_personal_data(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FIXES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FIXES
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_fixes(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_INSTALL_MANIFEST
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_INSTALL_MANIFEST
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_install_manifest(void
@@ -727,6 +837,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_install_manifest(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ORDER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ORDER
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_order(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ORDER_CONTACT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ORDER_CONTACT
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_order_contact(void
     
 );
 #endif
@@ -766,6 +882,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_purpose_state(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_FIXES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_FIXES
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_record_fixes(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_record_guardian_consent(void
@@ -790,15 +912,39 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_report_permission(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REQUEST_RIGHT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REQUEST_RIGHT
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_request_right(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RIGHTS_REQUESTS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RIGHTS_REQUESTS
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_rights_requests(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SIGN_IN
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SIGN_IN
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_sign_in(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SWEEP_RETENTION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SWEEP_RETENTION
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_sweep_retention(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SYNC
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRANSPARENCY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRANSPARENCY_LOG
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_transparency_log(void
     
 );
 #endif
@@ -811,6 +957,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_verify_consent_ledger(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_LOGSINK_LOG
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_LOGSINK_LOG
 uint16_t uniffi_waybill_ffi_checksum_method_logsink_log(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_CHANGELISTENER_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_CHANGELISTENER_CHANGED
+uint16_t uniffi_waybill_ffi_checksum_method_changelistener_changed(void
     
 );
 #endif

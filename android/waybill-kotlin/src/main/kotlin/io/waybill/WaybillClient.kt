@@ -1,6 +1,13 @@
 package io.waybill
 
+import io.waybill.ffi.ChangeListener
+import io.waybill.ffi.DataEvent
+import io.waybill.ffi.Fix
 import io.waybill.ffi.LatLon
+import io.waybill.ffi.OrderContact
+import io.waybill.ffi.RightKind
+import io.waybill.ffi.RightsRequest
+import io.waybill.ffi.Topic
 import io.waybill.ffi.Order
 import io.waybill.ffi.OrderList
 import io.waybill.ffi.Permission
@@ -79,16 +86,63 @@ class WaybillClient private constructor(
     /** Forgets a refusal the user has seen. */
     suspend fun dismissRejection(id: Long) = withContext(ioDispatcher) { ffi.dismissRejection(id) }
 
-    // Bumped after every privacy change made through this client; the settings flow re-reads
-    // the core's view-model on each bump (the rules stay in the core).
+    // Bumped when the core reports a change (after it is durable): whatever made it (a
+    // switch, a sync, a retention sweep, a cancellation), the flows re-read the core's view.
     private val privacyChanges = MutableStateFlow(0L)
+    private val orderChanges = MutableStateFlow(0L)
 
-    private suspend fun <T> privacyChange(block: () -> T): T =
-        withContext(ioDispatcher) { block() }.also { privacyChanges.update { it + 1 } }
+    init {
+        ffi.addListener(object : ChangeListener {
+            override fun changed(topic: Topic) = when (topic) {
+                Topic.PRIVACY -> privacyChanges.update { it + 1 }
+                Topic.ORDERS -> orderChanges.update { it + 1 }
+            }
+        })
+    }
 
-    /** The privacy settings screen, re-emitted after every change made through this client. */
+    private suspend fun <T> privacyChange(block: () -> T): T = withContext(ioDispatcher) { block() }
+
+    /** The privacy settings screen, re-emitted after every change the core reports. */
     val privacySettings: Flow<SettingsView> =
         privacyChanges.map { withContext(ioDispatcher) { ffi.privacySettings() } }
+
+    /** An order list from the cache, re-emitted after every change the core reports. */
+    fun ordersFlow(which: OrderList): Flow<List<Order>> =
+        orderChanges.map { withContext(ioDispatcher) { ffi.orders(which) } }
+
+    /** The consignor's and consignee's contact: full only if [reveal] and the order is open and yours. */
+    suspend fun orderContact(orderId: String, reveal: Boolean): OrderContact? =
+        withContext(ioDispatcher) { ffi.orderContact(orderId, reveal) }
+
+    /** Records location fixes for the order being carried (needs the trajectory consent). */
+    suspend fun recordFixes(orderId: String, fixes: List<Fix>): Int =
+        withContext(ioDispatcher) { ffi.recordFixes(orderId, fixes).toInt() }
+
+    /** The user's age; only whether it is under the policy's minimum is kept. */
+    suspend fun declareAge(ageYears: Int): Boolean = privacyChange {
+        require(ageYears >= 0) { "ageYears must not be negative" }
+        ffi.declareAge(ageYears.toUInt())
+    }
+
+    /** A guardian consented for a minor user; returns the receipt. */
+    suspend fun recordGuardianConsent(askedVia: String): Receipt = privacyChange { ffi.recordGuardianConsent(askedVia) }
+
+    /** The transparency log, newest first. */
+    suspend fun transparencyLog(limit: Int = 100): List<DataEvent> =
+        withContext(ioDispatcher) { ffi.transparencyLog(limit.coerceAtLeast(0).toUInt()) }
+
+    /** Everything the device holds about the user, as JSON (trajectories as GPX). */
+    suspend fun exportPersonalData(): String = withContext(ioDispatcher) { ffi.exportPersonalData() }
+
+    /** Files an access, correction or deletion request with the policy's deadline. */
+    suspend fun requestRight(kind: RightKind, detail: String): RightsRequest =
+        privacyChange { ffi.requestRight(kind, detail) }
+
+    /** Rights requests with status and deadline. */
+    suspend fun rightsRequests(): List<RightsRequest> = withContext(ioDispatcher) { ffi.rightsRequests() }
+
+    /** Closes the account on the server, then wipes this device; offline it stays queued. */
+    suspend fun cancelAccount() = ffi.cancelAccount()
 
     /** Whether the policy in force is accepted, and what changed since. */
     suspend fun policyStatus(): PolicyStatus = withContext(ioDispatcher) { ffi.policyStatus() }

@@ -9,8 +9,15 @@ import io.waybill.ffi.PurposeState
 import io.waybill.ffi.Role
 import io.waybill.ffi.WaybillConfig
 import io.waybill.ffi.WaybillException
+import io.waybill.ffi.DataAction
+import io.waybill.ffi.RequestStatus
+import io.waybill.ffi.RightKind
+import io.waybill.ffi.SettingsView
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
@@ -82,6 +89,60 @@ class PrivacySettingsTest {
                 runBlocking { client.installManifest("""{"schema": 1, "app": "driver"}""") }
             }
             assertTrue(bad.reason.isNotBlank())
+        }
+    }
+}
+
+/** Personal data and the user's rights over it, from Kotlin against the reference server. */
+class PersonalDataTest {
+    private val shanghai = io.waybill.ffi.LatLon(lat = 31.2304, lon = 121.4737)
+
+    @Test
+    fun `the settings flow follows changes the core makes itself, and rights requests carry a deadline`(@TempDir tmp: Path): Unit = runBlocking {
+        ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
+            val config = WaybillConfig(
+                dataDir = tmp.resolve("device").toString(),
+                serverUrl = server.baseUrl,
+                appId = "com.example.waybill.driver",
+                appVersion = "0.1.0-test",
+                role = Role.DRIVER,
+            )
+            WaybillClient.open(config).use { client ->
+                client.acceptPolicy("first_run_dialog")
+                client.signIn()
+                val orderId = client.refreshOpenOrders(shanghai, 60_000).first().id
+                client.acceptOrder(orderId)
+
+                // The sync is no privacy call of the facade: the flow re-emits because the
+                // core's listener says the data held changed (a consignee contact arrived).
+                fun holdsContact(v: SettingsView) = v.dataHeld.any { it.category == "consignee_contact" && it.items == 1u }
+                val views = Channel<SettingsView>(Channel.UNLIMITED)
+                val collector = launch { client.privacySettings.collect { views.send(it) } }
+                assertTrue(!holdsContact(views.receive()), "collecting before the sync")
+                client.sync()
+                val view = withTimeout(10_000) {
+                    var v = views.receive()
+                    while (!holdsContact(v)) v = views.receive()
+                    v
+                }
+                collector.cancel()
+                assertTrue(view.transparency.any { it.action == DataAction.RECEIVED }, "${view.transparency}")
+
+                val full = client.orderContact(orderId, reveal = true)!!
+                val masked = client.orderContact(orderId, reveal = false)!!
+                assertTrue(!full.masked && masked.masked && masked.consigneePhone.contains("****"))
+
+                val request = client.requestRight(RightKind.CORRECTION, "my plate number is wrong")
+                assertEquals(RequestStatus.QUEUED, request.status)
+                assertTrue(request.dueAt.isAfter(request.createdAt.plus(java.time.Duration.ofDays(14))))
+                assertEquals(1u, client.sync().rightsRequestsSent)
+                assertEquals(RequestStatus.RECEIVED, client.rightsRequests().single().status)
+                assertTrue(client.exportPersonalData().contains("\"format\": \"waybill-export/1\""))
+
+                client.cancelAccount()
+                assertEquals(null, client.accountId())
+                assertEquals(PolicyStatus.NotAccepted, client.policyStatus())
+            }
         }
     }
 }
