@@ -23,7 +23,7 @@ use crate::orders::{self, Order, OrderList, accept, outbox};
 use crate::privacy::holdings;
 use crate::privacy::ledger::{self, DecisionKind, Receipt};
 use crate::privacy::manifest::{Manifest, Permission};
-use crate::privacy::permissions::{self, PermissionAsk, PermissionState};
+use crate::privacy::permissions::{PermissionAsk, PermissionState};
 use crate::privacy::rights::{self, RightsRequest};
 use crate::privacy::settings::{self, SettingsView};
 use crate::privacy::transparency::{self, DataAction, DataEvent};
@@ -488,6 +488,9 @@ impl Waybill {
             .inner
             .db
             .write(|tx| privacy::declare_age(tx, &manifest, age_years))?;
+        if minor {
+            self.inner.db.checkpoint()?;
+        }
         self.inner.listeners.notify(Topic::Privacy);
         Ok(minor)
     }
@@ -504,10 +507,17 @@ impl Waybill {
     }
 
     /// The shell reports an OS permission state (at start, on resume, after a prompt).
+    /// Turning a permission off withdraws the purposes that cannot work without it, and
+    /// purges their data at once.
     pub fn report_permission(&self, permission: Permission, state: PermissionState) -> Result<()> {
-        self.inner
+        let manifest = self.inner.manifest();
+        let purged = self
+            .inner
             .db
-            .write(|tx| permissions::report(tx, permission, state, Utc::now()))?;
+            .write(|tx| privacy::report_permission(tx, &manifest, permission, state, Utc::now()))?;
+        if purged {
+            self.inner.db.checkpoint()?;
+        }
         self.inner.listeners.notify(Topic::Privacy);
         Ok(())
     }

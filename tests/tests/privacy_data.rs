@@ -277,3 +277,38 @@ fn account_token(data: &std::path::Path) -> String {
     conn.query_row("SELECT token FROM session", [], |r| r.get(0))
         .unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_location_off_in_the_os_withdraws_the_trajectory_and_purges_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let data = dir.path().join("d");
+    let (client, order_id) = carrying_driver(&data, &server.base_url).await;
+    allow_trajectory(&client);
+    client.record_fixes(&order_id, &planted_fixes()).unwrap();
+
+    // Seed 002: "您一旦关闭任一权限即代表您收回了授权" (turning off a permission withdraws it).
+    client
+        .report_permission(Permission::LocationPrecise, PermissionState::Denied)
+        .unwrap();
+    assert!(client.fixes(&order_id).unwrap().is_empty());
+    assert!(!contains(&raw_database_bytes(&data), b"57.424242"));
+    assert!(matches!(
+        client.record_fixes(&order_id, &planted_fixes()),
+        Err(Error::PermissionRequired { .. })
+    ));
+    // Camera off touches nothing of the trajectory's, and nothing else was held for it.
+    client
+        .report_permission(Permission::LocationPrecise, PermissionState::Granted)
+        .unwrap();
+    client.record_fixes(&order_id, &planted_fixes()).unwrap();
+    client
+        .report_permission(Permission::Camera, PermissionState::Denied)
+        .unwrap();
+    assert_eq!(client.fixes(&order_id).unwrap().len(), 20);
+
+    // A user who turns out to be a minor without a guardian's consent: everything goes (P-66).
+    assert!(client.declare_age(13).unwrap());
+    assert!(client.fixes(&order_id).unwrap().is_empty());
+    assert_eq!(client.order_contact(&order_id, false).unwrap(), None);
+}

@@ -85,8 +85,36 @@ pub enum PurposeState {
 
 const MINOR_KEY: &str = "declared_minor";
 
+/// The shell reports an OS permission state. Turning a permission off withdraws the
+/// authorisation of every purpose that cannot work without it (seed 002: "您一旦关闭任一
+/// 权限即代表您收回了授权"): their data is purged as on a withdrawal. Returns whether
+/// anything was purged (the caller then checkpoints the WAL).
+pub fn report_permission(
+    tx: &Transaction<'_>,
+    manifest: &Manifest,
+    permission: Permission,
+    state: permissions::PermissionState,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    permissions::report(tx, permission, state, now)?;
+    if state.usable() {
+        return Ok(false);
+    }
+    let mut purged = vec![];
+    for p in manifest
+        .purposes
+        .iter()
+        .filter(|p| p.permissions.contains(&permission) && p.without_permission.is_none())
+    {
+        purged.extend(holdings::purge_purpose(tx, &p.id)?);
+    }
+    transparency::record_removed(tx, transparency::DataAction::Purged, &purged, now)?;
+    Ok(!purged.is_empty())
+}
+
 /// Records whether the user is under the manifest's minimum age. Only that answer is
-/// stored, not the age.
+/// stored, not the age. A minor without a guardian's consent has no basis for anything
+/// collected so far: it is purged (P-66).
 pub fn declare_age(tx: &Transaction<'_>, manifest: &Manifest, age_years: u32) -> Result<bool> {
     if age_years > 150 {
         return Err(Error::InvalidInput {
@@ -99,6 +127,17 @@ pub fn declare_age(tx: &Transaction<'_>, manifest: &Manifest, age_years: u32) ->
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![MINOR_KEY, if minor { "1" } else { "0" }],
     )?;
+    let guardian = ledger::all(tx)?
+        .iter()
+        .any(|r| r.kind == DecisionKind::GuardianConsent);
+    if minor && !guardian {
+        let now = Utc::now();
+        let mut purged = vec![];
+        for p in &manifest.purposes {
+            purged.extend(holdings::purge_purpose(tx, &p.id)?);
+        }
+        transparency::record_removed(tx, transparency::DataAction::Purged, &purged, now)?;
+    }
     Ok(minor)
 }
 
