@@ -184,6 +184,16 @@ impl Waybill {
         Ok(self.inner.request_right(kind.into(), &detail)?.into())
     }
 
+    /// Whether the shell may start a third-party SDK now (declared, purpose allowed).
+    pub fn sdk_may_start(&self, sdk_id: String) -> Result<bool> {
+        Ok(self.inner.sdk_may_start(&sdk_id)?)
+    }
+
+    /// Asks before handing data of `category` to an SDK; logged when allowed.
+    pub fn disclose_to_sdk(&self, sdk_id: String, category: String, items: u32) -> Result<()> {
+        Ok(self.inner.disclose_to_sdk(&sdk_id, &category, items)?)
+    }
+
     /// Rights requests with status and deadline.
     pub fn rights_requests(&self) -> Result<Vec<RightsRequest>> {
         Ok(list(self.inner.rights_requests()?))

@@ -365,6 +365,40 @@ impl Waybill {
         Ok(request)
     }
 
+    /// Whether the shell may start the third-party SDK `sdk_id` now: declared in the
+    /// policy and serving a purpose with a live basis. Ask at start and after each change.
+    pub fn sdk_may_start(&self, sdk_id: &str) -> Result<bool> {
+        let manifest = self.inner.manifest();
+        self.inner
+            .db
+            .read(|c| privacy::sdks::may_start(c, &manifest, sdk_id))
+    }
+
+    /// The shell is about to hand `items` of `category` to the SDK `sdk_id` (e.g. a
+    /// location to the map SDK). Refused with the gate's typed error unless the policy lets
+    /// that SDK receive that category for a purpose allowed now; logged when allowed.
+    pub fn disclose_to_sdk(&self, sdk_id: &str, category: &str, items: u32) -> Result<()> {
+        let manifest = self.inner.manifest();
+        let (ticket, sdk_name) = self
+            .inner
+            .db
+            .read(|c| privacy::sdks::permit(c, &manifest, sdk_id, category))?;
+        self.inner.db.write(|tx| {
+            transparency::record(
+                tx,
+                &DataEvent::new(
+                    DataAction::Sent,
+                    ticket.purpose(),
+                    &[category],
+                    Some(&sdk_name),
+                    items as usize,
+                    Utc::now(),
+                ),
+            )
+        })?;
+        Ok(())
+    }
+
     /// Rights requests with status and deadline, newest first.
     pub fn rights_requests(&self) -> Result<Vec<RightsRequest>> {
         Ok(self.inner.db.read(rights::list)?)

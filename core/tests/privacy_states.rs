@@ -112,3 +112,58 @@ fn listeners_hear_each_privacy_change_after_it_is_durable() {
         ]
     );
 }
+
+/// P-47 (seed 002 lists AMap for the trajectory, Umeng for push): an SDK starts only when
+/// one of its purposes is allowed and receives only what the policy says it receives.
+#[test]
+fn sdks_start_and_receive_data_only_through_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = driver(dir.path());
+    assert!(
+        !client.sdk_may_start("amap").unwrap(),
+        "nothing before the policy"
+    );
+    client.accept_policy("first_run_dialog").unwrap();
+    assert!(
+        !client.sdk_may_start("amap").unwrap(),
+        "trajectory not consented"
+    );
+    assert!(matches!(
+        client.disclose_to_sdk("amap", "precise_location", 1),
+        Err(waybill_core::Error::ConsentRequired { .. })
+    ));
+
+    client
+        .decide("trajectory_upload", true, "order_start_dialog")
+        .unwrap();
+    for p in [Permission::LocationPrecise, Permission::LocationBackground] {
+        client
+            .report_permission(p, PermissionState::Granted)
+            .unwrap();
+    }
+    assert!(client.sdk_may_start("amap").unwrap());
+    client
+        .disclose_to_sdk("amap", "precise_location", 3)
+        .unwrap();
+    // Undeclared data or an undeclared SDK is refused even with every consent given.
+    assert!(
+        client
+            .disclose_to_sdk("amap", "consignee_contact", 1)
+            .is_err()
+    );
+    assert!(client.sdk_may_start("facebook_sdk").is_err());
+    let line = &client.transparency_log(1).unwrap()[0];
+    assert_eq!(line.recipient.as_deref(), Some("AMap (高德地图) SDK"));
+    assert_eq!(
+        (line.items, line.purpose.as_str()),
+        (3, "trajectory_upload")
+    );
+
+    client
+        .decide("trajectory_upload", false, "settings_switch")
+        .unwrap();
+    assert!(
+        !client.sdk_may_start("amap").unwrap(),
+        "withdrawal stops the SDK"
+    );
+}

@@ -10,6 +10,7 @@ pub mod manifest;
 pub mod mask;
 pub mod permissions;
 pub mod rights;
+pub mod sdks;
 pub mod settings;
 pub mod transparency;
 

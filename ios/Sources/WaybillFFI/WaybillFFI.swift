@@ -1129,6 +1129,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func declareAge(ageYears: UInt32) throws  -> Bool
     
     /**
+     * Asks before handing data of `category` to an SDK; logged when allowed.
+     */
+    func discloseToSdk(sdkId: String, category: String, items: UInt32) throws 
+    
+    /**
      * Forgets a refusal the user has seen.
      */
     func dismissRejection(id: Int64) throws 
@@ -1223,6 +1228,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * Rights requests with status and deadline.
      */
     func rightsRequests() throws  -> [RightsRequest]
+    
+    /**
+     * Whether the shell may start a third-party SDK now (declared, purpose allowed).
+     */
+    func sdkMayStart(sdkId: String) throws  -> Bool
     
     /**
      * Registers this installation once and returns the account id.
@@ -1415,6 +1425,20 @@ open func declareAge(ageYears: UInt32)throws  -> Bool  {
         FfiConverterUInt32.lower(ageYears),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Asks before handing data of `category` to an SDK; logged when allowed.
+     */
+open func discloseToSdk(sdkId: String, category: String, items: UInt32)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_disclose_to_sdk(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sdkId),
+        FfiConverterString.lower(category),
+        FfiConverterUInt32.lower(items),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -1664,6 +1688,19 @@ open func rightsRequests()throws  -> [RightsRequest]  {
         uniffiCallStatus in
     uniffi_waybill_ffi_fn_method_waybill_rights_requests(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the shell may start a third-party SDK now (declared, purpose allowed).
+     */
+open func sdkMayStart(sdkId: String)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_sdk_may_start(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sdkId),uniffiCallStatus
     )
 })
 }
@@ -6244,6 +6281,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_declare_age() != 38519) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_disclose_to_sdk() != 53750) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection() != 38648) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6299,6 +6339,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_rights_requests() != 34470) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start() != 43306) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sign_in() != 6631) {

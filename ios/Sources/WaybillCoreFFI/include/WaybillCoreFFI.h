@@ -325,6 +325,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_decide(uint64_t ptr, RustBuffer 
 int8_t uniffi_waybill_ffi_fn_method_waybill_declare_age(uint64_t ptr, uint32_t age_years, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCLOSE_TO_SDK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCLOSE_TO_SDK
+void uniffi_waybill_ffi_fn_method_waybill_disclose_to_sdk(uint64_t ptr, RustBuffer sdk_id, RustBuffer category, uint32_t items, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISMISS_REJECTION
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISMISS_REJECTION
 void uniffi_waybill_ffi_fn_method_waybill_dismiss_rejection(uint64_t ptr, int64_t id, RustCallStatus *_Nonnull out_status
@@ -418,6 +423,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_request_right(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RIGHTS_REQUESTS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RIGHTS_REQUESTS
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_rights_requests(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDK_MAY_START
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDK_MAY_START
+int8_t uniffi_waybill_ffi_fn_method_waybill_sdk_may_start(uint64_t ptr, RustBuffer sdk_id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
@@ -810,6 +820,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_declare_age(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCLOSE_TO_SDK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCLOSE_TO_SDK
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_disclose_to_sdk(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISMISS_REJECTION
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISMISS_REJECTION
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection(void
@@ -921,6 +937,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_request_right(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RIGHTS_REQUESTS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RIGHTS_REQUESTS
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_rights_requests(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_MAY_START
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_MAY_START
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start(void
     
 );
 #endif

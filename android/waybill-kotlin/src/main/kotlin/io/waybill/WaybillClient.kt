@@ -138,6 +138,13 @@ class WaybillClient private constructor(
     suspend fun requestRight(kind: RightKind, detail: String): RightsRequest =
         privacyChange { ffi.requestRight(kind, detail) }
 
+    /** Whether a third-party SDK may start now; call before initialising it and after each change. */
+    suspend fun sdkMayStart(sdkId: String): Boolean = withContext(ioDispatcher) { ffi.sdkMayStart(sdkId) }
+
+    /** Call before handing [items] of [category] to an SDK; throws unless the policy allows it now. */
+    suspend fun discloseToSdk(sdkId: String, category: String, items: Int = 1) =
+        withContext(ioDispatcher) { ffi.discloseToSdk(sdkId, category, items.coerceAtLeast(0).toUInt()) }
+
     /** Rights requests with status and deadline. */
     suspend fun rightsRequests(): List<RightsRequest> = withContext(ioDispatcher) { ffi.rightsRequests() }
 
