@@ -38,6 +38,18 @@ fn allow_trajectory(client: &Waybill) {
     }
 }
 
+/// A driver carrying an order, with the trajectory allowed and the planted fixes recorded.
+async fn tracking_driver(
+    dir: &std::path::Path,
+) -> (ServerProcess, std::path::PathBuf, Waybill, String) {
+    let server = ServerProcess::start_fresh(&dir.join("server.sqlite3"));
+    let data = dir.join("d");
+    let (client, order_id) = carrying_driver(&data, &server.base_url).await;
+    allow_trajectory(&client);
+    client.record_fixes(&order_id, &planted_fixes()).unwrap();
+    (server, data, client, order_id)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_consignee_contact_comes_with_the_order_and_is_masked_outside_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -154,11 +166,7 @@ async fn withdrawing_trajectory_consent_purges_its_fixes_from_the_file_and_the_w
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rights_request_carries_the_policy_deadline_and_its_server_status() {
     let dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
-    let data = dir.path().join("d");
-    let (client, order_id) = carrying_driver(&data, &server.base_url).await;
-    allow_trajectory(&client);
-    client.record_fixes(&order_id, &planted_fixes()).unwrap();
+    let (_server, data, client, order_id) = tracking_driver(dir.path()).await;
 
     let request = client
         .request_right(RightKind::Correction, "my licence plate is wrong")
@@ -281,11 +289,7 @@ fn account_token(data: &std::path::Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn turning_location_off_in_the_os_withdraws_the_trajectory_and_purges_it() {
     let dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
-    let data = dir.path().join("d");
-    let (client, order_id) = carrying_driver(&data, &server.base_url).await;
-    allow_trajectory(&client);
-    client.record_fixes(&order_id, &planted_fixes()).unwrap();
+    let (_server, data, client, order_id) = tracking_driver(dir.path()).await;
 
     // Seed 002: "您一旦关闭任一权限即代表您收回了授权" (turning off a permission withdraws it).
     client
