@@ -9,7 +9,7 @@ use crate::observe::{ChangeListener, Forward};
 use crate::privacy::{
     Permission, PermissionAsk, PermissionState, PolicyStatus, PurposeState, Receipt, SettingsView,
 };
-use crate::types::{LatLon, Order, OrderList, Rejection, SyncReport, WaybillConfig};
+use crate::types::{LatLon, Order, OrderList, PendingAction, Rejection, SyncReport, WaybillConfig};
 
 type Result<T> = std::result::Result<T, WaybillError>;
 
@@ -63,6 +63,31 @@ impl Waybill {
     /// Accepts an offer; durable on return, pushed by the next `sync`.
     pub fn accept_order(&self, order_id: String) -> Result<Order> {
         Ok(self.inner.accept_order(&order_id)?.into())
+    }
+
+    /// Goods loaded (accepted → picked up); works offline.
+    pub fn pick_up(&self, order_id: String) -> Result<Order> {
+        Ok(self.inner.pick_up(&order_id)?.into())
+    }
+
+    /// Signed off (picked up → delivered); works offline.
+    pub fn deliver(&self, order_id: String) -> Result<Order> {
+        Ok(self.inner.deliver(&order_id)?.into())
+    }
+
+    /// Reports a problem on an order; works offline.
+    pub fn report_exception(&self, order_id: String, note: String) -> Result<Order> {
+        Ok(self.inner.report_exception(&order_id, &note)?.into())
+    }
+
+    /// Queued actions with their retry state.
+    pub fn pending(&self) -> Result<Vec<PendingAction>> {
+        Ok(list(self.inner.pending()?))
+    }
+
+    /// Withdraws a queued action and the later ones of its order.
+    pub fn cancel_pending(&self, seq: i64) -> Result<u32> {
+        Ok(self.inner.cancel_pending(seq)?)
     }
 
     /// Local actions waiting for the server.

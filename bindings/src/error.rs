@@ -72,6 +72,16 @@ pub enum WaybillError {
         /// Why.
         reason: Unavailable,
     },
+    /// The action is not possible from the order's current status.
+    #[error("{action} is not possible on order {order_id} while it is {status:?}")]
+    InvalidTransition {
+        /// The order.
+        order_id: String,
+        /// The action tried.
+        action: String,
+        /// Its effective status.
+        status: crate::types::OrderStatus,
+    },
     /// Fixes are kept only for an open order this driver holds; none was stored.
     #[error("order {order_id} is not an open order this driver holds")]
     NotInJob {
@@ -138,6 +148,15 @@ impl From<waybill_core::Error> for WaybillError {
                 reason: reason.into(),
             },
             E::NotInJob { order_id } => Self::NotInJob { order_id },
+            E::InvalidTransition {
+                order_id,
+                action,
+                status,
+            } => Self::InvalidTransition {
+                order_id,
+                action,
+                status: status.into(),
+            },
             E::ConsentRequired { purpose } => Self::ConsentRequired { purpose },
             E::PermissionRequired {
                 purpose,

@@ -76,11 +76,23 @@ pub enum OrderStatus {
     Open,
     /// Taken by a driver.
     Accepted,
-    /// Cancelled by the shipper.
+    /// The driver has the goods.
+    PickedUp,
+    /// Signed off (closed).
+    Delivered,
+    /// Cancelled by the shipper (closed).
     Cancelled,
 }
 
-mirror_enum!(OrderStatus, core::OrderStatus, Open, Accepted, Cancelled);
+mirror_enum!(
+    OrderStatus,
+    core::OrderStatus,
+    Open,
+    Accepted,
+    PickedUp,
+    Delivered,
+    Cancelled
+);
 
 /// Whether a local change waits for the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -183,6 +195,10 @@ pub enum RejectionReason {
     OrderCancelled,
     /// The order is gone.
     OrderNotFound,
+    /// The order's status on the server does not allow it.
+    NotAllowedNow,
+    /// Dropped because an earlier action on the same order was refused.
+    EarlierActionRefused,
     /// The request was invalid.
     Invalid,
 }
@@ -193,6 +209,8 @@ mirror_enum!(
     TakenByAnotherDriver,
     OrderCancelled,
     OrderNotFound,
+    NotAllowedNow,
+    EarlierActionRefused,
     Invalid
 );
 
@@ -203,6 +221,8 @@ pub struct Rejection {
     pub id: i64,
     /// The order concerned.
     pub order_id: String,
+    /// The action refused (`accept`, `pick_up`, `deliver`, `report_exception`).
+    pub action: String,
     /// Why.
     pub reason: RejectionReason,
     /// When it arrived.
@@ -214,6 +234,7 @@ impl From<core::Rejection> for Rejection {
         Rejection {
             id: r.id,
             order_id: r.order_id,
+            action: r.action,
             reason: r.reason.into(),
             rejected_at: r.rejected_at.into(),
         }
@@ -233,6 +254,43 @@ pub struct SyncReport {
     pub receipts_sent: u32,
     /// Rights requests the server acknowledged.
     pub rights_requests_sent: u32,
+    /// Orders the change feed brought.
+    pub pulled: u32,
+    /// HTTP requests made to push actions.
+    pub push_requests: u32,
+}
+
+/// A queued action with its retry state.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PendingAction {
+    /// Queue position, for `cancel_pending`.
+    pub seq: i64,
+    /// The order.
+    pub order_id: String,
+    /// `accept`, `pick_up`, `deliver` or `report_exception`.
+    pub action: String,
+    /// When the user took it.
+    pub created_at: SystemTime,
+    /// Failed attempts.
+    pub attempts: u32,
+    /// Last failure.
+    pub last_error: Option<String>,
+    /// When the next automatic attempt is due.
+    pub next_attempt_at: Option<SystemTime>,
+}
+
+impl From<core::orders::outbox::OutboxEntry> for PendingAction {
+    fn from(e: core::orders::outbox::OutboxEntry) -> Self {
+        PendingAction {
+            seq: e.seq,
+            order_id: e.order_id,
+            action: e.action.as_str().to_string(),
+            created_at: e.created_at.into(),
+            attempts: e.attempts,
+            last_error: e.last_error,
+            next_attempt_at: e.next_attempt_at.map(Into::into),
+        }
+    }
 }
 
 impl From<core::SyncReport> for SyncReport {
@@ -243,6 +301,8 @@ impl From<core::SyncReport> for SyncReport {
             remaining: r.remaining,
             receipts_sent: r.receipts_sent,
             rights_requests_sent: r.rights_requests_sent,
+            pulled: r.pulled,
+            push_requests: r.push_requests,
         }
     }
 }

@@ -17,9 +17,10 @@ use crate::db::Database;
 use crate::error::{Error, Result};
 use crate::net::ApiClient;
 use crate::observe::{ChangeListener, Listeners, Topic};
+use crate::orders::outbox::OutboxEntry;
 use crate::orders::parties::{self, OrderContact};
 use crate::orders::rejections::{self, Rejection};
-use crate::orders::{self, Order, OrderList, accept, outbox};
+use crate::orders::{self, Order, OrderList, actions, outbox};
 use crate::privacy::holdings;
 use crate::privacy::ledger::{self, DecisionKind, Receipt};
 use crate::privacy::manifest::{Manifest, Permission};
@@ -31,7 +32,7 @@ use crate::privacy::{self, PolicyStatus, PurposeState, Ticket};
 use crate::session::{self, Session, mask_secret};
 use crate::sync::{self, SyncReport};
 use crate::track::{self, Fix};
-use waybill_protocol::RightKind;
+use waybill_protocol::{ActionKind, RightKind};
 
 /// Largest search radius for nearby offers.
 pub const MAX_RADIUS_M: u32 = 200_000;
@@ -218,6 +219,41 @@ impl Waybill {
     /// pushed by the next [`Waybill::sync`]. Fails at once if the cache already knows the
     /// order cannot be taken.
     pub fn accept_order(&self, order_id: &str) -> Result<Order> {
+        self.take_action(order_id, ActionKind::Accept, None)
+    }
+
+    /// The goods are loaded (accepted → picked up). Works offline, like every action.
+    pub fn pick_up(&self, order_id: &str) -> Result<Order> {
+        self.take_action(order_id, ActionKind::PickUp, None)
+    }
+
+    /// Signed off at the destination (picked up → delivered). Works offline.
+    pub fn deliver(&self, order_id: &str) -> Result<Order> {
+        self.take_action(order_id, ActionKind::Deliver, None)
+    }
+
+    /// Reports a problem (delay, damage, nobody at the address); the status stays.
+    pub fn report_exception(&self, order_id: &str, note: &str) -> Result<Order> {
+        self.take_action(order_id, ActionKind::ReportException, Some(note))
+    }
+
+    /// Queued actions with their retry state, in push order (for a "waiting to send" UI).
+    pub fn pending(&self) -> Result<Vec<OutboxEntry>> {
+        Ok(self.inner.db.read(outbox::all)?)
+    }
+
+    /// Withdraws a queued action the server has not confirmed, with the later actions of
+    /// its order that build on it. Returns how many were withdrawn (0 if already sent).
+    pub fn cancel_pending(&self, seq: i64) -> Result<u32> {
+        let removed = self
+            .inner
+            .db
+            .write(|tx| outbox::remove_with_followers(tx, seq))?;
+        self.inner.listeners.notify(Topic::Orders);
+        Ok(u32::try_from(removed.len()).unwrap_or(u32::MAX))
+    }
+
+    fn take_action(&self, order_id: &str, kind: ActionKind, note: Option<&str>) -> Result<Order> {
         if self.account_id()?.is_none() {
             return Err(Error::NotSignedIn);
         }
@@ -225,8 +261,8 @@ impl Waybill {
         let order = self
             .inner
             .db
-            .write(|tx| accept::accept_locally(tx, &basis, order_id))?;
-        tracing::info!(order_id, "acceptance queued");
+            .write(|tx| actions::take(tx, &basis, order_id, kind, note))?;
+        tracing::info!(order_id, action = kind.as_str(), "action queued");
         self.inner.listeners.notify(Topic::Orders);
         Ok(order)
     }
@@ -245,7 +281,7 @@ impl Waybill {
             self.cancel_account().await?;
             return Ok(SyncReport::default());
         }
-        let report = self.run(sync::push_outbox).await;
+        let report = self.run(|inner| sync::run(inner, true)).await;
         self.inner.listeners.notify(Topic::Orders);
         self.inner.listeners.notify(Topic::Privacy);
         report

@@ -78,6 +78,17 @@ pub enum Error {
         /// Why it is not available.
         reason: Unavailable,
     },
+    /// The action is not possible from the order's current (effective) status, e.g.
+    /// deliver before pickup, or acting on an order someone else holds.
+    #[error("{action} is not possible on order {order_id} while it is {status:?}")]
+    InvalidTransition {
+        /// The order.
+        order_id: String,
+        /// The action tried.
+        action: String,
+        /// The order's effective status.
+        status: waybill_protocol::OrderStatus,
+    },
     /// Fixes are kept only during a job: an open order this driver holds.
     #[error("order {order_id} is not an open order this driver holds; no fix was stored")]
     NotInJob {

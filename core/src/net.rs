@@ -10,8 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::privacy::Ticket;
 use waybill_protocol::{
-    Accepted, ApiError, DeviceRegistered, IDEMPOTENCY_KEY_HEADER, LatLon, OpenOrders,
-    RegisterDevice,
+    ApiError, DeviceRegistered, IDEMPOTENCY_KEY_HEADER, LatLon, OpenOrders, RegisterDevice,
 };
 
 /// Network failures, internal to the core.
@@ -110,25 +109,6 @@ impl ApiClient {
             .await
     }
 
-    /// `POST /v1/orders/{id}/accept` with the entry's idempotency key.
-    pub async fn accept(
-        &self,
-        _basis: &Ticket,
-        token: &str,
-        order_id: &str,
-        idempotency_key: &str,
-    ) -> NetResult<Accepted> {
-        let path = format!("/v1/orders/{}/accept", encode_segment(order_id));
-        self.send(
-            Method::POST,
-            &path,
-            Some(token),
-            Some(idempotency_key),
-            NO_BODY,
-        )
-        .await
-    }
-
     /// `POST /v1/consent-receipts`: idempotent on each receipt's hash.
     pub async fn send_receipts(
         &self,
@@ -144,6 +124,29 @@ impl ApiClient {
             Some(receipts),
         )
         .await
+    }
+
+    /// `POST /v1/actions`: a batch of queued actions, each idempotent on its key.
+    pub async fn push_actions(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+        batch: &waybill_protocol::ActionBatch,
+    ) -> NetResult<waybill_protocol::ActionResults> {
+        self.send(Method::POST, "/v1/actions", Some(token), None, Some(batch))
+            .await
+    }
+
+    /// `GET /v1/changes?after=`: this account's orders changed since the cursor.
+    pub async fn changes(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+        after: i64,
+    ) -> NetResult<waybill_protocol::Changes> {
+        let path = format!("/v1/changes?after={after}");
+        self.send(Method::GET, &path, Some(token), None, NO_BODY)
+            .await
     }
 
     /// `POST /v1/rights-requests`: idempotent on the request's id.
@@ -255,28 +258,4 @@ fn transport(e: reqwest::Error) -> NetError {
         source = inner.source();
     }
     NetError::Transport(reason)
-}
-
-/// Percent-encodes an id for use as one path segment (ids are opaque to the client).
-fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_encoded_as_one_segment() {
-        assert_eq!(encode_segment("ord-1"), "ord-1");
-        assert_eq!(encode_segment("a/b?c"), "a%2Fb%3Fc");
-    }
 }

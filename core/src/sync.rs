@@ -6,13 +6,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::Utc;
-use waybill_protocol::{Accepted, ErrorCode, OrderStatus};
+use waybill_protocol::{ActionBatch, ActionResult, ErrorCode, OrderStatus, Outcome};
 
 use crate::client::{ACCOUNT, Inner, ORDER_FULFILMENT};
 use crate::error::{Error, Result};
-use crate::net::NetError;
 use crate::orders;
-use crate::orders::outbox::{self, Action, OutboxEntry};
+use crate::orders::outbox::{self, OutboxEntry};
 use crate::orders::parties;
 use crate::orders::rejections::{self, Rejection, RejectionReason};
 use crate::privacy::Ticket;
@@ -22,19 +21,192 @@ use crate::privacy::transparency::{self, DataAction, DataEvent};
 use crate::session::Session;
 use waybill_protocol::consent::ConsentReceipts;
 
-/// What one push did.
+/// What one sync did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SyncReport {
     /// Entries the server applied (or had already applied) and that left the outbox.
     pub pushed: u32,
     /// Entries the server refused for good; their optimistic effect was rolled back.
     pub rejected: Vec<Rejection>,
-    /// Entries still queued (their order waits behind a failed entry).
+    /// Entries still queued (waiting for their backoff, or for an order ahead of them).
     pub remaining: u32,
     /// Consent receipts the server confirmed in this sync.
     pub receipts_sent: u32,
     /// Rights requests the server acknowledged in this sync.
     pub rights_requests_sent: u32,
+    /// Orders the change feed brought.
+    pub pulled: u32,
+    /// HTTP requests made to push actions (batches).
+    pub push_requests: u32,
+}
+
+/// Largest batch per request: 1,000 queued actions go in 5 requests.
+const BATCH: usize = 200;
+
+/// Pushes the outbox in batches, in `seq` order per order, then pulls the change feed,
+/// then sends consent receipts and rights requests. `ignore_backoff`: a fresh signal
+/// (connectivity regained, app foregrounded, user action) retries at once. A transport
+/// failure records the attempt on the batch's entries and ends with [`Error::Offline`].
+pub(crate) async fn run(inner: Arc<Inner>, ignore_backoff: bool) -> Result<SyncReport> {
+    let session = inner.require_session().await?;
+    let mut report = SyncReport::default();
+    push(&inner, &session, ignore_backoff, &mut report).await?;
+    report.pulled = pull(&inner, &session).await?;
+    report.receipts_sent = push_receipts(&inner, &session).await?;
+    report.rights_requests_sent = push_rights_requests(&inner, &session).await?;
+    report.remaining = inner
+        .blocking(|i| Ok(i.db.read(outbox::all)?.len()))
+        .await?
+        .try_into()
+        .unwrap_or(u32::MAX);
+    tracing::info!(
+        pushed = report.pushed,
+        rejected = report.rejected.len(),
+        remaining = report.remaining,
+        pulled = report.pulled,
+        requests = report.push_requests,
+        "sync done"
+    );
+    Ok(report)
+}
+
+async fn push(
+    inner: &Arc<Inner>,
+    session: &Session,
+    ignore_backoff: bool,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let mut sent_keys: HashSet<String> = HashSet::new();
+    loop {
+        let entries = inner
+            .blocking(move |i| {
+                Ok(i.db.read(|c| outbox::sendable(c, Utc::now(), ignore_backoff, BATCH))?)
+            })
+            .await?;
+        // An entry that came back unsettled (nothing should) is not sent twice per sync.
+        let entries: Vec<OutboxEntry> = entries
+            .into_iter()
+            .filter(|e| !sent_keys.contains(&e.idempotency_key))
+            .collect();
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let basis = inner.gate(ORDER_FULFILMENT).await?;
+        let batch = ActionBatch {
+            actions: entries.iter().map(OutboxEntry::to_wire).collect(),
+        };
+        sent_keys.extend(entries.iter().map(|e| e.idempotency_key.clone()));
+        report.push_requests += 1;
+        let results = match inner.api.push_actions(&basis, &session.token, &batch).await {
+            Ok(results) if results.results.len() == entries.len() => results.results,
+            Ok(_) => {
+                return Err(Error::ProtocolViolation {
+                    reason: "the server answered a different number of actions".into(),
+                });
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+                inner
+                    .blocking(move |i| {
+                        let now = Utc::now();
+                        Ok(i.db.write(|tx| {
+                            seqs.iter()
+                                .try_for_each(|&seq| outbox::record_failure(tx, seq, &reason, now))
+                        })?)
+                    })
+                    .await?;
+                tracing::warn!(error = %e, entries = entries.len(), "push failed; entries stay queued");
+                return Err(e.into());
+            }
+        };
+        let account = session.account_id.clone();
+        let recipient = inner.manifest().controller.name.clone();
+        let (pushed, rejected) = inner
+            .blocking(move |i| {
+                i.db.write(|tx| settle(tx, &basis, &entries, &results, &account, &recipient))
+            })
+            .await?;
+        report.pushed += pushed;
+        report.rejected.extend(rejected);
+    }
+}
+
+/// Applies a batch's results in one transaction: applied and replayed entries leave the
+/// outbox and the server's order is stored; a refused entry leaves with every later entry
+/// of its order (they built on it), each recorded as a rejection for the UI.
+fn settle(
+    tx: &rusqlite::Transaction<'_>,
+    basis: &Ticket,
+    entries: &[OutboxEntry],
+    results: &[ActionResult],
+    account: &str,
+    recipient: &str,
+) -> Result<(u32, Vec<Rejection>)> {
+    let mut pushed = 0;
+    let mut rejected = vec![];
+    for (entry, result) in entries.iter().zip(results) {
+        if result.key != entry.idempotency_key {
+            return Err(Error::ProtocolViolation {
+                reason: "the server answered actions out of order".into(),
+            });
+        }
+        match result.outcome {
+            Outcome::Applied | Outcome::Replayed => {
+                if let Some(order) = &result.order {
+                    apply_accepted(
+                        tx,
+                        basis,
+                        order,
+                        result.contact.as_ref(),
+                        account,
+                        recipient,
+                    )?;
+                }
+                outbox::remove(tx, entry.seq)?;
+                pushed += 1;
+            }
+            Outcome::Refused => {
+                let code = result
+                    .error
+                    .as_ref()
+                    .map_or(ErrorCode::BadRequest, |e| e.code);
+                rejected.extend(settle_refused(tx, entry, code)?);
+            }
+            // Follows a refusal of the same order in this batch: already settled with it.
+            Outcome::Skipped => {}
+        }
+    }
+    Ok((pushed, rejected))
+}
+
+/// Pulls the change feed from the stored cursor until it is drained; each page is applied
+/// with its cursor in one transaction, so a kill between pages loses nothing.
+async fn pull(inner: &Arc<Inner>, session: &Session) -> Result<u32> {
+    let basis = inner.gate(ORDER_FULFILMENT).await?;
+    let mut pulled = 0;
+    loop {
+        let cursor = inner
+            .blocking(|i| Ok(i.db.read(orders::changes_cursor)?))
+            .await?;
+        let page = inner.api.changes(&basis, &session.token, cursor).await?;
+        pulled += u32::try_from(page.orders.len()).unwrap_or(u32::MAX);
+        let more = page.more;
+        let account = session.account_id.clone();
+        inner
+            .blocking(move |i| {
+                Ok(i.db.write(|tx| {
+                    for order in &page.orders {
+                        orders::upsert_from_server(tx, order, &account)?;
+                    }
+                    orders::set_changes_cursor(tx, page.cursor)
+                })?)
+            })
+            .await?;
+        if !more {
+            return Ok(pulled);
+        }
+    }
 }
 
 /// Applies an acceptance the server confirmed: the order as the server has it, and the
@@ -42,12 +214,13 @@ pub struct SyncReport {
 fn apply_accepted(
     tx: &rusqlite::Transaction<'_>,
     basis: &Ticket,
-    accepted: &Accepted,
+    order: &waybill_protocol::Order,
+    contact: Option<&waybill_protocol::OrderContact>,
     account: &str,
     recipient: &str,
 ) -> Result<()> {
     let now = Utc::now();
-    orders::upsert_from_server(tx, &accepted.order, account)?;
+    orders::upsert_from_server(tx, order, account)?;
     transparency::record(
         tx,
         &DataEvent::new(
@@ -59,9 +232,9 @@ fn apply_accepted(
             now,
         ),
     )?;
-    let mine = accepted.order.assigned_to.as_deref() == Some(account);
-    if let (Some(contact), true) = (&accepted.contact, mine) {
-        parties::store(tx, basis, &accepted.order.id, contact, now)?;
+    let mine = order.assigned_to.as_deref() == Some(account);
+    if let (Some(contact), true) = (contact, mine) {
+        parties::store(tx, basis, &order.id, contact, now)?;
         transparency::record(
             tx,
             &DataEvent::new(
@@ -75,75 +248,6 @@ fn apply_accepted(
         )?;
     }
     Ok(())
-}
-
-/// Pushes every queued entry in `seq` order. Entries of one order stay in order: after a
-/// transient failure, that order's later entries wait; other orders go on. A transport
-/// failure ends the push with [`Error::Offline`] after recording the attempt: the network
-/// is down for all of them.
-pub(crate) async fn push_outbox(inner: Arc<Inner>) -> Result<SyncReport> {
-    let session = inner.require_session().await?;
-    let basis = inner.gate(ORDER_FULFILMENT).await?;
-    let entries = inner
-        .blocking(|inner| Ok(inner.db.read(outbox::all)?))
-        .await?;
-    let mut report = SyncReport::default();
-    let mut held_back: HashSet<String> = HashSet::new();
-    for entry in entries {
-        if held_back.contains(&entry.order_id) {
-            report.remaining += 1;
-            continue;
-        }
-        match send(&inner, &basis, &session, &entry).await {
-            Ok(accepted) => {
-                let account = session.account_id.clone();
-                let recipient = inner.manifest().controller.name.clone();
-                let basis = inner.gate(ORDER_FULFILMENT).await?;
-                inner
-                    .blocking(move |inner| {
-                        inner.db.write(|tx| {
-                            apply_accepted(tx, &basis, &accepted, &account, &recipient)?;
-                            outbox::remove(tx, entry.seq)?;
-                            Ok::<_, Error>(())
-                        })
-                    })
-                    .await?;
-                report.pushed += 1;
-            }
-            Err(NetError::Rejected { body, .. }) => {
-                let rejection = settle_refused(&inner, entry, body.code).await?;
-                report.rejected.push(rejection);
-            }
-            Err(e) => {
-                let transient = e.is_transient();
-                let seq = entry.seq;
-                let reason = e.to_string();
-                inner
-                    .blocking(move |inner| {
-                        inner
-                            .db
-                            .write(|tx| outbox::record_failure(tx, seq, &reason))
-                            .map_err(Error::from)
-                    })
-                    .await?;
-                tracing::warn!(seq, attempts = entry.attempts + 1, error = %e, "push failed; entry stays queued");
-                if matches!(e, NetError::Transport(_) | NetError::Unauthorized) || !transient {
-                    return Err(e.into());
-                }
-                held_back.insert(entry.order_id);
-                report.remaining += 1;
-            }
-        }
-    }
-    report.receipts_sent = push_receipts(&inner, &session).await?;
-    report.rights_requests_sent = push_rights_requests(&inner, &session).await?;
-    tracing::info!(
-        pushed = report.pushed,
-        rejected = report.rejected.len(),
-        remaining = report.remaining,
-        "outbox pushed"
-    );
-    Ok(report)
 }
 
 /// Sends the consent receipts the server has not confirmed, so it holds the proof of
@@ -202,34 +306,14 @@ async fn push_rights_requests(inner: &Arc<Inner>, session: &Session) -> Result<u
     Ok(sent)
 }
 
-async fn send(
-    inner: &Inner,
-    basis: &Ticket,
-    session: &Session,
+/// The server said no for good: the entry and every later entry of its order leave the
+/// outbox (which undoes their optimistic effect), the refusal's news about the order is
+/// recorded, and each dropped entry becomes a rejection the UI shows until dismissed.
+fn settle_refused(
+    tx: &rusqlite::Transaction<'_>,
     entry: &OutboxEntry,
-) -> Result<Accepted, NetError> {
-    match entry.action {
-        Action::Accept => {
-            inner
-                .api
-                .accept(
-                    basis,
-                    &session.token,
-                    &entry.order_id,
-                    &entry.idempotency_key,
-                )
-                .await
-        }
-    }
-}
-
-/// The server said no for good: drop the entry (which undoes its optimistic effect),
-/// record what the refusal says about the order, and keep the refusal for the UI.
-async fn settle_refused(
-    inner: &Arc<Inner>,
-    entry: OutboxEntry,
     code: ErrorCode,
-) -> Result<Rejection> {
+) -> Result<Vec<Rejection>> {
     let (reason, order_status) = match code {
         ErrorCode::OrderTaken => (
             RejectionReason::TakenByAnotherDriver,
@@ -240,6 +324,7 @@ async fn settle_refused(
             Some(Some(OrderStatus::Cancelled)),
         ),
         ErrorCode::OrderNotFound => (RejectionReason::OrderNotFound, Some(None)),
+        ErrorCode::InvalidTransition => (RejectionReason::NotAllowedNow, None),
         _ => (RejectionReason::Invalid, None),
     };
     tracing::warn!(
@@ -247,15 +332,18 @@ async fn settle_refused(
         ?code,
         "server refused a queued action; rolled back"
     );
-    inner
-        .blocking(move |inner| {
-            inner.db.write(|tx| {
-                outbox::remove(tx, entry.seq)?;
-                if let Some(status) = order_status {
-                    orders::apply_refusal(tx, &entry.order_id, status)?;
-                }
-                Ok::<_, Error>(rejections::record(tx, &entry.order_id, reason)?)
-            })
-        })
-        .await
+    let dropped = outbox::remove_with_followers(tx, entry.seq)?;
+    if let Some(status) = order_status {
+        orders::apply_refusal(tx, &entry.order_id, status)?;
+    }
+    let mut rejections = vec![];
+    for (i, d) in dropped.iter().enumerate() {
+        let why = if i == 0 {
+            reason
+        } else {
+            RejectionReason::EarlierActionRefused
+        };
+        rejections.push(rejections::record(tx, &d.order_id, d.action.as_str(), why)?);
+    }
+    Ok(rejections)
 }

@@ -72,7 +72,11 @@ pub enum OrderStatus {
     Open,
     /// Taken by a driver.
     Accepted,
-    /// Cancelled by the shipper.
+    /// The driver has the goods.
+    PickedUp,
+    /// Signed off at the destination (closed).
+    Delivered,
+    /// Cancelled by the shipper (closed).
     Cancelled,
 }
 
@@ -82,8 +86,15 @@ impl OrderStatus {
         match self {
             OrderStatus::Open => "open",
             OrderStatus::Accepted => "accepted",
+            OrderStatus::PickedUp => "picked_up",
+            OrderStatus::Delivered => "delivered",
             OrderStatus::Cancelled => "cancelled",
         }
+    }
+
+    /// Whether the order is over: its data's retention clock runs from then.
+    pub fn is_closed(self) -> bool {
+        matches!(self, OrderStatus::Delivered | OrderStatus::Cancelled)
     }
 
     /// Parses the stable text form.
@@ -91,6 +102,8 @@ impl OrderStatus {
         match s {
             "open" => Some(OrderStatus::Open),
             "accepted" => Some(OrderStatus::Accepted),
+            "picked_up" => Some(OrderStatus::PickedUp),
+            "delivered" => Some(OrderStatus::Delivered),
             "cancelled" => Some(OrderStatus::Cancelled),
             _ => None,
         }
@@ -168,6 +181,156 @@ pub struct OrderContact {
     pub consignee_phone: String,
     /// Full delivery address.
     pub consignee_address: String,
+}
+
+/// What a driver does to an order. Each is queued on the device and applied once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Take an open offer: open → accepted.
+    Accept,
+    /// Goods loaded: accepted → picked_up.
+    PickUp,
+    /// Signed off at the destination: picked_up → delivered.
+    Deliver,
+    /// Something went wrong (delay, damage, no one at the address); status unchanged.
+    ReportException,
+}
+
+impl ActionKind {
+    /// Wire and storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Accept => "accept",
+            ActionKind::PickUp => "pick_up",
+            ActionKind::Deliver => "deliver",
+            ActionKind::ReportException => "report_exception",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<ActionKind> {
+        [
+            ActionKind::Accept,
+            ActionKind::PickUp,
+            ActionKind::Deliver,
+            ActionKind::ReportException,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    /// The status the action leads to from `from`, or `None` if it is not legal there.
+    /// The one transition table, used by the device (optimistically) and the server.
+    pub fn next_status(self, from: OrderStatus) -> Option<OrderStatus> {
+        use OrderStatus as S;
+        match (self, from) {
+            (ActionKind::Accept, S::Open) => Some(S::Accepted),
+            (ActionKind::PickUp, S::Accepted) => Some(S::PickedUp),
+            (ActionKind::Deliver, S::PickedUp) => Some(S::Delivered),
+            (ActionKind::ReportException, s @ (S::Accepted | S::PickedUp)) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// One queued action as pushed. `key` is its idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderAction {
+    /// Idempotency key, made on the device when the action was taken.
+    pub key: String,
+    /// The order.
+    pub order_id: String,
+    /// What was done.
+    pub kind: ActionKind,
+    /// When the driver did it (device clock).
+    pub at: DateTime<Utc>,
+    /// Free text (exception reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `POST /v1/actions`: queued actions in push order (per order, oldest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionBatch {
+    /// At most [`MAX_BATCH`] actions.
+    pub actions: Vec<OrderAction>,
+}
+
+/// Largest batch the server takes.
+pub const MAX_BATCH: usize = 500;
+
+/// What became of one action of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Applied now.
+    Applied,
+    /// Applied by an earlier attempt with the same key; this is that attempt's result.
+    Replayed,
+    /// Refused for good (`error` says why); nothing changed.
+    Refused,
+    /// Not looked at because an earlier action of the same order was refused in this
+    /// batch; nothing recorded under its key.
+    Skipped,
+}
+
+/// Result of one action, in the batch's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionResult {
+    /// The action's key.
+    pub key: String,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// The order after the action (applied or replayed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<Order>,
+    /// The parties' contact, with an applied acceptance only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<OrderContact>,
+    /// Why it was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+}
+
+/// `POST /v1/actions` reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionResults {
+    /// One result per action, same order.
+    pub results: Vec<ActionResult>,
+}
+
+/// `GET /v1/changes?after=CURSOR`: orders of this account changed since the cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Changes {
+    /// Orders as the server has them now, in change order.
+    pub orders: Vec<Order>,
+    /// Cursor to send next time.
+    pub cursor: i64,
+    /// Whether more changes wait (ask again at once).
+    pub more: bool,
+}
+
+/// `POST /v1/errands`: a shipper places an order (seed 003: sender, recipient, item,
+/// addresses, fee).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewErrand {
+    /// Pickup label.
+    pub pickup_label: String,
+    /// Pickup point.
+    pub pickup: LatLon,
+    /// Drop-off label.
+    pub dropoff_label: String,
+    /// What is carried.
+    pub goods: String,
+    /// Weight, kg.
+    pub weight_kg: f64,
+    /// Fee in minor units.
+    pub fee_minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Sender and recipient.
+    pub contact: OrderContact,
 }
 
 /// Kinds of data-subject requests (PIPL Arts. 44-47, GDPR Arts. 15-17).
@@ -262,6 +425,8 @@ pub enum ErrorCode {
     BadRequest,
     /// The same idempotency key was used for a different request.
     IdempotencyKeyReused,
+    /// The action is not legal in the order's current status (e.g. deliver before pickup).
+    InvalidTransition,
     /// The server failed; the request may be retried.
     Internal,
 }

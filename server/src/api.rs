@@ -11,8 +11,9 @@ use axum::{Json, Router};
 use rusqlite::Connection;
 use serde::Deserialize;
 use waybill_protocol::{
-    ApiError, ErrorCode, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, LatLon, OpenOrders,
-    OrderEvents, RegisterDevice, RightsRequestFiled, RightsRequestState, RightsRequests,
+    ActionBatch, ActionResults, ApiError, Changes, ErrorCode, IDEMPOTENCY_KEY_HEADER,
+    IDEMPOTENT_REPLAYED_HEADER, LatLon, MAX_BATCH, NewErrand, OpenOrders, Order, OrderEvents,
+    RegisterDevice, RightsRequestFiled, RightsRequestState, RightsRequests,
 };
 
 use crate::store::{self, StoreError, StoredReply};
@@ -59,6 +60,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/consent-receipts",
             post(store_receipts).get(list_receipts),
         )
+        .route("/v1/actions", post(apply_actions))
+        .route("/v1/changes", get(changes))
+        .route("/v1/errands", post(create_errand))
+        .route("/v1/orders/{id}/cancel", post(cancel_errand))
         .route(
             "/v1/rights-requests",
             post(file_rights_request).get(list_rights_requests),
@@ -283,4 +288,105 @@ async fn list_rights_requests(
         .with_db(move |c| crate::rights::list(c, &account))
         .await?;
     Ok(Json(RightsRequests { requests }))
+}
+
+async fn apply_actions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<ActionBatch>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<ActionResults>, Failure> {
+    let account = authenticate(&state, &headers).await?;
+    let Json(batch) = body.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    let malformed = batch.actions.iter().any(|a| {
+        a.key.is_empty()
+            || a.key.len() > 128
+            || a.order_id.is_empty()
+            || a.note.as_ref().is_some_and(|n| n.len() > 2_000)
+    });
+    if batch.actions.len() > MAX_BATCH || malformed {
+        return Err(Failure::new(
+            ErrorCode::BadRequest,
+            format!(
+                "at most {MAX_BATCH} actions, each with a key of 1..=128 bytes and a note of at most 2000"
+            ),
+        ));
+    }
+    let results = state
+        .with_db(move |c| crate::actions::apply_batch(c, &account, &batch))
+        .await?;
+    Ok(Json(results))
+}
+
+#[derive(Debug, Deserialize)]
+struct ChangesQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<u32>,
+}
+
+async fn changes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<ChangesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Changes>, Failure> {
+    let account = authenticate(&state, &headers).await?;
+    let Query(q) = query.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    let limit = q.limit.unwrap_or(500).clamp(1, 1_000);
+    let changes = state
+        .with_db(move |c| crate::actions::changes(c, &account, q.after, limit))
+        .await?;
+    Ok(Json(changes))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, Failure> {
+    headers
+        .get(IDEMPOTENCY_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.len() <= 128)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Failure::new(
+                ErrorCode::BadRequest,
+                "an Idempotency-Key header of 1..=128 bytes is required",
+            )
+        })
+}
+
+async fn create_errand(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<NewErrand>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Order>, Failure> {
+    let account = authenticate(&state, &headers).await?;
+    let key = idempotency_key(&headers)?;
+    let Json(errand) = body.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    let valid = errand.pickup.lat.is_finite()
+        && errand.pickup.lon.is_finite()
+        && (-90.0..=90.0).contains(&errand.pickup.lat)
+        && (-180.0..=180.0).contains(&errand.pickup.lon)
+        && errand.weight_kg.is_finite()
+        && errand.weight_kg > 0.0
+        && errand.fee_minor >= 0;
+    if !valid {
+        return Err(Failure::new(
+            ErrorCode::BadRequest,
+            "pickup, weight_kg or fee_minor out of range",
+        ));
+    }
+    let order = state
+        .with_db(move |c| crate::actions::create_errand(c, &account, &key, &errand))
+        .await?;
+    Ok(Json(order))
+}
+
+async fn cancel_errand(
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Order>, Failure> {
+    let account = authenticate(&state, &headers).await?;
+    let order = state
+        .with_db(move |c| crate::actions::cancel(c, &account, &order_id))
+        .await?;
+    Ok(Json(order))
 }

@@ -3,6 +3,7 @@
 //! backends implement the same contract (docs/sync-contract.md).
 #![forbid(unsafe_code)]
 
+pub mod actions;
 pub mod api;
 pub mod rights;
 pub mod seed;

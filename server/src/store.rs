@@ -59,15 +59,24 @@ CREATE TABLE IF NOT EXISTS orders (
     currency      TEXT NOT NULL,
     assigned_to   TEXT REFERENCES accounts (id),
     revision      INTEGER NOT NULL,
-    updated_at    TEXT NOT NULL
+    updated_at    TEXT NOT NULL,
+    -- Shipper account that placed it (NULL for seeded offers).
+    shipper_id    TEXT REFERENCES accounts (id),
+    -- Position in the change feed: set from a store-wide counter at every change.
+    change_seq    INTEGER NOT NULL DEFAULT 0
 ) STRICT;
+CREATE INDEX IF NOT EXISTS orders_by_change ON orders (change_seq);
 CREATE TABLE IF NOT EXISTS order_events (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     order_id TEXT NOT NULL REFERENCES orders (id),
     kind     TEXT NOT NULL,
     actor    TEXT NOT NULL,
-    at       TEXT NOT NULL
+    at       TEXT NOT NULL,
+    -- When the actor did it (device clock), and their note (exception reports).
+    client_at TEXT,
+    note     TEXT
 ) STRICT;
+CREATE INDEX IF NOT EXISTS order_events_by_actor ON order_events (actor, order_id);
 -- One row per (account, key): the request it named and the reply it got, replayed verbatim.
 CREATE TABLE IF NOT EXISTS idempotency (
     account_id  TEXT NOT NULL,
@@ -171,10 +180,13 @@ pub fn account_for_token(conn: &Connection, token: &str) -> StoreResult<Option<S
         .optional()?)
 }
 
+/// Columns `order_from_row` reads, in its order.
+pub(crate) const ORDER_COLUMNS: &str = "SELECT id, status, pickup_label, pickup_lat, pickup_lon,
+    dropoff_label, goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at";
 const SELECT_ORDER: &str = "SELECT id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
     goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at FROM orders";
 
-fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
+pub(crate) fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     let status: String = r.get(1)?;
     let updated_at: String = r.get(12)?;
     Ok(Order {
@@ -299,37 +311,17 @@ fn apply_accept(
     account_id: &str,
     order_id: &str,
 ) -> StoreResult<Order> {
-    let order = get_order(tx, order_id)?
-        .ok_or_else(|| refused(ErrorCode::OrderNotFound, "no such order"))?;
-    match order.status {
-        OrderStatus::Open => {}
-        OrderStatus::Accepted if order.assigned_to.as_deref() == Some(account_id) => {
-            return Ok(order);
-        }
-        OrderStatus::Accepted => {
-            return Err(refused(
-                ErrorCode::OrderTaken,
-                "another driver accepted this order",
-            ));
-        }
-        OrderStatus::Cancelled => {
-            return Err(refused(
-                ErrorCode::OrderCancelled,
-                "the shipper cancelled this order",
-            ));
-        }
-    }
-    let now = Utc::now().to_rfc3339();
-    tx.execute(
-        "UPDATE orders SET status = 'accepted', assigned_to = ?2, revision = revision + 1, updated_at = ?3
-         WHERE id = ?1",
-        params![order_id, account_id, now],
-    )?;
-    tx.execute(
-        "INSERT INTO order_events (order_id, kind, actor, at) VALUES (?1, 'accepted', ?2, ?3)",
-        params![order_id, account_id, now],
-    )?;
-    get_order(tx, order_id)?.ok_or_else(|| refused(ErrorCode::Internal, "order vanished"))
+    crate::actions::apply(
+        tx,
+        account_id,
+        &waybill_protocol::OrderAction {
+            key: String::new(),
+            order_id: order_id.to_string(),
+            kind: waybill_protocol::ActionKind::Accept,
+            at: Utc::now(),
+            note: None,
+        },
+    )
 }
 
 /// HTTP status of a contract error code.
@@ -337,7 +329,7 @@ pub fn status_of(code: ErrorCode) -> u16 {
     match code {
         ErrorCode::Unauthorized => 401,
         ErrorCode::OrderNotFound => 404,
-        ErrorCode::OrderTaken | ErrorCode::OrderCancelled => 409,
+        ErrorCode::OrderTaken | ErrorCode::OrderCancelled | ErrorCode::InvalidTransition => 409,
         ErrorCode::BadRequest => 400,
         ErrorCode::IdempotencyKeyReused => 422,
         ErrorCode::Internal => 500,
@@ -482,7 +474,7 @@ pub fn insert_contact(
     Ok(())
 }
 
-fn contact_of(
+pub(crate) fn contact_of(
     conn: &Connection,
     order_id: &str,
 ) -> StoreResult<Option<waybill_protocol::OrderContact>> {

@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[M<'static>] = &[
     )),
     M::up(include_str!("../../migrations/003_privacy.sql")),
     M::up(include_str!("../../migrations/004_personal_data.sql")),
+    M::up(include_str!("../../migrations/005_order_lifecycle.sql")).foreign_key_check(),
 ];
 
 /// The schema version a fully migrated database has.

@@ -67,7 +67,11 @@ impl Database {
         // Before any pragma that writes the header (journal_mode): a newer file stays as it is.
         migrations::check_not_newer(&writer)?;
         configure(&writer)?;
+        // Table rebuilds in migrations need foreign keys off (a dropped parent would
+        // cascade); each such step runs `foreign_key_check` before it commits.
+        writer.pragma_update(None, "foreign_keys", "OFF")?;
         migrations::migrate(&mut writer)?;
+        writer.pragma_update(None, "foreign_keys", "ON")?;
         let reader = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -142,8 +146,9 @@ impl Database {
             }
             tx.pragma_update(None, "user_version", 0)?;
             tx.commit()?;
-            conn.execute_batch("PRAGMA foreign_keys = ON; VACUUM")?;
+            conn.execute_batch("VACUUM")?;
             migrations::migrate(&mut conn)?;
+            conn.execute_batch("PRAGMA foreign_keys = ON")?;
         }
         self.checkpoint()
     }

@@ -2,7 +2,7 @@
 //! actions still in the outbox. The effective status is derived from both at read time,
 //! so rolling back a refused action is deleting its outbox entry, not undoing a write.
 
-pub mod accept;
+pub mod actions;
 pub mod outbox;
 pub mod parties;
 pub mod rejections;
@@ -63,17 +63,19 @@ pub enum OrderList {
     Mine,
 }
 
-/// Effective status and sync state are derived from the outbox in SQL, in one place.
+/// Effective status and sync state are derived from the outbox in SQL, in one place: the
+/// status is the target of the latest queued status-changing action, else the server's.
 const SELECT_ORDER: &str = "
     SELECT o.id,
-           CASE WHEN p.order_id IS NOT NULL THEN 'accepted' ELSE o.status END,
-           p.order_id IS NOT NULL,
-           o.assigned_to_me OR p.order_id IS NOT NULL,
+           coalesce((SELECT x.target_status FROM outbox x
+                     WHERE x.order_id = o.id AND x.target_status IS NOT NULL
+                     ORDER BY x.seq DESC LIMIT 1), o.status),
+           EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id),
+           o.assigned_to_me
+               OR EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id AND x.action = 'accept'),
            o.pickup_label, o.pickup_lat, o.pickup_lon, o.dropoff_label, o.goods,
            o.weight_kg, o.fee_minor, o.currency, o.revision, o.updated_at
-    FROM orders o
-    LEFT JOIN (SELECT DISTINCT order_id FROM outbox WHERE action = 'accept') p
-           ON p.order_id = o.id";
+    FROM orders o";
 
 fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     let status: String = r.get(1)?;
@@ -126,8 +128,13 @@ pub fn get(conn: &Connection, id: &str) -> StorageResult<Option<Order>> {
 /// A list for the UI, newest change first.
 pub fn list(conn: &Connection, which: OrderList) -> StorageResult<Vec<Order>> {
     let filter = match which {
-        OrderList::Open => "o.status = 'open' AND p.order_id IS NULL",
-        OrderList::Mine => "o.assigned_to_me = 1 OR p.order_id IS NOT NULL",
+        OrderList::Open => {
+            "o.status = 'open' AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id)"
+        }
+        OrderList::Mine => {
+            "o.assigned_to_me = 1
+             OR EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id AND x.action = 'accept')"
+        }
     };
     let mut stmt = conn.prepare(&format!(
         "{SELECT_ORDER} WHERE {filter} ORDER BY o.updated_at DESC, o.id"
@@ -200,7 +207,7 @@ pub fn upsert_from_server(
 
 /// Whether an order is over (its data's retention clock runs from then).
 pub fn is_closed(status: OrderStatus) -> bool {
-    matches!(status, OrderStatus::Cancelled)
+    status.is_closed()
 }
 
 /// Applies a fresh list of open offers: upserts them, and forgets cached offers that are
@@ -246,5 +253,29 @@ pub fn apply_refusal(
         )?,
         None => tx.execute("DELETE FROM orders WHERE id = ?1", [order_id])?,
     };
+    Ok(())
+}
+
+const CHANGES_CURSOR_KEY: &str = "changes_cursor";
+
+/// Where the change feed was read up to (0 before the first pull).
+pub fn changes_cursor(conn: &Connection) -> StorageResult<i64> {
+    let value: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [CHANGES_CURSOR_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// Stores the change-feed cursor, in the transaction that applied the page.
+pub fn set_changes_cursor(tx: &Transaction<'_>, cursor: i64) -> StorageResult<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![CHANGES_CURSOR_KEY, cursor.to_string()],
+    )?;
     Ok(())
 }

@@ -15,6 +15,10 @@ pub enum RejectionReason {
     OrderCancelled,
     /// The order no longer exists.
     OrderNotFound,
+    /// The order's status on the server does not allow it (e.g. already delivered).
+    NotAllowedNow,
+    /// An earlier action on the same order was refused, so this one was dropped with it.
+    EarlierActionRefused,
     /// The server judged the request invalid (a client bug; reported, not retried).
     Invalid,
 }
@@ -25,6 +29,8 @@ impl RejectionReason {
             RejectionReason::TakenByAnotherDriver => "taken_by_another_driver",
             RejectionReason::OrderCancelled => "order_cancelled",
             RejectionReason::OrderNotFound => "order_not_found",
+            RejectionReason::NotAllowedNow => "not_allowed_now",
+            RejectionReason::EarlierActionRefused => "earlier_action_refused",
             RejectionReason::Invalid => "invalid",
         }
     }
@@ -34,6 +40,8 @@ impl RejectionReason {
             "taken_by_another_driver" => RejectionReason::TakenByAnotherDriver,
             "order_cancelled" => RejectionReason::OrderCancelled,
             "order_not_found" => RejectionReason::OrderNotFound,
+            "not_allowed_now" => RejectionReason::NotAllowedNow,
+            "earlier_action_refused" => RejectionReason::EarlierActionRefused,
             _ => RejectionReason::Invalid,
         }
     }
@@ -46,6 +54,8 @@ pub struct Rejection {
     pub id: i64,
     /// Order the action was about.
     pub order_id: String,
+    /// The action (`accept`, `pick_up`, `deliver`, `report_exception`).
+    pub action: String,
     /// Why it was refused.
     pub reason: RejectionReason,
     /// When the refusal arrived.
@@ -56,16 +66,18 @@ pub struct Rejection {
 pub fn record(
     tx: &Transaction<'_>,
     order_id: &str,
+    action: &str,
     reason: RejectionReason,
 ) -> StorageResult<Rejection> {
     let now = Utc::now();
     tx.execute(
-        "INSERT INTO rejections (order_id, action, reason, rejected_at) VALUES (?1, 'accept', ?2, ?3)",
-        params![order_id, reason.as_str(), now.to_rfc3339()],
+        "INSERT INTO rejections (order_id, action, reason, rejected_at) VALUES (?1, ?2, ?3, ?4)",
+        params![order_id, action, reason.as_str(), now.to_rfc3339()],
     )?;
     Ok(Rejection {
         id: tx.last_insert_rowid(),
         order_id: order_id.to_string(),
+        action: action.to_string(),
         reason,
         rejected_at: now,
     })
@@ -73,14 +85,15 @@ pub fn record(
 
 /// Refusals not yet dismissed, oldest first.
 pub fn list(conn: &Connection) -> StorageResult<Vec<Rejection>> {
-    let mut stmt =
-        conn.prepare("SELECT id, order_id, reason, rejected_at FROM rejections ORDER BY id")?;
+    let mut stmt = conn
+        .prepare("SELECT id, order_id, reason, rejected_at, action FROM rejections ORDER BY id")?;
     let rows = stmt.query_map([], |r| {
         let reason: String = r.get(2)?;
         let at: String = r.get(3)?;
         Ok(Rejection {
             id: r.get(0)?,
             order_id: r.get(1)?,
+            action: r.get(4)?,
             reason: RejectionReason::parse(&reason),
             rejected_at: DateTime::parse_from_rfc3339(&at)
                 .map(|t| t.with_timezone(&Utc))

@@ -1,0 +1,75 @@
+//! The driver's actions on an order, online or not: the legality check against the
+//! effective status, the optimistic effect and the outbox entry are one transaction,
+//! durable when the call returns. The transition table is `ActionKind::next_status`,
+//! shared with the server.
+
+use rusqlite::Transaction;
+use waybill_protocol::{ActionKind, OrderStatus};
+
+use super::outbox;
+use super::{Order, get};
+use crate::error::{Error, Result, Unavailable};
+use crate::privacy::Ticket;
+
+/// Longest exception note.
+pub const MAX_NOTE_BYTES: usize = 2_000;
+
+/// Queues `kind` on `order_id` after checking it is legal from the order's effective
+/// status (the server's, or the one queued actions lead to). Returns the order with its
+/// new effective state.
+pub fn take(
+    tx: &Transaction<'_>,
+    _basis: &Ticket,
+    order_id: &str,
+    kind: ActionKind,
+    note: Option<&str>,
+) -> Result<Order> {
+    let order = get(tx, order_id)?.ok_or_else(|| Error::OrderNotFound {
+        order_id: order_id.to_string(),
+    })?;
+    if let Some(note) = note
+        && (note.len() > MAX_NOTE_BYTES || note.chars().any(|c| c.is_control() && c != '\n'))
+    {
+        return Err(Error::InvalidInput {
+            reason: format!("a note is at most {MAX_NOTE_BYTES} bytes without control characters"),
+        });
+    }
+    if kind == ActionKind::Accept {
+        check_acceptable(tx, &order)?;
+    } else if !order.assigned_to_me {
+        return Err(Error::InvalidTransition {
+            order_id: order_id.to_string(),
+            action: kind.as_str().to_string(),
+            status: order.status,
+        });
+    }
+    let target = kind
+        .next_status(order.status)
+        .ok_or_else(|| Error::InvalidTransition {
+            order_id: order_id.to_string(),
+            action: kind.as_str().to_string(),
+            status: order.status,
+        })?;
+    let changes_status = target != order.status;
+    outbox::enqueue(tx, order_id, kind, changes_status.then_some(target), note)?;
+    get(tx, order_id)?.ok_or_else(|| Error::Internal {
+        reason: "order vanished inside its own transaction".into(),
+    })
+}
+
+fn check_acceptable(tx: &Transaction<'_>, order: &Order) -> Result<()> {
+    let unavailable = |reason| Error::OrderNotAvailable {
+        order_id: order.id.clone(),
+        reason,
+    };
+    if order.assigned_to_me || outbox::has_pending(tx, &order.id, ActionKind::Accept)? {
+        return Err(unavailable(Unavailable::AlreadyAccepted));
+    }
+    match order.status {
+        OrderStatus::Open => Ok(()),
+        OrderStatus::Cancelled => Err(unavailable(Unavailable::Cancelled)),
+        OrderStatus::Accepted | OrderStatus::PickedUp | OrderStatus::Delivered => {
+            Err(unavailable(Unavailable::TakenByAnotherDriver))
+        }
+    }
+}

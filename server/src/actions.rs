@@ -1,0 +1,330 @@
+//! Driver actions (accept, pick up, deliver, report an exception), applied at most once per
+//! idempotency key, one batch per transaction; the change feed; shippers' errands.
+//! The transition table is `ActionKind::next_status`, shared with the device.
+
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use waybill_protocol::{
+    ActionBatch, ActionKind, ActionResult, ActionResults, ApiError, Changes, ErrorCode, NewErrand,
+    Order, OrderAction, OrderStatus, Outcome,
+};
+
+use crate::store::{self, StoreError, StoreResult, get_order};
+
+fn refused(code: ErrorCode, message: &str) -> StoreError {
+    StoreError::Refused {
+        code,
+        message: message.to_string(),
+    }
+}
+
+/// Moves the order to the next change-feed position.
+pub(crate) fn bump(tx: &Transaction<'_>, order_id: &str) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE orders SET change_seq = (SELECT coalesce(max(change_seq), 0) + 1 FROM orders),
+             revision = revision + 1, updated_at = ?2
+         WHERE id = ?1",
+        params![order_id, Utc::now().to_rfc3339()],
+    )?;
+    Ok(())
+}
+
+/// Applies one action for `account_id`, or refuses it with the contract's code. Applying
+/// an acceptance the account already holds is a no-op success.
+pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> StoreResult<Order> {
+    let order = get_order(tx, &action.order_id)?
+        .ok_or_else(|| refused(ErrorCode::OrderNotFound, "no such order"))?;
+    let mine = order.assigned_to.as_deref() == Some(account_id);
+    if order.status == OrderStatus::Cancelled {
+        return Err(refused(
+            ErrorCode::OrderCancelled,
+            "the shipper cancelled this order",
+        ));
+    }
+    if order.assigned_to.is_some() && !mine {
+        return Err(refused(
+            ErrorCode::OrderTaken,
+            "another driver holds this order",
+        ));
+    }
+    if action.kind == ActionKind::Accept && mine {
+        return Ok(order);
+    }
+    if action.kind != ActionKind::Accept && !mine {
+        return Err(refused(
+            ErrorCode::InvalidTransition,
+            "only the driver who holds the order may do this",
+        ));
+    }
+    let next = action.kind.next_status(order.status).ok_or_else(|| {
+        refused(
+            ErrorCode::InvalidTransition,
+            &format!(
+                "{} is not possible while the order is {}",
+                action.kind.as_str(),
+                order.status.as_str()
+            ),
+        )
+    })?;
+    tx.execute(
+        "UPDATE orders SET status = ?2, assigned_to = ?3 WHERE id = ?1",
+        params![order.id, next.as_str(), account_id],
+    )?;
+    bump(tx, &order.id)?;
+    let kind = match action.kind {
+        ActionKind::Accept => "accepted",
+        ActionKind::PickUp => "picked_up",
+        ActionKind::Deliver => "delivered",
+        ActionKind::ReportException => "exception",
+    };
+    tx.execute(
+        "INSERT INTO order_events (order_id, kind, actor, at, client_at, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            order.id,
+            kind,
+            account_id,
+            Utc::now().to_rfc3339(),
+            action.at.to_rfc3339(),
+            action.note
+        ],
+    )?;
+    get_order(tx, &order.id)?.ok_or_else(|| refused(ErrorCode::Internal, "order vanished"))
+}
+
+/// Applies a batch in one transaction. Each action is looked up by key first (a retry
+/// gets the first result back); after a refusal, the same order's later actions in the
+/// batch are skipped, so the device can settle them without a hole in the order's history.
+pub fn apply_batch(
+    conn: &mut Connection,
+    account_id: &str,
+    batch: &ActionBatch,
+) -> StoreResult<ActionResults> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(batch.actions.len());
+    let mut refused_orders: Vec<&str> = vec![];
+    for action in &batch.actions {
+        let request = format!("{} {}", action.kind.as_str(), action.order_id);
+        if let Some((previous_request, body)) = tx
+            .query_row(
+                "SELECT request, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
+                params![account_id, action.key],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?
+        {
+            let result = if previous_request == request {
+                let mut first: ActionResult = serde_json::from_str(&body)
+                    .map_err(|_| refused(ErrorCode::Internal, "stored result unreadable"))?;
+                if first.outcome == Outcome::Applied {
+                    first.outcome = Outcome::Replayed;
+                }
+                first
+            } else {
+                refusal(
+                    &action.key,
+                    ErrorCode::IdempotencyKeyReused,
+                    "this idempotency key was used for another request",
+                )
+            };
+            if result.outcome == Outcome::Refused {
+                refused_orders.push(&action.order_id);
+            }
+            results.push(result);
+            continue;
+        }
+        if refused_orders.contains(&action.order_id.as_str()) {
+            results.push(ActionResult {
+                key: action.key.clone(),
+                outcome: Outcome::Skipped,
+                order: None,
+                contact: None,
+                error: None,
+            });
+            continue;
+        }
+        let result = match apply(&tx, account_id, action) {
+            Ok(order) => ActionResult {
+                key: action.key.clone(),
+                outcome: Outcome::Applied,
+                contact: if action.kind == ActionKind::Accept {
+                    store::contact_of(&tx, &order.id)?
+                } else {
+                    None
+                },
+                order: Some(order),
+                error: None,
+            },
+            Err(StoreError::Refused { code, message }) => {
+                refused_orders.push(&action.order_id);
+                refusal(&action.key, code, &message)
+            }
+            Err(e) => return Err(e),
+        };
+        tx.execute(
+            "INSERT INTO idempotency (account_id, key, request, status, body, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                account_id,
+                action.key,
+                request,
+                result
+                    .error
+                    .as_ref()
+                    .map_or(200, |e| store::status_of(e.code)),
+                serde_json::to_string(&result).expect("results serialize"),
+                Utc::now().to_rfc3339()
+            ],
+        )?;
+        results.push(result);
+    }
+    tx.commit()?;
+    Ok(ActionResults { results })
+}
+
+fn refusal(key: &str, code: ErrorCode, message: &str) -> ActionResult {
+    ActionResult {
+        key: key.to_string(),
+        outcome: Outcome::Refused,
+        order: None,
+        contact: None,
+        error: Some(ApiError {
+            code,
+            message: message.to_string(),
+        }),
+    }
+}
+
+/// Orders this account holds, placed, or acted on, changed after `after`, oldest change
+/// first, at most `limit`.
+pub fn changes(
+    conn: &Connection,
+    account_id: &str,
+    after: i64,
+    limit: u32,
+) -> StoreResult<Changes> {
+    let mut stmt = conn.prepare(&format!(
+        "{}, change_seq FROM orders o
+         WHERE change_seq > ?2
+           AND (assigned_to = ?1 OR shipper_id = ?1
+                OR EXISTS (SELECT 1 FROM order_events e WHERE e.actor = ?1 AND e.order_id = o.id))
+         ORDER BY change_seq LIMIT ?3",
+        store::ORDER_COLUMNS
+    ))?;
+    let rows = stmt.query_map(params![account_id, after, i64::from(limit) + 1], |r| {
+        Ok((store::order_from_row(r)?, r.get::<_, i64>(13)?))
+    })?;
+    let mut rows: Vec<(Order, i64)> = rows.collect::<Result<_, _>>()?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    Ok(Changes {
+        cursor: rows.last().map_or(after, |(_, seq)| *seq),
+        orders: rows.into_iter().map(|(o, _)| o).collect(),
+        more,
+    })
+}
+
+/// A shipper places an errand: a new open order with its parties' contact. Idempotent on
+/// `key`: a retry returns the order the first attempt created.
+pub fn create_errand(
+    conn: &mut Connection,
+    shipper_id: &str,
+    key: &str,
+    errand: &NewErrand,
+) -> StoreResult<Order> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let request = "errand".to_string();
+    if let Some((previous, body)) = tx
+        .query_row(
+            "SELECT request, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
+            params![shipper_id, key],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )
+        .optional()?
+    {
+        if previous != request {
+            return Err(refused(
+                ErrorCode::IdempotencyKeyReused,
+                "this idempotency key was used for another request",
+            ));
+        }
+        return serde_json::from_str(&body)
+            .map_err(|_| refused(ErrorCode::Internal, "stored reply unreadable"));
+    }
+    let id = format!("ord-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let now = Utc::now();
+    store::insert_open_order(
+        &tx,
+        &Order {
+            id: id.clone(),
+            status: OrderStatus::Open,
+            pickup_label: errand.pickup_label.clone(),
+            pickup: errand.pickup,
+            dropoff_label: errand.dropoff_label.clone(),
+            goods: errand.goods.clone(),
+            weight_kg: errand.weight_kg,
+            fee_minor: errand.fee_minor,
+            currency: errand.currency.clone(),
+            assigned_to: None,
+            revision: 0,
+            updated_at: now,
+        },
+    )?;
+    tx.execute(
+        "UPDATE orders SET shipper_id = ?2 WHERE id = ?1",
+        params![id, shipper_id],
+    )?;
+    store::insert_contact(&tx, &id, &errand.contact)?;
+    bump(&tx, &id)?;
+    let order = get_order(&tx, &id)?.ok_or_else(|| refused(ErrorCode::Internal, "lost"))?;
+    tx.execute(
+        "INSERT INTO idempotency (account_id, key, request, status, body, created_at)
+         VALUES (?1, ?2, ?3, 200, ?4, ?5)",
+        params![
+            shipper_id,
+            key,
+            request,
+            serde_json::to_string(&order).expect("orders serialize"),
+            now.to_rfc3339()
+        ],
+    )?;
+    tx.commit()?;
+    Ok(order)
+}
+
+/// The shipper cancels an errand that is not delivered. Cancelling twice is a no-op.
+pub fn cancel(conn: &mut Connection, shipper_id: &str, order_id: &str) -> StoreResult<Order> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let order = get_order(&tx, order_id)?
+        .ok_or_else(|| refused(ErrorCode::OrderNotFound, "no such order"))?;
+    let owner: Option<String> = tx.query_row(
+        "SELECT shipper_id FROM orders WHERE id = ?1",
+        [order_id],
+        |r| r.get(0),
+    )?;
+    if owner.as_deref() != Some(shipper_id) {
+        return Err(refused(ErrorCode::OrderNotFound, "no such errand of yours"));
+    }
+    match order.status {
+        OrderStatus::Cancelled => return Ok(order),
+        OrderStatus::Delivered => {
+            return Err(refused(
+                ErrorCode::InvalidTransition,
+                "a delivered order cannot be cancelled",
+            ));
+        }
+        _ => {}
+    }
+    tx.execute(
+        "UPDATE orders SET status = 'cancelled' WHERE id = ?1",
+        [order_id],
+    )?;
+    bump(&tx, order_id)?;
+    tx.execute(
+        "INSERT INTO order_events (order_id, kind, actor, at) VALUES (?1, 'cancelled', ?2, ?3)",
+        params![order_id, shipper_id, Utc::now().to_rfc3339()],
+    )?;
+    let order = get_order(&tx, order_id)?.ok_or_else(|| refused(ErrorCode::Internal, "lost"))?;
+    tx.commit()?;
+    Ok(order)
+}
