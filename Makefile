@@ -11,7 +11,7 @@ BINDGEN := $(CARGO) run -q -p uniffi-bindgen -- generate --no-format --config un
 SWIFT_GENERATED := ios/Sources/WaybillFFI ios/Sources/WaybillCoreFFI
 VENV := target/venv
 
-.PHONY: demo test lint rust-test kotlin-test swift-check bindings swift-bindings size clean
+.PHONY: demo test lint rust-test kotlin-test swift-check bindings swift-bindings size bench clean
 
 ## The demo: reference server on loopback + the driver slice, narrated.
 demo:
@@ -66,6 +66,11 @@ bindings: $(LIB_DEBUG) swift-bindings
 size:
 	$(CARGO) build -q --release -p waybill-ffi
 	@ls -l target/release/libwaybill_ffi.so | awk '{printf "libwaybill_ffi.so (x86_64, release, stripped): %d bytes (%.2f MiB)\n", $$5, $$5/1048576}'
+
+## Benchmarks print figures (not part of `make test`): outbox replay on loopback.
+bench:
+	$(CARGO) build -q --profile bench -p waybill-server
+	$(CARGO) bench -q -p waybill-e2e --bench outbox_replay
 
 clean:
 	$(CARGO) clean

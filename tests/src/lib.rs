@@ -106,6 +106,16 @@ pub struct LossyProxy {
     pub addr: SocketAddr,
     replies_to_drop: Arc<AtomicU32>,
     connections: Arc<AtomicU32>,
+    faults: Arc<Faults>,
+}
+
+/// Faults injected on new connections and on every reply.
+#[derive(Debug, Default)]
+struct Faults {
+    /// New connections answered `500` without reaching the server.
+    fail_connections: AtomicU32,
+    /// Delay before each reply chunk, in milliseconds.
+    delay_ms: AtomicU32,
 }
 
 impl LossyProxy {
@@ -115,19 +125,38 @@ impl LossyProxy {
         let addr = listener.local_addr().expect("proxy addr");
         let replies_to_drop = Arc::new(AtomicU32::new(0));
         let connections = Arc::new(AtomicU32::new(0));
+        let faults = Arc::new(Faults::default());
         let budget = Arc::clone(&replies_to_drop);
         let counter = Arc::clone(&connections);
+        let injected = Arc::clone(&faults);
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 counter.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(relay(client, upstream, Arc::clone(&budget)));
+                tokio::spawn(relay(
+                    client,
+                    upstream,
+                    Arc::clone(&budget),
+                    Arc::clone(&injected),
+                ));
             }
         });
         LossyProxy {
             addr,
             replies_to_drop,
             connections,
+            faults,
         }
+    }
+
+    /// The next `n` new connections get `500 Internal Server Error` at once; the server
+    /// never sees their requests.
+    pub fn fail_next_connections(&self, n: u32) {
+        self.faults.fail_connections.store(n, Ordering::SeqCst);
+    }
+
+    /// Every reply chunk is held back `ms` milliseconds (a slow mobile link).
+    pub fn set_delay_ms(&self, ms: u32) {
+        self.faults.delay_ms.store(ms, Ordering::SeqCst);
     }
 
     /// `http://addr`.
@@ -152,7 +181,24 @@ impl LossyProxy {
     }
 }
 
-async fn relay(mut client: TcpStream, upstream: SocketAddr, budget: Arc<AtomicU32>) {
+async fn relay(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    budget: Arc<AtomicU32>,
+    faults: Arc<Faults>,
+) {
+    let fail = faults
+        .fail_connections
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
+        .is_ok();
+    if fail {
+        let mut buf = vec![0u8; 16 * 1024];
+        let _ = client.read(&mut buf).await;
+        let _ = client
+            .write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .await;
+        return;
+    }
     let Ok(mut server) = TcpStream::connect(upstream).await else {
         return; // upstream down: the client sees a reset, like a dead server
     };
@@ -171,6 +217,10 @@ async fn relay(mut client: TcpStream, upstream: SocketAddr, budget: Arc<AtomicU3
                 .is_ok();
             if drop_it {
                 return Ok(()); // cut: the reply dies here
+            }
+            let delay = faults.delay_ms.load(Ordering::SeqCst);
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(u64::from(delay))).await;
             }
             client_write.write_all(&buf[..n]).await?;
         }
@@ -212,6 +262,60 @@ impl ServerProbe {
             base_url: base_url.to_string(),
             token: reply["token"].as_str().expect("token").to_string(),
         }
+    }
+
+    /// Places an errand (the probe is a shipper) near `near`, `index` making it distinct.
+    /// Returns the order id.
+    pub async fn create_errand(&self, near: waybill_core::LatLon, index: u32) -> String {
+        let offset = f64::from(index % 20) * 0.002;
+        let order: waybill_protocol::Order = self
+            .http
+            .post(format!("{}/v1/errands", self.base_url))
+            .bearer_auth(&self.token)
+            .header(
+                waybill_protocol::IDEMPOTENCY_KEY_HEADER,
+                format!("errand-{}-{index}", std::process::id()),
+            )
+            .json(&waybill_protocol::NewErrand {
+                pickup_label: format!("Shanghai depot {index}"),
+                pickup: waybill_protocol::LatLon {
+                    lat: near.lat + offset,
+                    lon: near.lon - offset,
+                },
+                dropoff_label: "Suzhou".into(),
+                goods: format!("{} cartons", 10 + index),
+                weight_kg: 100.0 + f64::from(index),
+                fee_minor: 50_000,
+                currency: "CNY".into(),
+                contact: waybill_protocol::OrderContact {
+                    consignor_name: "王芳".into(),
+                    consignor_phone: format!("1380000{:04}", index),
+                    consignee_name: "李伟".into(),
+                    consignee_phone: format!("1390000{:04}", index),
+                    consignee_address: format!("Suzhou, No. {index} Renmin Road"),
+                },
+            })
+            .send()
+            .await
+            .expect("create errand")
+            .error_for_status()
+            .expect("errand accepted")
+            .json()
+            .await
+            .expect("errand body");
+        order.id
+    }
+
+    /// The shipper cancels an errand it placed.
+    pub async fn cancel(&self, order_id: &str) {
+        self.http
+            .post(format!("{}/v1/orders/{order_id}/cancel", self.base_url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("cancel")
+            .error_for_status()
+            .expect("cancel accepted");
     }
 
     /// Kinds of the server's events for an order, oldest first.

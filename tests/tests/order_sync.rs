@@ -1,0 +1,173 @@
+//! The order engine against the real server: 1,000 actions taken offline across 50 orders
+//! reach the server exactly once and in order per order, also through a proxy that loses
+//! replies after the server committed, answers 500 and is slow; a shipper's cancellation
+//! while the driver is offline surfaces as a rejection, never silently.
+
+use waybill_core::{Error, OrderList, OrderStatus, RejectionReason, SyncState, Waybill};
+use waybill_e2e::{LossyProxy, SHANGHAI, ServerProbe, ServerProcess, consenting_driver};
+
+const ORDERS: u32 = 50;
+const EXCEPTIONS_PER_ORDER: u32 = 17; // accept + pick up + 17 + deliver = 20 per order
+
+/// Places 50 errands, lets the driver see them, and returns the client and the ids.
+async fn driver_with_offers(
+    dir: &std::path::Path,
+    server_url: &str,
+    direct_url: &str,
+) -> (Waybill, Vec<String>) {
+    let shipper = ServerProbe::connect(direct_url).await;
+    let mut ids = vec![];
+    for i in 0..ORDERS {
+        ids.push(shipper.create_errand(SHANGHAI, i).await);
+    }
+    let client = consenting_driver(dir, server_url);
+    client.sign_in().await.unwrap();
+    let offers = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap();
+    for id in &ids {
+        assert!(offers.iter().any(|o| &o.id == id), "offer {id} is listed");
+    }
+    (client, ids)
+}
+
+/// 1,000 actions, interleaved across orders as a day of work would be.
+fn take_a_thousand_actions(client: &Waybill, ids: &[String]) {
+    for id in ids {
+        client.accept_order(id).unwrap();
+    }
+    for id in ids {
+        client.pick_up(id).unwrap();
+    }
+    for n in 0..EXCEPTIONS_PER_ORDER {
+        for id in ids {
+            client
+                .report_exception(id, &format!("delay #{n}: traffic at the toll gate"))
+                .unwrap();
+        }
+    }
+    for id in ids {
+        assert_eq!(client.deliver(id).unwrap().status, OrderStatus::Delivered);
+    }
+    assert_eq!(client.pending_actions().unwrap(), 1_000);
+}
+
+async fn assert_applied_once_in_order(server_url: &str, client: &Waybill, ids: &[String]) {
+    let probe = ServerProbe::connect(server_url).await;
+    let mut expected = vec!["accepted".to_string(), "picked_up".to_string()];
+    expected.extend((0..EXCEPTIONS_PER_ORDER).map(|_| "exception".to_string()));
+    expected.push("delivered".into());
+    for id in ids {
+        assert_eq!(probe.event_kinds(id).await, expected, "history of {id}");
+    }
+    assert_eq!(client.pending_actions().unwrap(), 0);
+    let mine = client.orders(OrderList::Mine).unwrap();
+    assert_eq!(mine.len(), ids.len());
+    assert!(
+        mine.iter()
+            .all(|o| o.status == OrderStatus::Delivered && o.sync_state == SyncState::Synced)
+    );
+    assert!(client.rejections().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_offline_actions_across_fifty_orders_apply_exactly_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let server = ServerProcess::start_fresh(&db);
+    let url = server.base_url.clone();
+    let (client, ids) = driver_with_offers(&dir.path().join("d"), &url, &url).await;
+
+    // Offline: the server is gone while the driver works.
+    let addr = server.kill();
+    take_a_thousand_actions(&client, &ids);
+    assert!(matches!(client.sync().await, Err(Error::Offline { .. })));
+    assert_eq!(client.pending_actions().unwrap(), 1_000, "nothing lost");
+
+    let _server = ServerProcess::start(&db, &addr.to_string());
+    let report = client.sync().await.unwrap();
+    assert_eq!(report.pushed, 1_000);
+    assert!(report.rejected.is_empty());
+    assert!(
+        report.push_requests <= 10,
+        "{} requests for 1,000 actions",
+        report.push_requests
+    );
+    assert_applied_once_in_order(&url, &client, &ids).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_replies_500s_and_delays_still_apply_every_action_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let proxy = LossyProxy::start(server.addr).await;
+    let (client, ids) =
+        driver_with_offers(&dir.path().join("d"), &proxy.base_url(), &server.base_url).await;
+    take_a_thousand_actions(&client, &ids);
+
+    proxy.set_delay_ms(5);
+    let mut failures = 0;
+    for round in 0..40 {
+        // Alternate the faults: a reply lost after the server committed, then 500s.
+        match round % 3 {
+            0 => proxy.drop_next_replies(1),
+            1 => proxy.fail_next_connections(1),
+            _ => {}
+        }
+        match client.sync().await {
+            Ok(report) if report.remaining == 0 => break,
+            Ok(_) => {}
+            Err(Error::Offline { .. } | Error::Server { .. }) => failures += 1,
+            Err(e) => panic!("unexpected error: {e:?}"),
+        }
+    }
+    assert!(failures >= 2, "the faults were hit ({failures})");
+    assert_applied_once_in_order(&server.base_url, &client, &ids).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancellation_while_offline_rolls_back_and_is_shown_never_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let url = server.base_url.clone();
+    let shipper = ServerProbe::connect(&url).await;
+    let order = shipper.create_errand(SHANGHAI, 7).await;
+    let other = shipper.create_errand(SHANGHAI, 8).await;
+    let client = consenting_driver(&dir.path().join("d"), &url);
+    client.sign_in().await.unwrap();
+    client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap();
+    client.accept_order(&order).unwrap();
+    client.accept_order(&other).unwrap();
+    client.sync().await.unwrap();
+
+    // The driver picks up and delivers without signal; meanwhile the shipper cancels.
+    client.pick_up(&order).unwrap();
+    client.deliver(&order).unwrap();
+    client.pick_up(&other).unwrap();
+    shipper.cancel(&order).await;
+
+    let report = client.sync().await.unwrap();
+    assert_eq!(report.pushed, 1, "the other order is not held up");
+    let reasons: Vec<_> = report
+        .rejected
+        .iter()
+        .map(|r| (r.action.as_str(), r.reason))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("pick_up", RejectionReason::OrderCancelled),
+            ("deliver", RejectionReason::EarlierActionRefused)
+        ]
+    );
+    assert_eq!(client.order(&order).unwrap().status, OrderStatus::Cancelled);
+    assert_eq!(client.order(&other).unwrap().status, OrderStatus::PickedUp);
+    assert_eq!(
+        client.rejections().unwrap().len(),
+        2,
+        "kept until dismissed"
+    );
+    // Illegal transitions are typed errors at once, offline or not.
+    assert!(matches!(
+        client.deliver(&order),
+        Err(Error::InvalidTransition { .. })
+    ));
+}
