@@ -449,6 +449,9 @@ pub struct OrderEvent {
     pub actor: String,
     /// When the server applied it.
     pub at: DateTime<Utc>,
+    /// The actor's note (exception reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// `GET /v1/orders/{id}/events` reply.

@@ -349,8 +349,9 @@ pub fn get_order(conn: &Connection, order_id: &str) -> StoreResult<Option<Order>
 
 /// An order's history, oldest first.
 pub fn events(conn: &Connection, order_id: &str) -> StoreResult<Vec<OrderEvent>> {
-    let mut stmt =
-        conn.prepare("SELECT kind, actor, at FROM order_events WHERE order_id = ?1 ORDER BY id")?;
+    let mut stmt = conn.prepare(
+        "SELECT kind, actor, at, note FROM order_events WHERE order_id = ?1 ORDER BY id",
+    )?;
     let rows = stmt.query_map([order_id], |r| {
         let at: String = r.get(2)?;
         Ok(OrderEvent {
@@ -359,6 +360,7 @@ pub fn events(conn: &Connection, order_id: &str) -> StoreResult<Vec<OrderEvent>>
             at: DateTime::parse_from_rfc3339(&at)
                 .map(|t| t.with_timezone(&Utc))
                 .unwrap_or_default(),
+            note: r.get(3)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

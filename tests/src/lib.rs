@@ -318,8 +318,17 @@ impl ServerProbe {
             .expect("cancel accepted");
     }
 
-    /// Kinds of the server's events for an order, oldest first.
-    pub async fn event_kinds(&self, order_id: &str) -> Vec<String> {
+    /// Notes of the server's events for an order, oldest first (events without a note
+    /// are left out).
+    pub async fn event_notes(&self, order_id: &str) -> Vec<String> {
+        self.events(order_id)
+            .await
+            .into_iter()
+            .filter_map(|e| e.note)
+            .collect()
+    }
+
+    async fn events(&self, order_id: &str) -> Vec<waybill_protocol::OrderEvent> {
         let reply: waybill_protocol::OrderEvents = self
             .http
             .get(format!("{}/v1/orders/{order_id}/events", self.base_url))
@@ -330,7 +339,16 @@ impl ServerProbe {
             .json()
             .await
             .expect("events body");
-        reply.events.into_iter().map(|e| e.kind).collect()
+        reply.events
+    }
+
+    /// Kinds of the server's events for an order, oldest first.
+    pub async fn event_kinds(&self, order_id: &str) -> Vec<String> {
+        self.events(order_id)
+            .await
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
     }
 }
 
