@@ -40,6 +40,26 @@ public final class WaybillClient: Sendable {
         try ffi.acceptOrder(orderId: id)
     }
 
+    /// Goods loaded (accepted → picked up); durable on return, works offline.
+    public func pickUp(id: String) throws -> Order {
+        try ffi.pickUp(orderId: id)
+    }
+
+    /// Signed off (picked up → delivered); durable on return, works offline.
+    public func deliver(id: String) throws -> Order {
+        try ffi.deliver(orderId: id)
+    }
+
+    /// Reports a problem on an order (status unchanged); works offline.
+    public func reportException(id: String, note: String) throws -> Order {
+        try ffi.reportException(orderId: id, note: note)
+    }
+
+    /// Queued actions with attempts, last error and next attempt time.
+    public func pending() throws -> [PendingAction] {
+        try ffi.pending()
+    }
+
     /// Local actions still waiting for the server.
     public func pendingActions() throws -> Int {
         Int(try ffi.pendingActions())

@@ -1119,6 +1119,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func cancelAccount() async throws 
     
     /**
+     * Withdraws a queued action and the later ones of its order.
+     */
+    func cancelPending(seq: Int64) throws  -> UInt32
+    
+    /**
      * The user switched a consent-based purpose on or off.
      */
     func decide(purpose: String, allow: Bool, askedVia: String) throws  -> Receipt
@@ -1127,6 +1132,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * The user's age; only whether it is under the policy's minimum is kept.
      */
     func declareAge(ageYears: UInt32) throws  -> Bool
+    
+    /**
+     * Signed off (picked up → delivered); works offline.
+     */
+    func deliver(orderId: String) throws  -> Order
     
     /**
      * Asks before handing data of `category` to an SDK; logged when allowed.
@@ -1170,6 +1180,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func orders(which: OrderList) throws  -> [Order]
     
     /**
+     * Queued actions with their retry state.
+     */
+    func pending() throws  -> [PendingAction]
+    
+    /**
      * Local actions waiting for the server.
      */
     func pendingActions() throws  -> UInt32
@@ -1178,6 +1193,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * What to do about the permission a purpose needs (48-hour rule applied).
      */
     func permissionAsk(purpose: String, userInitiated: Bool) throws  -> PermissionAsk
+    
+    /**
+     * Goods loaded (accepted → picked up); works offline.
+     */
+    func pickUp(orderId: String) throws  -> Order
     
     /**
      * Whether the policy in force is accepted, and what changed.
@@ -1213,6 +1233,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * Refusals not yet dismissed.
      */
     func rejections() throws  -> [Rejection]
+    
+    /**
+     * Reports a problem on an order; works offline.
+     */
+    func reportException(orderId: String, note: String) throws  -> Order
     
     /**
      * The shell reports an OS permission state.
@@ -1400,6 +1425,19 @@ open func cancelAccount()async throws   {
 }
     
     /**
+     * Withdraws a queued action and the later ones of its order.
+     */
+open func cancelPending(seq: Int64)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_cancel_pending(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(seq),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The user switched a consent-based purpose on or off.
      */
 open func decide(purpose: String, allow: Bool, askedVia: String)throws  -> Receipt  {
@@ -1423,6 +1461,19 @@ open func declareAge(ageYears: UInt32)throws  -> Bool  {
     uniffi_waybill_ffi_fn_method_waybill_declare_age(
             self.uniffiCloneHandle(),
         FfiConverterUInt32.lower(ageYears),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Signed off (picked up → delivered); works offline.
+     */
+open func deliver(orderId: String)throws  -> Order  {
+    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_deliver(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),uniffiCallStatus
     )
 })
 }
@@ -1533,6 +1584,18 @@ open func orders(which: OrderList)throws  -> [Order]  {
 }
     
     /**
+     * Queued actions with their retry state.
+     */
+open func pending()throws  -> [PendingAction]  {
+    return try  FfiConverterSequenceTypePendingAction.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_pending(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Local actions waiting for the server.
      */
 open func pendingActions()throws  -> UInt32  {
@@ -1554,6 +1617,19 @@ open func permissionAsk(purpose: String, userInitiated: Bool)throws  -> Permissi
             self.uniffiCloneHandle(),
         FfiConverterString.lower(purpose),
         FfiConverterBool.lower(userInitiated),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Goods loaded (accepted → picked up); works offline.
+     */
+open func pickUp(orderId: String)throws  -> Order  {
+    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_pick_up(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),uniffiCallStatus
     )
 })
 }
@@ -1649,6 +1725,20 @@ open func rejections()throws  -> [Rejection]  {
         uniffiCallStatus in
     uniffi_waybill_ffi_fn_method_waybill_rejections(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reports a problem on an order; works offline.
+     */
+open func reportException(orderId: String, note: String)throws  -> Order  {
+    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_report_exception(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterString.lower(note),uniffiCallStatus
     )
 })
 }
@@ -2552,6 +2642,125 @@ public func FfiConverterTypeOrderContact_lower(_ value: OrderContact) -> RustBuf
 
 
 /**
+ * A queued action with its retry state.
+ */
+public struct PendingAction: Equatable, Hashable {
+    /**
+     * Queue position, for `cancel_pending`.
+     */
+    public let seq: Int64
+    /**
+     * The order.
+     */
+    public let orderId: String
+    /**
+     * `accept`, `pick_up`, `deliver` or `report_exception`.
+     */
+    public let action: String
+    /**
+     * When the user took it.
+     */
+    public let createdAt: Date
+    /**
+     * Failed attempts.
+     */
+    public let attempts: UInt32
+    /**
+     * Last failure.
+     */
+    public let lastError: String?
+    /**
+     * When the next automatic attempt is due.
+     */
+    public let nextAttemptAt: Date?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Queue position, for `cancel_pending`.
+         */seq: Int64, 
+        /**
+         * The order.
+         */orderId: String, 
+        /**
+         * `accept`, `pick_up`, `deliver` or `report_exception`.
+         */action: String, 
+        /**
+         * When the user took it.
+         */createdAt: Date, 
+        /**
+         * Failed attempts.
+         */attempts: UInt32, 
+        /**
+         * Last failure.
+         */lastError: String?, 
+        /**
+         * When the next automatic attempt is due.
+         */nextAttemptAt: Date?) {
+        self.seq = seq
+        self.orderId = orderId
+        self.action = action
+        self.createdAt = createdAt
+        self.attempts = attempts
+        self.lastError = lastError
+        self.nextAttemptAt = nextAttemptAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PendingAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePendingAction: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PendingAction {
+        return
+            try PendingAction(
+                seq: FfiConverterInt64.read(from: &buf), 
+                orderId: FfiConverterString.read(from: &buf), 
+                action: FfiConverterString.read(from: &buf), 
+                createdAt: FfiConverterTimestamp.read(from: &buf), 
+                attempts: FfiConverterUInt32.read(from: &buf), 
+                lastError: FfiConverterOptionString.read(from: &buf), 
+                nextAttemptAt: FfiConverterOptionTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PendingAction, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.seq, into: &buf)
+        FfiConverterString.write(value.orderId, into: &buf)
+        FfiConverterString.write(value.action, into: &buf)
+        FfiConverterTimestamp.write(value.createdAt, into: &buf)
+        FfiConverterUInt32.write(value.attempts, into: &buf)
+        FfiConverterOptionString.write(value.lastError, into: &buf)
+        FfiConverterOptionTimestamp.write(value.nextAttemptAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingAction_lift(_ buf: RustBuffer) throws -> PendingAction {
+    return try FfiConverterTypePendingAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingAction_lower(_ value: PendingAction) -> RustBuffer {
+    return FfiConverterTypePendingAction.lower(value)
+}
+
+
+/**
  * A permission row of the settings screen.
  */
 public struct PermissionRow: Equatable, Hashable {
@@ -3010,6 +3219,10 @@ public struct Rejection: Equatable, Hashable {
      */
     public let orderId: String
     /**
+     * The action refused (`accept`, `pick_up`, `deliver`, `report_exception`).
+     */
+    public let action: String
+    /**
      * Why.
      */
     public let reason: RejectionReason
@@ -3028,6 +3241,9 @@ public struct Rejection: Equatable, Hashable {
          * The order concerned.
          */orderId: String, 
         /**
+         * The action refused (`accept`, `pick_up`, `deliver`, `report_exception`).
+         */action: String, 
+        /**
          * Why.
          */reason: RejectionReason, 
         /**
@@ -3035,6 +3251,7 @@ public struct Rejection: Equatable, Hashable {
          */rejectedAt: Date) {
         self.id = id
         self.orderId = orderId
+        self.action = action
         self.reason = reason
         self.rejectedAt = rejectedAt
     }
@@ -3057,6 +3274,7 @@ public struct FfiConverterTypeRejection: FfiConverterRustBuffer {
             try Rejection(
                 id: FfiConverterInt64.read(from: &buf), 
                 orderId: FfiConverterString.read(from: &buf), 
+                action: FfiConverterString.read(from: &buf), 
                 reason: FfiConverterTypeRejectionReason.read(from: &buf), 
                 rejectedAt: FfiConverterTimestamp.read(from: &buf)
         )
@@ -3065,6 +3283,7 @@ public struct FfiConverterTypeRejection: FfiConverterRustBuffer {
     public static func write(_ value: Rejection, into buf: inout [UInt8]) {
         FfiConverterInt64.write(value.id, into: &buf)
         FfiConverterString.write(value.orderId, into: &buf)
+        FfiConverterString.write(value.action, into: &buf)
         FfiConverterTypeRejectionReason.write(value.reason, into: &buf)
         FfiConverterTimestamp.write(value.rejectedAt, into: &buf)
     }
@@ -3487,6 +3706,14 @@ public struct SyncReport: Equatable, Hashable {
      * Rights requests the server acknowledged.
      */
     public let rightsRequestsSent: UInt32
+    /**
+     * Orders the change feed brought.
+     */
+    public let pulled: UInt32
+    /**
+     * HTTP requests made to push actions.
+     */
+    public let pushRequests: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3505,12 +3732,20 @@ public struct SyncReport: Equatable, Hashable {
          */receiptsSent: UInt32, 
         /**
          * Rights requests the server acknowledged.
-         */rightsRequestsSent: UInt32) {
+         */rightsRequestsSent: UInt32, 
+        /**
+         * Orders the change feed brought.
+         */pulled: UInt32, 
+        /**
+         * HTTP requests made to push actions.
+         */pushRequests: UInt32) {
         self.pushed = pushed
         self.rejected = rejected
         self.remaining = remaining
         self.receiptsSent = receiptsSent
         self.rightsRequestsSent = rightsRequestsSent
+        self.pulled = pulled
+        self.pushRequests = pushRequests
     }
 
     
@@ -3533,7 +3768,9 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 rejected: FfiConverterSequenceTypeRejection.read(from: &buf), 
                 remaining: FfiConverterUInt32.read(from: &buf), 
                 receiptsSent: FfiConverterUInt32.read(from: &buf), 
-                rightsRequestsSent: FfiConverterUInt32.read(from: &buf)
+                rightsRequestsSent: FfiConverterUInt32.read(from: &buf), 
+                pulled: FfiConverterUInt32.read(from: &buf), 
+                pushRequests: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -3543,6 +3780,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.remaining, into: &buf)
         FfiConverterUInt32.write(value.receiptsSent, into: &buf)
         FfiConverterUInt32.write(value.rightsRequestsSent, into: &buf)
+        FfiConverterUInt32.write(value.pulled, into: &buf)
+        FfiConverterUInt32.write(value.pushRequests, into: &buf)
     }
 }
 
@@ -4170,7 +4409,15 @@ public enum OrderStatus: Equatable, Hashable {
      */
     case accepted
     /**
-     * Cancelled by the shipper.
+     * The driver has the goods.
+     */
+    case pickedUp
+    /**
+     * Signed off (closed).
+     */
+    case delivered
+    /**
+     * Cancelled by the shipper (closed).
      */
     case cancelled
 
@@ -4198,7 +4445,11 @@ public struct FfiConverterTypeOrderStatus: FfiConverterRustBuffer {
         
         case 2: return .accepted
         
-        case 3: return .cancelled
+        case 3: return .pickedUp
+        
+        case 4: return .delivered
+        
+        case 5: return .cancelled
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4216,8 +4467,16 @@ public struct FfiConverterTypeOrderStatus: FfiConverterRustBuffer {
             writeInt(&buf, Int32(2))
         
         
-        case .cancelled:
+        case .pickedUp:
             writeInt(&buf, Int32(3))
+        
+        
+        case .delivered:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(5))
         
         }
     }
@@ -4856,6 +5115,14 @@ public enum RejectionReason: Equatable, Hashable {
      */
     case orderNotFound
     /**
+     * The order's status on the server does not allow it.
+     */
+    case notAllowedNow
+    /**
+     * Dropped because an earlier action on the same order was refused.
+     */
+    case earlierActionRefused
+    /**
      * The request was invalid.
      */
     case invalid
@@ -4886,7 +5153,11 @@ public struct FfiConverterTypeRejectionReason: FfiConverterRustBuffer {
         
         case 3: return .orderNotFound
         
-        case 4: return .invalid
+        case 4: return .notAllowedNow
+        
+        case 5: return .earlierActionRefused
+        
+        case 6: return .invalid
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4908,8 +5179,16 @@ public struct FfiConverterTypeRejectionReason: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
         
         
-        case .invalid:
+        case .notAllowedNow:
             writeInt(&buf, Int32(4))
+        
+        
+        case .earlierActionRefused:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .invalid:
+            writeInt(&buf, Int32(6))
         
         }
     }
@@ -5530,6 +5809,20 @@ enum WaybillError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: Unavailable
     )
     /**
+     * The action is not possible from the order's current status.
+     */
+    case InvalidTransition(
+        /**
+         * The order.
+         */orderId: String, 
+        /**
+         * The action tried.
+         */action: String, 
+        /**
+         * Its effective status.
+         */status: OrderStatus
+    )
+    /**
      * Fixes are kept only for an open order this driver holds; none was stored.
      */
     case NotInJob(
@@ -5650,25 +5943,30 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             orderId: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypeUnavailable.read(from: &buf)
             )
-        case 12: return .NotInJob(
+        case 12: return .InvalidTransition(
+            orderId: try FfiConverterString.read(from: &buf), 
+            action: try FfiConverterString.read(from: &buf), 
+            status: try FfiConverterTypeOrderStatus.read(from: &buf)
+            )
+        case 13: return .NotInJob(
             orderId: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .ConsentRequired(
+        case 14: return .ConsentRequired(
             purpose: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .PermissionRequired(
+        case 15: return .PermissionRequired(
             purpose: try FfiConverterString.read(from: &buf), 
             permission: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .GuardianConsentRequired
-        case 16: return .InvalidManifest(
+        case 16: return .GuardianConsentRequired
+        case 17: return .InvalidManifest(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .LedgerTampered(
+        case 18: return .LedgerTampered(
             seq: try FfiConverterInt64.read(from: &buf)
             )
-        case 18: return .Shutdown
-        case 19: return .Internal(
+        case 19: return .Shutdown
+        case 20: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -5739,42 +6037,49 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             FfiConverterTypeUnavailable.write(reason, into: &buf)
             
         
-        case let .NotInJob(orderId):
+        case let .InvalidTransition(orderId,action,status):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(orderId, into: &buf)
+            FfiConverterString.write(action, into: &buf)
+            FfiConverterTypeOrderStatus.write(status, into: &buf)
+            
+        
+        case let .NotInJob(orderId):
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(orderId, into: &buf)
             
         
         case let .ConsentRequired(purpose):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(purpose, into: &buf)
             
         
         case let .PermissionRequired(purpose,permission):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(purpose, into: &buf)
             FfiConverterString.write(permission, into: &buf)
             
         
         case .GuardianConsentRequired:
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(16))
         
         
         case let .InvalidManifest(reason):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .LedgerTampered(seq):
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(18))
             FfiConverterInt64.write(seq, into: &buf)
             
         
         case .Shutdown:
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(19))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(20))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -5839,6 +6144,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTimestamp.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTimestamp.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5988,6 +6317,31 @@ fileprivate struct FfiConverterSequenceTypeOrder: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeOrder.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePendingAction: FfiConverterRustBuffer {
+    typealias SwiftType = [PendingAction]
+
+    public static func write(_ value: [PendingAction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePendingAction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PendingAction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PendingAction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePendingAction.read(from: &buf))
         }
         return seq
     }
@@ -6275,10 +6629,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_cancel_account() != 32423) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_pending() != 15848) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_decide() != 37300) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_declare_age() != 38519) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_deliver() != 19603) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_disclose_to_sdk() != 53750) {
@@ -6305,10 +6665,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_orders() != 7410) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_pending() != 60097) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_pending_actions() != 36334) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_permission_ask() != 43161) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_pick_up() != 47150) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_policy_status() != 59611) {
@@ -6330,6 +6696,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_rejections() != 5293) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_report_exception() != 983) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_report_permission() != 12984) {

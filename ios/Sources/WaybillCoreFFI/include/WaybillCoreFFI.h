@@ -315,6 +315,11 @@ void uniffi_waybill_ffi_fn_method_waybill_add_listener(uint64_t ptr, uint64_t li
 uint64_t uniffi_waybill_ffi_fn_method_waybill_cancel_account(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_PENDING
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_PENDING
+uint32_t uniffi_waybill_ffi_fn_method_waybill_cancel_pending(uint64_t ptr, int64_t seq, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECIDE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECIDE
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_decide(uint64_t ptr, RustBuffer purpose, int8_t allow, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
@@ -323,6 +328,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_decide(uint64_t ptr, RustBuffer 
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECLARE_AGE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECLARE_AGE
 int8_t uniffi_waybill_ffi_fn_method_waybill_declare_age(uint64_t ptr, uint32_t age_years, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DELIVER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DELIVER
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_deliver(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCLOSE_TO_SDK
@@ -365,6 +375,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_order_contact(uint64_t ptr, Rust
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_orders(uint64_t ptr, RustBuffer which, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PENDING
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PENDING
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_pending(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PENDING_ACTIONS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PENDING_ACTIONS
 uint32_t uniffi_waybill_ffi_fn_method_waybill_pending_actions(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -373,6 +388,11 @@ uint32_t uniffi_waybill_ffi_fn_method_waybill_pending_actions(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PERMISSION_ASK
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PERMISSION_ASK
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_permission_ask(uint64_t ptr, RustBuffer purpose, int8_t user_initiated, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PICK_UP
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PICK_UP
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_pick_up(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_POLICY_STATUS
@@ -408,6 +428,11 @@ uint64_t uniffi_waybill_ffi_fn_method_waybill_refresh_open_orders(uint64_t ptr, 
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REJECTIONS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REJECTIONS
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_rejections(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_EXCEPTION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_EXCEPTION
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_report_exception(uint64_t ptr, RustBuffer order_id, RustBuffer note, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_PERMISSION
@@ -808,6 +833,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_account(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_PENDING
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_PENDING
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_pending(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECIDE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECIDE
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_decide(void
@@ -817,6 +848,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_decide(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECLARE_AGE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECLARE_AGE
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_declare_age(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DELIVER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DELIVER
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_deliver(void
     
 );
 #endif
@@ -868,6 +905,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_orders(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PENDING
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PENDING
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_pending(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PENDING_ACTIONS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PENDING_ACTIONS
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_pending_actions(void
@@ -877,6 +920,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_pending_actions(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PERMISSION_ASK
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PERMISSION_ASK
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_permission_ask(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PICK_UP
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PICK_UP
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_pick_up(void
     
 );
 #endif
@@ -919,6 +968,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_refresh_open_orders(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REJECTIONS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REJECTIONS
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_rejections(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REPORT_EXCEPTION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REPORT_EXCEPTION
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_report_exception(void
     
 );
 #endif

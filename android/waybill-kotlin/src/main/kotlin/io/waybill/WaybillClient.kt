@@ -5,6 +5,7 @@ import io.waybill.ffi.DataEvent
 import io.waybill.ffi.Fix
 import io.waybill.ffi.LatLon
 import io.waybill.ffi.OrderContact
+import io.waybill.ffi.PendingAction
 import io.waybill.ffi.RightKind
 import io.waybill.ffi.RightsRequest
 import io.waybill.ffi.Topic
@@ -73,6 +74,22 @@ class WaybillClient private constructor(
 
     /** Accepts an offer; durable on return, sent by the next [sync]. Works offline. */
     suspend fun acceptOrder(orderId: String): Order = withContext(ioDispatcher) { ffi.acceptOrder(orderId) }
+
+    /** Goods loaded (accepted → picked up); durable on return, works offline. */
+    suspend fun pickUp(orderId: String): Order = withContext(ioDispatcher) { ffi.pickUp(orderId) }
+
+    /** Signed off (picked up → delivered); durable on return, works offline. */
+    suspend fun deliver(orderId: String): Order = withContext(ioDispatcher) { ffi.deliver(orderId) }
+
+    /** Reports a problem on an order (status unchanged); works offline. */
+    suspend fun reportException(orderId: String, note: String): Order =
+        withContext(ioDispatcher) { ffi.reportException(orderId, note) }
+
+    /** Queued actions with attempts, last error and next attempt time. */
+    suspend fun pending(): List<PendingAction> = withContext(ioDispatcher) { ffi.pending() }
+
+    /** Withdraws a queued action and the later ones of its order; returns how many. */
+    suspend fun cancelPending(seq: Long): Int = withContext(ioDispatcher) { ffi.cancelPending(seq).toInt() }
 
     /** Local actions still waiting for the server. */
     suspend fun pendingActions(): Int = withContext(ioDispatcher) { ffi.pendingActions().toInt() }

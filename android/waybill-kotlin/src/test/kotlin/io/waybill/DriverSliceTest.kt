@@ -83,7 +83,7 @@ class DriverSliceTest {
             }
         }
 
-        assertTrue(records.any { it.message.contains("acceptance queued") }, "core logs reached Kotlin: $records")
+        assertTrue(records.any { it.message.contains("action queued") && it.message.contains("action=accept") }, "core logs reached Kotlin: $records")
         assertTrue(records.none { it.message.contains("tok_") }, "tokens never logged in clear")
     }
 
