@@ -273,15 +273,24 @@ impl Waybill {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
-    /// Pushes queued actions. Returns what was applied and what the server refused;
-    /// fails with [`Error::Offline`] when the server cannot be reached (nothing is lost).
+    /// Pushes queued actions, pulls the change feed, sends receipts and rights requests.
+    /// Returns what was applied and what the server refused; fails with
+    /// [`Error::Offline`] when the server cannot be reached (nothing is lost). A refused
+    /// session is renewed once and the sync resumed, so the queue never sticks on a 401.
     pub async fn sync(&self) -> Result<SyncReport> {
         if self.inner.db.read(rights::pending_cancellation)?.is_some() {
             // The user asked to close the account and the app stopped before it was done.
             self.cancel_account().await?;
             return Ok(SyncReport::default());
         }
-        let report = self.run(|inner| sync::run(inner, true)).await;
+        let mut report = self.run(|inner| sync::run(inner, true)).await;
+        if matches!(report, Err(Error::Unauthorized)) {
+            // The server no longer knows the session (expired, rotated, lost): register
+            // again (idempotent on the installation id) and resume the queue by itself.
+            tracing::info!("session refused; signing in again and resuming the queue");
+            self.sign_in().await?;
+            report = self.run(|inner| sync::run(inner, true)).await;
+        }
         self.inner.listeners.notify(Topic::Orders);
         self.inner.listeners.notify(Topic::Privacy);
         report
