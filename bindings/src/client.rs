@@ -9,7 +9,9 @@ use crate::observe::{ChangeListener, Forward};
 use crate::privacy::{
     Permission, PermissionAsk, PermissionState, PolicyStatus, PurposeState, Receipt, SettingsView,
 };
-use crate::types::{LatLon, Order, OrderList, PendingAction, Rejection, SyncReport, WaybillConfig};
+use crate::types::{
+    LatLon, NewErrand, Order, OrderList, PendingAction, Rejection, SyncReport, WaybillConfig,
+};
 
 type Result<T> = std::result::Result<T, WaybillError>;
 
@@ -78,6 +80,20 @@ impl Waybill {
     /// Reports a problem on an order; works offline.
     pub fn report_exception(&self, order_id: String, note: String) -> Result<Order> {
         Ok(self.inner.report_exception(&order_id, &note)?.into())
+    }
+
+    /// A shipper places an errand (offline-capable); `may_share_parties`: the user
+    /// confirmed they may give the sender's and recipient's data.
+    pub fn place_errand(&self, errand: NewErrand, may_share_parties: bool) -> Result<Order> {
+        Ok(self
+            .inner
+            .place_errand(&errand.into(), may_share_parties)?
+            .into())
+    }
+
+    /// A shipper cancels an errand not yet delivered (offline-capable).
+    pub fn cancel_errand(&self, order_id: String) -> Result<Order> {
+        Ok(self.inner.cancel_errand(&order_id)?.into())
     }
 
     /// Queued actions with their retry state.

@@ -82,6 +82,9 @@ pub enum WaybillError {
         /// Its effective status.
         status: crate::types::OrderStatus,
     },
+    /// Confirm that you may share the sender's and recipient's data (P-28); nothing stored.
+    #[error("confirm that you may share the other parties' contact data")]
+    ThirdPartyConfirmationRequired,
     /// Fixes are kept only for an open order this driver holds; none was stored.
     #[error("order {order_id} is not an open order this driver holds")]
     NotInJob {
@@ -148,6 +151,7 @@ impl From<waybill_core::Error> for WaybillError {
                 reason: reason.into(),
             },
             E::NotInJob { order_id } => Self::NotInJob { order_id },
+            E::ThirdPartyConfirmationRequired => Self::ThirdPartyConfirmationRequired,
             E::InvalidTransition {
                 order_id,
                 action,

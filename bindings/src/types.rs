@@ -127,6 +127,8 @@ pub struct Order {
     pub sync_state: SyncState,
     /// Whether this driver holds it.
     pub assigned_to_me: bool,
+    /// Whether this shipper placed it.
+    pub placed_by_me: bool,
     /// Pickup label.
     pub pickup_label: String,
     /// Pickup coordinates.
@@ -154,6 +156,7 @@ impl From<core::Order> for Order {
             status: o.status.into(),
             sync_state: o.sync_state.into(),
             assigned_to_me: o.assigned_to_me,
+            placed_by_me: o.placed_by_me,
             pickup_label: o.pickup_label,
             pickup: o.pickup.into(),
             dropoff_label: o.dropoff_label,
@@ -303,6 +306,63 @@ impl From<core::SyncReport> for SyncReport {
             rights_requests_sent: r.rights_requests_sent,
             pulled: r.pulled,
             push_requests: r.push_requests,
+        }
+    }
+}
+
+/// Sender and recipient of an errand, as the shipper enters them.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Parties {
+    /// Sender's name.
+    pub sender_name: String,
+    /// Sender's phone.
+    pub sender_phone: String,
+    /// Recipient's name.
+    pub recipient_name: String,
+    /// Recipient's phone.
+    pub recipient_phone: String,
+    /// Delivery address.
+    pub recipient_address: String,
+}
+
+/// An errand a shipper places.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct NewErrand {
+    /// Pickup label.
+    pub pickup_label: String,
+    /// Pickup point.
+    pub pickup: LatLon,
+    /// Drop-off label.
+    pub dropoff_label: String,
+    /// What is carried.
+    pub goods: String,
+    /// Weight, kg.
+    pub weight_kg: f64,
+    /// Fee in minor units (fen).
+    pub fee_minor: i64,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Sender and recipient.
+    pub parties: Parties,
+}
+
+impl From<NewErrand> for core::NewErrand {
+    fn from(e: NewErrand) -> Self {
+        core::NewErrand {
+            pickup_label: e.pickup_label,
+            pickup: e.pickup.into(),
+            dropoff_label: e.dropoff_label,
+            goods: e.goods,
+            weight_kg: e.weight_kg,
+            fee_minor: e.fee_minor,
+            currency: e.currency,
+            contact: core::protocol::OrderContact {
+                consignor_name: e.parties.sender_name,
+                consignor_phone: e.parties.sender_phone,
+                consignee_name: e.parties.recipient_name,
+                consignee_phone: e.parties.recipient_phone,
+                consignee_address: e.parties.recipient_address,
+            },
         }
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use tokio::runtime::{Handle, Runtime};
 use tokio::task::JoinError;
-use waybill_protocol::{LatLon, RegisterDevice};
+use waybill_protocol::{LatLon, NewErrand, RegisterDevice, Role};
 
 use crate::config::Config;
 use crate::db::Database;
@@ -42,6 +42,7 @@ pub(crate) const ACCOUNT: &str = "account";
 pub(crate) const NEARBY_ORDERS: &str = "nearby_orders";
 pub(crate) const ORDER_FULFILMENT: &str = "order_fulfilment";
 pub(crate) const TRAJECTORY: &str = "trajectory_upload";
+pub(crate) const ERRAND_PLACEMENT: &str = "errand_placement";
 
 /// A client of the Waybill core, opened on one data directory.
 pub struct Waybill {
@@ -237,6 +238,37 @@ impl Waybill {
         self.take_action(order_id, ActionKind::ReportException, Some(note))
     }
 
+    /// A shipper places an errand; works offline (the order id is made here and the server
+    /// adopts it). `may_share_parties`: the user confirmed they may give the sender's and
+    /// recipient's contact (P-28; seed 003).
+    pub fn place_errand(&self, errand: &NewErrand, may_share_parties: bool) -> Result<Order> {
+        if self.inner.config.role != Role::Shipper {
+            return Err(Error::InvalidInput {
+                reason: "only the shipper app places errands".into(),
+            });
+        }
+        if !may_share_parties {
+            return Err(Error::ThirdPartyConfirmationRequired);
+        }
+        validate_errand(errand)?;
+        if self.account_id()?.is_none() {
+            return Err(Error::NotSignedIn);
+        }
+        let basis = self.inner.gate_now(ERRAND_PLACEMENT)?;
+        let order = self
+            .inner
+            .db
+            .write(|tx| orders::place_errand(tx, &basis, errand))?;
+        tracing::info!(order_id = %order.id, "errand queued");
+        self.inner.listeners.notify(Topic::Orders);
+        Ok(order)
+    }
+
+    /// A shipper cancels an errand not yet delivered; works offline.
+    pub fn cancel_errand(&self, order_id: &str) -> Result<Order> {
+        self.take_action(order_id, ActionKind::Cancel, None)
+    }
+
     /// Queued actions with their retry state, in push order (for a "waiting to send" UI).
     pub fn pending(&self) -> Result<Vec<OutboxEntry>> {
         Ok(self.inner.db.read(outbox::all)?)
@@ -257,7 +289,7 @@ impl Waybill {
         if self.account_id()?.is_none() {
             return Err(Error::NotSignedIn);
         }
-        let basis = self.inner.gate_now(ORDER_FULFILMENT)?;
+        let basis = self.inner.gate_now(self.inner.order_purpose())?;
         let order = self
             .inner
             .db
@@ -704,6 +736,14 @@ impl Inner {
         self.blocking(move |i| i.gate_now(purpose)).await
     }
 
+    /// The purpose order data is processed for in this app.
+    pub(crate) fn order_purpose(&self) -> &'static str {
+        match self.config.role {
+            Role::Driver => ORDER_FULFILMENT,
+            Role::Shipper => ERRAND_PLACEMENT,
+        }
+    }
+
     /// Records in the transparency log that data of `categories` went to the controller.
     pub(crate) fn log_sent(
         &self,
@@ -752,6 +792,39 @@ fn validate_position(p: LatLon) -> Result<()> {
     } else {
         Err(Error::InvalidInput {
             reason: "position must be finite, latitude within ±90 and longitude within ±180".into(),
+        })
+    }
+}
+
+fn validate_errand(e: &NewErrand) -> Result<()> {
+    validate_position(e.pickup)?;
+    let texts = [
+        &e.pickup_label,
+        &e.dropoff_label,
+        &e.goods,
+        &e.contact.consignor_name,
+        &e.contact.consignee_name,
+        &e.contact.consignee_address,
+    ];
+    let phones = [&e.contact.consignor_phone, &e.contact.consignee_phone];
+    let ok = e.weight_kg.is_finite()
+        && e.weight_kg > 0.0
+        && e.fee_minor >= 0
+        && e.currency.len() == 3
+        && texts
+            .iter()
+            .all(|t| !t.trim().is_empty() && t.len() <= 500 && !t.chars().any(char::is_control))
+        && phones.iter().all(|p| {
+            (5..=20).contains(&p.len())
+                && p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput {
+            reason: "errand: weight > 0, fee ≥ 0, ISO currency, names and addresses of 1..=500 \
+                     characters, phones of 5..=20 digits"
+                .into(),
         })
     }
 }

@@ -89,6 +89,10 @@ pub enum Error {
         /// The order's effective status.
         status: waybill_protocol::OrderStatus,
     },
+    /// A shipper entering someone else's data (sender, recipient) must confirm they may
+    /// share it (P-28); nothing was stored.
+    #[error("confirm that you may share the other parties' contact data")]
+    ThirdPartyConfirmationRequired,
     /// Fixes are kept only during a job: an open order this driver holds.
     #[error("order {order_id} is not an open order this driver holds; no fix was stored")]
     NotInJob {

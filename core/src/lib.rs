@@ -34,4 +34,6 @@ pub use privacy::transparency::{DataAction, DataEvent};
 pub use privacy::{PolicyStatus, PurposeState};
 pub use sync::SyncReport;
 pub use track::Fix;
-pub use waybill_protocol::{LatLon, OrderStatus, RightKind, Role};
+/// The wire types, for callers that build requests' bodies (an errand's parties).
+pub use waybill_protocol as protocol;
+pub use waybill_protocol::{LatLon, NewErrand, OrderStatus, RightKind, Role};

@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::Utc;
-use waybill_protocol::{ActionBatch, ActionResult, ErrorCode, OrderStatus, Outcome};
+use waybill_protocol::{ActionBatch, ActionKind, ActionResult, ErrorCode, OrderStatus, Outcome};
 
-use crate::client::{ACCOUNT, Inner, ORDER_FULFILMENT};
+use crate::client::{ACCOUNT, Inner};
 use crate::error::{Error, Result};
 use crate::orders;
 use crate::orders::outbox::{self, OutboxEntry};
@@ -91,7 +91,7 @@ async fn push(
         if entries.is_empty() {
             return Ok(());
         }
-        let basis = inner.gate(ORDER_FULFILMENT).await?;
+        let basis = inner.gate(inner.order_purpose()).await?;
         let batch = ActionBatch {
             actions: entries.iter().map(OutboxEntry::to_wire).collect(),
         };
@@ -154,14 +154,13 @@ fn settle(
         match result.outcome {
             Outcome::Applied | Outcome::Replayed => {
                 if let Some(order) = &result.order {
-                    apply_accepted(
-                        tx,
-                        basis,
-                        order,
-                        result.contact.as_ref(),
-                        account,
-                        recipient,
-                    )?;
+                    let sent: &[&str] = if entry.action == ActionKind::Place {
+                        &["party_contact", "order_records"]
+                    } else {
+                        &["order_records"]
+                    };
+                    let contact = result.contact.as_ref();
+                    apply_confirmed(tx, basis, order, contact, account, recipient, sent)?;
                 }
                 outbox::remove(tx, entry.seq)?;
                 pushed += 1;
@@ -183,7 +182,7 @@ fn settle(
 /// Pulls the change feed from the stored cursor until it is drained; each page is applied
 /// with its cursor in one transaction, so a kill between pages loses nothing.
 async fn pull(inner: &Arc<Inner>, session: &Session) -> Result<u32> {
-    let basis = inner.gate(ORDER_FULFILMENT).await?;
+    let basis = inner.gate(inner.order_purpose()).await?;
     let mut pulled = 0;
     loop {
         let cursor = inner
@@ -209,15 +208,17 @@ async fn pull(inner: &Arc<Inner>, session: &Session) -> Result<u32> {
     }
 }
 
-/// Applies an acceptance the server confirmed: the order as the server has it, and the
-/// parties' contact it disclosed to this driver, stored under the fulfilment ticket.
-fn apply_accepted(
+/// Applies an action the server confirmed: the order as the server has it, what was sent
+/// (transparency log), and the parties' contact it disclosed with an acceptance, stored
+/// under the order ticket.
+fn apply_confirmed(
     tx: &rusqlite::Transaction<'_>,
     basis: &Ticket,
     order: &waybill_protocol::Order,
     contact: Option<&waybill_protocol::OrderContact>,
     account: &str,
     recipient: &str,
+    sent: &[&str],
 ) -> Result<()> {
     let now = Utc::now();
     orders::upsert_from_server(tx, order, account)?;
@@ -226,7 +227,7 @@ fn apply_accepted(
         &DataEvent::new(
             DataAction::Sent,
             basis.purpose(),
-            &["order_records"],
+            sent,
             Some(recipient),
             1,
             now,
@@ -234,7 +235,7 @@ fn apply_accepted(
     )?;
     let mine = order.assigned_to.as_deref() == Some(account);
     if let (Some(contact), true) = (contact, mine) {
-        parties::store(tx, basis, &order.id, contact, now)?;
+        parties::store(tx, basis, &order.id, "consignee_contact", contact, now)?;
         transparency::record(
             tx,
             &DataEvent::new(
@@ -326,6 +327,12 @@ fn settle_refused(
         ErrorCode::OrderNotFound => (RejectionReason::OrderNotFound, Some(None)),
         ErrorCode::InvalidTransition => (RejectionReason::NotAllowedNow, None),
         _ => (RejectionReason::Invalid, None),
+    };
+    // A refused errand never existed on the server: its local order goes too.
+    let order_status = if entry.action == ActionKind::Place {
+        Some(None)
+    } else {
+        order_status
     };
     tracing::warn!(
         seq = entry.seq,

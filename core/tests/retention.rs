@@ -29,6 +29,7 @@ fn order(status: OrderStatus, revision: i64, at: DateTime<Utc>) -> Order {
         fee_minor: 1,
         currency: "CNY".into(),
         assigned_to: Some(ME.into()),
+        shipper_id: None,
         revision,
         updated_at: at,
     }
@@ -57,6 +58,7 @@ fn stored_contact(dir: &std::path::Path, closed_at: DateTime<Utc>) {
             tx,
             &basis,
             "ord-ret-1",
+            "consignee_contact",
             &OrderContact {
                 consignor_name: "赵秀英".into(),
                 consignor_phone: "13800000001".into(),

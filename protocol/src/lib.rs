@@ -144,6 +144,9 @@ pub struct Order {
     pub currency: String,
     /// Account id of the driver who holds the order, if any.
     pub assigned_to: Option<String>,
+    /// Account id of the shipper who placed it (none for orders from other channels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipper_id: Option<String>,
     /// Server revision of this order; grows with every change.
     pub revision: i64,
     /// When the server last changed the order.
@@ -195,6 +198,10 @@ pub enum ActionKind {
     Deliver,
     /// Something went wrong (delay, damage, no one at the address); status unchanged.
     ReportException,
+    /// A shipper places an errand (the order id is made on the device).
+    Place,
+    /// A shipper cancels an errand that is not delivered.
+    Cancel,
 }
 
 impl ActionKind {
@@ -205,6 +212,8 @@ impl ActionKind {
             ActionKind::PickUp => "pick_up",
             ActionKind::Deliver => "deliver",
             ActionKind::ReportException => "report_exception",
+            ActionKind::Place => "place",
+            ActionKind::Cancel => "cancel",
         }
     }
 
@@ -215,6 +224,8 @@ impl ActionKind {
             ActionKind::PickUp,
             ActionKind::Deliver,
             ActionKind::ReportException,
+            ActionKind::Place,
+            ActionKind::Cancel,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -229,13 +240,15 @@ impl ActionKind {
             (ActionKind::PickUp, S::Accepted) => Some(S::PickedUp),
             (ActionKind::Deliver, S::PickedUp) => Some(S::Delivered),
             (ActionKind::ReportException, s @ (S::Accepted | S::PickedUp)) => Some(s),
+            (ActionKind::Cancel, S::Open | S::Accepted | S::PickedUp) => Some(S::Cancelled),
+            // Placing creates the order: there is no status to move from.
             _ => None,
         }
     }
 }
 
 /// One queued action as pushed. `key` is its idempotency key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderAction {
     /// Idempotency key, made on the device when the action was taken.
     pub key: String,
@@ -248,10 +261,13 @@ pub struct OrderAction {
     /// Free text (exception reports).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The errand, for `place`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errand: Option<NewErrand>,
 }
 
 /// `POST /v1/actions`: queued actions in push order (per order, oldest first).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionBatch {
     /// At most [`MAX_BATCH`] actions.
     pub actions: Vec<OrderAction>,

@@ -32,6 +32,29 @@ pub(crate) fn bump(tx: &Transaction<'_>, order_id: &str) -> StoreResult<()> {
 /// Applies one action for `account_id`, or refuses it with the contract's code. Applying
 /// an acceptance the account already holds is a no-op success.
 pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> StoreResult<Order> {
+    let role: String = tx.query_row(
+        "SELECT role FROM accounts WHERE id = ?1",
+        [account_id],
+        |r| r.get(0),
+    )?;
+    let shipper_action = matches!(action.kind, ActionKind::Place | ActionKind::Cancel);
+    if shipper_action != (role == "shipper") {
+        return Err(refused(
+            ErrorCode::InvalidTransition,
+            &format!("a {role} account cannot {}", action.kind.as_str()),
+        ));
+    }
+    match action.kind {
+        ActionKind::Place => {
+            let errand = action
+                .errand
+                .as_ref()
+                .ok_or_else(|| refused(ErrorCode::BadRequest, "place needs an errand"))?;
+            return insert_errand(tx, account_id, &action.order_id, errand);
+        }
+        ActionKind::Cancel => return cancel_in(tx, account_id, &action.order_id),
+        _ => {}
+    }
     let order = get_order(tx, &action.order_id)?
         .ok_or_else(|| refused(ErrorCode::OrderNotFound, "no such order"))?;
     let mine = order.assigned_to.as_deref() == Some(account_id);
@@ -76,6 +99,7 @@ pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> St
         ActionKind::PickUp => "picked_up",
         ActionKind::Deliver => "delivered",
         ActionKind::ReportException => "exception",
+        ActionKind::Place | ActionKind::Cancel => unreachable!("handled above"),
     };
     tx.execute(
         "INSERT INTO order_events (order_id, kind, actor, at, client_at, note)
@@ -212,7 +236,7 @@ pub fn changes(
         store::ORDER_COLUMNS
     ))?;
     let rows = stmt.query_map(params![account_id, after, i64::from(limit) + 1], |r| {
-        Ok((store::order_from_row(r)?, r.get::<_, i64>(13)?))
+        Ok((store::order_from_row(r)?, r.get::<_, i64>(14)?))
     })?;
     let mut rows: Vec<(Order, i64)> = rows.collect::<Result<_, _>>()?;
     let more = rows.len() > limit as usize;
@@ -253,30 +277,7 @@ pub fn create_errand(
     }
     let id = format!("ord-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let now = Utc::now();
-    store::insert_open_order(
-        &tx,
-        &Order {
-            id: id.clone(),
-            status: OrderStatus::Open,
-            pickup_label: errand.pickup_label.clone(),
-            pickup: errand.pickup,
-            dropoff_label: errand.dropoff_label.clone(),
-            goods: errand.goods.clone(),
-            weight_kg: errand.weight_kg,
-            fee_minor: errand.fee_minor,
-            currency: errand.currency.clone(),
-            assigned_to: None,
-            revision: 0,
-            updated_at: now,
-        },
-    )?;
-    tx.execute(
-        "UPDATE orders SET shipper_id = ?2 WHERE id = ?1",
-        params![id, shipper_id],
-    )?;
-    store::insert_contact(&tx, &id, &errand.contact)?;
-    bump(&tx, &id)?;
-    let order = get_order(&tx, &id)?.ok_or_else(|| refused(ErrorCode::Internal, "lost"))?;
+    let order = insert_errand(&tx, shipper_id, &id, errand)?;
     tx.execute(
         "INSERT INTO idempotency (account_id, key, request, status, body, created_at)
          VALUES (?1, ?2, ?3, 200, ?4, ?5)",
@@ -292,10 +293,63 @@ pub fn create_errand(
     Ok(order)
 }
 
+/// Creates the open order of an errand under `id` (made by the device or the server). The
+/// same shipper placing the same id again gets the order back.
+fn insert_errand(
+    tx: &Transaction<'_>,
+    shipper_id: &str,
+    id: &str,
+    errand: &NewErrand,
+) -> StoreResult<Order> {
+    if let Some(existing) = get_order(tx, id)? {
+        return if existing.shipper_id.as_deref() == Some(shipper_id) {
+            Ok(existing)
+        } else {
+            Err(refused(ErrorCode::BadRequest, "this order id is taken"))
+        };
+    }
+    let now = Utc::now();
+    store::insert_open_order(
+        tx,
+        &Order {
+            id: id.to_string(),
+            status: OrderStatus::Open,
+            pickup_label: errand.pickup_label.clone(),
+            pickup: errand.pickup,
+            dropoff_label: errand.dropoff_label.clone(),
+            goods: errand.goods.clone(),
+            weight_kg: errand.weight_kg,
+            fee_minor: errand.fee_minor,
+            currency: errand.currency.clone(),
+            assigned_to: None,
+            shipper_id: None,
+            revision: 0,
+            updated_at: now,
+        },
+    )?;
+    tx.execute(
+        "UPDATE orders SET shipper_id = ?2 WHERE id = ?1",
+        params![id, shipper_id],
+    )?;
+    store::insert_contact(tx, id, &errand.contact)?;
+    bump(tx, id)?;
+    tx.execute(
+        "INSERT INTO order_events (order_id, kind, actor, at) VALUES (?1, 'placed', ?2, ?3)",
+        params![id, shipper_id, now.to_rfc3339()],
+    )?;
+    get_order(tx, id)?.ok_or_else(|| refused(ErrorCode::Internal, "lost"))
+}
+
 /// The shipper cancels an errand that is not delivered. Cancelling twice is a no-op.
 pub fn cancel(conn: &mut Connection, shipper_id: &str, order_id: &str) -> StoreResult<Order> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let order = get_order(&tx, order_id)?
+    let order = cancel_in(&tx, shipper_id, order_id)?;
+    tx.commit()?;
+    Ok(order)
+}
+
+fn cancel_in(tx: &Transaction<'_>, shipper_id: &str, order_id: &str) -> StoreResult<Order> {
+    let order = get_order(tx, order_id)?
         .ok_or_else(|| refused(ErrorCode::OrderNotFound, "no such order"))?;
     let owner: Option<String> = tx.query_row(
         "SELECT shipper_id FROM orders WHERE id = ?1",
@@ -319,12 +373,10 @@ pub fn cancel(conn: &mut Connection, shipper_id: &str, order_id: &str) -> StoreR
         "UPDATE orders SET status = 'cancelled' WHERE id = ?1",
         [order_id],
     )?;
-    bump(&tx, order_id)?;
+    bump(tx, order_id)?;
     tx.execute(
         "INSERT INTO order_events (order_id, kind, actor, at) VALUES (?1, 'cancelled', ?2, ?3)",
         params![order_id, shipper_id, Utc::now().to_rfc3339()],
     )?;
-    let order = get_order(&tx, order_id)?.ok_or_else(|| refused(ErrorCode::Internal, "lost"))?;
-    tx.commit()?;
-    Ok(order)
+    get_order(tx, order_id)?.ok_or_else(|| refused(ErrorCode::Internal, "lost"))
 }

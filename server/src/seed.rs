@@ -60,6 +60,7 @@ pub fn seed_demo(conn: &Connection) -> StoreResult<usize> {
                 fee_minor: offer.fee,
                 currency: "CNY".into(),
                 assigned_to: None,
+                shipper_id: None,
                 revision: 1,
                 updated_at: at,
             },

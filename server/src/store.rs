@@ -182,9 +182,10 @@ pub fn account_for_token(conn: &Connection, token: &str) -> StoreResult<Option<S
 
 /// Columns `order_from_row` reads, in its order.
 pub(crate) const ORDER_COLUMNS: &str = "SELECT id, status, pickup_label, pickup_lat, pickup_lon,
-    dropoff_label, goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at";
+    dropoff_label, goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at,
+    shipper_id";
 const SELECT_ORDER: &str = "SELECT id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
-    goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at FROM orders";
+    goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at, shipper_id FROM orders";
 
 pub(crate) fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     let status: String = r.get(1)?;
@@ -203,6 +204,7 @@ pub(crate) fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         fee_minor: r.get(8)?,
         currency: r.get(9)?,
         assigned_to: r.get(10)?,
+        shipper_id: r.get(13)?,
         revision: r.get(11)?,
         updated_at: DateTime::parse_from_rfc3339(&updated_at)
             .map(|t| t.with_timezone(&Utc))
@@ -320,6 +322,7 @@ fn apply_accept(
             kind: waybill_protocol::ActionKind::Accept,
             at: Utc::now(),
             note: None,
+            errand: None,
         },
     )
 }

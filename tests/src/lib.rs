@@ -372,6 +372,15 @@ pub fn driver_config(data_dir: &Path, server_url: &str) -> waybill_core::Config 
     }
 }
 
+/// A client configuration for a shipper app on `data_dir` talking to `server_url`.
+pub fn shipper_config(data_dir: &Path, server_url: &str) -> waybill_core::Config {
+    waybill_core::Config {
+        app_id: "com.example.waybill.shipper".into(),
+        role: waybill_core::Role::Shipper,
+        ..driver_config(data_dir, server_url)
+    }
+}
+
 /// Central Shanghai: the demo offers lie within 60 km of it.
 pub const SHANGHAI: waybill_core::LatLon = waybill_core::LatLon {
     lat: 31.2304,

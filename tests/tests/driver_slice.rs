@@ -219,7 +219,11 @@ async fn a_lost_session_is_renewed_by_sync_and_the_queue_resumes_by_itself() {
     let addr = server.kill();
     let server = ServerProcess::start(&dir.path().join("server-2.sqlite3"), &addr.to_string());
     assert_eq!(client.pending_actions().unwrap(), 1);
-    assert_eq!(client.sync().await.unwrap().pushed, 1, "no stuck queue after a 401");
+    assert_eq!(
+        client.sync().await.unwrap().pushed,
+        1,
+        "no stuck queue after a 401"
+    );
     let new_account = client.account_id().unwrap().unwrap();
     assert_ne!(new_account, old_account, "registered again");
     assert_eq!(client.pending_actions().unwrap(), 0);

@@ -52,7 +52,11 @@ fn take_a_thousand_actions(client: &Waybill, ids: &[String]) {
 
 async fn assert_applied_once_in_order(server_url: &str, client: &Waybill, ids: &[String]) {
     let probe = ServerProbe::connect(server_url).await;
-    let mut expected = vec!["accepted".to_string(), "picked_up".to_string()];
+    let mut expected = vec![
+        "placed".to_string(),
+        "accepted".to_string(),
+        "picked_up".to_string(),
+    ];
     expected.extend((0..EXCEPTIONS_PER_ORDER).map(|_| "exception".to_string()));
     expected.push("delivered".into());
     for id in ids {

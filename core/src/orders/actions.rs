@@ -34,9 +34,18 @@ pub fn take(
             reason: format!("a note is at most {MAX_NOTE_BYTES} bytes without control characters"),
         });
     }
-    if kind == ActionKind::Accept {
-        check_acceptable(tx, &order)?;
-    } else if !order.assigned_to_me {
+    let allowed_actor = match kind {
+        ActionKind::Accept => {
+            check_acceptable(tx, &order)?;
+            true
+        }
+        ActionKind::Cancel => order.placed_by_me,
+        ActionKind::Place => false, // placing creates the order: `orders::place_errand`
+        ActionKind::PickUp | ActionKind::Deliver | ActionKind::ReportException => {
+            order.assigned_to_me
+        }
+    };
+    if !allowed_actor {
         return Err(Error::InvalidTransition {
             order_id: order_id.to_string(),
             action: kind.as_str().to_string(),

@@ -25,6 +25,8 @@ pub struct Order {
     pub sync_state: SyncState,
     /// Whether this driver holds the order.
     pub assigned_to_me: bool,
+    /// Whether this shipper placed it.
+    pub placed_by_me: bool,
     /// Pickup, city-level label.
     pub pickup_label: String,
     /// Pickup coordinates (a dock or warehouse).
@@ -74,7 +76,7 @@ const SELECT_ORDER: &str = "
            o.assigned_to_me
                OR EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id AND x.action = 'accept'),
            o.pickup_label, o.pickup_lat, o.pickup_lon, o.dropoff_label, o.goods,
-           o.weight_kg, o.fee_minor, o.currency, o.revision, o.updated_at
+           o.weight_kg, o.fee_minor, o.currency, o.revision, o.updated_at, o.placed_by_me
     FROM orders o";
 
 fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
@@ -89,6 +91,7 @@ fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
             SyncState::Synced
         },
         assigned_to_me: r.get(3)?,
+        placed_by_me: r.get(14)?,
         pickup_label: r.get(4)?,
         pickup: LatLon {
             lat: r.get(5)?,
@@ -132,7 +135,7 @@ pub fn list(conn: &Connection, which: OrderList) -> StorageResult<Vec<Order>> {
             "o.status = 'open' AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id)"
         }
         OrderList::Mine => {
-            "o.assigned_to_me = 1
+            "o.assigned_to_me = 1 OR o.placed_by_me = 1
              OR EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id AND x.action = 'accept')"
         }
     };
@@ -151,13 +154,14 @@ pub fn upsert_from_server(
     my_account_id: &str,
 ) -> StorageResult<()> {
     let mine = order.assigned_to.as_deref() == Some(my_account_id);
+    let placed = order.shipper_id.as_deref() == Some(my_account_id);
     // A closed order's retention clock starts when the server closed it.
     let closed_at = is_closed(order.status).then(|| order.updated_at.to_rfc3339());
     tx.execute(
         "INSERT INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
              goods, weight_kg, fee_minor, currency, assigned_to_me, revision, updated_at, fetched_at,
-             closed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             closed_at, placed_by_me)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
          ON CONFLICT (id) DO UPDATE SET
              status = excluded.status, pickup_label = excluded.pickup_label,
              pickup_lat = excluded.pickup_lat, pickup_lon = excluded.pickup_lon,
@@ -166,7 +170,8 @@ pub fn upsert_from_server(
              currency = excluded.currency, assigned_to_me = excluded.assigned_to_me,
              revision = excluded.revision, updated_at = excluded.updated_at,
              fetched_at = excluded.fetched_at,
-             closed_at = COALESCE(orders.closed_at, excluded.closed_at)
+             closed_at = COALESCE(orders.closed_at, excluded.closed_at),
+             placed_by_me = max(orders.placed_by_me, excluded.placed_by_me)
          WHERE excluded.revision >= orders.revision",
         params![
             order.id,
@@ -184,9 +189,10 @@ pub fn upsert_from_server(
             order.updated_at.to_rfc3339(),
             Utc::now().to_rfc3339(),
             closed_at,
+            placed,
         ],
     )?;
-    if !mine {
+    if !mine && !placed {
         let forgotten = parties::forget(tx, &order.id)?;
         if forgotten > 0 {
             transparency::record(
@@ -278,4 +284,45 @@ pub fn set_changes_cursor(tx: &Transaction<'_>, cursor: i64) -> StorageResult<()
         params![CHANGES_CURSOR_KEY, cursor.to_string()],
     )?;
     Ok(())
+}
+
+/// A shipper's new errand, before the server has it: the order (id made here), the
+/// parties' contact under the placement ticket, and the outbox entry, in one transaction.
+pub fn place_errand(
+    tx: &Transaction<'_>,
+    basis: &crate::privacy::Ticket,
+    errand: &waybill_protocol::NewErrand,
+) -> crate::error::Result<Order> {
+    let id = format!("ord-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+    let now = Utc::now();
+    tx.execute(
+        "INSERT INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
+             goods, weight_kg, fee_minor, currency, revision, updated_at, fetched_at, placed_by_me)
+         VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?10, 1)",
+        params![
+            id,
+            errand.pickup_label,
+            errand.pickup.lat,
+            errand.pickup.lon,
+            errand.dropoff_label,
+            errand.goods,
+            errand.weight_kg,
+            errand.fee_minor,
+            errand.currency,
+            now.to_rfc3339()
+        ],
+    )?;
+    parties::store(tx, basis, &id, "party_contact", &errand.contact, now)?;
+    let payload = serde_json::to_string(errand).expect("errands serialize");
+    outbox::enqueue_with_payload(
+        tx,
+        &id,
+        waybill_protocol::ActionKind::Place,
+        None,
+        None,
+        Some(&payload),
+    )?;
+    get(tx, &id)?.ok_or_else(|| crate::error::Error::Internal {
+        reason: "errand vanished inside its own transaction".into(),
+    })
 }

@@ -29,6 +29,8 @@ pub struct OutboxEntry {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// Free text of an exception report.
     pub note: Option<String>,
+    /// JSON body (a placed errand).
+    pub payload: Option<String>,
 }
 
 impl OutboxEntry {
@@ -40,6 +42,10 @@ impl OutboxEntry {
             kind: self.action,
             at: self.created_at,
             note: self.note.clone(),
+            errand: self
+                .payload
+                .as_deref()
+                .and_then(|p| serde_json::from_str(p).ok()),
         }
     }
 }
@@ -53,24 +59,38 @@ pub fn enqueue(
     target: Option<OrderStatus>,
     note: Option<&str>,
 ) -> StorageResult<i64> {
+    enqueue_with_payload(tx, order_id, action, target, note, None)
+}
+
+/// [`enqueue`] for an action that carries a JSON body.
+pub fn enqueue_with_payload(
+    tx: &Transaction<'_>,
+    order_id: &str,
+    action: ActionKind,
+    target: Option<OrderStatus>,
+    note: Option<&str>,
+    payload: Option<&str>,
+) -> StorageResult<i64> {
     let key = uuid::Uuid::new_v4().to_string();
     tx.execute(
-        "INSERT INTO outbox (order_id, action, idempotency_key, created_at, target_status, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO outbox (order_id, action, idempotency_key, created_at, target_status, note,
+             payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             order_id,
             action.as_str(),
             key,
             Utc::now().to_rfc3339(),
             target.map(OrderStatus::as_str),
-            note
+            note,
+            payload
         ],
     )?;
     Ok(tx.last_insert_rowid())
 }
 
 const SELECT: &str = "SELECT seq, order_id, action, idempotency_key, created_at, attempts,
-    last_error, next_attempt_at, note FROM outbox";
+    last_error, next_attempt_at, note, payload FROM outbox";
 
 fn time(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
     let text: Option<String> = r.get(i)?;
@@ -99,6 +119,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxEntry> {
         last_error: r.get(6)?,
         next_attempt_at: time(r, 7)?,
         note: r.get(8)?,
+        payload: r.get(9)?,
     })
 }
 

@@ -32,13 +32,14 @@ pub fn store(
     tx: &Transaction<'_>,
     basis: &Ticket,
     order_id: &str,
+    category: &str,
     contact: &waybill_protocol::OrderContact,
     now: DateTime<Utc>,
 ) -> StorageResult<()> {
     tx.execute(
         "INSERT INTO order_parties (order_id, purpose, consignor_name, consignor_phone,
-             consignee_name, consignee_phone, consignee_address, collected_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             consignee_name, consignee_phone, consignee_address, collected_at, category)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (order_id) DO UPDATE SET
              consignor_name = excluded.consignor_name, consignor_phone = excluded.consignor_phone,
              consignee_name = excluded.consignee_name, consignee_phone = excluded.consignee_phone,
@@ -51,14 +52,16 @@ pub fn store(
             contact.consignee_name,
             contact.consignee_phone,
             contact.consignee_address,
-            now.to_rfc3339()
+            now.to_rfc3339(),
+            category
         ],
     )?;
     Ok(())
 }
 
 /// The contact of `order_id` for display: in full only if `reveal` is asked and the order
-/// is assigned to this driver and still open; masked otherwise. `None` if none is held.
+/// is still open and this driver's (or this shipper's own errand); masked otherwise.
+/// `None` if none is held.
 pub fn for_display(
     conn: &Connection,
     order_id: &str,
@@ -68,7 +71,9 @@ pub fn for_display(
         .query_row(
             "SELECT p.consignor_name, p.consignor_phone, p.consignee_name, p.consignee_phone,
                     p.consignee_address,
-                    o.assigned_to_me = 1 AND o.closed_at IS NULL AND o.status = 'accepted'
+                    o.closed_at IS NULL
+                    AND ((o.assigned_to_me = 1 AND o.status IN ('accepted', 'picked_up'))
+                         OR (o.placed_by_me = 1 AND o.status NOT IN ('delivered', 'cancelled')))
              FROM order_parties p JOIN orders o ON o.id = p.order_id
              WHERE p.order_id = ?1",
             [order_id],

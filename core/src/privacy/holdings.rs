@@ -12,8 +12,8 @@ use crate::db::StorageResult;
 /// One table of personal data.
 struct Holding {
     table: &'static str,
-    /// Manifest categories its rows carry (for the transparency log).
-    categories: &'static [&'static str],
+    /// SQL giving a row's manifest categories, comma-separated (transparency log, counts).
+    categories: &'static str,
     /// SQL giving the time a row's retention clock started, per start event (`None`:
     /// that event never applies to this table, so the clock has not started).
     clock: fn(RetentionStart) -> Option<&'static str>,
@@ -24,7 +24,7 @@ struct Holding {
 const HOLDINGS: &[Holding] = &[
     Holding {
         table: "order_parties",
-        categories: &["consignee_contact"],
+        categories: "category",
         clock: |from| match from {
             RetentionStart::Collected => Some("collected_at"),
             RetentionStart::OrderClosed => {
@@ -38,7 +38,7 @@ const HOLDINGS: &[Holding] = &[
     },
     Holding {
         table: "track_fixes",
-        categories: &["precise_location", "trajectory"],
+        categories: "'precise_location,trajectory'",
         clock: |from| match from {
             RetentionStart::Collected => Some("collected_at"),
             RetentionStart::OrderClosed => {
@@ -62,12 +62,30 @@ pub struct Removed {
     pub items: u32,
 }
 
-fn removed(purpose: &str, holding: &Holding, items: usize) -> Option<Removed> {
-    (items > 0).then(|| Removed {
-        purpose: purpose.to_string(),
-        categories: holding.categories.iter().map(|c| c.to_string()).collect(),
-        items: u32::try_from(items).unwrap_or(u32::MAX),
-    })
+/// Deletes the rows of `h` matching `condition` and returns one `Removed` per purpose
+/// and category set among them.
+fn delete_where(
+    tx: &Transaction<'_>,
+    h: &Holding,
+    condition: &str,
+    params: impl rusqlite::Params,
+) -> StorageResult<Vec<Removed>> {
+    let mut stmt = tx.prepare(&format!(
+        "DELETE FROM {} WHERE {condition} RETURNING purpose, {}",
+        h.table, h.categories
+    ))?;
+    let mut rows: Vec<(String, String)> = stmt
+        .query_map(params, |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    rows.sort();
+    Ok(rows
+        .chunk_by(|a, b| a == b)
+        .map(|run| Removed {
+            purpose: run[0].0.clone(),
+            categories: run[0].1.split(',').map(str::to_owned).collect(),
+            items: u32::try_from(run.len()).unwrap_or(u32::MAX),
+        })
+        .collect())
 }
 
 /// Deletes everything held for `purpose` (its consent was withdrawn or refused). The
@@ -75,11 +93,7 @@ fn removed(purpose: &str, holding: &Holding, items: usize) -> Option<Removed> {
 pub fn purge_purpose(tx: &Transaction<'_>, purpose: &str) -> StorageResult<Vec<Removed>> {
     let mut out = vec![];
     for h in HOLDINGS {
-        let n = tx.execute(
-            &format!("DELETE FROM {} WHERE purpose = ?1", h.table),
-            [purpose],
-        )?;
-        out.extend(removed(purpose, h, n));
+        out.extend(delete_where(tx, h, "purpose = ?1", [purpose])?);
     }
     Ok(out)
 }
@@ -94,32 +108,29 @@ pub fn sweep(
 ) -> StorageResult<Vec<Removed>> {
     let mut out = vec![];
     let now = now.to_rfc3339();
+    let declared =
+        serde_json::to_string(&manifest.purposes.iter().map(|p| &p.id).collect::<Vec<_>>())
+            .expect("a list of strings always serializes");
     for h in HOLDINGS {
         for p in &manifest.purposes {
             let Some(clock) = (h.clock)(p.retention.from) else {
                 continue;
             };
-            let n = tx.execute(
+            out.extend(delete_where(
+                tx,
+                h,
                 &format!(
-                    "DELETE FROM {} WHERE purpose = ?1 AND {clock} IS NOT NULL
-                       AND julianday({clock}) + ?2 <= julianday(?3)",
-                    h.table
+                    "purpose = ?1 AND {clock} IS NOT NULL AND julianday({clock}) + ?2 <= julianday(?3)"
                 ),
                 params![p.id, p.retention.days, now],
-            )?;
-            out.extend(removed(&p.id, h, n));
+            )?);
         }
-        let declared =
-            serde_json::to_string(&manifest.purposes.iter().map(|p| &p.id).collect::<Vec<_>>())
-                .expect("a list of strings always serializes");
-        let mut stmt = tx.prepare(&format!(
-            "DELETE FROM {} WHERE purpose NOT IN (SELECT value FROM json_each(?1)) RETURNING purpose",
-            h.table
-        ))?;
-        let orphans = stmt
-            .query_map([&declared], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        out.extend(by_purpose(orphans, h));
+        out.extend(delete_where(
+            tx,
+            h,
+            "purpose NOT IN (SELECT value FROM json_each(?1))",
+            [&declared],
+        )?);
     }
     Ok(out)
 }
@@ -131,36 +142,26 @@ pub fn erase(tx: &Transaction<'_>) -> StorageResult<Vec<Removed>> {
     let mut out = vec![];
     for h in HOLDINGS {
         let keep = h.needed_for_open_order.unwrap_or("0");
-        let mut stmt = tx.prepare(&format!(
-            "DELETE FROM {} WHERE NOT ({keep}) RETURNING purpose",
-            h.table
-        ))?;
-        let purposes = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        out.extend(by_purpose(purposes, h));
+        out.extend(delete_where(tx, h, &format!("NOT ({keep})"), [])?);
     }
     Ok(out)
-}
-
-/// One `Removed` per purpose among the purposes of deleted rows.
-fn by_purpose(mut purposes: Vec<String>, h: &Holding) -> Vec<Removed> {
-    purposes.sort();
-    purposes
-        .chunk_by(|a, b| a == b)
-        .filter_map(|run| removed(&run[0], h, run.len()))
-        .collect()
 }
 
 /// Rows held per category, for the settings screen ("data held").
 pub fn counts(conn: &Connection) -> StorageResult<Vec<(String, u32)>> {
     let mut out: Vec<(String, u32)> = vec![];
     for h in HOLDINGS {
-        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {}", h.table), [], |r| {
-            r.get(0)
-        })?;
-        for c in h.categories {
-            out.push((c.to_string(), u32::try_from(n).unwrap_or(u32::MAX)));
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {}, count(*) FROM {} GROUP BY 1",
+            h.categories, h.table
+        ))?;
+        let rows: Vec<(String, u32)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (categories, n) in rows {
+            for c in categories.split(',') {
+                out.push((c.to_string(), n));
+            }
         }
     }
     Ok(out)

@@ -173,9 +173,17 @@ pub fn build(conn: &Connection, manifest: &Manifest) -> Result<SettingsView> {
             url: s.url.clone(),
         })
         .collect();
-    let data_held = holdings::counts(conn)?
-        .into_iter()
-        .map(|(category, items)| HeldRow {
+    let held = holdings::counts(conn)?;
+    let data_held = manifest
+        .categories
+        .iter()
+        .map(|c| c.id.clone())
+        .map(|category| HeldRow {
+            items: held
+                .iter()
+                .filter(|(c, _)| *c == category)
+                .map(|(_, n)| n)
+                .sum(),
             label: label_of(&category),
             retention: manifest
                 .purposes
@@ -191,7 +199,6 @@ pub fn build(conn: &Connection, manifest: &Manifest) -> Result<SettingsView> {
                 .collect::<Vec<_>>()
                 .join("; "),
             category,
-            items,
         })
         .collect();
     let mut receipts = receipts;
