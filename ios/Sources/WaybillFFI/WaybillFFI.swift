@@ -1119,6 +1119,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func cancelAccount() async throws 
     
     /**
+     * A shipper cancels an errand not yet delivered (offline-capable).
+     */
+    func cancelErrand(orderId: String) throws  -> Order
+    
+    /**
      * Withdraws a queued action and the later ones of its order.
      */
     func cancelPending(seq: Int64) throws  -> UInt32
@@ -1198,6 +1203,12 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * Goods loaded (accepted → picked up); works offline.
      */
     func pickUp(orderId: String) throws  -> Order
+    
+    /**
+     * A shipper places an errand (offline-capable); `may_share_parties`: the user
+     * confirmed they may give the sender's and recipient's data.
+     */
+    func placeErrand(errand: NewErrand, mayShareParties: Bool) throws  -> Order
     
     /**
      * Whether the policy in force is accepted, and what changed.
@@ -1425,6 +1436,19 @@ open func cancelAccount()async throws   {
 }
     
     /**
+     * A shipper cancels an errand not yet delivered (offline-capable).
+     */
+open func cancelErrand(orderId: String)throws  -> Order  {
+    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_cancel_errand(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Withdraws a queued action and the later ones of its order.
      */
 open func cancelPending(seq: Int64)throws  -> UInt32  {
@@ -1630,6 +1654,21 @@ open func pickUp(orderId: String)throws  -> Order  {
     uniffi_waybill_ffi_fn_method_waybill_pick_up(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(orderId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A shipper places an errand (offline-capable); `may_share_parties`: the user
+     * confirmed they may give the sender's and recipient's data.
+     */
+open func placeErrand(errand: NewErrand, mayShareParties: Bool)throws  -> Order  {
+    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_place_errand(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeNewErrand_lower(errand),
+        FfiConverterBool.lower(mayShareParties),uniffiCallStatus
     )
 })
 }
@@ -2354,6 +2393,135 @@ public func FfiConverterTypeLogRecord_lower(_ value: LogRecord) -> RustBuffer {
 
 
 /**
+ * An errand a shipper places.
+ */
+public struct NewErrand: Equatable, Hashable {
+    /**
+     * Pickup label.
+     */
+    public let pickupLabel: String
+    /**
+     * Pickup point.
+     */
+    public let pickup: LatLon
+    /**
+     * Drop-off label.
+     */
+    public let dropoffLabel: String
+    /**
+     * What is carried.
+     */
+    public let goods: String
+    /**
+     * Weight, kg.
+     */
+    public let weightKg: Double
+    /**
+     * Fee in minor units (fen).
+     */
+    public let feeMinor: Int64
+    /**
+     * ISO 4217 currency.
+     */
+    public let currency: String
+    /**
+     * Sender and recipient.
+     */
+    public let parties: Parties
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Pickup label.
+         */pickupLabel: String, 
+        /**
+         * Pickup point.
+         */pickup: LatLon, 
+        /**
+         * Drop-off label.
+         */dropoffLabel: String, 
+        /**
+         * What is carried.
+         */goods: String, 
+        /**
+         * Weight, kg.
+         */weightKg: Double, 
+        /**
+         * Fee in minor units (fen).
+         */feeMinor: Int64, 
+        /**
+         * ISO 4217 currency.
+         */currency: String, 
+        /**
+         * Sender and recipient.
+         */parties: Parties) {
+        self.pickupLabel = pickupLabel
+        self.pickup = pickup
+        self.dropoffLabel = dropoffLabel
+        self.goods = goods
+        self.weightKg = weightKg
+        self.feeMinor = feeMinor
+        self.currency = currency
+        self.parties = parties
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewErrand: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewErrand: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewErrand {
+        return
+            try NewErrand(
+                pickupLabel: FfiConverterString.read(from: &buf), 
+                pickup: FfiConverterTypeLatLon.read(from: &buf), 
+                dropoffLabel: FfiConverterString.read(from: &buf), 
+                goods: FfiConverterString.read(from: &buf), 
+                weightKg: FfiConverterDouble.read(from: &buf), 
+                feeMinor: FfiConverterInt64.read(from: &buf), 
+                currency: FfiConverterString.read(from: &buf), 
+                parties: FfiConverterTypeParties.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewErrand, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.pickupLabel, into: &buf)
+        FfiConverterTypeLatLon.write(value.pickup, into: &buf)
+        FfiConverterString.write(value.dropoffLabel, into: &buf)
+        FfiConverterString.write(value.goods, into: &buf)
+        FfiConverterDouble.write(value.weightKg, into: &buf)
+        FfiConverterInt64.write(value.feeMinor, into: &buf)
+        FfiConverterString.write(value.currency, into: &buf)
+        FfiConverterTypeParties.write(value.parties, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewErrand_lift(_ buf: RustBuffer) throws -> NewErrand {
+    return try FfiConverterTypeNewErrand.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewErrand_lower(_ value: NewErrand) -> RustBuffer {
+    return FfiConverterTypeNewErrand.lower(value)
+}
+
+
+/**
  * An order as the UI shows it.
  */
 public struct Order: Equatable, Hashable {
@@ -2373,6 +2541,10 @@ public struct Order: Equatable, Hashable {
      * Whether this driver holds it.
      */
     public let assignedToMe: Bool
+    /**
+     * Whether this shipper placed it.
+     */
+    public let placedByMe: Bool
     /**
      * Pickup label.
      */
@@ -2426,6 +2598,9 @@ public struct Order: Equatable, Hashable {
          * Whether this driver holds it.
          */assignedToMe: Bool, 
         /**
+         * Whether this shipper placed it.
+         */placedByMe: Bool, 
+        /**
          * Pickup label.
          */pickupLabel: String, 
         /**
@@ -2456,6 +2631,7 @@ public struct Order: Equatable, Hashable {
         self.status = status
         self.syncState = syncState
         self.assignedToMe = assignedToMe
+        self.placedByMe = placedByMe
         self.pickupLabel = pickupLabel
         self.pickup = pickup
         self.dropoffLabel = dropoffLabel
@@ -2487,6 +2663,7 @@ public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
                 status: FfiConverterTypeOrderStatus.read(from: &buf), 
                 syncState: FfiConverterTypeSyncState.read(from: &buf), 
                 assignedToMe: FfiConverterBool.read(from: &buf), 
+                placedByMe: FfiConverterBool.read(from: &buf), 
                 pickupLabel: FfiConverterString.read(from: &buf), 
                 pickup: FfiConverterTypeLatLon.read(from: &buf), 
                 dropoffLabel: FfiConverterString.read(from: &buf), 
@@ -2504,6 +2681,7 @@ public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
         FfiConverterTypeOrderStatus.write(value.status, into: &buf)
         FfiConverterTypeSyncState.write(value.syncState, into: &buf)
         FfiConverterBool.write(value.assignedToMe, into: &buf)
+        FfiConverterBool.write(value.placedByMe, into: &buf)
         FfiConverterString.write(value.pickupLabel, into: &buf)
         FfiConverterTypeLatLon.write(value.pickup, into: &buf)
         FfiConverterString.write(value.dropoffLabel, into: &buf)
@@ -2638,6 +2816,105 @@ public func FfiConverterTypeOrderContact_lift(_ buf: RustBuffer) throws -> Order
 #endif
 public func FfiConverterTypeOrderContact_lower(_ value: OrderContact) -> RustBuffer {
     return FfiConverterTypeOrderContact.lower(value)
+}
+
+
+/**
+ * Sender and recipient of an errand, as the shipper enters them.
+ */
+public struct Parties: Equatable, Hashable {
+    /**
+     * Sender's name.
+     */
+    public let senderName: String
+    /**
+     * Sender's phone.
+     */
+    public let senderPhone: String
+    /**
+     * Recipient's name.
+     */
+    public let recipientName: String
+    /**
+     * Recipient's phone.
+     */
+    public let recipientPhone: String
+    /**
+     * Delivery address.
+     */
+    public let recipientAddress: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Sender's name.
+         */senderName: String, 
+        /**
+         * Sender's phone.
+         */senderPhone: String, 
+        /**
+         * Recipient's name.
+         */recipientName: String, 
+        /**
+         * Recipient's phone.
+         */recipientPhone: String, 
+        /**
+         * Delivery address.
+         */recipientAddress: String) {
+        self.senderName = senderName
+        self.senderPhone = senderPhone
+        self.recipientName = recipientName
+        self.recipientPhone = recipientPhone
+        self.recipientAddress = recipientAddress
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Parties: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeParties: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Parties {
+        return
+            try Parties(
+                senderName: FfiConverterString.read(from: &buf), 
+                senderPhone: FfiConverterString.read(from: &buf), 
+                recipientName: FfiConverterString.read(from: &buf), 
+                recipientPhone: FfiConverterString.read(from: &buf), 
+                recipientAddress: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Parties, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.senderName, into: &buf)
+        FfiConverterString.write(value.senderPhone, into: &buf)
+        FfiConverterString.write(value.recipientName, into: &buf)
+        FfiConverterString.write(value.recipientPhone, into: &buf)
+        FfiConverterString.write(value.recipientAddress, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParties_lift(_ buf: RustBuffer) throws -> Parties {
+    return try FfiConverterTypeParties.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParties_lower(_ value: Parties) -> RustBuffer {
+    return FfiConverterTypeParties.lower(value)
 }
 
 
@@ -5823,6 +6100,10 @@ enum WaybillError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */status: OrderStatus
     )
     /**
+     * Confirm that you may share the sender's and recipient's data (P-28); nothing stored.
+     */
+    case ThirdPartyConfirmationRequired
+    /**
      * Fixes are kept only for an open order this driver holds; none was stored.
      */
     case NotInJob(
@@ -5948,25 +6229,26 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             action: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterTypeOrderStatus.read(from: &buf)
             )
-        case 13: return .NotInJob(
+        case 13: return .ThirdPartyConfirmationRequired
+        case 14: return .NotInJob(
             orderId: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .ConsentRequired(
+        case 15: return .ConsentRequired(
             purpose: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .PermissionRequired(
+        case 16: return .PermissionRequired(
             purpose: try FfiConverterString.read(from: &buf), 
             permission: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .GuardianConsentRequired
-        case 17: return .InvalidManifest(
+        case 17: return .GuardianConsentRequired
+        case 18: return .InvalidManifest(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .LedgerTampered(
+        case 19: return .LedgerTampered(
             seq: try FfiConverterInt64.read(from: &buf)
             )
-        case 19: return .Shutdown
-        case 20: return .Internal(
+        case 20: return .Shutdown
+        case 21: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -6044,42 +6326,46 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             FfiConverterTypeOrderStatus.write(status, into: &buf)
             
         
-        case let .NotInJob(orderId):
+        case .ThirdPartyConfirmationRequired:
             writeInt(&buf, Int32(13))
+        
+        
+        case let .NotInJob(orderId):
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(orderId, into: &buf)
             
         
         case let .ConsentRequired(purpose):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(purpose, into: &buf)
             
         
         case let .PermissionRequired(purpose,permission):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(purpose, into: &buf)
             FfiConverterString.write(permission, into: &buf)
             
         
         case .GuardianConsentRequired:
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(17))
         
         
         case let .InvalidManifest(reason):
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .LedgerTampered(seq):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(19))
             FfiConverterInt64.write(seq, into: &buf)
             
         
         case .Shutdown:
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(20))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -6629,6 +6915,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_cancel_account() != 32423) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_errand() != 10887) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_cancel_pending() != 15848) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6675,6 +6964,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_pick_up() != 47150) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_place_errand() != 57929) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_policy_status() != 59611) {

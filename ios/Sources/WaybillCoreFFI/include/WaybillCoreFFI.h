@@ -315,6 +315,11 @@ void uniffi_waybill_ffi_fn_method_waybill_add_listener(uint64_t ptr, uint64_t li
 uint64_t uniffi_waybill_ffi_fn_method_waybill_cancel_account(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ERRAND
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ERRAND
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_cancel_errand(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_PENDING
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_PENDING
 uint32_t uniffi_waybill_ffi_fn_method_waybill_cancel_pending(uint64_t ptr, int64_t seq, RustCallStatus *_Nonnull out_status
@@ -393,6 +398,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_permission_ask(uint64_t ptr, Rus
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PICK_UP
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PICK_UP
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_pick_up(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PLACE_ERRAND
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PLACE_ERRAND
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_place_errand(uint64_t ptr, RustBuffer errand, int8_t may_share_parties, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_POLICY_STATUS
@@ -833,6 +843,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_account(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_ERRAND
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_ERRAND
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_errand(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_PENDING
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_PENDING
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_pending(void
@@ -926,6 +942,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_permission_ask(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PICK_UP
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PICK_UP
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_pick_up(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PLACE_ERRAND
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PLACE_ERRAND
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_place_errand(void
     
 );
 #endif

@@ -4,6 +4,7 @@ import io.waybill.ffi.ChangeListener
 import io.waybill.ffi.DataEvent
 import io.waybill.ffi.Fix
 import io.waybill.ffi.LatLon
+import io.waybill.ffi.NewErrand
 import io.waybill.ffi.OrderContact
 import io.waybill.ffi.PendingAction
 import io.waybill.ffi.RightKind
@@ -84,6 +85,17 @@ class WaybillClient private constructor(
     /** Reports a problem on an order (status unchanged); works offline. */
     suspend fun reportException(orderId: String, note: String): Order =
         withContext(ioDispatcher) { ffi.reportException(orderId, note) }
+
+    /**
+     * A shipper places an errand; durable on return, works offline. [mayShareParties]: the
+     * user confirmed they may give the sender's and recipient's data (else
+     * [WaybillException.ThirdPartyConfirmationRequired]).
+     */
+    suspend fun placeErrand(errand: NewErrand, mayShareParties: Boolean): Order =
+        withContext(ioDispatcher) { ffi.placeErrand(errand, mayShareParties) }
+
+    /** A shipper cancels an errand not yet delivered; works offline. */
+    suspend fun cancelErrand(orderId: String): Order = withContext(ioDispatcher) { ffi.cancelErrand(orderId) }
 
     /** Queued actions with attempts, last error and next attempt time. */
     suspend fun pending(): List<PendingAction> = withContext(ioDispatcher) { ffi.pending() }
