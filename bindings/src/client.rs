@@ -10,7 +10,8 @@ use crate::privacy::{
     Permission, PermissionAsk, PermissionState, PolicyStatus, PurposeState, Receipt, SettingsView,
 };
 use crate::types::{
-    LatLon, NewErrand, Order, OrderList, PendingAction, Rejection, SyncReport, WaybillConfig,
+    BackgroundSync, LatLon, Network, NewErrand, Order, OrderList, PendingAction, Rejection,
+    SyncReport, WaybillConfig,
 };
 
 type Result<T> = std::result::Result<T, WaybillError>;
@@ -114,6 +115,21 @@ impl Waybill {
     /// Pushes queued actions.
     pub async fn sync(&self) -> Result<SyncReport> {
         Ok(self.inner.sync().await?.into())
+    }
+
+    /// The background job's entry point: most valuable work first within `budget_ms`,
+    /// nothing when offline; says when to run next.
+    pub async fn sync_in_background(
+        &self,
+        budget_ms: u32,
+        network: Network,
+    ) -> Result<BackgroundSync> {
+        let budget = std::time::Duration::from_millis(u64::from(budget_ms));
+        Ok(self
+            .inner
+            .sync_in_background(budget, network.into())
+            .await?
+            .into())
     }
 
     /// Refusals not yet dismissed.

@@ -261,6 +261,45 @@ pub struct SyncReport {
     pub pulled: u32,
     /// HTTP requests made to push actions.
     pub push_requests: u32,
+    /// Whether every step ran (false: the time budget ended first).
+    pub completed: bool,
+}
+
+/// The network as the shell sees it when its background job runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Network {
+    /// No connectivity: nothing is attempted.
+    Offline,
+    /// Cellular or metered Wi-Fi.
+    Metered,
+    /// Unmetered Wi-Fi.
+    Unmetered,
+}
+
+mirror_enum!(Network, core::Network, Offline, Metered, Unmetered);
+
+/// What a background sync did and when to run the next one.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct BackgroundSync {
+    /// What was done.
+    pub report: SyncReport,
+    /// Actions still queued.
+    pub pending: u32,
+    /// When the earliest queued action is due again (schedule the next job then).
+    pub next_attempt_at: Option<SystemTime>,
+    /// Why the run stopped early, if it did.
+    pub last_error: Option<String>,
+}
+
+impl From<core::BackgroundSync> for BackgroundSync {
+    fn from(b: core::BackgroundSync) -> Self {
+        BackgroundSync {
+            report: b.report.into(),
+            pending: b.pending,
+            next_attempt_at: b.next_attempt_at.map(Into::into),
+            last_error: b.last_error,
+        }
+    }
 }
 
 /// A queued action with its retry state.
@@ -306,6 +345,7 @@ impl From<core::SyncReport> for SyncReport {
             rights_requests_sent: r.rights_requests_sent,
             pulled: r.pulled,
             push_requests: r.push_requests,
+            completed: r.completed,
         }
     }
 }

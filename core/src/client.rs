@@ -34,6 +34,30 @@ use crate::sync::{self, SyncReport};
 use crate::track::{self, Fix};
 use waybill_protocol::{ActionKind, RightKind};
 
+/// What the shell knows of the network when it runs the background job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    /// No connectivity: nothing is attempted.
+    Offline,
+    /// Cellular or a metered Wi-Fi (bulk uploads wait; actions and changes go).
+    Metered,
+    /// Unmetered Wi-Fi.
+    Unmetered,
+}
+
+/// What a background sync did and when the shell should run the next one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BackgroundSync {
+    /// What was done (empty when offline).
+    pub report: SyncReport,
+    /// Actions still queued.
+    pub pending: u32,
+    /// When the earliest queued action is due again (`None`: nothing queued).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Why the run stopped early, if it did (offline, server failure, budget).
+    pub last_error: Option<String>,
+}
+
 /// Largest search radius for nearby offers.
 pub const MAX_RADIUS_M: u32 = 200_000;
 
@@ -326,6 +350,53 @@ impl Waybill {
         self.inner.listeners.notify(Topic::Orders);
         self.inner.listeners.notify(Topic::Privacy);
         report
+    }
+
+    /// The entry point for the shell's background job (WorkManager, BGTaskScheduler):
+    /// does the most valuable work first within `budget` and tells when to come back.
+    /// Offline it makes no request. Retries respect each entry's backoff (a user-visible
+    /// [`Waybill::sync`] does not). Transport and server failures are reported, not
+    /// thrown: the job just reschedules at `next_attempt_at`.
+    pub async fn sync_in_background(
+        &self,
+        budget: std::time::Duration,
+        network: Network,
+    ) -> Result<BackgroundSync> {
+        let mut outcome = BackgroundSync::default();
+        if network != Network::Offline && self.account_id()?.is_some() {
+            let deadline = std::time::Instant::now() + budget;
+            let run = self.run(move |inner| sync::run_until(inner, false, Some(deadline)));
+            // A hard stop a little after the budget: every step is idempotent and each
+            // write transactional, so cutting a request short loses nothing.
+            match tokio::time::timeout(budget + std::time::Duration::from_secs(2), run).await {
+                Ok(Ok(report)) => outcome.report = report,
+                Ok(Err(e @ (Error::Offline { .. } | Error::Server { .. }))) => {
+                    outcome.last_error = Some(e.to_string());
+                }
+                Ok(Err(Error::Unauthorized)) => {
+                    self.sign_in().await?;
+                    outcome.last_error = Some("session renewed; run again".into());
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => outcome.last_error = Some("time budget exhausted".into()),
+            }
+            self.inner.listeners.notify(Topic::Orders);
+            self.inner.listeners.notify(Topic::Privacy);
+        }
+        let pending = self.inner.db.read(outbox::all)?;
+        outcome.pending = u32::try_from(pending.len()).unwrap_or(u32::MAX);
+        outcome.next_attempt_at = if pending.is_empty() {
+            None
+        } else {
+            Some(
+                pending
+                    .iter()
+                    .map(|e| e.next_attempt_at.unwrap_or_else(Utc::now))
+                    .min()
+                    .unwrap_or_else(Utc::now),
+            )
+        };
+        Ok(outcome)
     }
 
     /// The parties' contact of an order this driver holds: in full only if `reveal` and

@@ -18,7 +18,7 @@ mod session;
 mod sync;
 pub mod track;
 
-pub use client::{MAX_RADIUS_M, Waybill};
+pub use client::{BackgroundSync, MAX_RADIUS_M, Network, Waybill};
 pub use config::Config;
 pub use error::{Error, Result, Unavailable};
 pub use observe::{ChangeListener, Topic};

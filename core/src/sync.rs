@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::Utc;
 use waybill_protocol::{ActionBatch, ActionKind, ActionResult, ErrorCode, OrderStatus, Outcome};
@@ -38,6 +39,8 @@ pub struct SyncReport {
     pub pulled: u32,
     /// HTTP requests made to push actions (batches).
     pub push_requests: u32,
+    /// Whether every step ran (false: the time budget ended first; call again later).
+    pub completed: bool,
 }
 
 /// Largest batch per request: 1,000 queued actions go in 5 requests.
@@ -48,12 +51,31 @@ const BATCH: usize = 200;
 /// (connectivity regained, app foregrounded, user action) retries at once. A transport
 /// failure records the attempt on the batch's entries and ends with [`Error::Offline`].
 pub(crate) async fn run(inner: Arc<Inner>, ignore_backoff: bool) -> Result<SyncReport> {
+    run_until(inner, ignore_backoff, None).await
+}
+
+/// [`run`] that stops starting new work at `deadline`, most valuable work first: the
+/// user's actions, then the server's changes, then receipts and rights requests.
+/// `report.completed` says whether everything was done.
+pub(crate) async fn run_until(
+    inner: Arc<Inner>,
+    ignore_backoff: bool,
+    deadline: Option<Instant>,
+) -> Result<SyncReport> {
     let session = inner.require_session().await?;
     let mut report = SyncReport::default();
-    push(&inner, &session, ignore_backoff, &mut report).await?;
-    report.pulled = pull(&inner, &session).await?;
-    report.receipts_sent = push_receipts(&inner, &session).await?;
-    report.rights_requests_sent = push_rights_requests(&inner, &session).await?;
+    let in_time = || deadline.is_none_or(|d| Instant::now() < d);
+    push(&inner, &session, ignore_backoff, deadline, &mut report).await?;
+    if in_time() {
+        report.pulled = pull(&inner, &session).await?;
+    }
+    if in_time() {
+        report.receipts_sent = push_receipts(&inner, &session).await?;
+    }
+    if in_time() {
+        report.rights_requests_sent = push_rights_requests(&inner, &session).await?;
+        report.completed = true;
+    }
     report.remaining = inner
         .blocking(|i| Ok(i.db.read(outbox::all)?.len()))
         .await?
@@ -74,10 +96,11 @@ async fn push(
     inner: &Arc<Inner>,
     session: &Session,
     ignore_backoff: bool,
+    deadline: Option<Instant>,
     report: &mut SyncReport,
 ) -> Result<()> {
     let mut sent_keys: HashSet<String> = HashSet::new();
-    loop {
+    while deadline.is_none_or(|d| Instant::now() < d) {
         let entries = inner
             .blocking(move |i| {
                 Ok(i.db.read(|c| outbox::sendable(c, Utc::now(), ignore_backoff, BATCH))?)
@@ -130,6 +153,7 @@ async fn push(
         report.pushed += pushed;
         report.rejected.extend(rejected);
     }
+    Ok(())
 }
 
 /// Applies a batch's results in one transaction: applied and replayed entries leave the

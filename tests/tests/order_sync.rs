@@ -175,3 +175,63 @@ async fn a_cancellation_while_offline_rolls_back_and_is_shown_never_dropped() {
         Err(Error::InvalidTransition { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_job_respects_network_budget_and_backoff_and_says_when_to_return() {
+    use std::time::Duration;
+    use waybill_core::Network;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let proxy = LossyProxy::start(server.addr).await;
+    let (client, ids) =
+        driver_with_offers(&dir.path().join("d"), &proxy.base_url(), &server.base_url).await;
+    for id in &ids[..3] {
+        client.accept_order(id).unwrap();
+    }
+
+    // Offline: not one connection, and the shell learns what waits.
+    let before = proxy.connections();
+    let offline = client
+        .sync_in_background(Duration::from_secs(5), Network::Offline)
+        .await
+        .unwrap();
+    assert_eq!(proxy.connections(), before);
+    assert_eq!(offline.pending, 3);
+    assert!(offline.next_attempt_at.is_some());
+
+    // No budget: nothing starts; the run says it is not complete.
+    let none = client
+        .sync_in_background(Duration::ZERO, Network::Unmetered)
+        .await
+        .unwrap();
+    assert!(!none.report.completed);
+    assert_eq!(none.pending, 3);
+
+    // A failed attempt (the reply is lost) sets a backoff that the background job honours...
+    proxy.drop_next_replies(1);
+    let failed = client
+        .sync_in_background(Duration::from_secs(5), Network::Metered)
+        .await
+        .unwrap();
+    assert!(failed.last_error.is_some());
+    let retry_at = failed.next_attempt_at.unwrap();
+    assert!(
+        retry_at > chrono::Utc::now(),
+        "backing off until {retry_at}"
+    );
+    let waiting = client
+        .sync_in_background(Duration::from_secs(5), Network::Unmetered)
+        .await
+        .unwrap();
+    assert_eq!(waiting.report.pushed, 0, "the backoff holds");
+    assert_eq!(waiting.pending, 3);
+    // ...while a sync the user (or regained connectivity) triggers goes at once.
+    assert_eq!(client.sync().await.unwrap().pushed, 3);
+    let done = client
+        .sync_in_background(Duration::from_secs(5), Network::Unmetered)
+        .await
+        .unwrap();
+    assert!(done.report.completed);
+    assert_eq!((done.pending, done.next_attempt_at), (0, None));
+}

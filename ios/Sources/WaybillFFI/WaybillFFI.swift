@@ -1286,6 +1286,12 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func sync() async throws  -> SyncReport
     
     /**
+     * The background job's entry point: most valuable work first within `budget_ms`,
+     * nothing when offline; says when to run next.
+     */
+    func syncInBackground(budgetMs: UInt32, network: Network) async throws  -> BackgroundSync
+    
+    /**
      * The transparency log, newest first.
      */
     func transparencyLog(limit: UInt32) throws  -> [DataEvent]
@@ -1885,6 +1891,26 @@ open func sync()async throws  -> SyncReport  {
 }
     
     /**
+     * The background job's entry point: most valuable work first within `budget_ms`,
+     * nothing when offline; says when to run next.
+     */
+open func syncInBackground(budgetMs: UInt32, network: Network)async throws  -> BackgroundSync  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_sync_in_background(
+                        self.uniffiCloneHandle(),FfiConverterUInt32.lower(budgetMs),FfiConverterTypeNetwork_lower(network)
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBackgroundSync_lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
      * The transparency log, newest first.
      */
 open func transparencyLog(limit: UInt32)throws  -> [DataEvent]  {
@@ -1955,6 +1981,95 @@ public func FfiConverterTypeWaybill_lower(_ value: Waybill) -> UInt64 {
 }
 
 
+
+
+/**
+ * What a background sync did and when to run the next one.
+ */
+public struct BackgroundSync: Equatable, Hashable {
+    /**
+     * What was done.
+     */
+    public let report: SyncReport
+    /**
+     * Actions still queued.
+     */
+    public let pending: UInt32
+    /**
+     * When the earliest queued action is due again (schedule the next job then).
+     */
+    public let nextAttemptAt: Date?
+    /**
+     * Why the run stopped early, if it did.
+     */
+    public let lastError: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What was done.
+         */report: SyncReport, 
+        /**
+         * Actions still queued.
+         */pending: UInt32, 
+        /**
+         * When the earliest queued action is due again (schedule the next job then).
+         */nextAttemptAt: Date?, 
+        /**
+         * Why the run stopped early, if it did.
+         */lastError: String?) {
+        self.report = report
+        self.pending = pending
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BackgroundSync: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackgroundSync: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackgroundSync {
+        return
+            try BackgroundSync(
+                report: FfiConverterTypeSyncReport.read(from: &buf), 
+                pending: FfiConverterUInt32.read(from: &buf), 
+                nextAttemptAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                lastError: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BackgroundSync, into buf: inout [UInt8]) {
+        FfiConverterTypeSyncReport.write(value.report, into: &buf)
+        FfiConverterUInt32.write(value.pending, into: &buf)
+        FfiConverterOptionTimestamp.write(value.nextAttemptAt, into: &buf)
+        FfiConverterOptionString.write(value.lastError, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackgroundSync_lift(_ buf: RustBuffer) throws -> BackgroundSync {
+    return try FfiConverterTypeBackgroundSync.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackgroundSync_lower(_ value: BackgroundSync) -> RustBuffer {
+    return FfiConverterTypeBackgroundSync.lower(value)
+}
 
 
 /**
@@ -3991,6 +4106,10 @@ public struct SyncReport: Equatable, Hashable {
      * HTTP requests made to push actions.
      */
     public let pushRequests: UInt32
+    /**
+     * Whether every step ran (false: the time budget ended first).
+     */
+    public let completed: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4015,7 +4134,10 @@ public struct SyncReport: Equatable, Hashable {
          */pulled: UInt32, 
         /**
          * HTTP requests made to push actions.
-         */pushRequests: UInt32) {
+         */pushRequests: UInt32, 
+        /**
+         * Whether every step ran (false: the time budget ended first).
+         */completed: Bool) {
         self.pushed = pushed
         self.rejected = rejected
         self.remaining = remaining
@@ -4023,6 +4145,7 @@ public struct SyncReport: Equatable, Hashable {
         self.rightsRequestsSent = rightsRequestsSent
         self.pulled = pulled
         self.pushRequests = pushRequests
+        self.completed = completed
     }
 
     
@@ -4047,7 +4170,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 receiptsSent: FfiConverterUInt32.read(from: &buf), 
                 rightsRequestsSent: FfiConverterUInt32.read(from: &buf), 
                 pulled: FfiConverterUInt32.read(from: &buf), 
-                pushRequests: FfiConverterUInt32.read(from: &buf)
+                pushRequests: FfiConverterUInt32.read(from: &buf), 
+                completed: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -4059,6 +4183,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.rightsRequestsSent, into: &buf)
         FfiConverterUInt32.write(value.pulled, into: &buf)
         FfiConverterUInt32.write(value.pushRequests, into: &buf)
+        FfiConverterBool.write(value.completed, into: &buf)
     }
 }
 
@@ -4594,6 +4719,91 @@ public func FfiConverterTypeLogSinkError_lift(_ buf: RustBuffer) throws -> LogSi
 public func FfiConverterTypeLogSinkError_lower(_ value: LogSinkError) -> RustBuffer {
     return FfiConverterTypeLogSinkError.lower(value)
 }
+
+
+/**
+ * The network as the shell sees it when its background job runs.
+ */
+
+public enum Network: Equatable, Hashable {
+    
+    /**
+     * No connectivity: nothing is attempted.
+     */
+    case offline
+    /**
+     * Cellular or metered Wi-Fi.
+     */
+    case metered
+    /**
+     * Unmetered Wi-Fi.
+     */
+    case unmetered
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Network: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNetwork: FfiConverterRustBuffer {
+    typealias SwiftType = Network
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Network {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .offline
+        
+        case 2: return .metered
+        
+        case 3: return .unmetered
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Network, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .offline:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .metered:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unmetered:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNetwork_lift(_ buf: RustBuffer) throws -> Network {
+    return try FfiConverterTypeNetwork.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNetwork_lower(_ value: Network) -> RustBuffer {
+    return FfiConverterTypeNetwork.lower(value)
+}
+
 
 
 /**
@@ -7012,6 +7222,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sync() != 54659) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sync_in_background() != 28503) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_transparency_log() != 57661) {

@@ -480,6 +480,11 @@ uint32_t uniffi_waybill_ffi_fn_method_waybill_sweep_retention(uint64_t ptr, Rust
 uint64_t uniffi_waybill_ffi_fn_method_waybill_sync(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC_IN_BACKGROUND
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC_IN_BACKGROUND
+uint64_t uniffi_waybill_ffi_fn_method_waybill_sync_in_background(uint64_t ptr, uint32_t budget_ms, RustBuffer network
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRANSPARENCY_LOG
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRANSPARENCY_LOG
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_transparency_log(uint64_t ptr, uint32_t limit, RustCallStatus *_Nonnull out_status
@@ -1038,6 +1043,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_sweep_retention(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SYNC
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SYNC_IN_BACKGROUND
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SYNC_IN_BACKGROUND
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_sync_in_background(void
     
 );
 #endif

@@ -1,6 +1,8 @@
 package io.waybill
 
+import io.waybill.ffi.BackgroundSync
 import io.waybill.ffi.ChangeListener
+import io.waybill.ffi.Network
 import io.waybill.ffi.DataEvent
 import io.waybill.ffi.Fix
 import io.waybill.ffi.LatLon
@@ -108,6 +110,13 @@ class WaybillClient private constructor(
 
     /** Pushes queued actions; throws [WaybillException.Offline] when the server is unreachable. */
     suspend fun sync(): SyncReport = ffi.sync()
+
+    /**
+     * For the WorkManager job: the most valuable work first within [budgetMillis], nothing
+     * when [network] is offline; schedule the next run at the result's `nextAttemptAt`.
+     */
+    suspend fun syncInBackground(budgetMillis: Long, network: Network): BackgroundSync =
+        ffi.syncInBackground(budgetMillis.coerceIn(0, UInt.MAX_VALUE.toLong()).toUInt(), network)
 
     /** Refusals the UI has not dismissed. */
     suspend fun rejections(): List<Rejection> = withContext(ioDispatcher) { ffi.rejections() }
