@@ -11,14 +11,14 @@ BINDGEN := $(CARGO) run -q -p uniffi-bindgen -- generate --no-format --config un
 SWIFT_GENERATED := ios/Sources/WaybillFFI ios/Sources/WaybillCoreFFI
 VENV := target/venv
 
-.PHONY: demo test lint rust-test kotlin-test swift-check bindings swift-bindings size bench clean
+.PHONY: demo test lint rust-test contract-test kotlin-test swift-check bindings swift-bindings openapi size bench clean
 
 ## The demo: reference server on loopback + the driver slice, narrated.
 demo:
 	$(CARGO) run -q -p waybill-cli -- demo
 
 ## Every test, as CI runs it.
-test: lint rust-test kotlin-test swift-check
+test: lint rust-test contract-test kotlin-test swift-check
 	@scripts/test-summary.sh
 
 lint:
@@ -29,6 +29,16 @@ lint:
 rust-test:
 	mkdir -p target/test-logs
 	$(CARGO) test --workspace 2>&1 | tee target/test-logs/rust.log
+
+## The server against its own OpenAPI document (docs/openapi.json), with schemathesis.
+contract-test: $(VENV)/.swift-check
+	$(CARGO) build -q -p waybill-server
+	mkdir -p target/test-logs
+	scripts/contract-test.sh 2>&1 | tee target/test-logs/contract.log
+
+## Regenerates docs/openapi.json from the server's types and annotations.
+openapi:
+	$(CARGO) run -q -p waybill-server -- --print-openapi > docs/openapi.json
 
 ## Kotlin: Maven builds the library and server, generates the bindings, runs JUnit over JNA.
 kotlin-test:

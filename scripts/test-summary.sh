@@ -13,5 +13,10 @@ for report in android/*/target/surefire-reports/*.txt; do
   read -r run fail err skip < <(sed -nE 's/^Tests run: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+), Skipped: ([0-9]+).*/\1 \2 \3 \4/p' "$report" | head -1)
   passed=$((passed + run - fail - err - skip)); failed=$((failed + fail + err)); ignored=$((ignored + skip))
 done
+if [ -f target/test-logs/contract.log ]; then
+  cases=$(sed -nE 's/^ *([0-9]+) generated, ([0-9]+) passed.*/\2/p' target/test-logs/contract.log \
+    | awk '{ s += $1 } END { print s + 0 }')
+  echo "contract: ${cases:-0} schemathesis cases passed against docs/openapi.json"
+fi
 echo "waybill: ${passed} passed, ${failed} failed, ${ignored} skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -15,6 +15,7 @@ pub const IDEMPOTENT_REPLAYED_HEADER: &str = "Idempotent-Replayed";
 
 /// Which app the device runs: the driver app or the shipper (errand) app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Accepts loads, picks up, delivers, proves delivery.
@@ -44,6 +45,7 @@ impl Role {
 
 /// `POST /v1/devices`: registers an installation and returns its bearer token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterDevice {
     /// Random installation id chosen by the client (not a hardware identifier).
     pub installation_id: String,
@@ -57,6 +59,7 @@ pub struct RegisterDevice {
 
 /// Reply to [`RegisterDevice`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceRegistered {
     /// Server-side account id of this installation.
     pub account_id: String,
@@ -66,6 +69,7 @@ pub struct DeviceRegistered {
 
 /// Lifecycle status of an order as the server knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Offered to drivers, not yet taken.
@@ -112,6 +116,7 @@ impl OrderStatus {
 
 /// A point on the map, WGS-84 degrees.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LatLon {
     /// Latitude, degrees north.
     pub lat: f64,
@@ -123,6 +128,7 @@ pub struct LatLon {
 /// consignee's name and phone reach a driver only once the order is assigned (seed 002:
 /// "accepting orders ... needs consignee data"; P-29).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
     /// Server id of the order.
     pub id: String,
@@ -155,6 +161,7 @@ pub struct Order {
 
 /// `GET /v1/orders/open` reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpenOrders {
     /// Open orders within the radius, nearest first.
     pub orders: Vec<Order>,
@@ -162,6 +169,7 @@ pub struct OpenOrders {
 
 /// Reply to `POST /v1/orders/{id}/accept` when the acceptance was applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Accepted {
     /// The order after acceptance.
     pub order: Order,
@@ -173,6 +181,7 @@ pub struct Accepted {
 /// Consignor and consignee contact of an order: personal data of third parties, sent to
 /// the assigned driver only, for delivering that order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderContact {
     /// Who hands the goods over.
     pub consignor_name: String,
@@ -188,6 +197,7 @@ pub struct OrderContact {
 
 /// What a driver does to an order. Each is queued on the device and applied once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     /// Take an open offer: open → accepted.
@@ -249,6 +259,7 @@ impl ActionKind {
 
 /// One queued action as pushed. `key` is its idempotency key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderAction {
     /// Idempotency key, made on the device when the action was taken.
     pub key: String,
@@ -268,6 +279,7 @@ pub struct OrderAction {
 
 /// `POST /v1/actions`: queued actions in push order (per order, oldest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionBatch {
     /// At most [`MAX_BATCH`] actions.
     pub actions: Vec<OrderAction>,
@@ -278,6 +290,7 @@ pub const MAX_BATCH: usize = 500;
 
 /// What became of one action of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Applied now.
@@ -293,6 +306,7 @@ pub enum Outcome {
 
 /// Result of one action, in the batch's order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionResult {
     /// The action's key.
     pub key: String,
@@ -311,6 +325,7 @@ pub struct ActionResult {
 
 /// `POST /v1/actions` reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionResults {
     /// One result per action, same order.
     pub results: Vec<ActionResult>,
@@ -318,6 +333,7 @@ pub struct ActionResults {
 
 /// `GET /v1/changes?after=CURSOR`: orders of this account changed since the cursor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Changes {
     /// Orders as the server has them now, in change order.
     pub orders: Vec<Order>,
@@ -330,6 +346,7 @@ pub struct Changes {
 /// `POST /v1/errands`: a shipper places an order (seed 003: sender, recipient, item,
 /// addresses, fee).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewErrand {
     /// Pickup label.
     pub pickup_label: String,
@@ -351,6 +368,7 @@ pub struct NewErrand {
 
 /// Kinds of data-subject requests (PIPL Arts. 44-47, GDPR Arts. 15-17).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RightKind {
     /// A copy of what the service holds.
@@ -390,6 +408,7 @@ impl RightKind {
 /// `POST /v1/rights-requests`: a request, identified by the device-made `id` so a retry
 /// files it once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RightsRequestFiled {
     /// Device-made id (a UUID), also the idempotency key.
     pub id: String,
@@ -403,6 +422,7 @@ pub struct RightsRequestFiled {
 
 /// The server's record of a rights request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RightsRequestState {
     /// Id the device made.
     pub id: String,
@@ -420,6 +440,7 @@ pub struct RightsRequestState {
 
 /// `GET /v1/rights-requests` reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RightsRequests {
     /// The account's requests, oldest first.
     pub requests: Vec<RightsRequestState>,
@@ -427,6 +448,7 @@ pub struct RightsRequests {
 
 /// Stable machine-readable codes of the server's error replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The bearer token is missing or unknown.
@@ -449,6 +471,7 @@ pub enum ErrorCode {
 
 /// Body of every non-2xx reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// Machine-readable code.
     pub code: ErrorCode,
@@ -458,6 +481,7 @@ pub struct ApiError {
 
 /// One entry of an order's server-side history, `GET /v1/orders/{id}/events`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderEvent {
     /// Event kind, e.g. `accepted`.
     pub kind: String,
@@ -472,6 +496,7 @@ pub struct OrderEvent {
 
 /// `GET /v1/orders/{id}/events` reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderEvents {
     /// Events, oldest first.
     pub events: Vec<OrderEvent>,
@@ -516,6 +541,7 @@ pub mod consent {
 
     /// One consent decision as it travels: `POST /v1/consent-receipts`.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     pub struct ConsentReceipt {
         /// Position in the device's ledger.
         pub seq: i64,
@@ -551,6 +577,7 @@ pub mod consent {
 
     /// Body of `POST /v1/consent-receipts`.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     pub struct ConsentReceipts {
         /// Receipts, oldest first.
         pub receipts: Vec<ConsentReceipt>,
@@ -558,6 +585,7 @@ pub mod consent {
 
     /// Reply: how many were new.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     pub struct ReceiptsStored {
         /// Receipts stored now.
         pub stored: u32,
@@ -566,6 +594,7 @@ pub mod consent {
     }
 
     #[derive(Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     struct Hashed<'a> {
         prev_hash: &'a str,
         kind: &'a str,

@@ -18,6 +18,8 @@ use waybill_protocol::{
 
 use crate::store::{self, StoreError, StoredReply};
 use waybill_protocol::consent::{ConsentReceipts, ReceiptsStored};
+#[allow(unused_imports)] // named in the OpenAPI annotations
+use waybill_protocol::{Accepted, DeviceRegistered};
 
 /// Shared state: one SQLite connection (the reference server favours clarity over throughput).
 #[derive(Clone)]
@@ -52,6 +54,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/health", get(|| async { "ok" }))
+        .route("/v1/openapi.json", get(openapi_json))
         .route("/v1/devices", post(register))
         .route("/v1/orders/open", get(open_orders))
         .route("/v1/orders/{id}/accept", post(accept))
@@ -118,6 +121,9 @@ impl IntoResponse for Failure {
     }
 }
 
+#[utoipa::path(post, path = "/v1/devices", tag = "devices",
+    request_body = RegisterDevice,
+    responses((status = 200, body = DeviceRegistered), (status = 400, body = ApiError)))]
 async fn register(
     State(state): State<AppState>,
     body: Result<Json<RegisterDevice>, axum::extract::rejection::JsonRejection>,
@@ -153,6 +159,13 @@ struct NearQuery {
     radius_m: f64,
 }
 
+#[utoipa::path(get, path = "/v1/orders/open", tag = "orders", security(("bearer" = [])),
+    params(
+        ("lat" = f64, Query, description = "latitude, degrees, rounded by the client"),
+        ("lon" = f64, Query, description = "longitude, degrees"),
+        ("radius_m" = f64, Query, description = "search radius in metres, > 0")),
+    responses((status = 200, body = OpenOrders), (status = 400, body = ApiError),
+        (status = 401, body = ApiError)))]
 async fn open_orders(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -182,6 +195,12 @@ async fn open_orders(
     Ok(Json(OpenOrders { orders }))
 }
 
+#[utoipa::path(post, path = "/v1/orders/{id}/accept", tag = "orders", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id"),
+        ("Idempotency-Key" = String, Header, description = "1..=128 bytes, reused by every retry")),
+    responses((status = 200, body = Accepted), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 async fn accept(
     State(state): State<AppState>,
     Path(order_id): Path<String>,
@@ -219,6 +238,9 @@ async fn accept(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/v1/orders/{id}/events", tag = "orders", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id")),
+    responses((status = 200, body = OrderEvents), (status = 401, body = ApiError)))]
 async fn events(
     State(state): State<AppState>,
     Path(order_id): Path<String>,
@@ -232,6 +254,10 @@ async fn events(
 /// Largest batch of receipts in one request.
 const MAX_RECEIPTS: usize = 1_000;
 
+#[utoipa::path(post, path = "/v1/consent-receipts", tag = "privacy", security(("bearer" = [])),
+    request_body = ConsentReceipts,
+    responses((status = 200, body = ReceiptsStored), (status = 400, body = ApiError),
+        (status = 401, body = ApiError)))]
 async fn store_receipts(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -251,6 +277,8 @@ async fn store_receipts(
     Ok(Json(stored))
 }
 
+#[utoipa::path(get, path = "/v1/consent-receipts", tag = "privacy", security(("bearer" = [])),
+    responses((status = 200, body = ConsentReceipts), (status = 401, body = ApiError)))]
 async fn list_receipts(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -260,6 +288,10 @@ async fn list_receipts(
     Ok(Json(ConsentReceipts { receipts }))
 }
 
+#[utoipa::path(post, path = "/v1/rights-requests", tag = "privacy", security(("bearer" = [])),
+    request_body = RightsRequestFiled,
+    responses((status = 200, body = RightsRequestState), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 422, body = ApiError)))]
 async fn file_rights_request(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -279,6 +311,8 @@ async fn file_rights_request(
     Ok(Json(filed))
 }
 
+#[utoipa::path(get, path = "/v1/rights-requests", tag = "privacy", security(("bearer" = [])),
+    responses((status = 200, body = RightsRequests), (status = 401, body = ApiError)))]
 async fn list_rights_requests(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -290,6 +324,10 @@ async fn list_rights_requests(
     Ok(Json(RightsRequests { requests }))
 }
 
+#[utoipa::path(post, path = "/v1/actions", tag = "orders", security(("bearer" = [])),
+    request_body = ActionBatch,
+    responses((status = 200, description = "one result per action, same order", body = ActionResults),
+        (status = 400, body = ApiError), (status = 401, body = ApiError)))]
 async fn apply_actions(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -324,6 +362,11 @@ struct ChangesQuery {
     limit: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/v1/changes", tag = "orders", security(("bearer" = [])),
+    params(("after" = Option<i64>, Query, description = "cursor from the last page, 0 at first"),
+        ("limit" = Option<u32>, Query, description = "page size, 1..=1000")),
+    responses((status = 200, body = Changes), (status = 400, body = ApiError),
+        (status = 401, body = ApiError)))]
 async fn changes(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -352,6 +395,12 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, Failure> {
         })
 }
 
+#[utoipa::path(post, path = "/v1/errands", tag = "orders", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "1..=128 bytes")),
+    request_body = NewErrand,
+    responses((status = 200, body = Order), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 409, body = ApiError),
+        (status = 422, body = ApiError)))]
 async fn create_errand(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -379,6 +428,10 @@ async fn create_errand(
     Ok(Json(order))
 }
 
+#[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id")),
+    responses((status = 200, body = Order), (status = 401, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 async fn cancel_errand(
     State(state): State<AppState>,
     Path(order_id): Path<String>,
@@ -389,4 +442,12 @@ async fn cancel_errand(
         .with_db(move |c| crate::actions::cancel(c, &account, &order_id))
         .await?;
     Ok(Json(order))
+}
+
+async fn openapi_json() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document(),
+    )
+        .into_response()
 }

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod openapi;
 pub mod rights;
 pub mod seed;
 pub mod store;

@@ -1,4 +1,5 @@
-//! `waybill-server --db PATH --listen 127.0.0.1:0 [--seed-demo]`
+//! `waybill-server --db PATH --listen 127.0.0.1:0 [--seed-demo]`, or
+//! `waybill-server --print-openapi` (the contract's OpenAPI 3.1 document on stdout).
 //!
 //! The first line on stdout is the base URL it listens on (`http://127.0.0.1:PORT`), so a
 //! test or script can start it on a free port and read where it went. Logs go to stderr.
@@ -15,8 +16,11 @@ use tracing_subscriber::EnvFilter;
 #[command(version, about)]
 struct Args {
     /// SQLite database file (created if missing).
+    #[arg(long, required_unless_present = "print_openapi")]
+    db: Option<PathBuf>,
+    /// Print the OpenAPI 3.1 document of the contract and exit.
     #[arg(long)]
-    db: PathBuf,
+    print_openapi: bool,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
@@ -35,7 +39,15 @@ async fn main() {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     let args = Args::parse();
-    let server = match waybill_server::start(&args.db, args.listen, args.seed_demo).await {
+    if args.print_openapi {
+        println!("{}", waybill_server::openapi::document());
+        return;
+    }
+    let Some(db) = args.db else {
+        eprintln!("waybill-server: --db is required");
+        std::process::exit(2);
+    };
+    let server = match waybill_server::start(&db, args.listen, args.seed_demo).await {
         Ok(server) => server,
         Err(e) => {
             eprintln!("waybill-server: cannot start: {e}");
