@@ -10,8 +10,8 @@ use crate::privacy::{
     Permission, PermissionAsk, PermissionState, PolicyStatus, PurposeState, Receipt, SettingsView,
 };
 use crate::types::{
-    BackgroundSync, LatLon, Network, NewErrand, Order, OrderList, PendingAction, Rejection,
-    SyncReport, WaybillConfig,
+    BackgroundSync, HistoryEntry, LatLon, Network, NewErrand, Order, OrderList, PendingAction,
+    Rejection, Resolution, SyncReport, WaybillConfig,
 };
 
 type Result<T> = std::result::Result<T, WaybillError>;
@@ -95,6 +95,26 @@ impl Waybill {
     /// A shipper cancels an errand not yet delivered (offline-capable).
     pub fn cancel_errand(&self, order_id: String) -> Result<Order> {
         Ok(self.inner.cancel_errand(&order_id)?.into())
+    }
+
+    /// Edits the note of a queued exception report; false if already sent.
+    pub fn edit_pending_note(&self, seq: i64, note: String) -> Result<bool> {
+        Ok(self.inner.edit_pending_note(seq, &note)?)
+    }
+
+    /// An order's history: my actions with their fate, and the server's changes.
+    pub fn order_history(&self, order_id: String) -> Result<Vec<HistoryEntry>> {
+        Ok(list(self.inner.order_history(&order_id)?))
+    }
+
+    /// Orders whose id, places or goods contain `text`; offline.
+    pub fn search_orders(&self, text: String) -> Result<Vec<Order>> {
+        Ok(list(self.inner.search_orders(&text)?))
+    }
+
+    /// Settles a rejection with one of its choices.
+    pub fn resolve_rejection(&self, id: i64, resolution: Resolution) -> Result<()> {
+        Ok(self.inner.resolve_rejection(id, resolution.into())?)
     }
 
     /// Queued actions with their retry state.

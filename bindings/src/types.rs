@@ -228,6 +228,12 @@ pub struct Rejection {
     pub action: String,
     /// Why.
     pub reason: RejectionReason,
+    /// When the user took the action (their fact).
+    pub taken_at: Option<SystemTime>,
+    /// The order's status on the server now (its fact).
+    pub order_status: Option<OrderStatus>,
+    /// What the UI can offer.
+    pub choices: Vec<Resolution>,
     /// When it arrived.
     pub rejected_at: SystemTime,
 }
@@ -239,6 +245,9 @@ impl From<core::Rejection> for Rejection {
             order_id: r.order_id,
             action: r.action,
             reason: r.reason.into(),
+            taken_at: r.taken_at.map(Into::into),
+            order_status: r.order_status.map(Into::into),
+            choices: r.choices.into_iter().map(Into::into).collect(),
             rejected_at: r.rejected_at.into(),
         }
     }
@@ -403,6 +412,66 @@ impl From<NewErrand> for core::NewErrand {
                 consignee_phone: e.parties.recipient_phone,
                 consignee_address: e.parties.recipient_address,
             },
+        }
+    }
+}
+
+/// What the user can do about a rejection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Resolution {
+    /// Acknowledge the server's state.
+    Dismiss,
+    /// Take the same action again (offered only when possible now).
+    Retry,
+}
+
+mirror_enum!(Resolution, core::Resolution, Dismiss, Retry);
+
+/// What became of one of my actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ActionState {
+    /// Waiting for the server.
+    Pending,
+    /// Applied.
+    Confirmed,
+    /// Refused.
+    Refused,
+    /// Withdrawn before it was sent.
+    Withdrawn,
+}
+
+mirror_enum!(
+    ActionState,
+    core::ActionState,
+    Pending,
+    Confirmed,
+    Refused,
+    Withdrawn
+);
+
+/// One line of an order's history.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HistoryEntry {
+    /// My action, or the server's new status.
+    pub event: String,
+    /// Whether I did it on this device.
+    pub by_me: bool,
+    /// When.
+    pub at: SystemTime,
+    /// Note of an exception report.
+    pub note: Option<String>,
+    /// What became of my action.
+    pub state: Option<ActionState>,
+}
+
+impl From<core::HistoryEntry> for HistoryEntry {
+    fn from(h: core::HistoryEntry) -> Self {
+        HistoryEntry {
+            event: h.event,
+            by_me: h.by_me,
+            at: h.at.into(),
+            note: h.note,
+            state: h.state.map(Into::into),
         }
     }
 }

@@ -17,9 +17,10 @@ use crate::db::Database;
 use crate::error::{Error, Result};
 use crate::net::ApiClient;
 use crate::observe::{ChangeListener, Listeners, Topic};
+use crate::orders::history::{self, ActionState, HistoryEntry};
 use crate::orders::outbox::OutboxEntry;
 use crate::orders::parties::{self, OrderContact};
-use crate::orders::rejections::{self, Rejection};
+use crate::orders::rejections::{self, Rejection, Resolution};
 use crate::orders::{self, Order, OrderList, actions, outbox};
 use crate::privacy::holdings;
 use crate::privacy::ledger::{self, DecisionKind, Receipt};
@@ -301,12 +302,54 @@ impl Waybill {
     /// Withdraws a queued action the server has not confirmed, with the later actions of
     /// its order that build on it. Returns how many were withdrawn (0 if already sent).
     pub fn cancel_pending(&self, seq: i64) -> Result<u32> {
-        let removed = self
-            .inner
-            .db
-            .write(|tx| outbox::remove_with_followers(tx, seq))?;
+        let removed = self.inner.db.write(|tx| {
+            let removed = outbox::remove_with_followers(tx, seq)?;
+            for entry in &removed {
+                history::settle(tx, &entry.idempotency_key, ActionState::Withdrawn)?;
+            }
+            Ok::<_, Error>(removed)
+        })?;
         self.inner.listeners.notify(Topic::Orders);
         Ok(u32::try_from(removed.len()).unwrap_or(u32::MAX))
+    }
+
+    /// Edits the note of a queued exception report before it is sent. Returns false if it
+    /// was already sent (or is not an exception report): then the server has the old note.
+    pub fn edit_pending_note(&self, seq: i64, note: &str) -> Result<bool> {
+        actions::check_note(note)?;
+        let edited = self.inner.db.write(|tx| outbox::edit_note(tx, seq, note))?;
+        self.inner.listeners.notify(Topic::Orders);
+        Ok(edited)
+    }
+
+    /// An order's history as this device saw it: my actions with their fate, and the
+    /// server's status changes, oldest first.
+    pub fn order_history(&self, order_id: &str) -> Result<Vec<HistoryEntry>> {
+        Ok(self.inner.db.read(|c| history::list(c, order_id))?)
+    }
+
+    /// Orders whose id, places or goods contain `text`; works offline.
+    pub fn search_orders(&self, text: &str) -> Result<Vec<Order>> {
+        Ok(self.inner.db.read(|c| orders::search(c, text))?)
+    }
+
+    /// Settles a rejection: `Dismiss` accepts the server's state; `Retry` takes the same
+    /// action again (offered in `choices` only when it is possible now).
+    pub fn resolve_rejection(&self, id: i64, resolution: Resolution) -> Result<()> {
+        let rejection = self
+            .rejections()?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| Error::InvalidInput {
+                reason: format!("no rejection {id}"),
+            })?;
+        if resolution == Resolution::Retry {
+            let kind = ActionKind::parse(&rejection.action).ok_or_else(|| Error::Internal {
+                reason: format!("unknown action {:?}", rejection.action),
+            })?;
+            self.take_action(&rejection.order_id, kind, None)?;
+        }
+        self.dismiss_rejection(id)
     }
 
     fn take_action(&self, order_id: &str, kind: ActionKind, note: Option<&str>) -> Result<Order> {

@@ -12,6 +12,7 @@ use waybill_protocol::{ActionBatch, ActionKind, ActionResult, ErrorCode, OrderSt
 use crate::client::{ACCOUNT, Inner};
 use crate::error::{Error, Result};
 use crate::orders;
+use crate::orders::history::{self, ActionState};
 use crate::orders::outbox::{self, OutboxEntry};
 use crate::orders::parties;
 use crate::orders::rejections::{self, Rejection, RejectionReason};
@@ -187,6 +188,7 @@ fn settle(
                     apply_confirmed(tx, basis, order, contact, account, recipient, sent)?;
                 }
                 outbox::remove(tx, entry.seq)?;
+                history::settle(tx, &entry.idempotency_key, ActionState::Confirmed)?;
                 pushed += 1;
             }
             Outcome::Refused => {
@@ -374,7 +376,14 @@ fn settle_refused(
         } else {
             RejectionReason::EarlierActionRefused
         };
-        rejections.push(rejections::record(tx, &d.order_id, d.action.as_str(), why)?);
+        history::settle(tx, &d.idempotency_key, ActionState::Refused)?;
+        rejections.push(rejections::record(
+            tx,
+            &d.order_id,
+            d.action.as_str(),
+            why,
+            d.created_at,
+        )?);
     }
     Ok(rejections)
 }

@@ -3,7 +3,9 @@
 //! replies after the server committed, answers 500 and is slow; a shipper's cancellation
 //! while the driver is offline surfaces as a rejection, never silently.
 
-use waybill_core::{Error, OrderList, OrderStatus, RejectionReason, SyncState, Waybill};
+use waybill_core::{
+    ActionState, Error, OrderList, OrderStatus, RejectionReason, Resolution, SyncState, Waybill,
+};
 use waybill_e2e::{LossyProxy, SHANGHAI, ServerProbe, ServerProcess, consenting_driver};
 
 const ORDERS: u32 = 50;
@@ -164,11 +166,38 @@ async fn a_cancellation_while_offline_rolls_back_and_is_shown_never_dropped() {
     );
     assert_eq!(client.order(&order).unwrap().status, OrderStatus::Cancelled);
     assert_eq!(client.order(&other).unwrap().status, OrderStatus::PickedUp);
+    let kept = client.rejections().unwrap();
+    assert_eq!(kept.len(), 2, "kept until dismissed");
+    // Both facts: when the driver picked up, and what the server says now.
+    assert!(kept[0].taken_at.is_some());
+    assert_eq!(kept[0].order_status, Some(OrderStatus::Cancelled));
     assert_eq!(
-        client.rejections().unwrap().len(),
-        2,
-        "kept until dismissed"
+        kept[0].choices,
+        [Resolution::Dismiss],
+        "no retry on a cancelled order"
     );
+    let history = client.order_history(&order).unwrap();
+    let mine: Vec<_> = history
+        .iter()
+        .filter(|h| h.by_me)
+        .map(|h| (h.event.as_str(), h.state))
+        .collect();
+    assert_eq!(
+        mine,
+        [
+            ("accept", Some(ActionState::Confirmed)),
+            ("pick_up", Some(ActionState::Refused)),
+            ("deliver", Some(ActionState::Refused)),
+        ]
+    );
+    assert!(
+        history.iter().any(|h| !h.by_me && h.event == "cancelled"),
+        "{history:?}"
+    );
+    client
+        .resolve_rejection(kept[0].id, Resolution::Dismiss)
+        .unwrap();
+    assert_eq!(client.rejections().unwrap().len(), 1);
     // Illegal transitions are typed errors at once, offline or not.
     assert!(matches!(
         client.deliver(&order),
@@ -234,4 +263,55 @@ async fn the_background_job_respects_network_budget_and_backoff_and_says_when_to
         .unwrap();
     assert!(done.report.completed);
     assert_eq!((done.pending, done.next_attempt_at), (0, None));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsent_actions_can_be_edited_or_withdrawn_and_orders_searched_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let url = server.base_url.clone();
+    let (client, ids) = driver_with_offers(&dir.path().join("d"), &url, &url).await;
+    let id = &ids[3];
+    client.accept_order(id).unwrap();
+    client.report_exception(id, "gate closd").unwrap();
+    client.report_exception(id, "sent by mistake").unwrap();
+    let pending = client.pending().unwrap();
+    assert!(
+        client
+            .edit_pending_note(pending[1].seq, "gate closed until 14:00")
+            .unwrap()
+    );
+    assert_eq!(client.cancel_pending(pending[2].seq).unwrap(), 1);
+    assert!(
+        !client.edit_pending_note(pending[0].seq, "x").unwrap(),
+        "only exception notes are editable"
+    );
+
+    // Search works on the cache, offline (the goods of errand 3 are "13 cartons").
+    let found = client.search_orders("13 cart").unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(&found[0].id, id);
+    assert!(
+        client.search_orders("%").unwrap().is_empty(),
+        "wildcards are literal"
+    );
+
+    client.sync().await.unwrap();
+    let shipper = ServerProbe::connect(&url).await;
+    assert_eq!(shipper.event_notes(id).await, ["gate closed until 14:00"]);
+    let states: Vec<_> = client
+        .order_history(id)
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.by_me)
+        .map(|h| h.state)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            Some(ActionState::Confirmed),
+            Some(ActionState::Confirmed),
+            Some(ActionState::Withdrawn)
+        ]
+    );
 }

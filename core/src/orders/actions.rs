@@ -27,12 +27,8 @@ pub fn take(
     let order = get(tx, order_id)?.ok_or_else(|| Error::OrderNotFound {
         order_id: order_id.to_string(),
     })?;
-    if let Some(note) = note
-        && (note.len() > MAX_NOTE_BYTES || note.chars().any(|c| c.is_control() && c != '\n'))
-    {
-        return Err(Error::InvalidInput {
-            reason: format!("a note is at most {MAX_NOTE_BYTES} bytes without control characters"),
-        });
+    if let Some(note) = note {
+        check_note(note)?;
     }
     let allowed_actor = match kind {
         ActionKind::Accept => {
@@ -64,6 +60,30 @@ pub fn take(
     get(tx, order_id)?.ok_or_else(|| Error::Internal {
         reason: "order vanished inside its own transaction".into(),
     })
+}
+
+/// A note is at most [`MAX_NOTE_BYTES`] without control characters (newlines allowed).
+pub fn check_note(note: &str) -> Result<()> {
+    if note.len() > MAX_NOTE_BYTES || note.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::InvalidInput {
+            reason: format!("a note is at most {MAX_NOTE_BYTES} bytes without control characters"),
+        });
+    }
+    Ok(())
+}
+
+/// Whether `kind` would be accepted on `order` as it stands now (offered as "try again"
+/// on a rejection only when it is).
+pub fn is_possible(order: &Order, kind: ActionKind) -> bool {
+    let actor = match kind {
+        ActionKind::Accept => !order.assigned_to_me && order.status == OrderStatus::Open,
+        ActionKind::Cancel => order.placed_by_me,
+        ActionKind::Place => false,
+        ActionKind::PickUp | ActionKind::Deliver | ActionKind::ReportException => {
+            order.assigned_to_me
+        }
+    };
+    actor && kind.next_status(order.status).is_some()
 }
 
 fn check_acceptable(tx: &Transaction<'_>, order: &Order) -> Result<()> {

@@ -3,6 +3,7 @@
 //! so rolling back a refused action is deleting its outbox entry, not undoing a write.
 
 pub mod actions;
+pub mod history;
 pub mod outbox;
 pub mod parties;
 pub mod rejections;
@@ -128,6 +129,24 @@ pub fn get(conn: &Connection, id: &str) -> StorageResult<Option<Order>> {
         .optional()?)
 }
 
+/// Orders whose id, places or goods contain `text` (case-insensitive for ASCII), newest
+/// change first, at most 100.
+pub fn search(conn: &Connection, text: &str) -> StorageResult<Vec<Order>> {
+    let pattern = format!(
+        "%{}%",
+        text.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT_ORDER} WHERE o.id LIKE ?1 ESCAPE '\\' OR o.pickup_label LIKE ?1 ESCAPE '\\'
+             OR o.dropoff_label LIKE ?1 ESCAPE '\\' OR o.goods LIKE ?1 ESCAPE '\\'
+         ORDER BY o.updated_at DESC, o.id LIMIT 100"
+    ))?;
+    let rows = stmt.query_map([pattern], order_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// A list for the UI, newest change first.
 pub fn list(conn: &Connection, which: OrderList) -> StorageResult<Vec<Order>> {
     let filter = match which {
@@ -155,6 +174,19 @@ pub fn upsert_from_server(
 ) -> StorageResult<()> {
     let mine = order.assigned_to.as_deref() == Some(my_account_id);
     let placed = order.shipper_id.as_deref() == Some(my_account_id);
+    let previous: Option<(String, i64)> = tx
+        .query_row(
+            "SELECT status, revision FROM orders WHERE id = ?1",
+            [&order.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let status_changed = previous.as_ref().is_none_or(|(status, revision)| {
+        status != order.status.as_str() && order.revision > *revision
+    });
+    if (mine || placed) && status_changed {
+        history::record_server(tx, &order.id, order.status, order.updated_at)?;
+    }
     // A closed order's retention clock starts when the server closed it.
     let closed_at = is_closed(order.status).then(|| order.updated_at.to_rfc3339());
     tx.execute(
@@ -245,20 +277,30 @@ pub fn apply_refusal(
     order_id: &str,
     status: Option<OrderStatus>,
 ) -> StorageResult<()> {
+    let now = Utc::now();
     match status {
-        Some(status) => tx.execute(
-            "UPDATE orders SET status = ?2, assigned_to_me = 0,
-                 closed_at = COALESCE(closed_at, CASE WHEN ?3 THEN ?4 END)
-             WHERE id = ?1",
-            params![
-                order_id,
-                status.as_str(),
-                is_closed(status),
-                Utc::now().to_rfc3339()
-            ],
-        )?,
-        None => tx.execute("DELETE FROM orders WHERE id = ?1", [order_id])?,
-    };
+        Some(status) => {
+            // "Taken" means another driver holds it; a cancelled order stays in my list.
+            let changed = tx.execute(
+                "UPDATE orders SET status = ?2,
+                     assigned_to_me = CASE WHEN ?2 = 'accepted' THEN 0 ELSE assigned_to_me END,
+                     closed_at = COALESCE(closed_at, CASE WHEN ?3 THEN ?4 END)
+                 WHERE id = ?1 AND status != ?2",
+                params![
+                    order_id,
+                    status.as_str(),
+                    is_closed(status),
+                    now.to_rfc3339()
+                ],
+            )?;
+            if changed > 0 {
+                history::record_server(tx, order_id, status, now)?;
+            }
+        }
+        None => {
+            tx.execute("DELETE FROM orders WHERE id = ?1", [order_id])?;
+        }
+    }
     Ok(())
 }
 

@@ -72,6 +72,8 @@ pub fn enqueue_with_payload(
     payload: Option<&str>,
 ) -> StorageResult<i64> {
     let key = uuid::Uuid::new_v4().to_string();
+    let now = Utc::now();
+    super::history::record_mine(tx, order_id, action, note, &key, now)?;
     tx.execute(
         "INSERT INTO outbox (order_id, action, idempotency_key, created_at, target_status, note,
              payload)
@@ -80,7 +82,7 @@ pub fn enqueue_with_payload(
             order_id,
             action.as_str(),
             key,
-            Utc::now().to_rfc3339(),
+            now.to_rfc3339(),
             target.map(OrderStatus::as_str),
             note,
             payload
@@ -185,6 +187,21 @@ pub fn remove_with_followers(tx: &Transaction<'_>, seq: i64) -> StorageResult<Ve
         remove(tx, entry.seq)?;
     }
     Ok(removed)
+}
+
+/// Edits the note of a queued exception report not yet confirmed. Returns false if there
+/// is no such entry (already sent, or not an exception report).
+pub fn edit_note(tx: &Transaction<'_>, seq: i64, note: &str) -> StorageResult<bool> {
+    let key: Option<String> = rusqlite::OptionalExtension::optional(tx.query_row(
+        "UPDATE outbox SET note = ?2 WHERE seq = ?1 AND action = 'report_exception'
+         RETURNING idempotency_key",
+        params![seq, note],
+        |r| r.get(0),
+    ))?;
+    if let Some(key) = &key {
+        super::history::edit_note(tx, key, note)?;
+    }
+    Ok(key.is_some())
 }
 
 /// Full-jitter exponential backoff: a random delay in [0, min(cap, base · 2^attempts)].

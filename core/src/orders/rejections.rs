@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Transaction, params};
 
+use waybill_protocol::ActionKind;
+
 use crate::db::StorageResult;
 
 /// Why the server refused a queued action.
@@ -47,6 +49,15 @@ impl RejectionReason {
     }
 }
 
+/// What the user can do about a rejection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// Acknowledge: the server's state stands.
+    Dismiss,
+    /// Take the same action again (offered only when it is possible now).
+    Retry,
+}
+
 /// A refused action, as shown to the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
@@ -58,6 +69,12 @@ pub struct Rejection {
     pub action: String,
     /// Why it was refused.
     pub reason: RejectionReason,
+    /// When the user took the action (their fact).
+    pub taken_at: Option<DateTime<Utc>>,
+    /// The order's status as the server has it now (its fact), if the order is known.
+    pub order_status: Option<waybill_protocol::OrderStatus>,
+    /// What the UI can offer.
+    pub choices: Vec<Resolution>,
     /// When the refusal arrived.
     pub rejected_at: DateTime<Utc>,
 }
@@ -68,39 +85,62 @@ pub fn record(
     order_id: &str,
     action: &str,
     reason: RejectionReason,
+    taken_at: DateTime<Utc>,
 ) -> StorageResult<Rejection> {
     let now = Utc::now();
     tx.execute(
-        "INSERT INTO rejections (order_id, action, reason, rejected_at) VALUES (?1, ?2, ?3, ?4)",
-        params![order_id, action, reason.as_str(), now.to_rfc3339()],
+        "INSERT INTO rejections (order_id, action, reason, rejected_at, taken_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            order_id,
+            action,
+            reason.as_str(),
+            now.to_rfc3339(),
+            taken_at.to_rfc3339()
+        ],
     )?;
-    Ok(Rejection {
-        id: tx.last_insert_rowid(),
-        order_id: order_id.to_string(),
-        action: action.to_string(),
-        reason,
-        rejected_at: now,
-    })
+    let id = tx.last_insert_rowid();
+    Ok(list(tx)?
+        .into_iter()
+        .find(|r| r.id == id)
+        .expect("the row was just inserted"))
 }
 
 /// Refusals not yet dismissed, oldest first.
 pub fn list(conn: &Connection) -> StorageResult<Vec<Rejection>> {
-    let mut stmt = conn
-        .prepare("SELECT id, order_id, reason, rejected_at, action FROM rejections ORDER BY id")?;
-    let rows = stmt.query_map([], |r| {
-        let reason: String = r.get(2)?;
-        let at: String = r.get(3)?;
-        Ok(Rejection {
-            id: r.get(0)?,
-            order_id: r.get(1)?,
-            action: r.get(4)?,
-            reason: RejectionReason::parse(&reason),
-            rejected_at: DateTime::parse_from_rfc3339(&at)
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_default(),
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut stmt = conn.prepare(
+        "SELECT id, order_id, reason, rejected_at, action, taken_at FROM rejections ORDER BY id",
+    )?;
+    let time = |text: Option<String>| {
+        text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let mut out: Vec<Rejection> = stmt
+        .query_map([], |r| {
+            let reason: String = r.get(2)?;
+            Ok(Rejection {
+                id: r.get(0)?,
+                order_id: r.get(1)?,
+                action: r.get(4)?,
+                reason: RejectionReason::parse(&reason),
+                rejected_at: time(r.get(3)?).unwrap_or_default(),
+                taken_at: time(r.get(5)?),
+                order_status: None,
+                choices: vec![Resolution::Dismiss],
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    // Both facts and the choices come from the order as it stands now.
+    for rejection in &mut out {
+        let order = super::get(conn, &rejection.order_id)?;
+        if let (Some(order), Some(kind)) = (&order, ActionKind::parse(&rejection.action))
+            && super::actions::is_possible(order, kind)
+        {
+            rejection.choices.push(Resolution::Retry);
+        }
+        rejection.order_status = order.map(|o| o.status);
+    }
+    Ok(out)
 }
 
 /// Forgets a refusal the user has seen. Dismissing an unknown id is a no-op.

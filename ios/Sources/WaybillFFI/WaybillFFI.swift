@@ -1154,6 +1154,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func dismissRejection(id: Int64) throws 
     
     /**
+     * Edits the note of a queued exception report; false if already sent.
+     */
+    func editPendingNote(seq: Int64, note: String) throws  -> Bool
+    
+    /**
      * Everything the device holds about the user, as JSON (trajectories as GPX).
      */
     func exportPersonalData() throws  -> String
@@ -1178,6 +1183,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * this driver's; masked otherwise.
      */
     func orderContact(orderId: String, reveal: Bool) throws  -> OrderContact?
+    
+    /**
+     * An order's history: my actions with their fate, and the server's changes.
+     */
+    func orderHistory(orderId: String) throws  -> [HistoryEntry]
     
     /**
      * Orders from the cache; works offline.
@@ -1261,6 +1271,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func requestRight(kind: RightKind, detail: String) throws  -> RightsRequest
     
     /**
+     * Settles a rejection with one of its choices.
+     */
+    func resolveRejection(id: Int64, resolution: Resolution) throws 
+    
+    /**
      * Rights requests with status and deadline.
      */
     func rightsRequests() throws  -> [RightsRequest]
@@ -1269,6 +1284,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * Whether the shell may start a third-party SDK now (declared, purpose allowed).
      */
     func sdkMayStart(sdkId: String) throws  -> Bool
+    
+    /**
+     * Orders whose id, places or goods contain `text`; offline.
+     */
+    func searchOrders(text: String) throws  -> [Order]
     
     /**
      * Registers this installation once and returns the account id.
@@ -1535,6 +1555,20 @@ open func dismissRejection(id: Int64)throws   {try rustCallWithError(FfiConverte
 }
     
     /**
+     * Edits the note of a queued exception report; false if already sent.
+     */
+open func editPendingNote(seq: Int64, note: String)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_edit_pending_note(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(seq),
+        FfiConverterString.lower(note),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Everything the device holds about the user, as JSON (trajectories as GPX).
      */
 open func exportPersonalData()throws  -> String  {
@@ -1596,6 +1630,19 @@ open func orderContact(orderId: String, reveal: Bool)throws  -> OrderContact?  {
             self.uniffiCloneHandle(),
         FfiConverterString.lower(orderId),
         FfiConverterBool.lower(reveal),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * An order's history: my actions with their fate, and the server's changes.
+     */
+open func orderHistory(orderId: String)throws  -> [HistoryEntry]  {
+    return try  FfiConverterSequenceTypeHistoryEntry.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_order_history(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),uniffiCallStatus
     )
 })
 }
@@ -1816,6 +1863,19 @@ open func requestRight(kind: RightKind, detail: String)throws  -> RightsRequest 
 }
     
     /**
+     * Settles a rejection with one of its choices.
+     */
+open func resolveRejection(id: Int64, resolution: Resolution)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_resolve_rejection(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(id),
+        FfiConverterTypeResolution_lower(resolution),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Rights requests with status and deadline.
      */
 open func rightsRequests()throws  -> [RightsRequest]  {
@@ -1836,6 +1896,19 @@ open func sdkMayStart(sdkId: String)throws  -> Bool  {
     uniffi_waybill_ffi_fn_method_waybill_sdk_may_start(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(sdkId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Orders whose id, places or goods contain `text`; offline.
+     */
+open func searchOrders(text: String)throws  -> [Order]  {
+    return try  FfiConverterSequenceTypeOrder.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_search_orders(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),uniffiCallStatus
     )
 })
 }
@@ -2356,6 +2429,105 @@ public func FfiConverterTypeHeldRow_lift(_ buf: RustBuffer) throws -> HeldRow {
 #endif
 public func FfiConverterTypeHeldRow_lower(_ value: HeldRow) -> RustBuffer {
     return FfiConverterTypeHeldRow.lower(value)
+}
+
+
+/**
+ * One line of an order's history.
+ */
+public struct HistoryEntry: Equatable, Hashable {
+    /**
+     * My action, or the server's new status.
+     */
+    public let event: String
+    /**
+     * Whether I did it on this device.
+     */
+    public let byMe: Bool
+    /**
+     * When.
+     */
+    public let at: Date
+    /**
+     * Note of an exception report.
+     */
+    public let note: String?
+    /**
+     * What became of my action.
+     */
+    public let state: ActionState?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * My action, or the server's new status.
+         */event: String, 
+        /**
+         * Whether I did it on this device.
+         */byMe: Bool, 
+        /**
+         * When.
+         */at: Date, 
+        /**
+         * Note of an exception report.
+         */note: String?, 
+        /**
+         * What became of my action.
+         */state: ActionState?) {
+        self.event = event
+        self.byMe = byMe
+        self.at = at
+        self.note = note
+        self.state = state
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HistoryEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HistoryEntry {
+        return
+            try HistoryEntry(
+                event: FfiConverterString.read(from: &buf), 
+                byMe: FfiConverterBool.read(from: &buf), 
+                at: FfiConverterTimestamp.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterOptionTypeActionState.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HistoryEntry, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterBool.write(value.byMe, into: &buf)
+        FfiConverterTimestamp.write(value.at, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+        FfiConverterOptionTypeActionState.write(value.state, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryEntry_lift(_ buf: RustBuffer) throws -> HistoryEntry {
+    return try FfiConverterTypeHistoryEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuffer {
+    return FfiConverterTypeHistoryEntry.lower(value)
 }
 
 
@@ -3619,6 +3791,18 @@ public struct Rejection: Equatable, Hashable {
      */
     public let reason: RejectionReason
     /**
+     * When the user took the action (their fact).
+     */
+    public let takenAt: Date?
+    /**
+     * The order's status on the server now (its fact).
+     */
+    public let orderStatus: OrderStatus?
+    /**
+     * What the UI can offer.
+     */
+    public let choices: [Resolution]
+    /**
      * When it arrived.
      */
     public let rejectedAt: Date
@@ -3639,12 +3823,24 @@ public struct Rejection: Equatable, Hashable {
          * Why.
          */reason: RejectionReason, 
         /**
+         * When the user took the action (their fact).
+         */takenAt: Date?, 
+        /**
+         * The order's status on the server now (its fact).
+         */orderStatus: OrderStatus?, 
+        /**
+         * What the UI can offer.
+         */choices: [Resolution], 
+        /**
          * When it arrived.
          */rejectedAt: Date) {
         self.id = id
         self.orderId = orderId
         self.action = action
         self.reason = reason
+        self.takenAt = takenAt
+        self.orderStatus = orderStatus
+        self.choices = choices
         self.rejectedAt = rejectedAt
     }
 
@@ -3668,6 +3864,9 @@ public struct FfiConverterTypeRejection: FfiConverterRustBuffer {
                 orderId: FfiConverterString.read(from: &buf), 
                 action: FfiConverterString.read(from: &buf), 
                 reason: FfiConverterTypeRejectionReason.read(from: &buf), 
+                takenAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                orderStatus: FfiConverterOptionTypeOrderStatus.read(from: &buf), 
+                choices: FfiConverterSequenceTypeResolution.read(from: &buf), 
                 rejectedAt: FfiConverterTimestamp.read(from: &buf)
         )
     }
@@ -3677,6 +3876,9 @@ public struct FfiConverterTypeRejection: FfiConverterRustBuffer {
         FfiConverterString.write(value.orderId, into: &buf)
         FfiConverterString.write(value.action, into: &buf)
         FfiConverterTypeRejectionReason.write(value.reason, into: &buf)
+        FfiConverterOptionTimestamp.write(value.takenAt, into: &buf)
+        FfiConverterOptionTypeOrderStatus.write(value.orderStatus, into: &buf)
+        FfiConverterSequenceTypeResolution.write(value.choices, into: &buf)
         FfiConverterTimestamp.write(value.rejectedAt, into: &buf)
     }
 }
@@ -4300,6 +4502,101 @@ public func FfiConverterTypeWaybillConfig_lift(_ buf: RustBuffer) throws -> Wayb
 public func FfiConverterTypeWaybillConfig_lower(_ value: WaybillConfig) -> RustBuffer {
     return FfiConverterTypeWaybillConfig.lower(value)
 }
+
+
+/**
+ * What became of one of my actions.
+ */
+
+public enum ActionState: Equatable, Hashable {
+    
+    /**
+     * Waiting for the server.
+     */
+    case pending
+    /**
+     * Applied.
+     */
+    case confirmed
+    /**
+     * Refused.
+     */
+    case refused
+    /**
+     * Withdrawn before it was sent.
+     */
+    case withdrawn
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ActionState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeActionState: FfiConverterRustBuffer {
+    typealias SwiftType = ActionState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ActionState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .confirmed
+        
+        case 3: return .refused
+        
+        case 4: return .withdrawn
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ActionState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .confirmed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .refused:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .withdrawn:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActionState_lift(_ buf: RustBuffer) throws -> ActionState {
+    return try FfiConverterTypeActionState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActionState_lower(_ value: ActionState) -> RustBuffer {
+    return FfiConverterTypeActionState.lower(value)
+}
+
 
 
 /**
@@ -5794,6 +6091,81 @@ public func FfiConverterTypeRequestStatus_lower(_ value: RequestStatus) -> RustB
 
 
 /**
+ * What the user can do about a rejection.
+ */
+
+public enum Resolution: Equatable, Hashable {
+    
+    /**
+     * Acknowledge the server's state.
+     */
+    case dismiss
+    /**
+     * Take the same action again (offered only when possible now).
+     */
+    case retry
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Resolution: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResolution: FfiConverterRustBuffer {
+    typealias SwiftType = Resolution
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Resolution {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .dismiss
+        
+        case 2: return .retry
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Resolution, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .dismiss:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .retry:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResolution_lift(_ buf: RustBuffer) throws -> Resolution {
+    return try FfiConverterTypeResolution.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResolution_lower(_ value: Resolution) -> RustBuffer {
+    return FfiConverterTypeResolution.lower(value)
+}
+
+
+
+/**
  * Kind of rights request.
  */
 
@@ -6696,6 +7068,54 @@ fileprivate struct FfiConverterOptionTypeOrderContact: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeActionState: FfiConverterRustBuffer {
+    typealias SwiftType = ActionState?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeActionState.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeActionState.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOrderStatus: FfiConverterRustBuffer {
+    typealias SwiftType = OrderStatus?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOrderStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOrderStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -6788,6 +7208,31 @@ fileprivate struct FfiConverterSequenceTypeHeldRow: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeHeldRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHistoryEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [HistoryEntry]
+
+    public static func write(_ value: [HistoryEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHistoryEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HistoryEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HistoryEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHistoryEntry.read(from: &buf))
         }
         return seq
     }
@@ -7017,6 +7462,31 @@ fileprivate struct FfiConverterSequenceTypeSdkRow: FfiConverterRustBuffer {
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeResolution: FfiConverterRustBuffer {
+    typealias SwiftType = [Resolution]
+
+    public static func write(_ value: [Resolution], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeResolution.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Resolution] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Resolution]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeResolution.read(from: &buf))
+        }
+        return seq
+    }
+}
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -7146,6 +7616,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection() != 38648) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_edit_pending_note() != 391) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_export_personal_data() != 27925) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7159,6 +7632,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_order_contact() != 58088) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_order_history() != 36122) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_orders() != 7410) {
@@ -7209,10 +7685,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_request_right() != 13766) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_resolve_rejection() != 65081) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_rights_requests() != 34470) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start() != 43306) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_search_orders() != 63785) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sign_in() != 6631) {

@@ -350,6 +350,11 @@ void uniffi_waybill_ffi_fn_method_waybill_disclose_to_sdk(uint64_t ptr, RustBuff
 void uniffi_waybill_ffi_fn_method_waybill_dismiss_rejection(uint64_t ptr, int64_t id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EDIT_PENDING_NOTE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EDIT_PENDING_NOTE
+int8_t uniffi_waybill_ffi_fn_method_waybill_edit_pending_note(uint64_t ptr, int64_t seq, RustBuffer note, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_export_personal_data(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -373,6 +378,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_order(uint64_t ptr, RustBuffer o
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER_CONTACT
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER_CONTACT
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_order_contact(uint64_t ptr, RustBuffer order_id, int8_t reveal, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER_HISTORY
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_order_history(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDERS
@@ -455,6 +465,11 @@ void uniffi_waybill_ffi_fn_method_waybill_report_permission(uint64_t ptr, RustBu
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_request_right(uint64_t ptr, RustBuffer kind, RustBuffer detail, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RESOLVE_REJECTION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RESOLVE_REJECTION
+void uniffi_waybill_ffi_fn_method_waybill_resolve_rejection(uint64_t ptr, int64_t id, RustBuffer resolution, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RIGHTS_REQUESTS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RIGHTS_REQUESTS
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_rights_requests(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -463,6 +478,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_rights_requests(uint64_t ptr, Ru
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDK_MAY_START
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDK_MAY_START
 int8_t uniffi_waybill_ffi_fn_method_waybill_sdk_may_start(uint64_t ptr, RustBuffer sdk_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SEARCH_ORDERS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SEARCH_ORDERS
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_search_orders(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
@@ -890,6 +910,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EDIT_PENDING_NOTE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EDIT_PENDING_NOTE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_edit_pending_note(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_export_personal_data(void
@@ -917,6 +943,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_order(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ORDER_CONTACT
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ORDER_CONTACT
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_order_contact(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ORDER_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ORDER_HISTORY
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_order_history(void
     
 );
 #endif
@@ -1016,6 +1048,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_request_right(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RESOLVE_REJECTION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RESOLVE_REJECTION
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_resolve_rejection(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RIGHTS_REQUESTS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RIGHTS_REQUESTS
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_rights_requests(void
@@ -1025,6 +1063,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_rights_requests(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_MAY_START
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_MAY_START
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SEARCH_ORDERS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SEARCH_ORDERS
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_search_orders(void
     
 );
 #endif

@@ -2,6 +2,8 @@ package io.waybill
 
 import io.waybill.ffi.BackgroundSync
 import io.waybill.ffi.ChangeListener
+import io.waybill.ffi.HistoryEntry
+import io.waybill.ffi.Resolution
 import io.waybill.ffi.Network
 import io.waybill.ffi.DataEvent
 import io.waybill.ffi.Fix
@@ -117,6 +119,18 @@ class WaybillClient private constructor(
      */
     suspend fun syncInBackground(budgetMillis: Long, network: Network): BackgroundSync =
         ffi.syncInBackground(budgetMillis.coerceIn(0, UInt.MAX_VALUE.toLong()).toUInt(), network)
+
+    /** An order's history: my actions with their fate, and the server's changes. */
+    suspend fun orderHistory(orderId: String): List<HistoryEntry> = withContext(ioDispatcher) { ffi.orderHistory(orderId) }
+
+    /** Orders whose id, places or goods contain [text]; works offline. */
+    suspend fun searchOrders(text: String): List<Order> = withContext(ioDispatcher) { ffi.searchOrders(text) }
+
+    /** Edits the note of a queued exception report; false if it was already sent. */
+    suspend fun editPendingNote(seq: Long, note: String): Boolean = withContext(ioDispatcher) { ffi.editPendingNote(seq, note) }
+
+    /** Settles a rejection with one of its `choices`. */
+    suspend fun resolveRejection(id: Long, resolution: Resolution) = withContext(ioDispatcher) { ffi.resolveRejection(id, resolution) }
 
     /** Refusals the UI has not dismissed. */
     suspend fun rejections(): List<Rejection> = withContext(ioDispatcher) { ffi.rejections() }
