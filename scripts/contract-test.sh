@@ -19,10 +19,16 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for _ in $(seq 1 100); do [ -s "$tmp/url" ] && break; sleep 0.05; done
 url=$(head -n1 "$tmp/url")
 
-register() {
-  curl -fsS -X POST "$url/v1/devices" -H 'content-type: application/json' \
-    -d "{\"installation_id\":\"$1\",\"role\":\"$2\",\"app_id\":\"contract-test\",\"app_version\":\"0\"}" \
-    | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+register() { # installation id, role → bearer token (Python's urllib: no curl needed)
+  "$venv/bin/python" - "$url" "$1" "$2" <<'PY'
+import json, sys, urllib.request
+url, installation, role = sys.argv[1:]
+body = json.dumps({"installation_id": installation, "role": role,
+                   "app_id": "contract-test", "app_version": "0"}).encode()
+request = urllib.request.Request(f"{url}/v1/devices", data=body,
+                                 headers={"content-type": "application/json"})
+print(json.load(urllib.request.urlopen(request))["token"])
+PY
 }
 
 run() { # token, then schemathesis filters
