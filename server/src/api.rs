@@ -128,7 +128,7 @@ async fn register(
     State(state): State<AppState>,
     body: Result<Json<RegisterDevice>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Failure> {
-    let Json(req) = body.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    let req = json_body(body)?;
     if req.installation_id.trim().is_empty() || req.installation_id.len() > 128 {
         return Err(Failure::new(
             ErrorCode::BadRequest,
@@ -172,7 +172,7 @@ async fn open_orders(
     query: Result<Query<NearQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<OpenOrders>, Failure> {
     authenticate(&state, &headers).await?;
-    let Query(q) = query.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    let q = query_params(query)?;
     let valid = q.lat.is_finite()
         && q.lon.is_finite()
         && (-90.0..=90.0).contains(&q.lat)
@@ -207,17 +207,7 @@ async fn accept(
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let account = authenticate(&state, &headers).await?;
-    let key = headers
-        .get(IDEMPOTENCY_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|k| !k.is_empty() && k.len() <= 128)
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            Failure::new(
-                ErrorCode::BadRequest,
-                "an Idempotency-Key header of 1..=128 bytes is required",
-            )
-        })?;
+    let key = idempotency_key(&headers)?;
     let StoredReply {
         status,
         body,
@@ -264,7 +254,7 @@ async fn store_receipts(
     body: Result<Json<ConsentReceipts>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ReceiptsStored>, Failure> {
     let account = authenticate(&state, &headers).await?;
-    let Json(body) = body.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    let body = json_body(body)?;
     if body.receipts.len() > MAX_RECEIPTS {
         return Err(Failure::new(
             ErrorCode::BadRequest,
@@ -298,7 +288,7 @@ async fn file_rights_request(
     body: Result<Json<RightsRequestFiled>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<RightsRequestState>, Failure> {
     let account = authenticate(&state, &headers).await?;
-    let Json(req) = body.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    let req = json_body(body)?;
     if req.id.is_empty() || req.id.len() > 128 || req.detail.len() > 4_096 {
         return Err(Failure::new(
             ErrorCode::BadRequest,
@@ -334,7 +324,7 @@ async fn apply_actions(
     body: Result<Json<ActionBatch>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ActionResults>, Failure> {
     let account = authenticate(&state, &headers).await?;
-    let Json(batch) = body.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    let batch = json_body(body)?;
     let malformed = batch.actions.iter().any(|a| {
         a.key.is_empty()
             || a.key.len() > 128
@@ -373,12 +363,29 @@ async fn changes(
     query: Result<Query<ChangesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Changes>, Failure> {
     let account = authenticate(&state, &headers).await?;
-    let Query(q) = query.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    let q = query_params(query)?;
     let limit = q.limit.unwrap_or(500).clamp(1, 1_000);
     let changes = state
         .with_db(move |c| crate::actions::changes(c, &account, q.after, limit))
         .await?;
     Ok(Json(changes))
+}
+
+/// The JSON body, or a contract 400 saying what is wrong with it.
+fn json_body<T>(
+    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, Failure> {
+    body.map(|Json(t)| t)
+        .map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))
+}
+
+/// The query parameters, or a contract 400 saying what is wrong with them.
+fn query_params<T>(
+    query: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, Failure> {
+    query
+        .map(|Query(t)| t)
+        .map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, Failure> {
@@ -408,7 +415,7 @@ async fn create_errand(
 ) -> Result<Json<Order>, Failure> {
     let account = authenticate(&state, &headers).await?;
     let key = idempotency_key(&headers)?;
-    let Json(errand) = body.map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))?;
+    let errand = json_body(body)?;
     let valid = errand.pickup.lat.is_finite()
         && errand.pickup.lon.is_finite()
         && (-90.0..=90.0).contains(&errand.pickup.lat)
