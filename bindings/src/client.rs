@@ -78,6 +78,16 @@ impl Waybill {
         Ok(self.inner.deliver(&order_id)?.into())
     }
 
+    /// The driver reached stop `stop_index` of the route; works offline.
+    pub fn arrive(&self, order_id: String, stop_index: u32) -> Result<Order> {
+        Ok(self.inner.arrive(&order_id, stop_index)?.into())
+    }
+
+    /// The driver agreed a delivery time with the consignee; works offline.
+    pub fn set_appointment(&self, order_id: String, at: std::time::SystemTime) -> Result<Order> {
+        Ok(self.inner.set_appointment(&order_id, at.into())?.into())
+    }
+
     /// Reports a problem on an order; works offline.
     pub fn report_exception(&self, order_id: String, note: String) -> Result<Order> {
         Ok(self.inner.report_exception(&order_id, &note)?.into())

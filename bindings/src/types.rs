@@ -143,10 +143,52 @@ pub struct Order {
     pub fee_minor: i64,
     /// ISO 4217 currency.
     pub currency: String,
+    /// The route: pickup first, then drop-offs, with time windows.
+    pub stops: Vec<Stop>,
+    /// The delivery time agreed with the consignee.
+    pub appointment_at: Option<SystemTime>,
     /// Server revision.
     pub revision: i64,
     /// Last server change.
     pub updated_at: SystemTime,
+}
+
+/// What happens at a stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum StopKind {
+    /// Goods are loaded.
+    Pickup,
+    /// Goods are handed over.
+    Dropoff,
+}
+
+mirror_enum!(StopKind, core::StopKind, Pickup, Dropoff);
+
+/// One stop of a route.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Stop {
+    /// Pickup or drop-off.
+    pub kind: StopKind,
+    /// Place.
+    pub label: String,
+    /// Coordinates, when known.
+    pub point: Option<LatLon>,
+    /// Earliest arrival.
+    pub window_start: Option<SystemTime>,
+    /// Latest arrival.
+    pub window_end: Option<SystemTime>,
+}
+
+impl From<core::Stop> for Stop {
+    fn from(s: core::Stop) -> Self {
+        Stop {
+            kind: s.kind.into(),
+            label: s.label,
+            point: s.point.map(Into::into),
+            window_start: s.window_start.map(Into::into),
+            window_end: s.window_end.map(Into::into),
+        }
+    }
 }
 
 impl From<core::Order> for Order {
@@ -164,6 +206,8 @@ impl From<core::Order> for Order {
             weight_kg: o.weight_kg,
             fee_minor: o.fee_minor,
             currency: o.currency,
+            stops: o.stops.into_iter().map(Into::into).collect(),
+            appointment_at: o.appointment_at.map(Into::into),
             revision: o.revision,
             updated_at: o.updated_at.into(),
         }

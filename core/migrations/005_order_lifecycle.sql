@@ -40,7 +40,8 @@ CREATE TABLE outbox_v5 (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     order_id        TEXT NOT NULL,
     action          TEXT NOT NULL CHECK (action IN
-                        ('accept', 'pick_up', 'deliver', 'report_exception', 'place', 'cancel')),
+                        ('accept', 'pick_up', 'deliver', 'report_exception', 'appoint', 'arrive',
+                         'place', 'cancel')),
     idempotency_key TEXT NOT NULL UNIQUE,
     created_at      TEXT NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0,

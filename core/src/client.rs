@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::net::ApiClient;
 use crate::observe::{ChangeListener, Listeners, Topic};
 use crate::orders::history::{self, ActionState, HistoryEntry};
-use crate::orders::outbox::OutboxEntry;
+use crate::orders::outbox::{Extras, OutboxEntry};
 use crate::orders::parties::{self, OrderContact};
 use crate::orders::rejections::{self, Rejection, Resolution};
 use crate::orders::{self, Order, OrderList, actions, outbox};
@@ -353,6 +353,34 @@ impl Waybill {
     }
 
     fn take_action(&self, order_id: &str, kind: ActionKind, note: Option<&str>) -> Result<Order> {
+        self.take_action_with(order_id, kind, note, None)
+    }
+
+    /// The driver reached stop `stop_index` of the order's route (status unchanged).
+    pub fn arrive(&self, order_id: &str, stop_index: u32) -> Result<Order> {
+        let extras = Extras {
+            stop: Some(stop_index),
+            ..Extras::default()
+        };
+        self.take_action_with(order_id, ActionKind::Arrive, None, Some(extras))
+    }
+
+    /// The driver agreed a delivery time with the consignee (within 90 days).
+    pub fn set_appointment(&self, order_id: &str, at: DateTime<Utc>) -> Result<Order> {
+        let extras = Extras {
+            appointment_at: Some(at),
+            ..Extras::default()
+        };
+        self.take_action_with(order_id, ActionKind::Appoint, None, Some(extras))
+    }
+
+    fn take_action_with(
+        &self,
+        order_id: &str,
+        kind: ActionKind,
+        note: Option<&str>,
+        extras: Option<Extras>,
+    ) -> Result<Order> {
         if self.account_id()?.is_none() {
             return Err(Error::NotSignedIn);
         }
@@ -360,7 +388,7 @@ impl Waybill {
         let order = self
             .inner
             .db
-            .write(|tx| actions::take(tx, &basis, order_id, kind, note))?;
+            .write(|tx| actions::take(tx, &basis, order_id, kind, note, extras))?;
         tracing::info!(order_id, action = kind.as_str(), "action queued");
         self.inner.listeners.notify(Topic::Orders);
         Ok(order)

@@ -38,4 +38,4 @@ pub use sync::SyncReport;
 pub use track::Fix;
 /// The wire types, for callers that build requests' bodies (an errand's parties).
 pub use waybill_protocol as protocol;
-pub use waybill_protocol::{LatLon, NewErrand, OrderStatus, RightKind, Role};
+pub use waybill_protocol::{LatLon, NewErrand, OrderStatus, RightKind, Role, Stop, StopKind};

@@ -153,10 +153,46 @@ pub struct Order {
     /// Account id of the shipper who placed it (none for orders from other channels).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipper_id: Option<String>,
+    /// Where to go, in order: the pickup first, then drop-offs, each with its time window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stops: Vec<Stop>,
+    /// The delivery appointment the driver agreed with the consignee, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appointment_at: Option<DateTime<Utc>>,
     /// Server revision of this order; grows with every change.
     pub revision: i64,
     /// When the server last changed the order.
     pub updated_at: DateTime<Utc>,
+}
+
+/// What happens at a stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StopKind {
+    /// Goods are loaded.
+    Pickup,
+    /// Goods are handed over.
+    Dropoff,
+}
+
+/// One stop of an order's route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Stop {
+    /// Pickup or drop-off.
+    pub kind: StopKind,
+    /// Place, as shown.
+    pub label: String,
+    /// Coordinates, when known (a depot, a dock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point: Option<LatLon>,
+    /// Earliest arrival the other party accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_start: Option<DateTime<Utc>>,
+    /// Latest arrival.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_end: Option<DateTime<Utc>>,
 }
 
 /// `GET /v1/orders/open` reply.
@@ -208,6 +244,11 @@ pub enum ActionKind {
     Deliver,
     /// Something went wrong (delay, damage, no one at the address); status unchanged.
     ReportException,
+    /// The driver agreed a delivery time with the consignee (`appointment_at`); status
+    /// unchanged.
+    Appoint,
+    /// The driver reached a stop (`stop`, its index); status unchanged.
+    Arrive,
     /// A shipper places an errand (the order id is made on the device).
     Place,
     /// A shipper cancels an errand that is not delivered.
@@ -222,6 +263,8 @@ impl ActionKind {
             ActionKind::PickUp => "pick_up",
             ActionKind::Deliver => "deliver",
             ActionKind::ReportException => "report_exception",
+            ActionKind::Appoint => "appoint",
+            ActionKind::Arrive => "arrive",
             ActionKind::Place => "place",
             ActionKind::Cancel => "cancel",
         }
@@ -234,6 +277,8 @@ impl ActionKind {
             ActionKind::PickUp,
             ActionKind::Deliver,
             ActionKind::ReportException,
+            ActionKind::Appoint,
+            ActionKind::Arrive,
             ActionKind::Place,
             ActionKind::Cancel,
         ]
@@ -249,7 +294,10 @@ impl ActionKind {
             (ActionKind::Accept, S::Open) => Some(S::Accepted),
             (ActionKind::PickUp, S::Accepted) => Some(S::PickedUp),
             (ActionKind::Deliver, S::PickedUp) => Some(S::Delivered),
-            (ActionKind::ReportException, s @ (S::Accepted | S::PickedUp)) => Some(s),
+            (
+                ActionKind::ReportException | ActionKind::Appoint | ActionKind::Arrive,
+                s @ (S::Accepted | S::PickedUp),
+            ) => Some(s),
             (ActionKind::Cancel, S::Open | S::Accepted | S::PickedUp) => Some(S::Cancelled),
             // Placing creates the order: there is no status to move from.
             _ => None,
@@ -275,6 +323,12 @@ pub struct OrderAction {
     /// The errand, for `place`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errand: Option<NewErrand>,
+    /// The stop reached, for `arrive` (index into the order's stops).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<u32>,
+    /// The agreed time, for `appoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appointment_at: Option<DateTime<Utc>>,
 }
 
 /// `POST /v1/actions`: queued actions in push order (per order, oldest first).

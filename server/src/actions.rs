@@ -6,7 +6,7 @@ use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use waybill_protocol::{
     ActionBatch, ActionKind, ActionResult, ActionResults, ApiError, Changes, ErrorCode, NewErrand,
-    Order, OrderAction, OrderStatus, Outcome,
+    Order, OrderAction, OrderStatus, Outcome, Stop, StopKind,
 };
 
 use crate::store::{self, StoreError, StoreResult, get_order};
@@ -89,6 +89,29 @@ pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> St
             ),
         )
     })?;
+    let mut note = action.note.clone();
+    match action.kind {
+        ActionKind::Arrive => {
+            let stop = action
+                .stop
+                .and_then(|i| order.stops.get(i as usize))
+                .ok_or_else(|| {
+                    refused(ErrorCode::BadRequest, "arrive needs a stop of the order")
+                })?;
+            note = Some(format!("{}: {}", stop_name(stop.kind), stop.label));
+        }
+        ActionKind::Appoint => {
+            let at = action
+                .appointment_at
+                .ok_or_else(|| refused(ErrorCode::BadRequest, "appoint needs appointment_at"))?;
+            tx.execute(
+                "UPDATE orders SET appointment_at = ?2 WHERE id = ?1",
+                params![order.id, at.to_rfc3339()],
+            )?;
+            note = Some(at.to_rfc3339());
+        }
+        _ => {}
+    }
     tx.execute(
         "UPDATE orders SET status = ?2, assigned_to = ?3 WHERE id = ?1",
         params![order.id, next.as_str(), account_id],
@@ -99,6 +122,8 @@ pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> St
         ActionKind::PickUp => "picked_up",
         ActionKind::Deliver => "delivered",
         ActionKind::ReportException => "exception",
+        ActionKind::Appoint => "appointment",
+        ActionKind::Arrive => "arrived",
         ActionKind::Place | ActionKind::Cancel => unreachable!("handled above"),
     };
     tx.execute(
@@ -110,7 +135,7 @@ pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> St
             account_id,
             Utc::now().to_rfc3339(),
             action.at.to_rfc3339(),
-            action.note
+            note
         ],
     )?;
     get_order(tx, &order.id)?.ok_or_else(|| refused(ErrorCode::Internal, "order vanished"))
@@ -206,6 +231,13 @@ pub fn apply_batch(
     Ok(ActionResults { results })
 }
 
+fn stop_name(kind: StopKind) -> &'static str {
+    match kind {
+        StopKind::Pickup => "pickup",
+        StopKind::Dropoff => "drop-off",
+    }
+}
+
 fn refusal(key: &str, code: ErrorCode, message: &str) -> ActionResult {
     ActionResult {
         key: key.to_string(),
@@ -236,7 +268,7 @@ pub fn changes(
         store::ORDER_COLUMNS
     ))?;
     let rows = stmt.query_map(params![account_id, after, i64::from(limit) + 1], |r| {
-        Ok((store::order_from_row(r)?, r.get::<_, i64>(14)?))
+        Ok((store::order_from_row(r)?, r.get::<_, i64>(16)?))
     })?;
     let mut rows: Vec<(Order, i64)> = rows.collect::<Result<_, _>>()?;
     let more = rows.len() > limit as usize;
@@ -323,6 +355,23 @@ fn insert_errand(
             currency: errand.currency.clone(),
             assigned_to: None,
             shipper_id: None,
+            stops: vec![
+                Stop {
+                    kind: StopKind::Pickup,
+                    label: errand.pickup_label.clone(),
+                    point: Some(errand.pickup),
+                    window_start: None,
+                    window_end: None,
+                },
+                Stop {
+                    kind: StopKind::Dropoff,
+                    label: errand.dropoff_label.clone(),
+                    point: None,
+                    window_start: None,
+                    window_end: None,
+                },
+            ],
+            appointment_at: None,
             revision: 0,
             updated_at: now,
         },

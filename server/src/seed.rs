@@ -3,7 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 use rusqlite::Connection;
-use waybill_protocol::{LatLon, Order, OrderContact, OrderStatus};
+use waybill_protocol::{LatLon, Order, OrderContact, OrderStatus, Stop, StopKind};
 
 use crate::store::{self, StoreResult};
 
@@ -61,6 +61,8 @@ pub fn seed_demo(conn: &Connection) -> StoreResult<usize> {
                 currency: "CNY".into(),
                 assigned_to: None,
                 shipper_id: None,
+                stops: demo_stops(index, offer),
+                appointment_at: None,
                 revision: 1,
                 updated_at: at,
             },
@@ -68,6 +70,34 @@ pub fn seed_demo(conn: &Connection) -> StoreResult<usize> {
         store::insert_contact(conn, offer.id, &demo_contact(index, offer))?;
     }
     Ok(OFFERS.len())
+}
+
+/// The route of a demo offer: load within a morning window three days after seeding,
+/// deliver within the afternoon window.
+fn demo_stops(index: usize, offer: &Offer) -> Vec<Stop> {
+    let day = Utc
+        .with_ymd_and_hms(2026, 11, 4 + (index % 3) as u32, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
+    vec![
+        Stop {
+            kind: StopKind::Pickup,
+            label: offer.pickup.into(),
+            point: Some(LatLon {
+                lat: offer.lat,
+                lon: offer.lon,
+            }),
+            window_start: Some(day + chrono::Duration::hours(8)),
+            window_end: Some(day + chrono::Duration::hours(12)),
+        },
+        Stop {
+            kind: StopKind::Dropoff,
+            label: offer.dropoff.into(),
+            point: None,
+            window_start: Some(day + chrono::Duration::hours(14)),
+            window_end: Some(day + chrono::Duration::hours(20)),
+        },
+    ]
 }
 
 /// Made-up parties for a demo offer: names from common surnames, phone numbers in the

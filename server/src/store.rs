@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS orders (
     updated_at    TEXT NOT NULL,
     -- Shipper account that placed it (NULL for seeded offers).
     shipper_id    TEXT REFERENCES accounts (id),
+    -- The route (JSON list of stops with time windows) and the agreed delivery time.
+    stops         TEXT NOT NULL DEFAULT '[]',
+    appointment_at TEXT,
     -- Position in the change feed: set from a store-wide counter at every change.
     change_seq    INTEGER NOT NULL DEFAULT 0
 ) STRICT;
@@ -183,9 +186,10 @@ pub fn account_for_token(conn: &Connection, token: &str) -> StoreResult<Option<S
 /// Columns `order_from_row` reads, in its order.
 pub(crate) const ORDER_COLUMNS: &str = "SELECT id, status, pickup_label, pickup_lat, pickup_lon,
     dropoff_label, goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at,
-    shipper_id";
+    shipper_id, stops, appointment_at";
 const SELECT_ORDER: &str = "SELECT id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
-    goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at, shipper_id FROM orders";
+    goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at, shipper_id, stops,
+    appointment_at FROM orders";
 
 pub(crate) fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     let status: String = r.get(1)?;
@@ -205,6 +209,11 @@ pub(crate) fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         currency: r.get(9)?,
         assigned_to: r.get(10)?,
         shipper_id: r.get(13)?,
+        stops: serde_json::from_str(&r.get::<_, String>(14)?).unwrap_or_default(),
+        appointment_at: r
+            .get::<_, Option<String>>(15)?
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc)),
         revision: r.get(11)?,
         updated_at: DateTime::parse_from_rfc3339(&updated_at)
             .map(|t| t.with_timezone(&Utc))
@@ -323,6 +332,8 @@ fn apply_accept(
             at: Utc::now(),
             note: None,
             errand: None,
+            stop: None,
+            appointment_at: None,
         },
     )
 }
@@ -439,8 +450,8 @@ pub fn receipts(
 pub fn insert_open_order(conn: &Connection, order: &Order) -> StoreResult<()> {
     conn.execute(
         "INSERT OR IGNORE INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
-             goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at)
-         VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, 1, ?10)",
+             goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at, stops)
+         VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, 1, ?10, ?11)",
         params![
             order.id,
             order.pickup_label,
@@ -451,7 +462,8 @@ pub fn insert_open_order(conn: &Connection, order: &Order) -> StoreResult<()> {
             order.weight_kg,
             order.fee_minor,
             order.currency,
-            order.updated_at.to_rfc3339()
+            order.updated_at.to_rfc3339(),
+            serde_json::to_string(&order.stops).expect("stops serialize")
         ],
     )?;
     Ok(())

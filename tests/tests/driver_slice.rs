@@ -230,3 +230,59 @@ async fn a_lost_session_is_renewed_by_sync_and_the_queue_resumes_by_itself() {
     let probe = ServerProbe::connect(&server.base_url).await;
     assert_eq!(probe.event_kinds(&target).await, ["accepted"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_driver_follows_the_route_arrives_at_stops_and_agrees_an_appointment() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let client = consenting_driver(&dir.path().join("d"), &server.base_url);
+    client.sign_in().await.unwrap();
+    let offer = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0].clone();
+    // The route: load within a morning window, deliver within an afternoon one.
+    assert_eq!(offer.stops.len(), 2);
+    assert_eq!(offer.stops[0].kind, waybill_core::StopKind::Pickup);
+    assert!(offer.stops[0].window_start < offer.stops[0].window_end);
+    assert!(offer.stops[0].window_end < offer.stops[1].window_start);
+
+    assert!(
+        matches!(
+            client.arrive(&offer.id, 0),
+            Err(Error::InvalidTransition { .. })
+        ),
+        "only the driver holding the order arrives"
+    );
+    client.accept_order(&offer.id).unwrap();
+    client.arrive(&offer.id, 0).unwrap();
+    assert!(
+        matches!(client.arrive(&offer.id, 7), Err(Error::InvalidInput { .. })),
+        "no such stop"
+    );
+    let at = chrono::Utc::now() + chrono::Duration::days(1);
+    client.set_appointment(&offer.id, at).unwrap();
+    client.pick_up(&offer.id).unwrap();
+    client.arrive(&offer.id, 1).unwrap();
+    client.deliver(&offer.id).unwrap();
+    assert_eq!(client.sync().await.unwrap().pushed, 6);
+
+    let probe = ServerProbe::connect(&server.base_url).await;
+    assert_eq!(
+        probe.event_kinds(&offer.id).await,
+        [
+            "accepted",
+            "arrived",
+            "appointment",
+            "picked_up",
+            "arrived",
+            "delivered"
+        ]
+    );
+    let notes = probe.event_notes(&offer.id).await;
+    assert!(notes[0].starts_with("pickup: "), "{notes:?}");
+    assert!(notes[2].starts_with("drop-off: "), "{notes:?}");
+    let order = client.order(&offer.id).unwrap();
+    assert_eq!(
+        order.appointment_at.map(|t| t.timestamp()),
+        Some(at.timestamp()),
+        "the appointment came back with the server's order"
+    );
+}

@@ -6,7 +6,7 @@
 use rusqlite::Transaction;
 use waybill_protocol::{ActionKind, OrderStatus};
 
-use super::outbox;
+use super::outbox::{self, Extras};
 use super::{Order, get};
 use crate::error::{Error, Result, Unavailable};
 use crate::privacy::Ticket;
@@ -23,6 +23,7 @@ pub fn take(
     order_id: &str,
     kind: ActionKind,
     note: Option<&str>,
+    extras: Option<Extras>,
 ) -> Result<Order> {
     let order = get(tx, order_id)?.ok_or_else(|| Error::OrderNotFound {
         order_id: order_id.to_string(),
@@ -37,9 +38,11 @@ pub fn take(
         }
         ActionKind::Cancel => order.placed_by_me,
         ActionKind::Place => false, // placing creates the order: `orders::place_errand`
-        ActionKind::PickUp | ActionKind::Deliver | ActionKind::ReportException => {
-            order.assigned_to_me
-        }
+        ActionKind::PickUp
+        | ActionKind::Deliver
+        | ActionKind::ReportException
+        | ActionKind::Appoint
+        | ActionKind::Arrive => order.assigned_to_me,
     };
     if !allowed_actor {
         return Err(Error::InvalidTransition {
@@ -55,11 +58,47 @@ pub fn take(
             action: kind.as_str().to_string(),
             status: order.status,
         })?;
+    let extras = extras.unwrap_or_default();
+    check_extras(&order, kind, &extras)?;
     let changes_status = target != order.status;
-    outbox::enqueue(tx, order_id, kind, changes_status.then_some(target), note)?;
+    let payload =
+        matches!(kind, ActionKind::Arrive | ActionKind::Appoint).then(|| extras.to_json());
+    outbox::enqueue_with_payload(
+        tx,
+        order_id,
+        kind,
+        changes_status.then_some(target),
+        note,
+        payload.as_deref(),
+    )?;
     get(tx, order_id)?.ok_or_else(|| Error::Internal {
         reason: "order vanished inside its own transaction".into(),
     })
+}
+
+/// `arrive` names one of the order's stops; `appoint` a time from a day ago to 90 days
+/// ahead.
+fn check_extras(order: &Order, kind: ActionKind, extras: &Extras) -> Result<()> {
+    let ok = match kind {
+        ActionKind::Arrive => extras
+            .stop
+            .is_some_and(|i| (i as usize) < order.stops.len()),
+        ActionKind::Appoint => extras.appointment_at.is_some_and(|at| {
+            let now = chrono::Utc::now();
+            at > now - chrono::Duration::days(1) && at < now + chrono::Duration::days(90)
+        }),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput {
+            reason: format!(
+                "{}: a stop of the order for arrive, a time within 90 days for appoint",
+                kind.as_str()
+            ),
+        })
+    }
 }
 
 /// A note is at most [`MAX_NOTE_BYTES`] without control characters (newlines allowed).
@@ -78,7 +117,9 @@ pub fn is_possible(order: &Order, kind: ActionKind) -> bool {
     let actor = match kind {
         ActionKind::Accept => !order.assigned_to_me && order.status == OrderStatus::Open,
         ActionKind::Cancel => order.placed_by_me,
-        ActionKind::Place => false,
+        // Placing creates an order; arrivals and appointments carry details a retry
+        // without them cannot repeat.
+        ActionKind::Place | ActionKind::Arrive | ActionKind::Appoint => false,
         ActionKind::PickUp | ActionKind::Deliver | ActionKind::ReportException => {
             order.assigned_to_me
         }

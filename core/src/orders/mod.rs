@@ -10,7 +10,7 @@ pub mod rejections;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
-use waybill_protocol::{LatLon, OrderStatus};
+use waybill_protocol::{LatLon, OrderStatus, Stop};
 
 use crate::db::StorageResult;
 use crate::privacy::transparency::{self, DataAction, DataEvent};
@@ -28,6 +28,10 @@ pub struct Order {
     pub assigned_to_me: bool,
     /// Whether this shipper placed it.
     pub placed_by_me: bool,
+    /// The route: pickup first, then drop-offs, each with its time window.
+    pub stops: Vec<Stop>,
+    /// The delivery time agreed with the consignee, if any.
+    pub appointment_at: Option<DateTime<Utc>>,
     /// Pickup, city-level label.
     pub pickup_label: String,
     /// Pickup coordinates (a dock or warehouse).
@@ -77,7 +81,8 @@ const SELECT_ORDER: &str = "
            o.assigned_to_me
                OR EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id AND x.action = 'accept'),
            o.pickup_label, o.pickup_lat, o.pickup_lon, o.dropoff_label, o.goods,
-           o.weight_kg, o.fee_minor, o.currency, o.revision, o.updated_at, o.placed_by_me
+           o.weight_kg, o.fee_minor, o.currency, o.revision, o.updated_at, o.placed_by_me,
+           o.stops_json, o.appointment_at
     FROM orders o";
 
 fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
@@ -93,6 +98,11 @@ fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         },
         assigned_to_me: r.get(3)?,
         placed_by_me: r.get(14)?,
+        stops: serde_json::from_str(&r.get::<_, String>(15)?).unwrap_or_default(),
+        appointment_at: r
+            .get::<_, Option<String>>(16)?
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc)),
         pickup_label: r.get(4)?,
         pickup: LatLon {
             lat: r.get(5)?,
@@ -192,8 +202,9 @@ pub fn upsert_from_server(
     tx.execute(
         "INSERT INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
              goods, weight_kg, fee_minor, currency, assigned_to_me, revision, updated_at, fetched_at,
-             closed_at, placed_by_me)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             closed_at, placed_by_me, stops_json, appointment_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+             ?18)
          ON CONFLICT (id) DO UPDATE SET
              status = excluded.status, pickup_label = excluded.pickup_label,
              pickup_lat = excluded.pickup_lat, pickup_lon = excluded.pickup_lon,
@@ -203,7 +214,8 @@ pub fn upsert_from_server(
              revision = excluded.revision, updated_at = excluded.updated_at,
              fetched_at = excluded.fetched_at,
              closed_at = COALESCE(orders.closed_at, excluded.closed_at),
-             placed_by_me = max(orders.placed_by_me, excluded.placed_by_me)
+             placed_by_me = max(orders.placed_by_me, excluded.placed_by_me),
+             stops_json = excluded.stops_json, appointment_at = excluded.appointment_at
          WHERE excluded.revision >= orders.revision",
         params![
             order.id,
@@ -222,6 +234,8 @@ pub fn upsert_from_server(
             Utc::now().to_rfc3339(),
             closed_at,
             placed,
+            serde_json::to_string(&order.stops).expect("stops serialize"),
+            order.appointment_at.map(|t| t.to_rfc3339()),
         ],
     )?;
     if !mine && !placed {

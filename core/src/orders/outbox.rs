@@ -45,8 +45,37 @@ impl OutboxEntry {
             errand: self
                 .payload
                 .as_deref()
+                .filter(|_| self.action == ActionKind::Place)
                 .and_then(|p| serde_json::from_str(p).ok()),
+            stop: self.extras().stop,
+            appointment_at: self.extras().appointment_at,
         }
+    }
+
+    fn extras(&self) -> Extras {
+        self.payload
+            .as_deref()
+            .filter(|_| self.action != ActionKind::Place)
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The payload of an `arrive` or `appoint` entry.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Extras {
+    /// Stop index, for `arrive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<u32>,
+    /// Agreed time, for `appoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appointment_at: Option<DateTime<Utc>>,
+}
+
+impl Extras {
+    /// As stored in the payload column.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("extras serialize")
     }
 }
 

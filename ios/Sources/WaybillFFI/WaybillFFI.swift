@@ -1114,6 +1114,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func addListener(listener: ChangeListener) 
     
     /**
+     * The driver reached stop `stop_index` of the route; works offline.
+     */
+    func arrive(orderId: String, stopIndex: UInt32) throws  -> Order
+    
+    /**
      * Closes the account on the server, then wipes the device.
      */
     func cancelAccount() async throws 
@@ -1291,6 +1296,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func searchOrders(text: String) throws  -> [Order]
     
     /**
+     * The driver agreed a delivery time with the consignee; works offline.
+     */
+    func setAppointment(orderId: String, at: Date) throws  -> Order
+    
+    /**
      * Registers this installation once and returns the account id.
      */
     func signIn() async throws  -> String
@@ -1440,6 +1450,20 @@ open func addListener(listener: ChangeListener)  {try! rustCall() {
         FfiConverterTypeChangeListener_lower(listener),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The driver reached stop `stop_index` of the route; works offline.
+     */
+open func arrive(orderId: String, stopIndex: UInt32)throws  -> Order  {
+    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_arrive(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterUInt32.lower(stopIndex),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1909,6 +1933,20 @@ open func searchOrders(text: String)throws  -> [Order]  {
     uniffi_waybill_ffi_fn_method_waybill_search_orders(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The driver agreed a delivery time with the consignee; works offline.
+     */
+open func setAppointment(orderId: String, at: Date)throws  -> Order  {
+    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_set_appointment(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterTimestamp.lower(at),uniffiCallStatus
     )
 })
 }
@@ -2861,6 +2899,14 @@ public struct Order: Equatable, Hashable {
      */
     public let currency: String
     /**
+     * The route: pickup first, then drop-offs, with time windows.
+     */
+    public let stops: [Stop]
+    /**
+     * The delivery time agreed with the consignee.
+     */
+    public let appointmentAt: Date?
+    /**
      * Server revision.
      */
     public let revision: Int64
@@ -2909,6 +2955,12 @@ public struct Order: Equatable, Hashable {
          * ISO 4217 currency.
          */currency: String, 
         /**
+         * The route: pickup first, then drop-offs, with time windows.
+         */stops: [Stop], 
+        /**
+         * The delivery time agreed with the consignee.
+         */appointmentAt: Date?, 
+        /**
          * Server revision.
          */revision: Int64, 
         /**
@@ -2926,6 +2978,8 @@ public struct Order: Equatable, Hashable {
         self.weightKg = weightKg
         self.feeMinor = feeMinor
         self.currency = currency
+        self.stops = stops
+        self.appointmentAt = appointmentAt
         self.revision = revision
         self.updatedAt = updatedAt
     }
@@ -2958,6 +3012,8 @@ public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
                 weightKg: FfiConverterDouble.read(from: &buf), 
                 feeMinor: FfiConverterInt64.read(from: &buf), 
                 currency: FfiConverterString.read(from: &buf), 
+                stops: FfiConverterSequenceTypeStop.read(from: &buf), 
+                appointmentAt: FfiConverterOptionTimestamp.read(from: &buf), 
                 revision: FfiConverterInt64.read(from: &buf), 
                 updatedAt: FfiConverterTimestamp.read(from: &buf)
         )
@@ -2976,6 +3032,8 @@ public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.weightKg, into: &buf)
         FfiConverterInt64.write(value.feeMinor, into: &buf)
         FfiConverterString.write(value.currency, into: &buf)
+        FfiConverterSequenceTypeStop.write(value.stops, into: &buf)
+        FfiConverterOptionTimestamp.write(value.appointmentAt, into: &buf)
         FfiConverterInt64.write(value.revision, into: &buf)
         FfiConverterTimestamp.write(value.updatedAt, into: &buf)
     }
@@ -4273,6 +4331,105 @@ public func FfiConverterTypeSettingsView_lift(_ buf: RustBuffer) throws -> Setti
 #endif
 public func FfiConverterTypeSettingsView_lower(_ value: SettingsView) -> RustBuffer {
     return FfiConverterTypeSettingsView.lower(value)
+}
+
+
+/**
+ * One stop of a route.
+ */
+public struct Stop: Equatable, Hashable {
+    /**
+     * Pickup or drop-off.
+     */
+    public let kind: StopKind
+    /**
+     * Place.
+     */
+    public let label: String
+    /**
+     * Coordinates, when known.
+     */
+    public let point: LatLon?
+    /**
+     * Earliest arrival.
+     */
+    public let windowStart: Date?
+    /**
+     * Latest arrival.
+     */
+    public let windowEnd: Date?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Pickup or drop-off.
+         */kind: StopKind, 
+        /**
+         * Place.
+         */label: String, 
+        /**
+         * Coordinates, when known.
+         */point: LatLon?, 
+        /**
+         * Earliest arrival.
+         */windowStart: Date?, 
+        /**
+         * Latest arrival.
+         */windowEnd: Date?) {
+        self.kind = kind
+        self.label = label
+        self.point = point
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Stop: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStop: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Stop {
+        return
+            try Stop(
+                kind: FfiConverterTypeStopKind.read(from: &buf), 
+                label: FfiConverterString.read(from: &buf), 
+                point: FfiConverterOptionTypeLatLon.read(from: &buf), 
+                windowStart: FfiConverterOptionTimestamp.read(from: &buf), 
+                windowEnd: FfiConverterOptionTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Stop, into buf: inout [UInt8]) {
+        FfiConverterTypeStopKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterOptionTypeLatLon.write(value.point, into: &buf)
+        FfiConverterOptionTimestamp.write(value.windowStart, into: &buf)
+        FfiConverterOptionTimestamp.write(value.windowEnd, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStop_lift(_ buf: RustBuffer) throws -> Stop {
+    return try FfiConverterTypeStop.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStop_lower(_ value: Stop) -> RustBuffer {
+    return FfiConverterTypeStop.lower(value)
 }
 
 
@@ -6336,6 +6493,81 @@ public func FfiConverterTypeRole_lower(_ value: Role) -> RustBuffer {
 
 
 /**
+ * What happens at a stop.
+ */
+
+public enum StopKind: Equatable, Hashable {
+    
+    /**
+     * Goods are loaded.
+     */
+    case pickup
+    /**
+     * Goods are handed over.
+     */
+    case dropoff
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StopKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStopKind: FfiConverterRustBuffer {
+    typealias SwiftType = StopKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StopKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pickup
+        
+        case 2: return .dropoff
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: StopKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pickup:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .dropoff:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStopKind_lift(_ buf: RustBuffer) throws -> StopKind {
+    return try FfiConverterTypeStopKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStopKind_lower(_ value: StopKind) -> RustBuffer {
+    return FfiConverterTypeStopKind.lower(value)
+}
+
+
+
+/**
  * Whether a local change waits for the server.
  */
 
@@ -7044,6 +7276,30 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLatLon: FfiConverterRustBuffer {
+    typealias SwiftType = LatLon?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLatLon.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLatLon.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeOrderContact: FfiConverterRustBuffer {
     typealias SwiftType = OrderContact?
 
@@ -7466,6 +7722,31 @@ fileprivate struct FfiConverterSequenceTypeSdkRow: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeStop: FfiConverterRustBuffer {
+    typealias SwiftType = [Stop]
+
+    public static func write(_ value: [Stop], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStop.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Stop] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Stop]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStop.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeResolution: FfiConverterRustBuffer {
     typealias SwiftType = [Resolution]
 
@@ -7592,6 +7873,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_add_listener() != 33562) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_arrive() != 41472) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_cancel_account() != 32423) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7695,6 +7979,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_search_orders() != 63785) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_set_appointment() != 47465) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sign_in() != 6631) {

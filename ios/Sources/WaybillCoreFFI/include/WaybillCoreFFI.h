@@ -310,6 +310,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_account_id(uint64_t ptr, RustCal
 void uniffi_waybill_ffi_fn_method_waybill_add_listener(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ARRIVE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ARRIVE
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_arrive(uint64_t ptr, RustBuffer order_id, uint32_t stop_index, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ACCOUNT
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ACCOUNT
 uint64_t uniffi_waybill_ffi_fn_method_waybill_cancel_account(uint64_t ptr
@@ -483,6 +488,11 @@ int8_t uniffi_waybill_ffi_fn_method_waybill_sdk_may_start(uint64_t ptr, RustBuff
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SEARCH_ORDERS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SEARCH_ORDERS
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_search_orders(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_APPOINTMENT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_APPOINTMENT
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_set_appointment(uint64_t ptr, RustBuffer order_id, RustBuffer at, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
@@ -862,6 +872,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_add_listener(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ARRIVE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ARRIVE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_arrive(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_ACCOUNT
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_ACCOUNT
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_account(void
@@ -1069,6 +1085,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SEARCH_ORDERS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SEARCH_ORDERS
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_search_orders(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_APPOINTMENT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_APPOINTMENT
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_set_appointment(void
     
 );
 #endif

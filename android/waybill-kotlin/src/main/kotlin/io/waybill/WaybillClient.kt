@@ -86,6 +86,14 @@ class WaybillClient private constructor(
     /** Signed off (picked up → delivered); durable on return, works offline. */
     suspend fun deliver(orderId: String): Order = withContext(ioDispatcher) { ffi.deliver(orderId) }
 
+    /** The driver reached stop [stopIndex] of the order's route (status unchanged); works offline. */
+    suspend fun arrive(orderId: String, stopIndex: Int): Order =
+        withContext(ioDispatcher) { ffi.arrive(orderId, stopIndex.coerceAtLeast(0).toUInt()) }
+
+    /** The driver agreed a delivery time with the consignee; works offline. */
+    suspend fun setAppointment(orderId: String, at: java.time.Instant): Order =
+        withContext(ioDispatcher) { ffi.setAppointment(orderId, at) }
+
     /** Reports a problem on an order (status unchanged); works offline. */
     suspend fun reportException(orderId: String, note: String): Order =
         withContext(ioDispatcher) { ffi.reportException(orderId, note) }
