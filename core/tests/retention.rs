@@ -30,6 +30,8 @@ fn order(status: OrderStatus, revision: i64, at: DateTime<Utc>) -> Order {
         currency: "CNY".into(),
         assigned_to: Some(ME.into()),
         shipper_id: None,
+        stops: vec![],
+        appointment_at: None,
         revision,
         updated_at: at,
     }
