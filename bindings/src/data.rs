@@ -46,6 +46,10 @@ pub struct Fix {
     pub lon: f64,
     /// Horizontal accuracy in metres, if known.
     pub accuracy_m: Option<f64>,
+    /// Monotonic milliseconds since boot, if known.
+    pub elapsed_ms: Option<i64>,
+    /// The OS marks it as a mock location.
+    pub mock: bool,
 }
 
 impl From<Fix> for core::Fix {
@@ -55,6 +59,8 @@ impl From<Fix> for core::Fix {
             lat: f.lat,
             lon: f.lon,
             accuracy_m: f.accuracy_m,
+            elapsed_ms: f.elapsed_ms,
+            mock: f.mock,
         }
     }
 }
@@ -66,6 +72,8 @@ impl From<core::Fix> for Fix {
             lat: f.lat,
             lon: f.lon,
             accuracy_m: f.accuracy_m,
+            elapsed_ms: f.elapsed_ms,
+            mock: f.mock,
         }
     }
 }

@@ -3,6 +3,8 @@
 //! the HTTP shape; these types are its bodies.
 #![forbid(unsafe_code)]
 
+pub mod trajectory;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -2,6 +2,8 @@
 //! loopback, and a TCP proxy that can lose a reply after the server committed it.
 #![forbid(unsafe_code)]
 
+pub mod traces;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -23,6 +23,8 @@ fn planted_fixes() -> Vec<Fix> {
             lat: 31.234_567_89 + f64::from(i as i32) * 1e-5,
             lon: 121.475_1,
             accuracy_m: Some(4.0),
+            elapsed_ms: None,
+            mock: false,
         })
         .collect()
 }

@@ -3,6 +3,10 @@
 //! data). This is the storage and export half; filtering, simplification, compact
 //! encoding and upload grow here with the trajectory engine.
 
+pub mod filter;
+pub mod geo;
+pub mod simplify;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Transaction, params};
 
@@ -20,6 +24,11 @@ pub struct Fix {
     pub lon: f64,
     /// Horizontal accuracy radius in metres, if the OS gave one.
     pub accuracy_m: Option<f64>,
+    /// Monotonic time since boot in milliseconds (Android `elapsedRealtimeNanos`, iOS
+    /// `timestamp` against `systemUptime`): immune to the user changing the clock.
+    pub elapsed_ms: Option<i64>,
+    /// The OS says this is a mock (simulated) location.
+    pub mock: bool,
 }
 
 impl Fix {
@@ -97,6 +106,9 @@ pub fn fixes(conn: &Connection, order_id: &str) -> Result<Vec<Fix>> {
             lat: r.get(1)?,
             lon: r.get(2)?,
             accuracy_m: r.get(3)?,
+            // Not stored: only what the trajectory needs is kept.
+            elapsed_ms: None,
+            mock: false,
         })
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -139,4 +151,35 @@ pub fn to_gpx(order_id: &str, fixes: &[Fix]) -> Result<String> {
     String::from_utf8(out).map_err(|_| Error::Internal {
         reason: "GPX export is not UTF-8".into(),
     })
+}
+
+/// Default bound of the simplified trajectory's deviation from the filtered fixes, metres.
+pub const DEFAULT_EPSILON_M: f64 = 5.0;
+
+/// Simplifies filtered fixes (time order) within `epsilon_m` and encodes them as one
+/// upload batch. The simplifier works to `epsilon_m` minus the encoder's rounding, so the
+/// decoded track stays within `epsilon_m` of every filtered fix. `keep` marks fixes that
+/// must stay (order events).
+pub fn encode_batch(fixes: &[Fix], keep: &[bool], epsilon_m: f64) -> (Vec<u8>, usize) {
+    let points: Vec<simplify::TimedPoint> = fixes
+        .iter()
+        .enumerate()
+        .map(|(i, f)| simplify::TimedPoint {
+            t_ms: f.at.timestamp_millis(),
+            lat: f.lat,
+            lon: f.lon,
+            keep: keep.get(i).copied().unwrap_or(false),
+        })
+        .collect();
+    let budget = (epsilon_m - waybill_protocol::trajectory::MAX_ROUNDING_M * 2f64.sqrt()).max(0.5);
+    let kept = simplify::simplify(&points, budget);
+    let wire: Vec<waybill_protocol::trajectory::Point> = kept
+        .iter()
+        .map(|&i| waybill_protocol::trajectory::Point {
+            t_ms: points[i].t_ms,
+            lat: points[i].lat,
+            lon: points[i].lon,
+        })
+        .collect();
+    (waybill_protocol::trajectory::encode(&wire), kept.len())
 }
