@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::data::{DataEvent, Fix, OrderContact, RightKind, RightsRequest};
+use crate::data::{DataEvent, Fix, OrderContact, RightKind, RightsRequest, TrackingDiagnostics};
 use crate::error::WaybillError;
 use crate::list;
 use crate::observe::{ChangeListener, Forward};
@@ -244,6 +244,11 @@ impl Waybill {
     pub fn record_fixes(&self, order_id: String, fixes: Vec<Fix>) -> Result<u32> {
         let fixes: Vec<waybill_core::Fix> = list(fixes);
         Ok(self.inner.record_fixes(&order_id, &fixes)?)
+    }
+
+    /// What the trajectory filter dropped for an order and the gaps it found.
+    pub fn tracking_diagnostics(&self, order_id: String) -> TrackingDiagnostics {
+        self.inner.tracking_diagnostics(&order_id).into()
     }
 
     /// The fixes held for an order.

@@ -239,3 +239,64 @@ impl From<core::HeldRow> for HeldRow {
         }
     }
 }
+
+/// What the trajectory filter dropped for an order, by reason, and the gaps it found.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TrackingDiagnostics {
+    /// NaN or out-of-range values.
+    pub invalid: u32,
+    /// Accuracy worse than the limit.
+    pub inaccurate: u32,
+    /// Mock locations.
+    pub mock: u32,
+    /// Same time as the previous fix.
+    pub duplicate: u32,
+    /// Earlier than the previous fix.
+    pub backwards: u32,
+    /// Implied speed above the limit.
+    pub speed_outlier: u32,
+    /// Jitter while standing still.
+    pub stationary: u32,
+    /// Stretches without trustworthy positions (position jumps), as (from, to).
+    pub gaps: Vec<GapSpan>,
+}
+
+/// A stretch without trustworthy positions.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct GapSpan {
+    /// Last good fix before it.
+    pub from: SystemTime,
+    /// First good fix after it.
+    pub to: SystemTime,
+}
+
+impl
+    From<(
+        core::track::filter::RejectionCounts,
+        Vec<core::track::filter::Gap>,
+    )> for TrackingDiagnostics
+{
+    fn from(
+        (c, gaps): (
+            core::track::filter::RejectionCounts,
+            Vec<core::track::filter::Gap>,
+        ),
+    ) -> Self {
+        TrackingDiagnostics {
+            invalid: c.invalid,
+            inaccurate: c.inaccurate,
+            mock: c.mock,
+            duplicate: c.duplicate,
+            backwards: c.backwards,
+            speed_outlier: c.speed_outlier,
+            stationary: c.stationary,
+            gaps: gaps
+                .into_iter()
+                .map(|g| GapSpan {
+                    from: g.from.into(),
+                    to: g.to.into(),
+                })
+                .collect(),
+        }
+    }
+}

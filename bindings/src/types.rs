@@ -316,6 +316,10 @@ pub struct SyncReport {
     pub push_requests: u32,
     /// Whether every step ran (false: the time budget ended first).
     pub completed: bool,
+    /// Trajectory batches the server stored.
+    pub trajectory_batches: u32,
+    /// Their bytes.
+    pub trajectory_bytes: u64,
 }
 
 /// The network as the shell sees it when its background job runs.
@@ -399,6 +403,8 @@ impl From<core::SyncReport> for SyncReport {
             pulled: r.pulled,
             push_requests: r.push_requests,
             completed: r.completed,
+            trajectory_batches: r.trajectory_batches,
+            trajectory_bytes: r.trajectory_bytes,
         }
     }
 }

@@ -32,6 +32,7 @@ use crate::privacy::transparency::{self, DataAction, DataEvent};
 use crate::privacy::{self, PolicyStatus, PurposeState, Ticket};
 use crate::session::{self, Session, mask_secret};
 use crate::sync::{self, SyncReport};
+use crate::track::filter::{FilterConfig, FixFilter, Gap, RejectionCounts};
 use crate::track::{self, Fix};
 use waybill_protocol::{ActionKind, RightKind};
 
@@ -86,6 +87,9 @@ pub(crate) struct Inner {
     manifest: RwLock<Arc<Manifest>>,
     /// Who is told about changes.
     pub(crate) listeners: Listeners,
+    /// One fix filter per order being tracked (in memory: after a restart a leg's filter
+    /// starts afresh from the next fix).
+    filters: std::sync::Mutex<std::collections::HashMap<String, FixFilter>>,
 }
 
 impl std::fmt::Debug for Waybill {
@@ -132,6 +136,7 @@ impl Waybill {
                 server_url,
                 manifest: RwLock::new(Arc::new(manifest)),
                 listeners: Listeners::default(),
+                filters: Default::default(),
             }),
         };
         // Retention holds even if the app never asks: every start sweeps.
@@ -479,13 +484,30 @@ impl Waybill {
             .read(|c| parties::for_display(c, order_id, reveal))?)
     }
 
-    /// Records location fixes for the order being carried. Needs the trajectory purpose's
-    /// separate consent and an open order this driver holds; one bad fix refuses the batch.
+    /// Records location fixes for the order being carried: they pass the filter (invalid,
+    /// inaccurate, mock, duplicate, backwards, outlier and standing-still fixes are
+    /// counted and dropped) and the kept ones are stored. Needs the trajectory purpose's
+    /// separate consent and an open order this driver holds. Returns how many were kept.
     pub fn record_fixes(&self, order_id: &str, fixes: &[Fix]) -> Result<u32> {
         let basis = self.inner.gate_now(TRAJECTORY)?;
+        let in_job = self
+            .order(order_id)
+            .is_ok_and(|o| o.assigned_to_me && !o.status.is_closed());
+        if !in_job {
+            return Err(Error::NotInJob {
+                order_id: order_id.to_string(),
+            });
+        }
+        let kept: Vec<Fix> = {
+            let mut filters = self.inner.filters.lock().unwrap_or_else(|p| p.into_inner());
+            let filter = filters
+                .entry(order_id.to_string())
+                .or_insert_with(|| FixFilter::new(FilterConfig::default()));
+            fixes.iter().flat_map(|f| filter.push(*f)).collect()
+        };
         let n = self.inner.db.write(|tx| {
             let now = Utc::now();
-            let n = track::record(tx, &basis, order_id, fixes, now)?;
+            let n = track::record(tx, &basis, order_id, &kept, now)?;
             transparency::record(
                 tx,
                 &DataEvent::new(
@@ -501,6 +523,16 @@ impl Waybill {
         })?;
         self.inner.listeners.notify(Topic::Privacy);
         Ok(n)
+    }
+
+    /// What the filter dropped for an order, by reason, and the gaps it found (since the
+    /// app started).
+    pub fn tracking_diagnostics(&self, order_id: &str) -> (RejectionCounts, Vec<Gap>) {
+        let filters = self.inner.filters.lock().unwrap_or_else(|p| p.into_inner());
+        filters
+            .get(order_id)
+            .map(|f| (f.counts(), f.gaps().to_vec()))
+            .unwrap_or_default()
     }
 
     /// The fixes held for an order (what the export's GPX contains).

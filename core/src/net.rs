@@ -202,6 +202,35 @@ impl ApiClient {
         if let Some(body) = body {
             request = request.json(body);
         }
+        self.execute(request).await
+    }
+
+    /// `POST /v1/orders/{id}/trajectory`: one encoded batch; the key makes a retry
+    /// idempotent and the server deduplicates points on (order, time) as well.
+    pub async fn upload_trajectory(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+        order_id: &str,
+        key: &str,
+        batch: Vec<u8>,
+    ) -> NetResult<waybill_protocol::TrajectoryStored> {
+        let url = format!(
+            "{}/v1/orders/{}/trajectory",
+            self.base_url,
+            segment(order_id)
+        );
+        let request = self
+            .http
+            .post(url)
+            .bearer_auth(token)
+            .header(IDEMPOTENCY_KEY_HEADER, key)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(batch);
+        self.execute(request).await
+    }
+
+    async fn execute<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> NetResult<T> {
         let reply = request.send().await.map_err(transport)?;
         let status = reply.status();
         // Read the whole body before judging it: a body cut short is a transport failure
@@ -258,4 +287,17 @@ fn transport(e: reqwest::Error) -> NetError {
         source = inner.source();
     }
     NetError::Transport(reason)
+}
+
+/// An order id as one path segment: ids are opaque, so anything outside the unreserved
+/// set is percent-encoded.
+fn segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

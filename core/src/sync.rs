@@ -21,6 +21,7 @@ use crate::privacy::ledger;
 use crate::privacy::rights;
 use crate::privacy::transparency::{self, DataAction, DataEvent};
 use crate::session::Session;
+use crate::track;
 use waybill_protocol::consent::ConsentReceipts;
 
 /// What one sync did.
@@ -42,6 +43,71 @@ pub struct SyncReport {
     pub push_requests: u32,
     /// Whether every step ran (false: the time budget ended first; call again later).
     pub completed: bool,
+    /// Trajectory batches the server stored in this sync.
+    pub trajectory_batches: u32,
+    /// Bytes of those batches (bodies).
+    pub trajectory_bytes: u64,
+}
+
+/// Uploads unsent fixes as simplified, encoded batches, per order batch after batch: first
+/// a batch attempted before and not confirmed (same fixes, same key), then new ones. The
+/// server also deduplicates points on (order, time).
+async fn push_trajectories(
+    inner: &Arc<Inner>,
+    session: &Session,
+    deadline: Option<Instant>,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let orders = inner
+        .blocking(|i| i.db.read(track::orders_with_unsent))
+        .await?;
+    for order_id in orders {
+        while deadline.is_none_or(|d| Instant::now() < d) {
+            // The trajectory's own consent: withdrawn means its fixes are gone already,
+            // and nothing is sent.
+            let Ok(basis) = inner.gate(crate::client::TRAJECTORY).await else {
+                return Ok(());
+            };
+            let id = order_id.clone();
+            let next = inner
+                .blocking(move |i| i.db.write(|tx| track::next_batch(tx, &id, Utc::now())))
+                .await?;
+            let Some((key, last_seq, fixes)) = next else {
+                break;
+            };
+            let (batch, points) = track::encode_batch(&fixes, &[], track::DEFAULT_EPSILON_M);
+            let bytes = batch.len() as u64;
+            inner
+                .api
+                .upload_trajectory(&basis, &session.token, &order_id, &key, batch)
+                .await?;
+            let recipient = inner.manifest().controller.name.clone();
+            let id = order_id.clone();
+            inner
+                .blocking(move |i| {
+                    i.db.write(|tx| {
+                        let now = Utc::now();
+                        track::mark_sent(tx, &key, &id, last_seq, now)?;
+                        transparency::record(
+                            tx,
+                            &DataEvent::new(
+                                DataAction::Sent,
+                                basis.purpose(),
+                                &["trajectory"],
+                                Some(&recipient),
+                                points,
+                                now,
+                            ),
+                        )?;
+                        Ok::<_, Error>(())
+                    })
+                })
+                .await?;
+            report.trajectory_batches += 1;
+            report.trajectory_bytes += bytes;
+        }
+    }
+    Ok(())
 }
 
 /// Largest batch per request: 1,000 queued actions go in 5 requests.
@@ -67,6 +133,9 @@ pub(crate) async fn run_until(
     let mut report = SyncReport::default();
     let in_time = || deadline.is_none_or(|d| Instant::now() < d);
     push(&inner, &session, ignore_backoff, deadline, &mut report).await?;
+    if in_time() {
+        push_trajectories(&inner, &session, deadline, &mut report).await?;
+    }
     if in_time() {
         report.pulled = pull(&inner, &session).await?;
     }

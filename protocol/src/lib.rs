@@ -422,6 +422,36 @@ pub struct NewErrand {
     pub contact: OrderContact,
 }
 
+/// Reply to `POST /v1/orders/{id}/trajectory` (body: a [`trajectory`] batch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrajectoryStored {
+    /// Points new to the server.
+    pub stored: u32,
+    /// Points it already had (a retried batch).
+    pub duplicates: u32,
+}
+
+/// One point of an order's trajectory as the server serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrackPoint {
+    /// Milliseconds since the Unix epoch.
+    pub t_ms: i64,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+}
+
+/// `GET /v1/orders/{id}/trajectory` reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Trajectory {
+    /// Points, oldest first.
+    pub points: Vec<TrackPoint>,
+}
+
 /// Kinds of data-subject requests (PIPL Arts. 44-47, GDPR Arts. 15-17).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

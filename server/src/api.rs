@@ -13,7 +13,8 @@ use serde::Deserialize;
 use waybill_protocol::{
     ActionBatch, ActionResults, ApiError, Changes, ErrorCode, IDEMPOTENCY_KEY_HEADER,
     IDEMPOTENT_REPLAYED_HEADER, LatLon, MAX_BATCH, NewErrand, OpenOrders, Order, OrderEvents,
-    RegisterDevice, RightsRequestFiled, RightsRequestState, RightsRequests,
+    RegisterDevice, RightsRequestFiled, RightsRequestState, RightsRequests, Trajectory,
+    TrajectoryStored,
 };
 
 use crate::store::{self, StoreError, StoredReply};
@@ -67,6 +68,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/changes", get(changes))
         .route("/v1/errands", post(create_errand))
         .route("/v1/orders/{id}/cancel", post(cancel_errand))
+        .route(
+            "/v1/orders/{id}/trajectory",
+            post(upload_trajectory).get(get_trajectory),
+        )
         .route(
             "/v1/rights-requests",
             post(file_rights_request).get(list_rights_requests),
@@ -457,4 +462,46 @@ async fn openapi_json() -> Response {
         crate::openapi::document(),
     )
         .into_response()
+}
+
+/// Largest trajectory batch accepted, bytes (a day at 1 Hz encodes far smaller).
+const MAX_TRAJECTORY_BYTES: usize = 1 << 20;
+
+#[utoipa::path(post, path = "/v1/orders/{id}/trajectory", tag = "trajectory", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "a trajectory batch, format v1 (docs/trajectory-format.md)"),
+    responses((status = 200, body = TrajectoryStored), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError)))]
+async fn upload_trajectory(
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<TrajectoryStored>, Failure> {
+    let account = authenticate(&state, &headers).await?;
+    if body.len() > MAX_TRAJECTORY_BYTES {
+        return Err(Failure::new(ErrorCode::BadRequest, "batch too large"));
+    }
+    let stored = state
+        .with_db(move |c| crate::trajectory::store(c, &account, &order_id, &body))
+        .await?;
+    Ok(Json(stored))
+}
+
+#[utoipa::path(get, path = "/v1/orders/{id}/trajectory", tag = "trajectory", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id")),
+    responses((status = 200, body = Trajectory), (status = 401, body = ApiError),
+        (status = 404, body = ApiError)))]
+async fn get_trajectory(
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Trajectory>, Failure> {
+    let account = authenticate(&state, &headers).await?;
+    let trajectory = state
+        .with_db(move |c| crate::trajectory::get(c, &account, &order_id))
+        .await?;
+    Ok(Json(trajectory))
 }

@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod rights;
 pub mod seed;
 pub mod store;
+pub mod trajectory;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::apply_actions, crate::api::changes, crate::api::create_errand,
         crate::api::cancel_errand, crate::api::store_receipts, crate::api::list_receipts,
         crate::api::file_rights_request, crate::api::list_rights_requests,
+        crate::api::upload_trajectory, crate::api::get_trajectory,
     ),
     modifiers(&BearerAuth)
 )]

@@ -111,6 +111,14 @@ CREATE TABLE IF NOT EXISTS rights_requests (
     answer      TEXT,
     PRIMARY KEY (account_id, id)
 ) STRICT;
+-- Trajectory points per order, one per instant: retried batches deduplicate here.
+CREATE TABLE IF NOT EXISTS trajectory_points (
+    order_id TEXT NOT NULL REFERENCES orders (id),
+    t_ms     INTEGER NOT NULL,
+    lat      REAL NOT NULL,
+    lon      REAL NOT NULL,
+    PRIMARY KEY (order_id, t_ms)
+) STRICT, WITHOUT ROWID;
 -- Consent receipts as devices sent them; the proof of each decision (P-08).
 CREATE TABLE IF NOT EXISTS consent_receipts (
     account_id     TEXT NOT NULL REFERENCES accounts (id),

@@ -20,7 +20,7 @@ fn planted_fixes() -> Vec<Fix> {
             at: Utc.with_ymd_and_hms(2026, 11, 22, 8, 13, 57).unwrap()
                 + chrono::Duration::microseconds(424_242)
                 + chrono::Duration::seconds(i),
-            lat: 31.234_567_89 + f64::from(i as i32) * 1e-5,
+            lat: 31.234_567_89 + f64::from(i as i32) * 1e-4, // 11 m/s: moving, not standing
             lon: 121.475_1,
             accuracy_m: Some(4.0),
             elapsed_ms: None,
@@ -307,7 +307,15 @@ async fn turning_location_off_in_the_os_withdraws_the_trajectory_and_purges_it()
     client
         .report_permission(Permission::LocationPrecise, PermissionState::Granted)
         .unwrap();
-    client.record_fixes(&order_id, &planted_fixes()).unwrap();
+    // The drive goes on a minute later (the filter never takes a time twice).
+    let later: Vec<Fix> = planted_fixes()
+        .into_iter()
+        .map(|f| Fix {
+            at: f.at + chrono::Duration::minutes(1),
+            ..f
+        })
+        .collect();
+    client.record_fixes(&order_id, &later).unwrap();
     client
         .report_permission(Permission::Camera, PermissionState::Denied)
         .unwrap();

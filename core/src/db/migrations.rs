@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/005_order_lifecycle.sql")).foreign_key_check(),
     M::up(include_str!("../../migrations/006_order_history.sql")),
     M::up(include_str!("../../migrations/007_routes.sql")),
+    M::up(include_str!("../../migrations/008_track_batches.sql")),
 ];
 
 /// The schema version a fully migrated database has.

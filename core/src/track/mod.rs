@@ -183,3 +183,97 @@ pub fn encode_batch(fixes: &[Fix], keep: &[bool], epsilon_m: f64) -> (Vec<u8>, u
         .collect();
     (waybill_protocol::trajectory::encode(&wire), kept.len())
 }
+
+/// Largest number of fixes encoded into one upload batch (over an hour at 1 Hz).
+pub const MAX_BATCH_FIXES: usize = 5_000;
+
+/// Orders that have fixes not yet uploaded.
+pub fn orders_with_unsent(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT order_id FROM track_fixes WHERE sent_at IS NULL ORDER BY order_id",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// The batch to upload next for `order_id`: the one attempted before and not confirmed
+/// (same range, same key), else a new one over the oldest fixes in no batch yet, recorded
+/// before it is sent. `None` when nothing waits.
+pub fn next_batch(
+    tx: &Transaction<'_>,
+    order_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, i64, Vec<Fix>)>> {
+    let pending: Option<(String, i64, i64)> = rusqlite::OptionalExtension::optional(tx.query_row(
+        "SELECT key, first_seq, last_seq FROM track_batches
+         WHERE order_id = ?1 AND sent_at IS NULL ORDER BY first_seq LIMIT 1",
+        [order_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    ))?;
+    let (key, first, last) = match pending {
+        Some(p) => p,
+        None => {
+            let after: i64 = tx.query_row(
+                "SELECT coalesce(max(last_seq), 0) FROM track_batches WHERE order_id = ?1",
+                [order_id],
+                |r| r.get(0),
+            )?;
+            let range: (Option<i64>, Option<i64>) = tx.query_row(
+                "SELECT min(seq), max(seq) FROM (SELECT seq FROM track_fixes
+                 WHERE order_id = ?1 AND seq > ?2 AND sent_at IS NULL ORDER BY seq LIMIT ?3)",
+                params![order_id, after, MAX_BATCH_FIXES as i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let (Some(first), Some(last)) = range else {
+                return Ok(None);
+            };
+            let key = format!("traj-{order_id}-{first}-{last}");
+            tx.execute(
+                "INSERT INTO track_batches (key, order_id, first_seq, last_seq, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key, order_id, first, last, now.to_rfc3339()],
+            )?;
+            (key, first, last)
+        }
+    };
+    let mut stmt = tx.prepare(
+        "SELECT at, lat, lon, accuracy_m FROM track_fixes
+         WHERE order_id = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq",
+    )?;
+    let fixes = stmt
+        .query_map(params![order_id, first, last], |r| {
+            let at: String = r.get(0)?;
+            Ok(Fix {
+                at: DateTime::parse_from_rfc3339(&at)
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or_default(),
+                lat: r.get(1)?,
+                lon: r.get(2)?,
+                accuracy_m: r.get(3)?,
+                elapsed_ms: None,
+                mock: false,
+            })
+        })?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(Some((key, last, fixes)))
+}
+
+/// Marks batch `key` and its fixes (up to `last_seq`) as uploaded (their retention clock
+/// for "uploaded" starts now).
+pub fn mark_sent(
+    tx: &Transaction<'_>,
+    key: &str,
+    order_id: &str,
+    last_seq: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE track_fixes SET sent_at = ?3 WHERE order_id = ?1 AND seq <= ?2 AND sent_at IS NULL",
+        params![order_id, last_seq, now.to_rfc3339()],
+    )?;
+    tx.execute(
+        "UPDATE track_batches SET sent_at = ?2 WHERE key = ?1",
+        params![key, now.to_rfc3339()],
+    )?;
+    Ok(())
+}

@@ -519,6 +519,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
     typealias FfiType = Int64
     typealias SwiftType = Int64
@@ -1322,6 +1338,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func syncInBackground(budgetMs: UInt32, network: Network) async throws  -> BackgroundSync
     
     /**
+     * What the trajectory filter dropped for an order and the gaps it found.
+     */
+    func trackingDiagnostics(orderId: String)  -> TrackingDiagnostics
+    
+    /**
      * The transparency log, newest first.
      */
     func transparencyLog(limit: UInt32) throws  -> [DataEvent]
@@ -2022,6 +2043,19 @@ open func syncInBackground(budgetMs: UInt32, network: Network)async throws  -> B
 }
     
     /**
+     * What the trajectory filter dropped for an order and the gaps it found.
+     */
+open func trackingDiagnostics(orderId: String) -> TrackingDiagnostics  {
+    return try!  FfiConverterTypeTrackingDiagnostics_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_tracking_diagnostics(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The transparency log, newest first.
      */
 open func transparencyLog(limit: UInt32)throws  -> [DataEvent]  {
@@ -2312,6 +2346,14 @@ public struct Fix: Equatable, Hashable {
      * Horizontal accuracy in metres, if known.
      */
     public let accuracyM: Double?
+    /**
+     * Monotonic milliseconds since boot, if known.
+     */
+    public let elapsedMs: Int64?
+    /**
+     * The OS marks it as a mock location.
+     */
+    public let mock: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2327,11 +2369,19 @@ public struct Fix: Equatable, Hashable {
          */lon: Double, 
         /**
          * Horizontal accuracy in metres, if known.
-         */accuracyM: Double?) {
+         */accuracyM: Double?, 
+        /**
+         * Monotonic milliseconds since boot, if known.
+         */elapsedMs: Int64?, 
+        /**
+         * The OS marks it as a mock location.
+         */mock: Bool) {
         self.at = at
         self.lat = lat
         self.lon = lon
         self.accuracyM = accuracyM
+        self.elapsedMs = elapsedMs
+        self.mock = mock
     }
 
     
@@ -2353,7 +2403,9 @@ public struct FfiConverterTypeFix: FfiConverterRustBuffer {
                 at: FfiConverterTimestamp.read(from: &buf), 
                 lat: FfiConverterDouble.read(from: &buf), 
                 lon: FfiConverterDouble.read(from: &buf), 
-                accuracyM: FfiConverterOptionDouble.read(from: &buf)
+                accuracyM: FfiConverterOptionDouble.read(from: &buf), 
+                elapsedMs: FfiConverterOptionInt64.read(from: &buf), 
+                mock: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -2362,6 +2414,8 @@ public struct FfiConverterTypeFix: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.lat, into: &buf)
         FfiConverterDouble.write(value.lon, into: &buf)
         FfiConverterOptionDouble.write(value.accuracyM, into: &buf)
+        FfiConverterOptionInt64.write(value.elapsedMs, into: &buf)
+        FfiConverterBool.write(value.mock, into: &buf)
     }
 }
 
@@ -2378,6 +2432,75 @@ public func FfiConverterTypeFix_lift(_ buf: RustBuffer) throws -> Fix {
 #endif
 public func FfiConverterTypeFix_lower(_ value: Fix) -> RustBuffer {
     return FfiConverterTypeFix.lower(value)
+}
+
+
+/**
+ * A stretch without trustworthy positions.
+ */
+public struct GapSpan: Equatable, Hashable {
+    /**
+     * Last good fix before it.
+     */
+    public let from: Date
+    /**
+     * First good fix after it.
+     */
+    public let to: Date
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Last good fix before it.
+         */from: Date, 
+        /**
+         * First good fix after it.
+         */to: Date) {
+        self.from = from
+        self.to = to
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GapSpan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGapSpan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GapSpan {
+        return
+            try GapSpan(
+                from: FfiConverterTimestamp.read(from: &buf), 
+                to: FfiConverterTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GapSpan, into buf: inout [UInt8]) {
+        FfiConverterTimestamp.write(value.from, into: &buf)
+        FfiConverterTimestamp.write(value.to, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGapSpan_lift(_ buf: RustBuffer) throws -> GapSpan {
+    return try FfiConverterTypeGapSpan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGapSpan_lower(_ value: GapSpan) -> RustBuffer {
+    return FfiConverterTypeGapSpan.lower(value)
 }
 
 
@@ -4469,6 +4592,14 @@ public struct SyncReport: Equatable, Hashable {
      * Whether every step ran (false: the time budget ended first).
      */
     public let completed: Bool
+    /**
+     * Trajectory batches the server stored.
+     */
+    public let trajectoryBatches: UInt32
+    /**
+     * Their bytes.
+     */
+    public let trajectoryBytes: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4496,7 +4627,13 @@ public struct SyncReport: Equatable, Hashable {
          */pushRequests: UInt32, 
         /**
          * Whether every step ran (false: the time budget ended first).
-         */completed: Bool) {
+         */completed: Bool, 
+        /**
+         * Trajectory batches the server stored.
+         */trajectoryBatches: UInt32, 
+        /**
+         * Their bytes.
+         */trajectoryBytes: UInt64) {
         self.pushed = pushed
         self.rejected = rejected
         self.remaining = remaining
@@ -4505,6 +4642,8 @@ public struct SyncReport: Equatable, Hashable {
         self.pulled = pulled
         self.pushRequests = pushRequests
         self.completed = completed
+        self.trajectoryBatches = trajectoryBatches
+        self.trajectoryBytes = trajectoryBytes
     }
 
     
@@ -4530,7 +4669,9 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 rightsRequestsSent: FfiConverterUInt32.read(from: &buf), 
                 pulled: FfiConverterUInt32.read(from: &buf), 
                 pushRequests: FfiConverterUInt32.read(from: &buf), 
-                completed: FfiConverterBool.read(from: &buf)
+                completed: FfiConverterBool.read(from: &buf), 
+                trajectoryBatches: FfiConverterUInt32.read(from: &buf), 
+                trajectoryBytes: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -4543,6 +4684,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.pulled, into: &buf)
         FfiConverterUInt32.write(value.pushRequests, into: &buf)
         FfiConverterBool.write(value.completed, into: &buf)
+        FfiConverterUInt32.write(value.trajectoryBatches, into: &buf)
+        FfiConverterUInt64.write(value.trajectoryBytes, into: &buf)
     }
 }
 
@@ -4559,6 +4702,135 @@ public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncRep
 #endif
 public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
     return FfiConverterTypeSyncReport.lower(value)
+}
+
+
+/**
+ * What the trajectory filter dropped for an order, by reason, and the gaps it found.
+ */
+public struct TrackingDiagnostics: Equatable, Hashable {
+    /**
+     * NaN or out-of-range values.
+     */
+    public let invalid: UInt32
+    /**
+     * Accuracy worse than the limit.
+     */
+    public let inaccurate: UInt32
+    /**
+     * Mock locations.
+     */
+    public let mock: UInt32
+    /**
+     * Same time as the previous fix.
+     */
+    public let duplicate: UInt32
+    /**
+     * Earlier than the previous fix.
+     */
+    public let backwards: UInt32
+    /**
+     * Implied speed above the limit.
+     */
+    public let speedOutlier: UInt32
+    /**
+     * Jitter while standing still.
+     */
+    public let stationary: UInt32
+    /**
+     * Stretches without trustworthy positions (position jumps), as (from, to).
+     */
+    public let gaps: [GapSpan]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * NaN or out-of-range values.
+         */invalid: UInt32, 
+        /**
+         * Accuracy worse than the limit.
+         */inaccurate: UInt32, 
+        /**
+         * Mock locations.
+         */mock: UInt32, 
+        /**
+         * Same time as the previous fix.
+         */duplicate: UInt32, 
+        /**
+         * Earlier than the previous fix.
+         */backwards: UInt32, 
+        /**
+         * Implied speed above the limit.
+         */speedOutlier: UInt32, 
+        /**
+         * Jitter while standing still.
+         */stationary: UInt32, 
+        /**
+         * Stretches without trustworthy positions (position jumps), as (from, to).
+         */gaps: [GapSpan]) {
+        self.invalid = invalid
+        self.inaccurate = inaccurate
+        self.mock = mock
+        self.duplicate = duplicate
+        self.backwards = backwards
+        self.speedOutlier = speedOutlier
+        self.stationary = stationary
+        self.gaps = gaps
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TrackingDiagnostics: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTrackingDiagnostics: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TrackingDiagnostics {
+        return
+            try TrackingDiagnostics(
+                invalid: FfiConverterUInt32.read(from: &buf), 
+                inaccurate: FfiConverterUInt32.read(from: &buf), 
+                mock: FfiConverterUInt32.read(from: &buf), 
+                duplicate: FfiConverterUInt32.read(from: &buf), 
+                backwards: FfiConverterUInt32.read(from: &buf), 
+                speedOutlier: FfiConverterUInt32.read(from: &buf), 
+                stationary: FfiConverterUInt32.read(from: &buf), 
+                gaps: FfiConverterSequenceTypeGapSpan.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TrackingDiagnostics, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.invalid, into: &buf)
+        FfiConverterUInt32.write(value.inaccurate, into: &buf)
+        FfiConverterUInt32.write(value.mock, into: &buf)
+        FfiConverterUInt32.write(value.duplicate, into: &buf)
+        FfiConverterUInt32.write(value.backwards, into: &buf)
+        FfiConverterUInt32.write(value.speedOutlier, into: &buf)
+        FfiConverterUInt32.write(value.stationary, into: &buf)
+        FfiConverterSequenceTypeGapSpan.write(value.gaps, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrackingDiagnostics_lift(_ buf: RustBuffer) throws -> TrackingDiagnostics {
+    return try FfiConverterTypeTrackingDiagnostics.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrackingDiagnostics_lower(_ value: TrackingDiagnostics) -> RustBuffer {
+    return FfiConverterTypeTrackingDiagnostics.lower(value)
 }
 
 
@@ -7204,6 +7476,30 @@ public func FfiConverterTypeWaybillError_lower(_ value: WaybillError) -> RustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
     typealias SwiftType = Double?
 
@@ -7439,6 +7735,31 @@ fileprivate struct FfiConverterSequenceTypeFix: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeFix.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeGapSpan: FfiConverterRustBuffer {
+    typealias SwiftType = [GapSpan]
+
+    public static func write(_ value: [GapSpan], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeGapSpan.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [GapSpan] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [GapSpan]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeGapSpan.read(from: &buf))
         }
         return seq
     }
@@ -7994,6 +8315,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sync_in_background() != 28503) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_tracking_diagnostics() != 37208) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_transparency_log() != 57661) {

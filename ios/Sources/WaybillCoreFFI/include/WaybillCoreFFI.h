@@ -515,6 +515,11 @@ uint64_t uniffi_waybill_ffi_fn_method_waybill_sync(uint64_t ptr
 uint64_t uniffi_waybill_ffi_fn_method_waybill_sync_in_background(uint64_t ptr, uint32_t budget_ms, RustBuffer network
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRACKING_DIAGNOSTICS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRACKING_DIAGNOSTICS
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_tracking_diagnostics(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRANSPARENCY_LOG
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRANSPARENCY_LOG
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_transparency_log(uint64_t ptr, uint32_t limit, RustCallStatus *_Nonnull out_status
@@ -1115,6 +1120,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_sync(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SYNC_IN_BACKGROUND
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SYNC_IN_BACKGROUND
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_sync_in_background(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRACKING_DIAGNOSTICS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRACKING_DIAGNOSTICS
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_tracking_diagnostics(void
     
 );
 #endif

@@ -1,0 +1,96 @@
+//! A real trace replayed through the core to the real server, with the client killed in
+//! the middle and an upload whose reply is lost: the server ends with exactly the
+//! simplified trajectory, every point once.
+
+use waybill_core::track::filter::{FilterConfig, FixFilter};
+use waybill_core::track::{DEFAULT_EPSILON_M, encode_batch};
+use waybill_core::{Error, Fix, Permission, PermissionState, Waybill};
+use waybill_e2e::{LossyProxy, ServerProcess, carrying_driver, driver_config, traces};
+use waybill_protocol::{Trajectory, trajectory};
+
+fn allow_trajectory(client: &Waybill) {
+    client
+        .decide("trajectory_upload", true, "order_start_dialog")
+        .unwrap();
+    for p in [Permission::LocationPrecise, Permission::LocationBackground] {
+        client
+            .report_permission(p, PermissionState::Granted)
+            .unwrap();
+    }
+}
+
+/// What the server should hold for one run of the app: the fixes the filter keeps, as the
+/// simplified, encoded, decoded batch.
+fn expected(fixes: &[Fix]) -> Vec<trajectory::Point> {
+    let mut filter = FixFilter::new(FilterConfig::default());
+    let kept: Vec<Fix> = fixes.iter().flat_map(|f| filter.push(*f)).collect();
+    trajectory::decode(&encode_batch(&kept, &[], DEFAULT_EPSILON_M).0).unwrap()
+}
+
+fn token(data: &std::path::Path) -> String {
+    let conn = rusqlite::Connection::open(data.join(waybill_core::db::DB_FILE_NAME)).unwrap();
+    conn.query_row("SELECT token FROM session", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_reaches_the_server_once_across_a_kill_and_a_lost_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let proxy = LossyProxy::start(server.addr).await;
+    let data = dir.path().join("d");
+    let (client, order_id) = carrying_driver(&data, &proxy.base_url()).await;
+    client.pick_up(&order_id).unwrap();
+    client.sync().await.unwrap();
+    allow_trajectory(&client);
+
+    let trace = traces::load("x0001-001.json");
+    let (first, second) = trace.split_at(trace.len() / 2);
+    for chunk in first.chunks(10) {
+        client.record_fixes(&order_id, chunk).unwrap();
+    }
+    let (counts, _) = client.tracking_diagnostics(&order_id);
+    assert!(counts.stationary > 0, "the filter ran: {counts:?}");
+    // The upload reaches the server, its reply does not.
+    proxy.drop_next_replies(1);
+    assert!(matches!(client.sync().await, Err(Error::Offline { .. })));
+    drop(client); // the app is killed
+
+    let client = Waybill::open(driver_config(&data, &proxy.base_url())).unwrap();
+    for chunk in second.chunks(10) {
+        client.record_fixes(&order_id, chunk).unwrap();
+    }
+    let report = client.sync().await.unwrap();
+    assert_eq!(
+        report.trajectory_batches, 2,
+        "the retried batch and the new one"
+    );
+
+    let held: Trajectory = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/orders/{order_id}/trajectory",
+            server.base_url
+        ))
+        .bearer_auth(token(&data))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut want = expected(first);
+    want.extend(expected(second));
+    let got: Vec<(i64, f64, f64)> = held.points.iter().map(|p| (p.t_ms, p.lat, p.lon)).collect();
+    let want: Vec<(i64, f64, f64)> = want.iter().map(|p| (p.t_ms, p.lat, p.lon)).collect();
+    assert_eq!(
+        got, want,
+        "exactly the simplified trajectory, every point once"
+    );
+    assert!(got.windows(2).all(|w| w[0].0 < w[1].0));
+    println!(
+        "{} fixes → {} points on the server, {} bytes in the last sync",
+        trace.len(),
+        got.len(),
+        report.trajectory_bytes
+    );
+}
