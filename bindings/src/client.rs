@@ -246,6 +246,11 @@ impl Waybill {
         Ok(self.inner.record_fixes(&order_id, &fixes)?)
     }
 
+    /// Makes recorded fixes durable now (call when the app goes to the background).
+    pub fn flush_fixes(&self) -> Result<u32> {
+        Ok(self.inner.flush_fixes()?)
+    }
+
     /// What the trajectory filter dropped for an order and the gaps it found.
     pub fn tracking_diagnostics(&self, order_id: String) -> TrackingDiagnostics {
         self.inner.tracking_diagnostics(&order_id).into()

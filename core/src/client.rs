@@ -90,6 +90,39 @@ pub(crate) struct Inner {
     /// One fix filter per order being tracked (in memory: after a restart a leg's filter
     /// starts afresh from the next fix).
     filters: std::sync::Mutex<std::collections::HashMap<String, FixFilter>>,
+    /// Filtered fixes waiting for the next group commit.
+    pending: std::sync::Mutex<PendingFixes>,
+}
+
+/// Fixes kept by the filter and not yet written, and when the last commit was.
+struct PendingFixes {
+    fixes: Vec<(String, Fix)>,
+    since: std::time::Instant,
+}
+
+impl Default for PendingFixes {
+    fn default() -> Self {
+        PendingFixes {
+            fixes: vec![],
+            since: std::time::Instant::now(),
+        }
+    }
+}
+
+/// Group commit: fixes are written together once this many wait...
+pub const GROUP_COMMIT_FIXES: usize = 64;
+/// ...or this long after the previous commit (a minute of driving costs six fsyncs).
+pub const GROUP_COMMIT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn group_by_order(batch: &[(String, Fix)]) -> Vec<(String, Vec<Fix>)> {
+    let mut groups: Vec<(String, Vec<Fix>)> = vec![];
+    for (order, fix) in batch {
+        match groups.iter_mut().find(|(o, _)| o == order) {
+            Some((_, fixes)) => fixes.push(*fix),
+            None => groups.push((order.clone(), vec![*fix])),
+        }
+    }
+    groups
 }
 
 impl std::fmt::Debug for Waybill {
@@ -137,6 +170,7 @@ impl Waybill {
                 manifest: RwLock::new(Arc::new(manifest)),
                 listeners: Listeners::default(),
                 filters: Default::default(),
+                pending: Default::default(),
             }),
         };
         // Retention holds even if the app never asks: every start sweeps.
@@ -410,6 +444,7 @@ impl Waybill {
     /// [`Error::Offline`] when the server cannot be reached (nothing is lost). A refused
     /// session is renewed once and the sync resumed, so the queue never sticks on a 401.
     pub async fn sync(&self) -> Result<SyncReport> {
+        self.flush_pending_quietly();
         if self.inner.db.read(rights::pending_cancellation)?.is_some() {
             // The user asked to close the account and the app stopped before it was done.
             self.cancel_account().await?;
@@ -438,6 +473,7 @@ impl Waybill {
         budget: std::time::Duration,
         network: Network,
     ) -> Result<BackgroundSync> {
+        self.flush_pending_quietly();
         let mut outcome = BackgroundSync::default();
         if network != Network::Offline && self.account_id()?.is_some() {
             let deadline = std::time::Instant::now() + budget;
@@ -505,9 +541,44 @@ impl Waybill {
                 .or_insert_with(|| FixFilter::new(FilterConfig::default()));
             fixes.iter().flat_map(|f| filter.push(*f)).collect()
         };
+        drop(basis);
+        let n = u32::try_from(kept.len()).unwrap_or(u32::MAX);
+        let due = {
+            let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
+            pending
+                .fixes
+                .extend(kept.into_iter().map(|f| (order_id.to_string(), f)));
+            pending.fixes.len() >= GROUP_COMMIT_FIXES
+                || pending.since.elapsed() >= GROUP_COMMIT_INTERVAL
+        };
+        if due {
+            self.flush_fixes()?;
+        }
+        Ok(n)
+    }
+
+    /// Makes every recorded fix durable now, in one transaction (group commit). Call it
+    /// when the app goes to the background; `record_fixes` does it by itself every
+    /// [`GROUP_COMMIT_FIXES`] fixes or [`GROUP_COMMIT_INTERVAL`]. A fix still in memory is
+    /// not acknowledged: a kill loses at most that window, never a flushed fix.
+    pub fn flush_fixes(&self) -> Result<u32> {
+        let batch = {
+            let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
+            pending.since = std::time::Instant::now();
+            std::mem::take(&mut pending.fixes)
+        };
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        // Checked again: a consent withdrawn since the fixes were taken means they are not
+        // written at all.
+        let basis = self.inner.gate_now(TRAJECTORY)?;
         let n = self.inner.db.write(|tx| {
             let now = Utc::now();
-            let n = track::record(tx, &basis, order_id, &kept, now)?;
+            let mut n = 0;
+            for (order_id, fixes) in group_by_order(&batch) {
+                n += track::record(tx, &basis, &order_id, &fixes, now)?;
+            }
             transparency::record(
                 tx,
                 &DataEvent::new(
@@ -515,7 +586,7 @@ impl Waybill {
                     basis.purpose(),
                     &["precise_location", "trajectory"],
                     None,
-                    fixes.len(),
+                    batch.len(),
                     now,
                 ),
             )?;
@@ -523,6 +594,27 @@ impl Waybill {
         })?;
         self.inner.listeners.notify(Topic::Privacy);
         Ok(n)
+    }
+
+    /// Flushes pending fixes; without a live basis they are dropped, as they must be.
+    fn flush_pending_quietly(&self) {
+        match self.flush_fixes() {
+            Ok(_) | Err(Error::ConsentRequired { .. } | Error::PermissionRequired { .. }) => {}
+            Err(e) => tracing::warn!(error = %e, "could not flush recorded fixes"),
+        }
+    }
+
+    /// After a withdrawal or a permission turned off: fixes still in memory have no basis
+    /// left and are dropped, never written.
+    fn drop_pending_without_basis(&self) {
+        if self.inner.gate_now(TRAJECTORY).is_err() {
+            self.inner
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .fixes
+                .clear();
+        }
     }
 
     /// What the filter dropped for an order, by reason, and the gaps it found (since the
@@ -535,8 +627,9 @@ impl Waybill {
             .unwrap_or_default()
     }
 
-    /// The fixes held for an order (what the export's GPX contains).
+    /// The fixes held for an order (what the export's GPX contains); flushes first.
     pub fn fixes(&self, order_id: &str) -> Result<Vec<Fix>> {
+        self.flush_pending_quietly();
         self.inner.db.read(|c| track::fixes(c, order_id))
     }
 
@@ -573,6 +666,7 @@ impl Waybill {
     /// Everything the device holds about the user, as one JSON document (trajectories as
     /// GPX, third parties' data masked). Recorded in the transparency log.
     pub fn export_personal_data(&self) -> Result<String> {
+        self.flush_pending_quietly();
         let manifest = self.inner.manifest();
         let now = Utc::now();
         let doc = self
@@ -687,6 +781,12 @@ impl Waybill {
             Err(e) => return Err(e),
         }
         self.inner.db.wipe()?;
+        self.inner
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .fixes
+            .clear();
         let fresh = self
             .inner
             .db
@@ -759,6 +859,7 @@ impl Waybill {
         if receipt.kind != DecisionKind::Granted {
             // The purge is committed; truncate the WAL so no old frame keeps the data.
             self.inner.db.checkpoint()?;
+            self.drop_pending_without_basis();
         }
         self.inner.listeners.notify(Topic::Privacy);
         Ok(receipt)
@@ -775,6 +876,7 @@ impl Waybill {
             .write(|tx| privacy::declare_age(tx, &manifest, age_years))?;
         if minor {
             self.inner.db.checkpoint()?;
+            self.drop_pending_without_basis();
         }
         self.inner.listeners.notify(Topic::Privacy);
         Ok(minor)
@@ -803,6 +905,7 @@ impl Waybill {
         if purged {
             self.inner.db.checkpoint()?;
         }
+        self.drop_pending_without_basis();
         self.inner.listeners.notify(Topic::Privacy);
         Ok(())
     }
@@ -875,6 +978,8 @@ impl Drop for Waybill {
     /// Does not block: running tasks are dropped at their next await point. Each task
     /// writes its state before it awaits the network, so nothing acknowledged is lost.
     fn drop(&mut self) {
+        // Backgrounding should have flushed; a clean close flushes too.
+        self.flush_pending_quietly();
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }

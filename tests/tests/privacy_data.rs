@@ -49,6 +49,7 @@ async fn tracking_driver(
     let (client, order_id) = carrying_driver(&data, &server.base_url).await;
     allow_trajectory(&client);
     client.record_fixes(&order_id, &planted_fixes()).unwrap();
+    client.flush_fixes().unwrap(); // durable now, as when the app goes to the background
     (server, data, client, order_id)
 }
 
@@ -110,6 +111,7 @@ async fn withdrawing_trajectory_consent_purges_its_fixes_from_the_file_and_the_w
         client.record_fixes(&order_id, &planted_fixes()).unwrap(),
         20
     );
+    client.flush_fixes().unwrap(); // durable now, as when the app goes to the background
     let planted_time = b"57.424242";
     let planted_lat = 31.234_567_89_f64.to_be_bytes(); // SQLite stores REAL big-endian
     let before = raw_database_bytes(&data);
@@ -233,6 +235,7 @@ async fn cancelling_the_account_reaches_the_server_first_then_wipes_the_device()
     let (client, order_id) = carrying_driver(&data, &proxy.base_url()).await;
     allow_trajectory(&client);
     client.record_fixes(&order_id, &planted_fixes()).unwrap();
+    client.flush_fixes().unwrap(); // durable now, as when the app goes to the background
     let phone = client
         .order_contact(&order_id, true)
         .unwrap()
@@ -316,6 +319,7 @@ async fn turning_location_off_in_the_os_withdraws_the_trajectory_and_purges_it()
         })
         .collect();
     client.record_fixes(&order_id, &later).unwrap();
+    client.flush_fixes().unwrap(); // durable now, as when the app goes to the background
     client
         .report_permission(Permission::Camera, PermissionState::Denied)
         .unwrap();
@@ -325,4 +329,24 @@ async fn turning_location_off_in_the_os_withdraws_the_trajectory_and_purges_it()
     assert!(client.declare_age(13).unwrap());
     assert!(client.fixes(&order_id).unwrap().is_empty());
     assert_eq!(client.order_contact(&order_id, false).unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixes_waiting_for_the_group_commit_are_never_written_after_a_withdrawal() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let data = dir.path().join("d");
+    let (client, order_id) = carrying_driver(&data, &server.base_url).await;
+    allow_trajectory(&client);
+    assert_eq!(
+        client.record_fixes(&order_id, &planted_fixes()).unwrap(),
+        20
+    );
+    // Not flushed yet (20 < the group-commit size, within its interval): in memory only.
+    client
+        .decide("trajectory_upload", false, "settings_switch")
+        .unwrap();
+    assert_eq!(client.flush_fixes().unwrap_or(0), 0);
+    drop(client); // a clean close flushes too: nothing may reach the file
+    assert!(!contains(&raw_database_bytes(&data), b"57.424242"));
 }

@@ -1190,6 +1190,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func fixes(orderId: String) throws  -> [Fix]
     
     /**
+     * Makes recorded fixes durable now (call when the app goes to the background).
+     */
+    func flushFixes() throws  -> UInt32
+    
+    /**
      * Installs a new policy manifest (JSON); a bad one is rejected and the old one stays.
      */
     func installManifest(document: String) throws  -> PolicyStatus
@@ -1634,6 +1639,18 @@ open func fixes(orderId: String)throws  -> [Fix]  {
     uniffi_waybill_ffi_fn_method_waybill_fixes(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(orderId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Makes recorded fixes durable now (call when the app goes to the background).
+     */
+open func flushFixes()throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_flush_fixes(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -8228,6 +8245,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_fixes() != 41295) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_flush_fixes() != 44150) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_install_manifest() != 24333) {

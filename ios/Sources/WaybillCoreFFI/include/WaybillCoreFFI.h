@@ -370,6 +370,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_export_personal_data(uint64_t pt
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_fixes(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FLUSH_FIXES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FLUSH_FIXES
+uint32_t uniffi_waybill_ffi_fn_method_waybill_flush_fixes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_INSTALL_MANIFEST
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_INSTALL_MANIFEST
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_install_manifest(uint64_t ptr, RustBuffer document, RustCallStatus *_Nonnull out_status
@@ -946,6 +951,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_export_personal_data(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FIXES
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FIXES
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_fixes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FLUSH_FIXES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FLUSH_FIXES
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_flush_fixes(void
     
 );
 #endif
