@@ -77,10 +77,11 @@ size:
 	$(CARGO) build -q --release -p waybill-ffi
 	@ls -l target/release/libwaybill_ffi.so | awk '{printf "libwaybill_ffi.so (x86_64, release, stripped): %d bytes (%.2f MiB)\n", $$5, $$5/1048576}'
 
-## Benchmarks print figures (not part of `make test`): outbox replay on loopback.
+## Benchmarks print figures (not part of `make test`): outbox replay, trajectory pipeline.
 bench:
 	$(CARGO) build -q --profile bench -p waybill-server
 	$(CARGO) bench -q -p waybill-e2e --bench outbox_replay
+	$(CARGO) bench -q -p waybill-e2e --bench trajectory
 
 clean:
 	$(CARGO) clean

@@ -92,6 +92,10 @@ pub(crate) struct Inner {
     filters: std::sync::Mutex<std::collections::HashMap<String, FixFilter>>,
     /// Filtered fixes waiting for the next group commit.
     pending: std::sync::Mutex<PendingFixes>,
+    /// The order the trajectory gate and the job check last passed for, at which change
+    /// generation: a fix a second then costs no database read. Any change (a withdrawal,
+    /// a permission, an order update) moves the generation and the next fix checks again.
+    tracking_checked: std::sync::Mutex<Option<(u64, String)>>,
 }
 
 /// Fixes kept by the filter and not yet written, and when the last commit was.
@@ -171,6 +175,7 @@ impl Waybill {
                 listeners: Listeners::default(),
                 filters: Default::default(),
                 pending: Default::default(),
+                tracking_checked: Default::default(),
             }),
         };
         // Retention holds even if the app never asks: every start sweeps.
@@ -525,14 +530,29 @@ impl Waybill {
     /// counted and dropped) and the kept ones are stored. Needs the trajectory purpose's
     /// separate consent and an open order this driver holds. Returns how many were kept.
     pub fn record_fixes(&self, order_id: &str, fixes: &[Fix]) -> Result<u32> {
-        let basis = self.inner.gate_now(TRAJECTORY)?;
-        let in_job = self
-            .order(order_id)
-            .is_ok_and(|o| o.assigned_to_me && !o.status.is_closed());
-        if !in_job {
-            return Err(Error::NotInJob {
-                order_id: order_id.to_string(),
-            });
+        let generation = self.inner.listeners.generation();
+        let checked = self
+            .inner
+            .tracking_checked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|(g, o)| *g == generation && o == order_id);
+        if !checked {
+            self.inner.gate_now(TRAJECTORY)?;
+            let in_job = self
+                .order(order_id)
+                .is_ok_and(|o| o.assigned_to_me && !o.status.is_closed());
+            if !in_job {
+                return Err(Error::NotInJob {
+                    order_id: order_id.to_string(),
+                });
+            }
+            *self
+                .inner
+                .tracking_checked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some((generation, order_id.to_string()));
         }
         let kept: Vec<Fix> = {
             let mut filters = self.inner.filters.lock().unwrap_or_else(|p| p.into_inner());
@@ -541,7 +561,6 @@ impl Waybill {
                 .or_insert_with(|| FixFilter::new(FilterConfig::default()));
             fixes.iter().flat_map(|f| filter.push(*f)).collect()
         };
-        drop(basis);
         let n = u32::try_from(kept.len()).unwrap_or(u32::MAX);
         let due = {
             let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());

@@ -24,6 +24,8 @@ pub trait ChangeListener: Send + Sync {
 #[derive(Default)]
 pub(crate) struct Listeners {
     all: RwLock<Vec<Arc<dyn ChangeListener>>>,
+    /// Bumped at every change: anything cached from the database is stale once it moves.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Listeners {
@@ -34,7 +36,14 @@ impl Listeners {
             .push(listener);
     }
 
+    /// The current change generation.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub(crate) fn notify(&self, topic: Topic) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let all = self.all.read().unwrap_or_else(|p| p.into_inner()).clone();
         for listener in all {
             listener.changed(topic);

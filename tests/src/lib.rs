@@ -111,9 +111,12 @@ pub struct LossyProxy {
     faults: Arc<Faults>,
 }
 
-/// Faults injected on new connections and on every reply.
+/// Faults injected on new connections and on every reply, and bytes counted.
 #[derive(Debug, Default)]
 struct Faults {
+    /// Bytes relayed client → server and server → client.
+    bytes_up: std::sync::atomic::AtomicU64,
+    bytes_down: std::sync::atomic::AtomicU64,
     /// New connections answered `500` without reaching the server.
     fail_connections: AtomicU32,
     /// Delay before each reply chunk, in milliseconds.
@@ -154,6 +157,15 @@ impl LossyProxy {
     /// never sees their requests.
     pub fn fail_next_connections(&self, n: u32) {
         self.faults.fail_connections.store(n, Ordering::SeqCst);
+    }
+
+    /// Bytes relayed so far, (client → server, server → client): HTTP all-in, without
+    /// TCP/IP headers.
+    pub fn bytes(&self) -> (u64, u64) {
+        (
+            self.faults.bytes_up.load(Ordering::SeqCst),
+            self.faults.bytes_down.load(Ordering::SeqCst),
+        )
     }
 
     /// Every reply chunk is held back `ms` milliseconds (a slow mobile link).
@@ -206,7 +218,17 @@ async fn relay(
     };
     let (mut client_read, mut client_write) = client.split();
     let (mut server_read, mut server_write) = server.split();
-    let upstream_leg = tokio::io::copy(&mut client_read, &mut server_write);
+    let upstream_leg = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = client_read.read(&mut buf).await?;
+            if n == 0 {
+                return Ok::<_, std::io::Error>(());
+            }
+            faults.bytes_up.fetch_add(n as u64, Ordering::SeqCst);
+            server_write.write_all(&buf[..n]).await?;
+        }
+    };
     let downstream_leg = async {
         let mut buf = vec![0u8; 16 * 1024];
         loop {
@@ -224,6 +246,7 @@ async fn relay(
             if delay > 0 {
                 tokio::time::sleep(Duration::from_millis(u64::from(delay))).await;
             }
+            faults.bytes_down.fetch_add(n as u64, Ordering::SeqCst);
             client_write.write_all(&buf[..n]).await?;
         }
     };

@@ -14,6 +14,7 @@ import io.waybill.ffi.PendingAction
 import io.waybill.ffi.RightKind
 import io.waybill.ffi.RightsRequest
 import io.waybill.ffi.Topic
+import io.waybill.ffi.TrackingDiagnostics
 import io.waybill.ffi.Order
 import io.waybill.ffi.OrderList
 import io.waybill.ffi.Permission
@@ -177,6 +178,13 @@ class WaybillClient private constructor(
     /** Records location fixes for the order being carried (needs the trajectory consent). */
     suspend fun recordFixes(orderId: String, fixes: List<Fix>): Int =
         withContext(ioDispatcher) { ffi.recordFixes(orderId, fixes).toInt() }
+
+    /** Makes recorded fixes durable now: call it when the app goes to the background. */
+    suspend fun flushFixes(): Int = withContext(ioDispatcher) { ffi.flushFixes().toInt() }
+
+    /** What the trajectory filter dropped for an order, by reason, and the gaps it found. */
+    suspend fun trackingDiagnostics(orderId: String): TrackingDiagnostics =
+        withContext(ioDispatcher) { ffi.trackingDiagnostics(orderId) }
 
     /** The user's age; only whether it is under the policy's minimum is kept. */
     suspend fun declareAge(ageYears: Int): Boolean = privacyChange {

@@ -1,0 +1,83 @@
+package io.waybill
+
+import io.waybill.ffi.Fix
+import io.waybill.ffi.LatLon
+import io.waybill.ffi.Permission
+import io.waybill.ffi.PermissionState
+import io.waybill.ffi.Role
+import io.waybill.ffi.WaybillConfig
+import io.waybill.ffi.WaybillException
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Path
+import java.nio.file.Paths
+import java.time.OffsetDateTime
+import java.time.format.DateTimeFormatter
+
+/** A real recorded car trace (Munich, 1 Hz) fed from Kotlin through JNA, then uploaded. */
+class TrackingTest {
+    private val shanghai = LatLon(lat = 31.2304, lon = 121.4737)
+
+    /** tests/data/traces/x0001-001.json: `{"point":"POINT(lon lat)","time":"yyyy-MM-dd HH:mm:ssZ"}`. */
+    private fun munich(): List<Fix> {
+        val text = Paths.get("..", "..", "tests", "data", "traces", "x0001-001.json").toFile().readText()
+        val format = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssxx")
+        return Regex(""""point":"POINT\(([-0-9.]+) ([-0-9.]+)\)","time":"([^"]+)"""").findAll(text).map { m ->
+            val (lon, lat, time) = m.destructured
+            Fix(
+                at = OffsetDateTime.parse(time, format).toInstant(),
+                lat = lat.toDouble(),
+                lon = lon.toDouble(),
+                accuracyM = null,
+                elapsedMs = null,
+                mock = false,
+            )
+        }.toList()
+    }
+
+    @Test
+    fun `a trace fed over JNA is filtered, kept durable and uploaded in one batch`(@TempDir tmp: Path): Unit = runBlocking {
+        ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
+            val config = WaybillConfig(
+                dataDir = tmp.resolve("device").toString(),
+                serverUrl = server.baseUrl,
+                appId = "com.example.waybill.driver",
+                appVersion = "0.1.0-test",
+                role = Role.DRIVER,
+            )
+            WaybillClient.open(config).use { client ->
+                client.acceptPolicy("first_run_dialog")
+                client.signIn()
+                val orderId = client.refreshOpenOrders(shanghai, 60_000).first().id
+                client.acceptOrder(orderId)
+                client.pickUp(orderId)
+                client.sync()
+                val trace = munich()
+                assertEquals(1194, trace.size)
+
+                // The trajectory is sensitive: nothing without its own consent.
+                assertThrows<WaybillException.ConsentRequired> { runBlocking { client.recordFixes(orderId, trace.take(10)) } }
+                client.decide("trajectory_upload", allow = true, askedVia = "order_start_dialog")
+                client.reportPermission(Permission.LOCATION_PRECISE, PermissionState.GRANTED)
+                client.reportPermission(Permission.LOCATION_BACKGROUND, PermissionState.GRANTED)
+
+                var kept = 0
+                trace.chunked(10).forEach { kept += client.recordFixes(orderId, it) }
+                client.flushFixes()
+                val diagnostics = client.trackingDiagnostics(orderId)
+                assertTrue(diagnostics.stationary > 300u, "$diagnostics")
+                assertTrue(diagnostics.speedOutlier >= 1u, "$diagnostics")
+                assertEquals(1, diagnostics.gaps.size, "the position jump is an explained gap")
+                assertTrue(kept in 700..900, "kept $kept")
+
+                val report = client.sync()
+                assertEquals(1u, report.trajectoryBatches)
+                assertTrue(report.trajectoryBytes in 300uL..1_000uL, "${report.trajectoryBytes} bytes")
+            }
+        }
+    }
+}
