@@ -627,13 +627,17 @@ impl Waybill {
     /// left and are dropped, never written.
     fn drop_pending_without_basis(&self) {
         if self.inner.gate_now(TRAJECTORY).is_err() {
-            self.inner
-                .pending
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .fixes
-                .clear();
+            self.drop_pending_fixes();
         }
+    }
+
+    fn drop_pending_fixes(&self) {
+        self.inner
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .fixes
+            .clear();
     }
 
     /// What the filter dropped for an order, by reason, and the gaps it found (since the
@@ -800,12 +804,7 @@ impl Waybill {
             Err(e) => return Err(e),
         }
         self.inner.db.wipe()?;
-        self.inner
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .fixes
-            .clear();
+        self.drop_pending_fixes();
         let fresh = self
             .inner
             .db

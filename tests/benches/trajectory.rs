@@ -12,11 +12,10 @@
 
 use std::time::Instant;
 
+use waybill_core::Fix;
 use waybill_core::track::filter::{FilterConfig, FixFilter};
-use waybill_core::track::simplify::{TimedPoint, max_deviation_m};
 use waybill_core::track::{DEFAULT_EPSILON_M, encode_batch};
-use waybill_core::{Fix, Permission, PermissionState};
-use waybill_e2e::{LossyProxy, ServerProcess, carrying_driver, traces};
+use waybill_e2e::{LossyProxy, ServerProcess, allow_trajectory, carrying_driver, traces};
 use waybill_protocol::trajectory;
 
 const CADENCE_MS: i64 = 5 * 60 * 1000;
@@ -80,28 +79,6 @@ fn json_record_bytes(f: &Fix) -> usize {
         + 1
 }
 
-fn decoded_deviation(kept: &[Fix], decoded: &[trajectory::Point]) -> f64 {
-    let mut all: Vec<TimedPoint> = kept
-        .iter()
-        .map(|f| TimedPoint {
-            t_ms: f.at.timestamp_millis(),
-            lat: f.lat,
-            lon: f.lon,
-            keep: false,
-        })
-        .collect();
-    let (mut indices, mut j) = (vec![], 0);
-    for (i, p) in all.iter_mut().enumerate() {
-        if j < decoded.len() && decoded[j].t_ms == p.t_ms {
-            p.lat = decoded[j].lat;
-            p.lon = decoded[j].lon;
-            indices.push(i);
-            j += 1;
-        }
-    }
-    max_deviation_m(&all, &indices)
-}
-
 fn pipeline_figures() {
     println!("\n== wire, per trace (5-minute batches, {DEFAULT_EPSILON_M} m bound) ==");
     println!(
@@ -125,7 +102,7 @@ fn pipeline_figures() {
         for w in &batches {
             let (body, points) = encode_batch(w, &[], DEFAULT_EPSILON_M);
             let decoded = trajectory::decode(&body).expect("decodes");
-            worst = worst.max(decoded_deviation(w, &decoded));
+            worst = worst.max(traces::decoded_deviation(w, &decoded));
             bytes += body.len();
             sent += points;
         }
@@ -161,14 +138,7 @@ async fn all_in_figures() {
     let (client, order_id) = carrying_driver(&dir.path().join("d"), &proxy.base_url()).await;
     client.pick_up(&order_id).unwrap();
     client.sync().await.unwrap();
-    client
-        .decide("trajectory_upload", true, "order_start_dialog")
-        .unwrap();
-    for p in [Permission::LocationPrecise, Permission::LocationBackground] {
-        client
-            .report_permission(p, PermissionState::Granted)
-            .unwrap();
-    }
+    allow_trajectory(&client);
     client.sync().await.unwrap(); // receipts out of the way
     // A sync with nothing to upload: its bytes are the baseline (the change-feed pull).
     let (u0, d0) = proxy.bytes();
@@ -208,14 +178,7 @@ fn ingest_figures() {
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let (client, order_id) =
         rt.block_on(async { carrying_driver(&dir.path().join("d"), &server.base_url).await });
-    client
-        .decide("trajectory_upload", true, "order_start_dialog")
-        .unwrap();
-    for p in [Permission::LocationPrecise, Permission::LocationBackground] {
-        client
-            .report_permission(p, PermissionState::Granted)
-            .unwrap();
-    }
+    allow_trajectory(&client);
     // The Munich drive repeated, shifted in time and place, one fix per call as a shell
     // delivers them.
     let base = traces::load("x0001-001.json");

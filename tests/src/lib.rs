@@ -443,3 +443,19 @@ pub async fn carrying_driver(data_dir: &Path, server_url: &str) -> (waybill_core
     assert_eq!(report.pushed, 1);
     (client, order_id)
 }
+
+/// The driver gives the trajectory's separate consent and the OS grants precise and
+/// background location.
+pub fn allow_trajectory(client: &waybill_core::Waybill) {
+    client
+        .decide("trajectory_upload", true, "order_start_dialog")
+        .expect("trajectory consent");
+    for p in [
+        waybill_core::Permission::LocationPrecise,
+        waybill_core::Permission::LocationBackground,
+    ] {
+        client
+            .report_permission(p, waybill_core::PermissionState::Granted)
+            .expect("permission");
+    }
+}

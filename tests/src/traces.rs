@@ -162,3 +162,30 @@ fn nmea(name: &str) -> Vec<Fix> {
         })
         .collect()
 }
+
+/// The largest synchronized Euclidean distance of any `kept` fix from the track made of
+/// `decoded` (a decoded batch, rounded coordinates): what the server holds, measured
+/// against what the filter kept.
+pub fn decoded_deviation(kept: &[Fix], decoded: &[waybill_protocol::trajectory::Point]) -> f64 {
+    use waybill_core::track::simplify::{TimedPoint, max_deviation_m};
+    let mut all: Vec<TimedPoint> = kept
+        .iter()
+        .map(|f| TimedPoint {
+            t_ms: f.at.timestamp_millis(),
+            lat: f.lat,
+            lon: f.lon,
+            keep: false,
+        })
+        .collect();
+    let (mut indices, mut j) = (vec![], 0);
+    for (i, p) in all.iter_mut().enumerate() {
+        if j < decoded.len() && decoded[j].t_ms == p.t_ms {
+            p.lat = decoded[j].lat;
+            p.lon = decoded[j].lon;
+            indices.push(i);
+            j += 1;
+        }
+    }
+    assert_eq!(j, decoded.len(), "every decoded point is a kept fix");
+    max_deviation_m(&all, &indices)
+}

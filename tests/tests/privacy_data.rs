@@ -10,7 +10,8 @@ use waybill_core::{
     RightKind, Waybill,
 };
 use waybill_e2e::{
-    LossyProxy, ServerProcess, carrying_driver, contains, driver_config, raw_database_bytes,
+    LossyProxy, ServerProcess, allow_trajectory, carrying_driver, contains, driver_config,
+    raw_database_bytes,
 };
 
 /// Fixes with a planted timestamp (…:57.424242Z) and latitude, easy to find in raw bytes.
@@ -27,17 +28,6 @@ fn planted_fixes() -> Vec<Fix> {
             mock: false,
         })
         .collect()
-}
-
-fn allow_trajectory(client: &Waybill) {
-    client
-        .decide("trajectory_upload", true, "order_start_dialog")
-        .unwrap();
-    for p in [Permission::LocationPrecise, Permission::LocationBackground] {
-        client
-            .report_permission(p, PermissionState::Granted)
-            .unwrap();
-    }
 }
 
 /// A driver carrying an order, with the trajectory allowed and the planted fixes recorded.

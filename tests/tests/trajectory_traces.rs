@@ -4,7 +4,6 @@
 
 use waybill_core::Fix;
 use waybill_core::track::filter::{FilterConfig, FixFilter};
-use waybill_core::track::simplify::{TimedPoint, max_deviation_m};
 use waybill_core::track::{DEFAULT_EPSILON_M, encode_batch};
 use waybill_e2e::traces;
 use waybill_protocol::trajectory;
@@ -13,33 +12,6 @@ fn filtered(fixes: &[Fix]) -> (Vec<Fix>, FixFilter) {
     let mut filter = FixFilter::new(FilterConfig::default());
     let kept = fixes.iter().flat_map(|f| filter.push(*f)).collect();
     (kept, filter)
-}
-
-/// The largest SED of a filtered fix from the decoded track, measured on the decoded
-/// (rounded) points: what the server will hold.
-fn decoded_deviation(kept: &[Fix], decoded: &[trajectory::Point]) -> f64 {
-    let mut all: Vec<TimedPoint> = kept
-        .iter()
-        .map(|f| TimedPoint {
-            t_ms: f.at.timestamp_millis(),
-            lat: f.lat,
-            lon: f.lon,
-            keep: false,
-        })
-        .collect();
-    // Replace kept points by their decoded (rounded) coordinates, and find their indices.
-    let mut indices = vec![];
-    let mut j = 0;
-    for (i, p) in all.iter_mut().enumerate() {
-        if j < decoded.len() && decoded[j].t_ms == p.t_ms {
-            p.lat = decoded[j].lat;
-            p.lon = decoded[j].lon;
-            indices.push(i);
-            j += 1;
-        }
-    }
-    assert_eq!(j, decoded.len(), "every decoded point is a filtered fix");
-    max_deviation_m(&all, &indices)
 }
 
 #[test]
@@ -55,7 +27,7 @@ fn every_trace_decodes_within_the_bound_of_every_filtered_fix() {
         let (bytes, points) = encode_batch(&kept, &[], DEFAULT_EPSILON_M);
         let decoded = trajectory::decode(&bytes).unwrap();
         assert_eq!(decoded.len(), points);
-        let deviation = decoded_deviation(&kept, &decoded);
+        let deviation = traces::decoded_deviation(&kept, &decoded);
         assert!(
             deviation <= DEFAULT_EPSILON_M,
             "{name}: {deviation:.2} m > {DEFAULT_EPSILON_M} m"
@@ -118,7 +90,7 @@ fn go_track_cars_and_buses_stay_within_the_bound() {
         let (kept, _) = filtered(&raw);
         let (bytes, _) = encode_batch(&kept, &[], DEFAULT_EPSILON_M);
         let decoded = trajectory::decode(&bytes).unwrap();
-        let deviation = decoded_deviation(&kept, &decoded);
+        let deviation = traces::decoded_deviation(&kept, &decoded);
         assert!(
             deviation <= DEFAULT_EPSILON_M,
             "track {id}: {deviation:.2} m"

@@ -4,20 +4,11 @@
 
 use waybill_core::track::filter::{FilterConfig, FixFilter};
 use waybill_core::track::{DEFAULT_EPSILON_M, encode_batch};
-use waybill_core::{Error, Fix, Permission, PermissionState, Waybill};
-use waybill_e2e::{LossyProxy, ServerProcess, carrying_driver, driver_config, traces};
+use waybill_core::{Error, Fix, Waybill};
+use waybill_e2e::{
+    LossyProxy, ServerProcess, allow_trajectory, carrying_driver, driver_config, traces,
+};
 use waybill_protocol::{Trajectory, trajectory};
-
-fn allow_trajectory(client: &Waybill) {
-    client
-        .decide("trajectory_upload", true, "order_start_dialog")
-        .unwrap();
-    for p in [Permission::LocationPrecise, Permission::LocationBackground] {
-        client
-            .report_permission(p, PermissionState::Granted)
-            .unwrap();
-    }
-}
 
 /// What the server should hold for one run of the app: the fixes the filter keeps, as the
 /// simplified, encoded, decoded batch.

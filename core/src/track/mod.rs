@@ -97,21 +97,24 @@ pub fn fixes(conn: &Connection, order_id: &str) -> Result<Vec<Fix>> {
     let mut stmt = conn.prepare(
         "SELECT at, lat, lon, accuracy_m FROM track_fixes WHERE order_id = ?1 ORDER BY seq",
     )?;
-    let rows = stmt.query_map([order_id], |r| {
-        let at: String = r.get(0)?;
-        Ok(Fix {
-            at: DateTime::parse_from_rfc3339(&at)
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_default(),
-            lat: r.get(1)?,
-            lon: r.get(2)?,
-            accuracy_m: r.get(3)?,
-            // Not stored: only what the trajectory needs is kept.
-            elapsed_ms: None,
-            mock: false,
-        })
-    })?;
+    let rows = stmt.query_map([order_id], fix_from_row)?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// A stored fix from `at, lat, lon, accuracy_m`.
+fn fix_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Fix> {
+    let at: String = r.get(0)?;
+    Ok(Fix {
+        at: DateTime::parse_from_rfc3339(&at)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default(),
+        lat: r.get(1)?,
+        lon: r.get(2)?,
+        accuracy_m: r.get(3)?,
+        // Not stored: only what the trajectory needs is kept.
+        elapsed_ms: None,
+        mock: false,
+    })
 }
 
 /// Orders with fixes held, for the export.
@@ -241,19 +244,7 @@ pub fn next_batch(
          WHERE order_id = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq",
     )?;
     let fixes = stmt
-        .query_map(params![order_id, first, last], |r| {
-            let at: String = r.get(0)?;
-            Ok(Fix {
-                at: DateTime::parse_from_rfc3339(&at)
-                    .map(|t| t.with_timezone(&Utc))
-                    .unwrap_or_default(),
-                lat: r.get(1)?,
-                lon: r.get(2)?,
-                accuracy_m: r.get(3)?,
-                elapsed_ms: None,
-                mock: false,
-            })
-        })?
+        .query_map(params![order_id, first, last], fix_from_row)?
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(Some((key, last, fixes)))
 }
