@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::data::{DataEvent, Fix, OrderContact, RightKind, RightsRequest, TrackingDiagnostics};
+use crate::data::{
+    DataEvent, Fix, OrderContact, RightKind, RightsRequest, TrackingDiagnostics, TrackingPlan,
+};
 use crate::error::WaybillError;
 use crate::list;
 use crate::observe::{ChangeListener, Forward};
@@ -244,6 +246,11 @@ impl Waybill {
     pub fn record_fixes(&self, order_id: String, fixes: Vec<Fix>) -> Result<u32> {
         let fixes: Vec<waybill_core::Fix> = list(fixes);
         Ok(self.inner.record_fixes(&order_id, &fixes)?)
+    }
+
+    /// Whether to run location updates now, for which order and how; or why not.
+    pub fn tracking_plan(&self) -> Result<TrackingPlan> {
+        Ok(self.inner.tracking_plan()?.into())
     }
 
     /// Makes recorded fixes durable now (call when the app goes to the background).

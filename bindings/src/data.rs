@@ -300,3 +300,60 @@ impl
         }
     }
 }
+
+/// How precisely the shell should ask the OS for fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Accuracy {
+    /// GPS, moving.
+    High,
+    /// Low power, standing.
+    Balanced,
+}
+
+mirror_enum!(Accuracy, core::Accuracy, High, Balanced);
+
+/// What the shell should do with location updates now.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum TrackingPlan {
+    /// Run updates for the order in transit.
+    Track {
+        /// The order.
+        order_id: String,
+        /// Requested accuracy.
+        accuracy: Accuracy,
+        /// Requested interval, milliseconds.
+        interval_ms: u32,
+    },
+    /// No order in transit: stop updates.
+    NoJob,
+    /// The trajectory consent is missing, refused or withdrawn: stop updates.
+    NoConsent,
+    /// The OS permission is missing: ask at the function, then track.
+    NeedsPermission {
+        /// Which.
+        permission: crate::privacy::Permission,
+    },
+}
+
+impl From<core::TrackingPlan> for TrackingPlan {
+    fn from(p: core::TrackingPlan) -> Self {
+        match p {
+            core::TrackingPlan::Track {
+                order_id,
+                accuracy,
+                interval_ms,
+            } => TrackingPlan::Track {
+                order_id,
+                accuracy: accuracy.into(),
+                interval_ms,
+            },
+            core::TrackingPlan::Off(core::Idle::NoJob) => TrackingPlan::NoJob,
+            core::TrackingPlan::Off(core::Idle::NoConsent) => TrackingPlan::NoConsent,
+            core::TrackingPlan::Off(core::Idle::NeedsPermission(p)) => {
+                TrackingPlan::NeedsPermission {
+                    permission: p.into(),
+                }
+            }
+        }
+    }
+}

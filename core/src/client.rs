@@ -33,8 +33,9 @@ use crate::privacy::{self, PolicyStatus, PurposeState, Ticket};
 use crate::session::{self, Session, mask_secret};
 use crate::sync::{self, SyncReport};
 use crate::track::filter::{FilterConfig, FixFilter, Gap, RejectionCounts};
+use crate::track::plan::TrackingPlan;
 use crate::track::{self, Fix};
-use waybill_protocol::{ActionKind, RightKind};
+use waybill_protocol::{ActionKind, OrderStatus, RightKind};
 
 /// What the shell knows of the network when it runs the background job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,8 +298,10 @@ impl Waybill {
         self.take_action(order_id, ActionKind::PickUp, None)
     }
 
-    /// Signed off at the destination (picked up → delivered). Works offline.
+    /// Signed off at the destination (picked up → delivered). Works offline. The leg's
+    /// recorded fixes are made durable first: the trajectory ends here.
     pub fn deliver(&self, order_id: &str) -> Result<Order> {
+        self.flush_pending_quietly();
         self.take_action(order_id, ActionKind::Deliver, None)
     }
 
@@ -540,9 +543,10 @@ impl Waybill {
             .is_some_and(|(g, o)| *g == generation && o == order_id);
         if !checked {
             self.inner.gate_now(TRAJECTORY)?;
+            // From pickup to sign-off only (P-16): the goods are on board.
             let in_job = self
                 .order(order_id)
-                .is_ok_and(|o| o.assigned_to_me && !o.status.is_closed());
+                .is_ok_and(|o| o.assigned_to_me && o.status == OrderStatus::PickedUp);
             if !in_job {
                 return Err(Error::NotInJob {
                     order_id: order_id.to_string(),
@@ -613,6 +617,17 @@ impl Waybill {
         })?;
         self.inner.listeners.notify(Topic::Privacy);
         Ok(n)
+    }
+
+    /// Whether the shell should run location updates now, for which order, at what
+    /// accuracy and interval; or why not. Re-read it on every `Orders` or `Privacy` change.
+    pub fn tracking_plan(&self) -> Result<TrackingPlan> {
+        let mine = self.orders(OrderList::Mine)?;
+        let trajectory = self.purpose_state(TRAJECTORY)?;
+        let filters = self.inner.filters.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(track::plan::plan(&mine, &trajectory, |order| {
+            filters.get(order).is_some_and(FixFilter::is_standing)
+        }))
     }
 
     /// Flushes pending fixes; without a live basis they are dropped, as they must be.

@@ -36,6 +36,7 @@ pub use privacy::transparency::{DataAction, DataEvent};
 pub use privacy::{PolicyStatus, PurposeState};
 pub use sync::SyncReport;
 pub use track::Fix;
+pub use track::plan::{Accuracy, Idle, TrackingPlan};
 /// The wire types, for callers that build requests' bodies (an errand's parties).
 pub use waybill_protocol as protocol;
 pub use waybill_protocol::{LatLon, NewErrand, OrderStatus, RightKind, Role, Stop, StopKind};

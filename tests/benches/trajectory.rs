@@ -136,7 +136,6 @@ async fn all_in_figures() {
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let proxy = LossyProxy::start(server.addr).await;
     let (client, order_id) = carrying_driver(&dir.path().join("d"), &proxy.base_url()).await;
-    client.pick_up(&order_id).unwrap();
     client.sync().await.unwrap();
     allow_trajectory(&client);
     client.sync().await.unwrap(); // receipts out of the way

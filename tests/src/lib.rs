@@ -428,8 +428,9 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// A signed-in driver who accepted the nearest offer and synced: the server confirmed the
-/// acceptance and disclosed the parties' contact. Returns the client and the order id.
+/// A signed-in driver who accepted the nearest offer, loaded the goods and synced: the
+/// server confirmed both and disclosed the parties' contact; the order is in transit.
+/// Returns the client and the order id.
 pub async fn carrying_driver(data_dir: &Path, server_url: &str) -> (waybill_core::Waybill, String) {
     let client = consenting_driver(data_dir, server_url);
     client.sign_in().await.expect("sign in");
@@ -439,8 +440,9 @@ pub async fn carrying_driver(data_dir: &Path, server_url: &str) -> (waybill_core
         .expect("offers");
     let order_id = offers.first().expect("an offer near Shanghai").id.clone();
     client.accept_order(&order_id).expect("accept");
+    client.pick_up(&order_id).expect("pick up");
     let report = client.sync().await.expect("sync");
-    assert_eq!(report.pushed, 1);
+    assert_eq!(report.pushed, 2);
     (client, order_id)
 }
 

@@ -31,9 +31,8 @@ async fn a_trace_reaches_the_server_once_across_a_kill_and_a_lost_reply() {
     let proxy = LossyProxy::start(server.addr).await;
     let data = dir.path().join("d");
     let (client, order_id) = carrying_driver(&data, &proxy.base_url()).await;
-    client.pick_up(&order_id).unwrap();
-    client.sync().await.unwrap();
     allow_trajectory(&client);
+    client.sync().await.unwrap(); // the receipts go now, not in the upload's sync
 
     let trace = traces::load("x0001-001.json");
     let (first, second) = trace.split_at(trace.len() / 2);
@@ -84,4 +83,63 @@ async fn a_trace_reaches_the_server_once_across_a_kill_and_a_lost_reply() {
         got.len(),
         report.trajectory_bytes
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_core_tells_the_shell_when_and_how_to_track() {
+    use waybill_core::{Accuracy, Idle, Permission, TrackingPlan};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let data = dir.path().join("d");
+    let (client, order_id) = carrying_driver(&data, &server.base_url).await;
+    assert_eq!(
+        client.tracking_plan().unwrap(),
+        TrackingPlan::Off(Idle::NoConsent)
+    );
+    client
+        .decide("trajectory_upload", true, "order_start_dialog")
+        .unwrap();
+    assert_eq!(
+        client.tracking_plan().unwrap(),
+        TrackingPlan::Off(Idle::NeedsPermission(Permission::LocationPrecise))
+    );
+    allow_trajectory(&client);
+    assert_eq!(
+        client.tracking_plan().unwrap(),
+        TrackingPlan::Track {
+            order_id: order_id.clone(),
+            accuracy: Accuracy::High,
+            interval_ms: 1_000
+        }
+    );
+    // Standing still at a light: less precision, fewer fixes.
+    let trace = traces::load("x0001-001.json");
+    client.record_fixes(&order_id, &trace[..40]).unwrap();
+    let standing: Vec<Fix> = (1..4)
+        .map(|s| Fix {
+            at: trace[39].at + chrono::Duration::seconds(s),
+            ..trace[39]
+        })
+        .collect();
+    client.record_fixes(&order_id, &standing).unwrap();
+    assert!(matches!(
+        client.tracking_plan().unwrap(),
+        TrackingPlan::Track {
+            accuracy: Accuracy::Balanced,
+            interval_ms: 10_000,
+            ..
+        }
+    ));
+    // Sign-off ends the leg: the fixes are flushed first, then nothing more is taken.
+    client.deliver(&order_id).unwrap();
+    assert!(!client.fixes(&order_id).unwrap().is_empty());
+    assert_eq!(
+        client.tracking_plan().unwrap(),
+        TrackingPlan::Off(Idle::NoJob)
+    );
+    assert!(matches!(
+        client.record_fixes(&order_id, &trace[40..50]),
+        Err(Error::NotInJob { .. })
+    ));
 }

@@ -144,6 +144,11 @@ impl FixFilter {
         }
     }
 
+    /// Whether the latest fixes say the vehicle stands still.
+    pub fn is_standing(&self) -> bool {
+        self.standing.is_some()
+    }
+
     /// Gaps found so far, oldest first.
     pub fn gaps(&self) -> &[Gap] {
         &self.gaps

@@ -5,6 +5,7 @@
 
 pub mod filter;
 pub mod geo;
+pub mod plan;
 pub mod simplify;
 
 use chrono::{DateTime, Utc};

@@ -1348,6 +1348,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func trackingDiagnostics(orderId: String)  -> TrackingDiagnostics
     
     /**
+     * Whether to run location updates now, for which order and how; or why not.
+     */
+    func trackingPlan() throws  -> TrackingPlan
+    
+    /**
      * The transparency log, newest first.
      */
     func transparencyLog(limit: UInt32) throws  -> [DataEvent]
@@ -2068,6 +2073,18 @@ open func trackingDiagnostics(orderId: String) -> TrackingDiagnostics  {
     uniffi_waybill_ffi_fn_method_waybill_tracking_diagnostics(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(orderId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether to run location updates now, for which order and how; or why not.
+     */
+open func trackingPlan()throws  -> TrackingPlan  {
+    return try  FfiConverterTypeTrackingPlan_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_tracking_plan(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -4951,6 +4968,81 @@ public func FfiConverterTypeWaybillConfig_lower(_ value: WaybillConfig) -> RustB
 
 
 /**
+ * How precisely the shell should ask the OS for fixes.
+ */
+
+public enum Accuracy: Equatable, Hashable {
+    
+    /**
+     * GPS, moving.
+     */
+    case high
+    /**
+     * Low power, standing.
+     */
+    case balanced
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Accuracy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAccuracy: FfiConverterRustBuffer {
+    typealias SwiftType = Accuracy
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Accuracy {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .high
+        
+        case 2: return .balanced
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Accuracy, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .high:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .balanced:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccuracy_lift(_ buf: RustBuffer) throws -> Accuracy {
+    return try FfiConverterTypeAccuracy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccuracy_lower(_ value: Accuracy) -> RustBuffer {
+    return FfiConverterTypeAccuracy.lower(value)
+}
+
+
+
+/**
  * What became of one of my actions.
  */
 
@@ -7007,6 +7099,121 @@ public func FfiConverterTypeTopic_lower(_ value: Topic) -> RustBuffer {
 
 
 /**
+ * What the shell should do with location updates now.
+ */
+
+public enum TrackingPlan: Equatable, Hashable {
+    
+    /**
+     * Run updates for the order in transit.
+     */
+    case track(
+        /**
+         * The order.
+         */orderId: String, 
+        /**
+         * Requested accuracy.
+         */accuracy: Accuracy, 
+        /**
+         * Requested interval, milliseconds.
+         */intervalMs: UInt32
+    )
+    /**
+     * No order in transit: stop updates.
+     */
+    case noJob
+    /**
+     * The trajectory consent is missing, refused or withdrawn: stop updates.
+     */
+    case noConsent
+    /**
+     * The OS permission is missing: ask at the function, then track.
+     */
+    case needsPermission(
+        /**
+         * Which.
+         */permission: Permission
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TrackingPlan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTrackingPlan: FfiConverterRustBuffer {
+    typealias SwiftType = TrackingPlan
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TrackingPlan {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .track(orderId: try FfiConverterString.read(from: &buf), accuracy: try FfiConverterTypeAccuracy.read(from: &buf), intervalMs: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 2: return .noJob
+        
+        case 3: return .noConsent
+        
+        case 4: return .needsPermission(permission: try FfiConverterTypePermission.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TrackingPlan, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .track(orderId,accuracy,intervalMs):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(orderId, into: &buf)
+            FfiConverterTypeAccuracy.write(accuracy, into: &buf)
+            FfiConverterUInt32.write(intervalMs, into: &buf)
+            
+        
+        case .noJob:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .noConsent:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .needsPermission(permission):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypePermission.write(permission, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrackingPlan_lift(_ buf: RustBuffer) throws -> TrackingPlan {
+    return try FfiConverterTypeTrackingPlan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrackingPlan_lower(_ value: TrackingPlan) -> RustBuffer {
+    return FfiConverterTypeTrackingPlan.lower(value)
+}
+
+
+
+/**
  * Why an order cannot be accepted.
  */
 
@@ -8338,6 +8545,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_tracking_diagnostics() != 37208) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_tracking_plan() != 20567) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_transparency_log() != 57661) {

@@ -525,6 +525,11 @@ uint64_t uniffi_waybill_ffi_fn_method_waybill_sync_in_background(uint64_t ptr, u
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_tracking_diagnostics(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRACKING_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRACKING_PLAN
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_tracking_plan(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRANSPARENCY_LOG
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRANSPARENCY_LOG
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_transparency_log(uint64_t ptr, uint32_t limit, RustCallStatus *_Nonnull out_status
@@ -1137,6 +1142,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_sync_in_background(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRACKING_DIAGNOSTICS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRACKING_DIAGNOSTICS
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_tracking_diagnostics(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRACKING_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRACKING_PLAN
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_tracking_plan(void
     
 );
 #endif

@@ -15,6 +15,7 @@ import io.waybill.ffi.RightKind
 import io.waybill.ffi.RightsRequest
 import io.waybill.ffi.Topic
 import io.waybill.ffi.TrackingDiagnostics
+import io.waybill.ffi.TrackingPlan
 import io.waybill.ffi.Order
 import io.waybill.ffi.OrderList
 import io.waybill.ffi.Permission
@@ -178,6 +179,9 @@ class WaybillClient private constructor(
     /** Records location fixes for the order being carried (needs the trajectory consent). */
     suspend fun recordFixes(orderId: String, fixes: List<Fix>): Int =
         withContext(ioDispatcher) { ffi.recordFixes(orderId, fixes).toInt() }
+
+    /** Whether to run location updates now, for which order and how; re-read on every change. */
+    suspend fun trackingPlan(): TrackingPlan = withContext(ioDispatcher) { ffi.trackingPlan() }
 
     /** Makes recorded fixes durable now: call it when the app goes to the background. */
     suspend fun flushFixes(): Int = withContext(ioDispatcher) { ffi.flushFixes().toInt() }

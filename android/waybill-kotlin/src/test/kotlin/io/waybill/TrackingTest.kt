@@ -5,6 +5,7 @@ import io.waybill.ffi.LatLon
 import io.waybill.ffi.Permission
 import io.waybill.ffi.PermissionState
 import io.waybill.ffi.Role
+import io.waybill.ffi.TrackingPlan
 import io.waybill.ffi.WaybillConfig
 import io.waybill.ffi.WaybillException
 import kotlinx.coroutines.runBlocking
@@ -64,6 +65,8 @@ class TrackingTest {
                 client.decide("trajectory_upload", allow = true, askedVia = "order_start_dialog")
                 client.reportPermission(Permission.LOCATION_PRECISE, PermissionState.GRANTED)
                 client.reportPermission(Permission.LOCATION_BACKGROUND, PermissionState.GRANTED)
+                val plan = client.trackingPlan()
+                assertTrue(plan is TrackingPlan.Track && plan.orderId == orderId && plan.intervalMs == 1000u, "$plan")
 
                 var kept = 0
                 trace.chunked(10).forEach { kept += client.recordFixes(orderId, it) }
@@ -77,6 +80,8 @@ class TrackingTest {
                 val report = client.sync()
                 assertEquals(1u, report.trajectoryBatches)
                 assertTrue(report.trajectoryBytes in 300uL..1_000uL, "${report.trajectoryBytes} bytes")
+                client.deliver(orderId)
+                assertEquals(TrackingPlan.NoJob, client.trackingPlan())
             }
         }
     }
