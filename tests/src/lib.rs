@@ -461,3 +461,12 @@ pub fn allow_trajectory(client: &waybill_core::Waybill) {
             .expect("permission");
     }
 }
+
+/// The session token as stored in a client's database (tests only: the core never hands
+/// it out), for asking the server what it holds for that account.
+pub fn session_token(data_dir: &Path) -> String {
+    let conn = rusqlite::Connection::open(data_dir.join(waybill_core::db::DB_FILE_NAME))
+        .expect("client database");
+    conn.query_row("SELECT token FROM session", [], |r| r.get(0))
+        .expect("a session")
+}

@@ -11,7 +11,7 @@ use waybill_core::{
 };
 use waybill_e2e::{
     LossyProxy, ServerProcess, allow_trajectory, carrying_driver, contains, driver_config,
-    raw_database_bytes,
+    raw_database_bytes, session_token,
 };
 
 /// Fixes with a planted timestamp (…:57.424242Z) and latitude, easy to find in raw bytes.
@@ -140,7 +140,7 @@ async fn withdrawing_trajectory_consent_purges_its_fixes_from_the_file_and_the_w
     client.sync().await.unwrap();
     let held: serde_json::Value = reqwest::Client::new()
         .get(format!("{}/v1/consent-receipts", server.base_url))
-        .bearer_auth(account_token(&data))
+        .bearer_auth(session_token(&data))
         .send()
         .await
         .unwrap()
@@ -231,7 +231,7 @@ async fn cancelling_the_account_reaches_the_server_first_then_wipes_the_device()
         .unwrap()
         .unwrap()
         .consignee_phone;
-    let token = account_token(&data);
+    let token = session_token(&data);
 
     // The server applies the cancellation but its reply is lost: nothing is wiped yet.
     proxy.drop_next_replies(1);
@@ -272,13 +272,6 @@ async fn cancelling_the_account_reaches_the_server_first_then_wipes_the_device()
     drop(client);
     let reopened = Waybill::open(driver_config(&data, &server.base_url)).unwrap();
     assert!(reopened.account_id().unwrap().is_some());
-}
-
-/// The session token as stored (tests only: the core never hands it out).
-fn account_token(data: &std::path::Path) -> String {
-    let conn = rusqlite::Connection::open(data.join(waybill_core::db::DB_FILE_NAME)).unwrap();
-    conn.query_row("SELECT token FROM session", [], |r| r.get(0))
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

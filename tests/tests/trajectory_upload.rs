@@ -6,7 +6,8 @@ use waybill_core::track::filter::{FilterConfig, FixFilter};
 use waybill_core::track::{DEFAULT_EPSILON_M, encode_batch};
 use waybill_core::{Error, Fix, Waybill};
 use waybill_e2e::{
-    LossyProxy, ServerProcess, allow_trajectory, carrying_driver, driver_config, traces,
+    LossyProxy, ServerProcess, allow_trajectory, carrying_driver, driver_config, session_token,
+    traces,
 };
 use waybill_protocol::{Trajectory, trajectory};
 
@@ -16,12 +17,6 @@ fn expected(fixes: &[Fix]) -> Vec<trajectory::Point> {
     let mut filter = FixFilter::new(FilterConfig::default());
     let kept: Vec<Fix> = fixes.iter().flat_map(|f| filter.push(*f)).collect();
     trajectory::decode(&encode_batch(&kept, &[], DEFAULT_EPSILON_M).0).unwrap()
-}
-
-fn token(data: &std::path::Path) -> String {
-    let conn = rusqlite::Connection::open(data.join(waybill_core::db::DB_FILE_NAME)).unwrap();
-    conn.query_row("SELECT token FROM session", [], |r| r.get(0))
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,7 +56,7 @@ async fn a_trace_reaches_the_server_once_across_a_kill_and_a_lost_reply() {
             "{}/v1/orders/{order_id}/trajectory",
             server.base_url
         ))
-        .bearer_auth(token(&data))
+        .bearer_auth(session_token(&data))
         .send()
         .await
         .unwrap()
