@@ -36,6 +36,7 @@ pub struct OutboxEntry {
 impl OutboxEntry {
     /// The entry as pushed.
     pub fn to_wire(&self) -> OrderAction {
+        let extras = self.extras();
         OrderAction {
             key: self.idempotency_key.clone(),
             order_id: self.order_id.clone(),
@@ -47,8 +48,8 @@ impl OutboxEntry {
                 .as_deref()
                 .filter(|_| self.action == ActionKind::Place)
                 .and_then(|p| serde_json::from_str(p).ok()),
-            stop: self.extras().stop,
-            appointment_at: self.extras().appointment_at,
+            stop: extras.stop,
+            appointment_at: extras.appointment_at,
         }
     }
 

@@ -99,11 +99,32 @@ pub fn record(
             taken_at.to_rfc3339()
         ],
     )?;
-    let id = tx.last_insert_rowid();
-    Ok(list(tx)?
-        .into_iter()
-        .find(|r| r.id == id)
-        .expect("the row was just inserted"))
+    with_current_facts(
+        tx,
+        Rejection {
+            id: tx.last_insert_rowid(),
+            order_id: order_id.to_string(),
+            action: action.to_string(),
+            reason,
+            rejected_at: now,
+            taken_at: Some(taken_at),
+            order_status: None,
+            choices: vec![Resolution::Dismiss],
+        },
+    )
+}
+
+/// Fills in the server's fact (the order's status now) and the choices the UI can offer,
+/// from the order as it stands.
+fn with_current_facts(conn: &Connection, mut rejection: Rejection) -> StorageResult<Rejection> {
+    let order = super::get(conn, &rejection.order_id)?;
+    if let (Some(order), Some(kind)) = (&order, ActionKind::parse(&rejection.action))
+        && super::actions::is_possible(order, kind)
+    {
+        rejection.choices.push(Resolution::Retry);
+    }
+    rejection.order_status = order.map(|o| o.status);
+    Ok(rejection)
 }
 
 /// Refusals not yet dismissed, oldest first.
@@ -115,7 +136,7 @@ pub fn list(conn: &Connection) -> StorageResult<Vec<Rejection>> {
         text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc))
     };
-    let mut out: Vec<Rejection> = stmt
+    let rows: Vec<Rejection> = stmt
         .query_map([], |r| {
             let reason: String = r.get(2)?;
             Ok(Rejection {
@@ -130,17 +151,9 @@ pub fn list(conn: &Connection) -> StorageResult<Vec<Rejection>> {
             })
         })?
         .collect::<Result<_, _>>()?;
-    // Both facts and the choices come from the order as it stands now.
-    for rejection in &mut out {
-        let order = super::get(conn, &rejection.order_id)?;
-        if let (Some(order), Some(kind)) = (&order, ActionKind::parse(&rejection.action))
-            && super::actions::is_possible(order, kind)
-        {
-            rejection.choices.push(Resolution::Retry);
-        }
-        rejection.order_status = order.map(|o| o.status);
-    }
-    Ok(out)
+    rows.into_iter()
+        .map(|r| with_current_facts(conn, r))
+        .collect()
 }
 
 /// Forgets a refusal the user has seen. Dismissing an unknown id is a no-op.

@@ -172,12 +172,7 @@ impl FixFilter {
     }
 
     fn check(&mut self, fix: &Fix) -> Result<Vec<Fix>, Rejection> {
-        let valid = fix.lat.is_finite()
-            && fix.lon.is_finite()
-            && fix.lat.abs() <= 90.0
-            && fix.lon.abs() <= 180.0
-            && fix.accuracy_m.is_none_or(|a| a.is_finite() && a >= 0.0);
-        if !valid {
+        if !fix.is_valid() {
             return Err(Rejection::Invalid);
         }
         if fix.mock && self.config.reject_mock {
