@@ -77,11 +77,14 @@ size:
 	$(CARGO) build -q --release -p waybill-ffi
 	@ls -l target/release/libwaybill_ffi.so | awk '{printf "libwaybill_ffi.so (x86_64, release, stripped): %d bytes (%.2f MiB)\n", $$5, $$5/1048576}'
 
-## Benchmarks print figures (not part of `make test`): outbox replay, trajectory pipeline.
+## Benchmarks print figures (not part of `make test`): outbox replay, trajectory pipeline,
+## and the per-fix JNA call from Kotlin on the optimised library.
 bench:
-	$(CARGO) build -q --profile bench -p waybill-server
+	$(CARGO) build -q --profile bench -p waybill-server -p waybill-ffi
 	$(CARGO) bench -q -p waybill-e2e --bench outbox_replay
 	$(CARGO) bench -q -p waybill-e2e --bench trajectory
+	$(MVN) -B -q -f android/pom.xml test -Dtest=FfiCostBench -Dsurefire.failIfNoSpecifiedTests=false \
+		-Dwaybill.bench=true -Drust.lib.dir=$(CURDIR)/target/release
 
 clean:
 	$(CARGO) clean

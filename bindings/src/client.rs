@@ -258,9 +258,15 @@ impl Waybill {
         Ok(self.inner.flush_fixes()?)
     }
 
-    /// What the trajectory filter dropped for an order and the gaps it found.
-    pub fn tracking_diagnostics(&self, order_id: String) -> TrackingDiagnostics {
-        self.inner.tracking_diagnostics(&order_id).into()
+    /// What the trajectory engine saw of an order's leg: drops by reason, gaps, stops,
+    /// arrivals and distance.
+    pub fn tracking_diagnostics(&self, order_id: String) -> Result<TrackingDiagnostics> {
+        Ok(self.inner.tracking_diagnostics(&order_id)?.into())
+    }
+
+    /// The location provider was switched off: the next fix closes a gap with that reason.
+    pub fn location_provider_off(&self) {
+        self.inner.location_provider_off();
     }
 
     /// The fixes held for an order.

@@ -5,6 +5,8 @@ use std::time::SystemTime;
 
 use waybill_core as core;
 
+use crate::list;
+
 /// Consignor and consignee contact of an order; masked unless revealed for an open order.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct OrderContact {
@@ -240,8 +242,9 @@ impl From<core::HeldRow> for HeldRow {
     }
 }
 
-/// What the trajectory filter dropped for an order, by reason, and the gaps it found.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// What the trajectory engine saw of an order's leg: fixes dropped by reason, gaps, stops
+/// and arrivals, and the distance travelled.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct TrackingDiagnostics {
     /// NaN or out-of-range values.
     pub invalid: u32,
@@ -257,31 +260,104 @@ pub struct TrackingDiagnostics {
     pub speed_outlier: u32,
     /// Jitter while standing still.
     pub stationary: u32,
-    /// Stretches without trustworthy positions (position jumps), as (from, to).
-    pub gaps: Vec<GapSpan>,
+    /// Dated after the device clock.
+    pub from_future: u32,
+    /// Gaps, stops and arrivals, oldest first.
+    pub events: Vec<TrackEvent>,
+    /// Distance over the kept fixes, metres (great circle).
+    pub distance_m: f64,
 }
 
-/// A stretch without trustworthy positions.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct GapSpan {
-    /// Last good fix before it.
+/// Why a stretch of the trajectory has no positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum GapReason {
+    /// The position jumped further than the vehicle can travel; the track resumes there.
+    PositionJump,
+    /// No usable fix for a while although the vehicle moved (tunnel).
+    SignalLost,
+    /// The app was not running.
+    AppRestarted,
+    /// The location permission was turned off.
+    PermissionRevoked,
+    /// The driver withdrew consent to the trajectory.
+    ConsentWithdrawn,
+    /// The location provider was switched off.
+    ProviderOff,
+    /// The device clock jumped; later times are re-dated on the monotonic clock.
+    ClockJump,
+    /// Unknown to this version.
+    Other,
+}
+
+mirror_enum!(
+    GapReason,
+    core::GapReason,
+    PositionJump,
+    SignalLost,
+    AppRestarted,
+    PermissionRevoked,
+    ConsentWithdrawn,
+    ProviderOff,
+    ClockJump,
+    Other
+);
+
+/// What happened over a stretch of the trajectory.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum TrackEventKind {
+    /// No positions, and why.
+    Gap {
+        /// Why.
+        reason: GapReason,
+    },
+    /// The vehicle stood still here (dwell).
+    Stop {
+        /// Latitude.
+        lat: f64,
+        /// Longitude.
+        lon: f64,
+    },
+    /// The vehicle entered the geofence of a stop of the route.
+    Arrival {
+        /// Index of the stop in the route.
+        stop: u32,
+        /// Latitude.
+        lat: f64,
+        /// Longitude.
+        lon: f64,
+    },
+}
+
+/// A gap, stop or arrival.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TrackEvent {
+    /// What.
+    pub kind: TrackEventKind,
+    /// Start.
     pub from: SystemTime,
-    /// First good fix after it.
+    /// End (equal to the start for an arrival).
     pub to: SystemTime,
 }
 
-impl
-    From<(
-        core::track::filter::RejectionCounts,
-        Vec<core::track::filter::Gap>,
-    )> for TrackingDiagnostics
-{
-    fn from(
-        (c, gaps): (
-            core::track::filter::RejectionCounts,
-            Vec<core::track::filter::Gap>,
-        ),
-    ) -> Self {
+impl From<core::TrackEvent> for TrackEvent {
+    fn from(e: core::TrackEvent) -> Self {
+        TrackEvent {
+            kind: match e.kind {
+                core::TrackEventKind::Gap(r) => TrackEventKind::Gap { reason: r.into() },
+                core::TrackEventKind::Stop { lat, lon } => TrackEventKind::Stop { lat, lon },
+                core::TrackEventKind::Arrival { stop, lat, lon } => {
+                    TrackEventKind::Arrival { stop, lat, lon }
+                }
+            },
+            from: e.from.into(),
+            to: e.to.into(),
+        }
+    }
+}
+
+impl From<core::TrackingDiagnostics> for TrackingDiagnostics {
+    fn from(d: core::TrackingDiagnostics) -> Self {
+        let c = d.rejections;
         TrackingDiagnostics {
             invalid: c.invalid,
             inaccurate: c.inaccurate,
@@ -290,13 +366,9 @@ impl
             backwards: c.backwards,
             speed_outlier: c.speed_outlier,
             stationary: c.stationary,
-            gaps: gaps
-                .into_iter()
-                .map(|g| GapSpan {
-                    from: g.from.into(),
-                    to: g.to.into(),
-                })
-                .collect(),
+            from_future: c.from_future,
+            events: list(d.events),
+            distance_m: d.distance_m,
         }
     }
 }

@@ -45,3 +45,12 @@ pub use types::*;
 pub fn core_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
+
+/// Does nothing but take the arguments of `Waybill::record_fixes` across the FFI and
+/// return how many fixes arrived: the bare cost of that crossing, which benchmarks set
+/// against the real call (a few dozen bytes of code in the library).
+#[uniffi::export]
+pub fn ffi_crossing_baseline(order_id: String, fixes: Vec<Fix>) -> u32 {
+    drop(order_id);
+    u32::try_from(fixes.len()).unwrap_or(u32::MAX)
+}

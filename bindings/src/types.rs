@@ -433,6 +433,8 @@ pub struct NewErrand {
     pub pickup: LatLon,
     /// Drop-off label.
     pub dropoff_label: String,
+    /// Drop-off point, when known (the driver's app detects arrival at its geofence).
+    pub dropoff: Option<LatLon>,
     /// What is carried.
     pub goods: String,
     /// Weight, kg.
@@ -451,6 +453,7 @@ impl From<NewErrand> for core::NewErrand {
             pickup_label: e.pickup_label,
             pickup: e.pickup.into(),
             dropoff_label: e.dropoff_label,
+            dropoff: e.dropoff.map(Into::into),
             goods: e.goods,
             weight_kg: e.weight_kg,
             fee_minor: e.fee_minor,

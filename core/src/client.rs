@@ -32,7 +32,9 @@ use crate::privacy::transparency::{self, DataAction, DataEvent};
 use crate::privacy::{self, PolicyStatus, PurposeState, Ticket};
 use crate::session::{self, Session, mask_secret};
 use crate::sync::{self, SyncReport};
-use crate::track::filter::{FilterConfig, FixFilter, Gap, RejectionCounts};
+use crate::track::events::{self as track_events, GapReason, TrackEvent};
+use crate::track::filter::{FilterConfig, RejectionCounts};
+use crate::track::leg::{Geofence, Leg, LegConfig};
 use crate::track::plan::TrackingPlan;
 use crate::track::{self, Fix};
 use waybill_protocol::{ActionKind, OrderStatus, RightKind};
@@ -88,9 +90,9 @@ pub(crate) struct Inner {
     manifest: RwLock<Arc<Manifest>>,
     /// Who is told about changes.
     pub(crate) listeners: Listeners,
-    /// One fix filter per order being tracked (in memory: after a restart a leg's filter
-    /// starts afresh from the next fix).
-    filters: std::sync::Mutex<std::collections::HashMap<String, FixFilter>>,
+    /// One leg (fix filter, stops, gaps, arrivals) per order being tracked, in memory:
+    /// after a restart a leg starts afresh and its first fix closes an `AppRestarted` gap.
+    legs: std::sync::Mutex<std::collections::HashMap<String, Leg>>,
     /// Filtered fixes waiting for the next group commit.
     pending: std::sync::Mutex<PendingFixes>,
     /// The order the trajectory gate and the job check last passed for, at which change
@@ -99,9 +101,11 @@ pub(crate) struct Inner {
     tracking_checked: std::sync::Mutex<Option<(u64, String)>>,
 }
 
-/// Fixes kept by the filter and not yet written, and when the last commit was.
+/// Fixes kept by the filter and events found, not yet written, and when the last commit
+/// was.
 struct PendingFixes {
     fixes: Vec<(String, Fix)>,
+    events: Vec<(String, TrackEvent)>,
     since: std::time::Instant,
 }
 
@@ -109,9 +113,21 @@ impl Default for PendingFixes {
     fn default() -> Self {
         PendingFixes {
             fixes: vec![],
+            events: vec![],
             since: std::time::Instant::now(),
         }
     }
+}
+
+/// What the trajectory engine saw of one leg.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrackingDiagnostics {
+    /// Fixes dropped, by reason (since the app started).
+    pub rejections: RejectionCounts,
+    /// Gaps, stops and arrivals, oldest first.
+    pub events: Vec<TrackEvent>,
+    /// Distance over the kept fixes, metres (great circle).
+    pub distance_m: f64,
 }
 
 /// Group commit: fixes are written together once this many wait...
@@ -119,8 +135,8 @@ pub const GROUP_COMMIT_FIXES: usize = 64;
 /// ...or this long after the previous commit (a minute of driving costs six fsyncs).
 pub const GROUP_COMMIT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
-fn group_by_order(batch: &[(String, Fix)]) -> Vec<(String, Vec<Fix>)> {
-    let mut groups: Vec<(String, Vec<Fix>)> = vec![];
+fn group_by_order<T: Copy>(batch: &[(String, T)]) -> Vec<(String, Vec<T>)> {
+    let mut groups: Vec<(String, Vec<T>)> = vec![];
     for (order, fix) in batch {
         match groups.iter_mut().find(|(o, _)| o == order) {
             Some((_, fixes)) => fixes.push(*fix),
@@ -174,7 +190,7 @@ impl Waybill {
                 server_url,
                 manifest: RwLock::new(Arc::new(manifest)),
                 listeners: Listeners::default(),
-                filters: Default::default(),
+                legs: Default::default(),
                 pending: Default::default(),
                 tracking_checked: Default::default(),
             }),
@@ -558,12 +574,16 @@ impl Waybill {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner()) = Some((generation, order_id.to_string()));
         }
-        let kept: Vec<Fix> = {
-            let mut filters = self.inner.filters.lock().unwrap_or_else(|p| p.into_inner());
-            let filter = filters
-                .entry(order_id.to_string())
-                .or_insert_with(|| FixFilter::new(FilterConfig::default()));
-            fixes.iter().flat_map(|f| filter.push(*f)).collect()
+        let now = Utc::now();
+        let (kept, events) = {
+            let mut legs = self.inner.legs.lock().unwrap_or_else(|p| p.into_inner());
+            if !legs.contains_key(order_id) {
+                let leg = self.start_leg(order_id)?;
+                legs.insert(order_id.to_string(), leg);
+            }
+            let leg = legs.get_mut(order_id).expect("inserted above");
+            let kept: Vec<Fix> = fixes.iter().flat_map(|f| leg.push(*f, now)).collect();
+            (kept, leg.take_events())
         };
         let n = u32::try_from(kept.len()).unwrap_or(u32::MAX);
         let due = {
@@ -571,6 +591,9 @@ impl Waybill {
             pending
                 .fixes
                 .extend(kept.into_iter().map(|f| (order_id.to_string(), f)));
+            pending
+                .events
+                .extend(events.into_iter().map(|e| (order_id.to_string(), e)));
             pending.fixes.len() >= GROUP_COMMIT_FIXES
                 || pending.since.elapsed() >= GROUP_COMMIT_INTERVAL
         };
@@ -588,9 +611,13 @@ impl Waybill {
         let batch = {
             let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
             pending.since = std::time::Instant::now();
-            std::mem::take(&mut pending.fixes)
+            (
+                std::mem::take(&mut pending.fixes),
+                std::mem::take(&mut pending.events),
+            )
         };
-        if batch.is_empty() {
+        let (batch, events) = batch;
+        if batch.is_empty() && events.is_empty() {
             return Ok(0);
         }
         // Checked again: a consent withdrawn since the fixes were taken means they are not
@@ -601,6 +628,9 @@ impl Waybill {
             let mut n = 0;
             for (order_id, fixes) in group_by_order(&batch) {
                 n += track::record(tx, &basis, &order_id, &fixes, now)?;
+            }
+            for (order_id, order_events) in group_by_order(&events[..]) {
+                track_events::record(tx, &basis, &order_id, &order_events, now)?;
             }
             transparency::record(
                 tx,
@@ -616,7 +646,89 @@ impl Waybill {
             Ok::<_, Error>(n)
         })?;
         self.inner.listeners.notify(Topic::Privacy);
+        self.offer_arrivals(&events);
         Ok(n)
+    }
+
+    /// A leg for `order_id` starting now: heading for the route's drop-off stops, and, if
+    /// fixes are held from before (the app was killed or restarted), opening with a gap.
+    fn start_leg(&self, order_id: &str) -> Result<Leg> {
+        let order = self.order(order_id)?;
+        let arrived: Vec<u32> = self
+            .inner
+            .db
+            .read(|c| track_events::all(c, order_id))?
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                track_events::TrackEventKind::Arrival { stop, .. } => Some(stop),
+                _ => None,
+            })
+            .collect();
+        let geofences = order
+            .stops
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| {
+                s.kind == waybill_protocol::StopKind::Dropoff && !arrived.contains(&(*i as u32))
+            })
+            .filter_map(|(i, s)| {
+                s.point.map(|p| Geofence {
+                    stop: i as u32,
+                    lat: p.lat,
+                    lon: p.lon,
+                })
+            })
+            .collect();
+        let mut leg = Leg::new(LegConfig::default(), FilterConfig::default(), geofences);
+        if let Some(at) = self.inner.db.read(|c| track::last_fix_at(c, order_id))? {
+            leg.interrupt(at, GapReason::AppRestarted);
+        }
+        Ok(leg)
+    }
+
+    /// Arrivals at a stop's geofence go to the order engine as `arrive` actions, unless the
+    /// driver already reported that stop.
+    fn offer_arrivals(&self, events: &[(String, TrackEvent)]) {
+        for (order_id, e) in events {
+            let track_events::TrackEventKind::Arrival { stop, .. } = e.kind else {
+                continue;
+            };
+            // One detection per stop and leg (the leg remembers); the driver's own report
+            // of an arrival wins.
+            let reported = self
+                .order_history(order_id)
+                .is_ok_and(|h| h.iter().any(|a| a.by_me && a.event == "arrive"));
+            if reported {
+                continue;
+            }
+            let extras = Extras {
+                stop: Some(stop),
+                ..Extras::default()
+            };
+            let detected = self.take_action_with(
+                order_id,
+                ActionKind::Arrive,
+                Some("detected at the stop's geofence"),
+                Some(extras),
+            );
+            if let Err(err) = detected {
+                tracing::warn!(error = %err, stop, "could not record a detected arrival");
+            }
+        }
+    }
+
+    /// The shell's location provider was switched off (or reports no fixes at all): the
+    /// next fix of each leg in progress closes a `ProviderOff` gap.
+    pub fn location_provider_off(&self) {
+        self.interrupt_legs(GapReason::ProviderOff);
+    }
+
+    fn interrupt_legs(&self, reason: GapReason) {
+        let now = Utc::now();
+        let mut legs = self.inner.legs.lock().unwrap_or_else(|p| p.into_inner());
+        for leg in legs.values_mut() {
+            leg.interrupt(now, reason);
+        }
     }
 
     /// Whether the shell should run location updates now, for which order, at what
@@ -624,9 +736,9 @@ impl Waybill {
     pub fn tracking_plan(&self) -> Result<TrackingPlan> {
         let mine = self.orders(OrderList::Mine)?;
         let trajectory = self.purpose_state(TRAJECTORY)?;
-        let filters = self.inner.filters.lock().unwrap_or_else(|p| p.into_inner());
+        let legs = self.inner.legs.lock().unwrap_or_else(|p| p.into_inner());
         Ok(track::plan::plan(&mine, &trajectory, |order| {
-            filters.get(order).is_some_and(FixFilter::is_standing)
+            legs.get(order).is_some_and(Leg::is_standing)
         }))
     }
 
@@ -641,8 +753,15 @@ impl Waybill {
     /// After a withdrawal or a permission turned off: fixes still in memory have no basis
     /// left and are dropped, never written.
     fn drop_pending_without_basis(&self) {
-        if self.inner.gate_now(TRAJECTORY).is_err() {
-            self.drop_pending_fixes();
+        match self.inner.gate_now(TRAJECTORY) {
+            Ok(_) => {}
+            Err(e) => {
+                self.drop_pending_fixes();
+                self.interrupt_legs(match e {
+                    Error::PermissionRequired { .. } => GapReason::PermissionRevoked,
+                    _ => GapReason::ConsentWithdrawn,
+                });
+            }
         }
     }
 
@@ -653,16 +772,30 @@ impl Waybill {
             .unwrap_or_else(|p| p.into_inner())
             .fixes
             .clear();
+        self.inner
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .events
+            .clear();
     }
 
-    /// What the filter dropped for an order, by reason, and the gaps it found (since the
-    /// app started).
-    pub fn tracking_diagnostics(&self, order_id: &str) -> (RejectionCounts, Vec<Gap>) {
-        let filters = self.inner.filters.lock().unwrap_or_else(|p| p.into_inner());
-        filters
-            .get(order_id)
-            .map(|f| (f.counts(), f.gaps().to_vec()))
-            .unwrap_or_default()
+    /// What the engine saw of an order's leg: rejections by reason (since the app
+    /// started), gaps, stops and arrivals, and the distance over the kept fixes. Flushes
+    /// first.
+    pub fn tracking_diagnostics(&self, order_id: &str) -> Result<TrackingDiagnostics> {
+        self.flush_pending_quietly();
+        let rejections = {
+            let legs = self.inner.legs.lock().unwrap_or_else(|p| p.into_inner());
+            legs.get(order_id).map(Leg::counts).unwrap_or_default()
+        };
+        self.inner.db.read(|c| {
+            Ok(TrackingDiagnostics {
+                rejections,
+                events: track_events::all(c, order_id)?,
+                distance_m: track::distance_m(c, order_id)?,
+            })
+        })
     }
 
     /// The fixes held for an order (what the export's GPX contains); flushes first.

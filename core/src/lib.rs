@@ -18,7 +18,7 @@ mod session;
 mod sync;
 pub mod track;
 
-pub use client::{BackgroundSync, MAX_RADIUS_M, Network, Waybill};
+pub use client::{BackgroundSync, MAX_RADIUS_M, Network, TrackingDiagnostics, Waybill};
 pub use config::Config;
 pub use error::{Error, Result, Unavailable};
 pub use observe::{ChangeListener, Topic};
@@ -36,6 +36,7 @@ pub use privacy::transparency::{DataAction, DataEvent};
 pub use privacy::{PolicyStatus, PurposeState};
 pub use sync::SyncReport;
 pub use track::Fix;
+pub use track::events::{GapReason, TrackEvent, TrackEventKind};
 pub use track::plan::{Accuracy, Idle, TrackingPlan};
 /// The wire types, for callers that build requests' bodies (an errand's parties).
 pub use waybill_protocol as protocol;

@@ -11,6 +11,7 @@ use waybill_protocol::{ActionBatch, ActionKind, ActionResult, ErrorCode, OrderSt
 
 use crate::client::{ACCOUNT, Inner};
 use crate::error::{Error, Result};
+use crate::net::NetError;
 use crate::orders;
 use crate::orders::history::{self, ActionState};
 use crate::orders::outbox::{self, OutboxEntry};
@@ -70,24 +71,39 @@ async fn push_trajectories(
             };
             let id = order_id.clone();
             let next = inner
-                .blocking(move |i| i.db.write(|tx| track::next_batch(tx, &id, Utc::now())))
+                .blocking(move |i| {
+                    i.db.write(|tx| {
+                        track::next_batch(tx, &id, Utc::now(), track::DEFAULT_EPSILON_M)
+                    })
+                })
                 .await?;
-            let Some((key, last_seq, fixes)) = next else {
+            let Some(batch) = next else {
                 break;
             };
-            let (batch, points) = track::encode_batch(&fixes, &[], track::DEFAULT_EPSILON_M);
-            let bytes = batch.len() as u64;
-            inner
+            let (body, points) = track::encode_outgoing(&batch, track::DEFAULT_EPSILON_M);
+            let bytes = body.len() as u64;
+            match inner
                 .api
-                .upload_trajectory(&basis, &session.token, &order_id, &key, batch)
-                .await?;
+                .upload_trajectory(&basis, &session.token, &order_id, &batch.key, body)
+                .await
+            {
+                Ok(_) => {}
+                // The server lost the point this batch continues from: send it whole.
+                Err(NetError::Rejected { body, .. }) if body.code == ErrorCode::AnchorUnknown => {
+                    let key = batch.key.clone();
+                    inner
+                        .blocking(move |i| i.db.write(|tx| track::drop_anchor(tx, &key)))
+                        .await?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
             let recipient = inner.manifest().controller.name.clone();
-            let id = order_id.clone();
             inner
                 .blocking(move |i| {
                     i.db.write(|tx| {
                         let now = Utc::now();
-                        track::mark_sent(tx, &key, &id, last_seq, now)?;
+                        track::mark_sent(tx, &batch, now)?;
                         transparency::record(
                             tx,
                             &DataEvent::new(

@@ -410,6 +410,9 @@ pub struct NewErrand {
     pub pickup: LatLon,
     /// Drop-off label.
     pub dropoff_label: String,
+    /// Drop-off point, when known: the driver's app detects arrival at its geofence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropoff: Option<LatLon>,
     /// What is carried.
     pub goods: String,
     /// Weight, kg.
@@ -450,6 +453,70 @@ pub struct TrackPoint {
 pub struct Trajectory {
     /// Points, oldest first.
     pub points: Vec<TrackPoint>,
+    /// Gaps (with their reason), stops and arrivals, oldest first.
+    #[serde(default)]
+    pub events: Vec<TrajectoryEvent>,
+    /// Length of the stored track, metres, on the WGS-84 ellipsoid (geodesic).
+    #[serde(default)]
+    pub distance_m: f64,
+}
+
+/// Kinds of [`TrajectoryEvent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TrajectoryEventKind {
+    /// No positions over the interval (`reason` says why).
+    Gap,
+    /// The vehicle stood still at (`lat`, `lon`).
+    Stop,
+    /// The vehicle entered the geofence of stop `stop` of the route.
+    Arrival,
+}
+
+/// A gap, stop or arrival of an order's trajectory.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrajectoryEvent {
+    /// What.
+    pub kind: TrajectoryEventKind,
+    /// Start, milliseconds since the Unix epoch.
+    pub from_ms: i64,
+    /// End, milliseconds since the Unix epoch.
+    pub to_ms: i64,
+    /// Why, for a gap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<trajectory::GapReason>,
+    /// Index of the stop in the route, for an arrival.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<u32>,
+    /// Latitude, for a stop or an arrival.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    /// Longitude, for a stop or an arrival.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+}
+
+impl From<trajectory::Event> for TrajectoryEvent {
+    fn from(e: trajectory::Event) -> Self {
+        let (kind, reason, stop, at) = match e.kind {
+            trajectory::EventKind::Gap(r) => (TrajectoryEventKind::Gap, Some(r), None, None),
+            trajectory::EventKind::Stop { at } => (TrajectoryEventKind::Stop, None, None, Some(at)),
+            trajectory::EventKind::Arrival { stop, at } => {
+                (TrajectoryEventKind::Arrival, None, Some(stop), Some(at))
+            }
+        };
+        TrajectoryEvent {
+            kind,
+            from_ms: e.from_ms,
+            to_ms: e.to_ms,
+            reason,
+            stop,
+            lat: at.map(|a| a.0),
+            lon: at.map(|a| a.1),
+        }
+    }
 }
 
 /// Kinds of data-subject requests (PIPL Arts. 44-47, GDPR Arts. 15-17).
@@ -551,6 +618,9 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// The action is not legal in the order's current status (e.g. deliver before pickup).
     InvalidTransition,
+    /// A trajectory batch continues from a point the server does not hold: send it
+    /// unanchored.
+    AnchorUnknown,
     /// The server failed; the request may be retried.
     Internal,
 }

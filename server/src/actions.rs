@@ -98,7 +98,14 @@ pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> St
                 .ok_or_else(|| {
                     refused(ErrorCode::BadRequest, "arrive needs a stop of the order")
                 })?;
-            note = Some(format!("{}: {}", stop_name(stop.kind), stop.label));
+            // The driver's own words (e.g. how the arrival was detected) stay after the
+            // stop's name.
+            let said = action
+                .note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            note = Some(format!("{}: {}{said}", stop_name(stop.kind), stop.label));
         }
         ActionKind::Appoint => {
             let at = action
@@ -366,7 +373,7 @@ fn insert_errand(
                 Stop {
                     kind: StopKind::Dropoff,
                     label: errand.dropoff_label.clone(),
-                    point: None,
+                    point: errand.dropoff,
                     window_start: None,
                     window_end: None,
                 },

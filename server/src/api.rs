@@ -470,7 +470,7 @@ const MAX_TRAJECTORY_BYTES: usize = 1 << 20;
 #[utoipa::path(post, path = "/v1/orders/{id}/trajectory", tag = "trajectory", security(("bearer" = [])),
     params(("id" = String, Path, description = "order id")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream",
-        description = "a trajectory batch, format v1 (docs/trajectory-format.md)"),
+        description = "a trajectory batch, format v2 (docs/trajectory-format.md)"),
     responses((status = 200, body = TrajectoryStored), (status = 400, body = ApiError),
         (status = 401, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError)))]

@@ -119,6 +119,14 @@ CREATE TABLE IF NOT EXISTS trajectory_points (
     lon      REAL NOT NULL,
     PRIMARY KEY (order_id, t_ms)
 ) STRICT, WITHOUT ROWID;
+-- Gaps, stops and arrivals of a trajectory, one per kind and start: retries deduplicate.
+CREATE TABLE IF NOT EXISTS trajectory_events (
+    order_id TEXT NOT NULL REFERENCES orders (id),
+    kind     TEXT NOT NULL,
+    from_ms  INTEGER NOT NULL,
+    event    TEXT NOT NULL,
+    PRIMARY KEY (order_id, kind, from_ms)
+) STRICT, WITHOUT ROWID;
 -- Consent receipts as devices sent them; the proof of each decision (P-08).
 CREATE TABLE IF NOT EXISTS consent_receipts (
     account_id     TEXT NOT NULL REFERENCES accounts (id),
@@ -351,7 +359,10 @@ pub fn status_of(code: ErrorCode) -> u16 {
     match code {
         ErrorCode::Unauthorized => 401,
         ErrorCode::OrderNotFound => 404,
-        ErrorCode::OrderTaken | ErrorCode::OrderCancelled | ErrorCode::InvalidTransition => 409,
+        ErrorCode::OrderTaken
+        | ErrorCode::OrderCancelled
+        | ErrorCode::InvalidTransition
+        | ErrorCode::AnchorUnknown => 409,
         ErrorCode::BadRequest => 400,
         ErrorCode::IdempotencyKeyReused => 422,
         ErrorCode::Internal => 500,

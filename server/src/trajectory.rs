@@ -2,8 +2,11 @@
 //! retried or overlapping batch never doubles a point. Only the driver holding the order
 //! uploads; the driver and the shipper who placed it may read.
 
+use geo::Length;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use waybill_protocol::{ErrorCode, TrackPoint, Trajectory, TrajectoryStored, trajectory};
+use waybill_protocol::{
+    ErrorCode, TrackPoint, Trajectory, TrajectoryEvent, TrajectoryStored, trajectory,
+};
 
 use crate::store::{StoreError, StoreResult};
 
@@ -21,9 +24,24 @@ pub fn store(
     order_id: &str,
     batch: &[u8],
 ) -> StoreResult<TrajectoryStored> {
-    let points =
-        trajectory::decode(batch).map_err(|e| refused(ErrorCode::BadRequest, &e.to_string()))?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // An anchored batch continues from a point of this order already stored.
+    let decoded = trajectory::decode_batch(batch, |t_ms| {
+        tx.query_row(
+            "SELECT lat, lon FROM trajectory_points WHERE order_id = ?1 AND t_ms = ?2",
+            params![order_id, t_ms],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok()
+    });
+    let batch = match decoded {
+        Ok(b) => b,
+        Err(e @ trajectory::DecodeError::UnknownAnchor(_)) => {
+            return Err(refused(ErrorCode::AnchorUnknown, &e.to_string()));
+        }
+        Err(e) => return Err(refused(ErrorCode::BadRequest, &e.to_string())),
+    };
+    let points = batch.points;
     let holder: Option<Option<String>> = tx
         .query_row(
             "SELECT assigned_to FROM orders WHERE id = ?1",
@@ -48,6 +66,19 @@ pub fn store(
         )?;
         for p in &points {
             stored += insert.execute(params![order_id, p.t_ms, p.lat, p.lon])?;
+        }
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO trajectory_events (order_id, kind, from_ms, event)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for e in batch.events {
+            let e = TrajectoryEvent::from(e);
+            let kind = serde_json::to_value(e.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let json = serde_json::to_string(&e).unwrap_or_default();
+            insert.execute(params![order_id, kind, e.from_ms, json])?;
         }
     }
     tx.commit()?;
@@ -83,6 +114,19 @@ pub fn get(conn: &Connection, account_id: &str, order_id: &str) -> StoreResult<T
                 lon: r.get(2)?,
             })
         })?
-        .collect::<Result<_, _>>()?;
-    Ok(Trajectory { points })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT event FROM trajectory_events WHERE order_id = ?1 ORDER BY from_ms, kind",
+    )?;
+    let events = stmt
+        .query_map([order_id], |r| r.get::<_, String>(0))?
+        .filter_map(|e| e.ok().and_then(|e| serde_json::from_str(&e).ok()))
+        .collect();
+    let line: geo::LineString<f64> = points.iter().map(|p| (p.lon, p.lat)).collect();
+    let distance_m = geo::Geodesic.length(&line);
+    Ok(Trajectory {
+        points,
+        events,
+        distance_m,
+    })
 }

@@ -292,6 +292,16 @@ impl ServerProbe {
     /// Places an errand (the probe is a shipper) near `near`, `index` making it distinct.
     /// Returns the order id.
     pub async fn create_errand(&self, near: waybill_core::LatLon, index: u32) -> String {
+        self.create_errand_to(near, index, None).await
+    }
+
+    /// [`ServerProbe::create_errand`] with a drop-off point.
+    pub async fn create_errand_to(
+        &self,
+        near: waybill_core::LatLon,
+        index: u32,
+        dropoff: Option<waybill_core::LatLon>,
+    ) -> String {
         let offset = f64::from(index % 20) * 0.002;
         let order: waybill_protocol::Order = self
             .http
@@ -308,6 +318,10 @@ impl ServerProbe {
                     lon: near.lon - offset,
                 },
                 dropoff_label: "Suzhou".into(),
+                dropoff: dropoff.map(|p| waybill_protocol::LatLon {
+                    lat: p.lat,
+                    lon: p.lon,
+                }),
                 goods: format!("{} cartons", 10 + index),
                 weight_kg: 100.0 + f64::from(index),
                 fee_minor: 50_000,

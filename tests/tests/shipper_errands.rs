@@ -16,6 +16,10 @@ fn errand(n: u32) -> NewErrand {
             lon: SHANGHAI.lon,
         },
         dropoff_label: "Pudong, Lujiazui".into(),
+        dropoff: Some(LatLon {
+            lat: 31.2397,
+            lon: 121.4998,
+        }),
         goods: "documents".into(),
         weight_kg: 0.5,
         fee_minor: 2_500,

@@ -57,8 +57,10 @@ fn the_munich_outlier_and_standing_repeats_are_filtered() {
     let counts = filter.counts();
     assert!(counts.speed_outlier >= 1, "{counts:?}");
     assert!(counts.stationary >= 300, "{counts:?}");
-    assert_eq!(filter.gaps().len(), 1, "{:?}", filter.gaps());
-    let gap = filter.gaps()[0];
+    let mut filter = filter;
+    let gaps = filter.take_gaps();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    let gap = gaps[0];
     let max_speed = kept
         .windows(2)
         .filter(|w| !(w[0].at >= gap.from && w[1].at <= gap.to))

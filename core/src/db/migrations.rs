@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/006_order_history.sql")),
     M::up(include_str!("../../migrations/007_routes.sql")),
     M::up(include_str!("../../migrations/008_track_batches.sql")),
+    M::up(include_str!("../../migrations/009_track_events.sql")),
 ];
 
 /// The schema version a fully migrated database has.

@@ -64,8 +64,14 @@ pub fn build(conn: &Connection, manifest: &Manifest, now: DateTime<Utc>) -> Resu
     let mut trajectories = vec![];
     for order_id in track::orders_with_fixes(conn)? {
         let fixes = track::fixes(conn, &order_id)?;
+        // Gaps, stops and arrivals, as the server receives them (times in ms).
+        let events: Vec<waybill_protocol::TrajectoryEvent> = track::events::all(conn, &order_id)?
+            .iter()
+            .map(|e| e.to_wire().into())
+            .collect();
         trajectories.push(json!({
             "order_id": order_id, "fixes": fixes.len(), "gpx": track::to_gpx(&order_id, &fixes)?,
+            "events": events,
         }));
     }
     let log: Vec<Value> = transparency::recent(conn, u32::MAX)?

@@ -49,6 +49,19 @@ const HOLDINGS: &[Holding] = &[
         },
         needed_for_open_order: None,
     },
+    Holding {
+        table: "track_events",
+        categories: "'trajectory'",
+        clock: |from| match from {
+            RetentionStart::Collected => Some("collected_at"),
+            RetentionStart::OrderClosed => {
+                Some("(SELECT o.closed_at FROM orders o WHERE o.id = track_events.order_id)")
+            }
+            RetentionStart::Uploaded => Some("sent_at"),
+            RetentionStart::AccountClosed => None,
+        },
+        needed_for_open_order: None,
+    },
 ];
 
 /// Rows removed from one table for one purpose.

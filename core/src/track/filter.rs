@@ -4,6 +4,9 @@
 //! A stop keeps its timing: the last fix of a stationary run is kept when movement
 //! resumes, so a time-aware simplifier still knows how long the vehicle stood.
 
+use chrono::{DateTime, Utc};
+
+use super::events::{GapReason, TrackEvent};
 use super::{Fix, geo};
 
 /// Thresholds; defaults suit a road vehicle.
@@ -20,6 +23,11 @@ pub struct FilterConfig {
     /// Consecutive outliers that agree with each other are believed (the earlier fix was
     /// the wrong one, e.g. after a tunnel).
     pub outliers_to_recover: usize,
+    /// Fixes dated further ahead of the device clock at ingest are refused (ms).
+    pub max_future_ms: i64,
+    /// Device time and the monotonic clock disagreeing by more than this between two fixes
+    /// is a clock jump: later fixes are re-dated on the monotonic clock (ms).
+    pub clock_jump_ms: i64,
 }
 
 impl Default for FilterConfig {
@@ -30,6 +38,8 @@ impl Default for FilterConfig {
             stationary_radius_m: 3.0,
             reject_mock: true,
             outliers_to_recover: 3,
+            max_future_ms: 120_000,
+            clock_jump_ms: 5_000,
         }
     }
 }
@@ -49,6 +59,8 @@ pub enum Rejection {
     Backwards,
     /// Implied speed from the previous fix above the limit.
     SpeedOutlier,
+    /// Dated after the device's clock (a bad GPS time or a fix replayed from the future).
+    FromFuture,
     /// Within the stationary radius of the last kept fix.
     Stationary,
 }
@@ -68,6 +80,8 @@ pub struct RejectionCounts {
     pub backwards: u32,
     /// See [`Rejection::SpeedOutlier`].
     pub speed_outlier: u32,
+    /// See [`Rejection::FromFuture`].
+    pub from_future: u32,
     /// See [`Rejection::Stationary`].
     pub stationary: u32,
 }
@@ -81,6 +95,7 @@ impl RejectionCounts {
             Rejection::Duplicate => &mut self.duplicate,
             Rejection::Backwards => &mut self.backwards,
             Rejection::SpeedOutlier => &mut self.speed_outlier,
+            Rejection::FromFuture => &mut self.from_future,
             Rejection::Stationary => &mut self.stationary,
         };
         *slot += 1;
@@ -94,28 +109,9 @@ impl RejectionCounts {
             + self.duplicate
             + self.backwards
             + self.speed_outlier
+            + self.from_future
             + self.stationary
     }
-}
-
-/// A stretch without trustworthy positions, and why: told to the server and the UI so
-/// "no data because…" is never mistaken for "stood still".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Gap {
-    /// Last good fix before it.
-    pub from: chrono::DateTime<chrono::Utc>,
-    /// First good fix after it.
-    pub to: chrono::DateTime<chrono::Utc>,
-    /// Why.
-    pub reason: GapReason,
-}
-
-/// Why a gap happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GapReason {
-    /// The position jumped further than the vehicle can travel (a frozen or wrong fix
-    /// before, e.g. in a tunnel or a car park); the track resumes at the new position.
-    PositionJump,
 }
 
 /// The filter's state: one per job (an order leg).
@@ -128,7 +124,10 @@ pub struct FixFilter {
     /// Consecutive outliers, in case they are right and the last kept fix was wrong.
     outliers: Vec<Fix>,
     counts: RejectionCounts,
-    gaps: Vec<Gap>,
+    /// Gaps found and not yet taken.
+    gaps: Vec<TrackEvent>,
+    /// Correction added to device times since a clock jump (ms).
+    clock_offset_ms: i64,
 }
 
 impl FixFilter {
@@ -141,6 +140,7 @@ impl FixFilter {
             outliers: vec![],
             counts: RejectionCounts::default(),
             gaps: vec![],
+            clock_offset_ms: 0,
         }
     }
 
@@ -149,9 +149,9 @@ impl FixFilter {
         self.standing.is_some()
     }
 
-    /// Gaps found so far, oldest first.
-    pub fn gaps(&self) -> &[Gap] {
-        &self.gaps
+    /// Gaps found since the last call, oldest first.
+    pub fn take_gaps(&mut self) -> Vec<TrackEvent> {
+        std::mem::take(&mut self.gaps)
     }
 
     /// Rejections so far.
@@ -159,10 +159,16 @@ impl FixFilter {
         self.counts
     }
 
-    /// Feeds one fix; returns the fixes to keep (none, this one, or the end of a stop
-    /// followed by this one).
+    /// Feeds one fix received now; returns the fixes to keep (none, this one, or the end
+    /// of a stop followed by this one).
     pub fn push(&mut self, fix: Fix) -> Vec<Fix> {
-        match self.check(&fix) {
+        self.push_at(fix, Utc::now())
+    }
+
+    /// [`FixFilter::push`] with the device clock reading `now` at ingest.
+    pub fn push_at(&mut self, fix: Fix, now: DateTime<Utc>) -> Vec<Fix> {
+        let fix = self.redate(fix);
+        match self.check(&fix, now) {
             Ok(kept) => kept,
             Err(r) => {
                 self.counts.add(r);
@@ -171,9 +177,35 @@ impl FixFilter {
         }
     }
 
-    fn check(&mut self, fix: &Fix) -> Result<Vec<Fix>, Rejection> {
+    /// Re-dates a fix on the monotonic clock when the device clock jumped since the
+    /// newest fix (the user or the network changed it), and records the jump once.
+    fn redate(&mut self, fix: Fix) -> Fix {
+        let mut fix = fix;
+        fix.at += chrono::Duration::milliseconds(self.clock_offset_ms);
+        let Some(newest) = self.standing.or(self.last) else {
+            return fix;
+        };
+        let (Some(a), Some(b)) = (newest.elapsed_ms, fix.elapsed_ms) else {
+            return fix;
+        };
+        let by_clock = (fix.at - newest.at).num_milliseconds();
+        let by_monotonic = b - a;
+        if by_monotonic > 0 && (by_clock - by_monotonic).abs() > self.config.clock_jump_ms {
+            let correction = by_monotonic - by_clock;
+            self.clock_offset_ms += correction;
+            fix.at += chrono::Duration::milliseconds(correction);
+            self.gaps
+                .push(TrackEvent::gap(GapReason::ClockJump, newest.at, fix.at));
+        }
+        fix
+    }
+
+    fn check(&mut self, fix: &Fix, now: DateTime<Utc>) -> Result<Vec<Fix>, Rejection> {
         if !fix.is_valid() {
             return Err(Rejection::Invalid);
+        }
+        if (fix.at - now).num_milliseconds() > self.config.max_future_ms {
+            return Err(Rejection::FromFuture);
         }
         if fix.mock && self.config.reject_mock {
             return Err(Rejection::Mock);
@@ -248,11 +280,8 @@ impl FixFilter {
                 }
                 None => self.last.map_or(fix.at, |l| l.at),
             };
-            self.gaps.push(Gap {
-                from,
-                to: fix.at,
-                reason: GapReason::PositionJump,
-            });
+            self.gaps
+                .push(TrackEvent::gap(GapReason::PositionJump, from, fix.at));
             self.last = Some(*fix);
             kept.push(*fix);
             return Ok(kept);

@@ -1,18 +1,22 @@
 //! The trajectory buffer: location fixes recorded while the driver carries an order,
 //! stored only under a ticket for the trajectory purpose (separate consent, sensitive
-//! data). This is the storage and export half; filtering, simplification, compact
-//! encoding and upload grow here with the trajectory engine.
+//! data), and the upload batches cut from it. Filtering (`filter`), what happens between
+//! fixes (`leg`, `events`), simplification (`simplify`) and the tracking plan (`plan`)
+//! live in their own modules; the wire format is `waybill_protocol::trajectory`.
 
+pub mod events;
 pub mod filter;
 pub mod geo;
+pub mod leg;
 pub mod plan;
 pub mod simplify;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::{Error, Result};
 use crate::privacy::Ticket;
+use events::TrackEvent;
 
 /// One location fix as the shell reports it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,14 +112,19 @@ pub fn fixes(conn: &Connection, order_id: &str) -> Result<Vec<Fix>> {
 
 /// A stored fix from `at, lat, lon, accuracy_m`.
 fn fix_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Fix> {
-    let at: String = r.get(0)?;
+    fix_from_row_at(r, 0)
+}
+
+/// A stored fix from `at, lat, lon, accuracy_m` starting at column `i`.
+fn fix_from_row_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Fix> {
+    let at: String = r.get(i)?;
     Ok(Fix {
         at: DateTime::parse_from_rfc3339(&at)
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_default(),
-        lat: r.get(1)?,
-        lon: r.get(2)?,
-        accuracy_m: r.get(3)?,
+        lat: r.get(i + 1)?,
+        lon: r.get(i + 2)?,
+        accuracy_m: r.get(i + 3)?,
         // Not stored: only what the trajectory needs is kept.
         elapsed_ms: None,
         mock: false,
@@ -165,111 +174,317 @@ pub fn to_gpx(order_id: &str, fixes: &[Fix]) -> Result<String> {
 pub const DEFAULT_EPSILON_M: f64 = 5.0;
 
 /// Simplifies filtered fixes (time order) within `epsilon_m` and encodes them as one
-/// upload batch. The simplifier works to `epsilon_m` minus the encoder's rounding, so the
-/// decoded track stays within `epsilon_m` of every filtered fix. `keep` marks fixes that
-/// must stay (order events).
+/// unanchored batch without events. See [`encode_outgoing`].
 pub fn encode_batch(fixes: &[Fix], keep: &[bool], epsilon_m: f64) -> (Vec<u8>, usize) {
-    let points: Vec<simplify::TimedPoint> = fixes
+    let keep_at: Vec<DateTime<Utc>> = fixes
         .iter()
-        .enumerate()
-        .map(|(i, f)| simplify::TimedPoint {
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(f, _)| f.at)
+        .collect();
+    encode(None, fixes, &[], &keep_at, epsilon_m)
+}
+
+/// The simplifier's bound: `epsilon_m` minus the codec's rounding, so the decoded track
+/// stays within `epsilon_m` of every filtered fix.
+fn simplify_budget(epsilon_m: f64) -> f64 {
+    (epsilon_m - waybill_protocol::trajectory::MAX_ROUNDING_M * 2f64.sqrt()).max(0.5)
+}
+
+/// Indices into `anchor` followed by `fixes` of the fixes the simplified track keeps;
+/// fixes at a time in `keep_at` always stay.
+fn simplified(
+    anchor: Option<&Fix>,
+    fixes: &[Fix],
+    keep_at: &[DateTime<Utc>],
+    epsilon_m: f64,
+) -> Vec<usize> {
+    let points: Vec<simplify::TimedPoint> = anchor
+        .into_iter()
+        .chain(fixes)
+        .map(|f| simplify::TimedPoint {
             t_ms: f.at.timestamp_millis(),
             lat: f.lat,
             lon: f.lon,
-            keep: keep.get(i).copied().unwrap_or(false),
+            keep: keep_at.contains(&f.at),
         })
         .collect();
-    let budget = (epsilon_m - waybill_protocol::trajectory::MAX_ROUNDING_M * 2f64.sqrt()).max(0.5);
-    let kept = simplify::simplify(&points, budget);
-    let wire: Vec<waybill_protocol::trajectory::Point> = kept
-        .iter()
-        .map(|&i| waybill_protocol::trajectory::Point {
-            t_ms: points[i].t_ms,
-            lat: points[i].lat,
-            lon: points[i].lon,
-        })
+    simplify::simplify(&points, simplify_budget(epsilon_m))
+}
+
+/// Simplifies `fixes` (continuing from `anchor`, which the server holds and is not sent)
+/// and encodes them with `events` as one batch. Returns the body and the points sent.
+pub fn encode(
+    anchor: Option<&Fix>,
+    fixes: &[Fix],
+    events: &[TrackEvent],
+    keep_at: &[DateTime<Utc>],
+    epsilon_m: f64,
+) -> (Vec<u8>, usize) {
+    let all: Vec<&Fix> = anchor.into_iter().chain(fixes).collect();
+    let wire = |f: &Fix| waybill_protocol::trajectory::Point {
+        t_ms: f.at.timestamp_millis(),
+        lat: f.lat,
+        lon: f.lon,
+    };
+    let skip = usize::from(anchor.is_some());
+    let points: Vec<_> = simplified(anchor, fixes, keep_at, epsilon_m)
+        .into_iter()
+        .filter(|&i| i >= skip)
+        .map(|i| wire(all[i]))
         .collect();
-    (waybill_protocol::trajectory::encode(&wire), kept.len())
+    let sent = points.len();
+    let batch = waybill_protocol::trajectory::Batch {
+        anchor: anchor.map(wire),
+        points,
+        events: events.iter().map(TrackEvent::to_wire).collect(),
+    };
+    (waybill_protocol::trajectory::encode_batch(&batch), sent)
+}
+
+/// Encodes an outgoing batch: its fixes, continuing from its anchor, and its events;
+/// fixes where an event starts or ends stay in the simplified track.
+pub fn encode_outgoing(batch: &OutgoingBatch, epsilon_m: f64) -> (Vec<u8>, usize) {
+    let keep_at: Vec<DateTime<Utc>> = batch.events.iter().flat_map(|e| [e.from, e.to]).collect();
+    encode(
+        batch.anchor.as_ref(),
+        &batch.fixes,
+        &batch.events,
+        &keep_at,
+        epsilon_m,
+    )
 }
 
 /// Largest number of fixes encoded into one upload batch (over an hour at 1 Hz).
 pub const MAX_BATCH_FIXES: usize = 5_000;
 
-/// Orders that have fixes not yet uploaded.
+/// How often a leg in transit uploads: about 12 requests an hour while driving. A leg
+/// that ended uploads what remains at once.
+pub const UPLOAD_CADENCE: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Orders that have fixes or events not yet uploaded.
 pub fn orders_with_unsent(conn: &Connection) -> Result<Vec<String>> {
     let mut stmt = conn.prepare(
-        "SELECT DISTINCT order_id FROM track_fixes WHERE sent_at IS NULL ORDER BY order_id",
+        "SELECT order_id FROM track_fixes WHERE sent_at IS NULL
+         UNION SELECT order_id FROM track_events WHERE sent_at IS NULL ORDER BY 1",
     )?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
+/// One trajectory upload: fixes `..=last_seq` and events `..=last_event_seq` of an order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingBatch {
+    /// Idempotency key: the same range always travels under the same key.
+    pub key: String,
+    /// Order.
+    pub order_id: String,
+    /// Last fix in the batch.
+    pub last_seq: i64,
+    /// Last event in the batch.
+    pub last_event_seq: i64,
+    /// The previous batch's last fix, which the server holds: the batch continues from it.
+    pub anchor: Option<Fix>,
+    /// The fixes, oldest first.
+    pub fixes: Vec<Fix>,
+    /// Gaps, stops and arrivals.
+    pub events: Vec<TrackEvent>,
+}
+
+fn fixes_between(
+    conn: &Connection,
+    order_id: &str,
+    first: i64,
+    last: i64,
+) -> Result<Vec<(i64, Fix)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, at, lat, lon, accuracy_m FROM track_fixes
+         WHERE order_id = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(params![order_id, first, last], |r| {
+        Ok((r.get(0)?, fix_from_row_at(r, 1)?))
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
 /// The batch to upload next for `order_id`: the one attempted before and not confirmed
-/// (same range, same key), else a new one over the oldest fixes in no batch yet, recorded
-/// before it is sent. `None` when nothing waits.
+/// (same range, same anchor, same key), else a new one, recorded before it is sent. A leg
+/// in transit uploads every [`UPLOAD_CADENCE`] of fixes and holds back the fixes after the
+/// last vertex the simplified track is sure of (they join the next batch, which continues
+/// from that vertex); an ended leg sends everything. `None` when nothing is due.
 pub fn next_batch(
     tx: &Transaction<'_>,
     order_id: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(String, i64, Vec<Fix>)>> {
-    let pending: Option<(String, i64, i64)> = rusqlite::OptionalExtension::optional(tx.query_row(
-        "SELECT key, first_seq, last_seq FROM track_batches
-         WHERE order_id = ?1 AND sent_at IS NULL ORDER BY first_seq LIMIT 1",
-        [order_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    ))?;
-    let (key, first, last) = match pending {
+    epsilon_m: f64,
+) -> Result<Option<OutgoingBatch>> {
+    let pending: Option<(String, i64, i64, i64, Option<i64>)> =
+        rusqlite::OptionalExtension::optional(tx.query_row(
+            "SELECT key, first_seq, last_seq, last_event_seq, anchor_seq FROM track_batches
+             WHERE order_id = ?1 AND sent_at IS NULL ORDER BY first_seq, last_event_seq LIMIT 1",
+            [order_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        ))?;
+    let (key, first, last, last_event, anchor_seq) = match pending {
         Some(p) => p,
-        None => {
-            let after: i64 = tx.query_row(
-                "SELECT coalesce(max(last_seq), 0) FROM track_batches WHERE order_id = ?1",
-                [order_id],
-                |r| r.get(0),
-            )?;
-            let range: (Option<i64>, Option<i64>) = tx.query_row(
-                "SELECT min(seq), max(seq) FROM (SELECT seq FROM track_fixes
-                 WHERE order_id = ?1 AND seq > ?2 AND sent_at IS NULL ORDER BY seq LIMIT ?3)",
-                params![order_id, after, MAX_BATCH_FIXES as i64],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            let (Some(first), Some(last)) = range else {
-                return Ok(None);
-            };
-            let key = format!("traj-{order_id}-{first}-{last}");
-            tx.execute(
-                "INSERT INTO track_batches (key, order_id, first_seq, last_seq, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![key, order_id, first, last, now.to_rfc3339()],
-            )?;
-            (key, first, last)
-        }
+        None => match new_batch(tx, order_id, now, epsilon_m)? {
+            Some(p) => p,
+            None => return Ok(None),
+        },
     };
-    let mut stmt = tx.prepare(
-        "SELECT at, lat, lon, accuracy_m FROM track_fixes
-         WHERE order_id = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq",
+    let after_event: i64 = tx.query_row(
+        "SELECT coalesce(max(last_event_seq), 0) FROM track_batches
+         WHERE order_id = ?1 AND last_event_seq < ?2",
+        params![order_id, last_event],
+        |r| r.get(0),
     )?;
-    let fixes = stmt
-        .query_map(params![order_id, first, last], fix_from_row)?
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(Some((key, last, fixes)))
+    let anchor = match anchor_seq {
+        Some(a) => fixes_between(tx, order_id, a, a)?.pop().map(|(_, f)| f),
+        None => None,
+    };
+    Ok(Some(OutgoingBatch {
+        key,
+        order_id: order_id.to_string(),
+        last_seq: last,
+        last_event_seq: last_event,
+        anchor,
+        fixes: fixes_between(tx, order_id, first, last)?
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect(),
+        events: events::between(tx, order_id, after_event, last_event)?,
+    }))
 }
 
-/// Marks batch `key` and its fixes (up to `last_seq`) as uploaded (their retention clock
-/// for "uploaded" starts now).
-pub fn mark_sent(
+/// Opens the next batch of `order_id` if one is due: (key, first, last, last event,
+/// anchor).
+#[allow(clippy::type_complexity)]
+fn new_batch(
     tx: &Transaction<'_>,
-    key: &str,
     order_id: &str,
-    last_seq: i64,
     now: DateTime<Utc>,
-) -> Result<()> {
+    epsilon_m: f64,
+) -> Result<Option<(String, i64, i64, i64, Option<i64>)>> {
+    let (after, after_event): (i64, i64) = tx.query_row(
+        "SELECT coalesce(max(last_seq), 0), coalesce(max(last_event_seq), 0)
+         FROM track_batches WHERE order_id = ?1",
+        [order_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let last_event: i64 = tx.query_row(
+        "SELECT coalesce(max(seq), ?2) FROM track_events WHERE order_id = ?1 AND seq > ?2",
+        params![order_id, after_event],
+        |r| r.get(0),
+    )?;
+    let (first, last, oldest_collected): (Option<i64>, Option<i64>, Option<String>) = tx.query_row(
+        "SELECT min(seq), max(seq), min(collected_at) FROM (SELECT seq, collected_at FROM track_fixes
+         WHERE order_id = ?1 AND seq > ?2 AND sent_at IS NULL ORDER BY seq LIMIT ?3)",
+        params![order_id, after, MAX_BATCH_FIXES as i64],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let in_transit: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM orders WHERE id = ?1 AND assigned_to_me = 1
+                        AND status = 'picked_up' AND closed_at IS NULL)",
+        [order_id],
+        |r| r.get(0),
+    )?;
+    let anchor = fixes_between(tx, order_id, after, after)?.pop();
+    let (first, last) = match (first, last) {
+        (Some(first), Some(last)) => {
+            let fixes = fixes_between(tx, order_id, first, last)?;
+            let span = fixes
+                .last()
+                .map_or(chrono::Duration::zero(), |l| l.1.at - fixes[0].1.at);
+            let waited = oldest_collected
+                .and_then(|c| DateTime::parse_from_rfc3339(&c).ok())
+                .is_some_and(|c| now - c.with_timezone(&Utc) >= UPLOAD_CADENCE);
+            let due =
+                !in_transit || span >= UPLOAD_CADENCE || waited || fixes.len() >= MAX_BATCH_FIXES;
+            if !due {
+                return Ok(None);
+            }
+            let last = if in_transit {
+                last_sure_vertex(anchor.as_ref().map(|a| &a.1), &fixes, epsilon_m)
+            } else {
+                last
+            };
+            (first, last)
+        }
+        // Events alone (a gap while no fix came): sent when the leg is over or with the
+        // next fixes.
+        _ if last_event > after_event && !in_transit => (after + 1, after),
+        _ => return Ok(None),
+    };
+    let key = format!("traj-{order_id}-{first}-{last}-{last_event}");
+    let anchor_seq = anchor.map(|a| a.0);
+    tx.execute(
+        "INSERT INTO track_batches (key, order_id, first_seq, last_seq, created_at, last_event_seq, anchor_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![key, order_id, first, last, now.to_rfc3339(), last_event, anchor_seq],
+    )?;
+    Ok(Some((key, first, last, last_event, anchor_seq)))
+}
+
+/// The seq of the last fix the simplified track keeps before the end of `fixes`: the
+/// track up to it will not change with fixes still to come. The end itself if there is
+/// no such vertex (a straight road: nothing to hold back).
+fn last_sure_vertex(anchor: Option<&Fix>, fixes: &[(i64, Fix)], epsilon_m: f64) -> i64 {
+    let plain: Vec<Fix> = fixes.iter().map(|(_, f)| *f).collect();
+    let kept = simplified(anchor, &plain, &[], epsilon_m);
+    let skip = usize::from(anchor.is_some());
+    let end = fixes.last().map_or(0, |l| l.0);
+    match kept.len() {
+        n if n >= 3 && kept[n - 2] >= skip => fixes[kept[n - 2] - skip].0,
+        _ => end,
+    }
+}
+
+/// Marks `batch` and its fixes and events as uploaded (their retention clock for
+/// "uploaded" starts now).
+pub fn mark_sent(tx: &Transaction<'_>, batch: &OutgoingBatch, now: DateTime<Utc>) -> Result<()> {
+    let now = now.to_rfc3339();
     tx.execute(
         "UPDATE track_fixes SET sent_at = ?3 WHERE order_id = ?1 AND seq <= ?2 AND sent_at IS NULL",
-        params![order_id, last_seq, now.to_rfc3339()],
+        params![batch.order_id, batch.last_seq, now],
+    )?;
+    tx.execute(
+        "UPDATE track_events SET sent_at = ?3 WHERE order_id = ?1 AND seq <= ?2 AND sent_at IS NULL",
+        params![batch.order_id, batch.last_event_seq, now],
     )?;
     tx.execute(
         "UPDATE track_batches SET sent_at = ?2 WHERE key = ?1",
-        params![key, now.to_rfc3339()],
+        params![batch.key, now],
     )?;
     Ok(())
+}
+
+/// The server does not hold the batch's anchor: send it whole from now on.
+pub fn drop_anchor(tx: &Transaction<'_>, key: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE track_batches SET anchor_seq = NULL WHERE key = ?1",
+        [key],
+    )?;
+    Ok(())
+}
+
+/// Distance travelled over the kept fixes of `order_id` (great circle, metres).
+pub fn distance_m(conn: &Connection, order_id: &str) -> Result<f64> {
+    Ok(fixes(conn, order_id)?
+        .windows(2)
+        .map(|w| geo::distance_m(w[0].lat, w[0].lon, w[1].lat, w[1].lon))
+        .sum())
+}
+
+/// Time of the newest fix held for `order_id`.
+pub fn last_fix_at(conn: &Connection, order_id: &str) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<String> = conn
+        .query_row(
+            "SELECT at FROM track_fixes WHERE order_id = ?1 ORDER BY seq DESC LIMIT 1",
+            [order_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(at
+        .and_then(|a| DateTime::parse_from_rfc3339(&a).ok())
+        .map(|a| a.with_timezone(&Utc)))
 }

@@ -118,6 +118,27 @@ public final class WaybillClient: Sendable {
         try ffi.recordFixes(orderId: orderId, fixes: fixes)
     }
 
+    /// Makes recorded fixes durable now: call it when the app moves to the background.
+    public func flushFixes() throws -> UInt32 {
+        try ffi.flushFixes()
+    }
+
+    /// Whether to run location updates now, for which order and how; re-read on every change.
+    public func trackingPlan() throws -> TrackingPlan {
+        try ffi.trackingPlan()
+    }
+
+    /// What the engine saw of an order's leg: drops by reason, gaps, stops, arrivals, distance.
+    public func trackingDiagnostics(orderId: String) throws -> TrackingDiagnostics {
+        try ffi.trackingDiagnostics(orderId: orderId)
+    }
+
+    /// The location provider was switched off (location services disabled): the next fix
+    /// closes a gap saying so.
+    public func locationProviderOff() {
+        ffi.locationProviderOff()
+    }
+
     /// Everything the device holds about the user, as JSON (trajectories as GPX).
     public func exportPersonalData() throws -> String {
         try ffi.exportPersonalData()

@@ -380,6 +380,11 @@ uint32_t uniffi_waybill_ffi_fn_method_waybill_flush_fixes(uint64_t ptr, RustCall
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_install_manifest(uint64_t ptr, RustBuffer document, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_LOCATION_PROVIDER_OFF
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_LOCATION_PROVIDER_OFF
+void uniffi_waybill_ffi_fn_method_waybill_location_provider_off(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_order(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
@@ -584,6 +589,11 @@ void uniffi_waybill_ffi_fn_method_changelistener_changed(uint64_t ptr, RustBuffe
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FUNC_CORE_VERSION
 RustBuffer uniffi_waybill_ffi_fn_func_core_version(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FUNC_FFI_CROSSING_BASELINE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FUNC_FFI_CROSSING_BASELINE
+uint32_t uniffi_waybill_ffi_fn_func_ffi_crossing_baseline(RustBuffer order_id, RustBuffer fixes, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FUNC_SET_LOG_SINK
@@ -857,6 +867,12 @@ uint16_t uniffi_waybill_ffi_checksum_func_core_version(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_FUNC_FFI_CROSSING_BASELINE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_FUNC_FFI_CROSSING_BASELINE
+uint16_t uniffi_waybill_ffi_checksum_func_ffi_crossing_baseline(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_FUNC_SET_LOG_SINK
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_FUNC_SET_LOG_SINK
 uint16_t uniffi_waybill_ffi_checksum_func_set_log_sink(void
@@ -968,6 +984,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_flush_fixes(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_INSTALL_MANIFEST
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_INSTALL_MANIFEST
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_install_manifest(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_LOCATION_PROVIDER_OFF
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_LOCATION_PROVIDER_OFF
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_location_provider_off(void
     
 );
 #endif

@@ -186,9 +186,12 @@ class WaybillClient private constructor(
     /** Makes recorded fixes durable now: call it when the app goes to the background. */
     suspend fun flushFixes(): Int = withContext(ioDispatcher) { ffi.flushFixes().toInt() }
 
-    /** What the trajectory filter dropped for an order, by reason, and the gaps it found. */
+    /** What the trajectory engine saw of an order's leg: drops by reason, gaps, stops, arrivals, distance. */
     suspend fun trackingDiagnostics(orderId: String): TrackingDiagnostics =
         withContext(ioDispatcher) { ffi.trackingDiagnostics(orderId) }
+
+    /** The location provider was switched off: the next fix closes a gap saying so. */
+    suspend fun locationProviderOff() = withContext(ioDispatcher) { ffi.locationProviderOff() }
 
     /** The user's age; only whether it is under the policy's minimum is kept. */
     suspend fun declareAge(ageYears: Int): Boolean = privacyChange {
