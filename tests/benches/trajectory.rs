@@ -92,27 +92,9 @@ async fn through_the_engine(raw: &[Fix]) -> Run {
     }
     client.deliver(&order_id).unwrap();
     sync(&mut run, false).await;
-    let held: waybill_protocol::Trajectory = reqwest::Client::new()
-        .get(format!(
-            "{}/v1/orders/{order_id}/trajectory",
-            server.base_url
-        ))
-        .bearer_auth(waybill_e2e::session_token(&data))
-        .send()
+    run.points = waybill_e2e::held_trajectory(&server.base_url, &data, &order_id)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    run.points = held
-        .points
-        .iter()
-        .map(|p| trajectory::Point {
-            t_ms: p.t_ms,
-            lat: p.lat,
-            lon: p.lon,
-        })
-        .collect();
+        .1;
     run
 }
 

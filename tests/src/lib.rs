@@ -460,6 +460,37 @@ pub async fn carrying_driver(data_dir: &Path, server_url: &str) -> (waybill_core
     (client, order_id)
 }
 
+/// The trajectory the server holds for `order_id`, read as the driver of `data_dir`, and
+/// its points as the codec's points.
+pub async fn held_trajectory(
+    server_url: &str,
+    data_dir: &Path,
+    order_id: &str,
+) -> (
+    waybill_protocol::Trajectory,
+    Vec<waybill_protocol::trajectory::Point>,
+) {
+    let held: waybill_protocol::Trajectory = reqwest::Client::new()
+        .get(format!("{server_url}/v1/orders/{order_id}/trajectory"))
+        .bearer_auth(session_token(data_dir))
+        .send()
+        .await
+        .expect("trajectory")
+        .json()
+        .await
+        .expect("trajectory body");
+    let points = held
+        .points
+        .iter()
+        .map(|p| waybill_protocol::trajectory::Point {
+            t_ms: p.t_ms,
+            lat: p.lat,
+            lon: p.lon,
+        })
+        .collect();
+    (held, points)
+}
+
 /// The driver gives the trajectory's separate consent and the OS grants precise and
 /// background location.
 pub fn allow_trajectory(client: &waybill_core::Waybill) {

@@ -7,11 +7,11 @@ use waybill_core::track::filter::{FilterConfig, FixFilter};
 use waybill_core::track::{DEFAULT_EPSILON_M, encode_batch};
 use waybill_core::{Error, Fix, Waybill};
 use waybill_e2e::{
-    LossyProxy, ServerProcess, allow_trajectory, carrying_driver, driver_config, session_token,
+    LossyProxy, ServerProcess, allow_trajectory, carrying_driver, driver_config, held_trajectory,
     traces,
 };
+use waybill_protocol::TrajectoryEventKind;
 use waybill_protocol::trajectory::{self, GapReason};
-use waybill_protocol::{Trajectory, TrajectoryEventKind};
 
 /// What the filter keeps of one run of the app (a restart starts a fresh filter).
 fn kept(fixes: &[Fix]) -> Vec<Fix> {
@@ -65,29 +65,9 @@ async fn a_trace_reaches_the_server_once_across_a_kill_and_a_lost_reply() {
     let last = client.sync().await.unwrap();
     assert_eq!(last.trajectory_batches, 1);
 
-    let held: Trajectory = reqwest::Client::new()
-        .get(format!(
-            "{}/v1/orders/{order_id}/trajectory",
-            server.base_url
-        ))
-        .bearer_auth(session_token(&data))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (held, got) = held_trajectory(&server.base_url, &data, &order_id).await;
     let mut all_kept = kept(first);
     all_kept.extend(kept(second));
-    let got: Vec<trajectory::Point> = held
-        .points
-        .iter()
-        .map(|p| trajectory::Point {
-            t_ms: p.t_ms,
-            lat: p.lat,
-            lon: p.lon,
-        })
-        .collect();
     assert!(
         got.windows(2).all(|w| w[0].t_ms < w[1].t_ms),
         "every point once"
