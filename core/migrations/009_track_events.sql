@@ -18,6 +18,9 @@ CREATE TABLE track_events (
 CREATE INDEX track_events_by_order ON track_events (order_id, seq);
 
 -- A batch now also carries the events up to `last_event_seq`, and may continue from the
--- previous batch's last fix (`anchor_seq`), which the server already holds.
+-- previous batch's last fix (`anchor_seq`), which the server already holds. `newest_seq`:
+-- the newest fix when the batch was cut (the fixes after `last_seq` wait for the next
+-- batch); the upload cadence counts from it.
 ALTER TABLE track_batches ADD COLUMN last_event_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE track_batches ADD COLUMN anchor_seq INTEGER;
+ALTER TABLE track_batches ADD COLUMN newest_seq INTEGER;

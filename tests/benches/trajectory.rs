@@ -181,6 +181,35 @@ async fn pipeline_figures() {
     );
 }
 
+/// A 10-hour shift at 1 Hz: the Munich drive repeated, shifted in time and place.
+fn shift() -> Vec<Fix> {
+    let base = traces::load("x0001-001.json");
+    let span = base.last().unwrap().at - base.first().unwrap().at + chrono::Duration::seconds(1);
+    (0..30)
+        .flat_map(|k| {
+            base.iter().map(move |f| Fix {
+                at: f.at + span * k,
+                lat: f.lat + 0.01 * f64::from(k),
+                ..*f
+            })
+        })
+        .collect()
+}
+
+/// Requests per hour over a long drive, where the sign-off upload no longer weighs.
+async fn long_drive_figures() {
+    let shift = shift();
+    let run = through_the_engine(&shift).await;
+    let hours = (shift.last().unwrap().at - shift[0].at).num_seconds() as f64 / 3600.0;
+    println!(
+        "\n== a {hours:.1}-hour shift at 1 Hz through the engine ==\n{} fixes, {} uploads = {:.1} requests/hour, body {:.3} B/fix",
+        shift.len(),
+        run.batches,
+        f64::from(run.batches) / hours,
+        run.body as f64 / shift.len() as f64
+    );
+}
+
 fn ingest_figures() {
     println!("\n== durable ingest: a simulated 10-hour shift at 1 Hz through the core ==");
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -189,19 +218,7 @@ fn ingest_figures() {
     let (client, order_id) =
         rt.block_on(async { carrying_driver(&dir.path().join("d"), &server.base_url).await });
     allow_trajectory(&client);
-    // The Munich drive repeated, shifted in time and place, one fix per call as a shell
-    // delivers them.
-    let base = traces::load("x0001-001.json");
-    let span = base.last().unwrap().at - base.first().unwrap().at + chrono::Duration::seconds(1);
-    let shift: Vec<Fix> = (0..30)
-        .flat_map(|k| {
-            base.iter().map(move |f| Fix {
-                at: f.at + span * k,
-                lat: f.lat + 0.01 * f64::from(k),
-                ..*f
-            })
-        })
-        .collect();
+    let shift = shift();
     let rss_before = rss_kib();
     let started = Instant::now();
     for f in &shift {
@@ -265,9 +282,9 @@ fn ingest_figures() {
 }
 
 fn main() {
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(pipeline_figures());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(pipeline_figures());
+    rt.block_on(long_drive_figures());
     ingest_figures();
     println!(
         "\nreference: one request per fix at 1 Hz = 3,600 requests/hour; the core uploads 12/hour"

@@ -389,17 +389,43 @@ fn new_batch(
         |r| r.get(0),
     )?;
     let anchor = fixes_between(tx, order_id, after, after)?.pop();
+    let newest = last;
     let (first, last) = match (first, last) {
         (Some(first), Some(last)) => {
             let fixes = fixes_between(tx, order_id, first, last)?;
-            let span = fixes
-                .last()
-                .map_or(chrono::Duration::zero(), |l| l.1.at - fixes[0].1.at);
-            let waited = oldest_collected
+            // Five minutes since the previous upload, on the fixes' clock (a replayed or
+            // buffered drive) or on the wall clock (a slow trickle of fixes): the held-back
+            // tail does not make the next upload come sooner.
+            let previous: Option<(Option<i64>, String)> = tx
+                .query_row(
+                    "SELECT newest_seq, created_at FROM track_batches WHERE order_id = ?1
+                     ORDER BY rowid DESC LIMIT 1",
+                    [order_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let newest_at = fixes.last().map(|l| l.1.at);
+            let since_start = match previous.as_ref().and_then(|p| p.0) {
+                Some(seen) => fixes_between(tx, order_id, seen, seen)?
+                    .pop()
+                    .map(|f| f.1.at),
+                None => fixes.first().map(|f| f.1.at),
+            };
+            let fix_time = match (since_start, newest_at) {
+                (Some(a), Some(b)) => b - a,
+                _ => chrono::Duration::zero(),
+            };
+            let wall_start = match previous {
+                Some((_, created)) => Some(created),
+                None => oldest_collected,
+            };
+            let wall_time = wall_start
                 .and_then(|c| DateTime::parse_from_rfc3339(&c).ok())
-                .is_some_and(|c| now - c.with_timezone(&Utc) >= UPLOAD_CADENCE);
-            let due =
-                !in_transit || span >= UPLOAD_CADENCE || waited || fixes.len() >= MAX_BATCH_FIXES;
+                .map_or(chrono::Duration::zero(), |c| now - c.with_timezone(&Utc));
+            let due = !in_transit
+                || fix_time >= UPLOAD_CADENCE
+                || wall_time >= UPLOAD_CADENCE
+                || fixes.len() >= MAX_BATCH_FIXES;
             if !due {
                 return Ok(None);
             }
@@ -418,9 +444,10 @@ fn new_batch(
     let key = format!("traj-{order_id}-{first}-{last}-{last_event}");
     let anchor_seq = anchor.map(|a| a.0);
     tx.execute(
-        "INSERT INTO track_batches (key, order_id, first_seq, last_seq, created_at, last_event_seq, anchor_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![key, order_id, first, last, now.to_rfc3339(), last_event, anchor_seq],
+        "INSERT INTO track_batches
+             (key, order_id, first_seq, last_seq, created_at, last_event_seq, anchor_seq, newest_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![key, order_id, first, last, now.to_rfc3339(), last_event, anchor_seq, newest],
     )?;
     Ok(Some((key, first, last, last_event, anchor_seq)))
 }
