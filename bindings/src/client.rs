@@ -11,6 +11,7 @@ use crate::observe::{ChangeListener, Forward};
 use crate::privacy::{
     Permission, PermissionAsk, PermissionState, PolicyStatus, PurposeState, Receipt, SettingsView,
 };
+use crate::proof::{Capture, Proof, ProofKind, ProofSource, ProofStep};
 use crate::types::{
     BackgroundSync, HistoryEntry, LatLon, Network, NewErrand, Order, OrderList, PendingAction,
     Rejection, Resolution, SyncReport, WaybillConfig,
@@ -240,6 +241,33 @@ impl Waybill {
     /// this driver's; masked otherwise.
     pub fn order_contact(&self, order_id: String, reveal: bool) -> Result<Option<OrderContact>> {
         Ok(self.inner.order_contact(&order_id, reveal)?.map(Into::into))
+    }
+
+    /// Takes a photo proof for a step of an order this driver holds: checked, stripped of
+    /// its metadata but the orientation, kept under its SHA-256 in the app-private folder.
+    pub fn take_proof(
+        &self,
+        order_id: String,
+        kind: ProofKind,
+        step: ProofStep,
+        source: ProofSource,
+        captured: Capture,
+    ) -> Result<Proof> {
+        Ok(self
+            .inner
+            .take_proof(
+                &order_id,
+                kind.into(),
+                step.into(),
+                &source.into(),
+                captured.into(),
+            )?
+            .into())
+    }
+
+    /// The proofs of an order, in upload order.
+    pub fn proofs(&self, order_id: String) -> Result<Vec<Proof>> {
+        Ok(list(self.inner.proofs(&order_id)?))
     }
 
     /// Records location fixes for the order being carried (trajectory consent needed).

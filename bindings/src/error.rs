@@ -18,6 +18,13 @@ pub enum WaybillError {
         /// What is wrong.
         reason: String,
     },
+    /// A proof image is not acceptable (not an image, corrupt, too large, or a format
+    /// whose metadata cannot be stripped); nothing was stored.
+    #[error("invalid proof: {reason}")]
+    InvalidProof {
+        /// What is wrong.
+        reason: String,
+    },
     /// The local database failed; nothing acknowledged before was lost.
     #[error("storage failure: {reason}")]
     Storage {
@@ -138,6 +145,7 @@ impl From<waybill_core::Error> for WaybillError {
         match e {
             E::InvalidConfig { reason } => Self::InvalidConfig { reason },
             E::InvalidInput { reason } => Self::InvalidInput { reason },
+            E::InvalidProof { reason } => Self::InvalidProof { reason },
             E::Storage { reason } => Self::Storage { reason },
             E::SchemaTooNew { found, supported } => Self::SchemaTooNew { found, supported },
             E::Offline { reason } => Self::Offline { reason },

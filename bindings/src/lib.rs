@@ -30,6 +30,7 @@ mod error;
 mod logging;
 mod observe;
 mod privacy;
+mod proof;
 mod types;
 
 pub use client::Waybill;
@@ -38,6 +39,7 @@ pub use error::WaybillError;
 pub use logging::{LogLevel, LogRecord, LogSink, LogSinkError, set_log_sink};
 pub use observe::{ChangeListener, Topic};
 pub use privacy::*;
+pub use proof::*;
 pub use types::*;
 
 /// Version of the core library, for diagnostics screens and bug reports.

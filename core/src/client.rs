@@ -30,6 +30,7 @@ use crate::privacy::rights::{self, RightsRequest};
 use crate::privacy::settings::{self, SettingsView};
 use crate::privacy::transparency::{self, DataAction, DataEvent};
 use crate::privacy::{self, PolicyStatus, PurposeState, Ticket};
+use crate::proof::{self, Capture, Proof, ProofKind, ProofSource};
 use crate::session::{self, Session, mask_secret};
 use crate::sync::{self, SyncReport};
 use crate::track::events::{self as track_events, GapReason, TrackEvent};
@@ -71,6 +72,8 @@ pub(crate) const ACCOUNT: &str = "account";
 pub(crate) const NEARBY_ORDERS: &str = "nearby_orders";
 pub(crate) const ORDER_FULFILMENT: &str = "order_fulfilment";
 pub(crate) const TRAJECTORY: &str = "trajectory_upload";
+/// The driver app's purpose for photo proofs (camera).
+pub(crate) const PROOF_PHOTOS: &str = "proof_photos";
 pub(crate) const ERRAND_PLACEMENT: &str = "errand_placement";
 
 /// A client of the Waybill core, opened on one data directory.
@@ -717,6 +720,83 @@ impl Waybill {
         }
     }
 
+    /// Takes a photo proof for a step of an order this driver holds: the image is checked
+    /// (JPEG or PNG by its bytes, 100 B to 25 MiB), stripped of every metadata block but
+    /// its orientation (GPS position, serials, XMP, comments; pixels untouched), written
+    /// atomically into the app-private proofs folder under its SHA-256 and recorded. Needs
+    /// the photo proof purpose. The same image twice is one proof.
+    pub fn take_proof(
+        &self,
+        order_id: &str,
+        kind: ProofKind,
+        step: ActionKind,
+        source: &ProofSource,
+        captured: Capture,
+    ) -> Result<Proof> {
+        self.inner.gate_now(PROOF_PHOTOS)?;
+        let order = self.order(order_id)?;
+        if !order.assigned_to_me || order.status.is_closed() {
+            return Err(Error::NotInJob {
+                order_id: order_id.to_string(),
+            });
+        }
+        let (bytes, sha256, name) = proof::prepare(source)?;
+        proof::write_atomically(&proof::folder(&self.inner.config.data_dir), &name, &bytes)?;
+        // Checked again at the commit: a withdrawal while the file was written wins, and
+        // the file goes with the next clean-up.
+        let basis = self.inner.gate_now(PROOF_PHOTOS)?;
+        self.inner.db.write(|tx| {
+            let now = Utc::now();
+            proof::record(
+                tx,
+                &basis,
+                order_id,
+                kind,
+                step.as_str(),
+                &sha256,
+                &name,
+                bytes.len() as u64,
+                captured,
+                now,
+            )?;
+            transparency::record(
+                tx,
+                &DataEvent::new(
+                    DataAction::Collected,
+                    basis.purpose(),
+                    &["proof_photos"],
+                    None,
+                    1,
+                    now,
+                ),
+            )?;
+            Ok::<_, Error>(())
+        })?;
+        self.inner.listeners.notify(Topic::Orders);
+        self.inner.listeners.notify(Topic::Privacy);
+        self.proofs(order_id)?
+            .into_iter()
+            .find(|p| p.sha256 == sha256)
+            .ok_or_else(|| Error::Internal {
+                reason: "a proof vanished after it was recorded".into(),
+            })
+    }
+
+    /// The proofs of an order, in upload order (the delivery's first).
+    pub fn proofs(&self, order_id: &str) -> Result<Vec<Proof>> {
+        self.inner.db.read(|c| proof::of_order(c, order_id))
+    }
+
+    /// Deletes proof files no record references any more (after a purge or a sweep).
+    fn delete_orphan_proof_files(&self) {
+        let dir = proof::folder(&self.inner.config.data_dir);
+        match self.inner.db.read(|c| proof::delete_unreferenced(c, &dir)) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "deleted proof files without a record"),
+            Err(e) => tracing::warn!(error = %e, "could not clean the proofs folder"),
+        }
+    }
+
     /// The shell's location provider was switched off (or reports no fixes at all): the
     /// next fix of each leg in progress closes a `ProviderOff` gap.
     pub fn location_provider_off(&self) {
@@ -753,6 +833,8 @@ impl Waybill {
     /// After a withdrawal or a permission turned off: fixes still in memory have no basis
     /// left and are dropped, never written.
     fn drop_pending_without_basis(&self) {
+        // A purge may have removed proof rows: their files go too.
+        self.delete_orphan_proof_files();
         match self.inner.gate_now(TRAJECTORY) {
             Ok(_) => {}
             Err(e) => {
@@ -821,6 +903,7 @@ impl Waybill {
             Ok::<_, Error>(removed)
         })?;
         self.inner.db.checkpoint()?;
+        self.delete_orphan_proof_files();
         let items = removed.iter().map(|r| r.items).sum();
         if items > 0 {
             tracing::info!(items, "retention sweep deleted expired data");

@@ -23,6 +23,13 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A proof image is not acceptable (not an image, corrupt, too large, or a format
+    /// whose metadata cannot be stripped); nothing was stored.
+    #[error("invalid proof: {reason}")]
+    InvalidProof {
+        /// What is wrong.
+        reason: String,
+    },
     /// The local database failed; nothing acknowledged before was lost.
     #[error("storage failure: {reason}")]
     Storage {

@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/007_routes.sql")),
     M::up(include_str!("../../migrations/008_track_batches.sql")),
     M::up(include_str!("../../migrations/009_track_events.sql")),
+    M::up(include_str!("../../migrations/010_proofs.sql")),
 ];
 
 /// The schema version a fully migrated database has.

@@ -50,6 +50,19 @@ const HOLDINGS: &[Holding] = &[
         needed_for_open_order: None,
     },
     Holding {
+        table: "proofs",
+        categories: "'proof_photos'",
+        clock: |from| match from {
+            RetentionStart::Collected => Some("collected_at"),
+            RetentionStart::OrderClosed => {
+                Some("(SELECT o.closed_at FROM orders o WHERE o.id = proofs.order_id)")
+            }
+            RetentionStart::Uploaded => Some("uploaded_at"),
+            RetentionStart::AccountClosed => None,
+        },
+        needed_for_open_order: None,
+    },
+    Holding {
         table: "track_events",
         categories: "'trajectory'",
         clock: |from| match from {

@@ -118,6 +118,21 @@ public final class WaybillClient: Sendable {
         try ffi.recordFixes(orderId: orderId, fixes: fixes)
     }
 
+    /// Takes a photo proof for a step of an order this driver holds: checked (JPEG or PNG),
+    /// stripped of its metadata but the orientation, kept under its SHA-256 in the app's
+    /// private folder. Needs the photo proof purpose.
+    public func takeProof(
+        orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource,
+        captured: Capture = Capture(at: Date(), elapsedMs: nil)
+    ) throws -> Proof {
+        try ffi.takeProof(orderId: orderId, kind: kind, step: step, source: source, captured: captured)
+    }
+
+    /// The proofs of an order, in upload order.
+    public func proofs(orderId: String) throws -> [Proof] {
+        try ffi.proofs(orderId: orderId)
+    }
+
     /// Makes recorded fixes durable now: call it when the app moves to the background.
     public func flushFixes() throws -> UInt32 {
         try ffi.flushFixes()

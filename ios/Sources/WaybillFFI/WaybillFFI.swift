@@ -637,6 +637,24 @@ fileprivate struct FfiConverterString: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
     typealias SwiftType = Date
 
@@ -1262,6 +1280,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func privacySettings() throws  -> SettingsView
     
     /**
+     * The proofs of an order, in upload order.
+     */
+    func proofs(orderId: String) throws  -> [Proof]
+    
+    /**
      * The one state of a purpose.
      */
     func purposeState(purpose: String) throws  -> PurposeState
@@ -1346,6 +1369,12 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * nothing when offline; says when to run next.
      */
     func syncInBackground(budgetMs: UInt32, network: Network) async throws  -> BackgroundSync
+    
+    /**
+     * Takes a photo proof for a step of an order this driver holds: checked, stripped of
+     * its metadata but the orientation, kept under its SHA-256 in the app-private folder.
+     */
+    func takeProof(orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource, captured: Capture) throws  -> Proof
     
     /**
      * What the trajectory engine saw of an order's leg: drops by reason, gaps, stops,
@@ -1835,6 +1864,19 @@ open func privacySettings()throws  -> SettingsView  {
 }
     
     /**
+     * The proofs of an order, in upload order.
+     */
+open func proofs(orderId: String)throws  -> [Proof]  {
+    return try  FfiConverterSequenceTypeProof.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_proofs(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The one state of a purpose.
      */
 open func purposeState(purpose: String)throws  -> PurposeState  {
@@ -2082,6 +2124,24 @@ open func syncInBackground(budgetMs: UInt32, network: Network)async throws  -> B
 }
     
     /**
+     * Takes a photo proof for a step of an order this driver holds: checked, stripped of
+     * its metadata but the orientation, kept under its SHA-256 in the app-private folder.
+     */
+open func takeProof(orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource, captured: Capture)throws  -> Proof  {
+    return try  FfiConverterTypeProof_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_take_proof(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterTypeProofKind_lower(kind),
+        FfiConverterTypeProofStep_lower(step),
+        FfiConverterTypeProofSource_lower(source),
+        FfiConverterTypeCapture_lower(captured),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * What the trajectory engine saw of an order's leg: drops by reason, gaps, stops,
      * arrivals and distance.
      */
@@ -2266,6 +2326,75 @@ public func FfiConverterTypeBackgroundSync_lift(_ buf: RustBuffer) throws -> Bac
 #endif
 public func FfiConverterTypeBackgroundSync_lower(_ value: BackgroundSync) -> RustBuffer {
     return FfiConverterTypeBackgroundSync.lower(value)
+}
+
+
+/**
+ * When a proof was captured.
+ */
+public struct Capture: Equatable, Hashable {
+    /**
+     * Device time.
+     */
+    public let at: Date
+    /**
+     * Monotonic time since boot, milliseconds (Android `elapsedRealtime`), if known.
+     */
+    public let elapsedMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Device time.
+         */at: Date, 
+        /**
+         * Monotonic time since boot, milliseconds (Android `elapsedRealtime`), if known.
+         */elapsedMs: Int64?) {
+        self.at = at
+        self.elapsedMs = elapsedMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Capture: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCapture: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Capture {
+        return
+            try Capture(
+                at: FfiConverterTimestamp.read(from: &buf), 
+                elapsedMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Capture, into buf: inout [UInt8]) {
+        FfiConverterTimestamp.write(value.at, into: &buf)
+        FfiConverterOptionInt64.write(value.elapsedMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCapture_lift(_ buf: RustBuffer) throws -> Capture {
+    return try FfiConverterTypeCapture.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCapture_lower(_ value: Capture) -> RustBuffer {
+    return FfiConverterTypeCapture.lower(value)
 }
 
 
@@ -3663,6 +3792,135 @@ public func FfiConverterTypePolicyChange_lift(_ buf: RustBuffer) throws -> Polic
 #endif
 public func FfiConverterTypePolicyChange_lower(_ value: PolicyChange) -> RustBuffer {
     return FfiConverterTypePolicyChange.lower(value)
+}
+
+
+/**
+ * A proof as recorded.
+ */
+public struct Proof: Equatable, Hashable {
+    /**
+     * SHA-256 of the stored bytes, lowercase hex: the proof's identity.
+     */
+    public let sha256: String
+    /**
+     * Order.
+     */
+    public let orderId: String
+    /**
+     * What it shows.
+     */
+    public let kind: ProofKind
+    /**
+     * The step it proves (`pick_up`, `deliver`, `report_exception`).
+     */
+    public let step: String
+    /**
+     * Bytes stored.
+     */
+    public let bytes: UInt64
+    /**
+     * Capture time.
+     */
+    public let capturedAt: Date
+    /**
+     * Bytes the server confirmed so far.
+     */
+    public let uploadedBytes: UInt64
+    /**
+     * When the upload completed.
+     */
+    public let uploadedAt: Date?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * SHA-256 of the stored bytes, lowercase hex: the proof's identity.
+         */sha256: String, 
+        /**
+         * Order.
+         */orderId: String, 
+        /**
+         * What it shows.
+         */kind: ProofKind, 
+        /**
+         * The step it proves (`pick_up`, `deliver`, `report_exception`).
+         */step: String, 
+        /**
+         * Bytes stored.
+         */bytes: UInt64, 
+        /**
+         * Capture time.
+         */capturedAt: Date, 
+        /**
+         * Bytes the server confirmed so far.
+         */uploadedBytes: UInt64, 
+        /**
+         * When the upload completed.
+         */uploadedAt: Date?) {
+        self.sha256 = sha256
+        self.orderId = orderId
+        self.kind = kind
+        self.step = step
+        self.bytes = bytes
+        self.capturedAt = capturedAt
+        self.uploadedBytes = uploadedBytes
+        self.uploadedAt = uploadedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Proof: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProof: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Proof {
+        return
+            try Proof(
+                sha256: FfiConverterString.read(from: &buf), 
+                orderId: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeProofKind.read(from: &buf), 
+                step: FfiConverterString.read(from: &buf), 
+                bytes: FfiConverterUInt64.read(from: &buf), 
+                capturedAt: FfiConverterTimestamp.read(from: &buf), 
+                uploadedBytes: FfiConverterUInt64.read(from: &buf), 
+                uploadedAt: FfiConverterOptionTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Proof, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterString.write(value.orderId, into: &buf)
+        FfiConverterTypeProofKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.step, into: &buf)
+        FfiConverterUInt64.write(value.bytes, into: &buf)
+        FfiConverterTimestamp.write(value.capturedAt, into: &buf)
+        FfiConverterUInt64.write(value.uploadedBytes, into: &buf)
+        FfiConverterOptionTimestamp.write(value.uploadedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProof_lift(_ buf: RustBuffer) throws -> Proof {
+    return try FfiConverterTypeProof.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProof_lower(_ value: Proof) -> RustBuffer {
+    return FfiConverterTypeProof.lower(value)
 }
 
 
@@ -6466,6 +6724,293 @@ public func FfiConverterTypePolicyStatus_lower(_ value: PolicyStatus) -> RustBuf
 
 
 /**
+ * What a proof shows.
+ */
+
+public enum ProofKind: Equatable, Hashable {
+    
+    /**
+     * The goods at pickup.
+     */
+    case pickup
+    /**
+     * The goods delivered.
+     */
+    case delivery
+    /**
+     * The consignee's signature.
+     */
+    case signature
+    /**
+     * Damage found.
+     */
+    case damage
+    /**
+     * A receipt or delivery note.
+     */
+    case receipt
+    /**
+     * A scanned code or document.
+     */
+    case scan
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ProofKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProofKind: FfiConverterRustBuffer {
+    typealias SwiftType = ProofKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProofKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pickup
+        
+        case 2: return .delivery
+        
+        case 3: return .signature
+        
+        case 4: return .damage
+        
+        case 5: return .receipt
+        
+        case 6: return .scan
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ProofKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pickup:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .delivery:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .signature:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .damage:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .receipt:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .scan:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProofKind_lift(_ buf: RustBuffer) throws -> ProofKind {
+    return try FfiConverterTypeProofKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProofKind_lower(_ value: ProofKind) -> RustBuffer {
+    return FfiConverterTypeProofKind.lower(value)
+}
+
+
+
+/**
+ * Where the captured image is.
+ */
+
+public enum ProofSource: Equatable, Hashable {
+    
+    /**
+     * A file the camera wrote (left in place: the app owns it).
+     */
+    case file(
+        /**
+         * Absolute path.
+         */path: String
+    )
+    /**
+     * The image's bytes.
+     */
+    case bytes(
+        /**
+         * JPEG or PNG.
+         */bytes: Data
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ProofSource: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProofSource: FfiConverterRustBuffer {
+    typealias SwiftType = ProofSource
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProofSource {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .file(path: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .bytes(bytes: try FfiConverterData.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ProofSource, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .file(path):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(path, into: &buf)
+            
+        
+        case let .bytes(bytes):
+            writeInt(&buf, Int32(2))
+            FfiConverterData.write(bytes, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProofSource_lift(_ buf: RustBuffer) throws -> ProofSource {
+    return try FfiConverterTypeProofSource.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProofSource_lower(_ value: ProofSource) -> RustBuffer {
+    return FfiConverterTypeProofSource.lower(value)
+}
+
+
+
+/**
+ * The order step a proof is taken for.
+ */
+
+public enum ProofStep: Equatable, Hashable {
+    
+    /**
+     * Loading the goods.
+     */
+    case pickUp
+    /**
+     * Signing off the delivery.
+     */
+    case deliver
+    /**
+     * Reporting a problem in transit.
+     */
+    case reportException
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ProofStep: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProofStep: FfiConverterRustBuffer {
+    typealias SwiftType = ProofStep
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProofStep {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pickUp
+        
+        case 2: return .deliver
+        
+        case 3: return .reportException
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ProofStep, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pickUp:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .deliver:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .reportException:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProofStep_lift(_ buf: RustBuffer) throws -> ProofStep {
+    return try FfiConverterTypeProofStep.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProofStep_lower(_ value: ProofStep) -> RustBuffer {
+    return FfiConverterTypeProofStep.lower(value)
+}
+
+
+
+/**
  * The one state of a purpose.
  */
 
@@ -7632,6 +8177,15 @@ enum WaybillError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: String
     )
     /**
+     * A proof image is not acceptable (not an image, corrupt, too large, or a format
+     * whose metadata cannot be stripped); nothing was stored.
+     */
+    case InvalidProof(
+        /**
+         * What is wrong.
+         */reason: String
+    )
+    /**
      * The local database failed; nothing acknowledged before was lost.
      */
     case Storage(
@@ -7817,57 +8371,60 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
         case 2: return .InvalidInput(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 3: return .Storage(
+        case 3: return .InvalidProof(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .SchemaTooNew(
+        case 4: return .Storage(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .SchemaTooNew(
             found: try FfiConverterUInt32.read(from: &buf), 
             supported: try FfiConverterUInt32.read(from: &buf)
             )
-        case 5: return .Offline(
+        case 6: return .Offline(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .Server(
+        case 7: return .Server(
             status: try FfiConverterUInt16.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .ProtocolViolation(
+        case 8: return .ProtocolViolation(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .NotSignedIn
-        case 9: return .Unauthorized
-        case 10: return .OrderNotFound(
+        case 9: return .NotSignedIn
+        case 10: return .Unauthorized
+        case 11: return .OrderNotFound(
             orderId: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .OrderNotAvailable(
+        case 12: return .OrderNotAvailable(
             orderId: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypeUnavailable.read(from: &buf)
             )
-        case 12: return .InvalidTransition(
+        case 13: return .InvalidTransition(
             orderId: try FfiConverterString.read(from: &buf), 
             action: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterTypeOrderStatus.read(from: &buf)
             )
-        case 13: return .ThirdPartyConfirmationRequired
-        case 14: return .NotInJob(
+        case 14: return .ThirdPartyConfirmationRequired
+        case 15: return .NotInJob(
             orderId: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .ConsentRequired(
+        case 16: return .ConsentRequired(
             purpose: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .PermissionRequired(
+        case 17: return .PermissionRequired(
             purpose: try FfiConverterString.read(from: &buf), 
             permission: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .GuardianConsentRequired
-        case 18: return .InvalidManifest(
+        case 18: return .GuardianConsentRequired
+        case 19: return .InvalidManifest(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .LedgerTampered(
+        case 20: return .LedgerTampered(
             seq: try FfiConverterInt64.read(from: &buf)
             )
-        case 20: return .Shutdown
-        case 21: return .Internal(
+        case 21: return .Shutdown
+        case 22: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -7892,99 +8449,104 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Storage(reason):
+        case let .InvalidProof(reason):
             writeInt(&buf, Int32(3))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .SchemaTooNew(found,supported):
+        case let .Storage(reason):
             writeInt(&buf, Int32(4))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .SchemaTooNew(found,supported):
+            writeInt(&buf, Int32(5))
             FfiConverterUInt32.write(found, into: &buf)
             FfiConverterUInt32.write(supported, into: &buf)
             
         
         case let .Offline(reason):
-            writeInt(&buf, Int32(5))
+            writeInt(&buf, Int32(6))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Server(status,reason):
-            writeInt(&buf, Int32(6))
+            writeInt(&buf, Int32(7))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .ProtocolViolation(reason):
-            writeInt(&buf, Int32(7))
+            writeInt(&buf, Int32(8))
             FfiConverterString.write(reason, into: &buf)
             
         
         case .NotSignedIn:
-            writeInt(&buf, Int32(8))
-        
-        
-        case .Unauthorized:
             writeInt(&buf, Int32(9))
         
         
-        case let .OrderNotFound(orderId):
+        case .Unauthorized:
             writeInt(&buf, Int32(10))
+        
+        
+        case let .OrderNotFound(orderId):
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(orderId, into: &buf)
             
         
         case let .OrderNotAvailable(orderId,reason):
-            writeInt(&buf, Int32(11))
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterTypeUnavailable.write(reason, into: &buf)
             
         
         case let .InvalidTransition(orderId,action,status):
-            writeInt(&buf, Int32(12))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterString.write(action, into: &buf)
             FfiConverterTypeOrderStatus.write(status, into: &buf)
             
         
         case .ThirdPartyConfirmationRequired:
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
         
         
         case let .NotInJob(orderId):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(orderId, into: &buf)
             
         
         case let .ConsentRequired(purpose):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(purpose, into: &buf)
             
         
         case let .PermissionRequired(purpose,permission):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(purpose, into: &buf)
             FfiConverterString.write(permission, into: &buf)
             
         
         case .GuardianConsentRequired:
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(18))
         
         
         case let .InvalidManifest(reason):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .LedgerTampered(seq):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(20))
             FfiConverterInt64.write(seq, into: &buf)
             
         
         case .Shutdown:
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(21))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -8426,6 +8988,31 @@ fileprivate struct FfiConverterSequenceTypePolicyChange: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeProof: FfiConverterRustBuffer {
+    typealias SwiftType = [Proof]
+
+    public static func write(_ value: [Proof], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeProof.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Proof] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Proof]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeProof.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePurposeRow: FfiConverterRustBuffer {
     typealias SwiftType = [PurposeRow]
 
@@ -8822,6 +9409,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_privacy_settings() != 5) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_proofs() != 64010) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_purpose_state() != 1716) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8871,6 +9461,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sync_in_background() != 28503) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_take_proof() != 35625) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_tracking_diagnostics() != 28704) {

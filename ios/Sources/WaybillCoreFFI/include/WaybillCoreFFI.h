@@ -440,6 +440,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_policy_status(uint64_t ptr, Rust
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_privacy_settings(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOFS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOFS
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_proofs(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PURPOSE_STATE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PURPOSE_STATE
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_purpose_state(uint64_t ptr, RustBuffer purpose, RustCallStatus *_Nonnull out_status
@@ -523,6 +528,11 @@ uint64_t uniffi_waybill_ffi_fn_method_waybill_sync(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC_IN_BACKGROUND
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC_IN_BACKGROUND
 uint64_t uniffi_waybill_ffi_fn_method_waybill_sync_in_background(uint64_t ptr, uint32_t budget_ms, RustBuffer network
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TAKE_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TAKE_PROOF
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_take_proof(uint64_t ptr, RustBuffer order_id, RustBuffer kind, RustBuffer step, RustBuffer source, RustBuffer captured, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRACKING_DIAGNOSTICS
@@ -1059,6 +1069,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_privacy_settings(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PROOFS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PROOFS
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_proofs(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PURPOSE_STATE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PURPOSE_STATE
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_purpose_state(void
@@ -1158,6 +1174,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_sync(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SYNC_IN_BACKGROUND
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SYNC_IN_BACKGROUND
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_sync_in_background(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TAKE_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TAKE_PROOF
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_take_proof(void
     
 );
 #endif

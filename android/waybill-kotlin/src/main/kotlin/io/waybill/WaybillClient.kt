@@ -6,7 +6,12 @@ import io.waybill.ffi.HistoryEntry
 import io.waybill.ffi.Resolution
 import io.waybill.ffi.Network
 import io.waybill.ffi.DataEvent
+import io.waybill.ffi.Capture
 import io.waybill.ffi.Fix
+import io.waybill.ffi.Proof
+import io.waybill.ffi.ProofKind
+import io.waybill.ffi.ProofSource
+import io.waybill.ffi.ProofStep
 import io.waybill.ffi.LatLon
 import io.waybill.ffi.NewErrand
 import io.waybill.ffi.OrderContact
@@ -189,6 +194,22 @@ class WaybillClient private constructor(
     /** What the trajectory engine saw of an order's leg: drops by reason, gaps, stops, arrivals, distance. */
     suspend fun trackingDiagnostics(orderId: String): TrackingDiagnostics =
         withContext(ioDispatcher) { ffi.trackingDiagnostics(orderId) }
+
+    /**
+     * Takes a photo proof for a step of an order this driver holds: checked (JPEG or PNG),
+     * stripped of its metadata but the orientation, kept under its SHA-256 in the app's
+     * private folder. Needs the photo proof purpose.
+     */
+    suspend fun takeProof(
+        orderId: String,
+        kind: ProofKind,
+        step: ProofStep,
+        source: ProofSource,
+        captured: Capture = Capture(at = java.time.Instant.now(), elapsedMs = null),
+    ): Proof = withContext(ioDispatcher) { ffi.takeProof(orderId, kind, step, source, captured) }
+
+    /** The proofs of an order, in upload order. */
+    suspend fun proofs(orderId: String): List<Proof> = withContext(ioDispatcher) { ffi.proofs(orderId) }
 
     /** The location provider was switched off: the next fix closes a gap saying so. */
     suspend fun locationProviderOff() = withContext(ioDispatcher) { ffi.locationProviderOff() }

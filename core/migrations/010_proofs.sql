@@ -1,0 +1,20 @@
+-- v10: photo proofs taken for an order step. The file lives in the app-private proofs/
+-- folder under its SHA-256 (the proof's identity and the server's dedup key); this row is
+-- its record and its place in the upload queue.
+CREATE TABLE proofs (
+    sha256              TEXT PRIMARY KEY NOT NULL,
+    order_id            TEXT NOT NULL,
+    purpose             TEXT NOT NULL,
+    kind                TEXT NOT NULL
+                        CHECK (kind IN ('pickup', 'delivery', 'signature', 'damage', 'receipt', 'scan')),
+    step                TEXT NOT NULL,
+    file_name           TEXT NOT NULL,
+    bytes               INTEGER NOT NULL CHECK (bytes > 0),
+    captured_at         TEXT NOT NULL,
+    captured_elapsed_ms INTEGER,
+    collected_at        TEXT NOT NULL,
+    upload_url          TEXT,
+    upload_offset       INTEGER NOT NULL DEFAULT 0,
+    uploaded_at         TEXT
+) STRICT;
+CREATE INDEX proofs_by_order ON proofs (order_id);

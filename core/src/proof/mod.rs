@@ -1,0 +1,240 @@
+//! Photo proofs: taken for an order step (pickup, delivery, sign-off, damage, receipt,
+//! scan), checked and stripped of metadata (`image`), kept in the app-private `proofs/`
+//! folder under their SHA-256 — the proof's stable identity and the server's dedup key —
+//! and recorded in SQLite. Upload (tus) grows here next.
+
+pub mod image;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Transaction, params};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::privacy::Ticket;
+
+/// What a proof shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofKind {
+    /// The goods at pickup.
+    Pickup,
+    /// The goods delivered.
+    Delivery,
+    /// The consignee's signature.
+    Signature,
+    /// Damage found.
+    Damage,
+    /// A receipt or delivery note.
+    Receipt,
+    /// A scanned code or document.
+    Scan,
+}
+
+impl ProofKind {
+    /// Stable name (database, wire).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProofKind::Pickup => "pickup",
+            ProofKind::Delivery => "delivery",
+            ProofKind::Signature => "signature",
+            ProofKind::Damage => "damage",
+            ProofKind::Receipt => "receipt",
+            ProofKind::Scan => "scan",
+        }
+    }
+
+    fn parse(s: &str) -> ProofKind {
+        match s {
+            "pickup" => ProofKind::Pickup,
+            "delivery" => ProofKind::Delivery,
+            "signature" => ProofKind::Signature,
+            "damage" => ProofKind::Damage,
+            "receipt" => ProofKind::Receipt,
+            _ => ProofKind::Scan,
+        }
+    }
+}
+
+/// Where the shell's captured image is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProofSource {
+    /// A file the camera wrote (left in place: the shell owns it).
+    File(PathBuf),
+    /// The image itself.
+    Bytes(Vec<u8>),
+}
+
+/// When a proof was captured: device time and, if the shell has it, the monotonic clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capture {
+    /// Device time.
+    pub at: DateTime<Utc>,
+    /// Monotonic time since boot, milliseconds.
+    pub elapsed_ms: Option<i64>,
+}
+
+/// A proof as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proof {
+    /// SHA-256 of the stored (stripped) bytes, lowercase hex.
+    pub sha256: String,
+    /// Order.
+    pub order_id: String,
+    /// What it shows.
+    pub kind: ProofKind,
+    /// The order step it proves (an action name: `pick_up`, `deliver`...).
+    pub step: String,
+    /// Bytes stored.
+    pub bytes: u64,
+    /// When it was captured.
+    pub captured: Capture,
+    /// Bytes the server confirmed so far.
+    pub uploaded_bytes: u64,
+    /// When the upload completed.
+    pub uploaded_at: Option<DateTime<Utc>>,
+}
+
+/// The app-private folder of proof files.
+pub fn folder(data_dir: &Path) -> PathBuf {
+    data_dir.join("proofs")
+}
+
+/// Reads, checks and strips an image; returns the bytes to keep, their SHA-256 (hex) and
+/// the file name they are kept under.
+pub fn prepare(source: &ProofSource) -> Result<(Vec<u8>, String, String)> {
+    let raw = match source {
+        ProofSource::Bytes(b) => b.clone(),
+        ProofSource::File(path) => {
+            let len = std::fs::metadata(path)
+                .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?
+                .len();
+            // Checked before reading: a 2 GB file is refused without loading it.
+            if len > image::MAX_BYTES as u64 {
+                return Err(invalid(image::ImageError::Size(len as usize).to_string()));
+            }
+            std::fs::read(path)
+                .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?
+        }
+    };
+    let (bytes, format) = image::strip(raw).map_err(|e| invalid(e.to_string()))?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let name = format!("{sha256}.{}", format.extension());
+    Ok((bytes, sha256, name))
+}
+
+fn invalid(reason: String) -> Error {
+    Error::InvalidProof { reason }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `bytes` as `dir/name` atomically: a temporary file in the same folder, synced,
+/// then renamed over the name and the folder synced, so a kill leaves either nothing or
+/// the whole file.
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let io = |e: std::io::Error| Error::Storage {
+        reason: format!("proof file: {e}"),
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, dir.join(name)).map_err(io)?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)?;
+    Ok(())
+}
+
+/// Records a proof whose file is in place. Taking the same image twice for the same order
+/// is one proof (its hash is its identity).
+#[allow(clippy::too_many_arguments)]
+pub fn record(
+    tx: &Transaction<'_>,
+    basis: &Ticket,
+    order_id: &str,
+    kind: ProofKind,
+    step: &str,
+    sha256: &str,
+    file_name: &str,
+    bytes: u64,
+    captured: Capture,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO proofs (sha256, order_id, purpose, kind, step, file_name, bytes,
+                             captured_at, captured_elapsed_ms, collected_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (sha256) DO NOTHING",
+        params![
+            sha256,
+            order_id,
+            basis.purpose(),
+            kind.as_str(),
+            step,
+            file_name,
+            bytes as i64,
+            captured.at.to_rfc3339(),
+            captured.elapsed_ms,
+            now.to_rfc3339()
+        ],
+    )?;
+    Ok(())
+}
+
+/// The proofs of `order_id`, in upload order: the delivery's before an earlier damage
+/// note, then oldest first.
+pub fn of_order(conn: &Connection, order_id: &str) -> Result<Vec<Proof>> {
+    let mut stmt = conn.prepare(
+        "SELECT sha256, order_id, kind, step, bytes, captured_at, captured_elapsed_ms,
+                upload_offset, uploaded_at
+         FROM proofs WHERE order_id = ?1
+         ORDER BY CASE kind WHEN 'delivery' THEN 0 WHEN 'signature' THEN 1
+                            WHEN 'pickup' THEN 2 ELSE 3 END, collected_at",
+    )?;
+    let time = |s: String| {
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    };
+    let rows = stmt.query_map([order_id], |r| {
+        Ok(Proof {
+            sha256: r.get(0)?,
+            order_id: r.get(1)?,
+            kind: ProofKind::parse(&r.get::<_, String>(2)?),
+            step: r.get(3)?,
+            bytes: r.get::<_, i64>(4)? as u64,
+            captured: Capture {
+                at: time(r.get(5)?),
+                elapsed_ms: r.get(6)?,
+            },
+            uploaded_bytes: r.get::<_, i64>(7)? as u64,
+            uploaded_at: r.get::<_, Option<String>>(8)?.map(time),
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// Deletes the files in `dir` that no proof row references (a purge, a retention sweep,
+/// or a kill between writing a file and recording it); returns how many.
+pub fn delete_unreferenced(conn: &Connection, dir: &Path) -> Result<u32> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let mut referenced =
+        conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM proofs WHERE file_name = ?1)")?;
+    let mut deleted = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let keep: bool = referenced.query_row([&name], |r| r.get(0))?;
+        if !keep && std::fs::remove_file(entry.path()).is_ok() {
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}
