@@ -26,34 +26,49 @@ use waybill_protocol::{Accepted, DeviceRegistered};
 #[derive(Clone)]
 pub struct AppState {
     db: Arc<Mutex<Connection>>,
+    uploads: Arc<std::path::PathBuf>,
 }
 
 impl AppState {
-    /// Wraps an open store.
-    pub fn new(conn: Connection) -> AppState {
+    /// Wraps an open store; proof uploads are kept in `uploads`.
+    pub fn new(conn: Connection, uploads: std::path::PathBuf) -> AppState {
         AppState {
             db: Arc::new(Mutex::new(conn)),
+            uploads: Arc::new(uploads),
         }
     }
 
-    async fn with_db<T: Send + 'static>(
+    /// Folder of proof upload files.
+    pub fn uploads_dir(&self) -> &std::path::Path {
+        &self.uploads
+    }
+
+    /// Runs `f` on the connection on the blocking pool, with the caller's own error type.
+    pub(crate) async fn with_conn<T: Send + 'static, E: Send + 'static + From<std::io::Error>>(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, Failure> {
+        f: impl FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E> {
         let db = Arc::clone(&self.db);
         tokio::task::spawn_blocking(move || {
             let mut conn = db.lock().unwrap_or_else(|p| p.into_inner());
             f(&mut conn)
         })
         .await
-        .map_err(|_| Failure::internal())?
-        .map_err(Failure::from)
+        .unwrap_or_else(|e| Err(E::from(std::io::Error::other(e))))
+    }
+
+    async fn with_db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, Failure> {
+        self.with_conn(move |c| f(c).map_err(Failure::from)).await
     }
 }
 
 /// The router of the sync contract.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .merge(crate::tus::routes())
         .route("/v1/health", get(|| async { "ok" }))
         .route("/v1/openapi.json", get(openapi_json))
         .route("/v1/devices", post(register))
@@ -111,6 +126,13 @@ impl From<StoreError> for Failure {
     }
 }
 
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        tracing::error!(error = %e, "blocking task failed");
+        Failure::internal()
+    }
+}
+
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(store::status_of(self.code))
@@ -144,7 +166,7 @@ async fn register(
     Ok(Json(registered).into_response())
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, Failure> {
+pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, Failure> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -10,6 +10,7 @@ pub mod rights;
 pub mod seed;
 pub mod store;
 pub mod trajectory;
+pub mod tus;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -57,7 +58,11 @@ pub async fn start(db: &Path, listen: SocketAddr, seed_demo: bool) -> StartResul
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
-    let app = api::router(api::AppState::new(conn));
+    // Proof uploads next to the database: `server.sqlite3` → `server.sqlite3.uploads/`.
+    let uploads = db.with_extension(db.extension().map_or("uploads".into(), |e| {
+        format!("{}.uploads", e.to_string_lossy())
+    }));
+    let app = api::router(api::AppState::new(conn, uploads));
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async {

@@ -151,6 +151,7 @@ pub fn open(path: &Path) -> StoreResult<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(crate::tus::SCHEMA)?;
     Ok(conn)
 }
 

@@ -264,6 +264,18 @@ pub struct ServerProbe {
 }
 
 impl ServerProbe {
+    /// A probe speaking as the account whose bearer token is `token` (e.g. a driver's).
+    pub fn with_token(base_url: &str, token: &str) -> ServerProbe {
+        ServerProbe {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("http client"),
+            base_url: base_url.to_string(),
+            token: token.to_string(),
+        }
+    }
+
     /// Registers an observer device on the server.
     pub async fn connect(base_url: &str) -> ServerProbe {
         let http = reqwest::Client::builder()
