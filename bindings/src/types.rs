@@ -320,6 +320,10 @@ pub struct SyncReport {
     pub trajectory_batches: u32,
     /// Their bytes.
     pub trajectory_bytes: u64,
+    /// Proofs whose upload completed.
+    pub proofs_uploaded: u32,
+    /// Proof bytes sent (including any chunk sent again).
+    pub proof_bytes_sent: u64,
 }
 
 /// The network as the shell sees it when its background job runs.
@@ -405,6 +409,8 @@ impl From<core::SyncReport> for SyncReport {
             completed: r.completed,
             trajectory_batches: r.trajectory_batches,
             trajectory_bytes: r.trajectory_bytes,
+            proofs_uploaded: r.proofs_uploaded,
+            proof_bytes_sent: r.proof_bytes_sent,
         }
     }
 }

@@ -504,7 +504,11 @@ impl Waybill {
         let mut outcome = BackgroundSync::default();
         if network != Network::Offline && self.account_id()?.is_some() {
             let deadline = std::time::Instant::now() + budget;
-            let run = self.run(move |inner| sync::run_until(inner, false, Some(deadline)));
+            let chunk = match network {
+                Network::Unmetered => crate::proof::queue::CHUNK_UNMETERED,
+                _ => crate::proof::queue::CHUNK_METERED,
+            };
+            let run = self.run(move |inner| sync::run_until(inner, false, Some(deadline), chunk));
             // A hard stop a little after the budget: every step is idempotent and each
             // write transactional, so cutting a request short loses nothing.
             match tokio::time::timeout(budget + std::time::Duration::from_secs(2), run).await {

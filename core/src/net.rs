@@ -56,7 +56,7 @@ impl NetError {
     }
 }
 
-type NetResult<T> = Result<T, NetError>;
+pub(crate) type NetResult<T> = Result<T, NetError>;
 
 /// Whole-request deadline: a mobile request that has not finished in this time is
 /// better retried than waited on, because the OS's background window is short.
@@ -80,6 +80,16 @@ impl ApiClient {
             .build()
             .map_err(|e| NetError::Transport(e.to_string()))?;
         Ok(ApiClient { http, base_url })
+    }
+
+    /// The underlying HTTP client (tus uploads speak their own protocol over it).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The server's base URL (no trailing slash).
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// `POST /v1/devices`. Idempotent on the installation id. Sends device data: needs a
@@ -268,7 +278,7 @@ fn is_retry_later(status: StatusCode) -> bool {
     status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS
 }
 
-fn transport(e: reqwest::Error) -> NetError {
+pub(crate) fn transport(e: reqwest::Error) -> NetError {
     // reqwest's Display names the URL; ours carry no personal data, but keep the source chain
     // short and stable for logs.
     let kind = if e.is_timeout() {

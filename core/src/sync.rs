@@ -48,6 +48,130 @@ pub struct SyncReport {
     pub trajectory_batches: u32,
     /// Bytes of those batches (bodies).
     pub trajectory_bytes: u64,
+    /// Proofs whose upload completed in this sync.
+    pub proofs_uploaded: u32,
+    /// Proof bytes sent in this sync (chunk bodies, including any chunk sent again).
+    pub proof_bytes_sent: u64,
+}
+
+/// Uploads waiting proofs over tus, the most important first, chunk by chunk; the URL and
+/// the confirmed offset are committed after every step, so a resume after a kill or a
+/// lost connection costs one HEAD and re-sends at most one chunk. An upload the server
+/// lost or let expire starts over; a proof the server already has is done at once.
+async fn push_proofs(
+    inner: &Arc<Inner>,
+    session: &Session,
+    deadline: Option<Instant>,
+    chunk: usize,
+    report: &mut SyncReport,
+) -> Result<()> {
+    use crate::proof::queue;
+    use crate::proof::tus::{Remote, Tus};
+
+    let in_time = || deadline.is_none_or(|d| Instant::now() < d);
+    let tus = Tus {
+        http: inner.api.http(),
+        base_url: inner.api.base_url(),
+        token: &session.token,
+    };
+    let folder = crate::proof::folder(&inner.config.data_dir);
+    // An upload the server keeps losing is left for the next sync, not retried forever.
+    let mut rounds: std::collections::HashMap<String, u32> = Default::default();
+    while in_time() {
+        // Withdrawn: the proofs are purged already, and nothing is sent.
+        let Ok(basis) = inner.gate(crate::client::PROOF_PHOTOS).await else {
+            return Ok(());
+        };
+        let Some(p) = inner.blocking(|i| i.db.read(queue::next)).await? else {
+            return Ok(());
+        };
+        let round = rounds.entry(p.sha256.clone()).or_default();
+        *round += 1;
+        if *round > 3 {
+            return Ok(());
+        }
+        let remote = match &p.url {
+            Some(url) => tus.offset(url).await?,
+            None => Remote::Gone,
+        };
+        let (url, mut offset) = match remote {
+            Remote::At(offset) => (p.url.clone().unwrap_or_default(), offset),
+            Remote::Gone => {
+                let (url, offset) = tus
+                    .create(
+                        p.bytes,
+                        &[
+                            ("order", &p.order_id),
+                            ("kind", &p.kind),
+                            ("sha256", &p.sha256),
+                            ("filename", &p.file_name),
+                        ],
+                    )
+                    .await?;
+                let (sha, u) = (p.sha256.clone(), url.clone());
+                inner
+                    .blocking(move |i| {
+                        i.db.write(|tx| queue::set_progress(tx, &sha, Some(&u), offset))
+                    })
+                    .await?;
+                (url, offset)
+            }
+        };
+        let file = folder.join(&p.file_name);
+        while offset < p.bytes && in_time() {
+            let len = (p.bytes - offset).min(chunk as u64) as usize;
+            let body = crate::proof::read_chunk(&file, offset, len)?;
+            let sent = body.len() as u64;
+            match tus.append(&url, offset, body).await? {
+                Remote::At(next) => {
+                    report.proof_bytes_sent += sent;
+                    offset = next;
+                    let (sha, u) = (p.sha256.clone(), url.clone());
+                    inner
+                        .blocking(move |i| {
+                            i.db.write(|tx| queue::set_progress(tx, &sha, Some(&u), next))
+                        })
+                        .await?;
+                    inner.listeners.notify(crate::observe::Topic::Orders);
+                }
+                Remote::Gone => {
+                    // Expired: forget the URL; the next round creates it again.
+                    let sha = p.sha256.clone();
+                    inner
+                        .blocking(move |i| i.db.write(|tx| queue::set_progress(tx, &sha, None, 0)))
+                        .await?;
+                    break;
+                }
+            }
+        }
+        if offset >= p.bytes {
+            let recipient = inner.manifest().controller.name.clone();
+            let (sha, total) = (p.sha256.clone(), p.bytes);
+            inner
+                .blocking(move |i| {
+                    i.db.write(|tx| {
+                        let now = Utc::now();
+                        queue::set_done(tx, &sha, total, now)?;
+                        transparency::record(
+                            tx,
+                            &DataEvent::new(
+                                DataAction::Sent,
+                                basis.purpose(),
+                                &["proof_photos"],
+                                Some(&recipient),
+                                1,
+                                now,
+                            ),
+                        )?;
+                        Ok::<_, Error>(())
+                    })
+                })
+                .await?;
+            report.proofs_uploaded += 1;
+            inner.listeners.notify(crate::observe::Topic::Orders);
+        }
+    }
+    Ok(())
 }
 
 /// Uploads unsent fixes as simplified, encoded batches, per order batch after batch: first
@@ -134,7 +258,13 @@ const BATCH: usize = 200;
 /// (connectivity regained, app foregrounded, user action) retries at once. A transport
 /// failure records the attempt on the batch's entries and ends with [`Error::Offline`].
 pub(crate) async fn run(inner: Arc<Inner>, ignore_backoff: bool) -> Result<SyncReport> {
-    run_until(inner, ignore_backoff, None).await
+    run_until(
+        inner,
+        ignore_backoff,
+        None,
+        crate::proof::queue::CHUNK_METERED,
+    )
+    .await
 }
 
 /// [`run`] that stops starting new work at `deadline`, most valuable work first: the
@@ -144,6 +274,7 @@ pub(crate) async fn run_until(
     inner: Arc<Inner>,
     ignore_backoff: bool,
     deadline: Option<Instant>,
+    proof_chunk: usize,
 ) -> Result<SyncReport> {
     let session = inner.require_session().await?;
     let mut report = SyncReport::default();
@@ -151,6 +282,9 @@ pub(crate) async fn run_until(
     push(&inner, &session, ignore_backoff, deadline, &mut report).await?;
     if in_time() {
         push_trajectories(&inner, &session, deadline, &mut report).await?;
+    }
+    if in_time() {
+        push_proofs(&inner, &session, deadline, proof_chunk, &mut report).await?;
     }
     if in_time() {
         report.pulled = pull(&inner, &session).await?;

@@ -4,6 +4,8 @@
 //! and recorded in SQLite. Upload (tus) grows here next.
 
 pub mod image;
+pub mod queue;
+pub mod tus;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -149,6 +151,19 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
         .and_then(|d| d.sync_all())
         .map_err(io)?;
     Ok(())
+}
+
+/// `len` bytes of the proof file at `path` from `offset` (one upload chunk).
+pub fn read_chunk(path: &Path, offset: u64, len: usize) -> Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io = |e: std::io::Error| Error::Storage {
+        reason: format!("proof file {}: {e}", path.display()),
+    };
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    f.seek(SeekFrom::Start(offset)).map_err(io)?;
+    let mut buf = vec![0; len];
+    f.read_exact(&mut buf).map_err(io)?;
+    Ok(buf)
 }
 
 /// Records a proof whose file is in place. Taking the same image twice for the same order

@@ -4851,6 +4851,14 @@ public struct SyncReport: Equatable, Hashable {
      * Their bytes.
      */
     public let trajectoryBytes: UInt64
+    /**
+     * Proofs whose upload completed.
+     */
+    public let proofsUploaded: UInt32
+    /**
+     * Proof bytes sent (including any chunk sent again).
+     */
+    public let proofBytesSent: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4884,7 +4892,13 @@ public struct SyncReport: Equatable, Hashable {
          */trajectoryBatches: UInt32, 
         /**
          * Their bytes.
-         */trajectoryBytes: UInt64) {
+         */trajectoryBytes: UInt64, 
+        /**
+         * Proofs whose upload completed.
+         */proofsUploaded: UInt32, 
+        /**
+         * Proof bytes sent (including any chunk sent again).
+         */proofBytesSent: UInt64) {
         self.pushed = pushed
         self.rejected = rejected
         self.remaining = remaining
@@ -4895,6 +4909,8 @@ public struct SyncReport: Equatable, Hashable {
         self.completed = completed
         self.trajectoryBatches = trajectoryBatches
         self.trajectoryBytes = trajectoryBytes
+        self.proofsUploaded = proofsUploaded
+        self.proofBytesSent = proofBytesSent
     }
 
     
@@ -4922,7 +4938,9 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 pushRequests: FfiConverterUInt32.read(from: &buf), 
                 completed: FfiConverterBool.read(from: &buf), 
                 trajectoryBatches: FfiConverterUInt32.read(from: &buf), 
-                trajectoryBytes: FfiConverterUInt64.read(from: &buf)
+                trajectoryBytes: FfiConverterUInt64.read(from: &buf), 
+                proofsUploaded: FfiConverterUInt32.read(from: &buf), 
+                proofBytesSent: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -4937,6 +4955,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterBool.write(value.completed, into: &buf)
         FfiConverterUInt32.write(value.trajectoryBatches, into: &buf)
         FfiConverterUInt64.write(value.trajectoryBytes, into: &buf)
+        FfiConverterUInt32.write(value.proofsUploaded, into: &buf)
+        FfiConverterUInt64.write(value.proofBytesSent, into: &buf)
     }
 }
 

@@ -1,0 +1,141 @@
+//! A tus 1.0 client (creation, checksum, expiration, termination) over the core's HTTP
+//! client: what the proof queue needs, interoperable with any tus server.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use reqwest::{Method, StatusCode};
+use sha1::{Digest, Sha1};
+
+use crate::net::{NetError, NetResult, transport};
+
+/// Where an upload stands on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remote {
+    /// The server holds this many bytes.
+    At(u64),
+    /// Unknown, expired or terminated: create it again.
+    Gone,
+}
+
+/// A tus conversation as one account.
+pub struct Tus<'a> {
+    /// HTTP client.
+    pub http: &'a reqwest::Client,
+    /// Server base URL; relative `Location`s resolve against it.
+    pub base_url: &'a str,
+    /// Bearer token.
+    pub token: &'a str,
+}
+
+fn status_error(r: &reqwest::Response) -> NetError {
+    match r.status() {
+        StatusCode::UNAUTHORIZED => NetError::Unauthorized,
+        s => NetError::Status {
+            status: s.as_u16(),
+            reason: format!("tus: {s}"),
+        },
+    }
+}
+
+fn header_u64(r: &reqwest::Response, name: &str) -> Option<u64> {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+impl Tus<'_> {
+    fn request(&self, method: Method, url: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, url)
+            .bearer_auth(self.token)
+            .header("Tus-Resumable", "1.0.0")
+    }
+
+    /// Creates an upload of `length` bytes with `metadata`; returns its URL and the offset
+    /// the server reports (the whole length when it already has the file).
+    pub async fn create(&self, length: u64, metadata: &[(&str, &str)]) -> NetResult<(String, u64)> {
+        let meta = metadata
+            .iter()
+            .map(|(k, v)| format!("{k} {}", BASE64.encode(v)))
+            .collect::<Vec<_>>()
+            .join(",");
+        let url = format!("{}/v1/uploads", self.base_url);
+        let r = self
+            .request(Method::POST, &url)
+            .header("Upload-Length", length)
+            .header("Upload-Metadata", meta)
+            .send()
+            .await
+            .map_err(transport)?;
+        if r.status() != StatusCode::CREATED {
+            return Err(status_error(&r));
+        }
+        let location = r
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| NetError::Decode("tus creation without Location".into()))?;
+        let absolute = reqwest::Url::parse(&url)
+            .and_then(|u| u.join(location))
+            .map_err(|e| NetError::Decode(format!("tus Location: {e}")))?;
+        Ok((
+            absolute.to_string(),
+            header_u64(&r, "Upload-Offset").unwrap_or(0),
+        ))
+    }
+
+    /// `HEAD`: how many bytes the server holds.
+    pub async fn offset(&self, url: &str) -> NetResult<Remote> {
+        let r = self
+            .request(Method::HEAD, url)
+            .send()
+            .await
+            .map_err(transport)?;
+        match r.status() {
+            StatusCode::NOT_FOUND | StatusCode::GONE => Ok(Remote::Gone),
+            s if s.is_success() => header_u64(&r, "Upload-Offset")
+                .map(Remote::At)
+                .ok_or_else(|| NetError::Decode("tus HEAD without Upload-Offset".into())),
+            _ => Err(status_error(&r)),
+        }
+    }
+
+    /// `PATCH` one chunk at `offset` with its SHA-1 checksum; returns the new offset.
+    /// `Gone` when the upload expired; a conflicting offset or a checksum mismatch is
+    /// reported as a transient status (HEAD again, then resend).
+    pub async fn append(&self, url: &str, offset: u64, chunk: Vec<u8>) -> NetResult<Remote> {
+        let checksum = BASE64.encode(Sha1::digest(&chunk));
+        let r = self
+            .request(Method::PATCH, url)
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Upload-Offset", offset)
+            .header("Upload-Checksum", format!("sha1 {checksum}"))
+            .body(chunk)
+            .send()
+            .await
+            .map_err(transport)?;
+        match r.status() {
+            StatusCode::NOT_FOUND | StatusCode::GONE => Ok(Remote::Gone),
+            s if s.is_success() => header_u64(&r, "Upload-Offset")
+                .map(Remote::At)
+                .ok_or_else(|| NetError::Decode("tus PATCH without Upload-Offset".into())),
+            StatusCode::CONFLICT => Err(NetError::Transport("tus offset conflict".into())),
+            s if s.as_u16() == 460 => Err(NetError::Transport("tus checksum mismatch".into())),
+            _ => Err(status_error(&r)),
+        }
+    }
+
+    /// `DELETE` (termination): the upload and its bytes go.
+    pub async fn terminate(&self, url: &str) -> NetResult<()> {
+        let r = self
+            .request(Method::DELETE, url)
+            .send()
+            .await
+            .map_err(transport)?;
+        match r.status() {
+            s if s.is_success() || s == StatusCode::NOT_FOUND || s == StatusCode::GONE => Ok(()),
+            _ => Err(status_error(&r)),
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Proofs uploaded over tus to the real server: a delivery photo arrives byte-identical
+//! and linked to its order; an upload cut by the app's end (a background window closing,
+//! then the process killed) resumes with one HEAD and re-sends nothing already confirmed.
+
+use sha2::{Digest, Sha256};
+use waybill_core::protocol::ActionKind;
+use waybill_core::{
+    Capture, Network, Permission, PermissionState, ProofKind, ProofSource, Waybill,
+};
+use waybill_e2e::{
+    LossyProxy, ServerProbe, ServerProcess, carrying_driver, driver_config, session_token,
+};
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A structurally valid PNG of about `size` bytes (one large IDAT chunk of noise).
+fn big_png(size: usize) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8; 4], data: &[u8]| {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut crc_input = kind.to_vec();
+        crc_input.extend(data);
+        out.extend(&crc_input);
+        out.extend(crc32(&crc_input).to_be_bytes());
+    };
+    chunk(b"IHDR", &[0, 0, 4, 0, 0, 0, 4, 0, 8, 2, 0, 0, 0]);
+    chunk(
+        b"tEXt",
+        b"Comment\0taken by a driver, with a phone number 13800001111",
+    );
+    let mut x = 0x2545_f491_u32;
+    let noise: Vec<u8> = (0..size)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    chunk(b"IDAT", &noise);
+    chunk(b"IEND", &[]);
+    out
+}
+
+fn captured() -> Capture {
+    Capture {
+        at: chrono::Utc::now(),
+        elapsed_ms: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proof_upload_survives_a_closed_window_and_a_kill_resending_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let proxy = LossyProxy::start(server.addr).await;
+    let data = dir.path().join("d");
+    let (client, order_id) = carrying_driver(&data, &proxy.base_url()).await;
+    client
+        .decide("proof_photos", true, "delivery_screen")
+        .unwrap();
+    client
+        .report_permission(Permission::Camera, PermissionState::Granted)
+        .unwrap();
+    client.sync().await.unwrap(); // the receipt goes now
+
+    let photo = big_png(5 * 1024 * 1024);
+    let proof = client
+        .take_proof(
+            &order_id,
+            ProofKind::Delivery,
+            ActionKind::Deliver,
+            &ProofSource::Bytes(photo.clone()),
+            captured(),
+        )
+        .unwrap();
+    let stored = std::fs::read(data.join("proofs").join(format!("{}.png", proof.sha256))).unwrap();
+    assert!(
+        !waybill_e2e::contains(&stored, b"13800001111"),
+        "text chunks dropped"
+    );
+
+    // A slow link and a short background window: the upload stops between chunks.
+    proxy.set_delay_ms(300);
+    let first = client
+        .sync_in_background(std::time::Duration::from_millis(700), Network::Metered)
+        .await
+        .unwrap();
+    let confirmed = client.proofs(&order_id).unwrap()[0].uploaded_bytes;
+    assert!(
+        confirmed > 0 && confirmed < proof.bytes,
+        "interrupted mid-upload at {confirmed} of {} ({first:?})",
+        proof.bytes
+    );
+    drop(client); // then the OS kills the app
+    proxy.set_delay_ms(0);
+
+    let client = Waybill::open(driver_config(&data, &proxy.base_url())).unwrap();
+    let (up0, _) = proxy.bytes();
+    let report = client.sync().await.unwrap();
+    let (up1, _) = proxy.bytes();
+    assert_eq!(report.proofs_uploaded, 1);
+    let resent = report.proof_bytes_sent + confirmed - proof.bytes;
+    assert_eq!(resent, 0, "nothing confirmed is sent again");
+    assert!(
+        up1 - up0 < proof.bytes - confirmed + 16 * 1024,
+        "one HEAD, the rest, little else"
+    );
+    let done = &client.proofs(&order_id).unwrap()[0];
+    assert!(done.uploaded_at.is_some());
+
+    // On the server: the same bytes, linked to the order once.
+    let uploads = dir.path().join("server.sqlite3.uploads");
+    let files: Vec<_> = std::fs::read_dir(&uploads).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1);
+    let on_server = std::fs::read(files[0].path()).unwrap();
+    assert_eq!(
+        format!("{:x}", Sha256::digest(&on_server)),
+        proof.sha256,
+        "byte-identical"
+    );
+    let probe = ServerProbe::with_token(&server.base_url, &session_token(&data));
+    assert_eq!(
+        probe
+            .event_kinds(&order_id)
+            .await
+            .iter()
+            .filter(|k| *k == "proof")
+            .count(),
+        1
+    );
+    // Uploaded: the retention (0 days after upload) deletes the local copy.
+    client.sweep_retention().unwrap();
+    assert_eq!(std::fs::read_dir(data.join("proofs")).unwrap().count(), 0);
+    println!(
+        "{} B proof: {confirmed} B confirmed before the kill, {} B sent after it, {} B re-sent",
+        proof.bytes, report.proof_bytes_sent, resent
+    );
+}
