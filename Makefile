@@ -11,7 +11,7 @@ BINDGEN := $(CARGO) run -q -p uniffi-bindgen -- generate --no-format --config un
 SWIFT_GENERATED := ios/Sources/WaybillFFI ios/Sources/WaybillCoreFFI
 VENV := target/venv
 
-.PHONY: demo test lint rust-test contract-test kotlin-test swift-check bindings swift-bindings openapi size bench clean
+.PHONY: demo test lint interop-deps rust-test contract-test kotlin-test swift-check bindings swift-bindings openapi size bench clean
 
 ## The demo: reference server on loopback + the driver slice, narrated.
 demo:
@@ -26,7 +26,13 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -q -- -D warnings
 	scripts/check-layering.sh
 
-rust-test:
+## Real tus peers for the interop tests (tus-js-client, tus-node-server), pinned by the lock file.
+interop-deps: interop/node_modules/.installed
+interop/node_modules/.installed: interop/package.json interop/package-lock.json
+	npm ci --prefix interop --no-audit --no-fund
+	touch $@
+
+rust-test: interop-deps
 	mkdir -p target/test-logs
 	$(CARGO) test --workspace 2>&1 | tee target/test-logs/rust.log
 

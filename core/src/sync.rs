@@ -75,6 +75,7 @@ async fn push_proofs(
         token: &session.token,
     };
     let folder = crate::proof::folder(&inner.config.data_dir);
+    let mut checksum: Option<bool> = None;
     // An upload the server keeps losing is left for the next sync, not retried forever.
     let mut rounds: std::collections::HashMap<String, u32> = Default::default();
     while in_time() {
@@ -122,7 +123,11 @@ async fn push_proofs(
             let len = (p.bytes - offset).min(chunk as u64) as usize;
             let body = crate::proof::read_chunk(&file, offset, len)?;
             let sent = body.len() as u64;
-            match tus.append(&url, offset, body).await? {
+            let verify = match checksum {
+                Some(v) => v,
+                None => *checksum.insert(tus.verifies_sha1().await?),
+            };
+            match tus.append(&url, offset, body, verify).await? {
                 Remote::At(next) => {
                     report.proof_bytes_sent += sent;
                     offset = next;

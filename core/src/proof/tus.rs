@@ -52,6 +52,24 @@ impl Tus<'_> {
             .header("Tus-Resumable", "1.0.0")
     }
 
+    /// Whether the server verifies per-chunk SHA-1 checksums (`OPTIONS`: the `checksum`
+    /// extension with `sha1`); servers without it (tusd, tus-node-server) get none.
+    pub async fn verifies_sha1(&self) -> NetResult<bool> {
+        let url = format!("{}/v1/uploads", self.base_url);
+        let r = self
+            .request(Method::OPTIONS, &url)
+            .send()
+            .await
+            .map_err(transport)?;
+        let has = |name: &str, item: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.split(',').any(|x| x.trim() == item))
+        };
+        Ok(has("Tus-Extension", "checksum") && has("Tus-Checksum-Algorithm", "sha1"))
+    }
+
     /// Creates an upload of `length` bytes with `metadata`; returns its URL and the offset
     /// the server reports (the whole length when it already has the file).
     pub async fn create(&self, length: u64, metadata: &[(&str, &str)]) -> NetResult<(String, u64)> {
@@ -101,20 +119,26 @@ impl Tus<'_> {
         }
     }
 
-    /// `PATCH` one chunk at `offset` with its SHA-1 checksum; returns the new offset.
+    /// `PATCH` one chunk at `offset`, with its SHA-1 checksum if `checksum`; returns the
+    /// new offset.
     /// `Gone` when the upload expired; a conflicting offset or a checksum mismatch is
     /// reported as a transient status (HEAD again, then resend).
-    pub async fn append(&self, url: &str, offset: u64, chunk: Vec<u8>) -> NetResult<Remote> {
-        let checksum = BASE64.encode(Sha1::digest(&chunk));
-        let r = self
+    pub async fn append(
+        &self,
+        url: &str,
+        offset: u64,
+        chunk: Vec<u8>,
+        checksum: bool,
+    ) -> NetResult<Remote> {
+        let mut request = self
             .request(Method::PATCH, url)
             .header("Content-Type", "application/offset+octet-stream")
-            .header("Upload-Offset", offset)
-            .header("Upload-Checksum", format!("sha1 {checksum}"))
-            .body(chunk)
-            .send()
-            .await
-            .map_err(transport)?;
+            .header("Upload-Offset", offset);
+        if checksum {
+            let digest = BASE64.encode(Sha1::digest(&chunk));
+            request = request.header("Upload-Checksum", format!("sha1 {digest}"));
+        }
+        let r = request.body(chunk).send().await.map_err(transport)?;
         match r.status() {
             StatusCode::NOT_FOUND | StatusCode::GONE => Ok(Remote::Gone),
             s if s.is_success() => header_u64(&r, "Upload-Offset")
