@@ -11,7 +11,7 @@ use crate::observe::{ChangeListener, Forward};
 use crate::privacy::{
     Permission, PermissionAsk, PermissionState, PolicyStatus, PurposeState, Receipt, SettingsView,
 };
-use crate::proof::{Capture, Proof, ProofKind, ProofSource, ProofStep};
+use crate::proof::{Capture, Proof, ProofCheck, ProofKind, ProofRule, ProofSource, ProofStep};
 use crate::types::{
     BackgroundSync, HistoryEntry, LatLon, Network, NewErrand, Order, OrderList, PendingAction,
     Rejection, Resolution, SyncReport, WaybillConfig,
@@ -262,6 +262,35 @@ impl Waybill {
                 &source.into(),
                 captured.into(),
             )?
+            .into())
+    }
+
+    /// What a step of an order still lacks under the proof rules.
+    pub fn proof_check(&self, order_id: String, step: ProofStep) -> Result<ProofCheck> {
+        Ok(self.inner.proof_check(&order_id, step.into())?.into())
+    }
+
+    /// Replaces the proof rules.
+    pub fn set_proof_rules(&self, rules: Vec<ProofRule>) -> Result<()> {
+        let rules: Vec<waybill_core::ProofRule> = list(rules);
+        Ok(self.inner.set_proof_rules(&rules)?)
+    }
+
+    /// The proof rules in force.
+    pub fn proof_rules(&self) -> Result<Vec<ProofRule>> {
+        Ok(self
+            .inner
+            .proof_rules()?
+            .into_iter()
+            .filter_map(ProofRule::from_core)
+            .collect())
+    }
+
+    /// Signs off away from the drop-off stop, with the driver's reason.
+    pub fn deliver_with_override(&self, order_id: String, reason: String) -> Result<Order> {
+        Ok(self
+            .inner
+            .deliver_with_override(&order_id, Some(&reason))?
             .into())
     }
 

@@ -18,6 +18,18 @@ pub enum WaybillError {
         /// What is wrong.
         reason: String,
     },
+    /// A step was completed without a proof its rules require; nothing was queued.
+    #[error("proof required: {}", missing.join(", "))]
+    ProofRequired {
+        /// Proof kinds still to take (`delivery`, `signature`...).
+        missing: Vec<String>,
+    },
+    /// The delivery is signed off away from the drop-off stop; give an override reason.
+    #[error("{distance_m} m from the drop-off: an override reason is needed")]
+    OutsideGeofence {
+        /// Distance of the last fix from the drop-off point, metres.
+        distance_m: u32,
+    },
     /// A proof image is not acceptable (not an image, corrupt, too large, or a format
     /// whose metadata cannot be stripped); nothing was stored.
     #[error("invalid proof: {reason}")]
@@ -146,6 +158,8 @@ impl From<waybill_core::Error> for WaybillError {
             E::InvalidConfig { reason } => Self::InvalidConfig { reason },
             E::InvalidInput { reason } => Self::InvalidInput { reason },
             E::InvalidProof { reason } => Self::InvalidProof { reason },
+            E::ProofRequired { missing } => Self::ProofRequired { missing },
+            E::OutsideGeofence { distance_m } => Self::OutsideGeofence { distance_m },
             E::Storage { reason } => Self::Storage { reason },
             E::SchemaTooNew { found, supported } => Self::SchemaTooNew { found, supported },
             E::Offline { reason } => Self::Offline { reason },

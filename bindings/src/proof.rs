@@ -131,3 +131,99 @@ impl From<core::Proof> for Proof {
         }
     }
 }
+
+/// How much a step needs a kind of proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Requirement {
+    /// The step cannot complete without it.
+    Required,
+    /// The app warns before completing without it.
+    Recommended,
+    /// Offered, no warning.
+    Optional,
+    /// Not offered.
+    Off,
+}
+
+mirror_enum!(
+    Requirement,
+    core::Requirement,
+    Required,
+    Recommended,
+    Optional,
+    Off
+);
+
+/// One proof rule: at `step`, `kind` is `requirement`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ProofRule {
+    /// The order step.
+    pub step: ProofStep,
+    /// The proof kind.
+    pub kind: ProofKind,
+    /// How much it is needed.
+    pub requirement: Requirement,
+}
+
+fn step_name(step: ProofStep) -> &'static str {
+    ActionKind::from(step).as_str()
+}
+
+fn kind_of(name: &str) -> Option<ProofKind> {
+    [
+        ProofKind::Pickup,
+        ProofKind::Delivery,
+        ProofKind::Signature,
+        ProofKind::Damage,
+        ProofKind::Receipt,
+        ProofKind::Scan,
+    ]
+    .into_iter()
+    .find(|k| core::ProofKind::from(*k).as_str() == name)
+}
+
+impl From<ProofRule> for core::ProofRule {
+    fn from(r: ProofRule) -> Self {
+        core::ProofRule {
+            step: step_name(r.step).into(),
+            kind: core::ProofKind::from(r.kind).as_str().into(),
+            requirement: r.requirement.into(),
+        }
+    }
+}
+
+impl ProofRule {
+    /// The FFI form of a stored rule (`None` for a step or kind this version lacks).
+    pub(crate) fn from_core(r: core::ProofRule) -> Option<ProofRule> {
+        let step = [
+            ProofStep::PickUp,
+            ProofStep::Deliver,
+            ProofStep::ReportException,
+        ]
+        .into_iter()
+        .find(|s| step_name(*s) == r.step)?;
+        Some(ProofRule {
+            step,
+            kind: kind_of(&r.kind)?,
+            requirement: r.requirement.into(),
+        })
+    }
+}
+
+/// What a step still lacks.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ProofCheck {
+    /// Required and not taken: the step is refused until they are.
+    pub missing: Vec<ProofKind>,
+    /// Recommended and not taken: warn the driver.
+    pub recommended: Vec<ProofKind>,
+}
+
+impl From<core::ProofCheck> for ProofCheck {
+    fn from(c: core::ProofCheck) -> Self {
+        ProofCheck {
+            missing: c.missing.iter().filter_map(|k| kind_of(k)).collect(),
+            recommended: c.recommended.iter().filter_map(|k| kind_of(k)).collect(),
+        }
+    }
+}

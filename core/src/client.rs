@@ -30,6 +30,7 @@ use crate::privacy::rights::{self, RightsRequest};
 use crate::privacy::settings::{self, SettingsView};
 use crate::privacy::transparency::{self, DataAction, DataEvent};
 use crate::privacy::{self, PolicyStatus, PurposeState, Ticket};
+use crate::proof::rules::{ProofCheck, ProofRule};
 use crate::proof::{self, Capture, Proof, ProofKind, ProofSource};
 use crate::session::{self, Session, mask_secret};
 use crate::sync::{self, SyncReport};
@@ -132,6 +133,10 @@ pub struct TrackingDiagnostics {
     /// Distance over the kept fixes, metres (great circle).
     pub distance_m: f64,
 }
+
+/// A sign-off further than this from the drop-off point needs an override reason (metres:
+/// a depot's yard, a street's length, GPS error).
+pub const DELIVERY_GEOFENCE_M: f64 = 200.0;
 
 /// Group commit: fixes are written together once this many wait...
 pub const GROUP_COMMIT_FIXES: usize = 64;
@@ -314,14 +319,81 @@ impl Waybill {
 
     /// The goods are loaded (accepted → picked up). Works offline, like every action.
     pub fn pick_up(&self, order_id: &str) -> Result<Order> {
+        self.require_proofs(order_id, ActionKind::PickUp)?;
         self.take_action(order_id, ActionKind::PickUp, None)
     }
 
     /// Signed off at the destination (picked up → delivered). Works offline. The leg's
-    /// recorded fixes are made durable first: the trajectory ends here.
+    /// recorded fixes are made durable first: the trajectory ends here. Refused with
+    /// `ProofRequired` while a required proof is missing, and with `OutsideGeofence` when
+    /// the last fix is away from the drop-off (see [`Waybill::deliver_with_override`]).
     pub fn deliver(&self, order_id: &str) -> Result<Order> {
+        self.deliver_with_override(order_id, None)
+    }
+
+    /// [`Waybill::deliver`] away from the drop-off stop: the driver's reason (the consignee
+    /// met them elsewhere...) is recorded with the sign-off.
+    pub fn deliver_with_override(&self, order_id: &str, reason: Option<&str>) -> Result<Order> {
         self.flush_pending_quietly();
-        self.take_action(order_id, ActionKind::Deliver, None)
+        self.require_proofs(order_id, ActionKind::Deliver)?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        let note = match self.distance_from_dropoff(order_id)? {
+            Some(d) if d > DELIVERY_GEOFENCE_M => match reason {
+                Some(r) => Some(format!("signed off {d:.0} m from the drop-off: {r}")),
+                None => {
+                    return Err(Error::OutsideGeofence {
+                        distance_m: d.round() as u32,
+                    });
+                }
+            },
+            _ => None,
+        };
+        self.take_action(order_id, ActionKind::Deliver, note.as_deref())
+    }
+
+    /// What a step of an order still lacks under the proof rules: required kinds (the
+    /// step is refused until they are taken) and recommended ones (warn the driver).
+    pub fn proof_check(&self, order_id: &str, step: ActionKind) -> Result<ProofCheck> {
+        self.inner
+            .db
+            .read(|c| proof::rules::check(c, order_id, step.as_str()))
+    }
+
+    /// Replaces the proof rules (per step and kind: required, recommended, optional, off).
+    pub fn set_proof_rules(&self, rules: &[ProofRule]) -> Result<()> {
+        self.inner.db.write(|tx| proof::rules::store(tx, rules))
+    }
+
+    /// The proof rules in force.
+    pub fn proof_rules(&self) -> Result<Vec<ProofRule>> {
+        self.inner.db.read(proof::rules::load)
+    }
+
+    fn require_proofs(&self, order_id: &str, step: ActionKind) -> Result<()> {
+        let check = self.proof_check(order_id, step)?;
+        if check.missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::ProofRequired {
+                missing: check.missing,
+            })
+        }
+    }
+
+    /// Metres from the order's drop-off point to the leg's last fix, when both are known.
+    fn distance_from_dropoff(&self, order_id: &str) -> Result<Option<f64>> {
+        let order = self.order(order_id)?;
+        let Some(drop) = order
+            .stops
+            .iter()
+            .rev()
+            .find(|s| s.kind == waybill_protocol::StopKind::Dropoff)
+            .and_then(|s| s.point)
+        else {
+            return Ok(None);
+        };
+        let last = self.inner.db.read(|c| track::last_fix(c, order_id))?;
+        Ok(last.map(|f| track::geo::distance_m(f.lat, f.lon, drop.lat, drop.lon)))
     }
 
     /// Reports a problem (delay, damage, nobody at the address); the status stays.

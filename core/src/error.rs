@@ -23,6 +23,18 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A step was completed without a proof its rules require; nothing was queued.
+    #[error("proof required: {}", missing.join(", "))]
+    ProofRequired {
+        /// Proof kinds still to take (`delivery`, `signature`...).
+        missing: Vec<String>,
+    },
+    /// The delivery is signed off away from the drop-off stop; give an override reason.
+    #[error("{distance_m} m from the drop-off: an override reason is needed")]
+    OutsideGeofence {
+        /// Distance of the last fix from the drop-off point, metres.
+        distance_m: u32,
+    },
     /// A proof image is not acceptable (not an image, corrupt, too large, or a format
     /// whose metadata cannot be stripped); nothing was stored.
     #[error("invalid proof: {reason}")]

@@ -35,6 +35,7 @@ pub use privacy::rights::{RequestStatus, RightsRequest};
 pub use privacy::settings::{HeldRow, PermissionRow, PurposeRow, SdkRow, SettingsView};
 pub use privacy::transparency::{DataAction, DataEvent};
 pub use privacy::{PolicyStatus, PurposeState};
+pub use proof::rules::{ProofCheck, ProofRule, Requirement};
 pub use proof::{Capture, Proof, ProofKind, ProofSource};
 pub use sync::SyncReport;
 pub use track::Fix;

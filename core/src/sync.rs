@@ -172,6 +172,9 @@ async fn push_proofs(
                     })
                 })
                 .await?;
+            // The server has it: the photo leaves the device now (seed 002: deleted after
+            // upload); its record stays while the order is open.
+            let _ = std::fs::remove_file(&file);
             report.proofs_uploaded += 1;
             inner.listeners.notify(crate::observe::Topic::Orders);
         }

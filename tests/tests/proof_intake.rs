@@ -142,3 +142,80 @@ async fn a_camera_photo_is_kept_without_its_position_and_with_its_pixels() {
     assert!(client.proofs(&order_id).unwrap().is_empty());
     assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_proof_and_the_drop_off_geofence_guard_the_sign_off() {
+    use waybill_core::{LatLon, ProofRule, Requirement};
+    use waybill_e2e::{SHANGHAI, ServerProbe, allow_trajectory, traces};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let shipper = ServerProbe::connect(&server.base_url).await;
+    // The drop-off is 2 km north of where the recorded drive ends.
+    let trace = traces::load("x0001-001.json");
+    let end = *trace.last().unwrap();
+    let errand = shipper
+        .create_errand_to(
+            SHANGHAI,
+            0,
+            Some(LatLon {
+                lat: end.lat + 0.018,
+                lon: end.lon,
+            }),
+        )
+        .await;
+    let data = dir.path().join("d");
+    let (client, order_id) = carrying_driver(&data, &server.base_url).await;
+    assert_eq!(order_id, errand);
+    allow_trajectory(&client);
+    client.record_fixes(&order_id, &trace).unwrap();
+    client
+        .decide("proof_photos", true, "delivery_screen")
+        .unwrap();
+    client
+        .report_permission(Permission::Camera, PermissionState::Granted)
+        .unwrap();
+
+    // Defaults warn only; this fleet requires a delivery photo.
+    let check = client.proof_check(&order_id, ActionKind::Deliver).unwrap();
+    assert!(check.missing.is_empty());
+    assert_eq!(check.recommended, ["delivery", "signature"]);
+    client
+        .set_proof_rules(&[ProofRule {
+            step: "deliver".into(),
+            kind: "delivery".into(),
+            requirement: Requirement::Required,
+        }])
+        .unwrap();
+    match client.deliver(&order_id) {
+        Err(Error::ProofRequired { missing }) => assert_eq!(missing, ["delivery"]),
+        other => panic!("{other:?}"),
+    }
+    client
+        .take_proof(
+            &order_id,
+            ProofKind::Delivery,
+            ActionKind::Deliver,
+            &ProofSource::File(PHOTO.into()),
+            now(),
+        )
+        .unwrap();
+    // Now the place: 2 km away needs a reason, recorded with the sign-off.
+    match client.deliver(&order_id) {
+        Err(Error::OutsideGeofence { distance_m }) => {
+            assert!((1_900..2_100).contains(&distance_m), "{distance_m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    client
+        .deliver_with_override(&order_id, Some("the consignee met me at the site gate"))
+        .unwrap();
+    client.sync().await.unwrap();
+    let notes = shipper.event_notes(&order_id).await;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("from the drop-off: the consignee met me")),
+        "{notes:?}"
+    );
+}

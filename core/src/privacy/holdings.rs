@@ -57,7 +57,13 @@ const HOLDINGS: &[Holding] = &[
             RetentionStart::OrderClosed => {
                 Some("(SELECT o.closed_at FROM orders o WHERE o.id = proofs.order_id)")
             }
-            RetentionStart::Uploaded => Some("uploaded_at"),
+            // The photo itself is deleted when its upload completes; the record (hash,
+            // kind, step — no image) stays while the order is open, as the proof that
+            // the step's requirement is met.
+            RetentionStart::Uploaded => Some(
+                "(SELECT CASE WHEN o.closed_at IS NULL THEN NULL ELSE proofs.uploaded_at END
+                  FROM orders o WHERE o.id = proofs.order_id)",
+            ),
             RetentionStart::AccountClosed => None,
         },
         needed_for_open_order: None,

@@ -5,6 +5,7 @@
 
 pub mod image;
 pub mod queue;
+pub mod rules;
 pub mod tus;
 
 use std::io::Write;

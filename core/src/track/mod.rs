@@ -502,6 +502,18 @@ pub fn distance_m(conn: &Connection, order_id: &str) -> Result<f64> {
         .sum())
 }
 
+/// The newest fix held for `order_id`.
+pub fn last_fix(conn: &Connection, order_id: &str) -> Result<Option<Fix>> {
+    Ok(conn
+        .query_row(
+            "SELECT at, lat, lon, accuracy_m FROM track_fixes WHERE order_id = ?1
+             ORDER BY seq DESC LIMIT 1",
+            [order_id],
+            fix_from_row,
+        )
+        .optional()?)
+}
+
 /// Time of the newest fix held for `order_id`.
 pub fn last_fix_at(conn: &Connection, order_id: &str) -> Result<Option<DateTime<Utc>>> {
     let at: Option<String> = conn
