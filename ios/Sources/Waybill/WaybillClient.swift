@@ -133,6 +133,21 @@ public final class WaybillClient: Sendable {
         try ffi.proofs(orderId: orderId)
     }
 
+    /// What a step of an order still lacks: required proofs (the step is refused) and recommended ones.
+    public func proofCheck(orderId: String, step: ProofStep) throws -> ProofCheck {
+        try ffi.proofCheck(orderId: orderId, step: step)
+    }
+
+    /// Replaces the proof rules (per step and kind: required, recommended, optional, off).
+    public func setProofRules(_ rules: [ProofRule]) throws {
+        try ffi.setProofRules(rules: rules)
+    }
+
+    /// Signs off away from the drop-off stop, recording the driver's reason.
+    public func deliverWithOverride(orderId: String, reason: String) throws -> Order {
+        try ffi.deliverWithOverride(orderId: orderId, reason: reason)
+    }
+
     /// Makes recorded fixes durable now: call it when the app moves to the background.
     public func flushFixes() throws -> UInt32 {
         try ffi.flushFixes()

@@ -1183,6 +1183,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func deliver(orderId: String) throws  -> Order
     
     /**
+     * Signs off away from the drop-off stop, with the driver's reason.
+     */
+    func deliverWithOverride(orderId: String, reason: String) throws  -> Order
+    
+    /**
      * Asks before handing data of `category` to an SDK; logged when allowed.
      */
     func discloseToSdk(sdkId: String, category: String, items: UInt32) throws 
@@ -1280,6 +1285,16 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func privacySettings() throws  -> SettingsView
     
     /**
+     * What a step of an order still lacks under the proof rules.
+     */
+    func proofCheck(orderId: String, step: ProofStep) throws  -> ProofCheck
+    
+    /**
+     * The proof rules in force.
+     */
+    func proofRules() throws  -> [ProofRule]
+    
+    /**
      * The proofs of an order, in upload order.
      */
     func proofs(orderId: String) throws  -> [Proof]
@@ -1348,6 +1363,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * The driver agreed a delivery time with the consignee; works offline.
      */
     func setAppointment(orderId: String, at: Date) throws  -> Order
+    
+    /**
+     * Replaces the proof rules.
+     */
+    func setProofRules(rules: [ProofRule]) throws 
     
     /**
      * Registers this installation once and returns the account id.
@@ -1619,6 +1639,20 @@ open func deliver(orderId: String)throws  -> Order  {
 }
     
     /**
+     * Signs off away from the drop-off stop, with the driver's reason.
+     */
+open func deliverWithOverride(orderId: String, reason: String)throws  -> Order  {
+    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_deliver_with_override(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Asks before handing data of `category` to an SDK; logged when allowed.
      */
 open func discloseToSdk(sdkId: String, category: String, items: UInt32)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
@@ -1864,6 +1898,32 @@ open func privacySettings()throws  -> SettingsView  {
 }
     
     /**
+     * What a step of an order still lacks under the proof rules.
+     */
+open func proofCheck(orderId: String, step: ProofStep)throws  -> ProofCheck  {
+    return try  FfiConverterTypeProofCheck_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_proof_check(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterTypeProofStep_lower(step),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The proof rules in force.
+     */
+open func proofRules()throws  -> [ProofRule]  {
+    return try  FfiConverterSequenceTypeProofRule.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_proof_rules(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The proofs of an order, in upload order.
      */
 open func proofs(orderId: String)throws  -> [Proof]  {
@@ -2051,6 +2111,18 @@ open func setAppointment(orderId: String, at: Date)throws  -> Order  {
         FfiConverterTimestamp.lower(at),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Replaces the proof rules.
+     */
+open func setProofRules(rules: [ProofRule])throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_set_proof_rules(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeProofRule.lower(rules),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -3921,6 +3993,154 @@ public func FfiConverterTypeProof_lift(_ buf: RustBuffer) throws -> Proof {
 #endif
 public func FfiConverterTypeProof_lower(_ value: Proof) -> RustBuffer {
     return FfiConverterTypeProof.lower(value)
+}
+
+
+/**
+ * What a step still lacks.
+ */
+public struct ProofCheck: Equatable, Hashable {
+    /**
+     * Required and not taken: the step is refused until they are.
+     */
+    public let missing: [ProofKind]
+    /**
+     * Recommended and not taken: warn the driver.
+     */
+    public let recommended: [ProofKind]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Required and not taken: the step is refused until they are.
+         */missing: [ProofKind], 
+        /**
+         * Recommended and not taken: warn the driver.
+         */recommended: [ProofKind]) {
+        self.missing = missing
+        self.recommended = recommended
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProofCheck: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProofCheck: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProofCheck {
+        return
+            try ProofCheck(
+                missing: FfiConverterSequenceTypeProofKind.read(from: &buf), 
+                recommended: FfiConverterSequenceTypeProofKind.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProofCheck, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeProofKind.write(value.missing, into: &buf)
+        FfiConverterSequenceTypeProofKind.write(value.recommended, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProofCheck_lift(_ buf: RustBuffer) throws -> ProofCheck {
+    return try FfiConverterTypeProofCheck.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProofCheck_lower(_ value: ProofCheck) -> RustBuffer {
+    return FfiConverterTypeProofCheck.lower(value)
+}
+
+
+/**
+ * One proof rule: at `step`, `kind` is `requirement`.
+ */
+public struct ProofRule: Equatable, Hashable {
+    /**
+     * The order step.
+     */
+    public let step: ProofStep
+    /**
+     * The proof kind.
+     */
+    public let kind: ProofKind
+    /**
+     * How much it is needed.
+     */
+    public let requirement: Requirement
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The order step.
+         */step: ProofStep, 
+        /**
+         * The proof kind.
+         */kind: ProofKind, 
+        /**
+         * How much it is needed.
+         */requirement: Requirement) {
+        self.step = step
+        self.kind = kind
+        self.requirement = requirement
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProofRule: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProofRule: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProofRule {
+        return
+            try ProofRule(
+                step: FfiConverterTypeProofStep.read(from: &buf), 
+                kind: FfiConverterTypeProofKind.read(from: &buf), 
+                requirement: FfiConverterTypeRequirement.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProofRule, into buf: inout [UInt8]) {
+        FfiConverterTypeProofStep.write(value.step, into: &buf)
+        FfiConverterTypeProofKind.write(value.kind, into: &buf)
+        FfiConverterTypeRequirement.write(value.requirement, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProofRule_lift(_ buf: RustBuffer) throws -> ProofRule {
+    return try FfiConverterTypeProofRule.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProofRule_lower(_ value: ProofRule) -> RustBuffer {
+    return FfiConverterTypeProofRule.lower(value)
 }
 
 
@@ -7388,6 +7608,101 @@ public func FfiConverterTypeRequestStatus_lower(_ value: RequestStatus) -> RustB
 
 
 /**
+ * How much a step needs a kind of proof.
+ */
+
+public enum Requirement: Equatable, Hashable {
+    
+    /**
+     * The step cannot complete without it.
+     */
+    case required
+    /**
+     * The app warns before completing without it.
+     */
+    case recommended
+    /**
+     * Offered, no warning.
+     */
+    case optional
+    /**
+     * Not offered.
+     */
+    case off
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Requirement: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequirement: FfiConverterRustBuffer {
+    typealias SwiftType = Requirement
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Requirement {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .required
+        
+        case 2: return .recommended
+        
+        case 3: return .optional
+        
+        case 4: return .off
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Requirement, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .required:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .recommended:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .optional:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .off:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequirement_lift(_ buf: RustBuffer) throws -> Requirement {
+    return try FfiConverterTypeRequirement.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequirement_lower(_ value: Requirement) -> RustBuffer {
+    return FfiConverterTypeRequirement.lower(value)
+}
+
+
+
+/**
  * What the user can do about a rejection.
  */
 
@@ -8197,6 +8512,22 @@ enum WaybillError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: String
     )
     /**
+     * A step was completed without a proof its rules require; nothing was queued.
+     */
+    case ProofRequired(
+        /**
+         * Proof kinds still to take (`delivery`, `signature`...).
+         */missing: [String]
+    )
+    /**
+     * The delivery is signed off away from the drop-off stop; give an override reason.
+     */
+    case OutsideGeofence(
+        /**
+         * Distance of the last fix from the drop-off point, metres.
+         */distanceM: UInt32
+    )
+    /**
      * A proof image is not acceptable (not an image, corrupt, too large, or a format
      * whose metadata cannot be stripped); nothing was stored.
      */
@@ -8391,60 +8722,66 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
         case 2: return .InvalidInput(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 3: return .InvalidProof(
+        case 3: return .ProofRequired(
+            missing: try FfiConverterSequenceString.read(from: &buf)
+            )
+        case 4: return .OutsideGeofence(
+            distanceM: try FfiConverterUInt32.read(from: &buf)
+            )
+        case 5: return .InvalidProof(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .Storage(
+        case 6: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 5: return .SchemaTooNew(
+        case 7: return .SchemaTooNew(
             found: try FfiConverterUInt32.read(from: &buf), 
             supported: try FfiConverterUInt32.read(from: &buf)
             )
-        case 6: return .Offline(
+        case 8: return .Offline(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .Server(
+        case 9: return .Server(
             status: try FfiConverterUInt16.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .ProtocolViolation(
+        case 10: return .ProtocolViolation(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .NotSignedIn
-        case 10: return .Unauthorized
-        case 11: return .OrderNotFound(
+        case 11: return .NotSignedIn
+        case 12: return .Unauthorized
+        case 13: return .OrderNotFound(
             orderId: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .OrderNotAvailable(
+        case 14: return .OrderNotAvailable(
             orderId: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypeUnavailable.read(from: &buf)
             )
-        case 13: return .InvalidTransition(
+        case 15: return .InvalidTransition(
             orderId: try FfiConverterString.read(from: &buf), 
             action: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterTypeOrderStatus.read(from: &buf)
             )
-        case 14: return .ThirdPartyConfirmationRequired
-        case 15: return .NotInJob(
+        case 16: return .ThirdPartyConfirmationRequired
+        case 17: return .NotInJob(
             orderId: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .ConsentRequired(
+        case 18: return .ConsentRequired(
             purpose: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .PermissionRequired(
+        case 19: return .PermissionRequired(
             purpose: try FfiConverterString.read(from: &buf), 
             permission: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .GuardianConsentRequired
-        case 19: return .InvalidManifest(
+        case 20: return .GuardianConsentRequired
+        case 21: return .InvalidManifest(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .LedgerTampered(
+        case 22: return .LedgerTampered(
             seq: try FfiConverterInt64.read(from: &buf)
             )
-        case 21: return .Shutdown
-        case 22: return .Internal(
+        case 23: return .Shutdown
+        case 24: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -8469,104 +8806,114 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidProof(reason):
+        case let .ProofRequired(missing):
             writeInt(&buf, Int32(3))
+            FfiConverterSequenceString.write(missing, into: &buf)
+            
+        
+        case let .OutsideGeofence(distanceM):
+            writeInt(&buf, Int32(4))
+            FfiConverterUInt32.write(distanceM, into: &buf)
+            
+        
+        case let .InvalidProof(reason):
+            writeInt(&buf, Int32(5))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Storage(reason):
-            writeInt(&buf, Int32(4))
+            writeInt(&buf, Int32(6))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .SchemaTooNew(found,supported):
-            writeInt(&buf, Int32(5))
+            writeInt(&buf, Int32(7))
             FfiConverterUInt32.write(found, into: &buf)
             FfiConverterUInt32.write(supported, into: &buf)
             
         
         case let .Offline(reason):
-            writeInt(&buf, Int32(6))
+            writeInt(&buf, Int32(8))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Server(status,reason):
-            writeInt(&buf, Int32(7))
+            writeInt(&buf, Int32(9))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .ProtocolViolation(reason):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(reason, into: &buf)
             
         
         case .NotSignedIn:
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(11))
         
         
         case .Unauthorized:
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(12))
         
         
         case let .OrderNotFound(orderId):
-            writeInt(&buf, Int32(11))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(orderId, into: &buf)
             
         
         case let .OrderNotAvailable(orderId,reason):
-            writeInt(&buf, Int32(12))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterTypeUnavailable.write(reason, into: &buf)
             
         
         case let .InvalidTransition(orderId,action,status):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterString.write(action, into: &buf)
             FfiConverterTypeOrderStatus.write(status, into: &buf)
             
         
         case .ThirdPartyConfirmationRequired:
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(16))
         
         
         case let .NotInJob(orderId):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(orderId, into: &buf)
             
         
         case let .ConsentRequired(purpose):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(purpose, into: &buf)
             
         
         case let .PermissionRequired(purpose,permission):
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(purpose, into: &buf)
             FfiConverterString.write(permission, into: &buf)
             
         
         case .GuardianConsentRequired:
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(20))
         
         
         case let .InvalidManifest(reason):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .LedgerTampered(seq):
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(22))
             FfiConverterInt64.write(seq, into: &buf)
             
         
         case .Shutdown:
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(23))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(24))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -9033,6 +9380,31 @@ fileprivate struct FfiConverterSequenceTypeProof: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeProofRule: FfiConverterRustBuffer {
+    typealias SwiftType = [ProofRule]
+
+    public static func write(_ value: [ProofRule], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeProofRule.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ProofRule] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ProofRule]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeProofRule.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePurposeRow: FfiConverterRustBuffer {
     typealias SwiftType = [PurposeRow]
 
@@ -9208,6 +9580,31 @@ fileprivate struct FfiConverterSequenceTypeTrackEvent: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeProofKind: FfiConverterRustBuffer {
+    typealias SwiftType = [ProofKind]
+
+    public static func write(_ value: [ProofKind], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeProofKind.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ProofKind] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ProofKind]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeProofKind.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeResolution: FfiConverterRustBuffer {
     typealias SwiftType = [Resolution]
 
@@ -9372,6 +9769,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_deliver() != 19603) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_deliver_with_override() != 30055) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_disclose_to_sdk() != 53750) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9429,6 +9829,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_privacy_settings() != 5) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_proof_check() != 3796) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_proof_rules() != 55402) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_proofs() != 64010) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9469,6 +9875,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_set_appointment() != 47465) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_set_proof_rules() != 12986) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sign_in() != 6631) {

@@ -345,6 +345,11 @@ int8_t uniffi_waybill_ffi_fn_method_waybill_declare_age(uint64_t ptr, uint32_t a
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_deliver(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DELIVER_WITH_OVERRIDE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DELIVER_WITH_OVERRIDE
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_deliver_with_override(uint64_t ptr, RustBuffer order_id, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCLOSE_TO_SDK
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCLOSE_TO_SDK
 void uniffi_waybill_ffi_fn_method_waybill_disclose_to_sdk(uint64_t ptr, RustBuffer sdk_id, RustBuffer category, uint32_t items, RustCallStatus *_Nonnull out_status
@@ -440,6 +445,16 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_policy_status(uint64_t ptr, Rust
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_privacy_settings(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOF_CHECK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOF_CHECK
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_proof_check(uint64_t ptr, RustBuffer order_id, RustBuffer step, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOF_RULES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOF_RULES
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_proof_rules(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOFS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOFS
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_proofs(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
@@ -508,6 +523,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_search_orders(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_APPOINTMENT
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_APPOINTMENT
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_set_appointment(uint64_t ptr, RustBuffer order_id, RustBuffer at, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_PROOF_RULES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_PROOF_RULES
+void uniffi_waybill_ffi_fn_method_waybill_set_proof_rules(uint64_t ptr, RustBuffer rules, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
@@ -955,6 +975,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_deliver(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DELIVER_WITH_OVERRIDE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DELIVER_WITH_OVERRIDE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_deliver_with_override(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCLOSE_TO_SDK
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCLOSE_TO_SDK
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_disclose_to_sdk(void
@@ -1069,6 +1095,18 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_privacy_settings(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PROOF_CHECK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PROOF_CHECK
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_proof_check(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PROOF_RULES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PROOF_RULES
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_proof_rules(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PROOFS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PROOFS
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_proofs(void
@@ -1150,6 +1188,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_search_orders(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_APPOINTMENT
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_APPOINTMENT
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_set_appointment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_PROOF_RULES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_PROOF_RULES
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_set_proof_rules(void
     
 );
 #endif

@@ -9,7 +9,9 @@ import io.waybill.ffi.DataEvent
 import io.waybill.ffi.Capture
 import io.waybill.ffi.Fix
 import io.waybill.ffi.Proof
+import io.waybill.ffi.ProofCheck
 import io.waybill.ffi.ProofKind
+import io.waybill.ffi.ProofRule
 import io.waybill.ffi.ProofSource
 import io.waybill.ffi.ProofStep
 import io.waybill.ffi.LatLon
@@ -39,6 +41,7 @@ import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.distinctUntilChanged
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.withContext
@@ -210,6 +213,24 @@ class WaybillClient private constructor(
 
     /** The proofs of an order, in upload order. */
     suspend fun proofs(orderId: String): List<Proof> = withContext(ioDispatcher) { ffi.proofs(orderId) }
+
+    /**
+     * The proofs of an order, re-emitted as they change: taken (pending), each chunk the
+     * server confirms (uploading, [Proof.uploadedBytes]), done ([Proof.uploadedAt]).
+     */
+    fun proofsFlow(orderId: String): Flow<List<Proof>> =
+        orderChanges.map { withContext(ioDispatcher) { ffi.proofs(orderId) } }.distinctUntilChanged()
+
+    /** What a step of an order still lacks: required proofs (the step is refused) and recommended ones (warn). */
+    suspend fun proofCheck(orderId: String, step: ProofStep): ProofCheck =
+        withContext(ioDispatcher) { ffi.proofCheck(orderId, step) }
+
+    /** Replaces the proof rules (per step and kind: required, recommended, optional, off). */
+    suspend fun setProofRules(rules: List<ProofRule>) = withContext(ioDispatcher) { ffi.setProofRules(rules) }
+
+    /** Signs off away from the drop-off stop, recording the driver's [reason]. */
+    suspend fun deliverWithOverride(orderId: String, reason: String): Order =
+        withContext(ioDispatcher) { ffi.deliverWithOverride(orderId, reason) }
 
     /** The location provider was switched off: the next fix closes a gap saying so. */
     suspend fun locationProviderOff() = withContext(ioDispatcher) { ffi.locationProviderOff() }

@@ -19,10 +19,72 @@ import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
 import java.nio.file.Paths
 import java.security.MessageDigest
+import java.util.zip.CRC32
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.takeWhile
+import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.withTimeout
+import io.waybill.ffi.Proof
 
 /** A delivery photo handed over JNA as a camera file: kept stripped, under its hash. */
 class ProofTest {
     private val photo = Paths.get("..", "..", "tests", "data", "images", "canon-gps.jpg").toAbsolutePath()
+
+    /** A structurally valid PNG of about [size] bytes (one IDAT chunk of noise). */
+    private fun bigPng(size: Int): ByteArray {
+        val out = java.io.ByteArrayOutputStream()
+        out.write(byteArrayOf(0x89.toByte(), 'P'.code.toByte(), 'N'.code.toByte(), 'G'.code.toByte(), 13, 10, 26, 10))
+        fun chunk(kind: String, data: ByteArray) {
+            val body = kind.toByteArray() + data
+            out.write(java.nio.ByteBuffer.allocate(4).putInt(data.size).array())
+            out.write(body)
+            out.write(java.nio.ByteBuffer.allocate(4).putInt(CRC32().apply { update(body) }.value.toInt()).array())
+        }
+        chunk("IHDR", byteArrayOf(0, 0, 4, 0, 0, 0, 4, 0, 8, 2, 0, 0, 0))
+        chunk("IDAT", ByteArray(size).also { java.util.Random(7).nextBytes(it) })
+        chunk("IEND", ByteArray(0))
+        return out.toByteArray()
+    }
+
+    @Test
+    fun `a proof goes pending, uploading with progress, then done`(@TempDir tmp: Path): Unit = runBlocking {
+        ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
+            val config = WaybillConfig(
+                dataDir = tmp.resolve("device").toString(),
+                serverUrl = server.baseUrl,
+                appId = "com.example.waybill.driver",
+                appVersion = "0.1.0-test",
+                role = Role.DRIVER,
+            )
+            WaybillClient.open(config).use { client ->
+                client.acceptPolicy("first_run_dialog")
+                client.signIn()
+                val orderId = client.refreshOpenOrders(LatLon(31.2304, 121.4737), 60_000).first().id
+                client.acceptOrder(orderId)
+                client.pickUp(orderId)
+                client.decide("proof_photos", allow = true, askedVia = "delivery_screen")
+                client.reportPermission(Permission.CAMERA, PermissionState.GRANTED)
+                client.sync()
+
+                val proof = client.takeProof(orderId, ProofKind.DELIVERY, ProofStep.DELIVER, ProofSource.Bytes(bigPng(8 shl 20)))
+                assertEquals(0uL, proof.uploadedBytes, "pending")
+                val seen = async(Dispatchers.Default) {
+                    client.proofsFlow(orderId).takeWhile { it.single().uploadedAt == null }.toList()
+                }
+                client.proofsFlow(orderId).first() // the collector is running
+                assertEquals(1u, client.sync().proofsUploaded)
+                val states = withTimeout(30_000) { seen.await() }.map { it.single() }
+                val progress = states.map { it.uploadedBytes }.filter { it > 0uL }
+                assertTrue(progress.any { it < proof.bytes } && progress.all { it <= proof.bytes }, "uploading: $progress of ${proof.bytes}")
+                assertEquals(progress.sorted(), progress, "progress only grows")
+                val done: Proof = client.proofs(orderId).single()
+                assertEquals(proof.bytes, done.uploadedBytes)
+                assertTrue(done.uploadedAt != null, "done")
+            }
+        }
+    }
 
     @Test
     fun `a delivery photo is taken from the camera's file, stripped and kept under its hash`(@TempDir tmp: Path): Unit = runBlocking {
