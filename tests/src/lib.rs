@@ -121,6 +121,8 @@ struct Faults {
     fail_connections: AtomicU32,
     /// Delay before each reply chunk, in milliseconds.
     delay_ms: AtomicU32,
+    /// Client → server bytes still to relay before the connection is cut (0: no cut).
+    cut_up_after: std::sync::atomic::AtomicU64,
 }
 
 impl LossyProxy {
@@ -171,6 +173,12 @@ impl LossyProxy {
     /// Every reply chunk is held back `ms` milliseconds (a slow mobile link).
     pub fn set_delay_ms(&self, ms: u32) {
         self.faults.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// The connection carrying the next `n` client → server bytes is cut after them (a
+    /// request torn at a byte offset, as when a phone leaves the dock's Wi-Fi mid-upload).
+    pub fn cut_upstream_after(&self, n: u64) {
+        self.faults.cut_up_after.store(n.max(1), Ordering::SeqCst);
     }
 
     /// `http://addr`.
@@ -224,6 +232,16 @@ async fn relay(
             let n = client_read.read(&mut buf).await?;
             if n == 0 {
                 return Ok::<_, std::io::Error>(());
+            }
+            let cut = faults.cut_up_after.load(Ordering::SeqCst);
+            if cut > 0 && n as u64 >= cut {
+                faults.cut_up_after.store(0, Ordering::SeqCst);
+                faults.bytes_up.fetch_add(cut, Ordering::SeqCst);
+                server_write.write_all(&buf[..cut as usize]).await?;
+                return Ok(()); // torn here
+            }
+            if cut > 0 {
+                faults.cut_up_after.store(cut - n as u64, Ordering::SeqCst);
             }
             faults.bytes_up.fetch_add(n as u64, Ordering::SeqCst);
             server_write.write_all(&buf[..n]).await?;
