@@ -89,6 +89,7 @@ bench:
 	$(CARGO) build -q --profile bench -p waybill-server -p waybill-ffi
 	$(CARGO) bench -q -p waybill-e2e --bench outbox_replay
 	$(CARGO) bench -q -p waybill-e2e --bench trajectory
+	$(CARGO) bench -q -p waybill-e2e --bench proof_upload
 	$(MVN) -B -q -f android/pom.xml test -Dtest=FfiCostBench -Dsurefire.failIfNoSpecifiedTests=false \
 		-Dwaybill.bench=true -Drust.lib.dir=$(CURDIR)/target/release
 
