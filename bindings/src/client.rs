@@ -294,6 +294,12 @@ impl Waybill {
             .into())
     }
 
+    /// Discards a proof (record, file, and its unfinished upload on the server at the
+    /// next sync). Returns whether there was one.
+    pub fn discard_proof(&self, order_id: String, sha256: String) -> Result<bool> {
+        Ok(self.inner.discard_proof(&order_id, &sha256)?)
+    }
+
     /// The proofs of an order, in upload order.
     pub fn proofs(&self, order_id: String) -> Result<Vec<Proof>> {
         Ok(list(self.inner.proofs(&order_id)?))

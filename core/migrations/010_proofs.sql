@@ -18,3 +18,14 @@ CREATE TABLE proofs (
     uploaded_at         TEXT
 ) STRICT;
 CREATE INDEX proofs_by_order ON proofs (order_id);
+
+-- An unfinished upload whose proof is deleted (withdrawn, purged, discarded) is ended on
+-- the server too (tus termination) by the next sync. The URL names no one.
+CREATE TABLE proof_terminations (
+    url TEXT PRIMARY KEY NOT NULL
+) STRICT;
+CREATE TRIGGER proofs_terminate_unfinished AFTER DELETE ON proofs
+WHEN old.upload_url IS NOT NULL AND old.uploaded_at IS NULL
+BEGIN
+    INSERT OR IGNORE INTO proof_terminations (url) VALUES (old.upload_url);
+END;

@@ -858,6 +858,21 @@ impl Waybill {
             })
     }
 
+    /// The driver discards a proof (a blurred photo): its record and file go, and an
+    /// unfinished upload is ended on the server by the next sync. Returns whether there
+    /// was such a proof.
+    pub fn discard_proof(&self, order_id: &str, sha256: &str) -> Result<bool> {
+        let n = self.inner.db.write(|tx| {
+            Ok::<_, Error>(tx.execute(
+                "DELETE FROM proofs WHERE order_id = ?1 AND sha256 = ?2",
+                [order_id, sha256],
+            )?)
+        })?;
+        self.delete_orphan_proof_files();
+        self.inner.listeners.notify(Topic::Orders);
+        Ok(n > 0)
+    }
+
     /// The proofs of an order, in upload order (the delivery's first).
     pub fn proofs(&self, order_id: &str) -> Result<Vec<Proof>> {
         self.inner.db.read(|c| proof::of_order(c, order_id))

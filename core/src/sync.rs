@@ -74,6 +74,14 @@ async fn push_proofs(
         base_url: inner.api.base_url(),
         token: &session.token,
     };
+    // Uploads of proofs deleted before they completed end on the server first: their
+    // bytes have no basis there either.
+    for url in inner.blocking(|i| i.db.read(queue::terminations)).await? {
+        tus.terminate(&url).await?;
+        inner
+            .blocking(move |i| i.db.write(|tx| queue::terminated(tx, &url)))
+            .await?;
+    }
     let folder = crate::proof::folder(&inner.config.data_dir);
     let mut checksum: Option<bool> = None;
     // An upload the server keeps losing is left for the next sync, not retried forever.

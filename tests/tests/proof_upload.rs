@@ -241,3 +241,48 @@ async fn uploads_torn_at_random_offsets_arrive_whole_resending_at_most_a_chunk()
         total_overhead / u64::from(TRIALS)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawn_proof_ends_its_unfinished_upload_on_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let proxy = LossyProxy::start(server.addr).await;
+    let data = dir.path().join("d");
+    let (client, order_id) = carrying_driver(&data, &proxy.base_url()).await;
+    client
+        .decide("proof_photos", true, "delivery_screen")
+        .unwrap();
+    client
+        .report_permission(Permission::Camera, PermissionState::Granted)
+        .unwrap();
+    client.sync().await.unwrap();
+    let proof = client
+        .take_proof(
+            &order_id,
+            ProofKind::Delivery,
+            ActionKind::Deliver,
+            &ProofSource::Bytes(big_png(3 * 1024 * 1024, 7)),
+            captured(),
+        )
+        .unwrap();
+    proxy.cut_upstream_after(proof.bytes / 2);
+    assert!(client.sync().await.is_err(), "torn mid-upload");
+    let uploads = dir.path().join("server.sqlite3.uploads");
+    assert_eq!(
+        std::fs::read_dir(&uploads).unwrap().count(),
+        1,
+        "part of it is there"
+    );
+
+    // The driver withdraws the photo consent: the device purges, the server's part goes.
+    client
+        .decide("proof_photos", false, "privacy_settings")
+        .unwrap();
+    assert!(client.proofs(&order_id).unwrap().is_empty());
+    client.sync().await.unwrap();
+    assert_eq!(
+        std::fs::read_dir(&uploads).unwrap().count(),
+        0,
+        "terminated on the server"
+    );
+}

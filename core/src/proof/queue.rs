@@ -71,6 +71,19 @@ pub fn set_progress(
     Ok(())
 }
 
+/// Uploads to end on the server (their proofs were deleted before completing).
+pub fn terminations(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT url FROM proof_terminations")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// The server ended the upload at `url`.
+pub fn terminated(tx: &Transaction<'_>, url: &str) -> Result<()> {
+    tx.execute("DELETE FROM proof_terminations WHERE url = ?1", [url])?;
+    Ok(())
+}
+
 /// The server has the whole proof: its retention clock ("uploaded") starts now.
 pub fn set_done(tx: &Transaction<'_>, sha256: &str, bytes: u64, now: DateTime<Utc>) -> Result<()> {
     tx.execute(

@@ -128,6 +128,11 @@ public final class WaybillClient: Sendable {
         try ffi.takeProof(orderId: orderId, kind: kind, step: step, source: source, captured: captured)
     }
 
+    /// Discards a proof (a blurred photo): record, file, and its unfinished upload on the server.
+    public func discardProof(orderId: String, sha256: String) throws -> Bool {
+        try ffi.discardProof(orderId: orderId, sha256: sha256)
+    }
+
     /// The proofs of an order, in upload order.
     public func proofs(orderId: String) throws -> [Proof] {
         try ffi.proofs(orderId: orderId)

@@ -1188,6 +1188,12 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func deliverWithOverride(orderId: String, reason: String) throws  -> Order
     
     /**
+     * Discards a proof (record, file, and its unfinished upload on the server at the
+     * next sync). Returns whether there was one.
+     */
+    func discardProof(orderId: String, sha256: String) throws  -> Bool
+    
+    /**
      * Asks before handing data of `category` to an SDK; logged when allowed.
      */
     func discloseToSdk(sdkId: String, category: String, items: UInt32) throws 
@@ -1648,6 +1654,21 @@ open func deliverWithOverride(orderId: String, reason: String)throws  -> Order  
             self.uniffiCloneHandle(),
         FfiConverterString.lower(orderId),
         FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Discards a proof (record, file, and its unfinished upload on the server at the
+     * next sync). Returns whether there was one.
+     */
+open func discardProof(orderId: String, sha256: String)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_discard_proof(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterString.lower(sha256),uniffiCallStatus
     )
 })
 }
@@ -9770,6 +9791,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_deliver_with_override() != 30055) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_discard_proof() != 56750) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_disclose_to_sdk() != 53750) {

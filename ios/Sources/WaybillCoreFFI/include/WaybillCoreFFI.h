@@ -350,6 +350,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_deliver(uint64_t ptr, RustBuffer
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_deliver_with_override(uint64_t ptr, RustBuffer order_id, RustBuffer reason, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCARD_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCARD_PROOF
+int8_t uniffi_waybill_ffi_fn_method_waybill_discard_proof(uint64_t ptr, RustBuffer order_id, RustBuffer sha256, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCLOSE_TO_SDK
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCLOSE_TO_SDK
 void uniffi_waybill_ffi_fn_method_waybill_disclose_to_sdk(uint64_t ptr, RustBuffer sdk_id, RustBuffer category, uint32_t items, RustCallStatus *_Nonnull out_status
@@ -978,6 +983,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_deliver(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DELIVER_WITH_OVERRIDE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DELIVER_WITH_OVERRIDE
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_deliver_with_override(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCARD_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCARD_PROOF
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_discard_proof(void
     
 );
 #endif

@@ -211,6 +211,10 @@ class WaybillClient private constructor(
         captured: Capture = Capture(at = java.time.Instant.now(), elapsedMs = null),
     ): Proof = withContext(ioDispatcher) { ffi.takeProof(orderId, kind, step, source, captured) }
 
+    /** Discards a proof (a blurred photo): record, file, and its unfinished upload on the server. */
+    suspend fun discardProof(orderId: String, sha256: String): Boolean =
+        withContext(ioDispatcher) { ffi.discardProof(orderId, sha256) }
+
     /** The proofs of an order, in upload order. */
     suspend fun proofs(orderId: String): List<Proof> = withContext(ioDispatcher) { ffi.proofs(orderId) }
 
