@@ -115,6 +115,9 @@ pub struct Proof {
     pub uploaded_bytes: u64,
     /// When the upload completed.
     pub uploaded_at: Option<SystemTime>,
+    /// Where the driver was when it was taken (the leg's last fix), if the trajectory
+    /// purpose allowed recording it.
+    pub position: Option<crate::data::Fix>,
 }
 
 impl From<core::Proof> for Proof {
@@ -128,6 +131,7 @@ impl From<core::Proof> for Proof {
             captured_at: p.captured.at.into(),
             uploaded_bytes: p.uploaded_bytes,
             uploaded_at: p.uploaded_at.map(Into::into),
+            position: p.position.map(Into::into),
         }
     }
 }

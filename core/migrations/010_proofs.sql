@@ -29,3 +29,16 @@ WHEN old.upload_url IS NOT NULL AND old.uploaded_at IS NULL
 BEGIN
     INSERT OR IGNORE INTO proof_terminations (url) VALUES (old.upload_url);
 END;
+
+-- Where the driver was when a proof was taken (the leg's last kept fix): precise location,
+-- so it belongs to the trajectory purpose and is purged and swept with it.
+CREATE TABLE proof_fixes (
+    sha256       TEXT PRIMARY KEY NOT NULL,
+    order_id     TEXT NOT NULL,
+    purpose      TEXT NOT NULL,
+    lat          REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
+    lon          REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+    accuracy_m   REAL,
+    fix_at       TEXT NOT NULL,
+    collected_at TEXT NOT NULL
+) STRICT;

@@ -817,6 +817,16 @@ impl Waybill {
             });
         }
         let (bytes, sha256, name) = proof::prepare(source)?;
+        // Where the driver stands, only if the trajectory purpose is live for this leg.
+        self.flush_pending_quietly();
+        let position = match self.inner.gate_now(TRAJECTORY) {
+            Ok(t) => self
+                .inner
+                .db
+                .read(|c| track::last_fix(c, order_id))?
+                .map(|f| (t, f)),
+            Err(_) => None,
+        };
         proof::write_atomically(&proof::folder(&self.inner.config.data_dir), &name, &bytes)?;
         // Checked again at the commit: a withdrawal while the file was written wins, and
         // the file goes with the next clean-up.
@@ -835,6 +845,9 @@ impl Waybill {
                 captured,
                 now,
             )?;
+            if let Some((ticket, fix)) = &position {
+                proof::record_position(tx, ticket, order_id, &sha256, fix, now)?;
+            }
             transparency::record(
                 tx,
                 &DataEvent::new(

@@ -191,7 +191,7 @@ async fn a_required_proof_and_the_drop_off_geofence_guard_the_sign_off() {
         Err(Error::ProofRequired { missing }) => assert_eq!(missing, ["delivery"]),
         other => panic!("{other:?}"),
     }
-    client
+    let proof = client
         .take_proof(
             &order_id,
             ProofKind::Delivery,
@@ -200,6 +200,10 @@ async fn a_required_proof_and_the_drop_off_geofence_guard_the_sign_off() {
             now(),
         )
         .unwrap();
+    let at = proof
+        .position
+        .expect("the trajectory purpose is live: the last fix is kept");
+    assert!((at.lat - end.lat).abs() < 1e-3 && (at.lon - end.lon).abs() < 1e-3);
     // Now the place: 2 km away needs a reason, recorded with the sign-off.
     match client.deliver(&order_id) {
         Err(Error::OutsideGeofence { distance_m }) => {
@@ -218,4 +222,10 @@ async fn a_required_proof_and_the_drop_off_geofence_guard_the_sign_off() {
             .any(|n| n.contains("from the drop-off: the consignee met me")),
         "{notes:?}"
     );
+    // The position is trajectory data: withdrawing that consent removes it from the proof.
+    client
+        .decide("trajectory_upload", false, "privacy_settings")
+        .unwrap();
+    let proofs = client.proofs(&order_id).unwrap();
+    assert!(proofs.iter().all(|p| p.position.is_none()), "{proofs:?}");
 }

@@ -69,6 +69,18 @@ const HOLDINGS: &[Holding] = &[
         needed_for_open_order: None,
     },
     Holding {
+        table: "proof_fixes",
+        categories: "'precise_location'",
+        clock: |from| match from {
+            RetentionStart::Collected => Some("collected_at"),
+            RetentionStart::OrderClosed => {
+                Some("(SELECT o.closed_at FROM orders o WHERE o.id = proof_fixes.order_id)")
+            }
+            RetentionStart::Uploaded | RetentionStart::AccountClosed => None,
+        },
+        needed_for_open_order: None,
+    },
+    Holding {
         table: "track_events",
         categories: "'trajectory'",
         clock: |from| match from {

@@ -97,6 +97,9 @@ pub struct Proof {
     pub uploaded_bytes: u64,
     /// When the upload completed.
     pub uploaded_at: Option<DateTime<Utc>>,
+    /// Where the driver was when it was taken (the leg's last fix), if the trajectory
+    /// purpose allowed recording it.
+    pub position: Option<crate::track::Fix>,
 }
 
 /// The app-private folder of proof files.
@@ -203,15 +206,44 @@ pub fn record(
     Ok(())
 }
 
+/// Records where the driver was when proof `sha256` was taken, under the trajectory
+/// purpose's ticket (precise location).
+pub fn record_position(
+    tx: &Transaction<'_>,
+    basis: &Ticket,
+    order_id: &str,
+    sha256: &str,
+    fix: &crate::track::Fix,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO proof_fixes
+             (sha256, order_id, purpose, lat, lon, accuracy_m, fix_at, collected_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            sha256,
+            order_id,
+            basis.purpose(),
+            fix.lat,
+            fix.lon,
+            fix.accuracy_m,
+            fix.at.to_rfc3339(),
+            now.to_rfc3339()
+        ],
+    )?;
+    Ok(())
+}
+
 /// The proofs of `order_id`, in upload order: the delivery's before an earlier damage
 /// note, then oldest first.
 pub fn of_order(conn: &Connection, order_id: &str) -> Result<Vec<Proof>> {
     let mut stmt = conn.prepare(
-        "SELECT sha256, order_id, kind, step, bytes, captured_at, captured_elapsed_ms,
-                upload_offset, uploaded_at
-         FROM proofs WHERE order_id = ?1
+        "SELECT p.sha256, p.order_id, kind, step, bytes, captured_at, captured_elapsed_ms,
+                upload_offset, uploaded_at, f.lat, f.lon, f.accuracy_m, f.fix_at
+         FROM proofs p LEFT JOIN proof_fixes f ON f.sha256 = p.sha256
+         WHERE p.order_id = ?1
          ORDER BY CASE kind WHEN 'delivery' THEN 0 WHEN 'signature' THEN 1
-                            WHEN 'pickup' THEN 2 ELSE 3 END, collected_at",
+                            WHEN 'pickup' THEN 2 ELSE 3 END, p.collected_at",
     )?;
     let time = |s: String| {
         DateTime::parse_from_rfc3339(&s)
@@ -231,6 +263,20 @@ pub fn of_order(conn: &Connection, order_id: &str) -> Result<Vec<Proof>> {
             },
             uploaded_bytes: r.get::<_, i64>(7)? as u64,
             uploaded_at: r.get::<_, Option<String>>(8)?.map(time),
+            position: match (r.get::<_, Option<f64>>(9)?, r.get::<_, Option<f64>>(10)?) {
+                (Some(lat), Some(lon)) => Some(crate::track::Fix {
+                    at: r
+                        .get::<_, Option<String>>(12)?
+                        .map(time)
+                        .unwrap_or_default(),
+                    lat,
+                    lon,
+                    accuracy_m: r.get(11)?,
+                    elapsed_ms: None,
+                    mock: false,
+                }),
+                _ => None,
+            },
         })
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)

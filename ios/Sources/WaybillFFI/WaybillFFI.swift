@@ -3924,6 +3924,11 @@ public struct Proof: Equatable, Hashable {
      * When the upload completed.
      */
     public let uploadedAt: Date?
+    /**
+     * Where the driver was when it was taken (the leg's last fix), if the trajectory
+     * purpose allowed recording it.
+     */
+    public let position: Fix?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3951,7 +3956,11 @@ public struct Proof: Equatable, Hashable {
          */uploadedBytes: UInt64, 
         /**
          * When the upload completed.
-         */uploadedAt: Date?) {
+         */uploadedAt: Date?, 
+        /**
+         * Where the driver was when it was taken (the leg's last fix), if the trajectory
+         * purpose allowed recording it.
+         */position: Fix?) {
         self.sha256 = sha256
         self.orderId = orderId
         self.kind = kind
@@ -3960,6 +3969,7 @@ public struct Proof: Equatable, Hashable {
         self.capturedAt = capturedAt
         self.uploadedBytes = uploadedBytes
         self.uploadedAt = uploadedAt
+        self.position = position
     }
 
     
@@ -3985,7 +3995,8 @@ public struct FfiConverterTypeProof: FfiConverterRustBuffer {
                 bytes: FfiConverterUInt64.read(from: &buf), 
                 capturedAt: FfiConverterTimestamp.read(from: &buf), 
                 uploadedBytes: FfiConverterUInt64.read(from: &buf), 
-                uploadedAt: FfiConverterOptionTimestamp.read(from: &buf)
+                uploadedAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                position: FfiConverterOptionTypeFix.read(from: &buf)
         )
     }
 
@@ -3998,6 +4009,7 @@ public struct FfiConverterTypeProof: FfiConverterRustBuffer {
         FfiConverterTimestamp.write(value.capturedAt, into: &buf)
         FfiConverterUInt64.write(value.uploadedBytes, into: &buf)
         FfiConverterOptionTimestamp.write(value.uploadedAt, into: &buf)
+        FfiConverterOptionTypeFix.write(value.position, into: &buf)
     }
 }
 
@@ -9047,6 +9059,30 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTimestamp.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFix: FfiConverterRustBuffer {
+    typealias SwiftType = Fix?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFix.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFix.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
