@@ -7,49 +7,11 @@ use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use waybill_core::protocol::ActionKind;
-use waybill_core::{Capture, Network, Permission, PermissionState, ProofKind, ProofSource};
-use waybill_e2e::{LossyProxy, ServerProcess, carrying_driver};
+use waybill_core::{Capture, Network, ProofKind, ProofSource};
+use waybill_e2e::images::noise_png;
+use waybill_e2e::{LossyProxy, ServerProcess, photographing_driver};
 
 const SIZE: usize = 20 * 1024 * 1024;
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn png(size: usize, seed: u64) -> Vec<u8> {
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut chunk = |kind: &[u8; 4], data: &[u8]| {
-        out.extend((data.len() as u32).to_be_bytes());
-        let mut body = kind.to_vec();
-        body.extend(data);
-        out.extend(&body);
-        out.extend(crc32(&body).to_be_bytes());
-    };
-    chunk(b"IHDR", &[0, 0, 4, 0, 0, 0, 4, 0, 8, 2, 0, 0, 0]);
-    let mut x = seed * 2 + 1;
-    let noise: Vec<u8> = (0..size)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    chunk(b"IDAT", &noise);
-    chunk(b"IEND", &[]);
-    out
-}
 
 /// A sink that reads one HTTP request with a Content-Length body into a file, syncs it and
 /// answers 200: the least a server storing an upload does.
@@ -111,19 +73,14 @@ async fn run() {
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let proxy = LossyProxy::start(server.addr).await;
     let data = dir.path().join("d");
-    let (client, order_id) = carrying_driver(&data, &proxy.base_url()).await;
-    client.decide("proof_photos", true, "bench").unwrap();
-    client
-        .report_permission(Permission::Camera, PermissionState::Granted)
-        .unwrap();
-    client.sync().await.unwrap();
+    let (client, order_id) = photographing_driver(&data, &proxy.base_url()).await;
     let take = |seed: u64| {
         client
             .take_proof(
                 &order_id,
                 ProofKind::Damage,
                 ActionKind::ReportException,
-                &ProofSource::Bytes(png(SIZE, seed)),
+                &ProofSource::Bytes(noise_png(SIZE, seed)),
                 Capture {
                     at: chrono::Utc::now(),
                     elapsed_ms: None,
@@ -133,7 +90,7 @@ async fn run() {
     };
 
     println!("\n== proof upload, {} MiB on loopback ==", SIZE >> 20);
-    let body = png(SIZE, 99);
+    let body = noise_png(SIZE, 99);
     let url = sink().await;
     let http = reqwest::Client::new();
     let mut put = f64::MAX;

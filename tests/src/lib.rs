@@ -2,6 +2,7 @@
 //! loopback, and a TCP proxy that can lose a reply after the server committed it.
 #![forbid(unsafe_code)]
 
+pub mod images;
 pub mod traces;
 
 use std::io::{BufRead, BufReader};
@@ -519,6 +520,26 @@ pub async fn held_trajectory(
         })
         .collect();
     (held, points)
+}
+
+/// A carrying driver ([`carrying_driver`]) who also consented to photo proofs, granted the
+/// camera and synced the receipt: ready to take and upload proofs.
+pub async fn photographing_driver(
+    data_dir: &Path,
+    server_url: &str,
+) -> (waybill_core::Waybill, String) {
+    let (client, order) = carrying_driver(data_dir, server_url).await;
+    client
+        .decide("proof_photos", true, "delivery_screen")
+        .expect("photo consent");
+    client
+        .report_permission(
+            waybill_core::Permission::Camera,
+            waybill_core::PermissionState::Granted,
+        )
+        .expect("camera");
+    client.sync().await.expect("sync");
+    (client, order)
 }
 
 /// The driver gives the trajectory's separate consent and the OS grants precise and

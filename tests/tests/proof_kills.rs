@@ -8,52 +8,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use waybill_core::{Permission, PermissionState};
-use waybill_e2e::{LossyProxy, ServerProbe, ServerProcess, carrying_driver, session_token};
+use waybill_e2e::images::noise_png;
+use waybill_e2e::{LossyProxy, ServerProbe, ServerProcess, photographing_driver, session_token};
 
 const TRIALS: u32 = 50;
 const CHUNK: u64 = 1024 * 1024;
 const SIZE: usize = 3 * 1024 * 1024;
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A structurally valid PNG: one IDAT of noise from `seed`.
-fn png(size: usize, seed: u64) -> Vec<u8> {
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut chunk = |kind: &[u8; 4], data: &[u8]| {
-        out.extend((data.len() as u32).to_be_bytes());
-        let mut body = kind.to_vec();
-        body.extend(data);
-        out.extend(&body);
-        out.extend(crc32(&body).to_be_bytes());
-    };
-    chunk(b"IHDR", &[0, 0, 4, 0, 0, 0, 4, 0, 8, 2, 0, 0, 0]);
-    let mut x = seed * 2 + 1;
-    let noise: Vec<u8> = (0..size)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    chunk(b"IDAT", &noise);
-    chunk(b"IEND", &[]);
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_app_mid_upload_loses_no_proof_and_resends_at_most_a_chunk() {
@@ -62,14 +22,7 @@ async fn killing_the_app_mid_upload_loses_no_proof_and_resends_at_most_a_chunk()
     let proxy = LossyProxy::start(server.addr).await;
     let data = dir.path().join("d");
     let order = {
-        let (client, order) = carrying_driver(&data, &proxy.base_url()).await;
-        client
-            .decide("proof_photos", true, "delivery_screen")
-            .unwrap();
-        client
-            .report_permission(Permission::Camera, PermissionState::Granted)
-            .unwrap();
-        client.sync().await.unwrap();
+        let (_client, order) = photographing_driver(&data, &proxy.base_url()).await;
         order
     }; // the parent's client is closed: the children own the device database
     let mut seed = 0x9e37_79b9_u64;
@@ -93,7 +46,7 @@ async fn killing_the_app_mid_upload_loses_no_proof_and_resends_at_most_a_chunk()
     // How long an uninterrupted child takes on this machine (a warm-up proof): kills are
     // spread over that span, so they land in start-up, intake, sync and upload alike.
     let warm_up = dir.path().join("warm-up.png");
-    std::fs::write(&warm_up, png(SIZE, 0)).unwrap();
+    std::fs::write(&warm_up, noise_png(SIZE, 0)).unwrap();
     let started = std::time::Instant::now();
     let mut first = child(&warm_up);
     assert!(first.wait().unwrap().success());
@@ -101,8 +54,7 @@ async fn killing_the_app_mid_upload_loses_no_proof_and_resends_at_most_a_chunk()
     let (mut worst, mut mid_upload) = (0u64, 0u32);
     let mut hashes = vec![];
     for trial in 0..TRIALS {
-        let bytes = png(SIZE, u64::from(trial) + 1);
-        let sha = format!("{:x}", Sha256::digest(&bytes));
+        let bytes = noise_png(SIZE, u64::from(trial) + 1);
         let photo = dir.path().join(format!("photo-{trial}.png"));
         std::fs::write(&photo, &bytes).unwrap();
         let (up0, _) = proxy.bytes();
@@ -115,8 +67,18 @@ async fn killing_the_app_mid_upload_loses_no_proof_and_resends_at_most_a_chunk()
             mid_upload += 1;
         }
         let mut calm = child(&photo);
-        let mut lines = BufReader::new(calm.stdout.take().unwrap()).lines();
-        let finished = lines.any(|l| l.is_ok_and(|l| l == "done"));
+        // The child names the proof it holds (its hash after intake stripped the text
+        // chunk), then says when every upload is done.
+        let said: Vec<String> = BufReader::new(calm.stdout.take().unwrap())
+            .lines()
+            .map_while(Result::ok)
+            .collect();
+        let finished = said.iter().any(|l| l == "done");
+        let sha = said
+            .iter()
+            .find_map(|l| l.strip_prefix("ack "))
+            .expect("the child acknowledged the proof")
+            .to_string();
         assert!(
             calm.wait().unwrap().success() && finished,
             "trial {trial}: not done"

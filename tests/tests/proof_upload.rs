@@ -4,57 +4,11 @@
 
 use sha2::{Digest, Sha256};
 use waybill_core::protocol::ActionKind;
-use waybill_core::{
-    Capture, Network, Permission, PermissionState, ProofKind, ProofSource, Waybill,
-};
+use waybill_core::{Capture, Network, ProofKind, ProofSource, Waybill};
+use waybill_e2e::images::noise_png;
 use waybill_e2e::{
-    LossyProxy, ServerProbe, ServerProcess, carrying_driver, driver_config, session_token,
+    LossyProxy, ServerProbe, ServerProcess, driver_config, photographing_driver, session_token,
 };
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A structurally valid PNG of about `size` bytes (one large IDAT chunk of noise from
-/// `seed`).
-fn big_png(size: usize, seed: u32) -> Vec<u8> {
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut chunk = |kind: &[u8; 4], data: &[u8]| {
-        out.extend((data.len() as u32).to_be_bytes());
-        let mut crc_input = kind.to_vec();
-        crc_input.extend(data);
-        out.extend(&crc_input);
-        out.extend(crc32(&crc_input).to_be_bytes());
-    };
-    chunk(b"IHDR", &[0, 0, 4, 0, 0, 0, 4, 0, 8, 2, 0, 0, 0]);
-    chunk(
-        b"tEXt",
-        b"Comment\0taken by a driver, with a phone number 13800001111",
-    );
-    let mut x = 0x2545_f491_u32 ^ seed.wrapping_mul(0x9e37_79b9) | 1;
-    let noise: Vec<u8> = (0..size)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
-    chunk(b"IDAT", &noise);
-    chunk(b"IEND", &[]);
-    out
-}
 
 fn captured() -> Capture {
     Capture {
@@ -69,16 +23,9 @@ async fn a_proof_upload_survives_a_closed_window_and_a_kill_resending_nothing() 
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let proxy = LossyProxy::start(server.addr).await;
     let data = dir.path().join("d");
-    let (client, order_id) = carrying_driver(&data, &proxy.base_url()).await;
-    client
-        .decide("proof_photos", true, "delivery_screen")
-        .unwrap();
-    client
-        .report_permission(Permission::Camera, PermissionState::Granted)
-        .unwrap();
-    client.sync().await.unwrap(); // the receipt goes now
+    let (client, order_id) = photographing_driver(&data, &proxy.base_url()).await;
 
-    let photo = big_png(5 * 1024 * 1024, 0);
+    let photo = noise_png(5 * 1024 * 1024, 0);
     let proof = client
         .take_proof(
             &order_id,
@@ -164,14 +111,7 @@ async fn uploads_torn_at_random_offsets_arrive_whole_resending_at_most_a_chunk()
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let proxy = LossyProxy::start(server.addr).await;
     let data = dir.path().join("d");
-    let (client, order_id) = carrying_driver(&data, &proxy.base_url()).await;
-    client
-        .decide("proof_photos", true, "delivery_screen")
-        .unwrap();
-    client
-        .report_permission(Permission::Camera, PermissionState::Granted)
-        .unwrap();
-    client.sync().await.unwrap();
+    let (client, order_id) = photographing_driver(&data, &proxy.base_url()).await;
 
     let mut rng = 0x1234_5678_u64;
     let mut random = |below: u64| {
@@ -182,7 +122,7 @@ async fn uploads_torn_at_random_offsets_arrive_whole_resending_at_most_a_chunk()
     };
     let (mut worst, mut total_overhead, mut torn) = (0u64, 0u64, 0u32);
     for trial in 0..TRIALS {
-        let photo = big_png(2 * 1024 * 1024 + 300_000, trial + 1);
+        let photo = noise_png(2 * 1024 * 1024 + 300_000, u64::from(trial) + 1);
         let proof = client
             .take_proof(
                 &order_id,
@@ -248,20 +188,13 @@ async fn a_withdrawn_proof_ends_its_unfinished_upload_on_the_server() {
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let proxy = LossyProxy::start(server.addr).await;
     let data = dir.path().join("d");
-    let (client, order_id) = carrying_driver(&data, &proxy.base_url()).await;
-    client
-        .decide("proof_photos", true, "delivery_screen")
-        .unwrap();
-    client
-        .report_permission(Permission::Camera, PermissionState::Granted)
-        .unwrap();
-    client.sync().await.unwrap();
+    let (client, order_id) = photographing_driver(&data, &proxy.base_url()).await;
     let proof = client
         .take_proof(
             &order_id,
             ProofKind::Delivery,
             ActionKind::Deliver,
-            &ProofSource::Bytes(big_png(3 * 1024 * 1024, 7)),
+            &ProofSource::Bytes(noise_png(3 * 1024 * 1024, 7)),
             captured(),
         )
         .unwrap();

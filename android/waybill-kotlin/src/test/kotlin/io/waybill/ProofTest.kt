@@ -1,13 +1,10 @@
 package io.waybill
 
-import io.waybill.ffi.LatLon
 import io.waybill.ffi.Permission
 import io.waybill.ffi.PermissionState
 import io.waybill.ffi.ProofKind
 import io.waybill.ffi.ProofSource
 import io.waybill.ffi.ProofStep
-import io.waybill.ffi.Role
-import io.waybill.ffi.WaybillConfig
 import io.waybill.ffi.WaybillException
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -51,19 +48,8 @@ class ProofTest {
     @Test
     fun `a proof goes pending, uploading with progress, then done`(@TempDir tmp: Path): Unit = runBlocking {
         ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
-            val config = WaybillConfig(
-                dataDir = tmp.resolve("device").toString(),
-                serverUrl = server.baseUrl,
-                appId = "com.example.waybill.driver",
-                appVersion = "0.1.0-test",
-                role = Role.DRIVER,
-            )
-            WaybillClient.open(config).use { client ->
-                client.acceptPolicy("first_run_dialog")
-                client.signIn()
-                val orderId = client.refreshOpenOrders(LatLon(31.2304, 121.4737), 60_000).first().id
-                client.acceptOrder(orderId)
-                client.pickUp(orderId)
+            WaybillClient.open(driverConfig(tmp, server)).use { client ->
+                val orderId = client.carryNearestOrder()
                 client.decide("proof_photos", allow = true, askedVia = "delivery_screen")
                 client.reportPermission(Permission.CAMERA, PermissionState.GRANTED)
                 client.sync()
@@ -89,19 +75,8 @@ class ProofTest {
     @Test
     fun `a delivery photo is taken from the camera's file, stripped and kept under its hash`(@TempDir tmp: Path): Unit = runBlocking {
         ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
-            val config = WaybillConfig(
-                dataDir = tmp.resolve("device").toString(),
-                serverUrl = server.baseUrl,
-                appId = "com.example.waybill.driver",
-                appVersion = "0.1.0-test",
-                role = Role.DRIVER,
-            )
-            WaybillClient.open(config).use { client ->
-                client.acceptPolicy("first_run_dialog")
-                client.signIn()
-                val orderId = client.refreshOpenOrders(LatLon(31.2304, 121.4737), 60_000).first().id
-                client.acceptOrder(orderId)
-                client.pickUp(orderId)
+            WaybillClient.open(driverConfig(tmp, server)).use { client ->
+                val orderId = client.carryNearestOrder()
                 client.sync()
                 val source = ProofSource.File(photo.toString())
                 assertThrows<WaybillException.ConsentRequired> {

@@ -32,3 +32,22 @@ class ReferenceServer private constructor(private val process: Process, val base
 
     override fun close() = kill()
 }
+
+/** A driver app's configuration on [tmp]/device talking to [server]. */
+fun driverConfig(tmp: Path, server: ReferenceServer) = io.waybill.ffi.WaybillConfig(
+    dataDir = tmp.resolve("device").toString(),
+    serverUrl = server.baseUrl,
+    appId = "com.example.waybill.driver",
+    appVersion = "0.1.0-test",
+    role = io.waybill.ffi.Role.DRIVER,
+)
+
+/** The driver accepts the policy, signs in, takes the nearest offer near Shanghai and loads it; returns its id. */
+suspend fun WaybillClient.carryNearestOrder(): String {
+    acceptPolicy("first_run_dialog")
+    signIn()
+    val orderId = refreshOpenOrders(io.waybill.ffi.LatLon(31.2304, 121.4737), 60_000).first().id
+    acceptOrder(orderId)
+    pickUp(orderId)
+    return orderId
+}
