@@ -542,6 +542,36 @@ pub async fn photographing_driver(
     (client, order)
 }
 
+/// How many proofs the server linked to `order_id` (its `proof` events), read as the
+/// driver of `data_dir`.
+pub async fn proofs_linked(server_url: &str, data_dir: &Path, order_id: &str) -> usize {
+    ServerProbe::with_token(server_url, &session_token(data_dir))
+        .event_kinds(order_id)
+        .await
+        .iter()
+        .filter(|k| *k == "proof")
+        .count()
+}
+
+/// SHA-256 (hex) of every upload file the server holds next to its database `db`.
+pub fn server_upload_hashes(db: &Path) -> Vec<String> {
+    use sha2::Digest;
+    let dir = db.with_extension("sqlite3.uploads");
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    format!(
+                        "{:x}",
+                        sha2::Sha256::digest(std::fs::read(e.path()).unwrap_or_default())
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The driver gives the trajectory's separate consent and the OS grants precise and
 /// background location.
 pub fn allow_trajectory(client: &waybill_core::Waybill) {

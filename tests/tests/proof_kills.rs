@@ -7,9 +7,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use waybill_e2e::images::noise_png;
-use waybill_e2e::{LossyProxy, ServerProbe, ServerProcess, photographing_driver, session_token};
+use waybill_e2e::{
+    LossyProxy, ServerProcess, photographing_driver, proofs_linked, server_upload_hashes,
+};
 
 const TRIALS: u32 = 50;
 const CHUNK: u64 = 1024 * 1024;
@@ -92,24 +93,14 @@ async fn killing_the_app_mid_upload_loses_no_proof_and_resends_at_most_a_chunk()
         worst = worst.max(beyond);
         hashes.push(sha);
     }
-    let on_server: Vec<String> = std::fs::read_dir(dir.path().join("server.sqlite3.uploads"))
-        .unwrap()
-        .flatten()
-        .map(|e| format!("{:x}", Sha256::digest(std::fs::read(e.path()).unwrap())))
-        .collect();
+    let on_server = server_upload_hashes(&dir.path().join("server.sqlite3"));
     for (trial, sha) in hashes.iter().enumerate() {
         assert!(
             on_server.contains(sha),
             "trial {trial}: not byte-identical on the server"
         );
     }
-    let probe = ServerProbe::with_token(&server.base_url, &session_token(&data));
-    let linked = probe
-        .event_kinds(&order)
-        .await
-        .iter()
-        .filter(|k| *k == "proof")
-        .count();
+    let linked = proofs_linked(&server.base_url, &data, &order).await;
     assert_eq!(linked, TRIALS as usize + 1, "each proof linked once");
     assert!(mid_upload > 0, "some kills landed mid-upload");
     println!(

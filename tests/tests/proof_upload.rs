@@ -7,7 +7,8 @@ use waybill_core::protocol::ActionKind;
 use waybill_core::{Capture, Network, ProofKind, ProofSource, Waybill};
 use waybill_e2e::images::noise_png;
 use waybill_e2e::{
-    LossyProxy, ServerProbe, ServerProcess, driver_config, photographing_driver, session_token,
+    LossyProxy, ServerProcess, driver_config, photographing_driver, proofs_linked,
+    server_upload_hashes,
 };
 
 fn captured() -> Capture {
@@ -80,16 +81,7 @@ async fn a_proof_upload_survives_a_closed_window_and_a_kill_resending_nothing() 
         proof.sha256,
         "byte-identical"
     );
-    let probe = ServerProbe::with_token(&server.base_url, &session_token(&data));
-    assert_eq!(
-        probe
-            .event_kinds(&order_id)
-            .await
-            .iter()
-            .filter(|k| *k == "proof")
-            .count(),
-        1
-    );
+    assert_eq!(proofs_linked(&server.base_url, &data, &order_id).await, 1);
     // Uploaded: the retention (0 days after upload) deletes the local copy.
     client.sweep_retention().unwrap();
     assert_eq!(std::fs::read_dir(data.join("proofs")).unwrap().count(), 0);
@@ -154,24 +146,14 @@ async fn uploads_torn_at_random_offsets_arrive_whole_resending_at_most_a_chunk()
         );
         worst = worst.max(overhead);
         total_overhead += overhead;
-        let on_server = std::fs::read_dir(dir.path().join("server.sqlite3.uploads"))
-            .unwrap()
-            .flatten()
-            .map(|e| format!("{:x}", Sha256::digest(std::fs::read(e.path()).unwrap())))
-            .collect::<Vec<_>>();
+        let on_server = server_upload_hashes(&dir.path().join("server.sqlite3"));
         assert!(
             on_server.contains(&proof.sha256),
             "trial {trial}: not byte-identical"
         );
     }
-    let probe = ServerProbe::with_token(&server.base_url, &session_token(&data));
     assert_eq!(
-        probe
-            .event_kinds(&order_id)
-            .await
-            .iter()
-            .filter(|k| *k == "proof")
-            .count(),
+        proofs_linked(&server.base_url, &data, &order_id).await,
         TRIALS as usize,
         "each proof linked once"
     );

@@ -2,13 +2,10 @@ package io.waybill
 
 import io.waybill.ffi.Fix
 import io.waybill.ffi.GapReason
-import io.waybill.ffi.LatLon
 import io.waybill.ffi.Permission
 import io.waybill.ffi.PermissionState
-import io.waybill.ffi.Role
 import io.waybill.ffi.TrackEventKind
 import io.waybill.ffi.TrackingPlan
-import io.waybill.ffi.WaybillConfig
 import io.waybill.ffi.WaybillException
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -23,8 +20,6 @@ import java.time.format.DateTimeFormatter
 
 /** A real recorded car trace (Munich, 1 Hz) fed from Kotlin through JNA, then uploaded. */
 class TrackingTest {
-    private val shanghai = LatLon(lat = 31.2304, lon = 121.4737)
-
     /** tests/data/traces/x0001-001.json: `{"point":"POINT(lon lat)","time":"yyyy-MM-dd HH:mm:ssZ"}`. */
     private fun munich(): List<Fix> {
         val text = Paths.get("..", "..", "tests", "data", "traces", "x0001-001.json").toFile().readText()
@@ -45,19 +40,8 @@ class TrackingTest {
     @Test
     fun `a trace fed over JNA is filtered, kept durable and uploaded in one batch`(@TempDir tmp: Path): Unit = runBlocking {
         ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
-            val config = WaybillConfig(
-                dataDir = tmp.resolve("device").toString(),
-                serverUrl = server.baseUrl,
-                appId = "com.example.waybill.driver",
-                appVersion = "0.1.0-test",
-                role = Role.DRIVER,
-            )
-            WaybillClient.open(config).use { client ->
-                client.acceptPolicy("first_run_dialog")
-                client.signIn()
-                val orderId = client.refreshOpenOrders(shanghai, 60_000).first().id
-                client.acceptOrder(orderId)
-                client.pickUp(orderId)
+            WaybillClient.open(driverConfig(tmp, server)).use { client ->
+                val orderId = client.carryNearestOrder()
                 client.sync()
                 val trace = munich()
                 assertEquals(1194, trace.size)
