@@ -1,7 +1,8 @@
 //! Interop with tus peers no one here wrote (`interop/`, installed by `make interop-deps`):
 //! the official tus-js-client uploads a proof to the reference server, and the core's tus
-//! client uploads to the official tus-node-server (`@tus/server`), with a resume.
-//! (tusd, the Go server, is not reachable through this machine's Go module proxy.)
+//! client uploads, with a resume, to the official tus-node-server (`@tus/server`) and to
+//! tusd, the tus project's Go server (`make interop-deps` installs it with
+//! `go install`). tusd advertises no checksum extension, so the client sends none there.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -65,6 +66,20 @@ async fn the_official_tus_js_client_uploads_a_proof_to_the_reference_server() {
     );
 }
 
+/// Reads the peer's log until it names the URL it listens on, then keeps draining it on a
+/// thread: a Go program writing to a closed stdout pipe dies of SIGPIPE.
+fn announced_url(reader: impl std::io::Read + Send + 'static, prefix: &str) -> String {
+    let mut lines = BufReader::new(reader).lines();
+    for line in lines.by_ref() {
+        let line = line.expect("the peer writes its address");
+        if let Some(at) = line.find(prefix) {
+            std::thread::spawn(move || lines.for_each(drop));
+            return line[at..].trim().trim_end_matches('/').to_string();
+        }
+    }
+    panic!("the peer exited before naming its address");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_core_uploads_to_the_official_tus_node_server_and_resumes() {
     let interop = interop_dir();
@@ -76,17 +91,53 @@ async fn the_core_uploads_to_the_official_tus_node_server_and_resumes() {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("node runs");
-    let mut line = String::new();
-    BufReader::new(node.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().to_string();
-    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let base = announced_url(node.stdout.take().unwrap(), "http://127.0.0.1:");
+    upload_resume_and_terminate(&base, dir.path()).await;
+    node.kill().unwrap();
+    let _ = node.wait();
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_core_uploads_to_tusd_and_resumes() {
+    let tusd = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/tools/bin/tusd"
+    ));
+    assert!(
+        tusd.exists(),
+        "tusd is not installed: run `make interop-deps` (go install of tusd v2)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(&tusd)
+        .args([
+            "-host",
+            "127.0.0.1",
+            "-port",
+            "0",
+            "-base-path",
+            "/v1/uploads/",
+        ])
+        .arg("-upload-dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("tusd runs");
+    // tusd logs to stdout: "You can now upload files to: http://127.0.0.1:PORT/v1/uploads/"
+    let endpoint = announced_url(server.stdout.take().unwrap(), "http://127.0.0.1:");
+    let base = endpoint.trim_end_matches("/v1/uploads").to_string();
+    upload_resume_and_terminate(&base, dir.path()).await;
+    server.kill().unwrap();
+    let _ = server.wait();
+}
+
+/// The core's tus client against a foreign server whose upload endpoint is
+/// `{base}/v1/uploads` and which stores an upload as a file named by its id in `store`.
+async fn upload_resume_and_terminate(base: &str, store: &std::path::Path) {
     let http = reqwest::Client::new();
     let tus = Tus {
         http: &http,
-        base_url: &base,
+        base_url: base,
         token: "not-checked-by-this-server",
     };
     let photo = std::fs::read(PHOTO).unwrap();
@@ -117,7 +168,7 @@ async fn the_core_uploads_to_the_official_tus_node_server_and_resumes() {
     );
     let id = url.rsplit('/').next().unwrap();
     assert_eq!(
-        std::fs::read(dir.path().join(id)).unwrap(),
+        std::fs::read(store.join(id)).unwrap(),
         photo,
         "byte-identical"
     );
@@ -126,6 +177,4 @@ async fn the_core_uploads_to_the_official_tus_node_server_and_resumes() {
     let (other, _) = tus.create(10, &[("order", "ord-1")]).await.unwrap();
     tus.terminate(&other).await.unwrap();
     assert_eq!(tus.offset(&other).await.unwrap(), Remote::Gone);
-    node.kill().unwrap();
-    let _ = node.wait();
 }
