@@ -13,7 +13,7 @@ VENV := target/venv
 
 .PHONY: demo test lint interop-deps rust-test contract-test kotlin-test swift-check bindings swift-bindings openapi size bench clean
 
-## The demo: reference server on loopback + the driver slice, narrated.
+## The demo: a shipper's and a driver's day on a loopback server; report in waybill-report/.
 demo:
 	$(CARGO) run -q -p waybill-cli -- demo
 

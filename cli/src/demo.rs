@@ -1,253 +1,116 @@
-//! The demo: every layer of the walking skeleton, narrated.
+//! `waybill demo`: a shipper's and a driver's day on one machine. The reference server
+//! runs on loopback with a temporary database; the driver's phone talks to it through a
+//! simulated mobile link ([`crate::link`]) that loses signal and tears an upload; the app
+//! is SIGKILLed once (a real child process) and restarted. Every figure printed is
+//! measured during the run; the report folder holds the map, the GPX, the export and the
+//! figures as JSON.
 
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use waybill_core::{Config, Error, LatLon, Order, OrderList, Role, Waybill};
-use waybill_server::RunningServer;
-
-/// Central Shanghai, where the demo offers are.
-const DRIVER_POSITION: LatLon = LatLon {
-    lat: 31.2304,
-    lon: 121.4737,
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use waybill_core::proof::{Capture, ProofKind, ProofSource};
+use waybill_core::protocol::{ActionKind, OrderContact};
+use waybill_core::{
+    Config, Error, Fix, LatLon, NewErrand, Permission, PermissionState, Role, Waybill,
 };
-const RADIUS_M: u32 = 60_000;
+
+use crate::link::LossyProxy;
+use crate::report::{MapLayers, Marker};
+
+/// The trace driven when none is given: a car in Munich, 20 minutes at 1 Hz, with stops
+/// (barefoot's map-matching sample, Apache-2.0; tests/data/traces/SOURCES.md).
+const DEFAULT_TRACE: (&str, &str) = (
+    "x0001-001.json",
+    include_str!("../../tests/data/traces/x0001-001.json"),
+);
+/// A camera JPEG with GPS position, serial number and maker notes (piexif sample, MIT).
+const PICKUP_PHOTO: &[u8] = include_bytes!("../../tests/data/images/canon-gps.jpg");
+/// Size of the delivery photo, as a phone camera makes them.
+const DELIVERY_PHOTO_BYTES: usize = 3 << 20;
+/// Fixes handed to the core per call, as a location callback batches them.
+const CHUNK: usize = 10;
+/// How often the app syncs while online, in trace time.
+const SYNC_EVERY_S: i64 = 150;
+
+/// How to run the demo.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Where the databases live (a temporary directory if `None`).
+    pub data_dir: Option<PathBuf>,
+    /// Where the report goes.
+    pub report_dir: PathBuf,
+    /// Trace to drive (the embedded Munich drive if `None`).
+    pub trace: Option<PathBuf>,
+    /// Hours local time is ahead of UTC in a CSV trace without zone.
+    pub utc_offset_hours: i32,
+    /// Time compression of the drive (trace seconds per real second); 0: no waiting.
+    pub speed: f64,
+}
 
 /// A failed demo step, with the step's name.
-#[derive(Debug)]
-pub struct DemoError(String);
-
-impl std::fmt::Display for DemoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+#[derive(Debug, thiserror::Error)]
+#[error("{step}: {reason}")]
+pub struct DemoError {
+    step: String,
+    reason: String,
 }
 
 fn fail(step: &str, e: impl std::fmt::Display) -> DemoError {
-    DemoError(format!("{step}: {e}"))
+    DemoError {
+        step: step.to_string(),
+        reason: e.to_string(),
+    }
 }
 
-/// Runs the demo in `data_dir` (or a temporary directory).
-pub async fn run(data_dir: Option<PathBuf>) -> Result<(), DemoError> {
-    let started = Instant::now();
-    let temp = tempfile::tempdir().map_err(|e| fail("temp dir", e))?;
-    let root = data_dir.unwrap_or_else(|| temp.path().to_path_buf());
-    let server_db = root.join("server.sqlite3");
-    let driver_dir = root.join("driver-wang");
-    let rival_dir = root.join("driver-li");
-
-    step(
-        1,
-        "Start the reference server on loopback (SQLite, seeded demo offers)",
-    );
-    let server = start_server(&server_db, "127.0.0.1:0".parse().expect("literal addr")).await?;
-    let url = server.base_url();
-    let addr = server.addr;
-    say(&format!(
-        "listening on {url}, database {}",
-        server_db.display()
-    ));
-
-    step(
-        2,
-        "Driver Wang opens the app: nothing leaves the device before he accepts the policy",
-    );
-    let config = driver_config(&driver_dir, &url);
-    let wang = Waybill::open(config.clone()).map_err(|e| fail("open", e))?;
-    match wang.sign_in().await {
-        Err(e @ Error::ConsentRequired { .. }) => say(&format!("sign in before consent → {e}")),
-        other => {
-            return Err(fail(
-                "pre-consent",
-                format!("expected ConsentRequired, got {other:?}"),
-            ));
-        }
+/// Loads the trace to drive and re-dates it so it ends now (a drive that just happened,
+/// replayed fast): returns its name, the fixes and the shift applied.
+pub fn load_trace(
+    path: Option<&Path>,
+    utc_offset_hours: i32,
+) -> Result<(String, Vec<Fix>, chrono::Duration), DemoError> {
+    let (name, mut fixes) = match path {
+        Some(p) => (
+            p.display().to_string(),
+            crate::trace_file::read_path(p, utc_offset_hours).map_err(|e| fail("trace", e))?,
+        ),
+        None => (
+            DEFAULT_TRACE.0.to_string(),
+            crate::trace_file::parse(DEFAULT_TRACE.0, DEFAULT_TRACE.1, 0)
+                .map_err(|e| fail("trace", e))?,
+        ),
+    };
+    let last = fixes
+        .iter()
+        .map(|f| f.at)
+        .max()
+        .ok_or_else(|| fail("trace", "no fixes with a time"))?;
+    let shift = Utc::now().signed_duration_since(last) - chrono::Duration::seconds(1);
+    let shift = chrono::Duration::seconds(shift.num_seconds());
+    for f in &mut fixes {
+        f.at += shift;
     }
-    let receipts = wang
-        .accept_policy("first_run_dialog")
-        .map_err(|e| fail("accept policy", e))?;
-    for r in &receipts {
-        say(&format!(
-            "receipt #{} {:?} {} (policy {}, hash {}…)",
-            r.seq,
-            r.kind,
-            r.purpose.as_deref().unwrap_or("policy"),
-            r.policy_version,
-            &r.hash[..12]
-        ));
-    }
-    let settings = wang.privacy_settings().map_err(|e| fail("settings", e))?;
-    for p in settings.purposes.iter().filter(|p| !p.core) {
-        say(&format!(
-            "optional, off until he decides: {} → {:?}",
-            p.label, p.state
-        ));
-    }
-    let account = wang.sign_in().await.map_err(|e| fail("sign in", e))?;
-    say(&format!(
-        "signed in: account {account}; token stored in {}",
-        driver_dir.display()
-    ));
-
-    step(
-        3,
-        "Download open cargo offers within 60 km (position sent rounded to ~1 km)",
-    );
-    let offers = wang
-        .refresh_open_orders(DRIVER_POSITION, RADIUS_M)
-        .await
-        .map_err(|e| fail("refresh", e))?;
-    print_orders(&offers);
-    let target = offers
-        .first()
-        .ok_or_else(|| fail("refresh", "no offers nearby"))?
-        .id
-        .clone();
-    let rival =
-        Waybill::open(driver_config(&rival_dir, &url)).map_err(|e| fail("open rival", e))?;
-    rival
-        .accept_policy("first_run_dialog")
-        .map_err(|e| fail("rival consent", e))?;
-    rival
-        .sign_in()
-        .await
-        .map_err(|e| fail("rival sign in", e))?;
-    rival
-        .refresh_open_orders(DRIVER_POSITION, RADIUS_M)
-        .await
-        .map_err(|e| fail("rival refresh", e))?;
-
-    step(
-        4,
-        "The truck enters a tunnel: the server becomes unreachable, and the app restarts",
-    );
-    server.stop().await.map_err(|e| fail("stop server", e))?;
-    drop(wang);
-    let wang = Waybill::open(config.clone()).map_err(|e| fail("reopen", e))?;
-    let cached = wang.orders(OrderList::Open).map_err(|e| fail("cache", e))?;
-    say(&format!(
-        "{} offers shown from the local cache",
-        cached.len()
-    ));
-    match wang.refresh_open_orders(DRIVER_POSITION, RADIUS_M).await {
-        Err(Error::Offline { .. }) => say("refresh → Offline (typed error), the cache stays"),
-        other => {
-            return Err(fail(
-                "refresh offline",
-                format!("expected Offline, got {other:?}"),
-            ));
-        }
-    }
-
-    step(5, &format!("Wang accepts {target} offline"));
-    let accepted = wang.accept_order(&target).map_err(|e| fail("accept", e))?;
-    say(&format!(
-        "status {:?}, sync {:?}; outbox holds {} action(s), durable on disk",
-        accepted.status,
-        accepted.sync_state,
-        wang.pending_actions().map_err(|e| fail("pending", e))?
-    ));
-    match wang.sync().await {
-        Err(Error::Offline { .. }) => say("sync → Offline; nothing lost, the action stays queued"),
-        other => {
-            return Err(fail(
-                "sync offline",
-                format!("expected Offline, got {other:?}"),
-            ));
-        }
-    }
-    drop(wang);
-    let wang = Waybill::open(config).map_err(|e| fail("reopen", e))?;
-    say(&format!(
-        "after another restart: {} action(s) still queued",
-        wang.pending_actions().map_err(|e| fail("pending", e))?
-    ));
-
-    step(
-        6,
-        "Signal is back: the server restarts on the same address, Wang syncs",
-    );
-    let server = start_server(&server_db, addr).await?;
-    let report = wang.sync().await.map_err(|e| fail("sync", e))?;
-    let order = wang.order(&target).map_err(|e| fail("order", e))?;
-    say(&format!(
-        "pushed {}, rejected {}; {target} is {:?}/{:?}, assigned to Wang: {}",
-        report.pushed,
-        report.rejected.len(),
-        order.status,
-        order.sync_state,
-        order.assigned_to_me
-    ));
-    let again = wang.sync().await.map_err(|e| fail("sync again", e))?;
-    say(&format!(
-        "a second sync pushes {} (idempotent)",
-        again.pushed
-    ));
-    let accepted_events = count_acceptances(&server_db, &target)?;
-    say(&format!(
-        "server history of {target}: {accepted_events} acceptance(s)"
-    ));
-
-    step(7, "Driver Li, from a stale cache, accepts the same order");
-    rival
-        .accept_order(&target)
-        .map_err(|e| fail("rival accept", e))?;
-    let report = rival.sync().await.map_err(|e| fail("rival sync", e))?;
-    for r in &report.rejected {
-        say(&format!(
-            "server refused: {:?} → Li's optimistic acceptance rolled back and shown to Li",
-            r.reason
-        ));
-    }
-    match rival.accept_order(&target) {
-        Err(e @ Error::OrderNotAvailable { .. }) => say(&format!("accepting again → {e}")),
-        other => {
-            return Err(fail(
-                "rival retry",
-                format!("expected OrderNotAvailable, got {other:?}"),
-            ));
-        }
-    }
-
-    server.stop().await.map_err(|e| fail("stop server", e))?;
-    step(8, "Summary");
-    say(&format!(
-        "offers downloaded {}, accepted offline 1, applied on the server {accepted_events} time(s), \
-         conflicts surfaced {}; {:.1} s in all",
-        offers.len(),
-        report.rejected.len(),
-        started.elapsed().as_secs_f64()
-    ));
-    if accepted_events != 1 {
-        return Err(fail(
-            "summary",
-            "the acceptance was not applied exactly once",
-        ));
-    }
-    Ok(())
+    Ok((name, fixes, shift))
 }
 
-async fn start_server(db: &Path, addr: SocketAddr) -> Result<RunningServer, DemoError> {
-    waybill_server::start(db, addr, true)
-        .await
-        .map_err(|e| fail("start server", e))
+/// The driver app's configuration on `dir`, talking to `url`.
+pub fn driver_config(dir: &Path, url: &str) -> Config {
+    config(dir, url, Role::Driver)
 }
 
-fn count_acceptances(server_db: &Path, order_id: &str) -> Result<usize, DemoError> {
-    let conn = waybill_server::store::open(server_db).map_err(|e| fail("server db", e))?;
-    let events =
-        waybill_server::store::events(&conn, order_id).map_err(|e| fail("server events", e))?;
-    Ok(events.iter().filter(|e| e.kind == "accepted").count())
-}
-
-fn driver_config(dir: &Path, url: &str) -> Config {
+fn config(dir: &Path, url: &str, role: Role) -> Config {
     Config {
         data_dir: dir.to_path_buf(),
         server_url: url.to_string(),
-        app_id: "com.example.waybill.driver".into(),
+        app_id: match role {
+            Role::Driver => "com.example.waybill.driver".into(),
+            Role::Shipper => "com.example.waybill.shipper".into(),
+        },
         app_version: env!("CARGO_PKG_VERSION").into(),
-        role: Role::Driver,
+        role,
     }
 }
 
@@ -259,15 +122,732 @@ fn say(line: &str) {
     println!("    {line}");
 }
 
-fn print_orders(orders: &[Order]) {
-    for o in orders {
-        println!(
-            "    {:<12} {:<44} → {:<24} {:>8.0} kg  ¥{:>8.2}",
-            o.id,
-            o.pickup_label,
-            o.dropoff_label,
-            o.weight_kg,
-            o.fee_minor as f64 / 100.0
-        );
+fn latlon(f: &Fix) -> LatLon {
+    LatLon {
+        lat: f.lat,
+        lon: f.lon,
     }
+}
+
+/// What the run measured; written as `summary.json`.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Figures {
+    trace: String,
+    order_id: String,
+    fixes_from_phone: u64,
+    fixes_kept: u64,
+    /// The filter's counts by reason for the leg after the restart (a leg's counters live
+    /// with the app process).
+    fixes_rejected_since_restart: String,
+    fixes_acknowledged_before_kill: u64,
+    fixes_found_after_restart: u64,
+    fixes_lost_after_kill: u64,
+    server_points: u64,
+    trajectory_uploads: u64,
+    trajectory_body_bytes: u64,
+    driver_wire_bytes_up: u64,
+    driver_wire_bytes_down: u64,
+    sync_attempts_offline: u64,
+    driver_actions_taken: u64,
+    driver_actions_on_server: u64,
+    server_acceptances: u64,
+    arrival_detected: bool,
+    pickup_photo_bytes_in: u64,
+    pickup_photo_bytes_kept: u64,
+    delivery_photo_bytes: u64,
+    delivery_upload_bytes_up: u64,
+    proofs_linked_on_server: u64,
+    refused: Vec<String>,
+    fixes_purged_on_withdrawal: u64,
+    seconds: f64,
+}
+
+/// Runs the demo; returns the figures (also written to the report folder).
+pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
+    let started = Instant::now();
+    let temp = tempfile::tempdir().map_err(|e| fail("temp dir", e))?;
+    let root = options
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&options.report_dir).map_err(|e| fail("report dir", e))?;
+    std::fs::create_dir_all(&root).map_err(|e| fail("data dir", e))?;
+    let (trace_name, trace, shift) =
+        load_trace(options.trace.as_deref(), options.utc_offset_hours)?;
+    if trace.len() < 4 * CHUNK {
+        return Err(fail(
+            "trace",
+            format!("{} fixes: too short to drive", trace.len()),
+        ));
+    }
+    let mut fig = Figures {
+        trace: trace_name.clone(),
+        ..Figures::default()
+    };
+    let pickup = latlon(&trace[0]);
+    let dropoff = latlon(trace.last().expect("checked above"));
+
+    step(
+        1,
+        "Reference server on loopback; the driver's phone reaches it through a simulated mobile link",
+    );
+    let server_db = root.join("server.sqlite3");
+    let server = waybill_server::start(&server_db, "127.0.0.1:0".parse().expect("literal"), false)
+        .await
+        .map_err(|e| fail("server", e))?;
+    let link = LossyProxy::start(server.addr).await;
+    say(&format!(
+        "server {} (database {}), link {}",
+        server.base_url(),
+        server_db.display(),
+        link.base_url()
+    ));
+
+    step(
+        2,
+        "Shipper Chen Jing (seed 003) places an errand: sender, recipient, item",
+    );
+    let shipper = Waybill::open(config(
+        &root.join("shipper"),
+        &server.base_url(),
+        Role::Shipper,
+    ))
+    .map_err(|e| fail("shipper", e))?;
+    shipper
+        .accept_policy("first_run_dialog")
+        .map_err(|e| fail("shipper consent", e))?;
+    shipper
+        .sign_in()
+        .await
+        .map_err(|e| fail("shipper sign in", e))?;
+    let errand = NewErrand {
+        pickup_label: "Sender: Chen Jing's shop".into(),
+        pickup,
+        dropoff_label: "Recipient: Huang Yang's office".into(),
+        dropoff: Some(dropoff),
+        goods: "2 cartons of documents".into(),
+        weight_kg: 12.0,
+        fee_minor: 4_500,
+        currency: "CNY".into(),
+        contact: OrderContact {
+            consignor_name: "陈静".into(),
+            consignor_phone: "13700001111".into(),
+            consignee_name: "黄洋".into(),
+            consignee_phone: "13600002222".into(),
+            consignee_address: "No. 88 Century Avenue, floor 12".into(),
+        },
+    };
+    let placed = shipper
+        .place_errand(&errand, true)
+        .map_err(|e| fail("place errand", e))?;
+    shipper.sync().await.map_err(|e| fail("shipper sync", e))?;
+    let order = placed.id.clone();
+    fig.order_id = order.clone();
+    say(&format!(
+        "errand {order}: {} → {} ({} fixes of trace {trace_name} to drive)",
+        errand.pickup_label,
+        errand.dropoff_label,
+        trace.len()
+    ));
+
+    step(
+        3,
+        "Driver Wang (seed 002): nothing leaves the phone before he accepts the policy",
+    );
+    let driver_dir = root.join("driver");
+    let driver_config = config(&driver_dir, &link.base_url(), Role::Driver);
+    let wang = Waybill::open(driver_config.clone()).map_err(|e| fail("driver", e))?;
+    match wang.sign_in().await {
+        Err(e @ Error::ConsentRequired { .. }) => {
+            say(&format!("sign in before consent → refused: {e}"));
+            fig.refused.push(format!("sign-in before the policy: {e}"));
+        }
+        other => {
+            return Err(fail(
+                "pre-consent",
+                format!("expected ConsentRequired, got {other:?}"),
+            ));
+        }
+    }
+    wang.accept_policy("first_run_dialog")
+        .map_err(|e| fail("driver consent", e))?;
+    wang.sign_in()
+        .await
+        .map_err(|e| fail("driver sign in", e))?;
+    let offers = wang
+        .refresh_open_orders(pickup, 5_000)
+        .await
+        .map_err(|e| fail("offers", e))?;
+    say(&format!(
+        "{} offer(s) within 5 km; he accepts {order}",
+        offers.len()
+    ));
+    wang.accept_order(&order).map_err(|e| fail("accept", e))?;
+    wang.decide("proof_photos", true, "pickup_screen")
+        .map_err(|e| fail("photo consent", e))?;
+    wang.report_permission(Permission::Camera, PermissionState::Granted)
+        .map_err(|e| fail("camera", e))?;
+    let proof = wang
+        .take_proof(
+            &order,
+            ProofKind::Pickup,
+            ActionKind::PickUp,
+            &ProofSource::Bytes(PICKUP_PHOTO.to_vec()),
+            capture(),
+        )
+        .map_err(|e| fail("pickup photo", e))?;
+    fig.pickup_photo_bytes_in = PICKUP_PHOTO.len() as u64;
+    fig.pickup_photo_bytes_kept = proof.bytes;
+    say(&format!(
+        "pickup photo: {} B from the camera, {} B kept (EXIF with GPS position, serial number and thumbnail stripped; pixels untouched)",
+        PICKUP_PHOTO.len(),
+        proof.bytes
+    ));
+    wang.pick_up(&order).map_err(|e| fail("pick up", e))?;
+    match wang.record_fixes(&order, &trace[..1]) {
+        Err(e) => {
+            say(&format!(
+                "a fix before the trajectory consent → refused: {e}"
+            ));
+            fig.refused
+                .push(format!("a fix before the trajectory consent: {e}"));
+        }
+        Ok(_) => {
+            return Err(fail(
+                "gate",
+                "a fix was taken without the trajectory consent",
+            ));
+        }
+    }
+    wang.decide("trajectory_upload", true, "order_start_dialog")
+        .map_err(|e| fail("trajectory consent", e))?;
+    for p in [Permission::LocationPrecise, Permission::LocationBackground] {
+        wang.report_permission(p, PermissionState::Granted)
+            .map_err(|e| fail("location", e))?;
+    }
+    let report = wang.sync().await.map_err(|e| fail("sync", e))?;
+    say(&format!(
+        "synced: {} action(s), {} receipt(s), {} proof(s) uploaded; the core asks the shell for {:?}",
+        report.pushed,
+        report.receipts_sent,
+        report.proofs_uploaded,
+        wang.tracking_plan().map_err(|e| fail("plan", e))?
+    ));
+
+    let offline_from = trace.len() * 35 / 100;
+    let kill_at = trace.len() / 2;
+    let online_again = trace.len() * 65 / 100;
+    step(
+        4,
+        &format!(
+            "He drives ({} fixes at {}× speed); signal lost at fix {offline_from}, the app is killed at {kill_at}, signal back at {online_again}",
+            trace.len(),
+            options.speed
+        ),
+    );
+    let bar = ProgressBar::new(trace.len() as u64).with_style(
+        ProgressStyle::with_template("    {bar:40} {pos}/{len} fixes  {msg}")
+            .map_err(|e| fail("progress", e))?,
+    );
+    let mut drive = Drive {
+        options: &options,
+        bar: &bar,
+        order: &order,
+        trace: &trace,
+        link: &link,
+        fig: &mut fig,
+        last_sync: trace[0].at,
+        offline: false,
+        offline_fixes: Vec::new(),
+    };
+    drive.stretch(&wang, 1, offline_from).await?;
+    drive.signal(false);
+    drive.stretch(&wang, offline_from, kill_at).await?;
+    drop(wang);
+    let (resume, acknowledged, found) =
+        drive.killed_and_restarted(&driver_config, kill_at, shift, options.trace.as_deref())?;
+    let wang = Waybill::open(driver_config.clone()).map_err(|e| fail("restart", e))?;
+    drive.stretch(&wang, resume, online_again).await?;
+    drive.signal(true);
+    drive.stretch(&wang, online_again, trace.len()).await?;
+    let offline_fixes = std::mem::take(&mut drive.offline_fixes);
+    drop(drive);
+    bar.finish_and_clear();
+    say(&format!(
+        "kill: {acknowledged} fixes acknowledged by the killed app, {found} found after the restart, {} lost",
+        fig.fixes_lost_after_kill
+    ));
+    let _ = (acknowledged, found);
+
+    step(
+        5,
+        "At the drop-off: arrival detected at the geofence; a 3 MiB delivery photo, its upload torn mid-way",
+    );
+    // The driver parks and pockets the phone: the app goes to the background and flushes.
+    wang.flush_fixes().map_err(|e| fail("flush", e))?;
+    let history = wang.order_history(&order).map_err(|e| fail("history", e))?;
+    fig.arrival_detected = history.iter().any(|h| {
+        h.by_me && h.event == "arrive" && h.note.as_deref().is_some_and(|n| n.contains("geofence"))
+    });
+    say(&format!(
+        "arrival detected by the core: {}",
+        fig.arrival_detected
+    ));
+    let photo = crate::images::noise_png(DELIVERY_PHOTO_BYTES, 7);
+    let proof = wang
+        .take_proof(
+            &order,
+            ProofKind::Delivery,
+            ActionKind::Deliver,
+            &ProofSource::Bytes(photo),
+            capture(),
+        )
+        .map_err(|e| fail("delivery photo", e))?;
+    fig.delivery_photo_bytes = proof.bytes;
+    let before = link.bytes().0;
+    link.cut_upstream_after(proof.bytes / 2);
+    match wang.sync().await {
+        Ok(r) => say(&format!(
+            "torn sync: {} of {} B confirmed",
+            r.proof_bytes_sent, proof.bytes
+        )),
+        Err(e) => say(&format!(
+            "torn sync → {} (typed error); the queue keeps the offset the server confirmed",
+            e.to_string().split(':').next().unwrap_or_default()
+        )),
+    }
+    let report = wang.sync().await.map_err(|e| fail("resume upload", e))?;
+    count_uploads(&mut fig, &report);
+    fig.delivery_upload_bytes_up = link.bytes().0 - before;
+    say(&format!(
+        "resumed: photo of {} B done with {} B sent up in all (HTTP included)",
+        proof.bytes, fig.delivery_upload_bytes_up
+    ));
+    wang.deliver(&order).map_err(|e| fail("deliver", e))?;
+    let report = wang.sync().await.map_err(|e| fail("sign-off sync", e))?;
+    count_uploads(&mut fig, &report);
+    let diagnostics = wang
+        .tracking_diagnostics(&order)
+        .map_err(|e| fail("diagnostics", e))?;
+    fig.fixes_rejected_since_restart = format!("{:?}", diagnostics.rejections);
+
+    step(
+        6,
+        "Privacy: export, then the driver withdraws the trajectory consent",
+    );
+    let export = wang.export_personal_data().map_err(|e| fail("export", e))?;
+    let gpx = export_gpx(&export)?;
+    write(&options.report_dir.join("day.gpx"), gpx.as_bytes())?;
+    let held = wang.fixes(&order).map_err(|e| fail("fixes", e))?.len() as u64;
+    wang.decide("trajectory_upload", false, "privacy_settings")
+        .map_err(|e| fail("withdraw", e))?;
+    fig.fixes_purged_on_withdrawal =
+        held - wang.fixes(&order).map_err(|e| fail("fixes", e))?.len() as u64;
+    say(&format!(
+        "{} fixes purged from the phone at once (database and WAL)",
+        fig.fixes_purged_on_withdrawal
+    ));
+    if let Err(e) = wang.record_fixes(&order, &trace[trace.len() - 1..]) {
+        fig.refused.push(format!("a fix after the withdrawal: {e}"));
+    }
+    wang.sync().await.map_err(|e| fail("receipt sync", e))?;
+    let export = wang.export_personal_data().map_err(|e| fail("export", e))?;
+    write(&options.report_dir.join("export.json"), export.as_bytes())?;
+
+    step(7, "What the server holds, and the figures");
+    let account = wang
+        .account_id()
+        .map_err(|e| fail("account", e))?
+        .unwrap_or_default();
+    let conn = waybill_server::store::open(&server_db).map_err(|e| fail("server db", e))?;
+    let events =
+        waybill_server::store::events(&conn, &order).map_err(|e| fail("server events", e))?;
+    fig.server_acceptances = events.iter().filter(|e| e.kind == "accepted").count() as u64;
+    fig.driver_actions_on_server = events
+        .iter()
+        .filter(|e| ["accepted", "picked_up", "arrived", "delivered"].contains(&e.kind.as_str()))
+        .count() as u64;
+    fig.driver_actions_taken = wang
+        .order_history(&order)
+        .map_err(|e| fail("history", e))?
+        .iter()
+        .filter(|h| h.by_me)
+        .count() as u64;
+    fig.proofs_linked_on_server = events.iter().filter(|e| e.kind == "proof").count() as u64;
+    let held = waybill_server::trajectory::get(&conn, &account, &order)
+        .map_err(|e| fail("server trajectory", e))?;
+    fig.server_points = held.points.len() as u64;
+    let (up, down) = link.bytes();
+    fig.driver_wire_bytes_up = up;
+    fig.driver_wire_bytes_down = down;
+    fig.seconds = started.elapsed().as_secs_f64();
+    server.stop().await.map_err(|e| fail("stop server", e))?;
+
+    let map = MapLayers {
+        raw: trace.iter().map(|f| (f.lat, f.lon)).collect(),
+        offline: offline_fixes,
+        kept: held.points.iter().map(|p| (p.lat, p.lon)).collect(),
+        markers: markers(&trace, &held.events, kill_at),
+        title: format!(
+            "Waybill demo: {trace_name}, {} fixes → {} points held",
+            trace.len(),
+            held.points.len()
+        ),
+    };
+    write(
+        &options.report_dir.join("map.svg"),
+        crate::report::svg(&map).as_bytes(),
+    )?;
+    let summary = serde_json::to_string_pretty(&fig).map_err(|e| fail("summary", e))?;
+    write(&options.report_dir.join("summary.json"), summary.as_bytes())?;
+    print_summary(&fig);
+    say(&format!("report: {}", options.report_dir.display()));
+    if fig.server_acceptances != 1
+        || fig.driver_actions_on_server != fig.driver_actions_taken
+        || fig.fixes_lost_after_kill != 0
+        || fig.proofs_linked_on_server != 2
+    {
+        return Err(fail(
+            "invariants",
+            format!(
+                "acceptances {}, actions {} of {}, fixes lost {}, proofs linked {}",
+                fig.server_acceptances,
+                fig.driver_actions_on_server,
+                fig.driver_actions_taken,
+                fig.fixes_lost_after_kill,
+                fig.proofs_linked_on_server
+            ),
+        ));
+    }
+    Ok(fig)
+}
+
+fn capture() -> Capture {
+    Capture {
+        at: Utc::now(),
+        elapsed_ms: None,
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), DemoError> {
+    std::fs::write(path, bytes).map_err(|e| fail(&path.display().to_string(), e))
+}
+
+fn count_uploads(fig: &mut Figures, report: &waybill_core::SyncReport) {
+    fig.trajectory_uploads += u64::from(report.trajectory_batches);
+    fig.trajectory_body_bytes += report.trajectory_bytes;
+}
+
+/// The GPX of the first trajectory in an export document.
+fn export_gpx(export: &str) -> Result<String, DemoError> {
+    let doc: serde_json::Value = serde_json::from_str(export).map_err(|e| fail("export", e))?;
+    doc["trajectories"][0]["gpx"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| fail("export", "no trajectory in the export"))
+}
+
+fn markers(
+    trace: &[Fix],
+    events: &[waybill_core::protocol::TrajectoryEvent],
+    kill_at: usize,
+) -> Vec<Marker> {
+    use waybill_core::protocol::TrajectoryEventKind;
+    let first = &trace[0];
+    let last = trace.last().expect("a trace");
+    let killed = &trace[kill_at];
+    let mut out = vec![
+        Marker {
+            lat: first.lat,
+            lon: first.lon,
+            label: "pickup".into(),
+            color: "#2e9e44",
+        },
+        Marker {
+            lat: last.lat,
+            lon: last.lon,
+            label: "drop-off".into(),
+            color: "#c62828",
+        },
+        Marker {
+            lat: killed.lat,
+            lon: killed.lon,
+            label: "app killed".into(),
+            color: "#6a1b9a",
+        },
+    ];
+    for e in events {
+        if let (Some(lat), Some(lon)) = (e.lat, e.lon) {
+            let label = match e.kind {
+                TrajectoryEventKind::Stop => format!("stop {} s", (e.to_ms - e.from_ms) / 1000),
+                TrajectoryEventKind::Arrival => "arrival detected".into(),
+                _ => continue,
+            };
+            out.push(Marker {
+                lat,
+                lon,
+                label,
+                color: "#455a64",
+            });
+        }
+    }
+    out
+}
+
+fn print_summary(fig: &Figures) {
+    let mut table = comfy_table::Table::new();
+    table.set_header(vec!["measure", "value"]);
+    let rows: Vec<(&str, String)> = vec![
+        (
+            "fixes from the phone / kept by the filter",
+            format!("{} / {}", fig.fixes_from_phone, fig.fixes_kept),
+        ),
+        ("points the server holds", fig.server_points.to_string()),
+        (
+            "trajectory uploads (vs one request per fix)",
+            format!("{} (vs {})", fig.trajectory_uploads, fig.fixes_from_phone),
+        ),
+        (
+            "trajectory bytes (bodies) / per fix",
+            format!(
+                "{} / {:.2}",
+                fig.trajectory_body_bytes,
+                fig.trajectory_body_bytes as f64 / fig.fixes_from_phone.max(1) as f64
+            ),
+        ),
+        (
+            "driver's wire bytes up / down, all requests",
+            format!(
+                "{} / {}",
+                fig.driver_wire_bytes_up, fig.driver_wire_bytes_down
+            ),
+        ),
+        (
+            "sync attempts without signal",
+            fig.sync_attempts_offline.to_string(),
+        ),
+        (
+            "driver actions taken offline-first / applied on the server",
+            format!(
+                "{} / {}",
+                fig.driver_actions_taken, fig.driver_actions_on_server
+            ),
+        ),
+        (
+            "fixes acknowledged before the kill / found after / lost",
+            format!(
+                "{} / {} / {}",
+                fig.fixes_acknowledged_before_kill,
+                fig.fixes_found_after_restart,
+                fig.fixes_lost_after_kill
+            ),
+        ),
+        (
+            "delivery photo / bytes sent up for it (torn once)",
+            format!(
+                "{} / {}",
+                fig.delivery_photo_bytes, fig.delivery_upload_bytes_up
+            ),
+        ),
+        (
+            "pickup photo from camera / kept after stripping",
+            format!(
+                "{} / {}",
+                fig.pickup_photo_bytes_in, fig.pickup_photo_bytes_kept
+            ),
+        ),
+        (
+            "proofs linked on the server",
+            fig.proofs_linked_on_server.to_string(),
+        ),
+        (
+            "arrival detected at the geofence",
+            fig.arrival_detected.to_string(),
+        ),
+        ("refused by the privacy gate", fig.refused.len().to_string()),
+        (
+            "fixes purged on withdrawal",
+            fig.fixes_purged_on_withdrawal.to_string(),
+        ),
+        ("seconds", format!("{:.1}", fig.seconds)),
+    ];
+    for (k, v) in rows {
+        table.add_row(vec![k.to_string(), v]);
+    }
+    println!("{table}");
+}
+
+/// The drive: feeds the trace in chunks, syncs on the app's cadence while online.
+struct Drive<'a> {
+    options: &'a DemoOptions,
+    bar: &'a ProgressBar,
+    order: &'a str,
+    trace: &'a [Fix],
+    link: &'a LossyProxy,
+    fig: &'a mut Figures,
+    last_sync: DateTime<Utc>,
+    offline: bool,
+    offline_fixes: Vec<(f64, f64)>,
+}
+
+impl Drive<'_> {
+    async fn stretch(&mut self, wang: &Waybill, from: usize, to: usize) -> Result<(), DemoError> {
+        let mut i = from;
+        while i < to {
+            let end = (i + CHUNK).min(to);
+            let chunk = &self.trace[i..end];
+            let kept = wang
+                .record_fixes(self.order, chunk)
+                .map_err(|e| fail("record fixes", e))?;
+            self.fig.fixes_from_phone += chunk.len() as u64;
+            self.fig.fixes_kept += u64::from(kept);
+            if self.offline {
+                self.offline_fixes
+                    .extend(chunk.iter().map(|f| (f.lat, f.lon)));
+            }
+            self.bar.set_position(end as u64);
+            let now = chunk[chunk.len() - 1].at;
+            if (now - self.last_sync).num_seconds() >= SYNC_EVERY_S {
+                self.last_sync = now;
+                self.sync(wang).await?;
+            }
+            if self.options.speed > 0.0 {
+                let span = (now - chunk[0].at).num_milliseconds().max(1000) as f64 / 1000.0;
+                tokio::time::sleep(Duration::from_secs_f64(span / self.options.speed)).await;
+            }
+            i = end;
+        }
+        Ok(())
+    }
+
+    /// The phone loses (`false`) or regains (`true`) its signal.
+    fn signal(&mut self, on: bool) {
+        self.offline = !on;
+        self.link.set_offline(!on);
+        self.bar
+            .set_message(if on { "signal back" } else { "no signal" });
+    }
+
+    async fn sync(&mut self, wang: &Waybill) -> Result<(), DemoError> {
+        match wang.sync().await {
+            Ok(report) => {
+                count_uploads(self.fig, &report);
+                Ok(())
+            }
+            Err(Error::Offline { .. }) => {
+                self.fig.sync_attempts_offline += 1;
+                Ok(())
+            }
+            Err(e) => Err(fail("sync", e)),
+        }
+    }
+
+    /// Runs the app as a child process from `from`, SIGKILLs it after it acknowledged a
+    /// few chunks, and checks what it acknowledged is on disk. Returns where the restarted
+    /// app resumes, what the child acknowledged and what was found.
+    fn killed_and_restarted(
+        &mut self,
+        config: &Config,
+        from: usize,
+        shift: chrono::Duration,
+        trace: Option<&Path>,
+    ) -> Result<(usize, u64, u64), DemoError> {
+        let stored_before = stored_fixes(config, self.order)?;
+        let exe = std::env::current_exe().map_err(|e| fail("kill", e))?;
+        let mut cmd = Command::new(exe);
+        cmd.args(["drive-child", "--data-dir"])
+            .arg(&config.data_dir)
+            .args(["--server", &config.server_url, "--order", self.order])
+            .args([
+                "--from",
+                &from.to_string(),
+                "--shift-s",
+                &shift.num_seconds().to_string(),
+            ])
+            .args([
+                "--utc-offset-hours",
+                &self.options.utc_offset_hours.to_string(),
+            ]);
+        if let Some(t) = trace {
+            cmd.arg("--trace").arg(t);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| fail("spawn app", e))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| fail("kill", "no stdout"))?;
+        let (mut acked_at, mut acked_kept) = (from, 0u64);
+        for (n, line) in BufReader::new(stdout).lines().enumerate() {
+            let line = line.map_err(|e| fail("kill", e))?;
+            let mut parts = line.split_whitespace().skip(1);
+            acked_at = parts
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(acked_at);
+            acked_kept = parts
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(acked_kept);
+            if n >= 4 {
+                break;
+            }
+        }
+        child.kill().map_err(|e| fail("SIGKILL", e))?;
+        let _ = child.wait();
+        let found = stored_fixes(config, self.order)? - stored_before;
+        self.fig.fixes_acknowledged_before_kill = acked_kept;
+        self.fig.fixes_found_after_restart = found;
+        self.fig.fixes_lost_after_kill = acked_kept.saturating_sub(found);
+        self.fig.fixes_from_phone += (acked_at - from) as u64;
+        self.fig.fixes_kept += found;
+        // The phone takes a quarter of a minute to bring the app back.
+        Ok(((acked_at + 15).min(self.trace.len()), acked_kept, found))
+    }
+}
+
+fn stored_fixes(config: &Config, order: &str) -> Result<u64, DemoError> {
+    let conn = rusqlite::Connection::open(config.data_dir.join(waybill_core::db::DB_FILE_NAME))
+        .map_err(|e| fail("driver db", e))?;
+    conn.query_row(
+        "SELECT COUNT(*) FROM track_fixes WHERE order_id = ?1",
+        [order],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n.max(0) as u64)
+    .map_err(|e| fail("driver db", e))
+}
+
+/// The app process the demo kills: records the trace from `from` in chunks, flushing each
+/// (group commit), and prints `ack <next index> <fixes kept so far>` once it is durable.
+pub fn drive_child(
+    config: Config,
+    order: &str,
+    trace: Option<&Path>,
+    utc_offset_hours: i32,
+    from: usize,
+    shift_s: i64,
+) -> Result<(), DemoError> {
+    let (_, mut fixes, own_shift) = load_trace(trace, utc_offset_hours)?;
+    let fix_up = chrono::Duration::seconds(shift_s) - own_shift;
+    for f in &mut fixes {
+        f.at += fix_up;
+    }
+    let app = Waybill::open(config).map_err(|e| fail("child open", e))?;
+    let mut kept = 0u64;
+    let mut out = std::io::stdout().lock();
+    for (n, chunk) in fixes[from..].chunks(CHUNK).enumerate() {
+        kept += u64::from(
+            app.record_fixes(order, chunk)
+                .map_err(|e| fail("child record", e))?,
+        );
+        app.flush_fixes().map_err(|e| fail("child flush", e))?;
+        writeln!(out, "ack {} {kept}", from + (n + 1) * CHUNK).map_err(|e| fail("child", e))?;
+        out.flush().map_err(|e| fail("child", e))?;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
 }

@@ -1,10 +1,13 @@
-//! `waybill`: developer CLI. `waybill demo` runs the driver slice against a reference
-//! server it starts on loopback with a temporary SQLite database, and prints what happens.
+//! `waybill`: developer CLI. `waybill demo` plays a shipper's and a driver's day against a
+//! reference server it starts on loopback; `inspect` dumps a device database; `replay`
+//! runs a recorded trace through the trajectory pipeline; `disclosures` prints the store
+//! privacy forms generated from a policy manifest.
 
-mod demo;
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
+use waybill_cli::{demo, inspect, replay, trace_file};
 
 /// Waybill developer CLI.
 #[derive(Debug, Parser)]
@@ -33,6 +36,47 @@ enum Store {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// A shipper's and a driver's day end to end on a loopback server, with faults; writes
+    /// a report folder (map.svg, day.gpx, export.json, summary.json).
+    Demo {
+        /// Keep the databases in this directory instead of a temporary one.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Where the report goes.
+        #[arg(long, default_value = "waybill-report")]
+        report_dir: PathBuf,
+        /// Drive this trace (GPX, CSV, NMEA, barefoot JSON) instead of the embedded one.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Hours local time is ahead of UTC in a CSV trace without a zone.
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        utc_offset_hours: i32,
+        /// Trace seconds per real second (0: as fast as the machine goes).
+        #[arg(long, default_value_t = 60.0)]
+        speed: f64,
+    },
+    /// A readable dump of a device database (a data directory or its database file).
+    Inspect {
+        /// The data directory or `waybill.sqlite3`.
+        db: PathBuf,
+        /// Show personal fields as stored instead of masked.
+        #[arg(long)]
+        unmasked: bool,
+    },
+    /// A recorded trace through the trajectory pipeline, with filter and encoding figures.
+    Replay {
+        /// GPX, CSV (header naming lat/lon/time), NMEA or barefoot JSON.
+        trace: PathBuf,
+        /// Hours local time is ahead of UTC in a CSV trace without a zone.
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        utc_offset_hours: i32,
+        /// Deviation bound of the simplified track, metres.
+        #[arg(long, default_value_t = waybill_core::track::DEFAULT_EPSILON_M)]
+        epsilon_m: f64,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the app-store privacy disclosures generated from a policy manifest.
     Disclosures {
         /// Which app's shipped manifest to use.
@@ -43,13 +87,25 @@ enum Command {
         store: Store,
         /// Use this manifest file instead of the shipped one.
         #[arg(long)]
-        manifest: Option<std::path::PathBuf>,
+        manifest: Option<PathBuf>,
     },
-    /// Run the driver slice end to end against a loopback reference server.
-    Demo {
-        /// Keep the demo's databases in this directory instead of a temporary one.
+    /// The app process the demo SIGKILLs (internal).
+    #[command(hide = true)]
+    DriveChild {
         #[arg(long)]
-        data_dir: Option<std::path::PathBuf>,
+        data_dir: PathBuf,
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        order: String,
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        #[arg(long, allow_negative_numbers = true)]
+        utc_offset_hours: i32,
+        #[arg(long)]
+        from: usize,
+        #[arg(long, allow_negative_numbers = true)]
+        shift_s: i64,
     },
 }
 
@@ -64,12 +120,53 @@ async fn main() {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Demo { data_dir } => demo::run(data_dir).await.map_err(|e| e.to_string()),
+        Command::Demo {
+            data_dir,
+            report_dir,
+            trace,
+            utc_offset_hours,
+            speed,
+        } => demo::run(demo::DemoOptions {
+            data_dir,
+            report_dir,
+            trace,
+            utc_offset_hours,
+            speed,
+        })
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string()),
+        Command::Inspect { db, unmasked } => inspect::inspect(&db, unmasked)
+            .map(|text| print!("{text}"))
+            .map_err(|e| e.to_string()),
+        Command::Replay {
+            trace,
+            utc_offset_hours,
+            epsilon_m,
+            json,
+        } => replay_trace(&trace, utc_offset_hours, epsilon_m, json),
         Command::Disclosures {
             role,
             store,
             manifest,
         } => disclosures(role, store, manifest),
+        Command::DriveChild {
+            data_dir,
+            server,
+            order,
+            trace,
+            utc_offset_hours,
+            from,
+            shift_s,
+        } => demo::drive_child(
+            demo::driver_config(&data_dir, &server),
+            &order,
+            trace.as_deref(),
+            utc_offset_hours,
+            from,
+            shift_s,
+        )
+        .map_err(|e| e.to_string()),
     };
     if let Err(e) = result {
         eprintln!("waybill: {e}");
@@ -77,11 +174,29 @@ async fn main() {
     }
 }
 
-fn disclosures(
-    role: AppRole,
-    store: Store,
-    path: Option<std::path::PathBuf>,
+fn replay_trace(
+    path: &std::path::Path,
+    utc_offset_hours: i32,
+    epsilon_m: f64,
+    json: bool,
 ) -> Result<(), String> {
+    let fixes = trace_file::read_path(path, utc_offset_hours).map_err(|e| e.to_string())?;
+    if fixes.is_empty() {
+        return Err(format!("{}: no fixes with a time", path.display()));
+    }
+    let figures = replay::replay(&fixes, epsilon_m);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&figures).map_err(|e| e.to_string())?
+        );
+    } else {
+        print!("{}", replay::render(&path.display().to_string(), &figures));
+    }
+    Ok(())
+}
+
+fn disclosures(role: AppRole, store: Store, path: Option<PathBuf>) -> Result<(), String> {
     use waybill_core::privacy::{disclosures, manifest};
     let role = match role {
         AppRole::Driver => waybill_core::Role::Driver,
