@@ -687,12 +687,15 @@ struct Drive<'a> {
     fig: &'a mut Figures,
     last_sync: DateTime<Utc>,
     offline: bool,
-    offline_fixes: Vec<(f64, f64)>,
+    offline_fixes: Vec<Vec<(f64, f64)>>,
 }
 
 impl Drive<'_> {
     async fn stretch(&mut self, wang: &Waybill, from: usize, to: usize) -> Result<(), DemoError> {
         let mut i = from;
+        if self.offline {
+            self.offline_fixes.push(Vec::new());
+        }
         while i < to {
             let end = (i + CHUNK).min(to);
             let chunk = &self.trace[i..end];
@@ -701,9 +704,10 @@ impl Drive<'_> {
                 .map_err(|e| fail("record fixes", e))?;
             self.fig.fixes_from_phone += chunk.len() as u64;
             self.fig.fixes_kept += u64::from(kept);
-            if self.offline {
-                self.offline_fixes
-                    .extend(chunk.iter().map(|f| (f.lat, f.lon)));
+            if self.offline
+                && let Some(stretch) = self.offline_fixes.last_mut()
+            {
+                stretch.extend(chunk.iter().map(|f| (f.lat, f.lon)));
             }
             self.bar.set_position(end as u64);
             let now = chunk[chunk.len() - 1].at;

@@ -22,8 +22,8 @@ pub struct Marker {
 pub struct MapLayers {
     /// Every fix the phone produced.
     pub raw: Vec<(f64, f64)>,
-    /// The fixes recorded while the phone had no signal.
-    pub offline: Vec<(f64, f64)>,
+    /// Stretches recorded while the phone had no signal (one polyline each).
+    pub offline: Vec<Vec<(f64, f64)>>,
     /// The points the server holds (simplified, bounded error).
     pub kept: Vec<(f64, f64)>,
     /// Stops, events, pickup and drop-off.
@@ -35,6 +35,8 @@ pub struct MapLayers {
 const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 640.0;
 const MARGIN: f64 = 40.0;
+/// Room kept on the right for labels.
+const LABEL_ROOM: f64 = 110.0;
 
 /// Renders the layers as an SVG document (equirectangular around the track's mean
 /// latitude, north up, fitted to the page).
@@ -58,7 +60,7 @@ pub fn svg(layers: &MapLayers) -> String {
     let span_x = ((max_lon - min_lon) * shrink).max(1e-6);
     let span_y = (max_lat - min_lat).max(1e-6);
     let scale = f64::min(
-        (WIDTH - 2.0 * MARGIN) / span_x,
+        (WIDTH - 2.0 * MARGIN - LABEL_ROOM) / span_x,
         (HEIGHT - 2.0 * MARGIN - 30.0) / span_y,
     );
     let project = |(lat, lon): (f64, f64)| {
@@ -99,10 +101,15 @@ pub fn svg(layers: &MapLayers) -> String {
         &layers.raw,
         "id=\"raw\" stroke=\"#b8b8b8\" stroke-width=\"5\" stroke-linejoin=\"round\"",
     );
-    out += &polyline(
-        &layers.offline,
-        "id=\"offline\" stroke=\"#f0a030\" stroke-width=\"5\" stroke-linejoin=\"round\"",
-    );
+    for (i, stretch) in layers.offline.iter().enumerate() {
+        out += &polyline(
+            stretch,
+            &format!(
+                "id=\"offline-{i}\" class=\"offline\" stroke=\"#f0a030\" stroke-width=\"5\" \
+                 stroke-linejoin=\"round\""
+            ),
+        );
+    }
     out += &polyline(
         &layers.kept,
         "id=\"kept\" stroke=\"#1f5fbf\" stroke-width=\"1.6\" stroke-linejoin=\"round\"",
@@ -114,15 +121,24 @@ pub fn svg(layers: &MapLayers) -> String {
             "  <circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"1.8\" fill=\"#1f5fbf\"/>"
         );
     }
+    // Labels move down until they overlap no label placed before them.
+    let mut placed: Vec<(f64, f64)> = Vec::new();
     for m in &layers.markers {
         let (x, y) = project((m.lat, m.lon));
+        let mut label_y = y + 4.0;
+        while placed
+            .iter()
+            .any(|(px, py)| (px - x).abs() < 100.0 && (py - label_y).abs() < 14.0)
+        {
+            label_y += 14.0;
+        }
+        placed.push((x, label_y));
         let _ = writeln!(
             out,
             "  <g class=\"marker\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"6\" fill=\"{}\" \
-             stroke=\"#fff\" stroke-width=\"1.5\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",
+             stroke=\"#fff\" stroke-width=\"1.5\"/><text x=\"{:.1}\" y=\"{label_y:.1}\">{}</text></g>",
             m.color,
             x + 9.0,
-            y + 4.0,
             escape(&m.label)
         );
     }

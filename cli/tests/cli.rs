@@ -196,7 +196,7 @@ fn the_demo_report_agrees_with_the_server_database() {
     assert_eq!(doc.root_element().tag_name().name(), "svg");
     assert_eq!(polyline(&doc, "raw"), 1194);
     assert_eq!(polyline(&doc, "kept") as u64, n("server_points"));
-    assert!(polyline(&doc, "offline") > 0);
+    assert!(polyline(&doc, "offline-0") > 0 && polyline(&doc, "offline-1") > 0);
     assert!(svg.contains(">pickup<") && svg.contains(">drop-off<"));
 }
 
