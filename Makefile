@@ -26,16 +26,21 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -q -- -D warnings
 	scripts/check-layering.sh
 
-## Real tus peers for the interop tests: tus-js-client and tus-node-server (pinned by the
-## lock file) and tusd, the tus project's Go server (pinned version, built by `go install`).
+## Real peers for the interop and fault tests: tus-js-client and tus-node-server (pinned by
+## the lock file), tusd (the tus project's Go server) and toxiproxy (Shopify's TCP fault
+## proxy), both pinned and built by `go install`.
 TOOLS := $(CURDIR)/target/tools/bin
 TUSD_VERSION := v2.9.1
-interop-deps: interop/node_modules/.installed $(TOOLS)/tusd
+TOXIPROXY_VERSION := v2.5.0
+TOXIPROXY := $(CURDIR)/target/tools/toxiproxy/server
+interop-deps: interop/node_modules/.installed $(TOOLS)/tusd $(TOXIPROXY)
 interop/node_modules/.installed: interop/package.json interop/package-lock.json
 	npm ci --prefix interop --no-audit --no-fund
 	touch $@
 $(TOOLS)/tusd:
 	GOBIN=$(TOOLS) go install github.com/tus/tusd/v2/cmd/tusd@$(TUSD_VERSION)
+$(TOXIPROXY):
+	GOBIN=$(dir $(TOXIPROXY)) go install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION)
 
 rust-test: interop-deps
 	mkdir -p target/test-logs

@@ -3,6 +3,7 @@
 //! committed it.
 #![forbid(unsafe_code)]
 
+pub mod toxiproxy;
 pub mod traces;
 
 pub use waybill_cli::images;
