@@ -354,6 +354,7 @@ impl Waybill {
     /// What a step of an order still lacks under the proof rules: required kinds (the
     /// step is refused until they are taken) and recommended ones (warn the driver).
     pub fn proof_check(&self, order_id: &str, step: ActionKind) -> Result<ProofCheck> {
+        self.order(order_id)?; // an unknown order is an error, not "nothing missing"
         self.inner
             .db
             .read(|c| proof::rules::check(c, order_id, step.as_str()))
@@ -398,6 +399,11 @@ impl Waybill {
 
     /// Reports a problem (delay, damage, nobody at the address); the status stays.
     pub fn report_exception(&self, order_id: &str, note: &str) -> Result<Order> {
+        if note.trim().is_empty() {
+            return Err(Error::InvalidInput {
+                reason: "an exception needs a note saying what happened".into(),
+            });
+        }
         self.take_action(order_id, ActionKind::ReportException, Some(note))
     }
 
@@ -1190,6 +1196,7 @@ impl Waybill {
     /// `first_run_dialog`). Returns the receipts: the acceptance and each core purpose
     /// resting on plain consent. Durable when this returns.
     pub fn accept_policy(&self, asked_via: &str) -> Result<Vec<Receipt>> {
+        check_asked_via(asked_via)?;
         let manifest = self.inner.manifest();
         let receipts = self
             .inner
@@ -1203,6 +1210,7 @@ impl Waybill {
     /// The user switched a consent-based purpose on or off. Off after on is a withdrawal,
     /// effective at once for every collection path.
     pub fn decide(&self, purpose: &str, allow: bool, asked_via: &str) -> Result<Receipt> {
+        check_asked_via(asked_via)?;
         let manifest = self.inner.manifest();
         let receipt = self
             .inner
@@ -1237,6 +1245,7 @@ impl Waybill {
 
     /// A guardian consented for a minor user; returns the receipt.
     pub fn record_guardian_consent(&self, asked_via: &str) -> Result<Receipt> {
+        check_asked_via(asked_via)?;
         let manifest = self.inner.manifest();
         let receipt = self
             .inner
@@ -1429,34 +1438,24 @@ fn validate_position(p: LatLon) -> Result<()> {
 }
 
 fn validate_errand(e: &NewErrand) -> Result<()> {
-    validate_position(e.pickup)?;
-    let texts = [
-        &e.pickup_label,
-        &e.dropoff_label,
-        &e.goods,
-        &e.contact.consignor_name,
-        &e.contact.consignee_name,
-        &e.contact.consignee_address,
-    ];
-    let phones = [&e.contact.consignor_phone, &e.contact.consignee_phone];
-    let ok = e.weight_kg.is_finite()
-        && e.weight_kg > 0.0
-        && e.fee_minor >= 0
-        && e.currency.len() == 3
-        && texts
-            .iter()
-            .all(|t| !t.trim().is_empty() && t.len() <= 500 && !t.chars().any(char::is_control))
-        && phones.iter().all(|p| {
-            (5..=20).contains(&p.len())
-                && p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c))
-        });
-    if ok {
+    if e.is_valid() {
         Ok(())
     } else {
         Err(Error::InvalidInput {
-            reason: "errand: weight > 0, fee ≥ 0, ISO currency, names and addresses of 1..=500 \
-                     characters, phones of 5..=20 digits"
-                .into(),
+            reason: waybill_protocol::ERRAND_RULES.into(),
+        })
+    }
+}
+
+/// `asked_via` names the screen that asked (`first_run_dialog`): it goes into the
+/// append-only consent ledger and to the server, so it is short and plain.
+fn check_asked_via(asked_via: &str) -> Result<()> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-.:/".contains(c);
+    if (1..=64).contains(&asked_via.len()) && asked_via.chars().all(plain) {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput {
+            reason: "asked_via: 1..=64 characters of [A-Za-z0-9_-.:/] naming the screen".into(),
         })
     }
 }

@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 pub struct Config {
     /// App-private directory that holds the database (and later the proof files).
     pub data_dir: PathBuf,
-    /// Base URL of the sync server, e.g. `https://api.example.com` or `http://127.0.0.1:8080`.
+    /// Base URL of the sync server, e.g. `https://api.example.com`. Cleartext `http://`
+    /// is accepted only for a loopback host (`127.0.0.0/8`, `::1`, `localhost`): a
+    /// development server on the machine itself, never the network.
     pub server_url: String,
     /// Application id, e.g. `com.example.waybill.driver`.
     pub app_id: String,
@@ -32,6 +34,14 @@ impl Config {
         if rest.is_empty() || rest.contains(char::is_whitespace) {
             return Err(invalid("server_url has no valid host"));
         }
+        let parsed =
+            reqwest::Url::parse(url).map_err(|_| invalid("server_url has no valid host"))?;
+        if parsed.scheme() == "http" && !is_loopback(&parsed) {
+            return Err(invalid(
+                "server_url must use https:// (cleartext http:// is for a loopback development \
+                 server only)",
+            ));
+        }
         if self.app_id.trim().is_empty() || self.app_version.trim().is_empty() {
             return Err(invalid("app_id and app_version must not be empty"));
         }
@@ -39,6 +49,18 @@ impl Config {
             return Err(invalid("data_dir must not be empty"));
         }
         Ok(url.to_string())
+    }
+}
+
+/// Whether the URL's host is this machine: the only place cleartext may go.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
 }
 
@@ -70,6 +92,34 @@ mod tests {
                 .unwrap(),
             "http://127.0.0.1:9"
         );
+    }
+
+    #[test]
+    fn cleartext_goes_to_loopback_only() {
+        for ok in [
+            "https://api.example.com",
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://localhost:9",
+            "http://[::1]:8080",
+        ] {
+            assert!(config(ok).validated_server_url().is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.example.com",
+            "http://10.0.2.2:8080",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example",
+            "http://[::2]",
+        ] {
+            assert!(
+                matches!(
+                    config(bad).validated_server_url(),
+                    Err(Error::InvalidConfig { .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

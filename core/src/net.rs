@@ -77,6 +77,10 @@ impl ApiClient {
             .user_agent(user_agent)
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
+            // TLS 1.2 or newer (rustls offers nothing older anyway), and an https server
+            // cannot redirect the client down to cleartext.
+            .min_tls_version(reqwest::tls::Version::TLS_1_2)
+            .https_only(base_url.starts_with("https://"))
             .build()
             .map_err(|e| NetError::Transport(e.to_string()))?;
         Ok(ApiClient { http, base_url })

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod trajectory;
+pub mod tus;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -423,6 +424,48 @@ pub struct NewErrand {
     pub currency: String,
     /// Sender and recipient.
     pub contact: OrderContact,
+}
+
+/// What a valid errand is, checked by the app before it queues one and by the server
+/// before it stores one, so the two cannot disagree.
+pub const ERRAND_RULES: &str = "errand: pickup and drop-off on Earth, weight > 0, fee ≥ 0, \
+    ISO currency (three capitals), names and addresses of 1..=500 characters without \
+    control characters, phones of 5..=20 digits";
+
+impl NewErrand {
+    /// Whether the errand follows [`ERRAND_RULES`].
+    pub fn is_valid(&self) -> bool {
+        let on_earth = |p: &LatLon| {
+            p.lat.is_finite()
+                && p.lon.is_finite()
+                && (-90.0..=90.0).contains(&p.lat)
+                && (-180.0..=180.0).contains(&p.lon)
+        };
+        let texts = [
+            &self.pickup_label,
+            &self.dropoff_label,
+            &self.goods,
+            &self.contact.consignor_name,
+            &self.contact.consignee_name,
+            &self.contact.consignee_address,
+        ];
+        let phones = [&self.contact.consignor_phone, &self.contact.consignee_phone];
+        on_earth(&self.pickup)
+            && self.dropoff.as_ref().is_none_or(on_earth)
+            && self.weight_kg.is_finite()
+            && self.weight_kg > 0.0
+            && self.fee_minor >= 0
+            // ISO 4217: three ASCII capitals ("元" is three bytes too).
+            && self.currency.len() == 3
+            && self.currency.bytes().all(|b| b.is_ascii_uppercase())
+            && texts.iter().all(|t| {
+                !t.trim().is_empty() && t.len() <= 500 && !t.chars().any(char::is_control)
+            })
+            && phones.iter().all(|p| {
+                (5..=20).contains(&p.len())
+                    && p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c))
+            })
+    }
 }
 
 /// Reply to `POST /v1/orders/{id}/trajectory` (body: a [`trajectory`] batch).

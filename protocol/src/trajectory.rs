@@ -499,6 +499,11 @@ pub fn decode_batch(
             .checked_mul(unit)
             .ok_or(DecodeError::Malformed("time overflow"))?;
     }
+    // Points (after the anchor) are strictly later than what comes before them: a batch
+    // that goes back or repeats an instant was not made by the encoder.
+    if times.windows(2).any(|w| w[1] <= w[0]) {
+        return Err(DecodeError::Malformed("times not strictly increasing"));
+    }
     let anchor = if anchored {
         let t = times.remove(0);
         let (lat, lon) = anchor(t).ok_or(DecodeError::UnknownAnchor(t))?;

@@ -50,6 +50,12 @@ pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> St
                 .errand
                 .as_ref()
                 .ok_or_else(|| refused(ErrorCode::BadRequest, "place needs an errand"))?;
+            if !errand.is_valid() {
+                return Err(refused(
+                    ErrorCode::BadRequest,
+                    waybill_protocol::ERRAND_RULES,
+                ));
+            }
             return insert_errand(tx, account_id, &action.order_id, errand);
         }
         ActionKind::Cancel => return cancel_in(tx, account_id, &action.order_id),

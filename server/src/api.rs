@@ -443,17 +443,10 @@ async fn create_errand(
     let account = authenticate(&state, &headers).await?;
     let key = idempotency_key(&headers)?;
     let errand = json_body(body)?;
-    let valid = errand.pickup.lat.is_finite()
-        && errand.pickup.lon.is_finite()
-        && (-90.0..=90.0).contains(&errand.pickup.lat)
-        && (-180.0..=180.0).contains(&errand.pickup.lon)
-        && errand.weight_kg.is_finite()
-        && errand.weight_kg > 0.0
-        && errand.fee_minor >= 0;
-    if !valid {
+    if !errand.is_valid() {
         return Err(Failure::new(
             ErrorCode::BadRequest,
-            "pickup, weight_kg or fee_minor out of range",
+            waybill_protocol::ERRAND_RULES,
         ));
     }
     let order = state

@@ -14,8 +14,6 @@ use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{head, post};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::Digest;
@@ -147,20 +145,8 @@ async fn options() -> Response {
 
 /// `Upload-Metadata`: comma-separated `key base64(value)` pairs.
 fn metadata(h: &HeaderMap) -> Result<Vec<(String, String)>, TusError> {
-    let raw = header_str(h, "Upload-Metadata").unwrap_or("");
-    raw.split(',')
-        .filter(|p| !p.trim().is_empty())
-        .map(|pair| {
-            let mut it = pair.trim().splitn(2, ' ');
-            let key = it.next().unwrap_or_default().to_string();
-            let value = BASE64
-                .decode(it.next().unwrap_or_default())
-                .ok()
-                .and_then(|v| String::from_utf8(v).ok())
-                .ok_or_else(|| TusError::new(400, format!("metadata {key}: not base64 UTF-8")))?;
-            Ok((key, value))
-        })
-        .collect()
+    waybill_protocol::tus::parse_metadata(header_str(h, "Upload-Metadata").unwrap_or(""))
+        .map_err(|e| TusError::new(400, e.to_string()))
 }
 
 fn dir(state: &AppState) -> PathBuf {
@@ -319,13 +305,9 @@ fn verify_checksum(h: &HeaderMap, body: &[u8]) -> Result<(), TusError> {
     let Some(value) = header_str(h, "Upload-Checksum") else {
         return Ok(());
     };
-    let (algorithm, digest) = value
-        .split_once(' ')
-        .ok_or_else(|| TusError::new(400, "Upload-Checksum: <algorithm> <base64>"))?;
-    let expected = BASE64
-        .decode(digest.trim())
-        .map_err(|_| TusError::new(400, "Upload-Checksum digest is not base64"))?;
-    let actual = match algorithm {
+    let (algorithm, expected) = waybill_protocol::tus::parse_checksum(value)
+        .map_err(|e| TusError::new(400, e.to_string()))?;
+    let actual = match algorithm.as_str() {
         "sha1" => sha1::Sha1::digest(body).to_vec(),
         "sha256" => sha2::Sha256::digest(body).to_vec(),
         _ => return Err(TusError::new(400, "checksum algorithms: sha1, sha256")),

@@ -5,9 +5,9 @@
 //! upright. Pixels are never touched: the compressed image data is copied as is.
 
 use bytes::Bytes;
-use img_parts::jpeg::{Jpeg, markers};
+use img_parts::ImageEXIF;
+use img_parts::jpeg::{Jpeg, JpegSegment, markers};
 use img_parts::png::Png;
-use img_parts::{ImageEXIF, ImageICC};
 
 /// Smallest plausible image (a header and a few pixels).
 pub const MIN_BYTES: usize = 100;
@@ -99,12 +99,24 @@ fn strip_jpeg(bytes: Vec<u8>) -> Result<Vec<u8>, ImageError> {
     let orientation = jpeg.exif().and_then(|e| orientation(&e));
     // APP1 holds EXIF and XMP, APP13 IPTC, COM free text; APP0 (JFIF), APP2 (ICC colour
     // profile) and APP14 (Adobe colour transform) only describe how to show the pixels.
-    let icc = jpeg.icc_profile();
+    // ICC segments stay where they are. (img-parts' own `set_exif`/`set_icc_profile`
+    // insert at index 3 and panic on a file with fewer segments: found by fuzzing.)
     jpeg.segments_mut()
         .retain(|s| !matches!(s.marker(), markers::APP1 | markers::APP13 | markers::COM));
-    jpeg.set_icc_profile(icc);
     if let Some(o) = orientation {
-        jpeg.set_exif(Some(Bytes::from(exif_with_orientation(o))));
+        let mut contents = b"Exif\0\0".to_vec();
+        contents.extend(exif_with_orientation(o));
+        // EXIF comes first, after a JFIF header if there is one.
+        let segments = jpeg.segments_mut();
+        let at = usize::from(
+            segments
+                .first()
+                .is_some_and(|s| s.marker() == markers::APP0),
+        );
+        segments.insert(
+            at,
+            JpegSegment::new_with_contents(markers::APP1, Bytes::from(contents)),
+        );
     }
     Ok(jpeg.encoder().bytes().to_vec())
 }
@@ -112,6 +124,11 @@ fn strip_jpeg(bytes: Vec<u8>) -> Result<Vec<u8>, ImageError> {
 fn strip_png(bytes: Vec<u8>) -> Result<Vec<u8>, ImageError> {
     let mut png = Png::from_bytes(Bytes::from(bytes))
         .map_err(|e| ImageError::Corrupt(Format::Png, e.to_string()))?;
+    // Image data is required (and keeps img-parts' `set_exif`, which inserts before the
+    // last chunk, away from an empty list).
+    if !png.chunks().iter().any(|c| &c.kind() == b"IDAT") {
+        return Err(ImageError::Corrupt(Format::Png, "no image data".into()));
+    }
     let orientation = png.exif().and_then(|e| orientation(&e));
     // Text chunks (tEXt, zTXt, iTXt: XMP lives in iTXt), EXIF (eXIf) and time (tIME).
     png.chunks_mut()

@@ -1,8 +1,6 @@
 //! A tus 1.0 client (creation, checksum, expiration, termination) over the core's HTTP
 //! client: what the proof queue needs, interoperable with any tus server.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use reqwest::{Method, StatusCode};
 use sha1::{Digest, Sha1};
 
@@ -73,11 +71,7 @@ impl Tus<'_> {
     /// Creates an upload of `length` bytes with `metadata`; returns its URL and the offset
     /// the server reports (the whole length when it already has the file).
     pub async fn create(&self, length: u64, metadata: &[(&str, &str)]) -> NetResult<(String, u64)> {
-        let meta = metadata
-            .iter()
-            .map(|(k, v)| format!("{k} {}", BASE64.encode(v)))
-            .collect::<Vec<_>>()
-            .join(",");
+        let meta = waybill_protocol::tus::encode_metadata(metadata);
         let url = format!("{}/v1/uploads", self.base_url);
         let r = self
             .request(Method::POST, &url)
@@ -135,8 +129,8 @@ impl Tus<'_> {
             .header("Content-Type", "application/offset+octet-stream")
             .header("Upload-Offset", offset);
         if checksum {
-            let digest = BASE64.encode(Sha1::digest(&chunk));
-            request = request.header("Upload-Checksum", format!("sha1 {digest}"));
+            let checksum = waybill_protocol::tus::encode_checksum("sha1", &Sha1::digest(&chunk));
+            request = request.header("Upload-Checksum", checksum);
         }
         let r = request.body(chunk).send().await.map_err(transport)?;
         match r.status() {
