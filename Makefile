@@ -11,14 +11,14 @@ BINDGEN := $(CARGO) run -q -p uniffi-bindgen -- generate --no-format --config un
 SWIFT_GENERATED := ios/Sources/WaybillFFI ios/Sources/WaybillCoreFFI
 VENV := target/venv
 
-.PHONY: demo test lint interop-deps rust-test contract-test kotlin-test swift-check bindings swift-bindings openapi size bench clean
+.PHONY: demo test lint interop-deps rust-test contract-test kotlin-test swift-check bindings swift-bindings openapi size fuzz-short bench clean
 
 ## The demo: a shipper's and a driver's day on a loopback server; report in waybill-report/.
 demo:
 	$(CARGO) run -q -p waybill-cli -- demo
 
 ## Every test, as CI runs it.
-test: lint rust-test contract-test kotlin-test swift-check
+test: lint rust-test contract-test kotlin-test swift-check size fuzz-short
 	@scripts/test-summary.sh
 
 lint: $(VENV)/.tools
@@ -69,10 +69,12 @@ kotlin-test:
 	@cat android/*/target/surefire-reports/*.txt
 
 ## No Swift toolchain here: the committed Swift bindings must equal what the current
-## library generates, and every Swift file must parse (tree-sitter-swift from PyPI).
+## library generates, every Swift file must parse (tree-sitter-swift from PyPI), and the
+## Kotlin and Swift facades must forward every function the core exports.
 swift-check: swift-bindings $(VENV)/.swift-check
 	git diff --exit-code -- $(SWIFT_GENERATED) || { echo "Swift bindings are stale: run 'make swift-bindings' and commit"; exit 1; }
 	$(VENV)/bin/python scripts/check_swift_syntax.py ios
+	python3 scripts/check_facade_coverage.py
 
 $(VENV)/.swift-check: scripts/requirements-swift-check.txt
 	python3 -m venv $(VENV)
@@ -94,10 +96,14 @@ swift-bindings: $(LIB_DEBUG)
 bindings: $(LIB_DEBUG) swift-bindings
 	$(BINDGEN) --language kotlin --out-dir android/waybill-kotlin/generated/kotlin $(LIB_DEBUG)
 
-## Size of the stripped release cdylib (the mobile profile) for the host target.
+## Size of the stripped release cdylib (the mobile profile) for the host target, against
+## its budget (scripts/check-size.sh, docs/library-size.md).
 size:
-	$(CARGO) build -q --release -p waybill-ffi
-	@ls -l target/release/libwaybill_ffi.so | awk '{printf "libwaybill_ffi.so (x86_64, release, stripped): %d bytes (%.2f MiB)\n", $$5, $$5/1048576}'
+	scripts/check-size.sh
+
+## Every fuzz target briefly, as CI runs it; `scripts/fuzz.sh 3600` is the long run.
+fuzz-short: $(VENV)/.tools
+	scripts/fuzz.sh 20
 
 ## Benchmarks print figures (not part of `make test`): outbox replay, trajectory pipeline,
 ## and the per-fix JNA call from Kotlin on the optimised library.

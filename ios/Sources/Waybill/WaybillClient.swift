@@ -188,6 +188,148 @@ public final class WaybillClient: Sendable {
     public func cancelAccount() async throws {
         try await ffi.cancelAccount()
     }
+
+    // MARK: Orders, both roles
+
+    /// The signed-in account, if any.
+    public func accountId() throws -> String? {
+        try ffi.accountId()
+    }
+
+    /// The driver reached stop `stopIndex` of the order's route; works offline.
+    public func arrive(orderId: String, stopIndex: UInt32) throws -> Order {
+        try ffi.arrive(orderId: orderId, stopIndex: stopIndex)
+    }
+
+    /// Agrees a delivery time with the customer; works offline.
+    public func setAppointment(orderId: String, at: Date) throws -> Order {
+        try ffi.setAppointment(orderId: orderId, at: at)
+    }
+
+    /// A shipper places an errand; `mayShareParties`: the user confirmed they may give the
+    /// sender's and recipient's contact. Works offline.
+    public func placeErrand(_ errand: NewErrand, mayShareParties: Bool) throws -> Order {
+        try ffi.placeErrand(errand: errand, mayShareParties: mayShareParties)
+    }
+
+    /// A shipper cancels an errand not yet delivered; works offline.
+    public func cancelErrand(orderId: String) throws -> Order {
+        try ffi.cancelErrand(orderId: orderId)
+    }
+
+    /// Withdraws a queued action the server has not confirmed, with the later actions of
+    /// its order that build on it; returns how many were withdrawn (0 if already sent).
+    public func cancelPending(seq: Int64) throws -> UInt32 {
+        try ffi.cancelPending(seq: seq)
+    }
+
+    /// Edits the note of a queued exception report; false if it was already sent.
+    public func editPendingNote(seq: Int64, note: String) throws -> Bool {
+        try ffi.editPendingNote(seq: seq, note: note)
+    }
+
+    /// An order's history as this device saw it, oldest first.
+    public func orderHistory(orderId: String) throws -> [HistoryEntry] {
+        try ffi.orderHistory(orderId: orderId)
+    }
+
+    /// Orders whose id, places or goods contain `text`; works offline.
+    public func searchOrders(_ text: String) throws -> [Order] {
+        try ffi.searchOrders(text: text)
+    }
+
+    /// Applies the user's choice for a conflict the server reported.
+    public func resolveRejection(id: Int64, resolution: Resolution) throws {
+        try ffi.resolveRejection(id: id, resolution: resolution)
+    }
+
+    /// The BGTaskScheduler entry point: the most valuable work first within `budgetMs`;
+    /// schedule the next run at the returned `nextAttemptAt`.
+    public func syncInBackground(budgetMs: UInt32, network: Network) async throws -> BackgroundSync {
+        try await ffi.syncInBackground(budgetMs: budgetMs, network: network)
+    }
+
+    // MARK: Trajectory and proofs
+
+    /// The fixes held for an order (what the export's GPX contains).
+    public func fixes(orderId: String) throws -> [Fix] {
+        try ffi.fixes(orderId: orderId)
+    }
+
+    /// The proof rules in force (per step and kind).
+    public func proofRules() throws -> [ProofRule] {
+        try ffi.proofRules()
+    }
+
+    // MARK: Privacy
+
+    /// Where the user stands with the policy in force.
+    public func policyStatus() throws -> PolicyStatus {
+        try ffi.policyStatus()
+    }
+
+    /// The live state of one purpose.
+    public func purposeState(purpose: String) throws -> PurposeState {
+        try ffi.purposeState(purpose: purpose)
+    }
+
+    /// Mirrors an OS permission result (`CLAuthorizationStatus`, `AVCaptureDevice`, …);
+    /// turning one off withdraws the purposes that need it.
+    public func reportPermission(_ permission: Permission, state: PermissionState) throws {
+        try ffi.reportPermission(permission: permission, state: state)
+    }
+
+    /// What to do about the permission `purpose` needs: ask (with the rationale), send the
+    /// user to Settings, stay quiet (48-hour rule), or nothing.
+    public func permissionAsk(purpose: String, userInitiated: Bool) throws -> PermissionAsk {
+        try ffi.permissionAsk(purpose: purpose, userInitiated: userInitiated)
+    }
+
+    /// The user's age, asked with the policy; returns whether they are a minor, whose data
+    /// is collected only after a guardian consented.
+    public func declareAge(_ ageYears: UInt32) throws -> Bool {
+        try ffi.declareAge(ageYears: ageYears)
+    }
+
+    /// Records a guardian's consent for a minor.
+    public func recordGuardianConsent(askedVia: String) throws -> Receipt {
+        try ffi.recordGuardianConsent(askedVia: askedVia)
+    }
+
+    /// Installs a new policy manifest (refused with a precise error if it is invalid).
+    public func installManifest(_ document: String) throws -> PolicyStatus {
+        try ffi.installManifest(document: document)
+    }
+
+    /// Recomputes the consent ledger's hash chain; returns the number of receipts.
+    public func verifyConsentLedger() throws -> UInt32 {
+        try ffi.verifyConsentLedger()
+    }
+
+    /// Deletes what outlived its retention period now (it also runs at every start).
+    public func sweepRetention() throws -> UInt32 {
+        try ffi.sweepRetention()
+    }
+
+    /// What was collected, received, sent and deleted, newest first.
+    public func transparencyLog(limit: UInt32 = 100) throws -> [DataEvent] {
+        try ffi.transparencyLog(limit: limit)
+    }
+
+    /// The user's rights requests and their state.
+    public func rightsRequests() throws -> [RightsRequest] {
+        try ffi.rightsRequests()
+    }
+
+    /// Whether a declared third-party SDK may start now.
+    public func sdkMayStart(_ sdkId: String) throws -> Bool {
+        try ffi.sdkMayStart(sdkId: sdkId)
+    }
+
+    /// Hands `items` of a declared category to a declared SDK, through the gate.
+    public func discloseToSdk(_ sdkId: String, category: String, items: UInt32 = 1) throws {
+        try ffi.discloseToSdk(sdkId: sdkId, category: category, items: items)
+    }
 }
 
 /// Forwards the core's notifications for one topic. The core keeps listeners for the

@@ -215,6 +215,15 @@ class WaybillClient private constructor(
     suspend fun discardProof(orderId: String, sha256: String): Boolean =
         withContext(ioDispatcher) { ffi.discardProof(orderId, sha256) }
 
+    /** The fixes held for an order (what the export's GPX contains). */
+    suspend fun fixes(orderId: String): List<Fix> = withContext(ioDispatcher) { ffi.fixes(orderId) }
+
+    /** The proof rules in force (per step and kind). */
+    suspend fun proofRules(): List<ProofRule> = withContext(ioDispatcher) { ffi.proofRules() }
+
+    /** Deletes what outlived its retention period now (it also runs at every start). */
+    suspend fun sweepRetention(): Int = privacyChange { ffi.sweepRetention().toInt() }
+
     /** The proofs of an order, in upload order. */
     suspend fun proofs(orderId: String): List<Proof> = withContext(ioDispatcher) { ffi.proofs(orderId) }
 
