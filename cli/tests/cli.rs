@@ -60,22 +60,28 @@ fn polyline(doc: &roxmltree::Document<'_>, id: &str) -> usize {
     points.len()
 }
 
-#[test]
-fn the_demo_report_agrees_with_the_server_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let report = dir.path().join("report");
+/// Runs the demo at full speed with its databases in `dir/data` and its report in
+/// `dir/report`; returns what it printed.
+fn demo(dir: &Path) -> String {
     let out = waybill(&[
         "demo",
         "--speed",
         "0",
         "--data-dir",
-        data.to_str().unwrap(),
+        dir.join("data").to_str().unwrap(),
         "--report-dir",
-        report.to_str().unwrap(),
+        dir.join("report").to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    let printed = text(&out);
+    text(&out)
+}
+
+#[test]
+fn the_demo_report_agrees_with_the_server_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let report = dir.path().join("report");
+    let printed = demo(dir.path());
     for step in ["[1]", "[4]", "[7]", "points the server holds"] {
         assert!(printed.contains(step), "{step} in {printed}");
     }
@@ -203,18 +209,8 @@ fn the_demo_report_agrees_with_the_server_database() {
 #[test]
 fn inspect_masks_personal_fields_unless_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let out = waybill(&[
-        "demo",
-        "--speed",
-        "0",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--report-dir",
-        dir.path().join("r").to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    let driver = data.join("driver");
+    demo(dir.path());
+    let driver = dir.path().join("data/driver");
     let masked = waybill(&["inspect", driver.to_str().unwrap()]);
     assert!(masked.status.success(), "{}", text(&masked));
     let shown = text(&masked);

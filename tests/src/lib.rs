@@ -246,6 +246,34 @@ impl ServerProbe {
     }
 }
 
+/// A shipper's errand in Shanghai (seed 003: sender, recipient, goods), `n` making its
+/// pickup label distinct; valid by the errand rules.
+pub fn sample_errand(n: u32) -> waybill_core::NewErrand {
+    waybill_core::NewErrand {
+        pickup_label: format!("Jing'an, shop {n}"),
+        pickup: waybill_core::LatLon {
+            lat: SHANGHAI.lat + 0.01,
+            lon: SHANGHAI.lon,
+        },
+        dropoff_label: "Pudong, Lujiazui".into(),
+        dropoff: Some(waybill_core::LatLon {
+            lat: 31.2397,
+            lon: 121.4998,
+        }),
+        goods: "documents".into(),
+        weight_kg: 0.5,
+        fee_minor: 2_500,
+        currency: "CNY".into(),
+        contact: waybill_core::protocol::OrderContact {
+            consignor_name: "陈静".into(),
+            consignor_phone: "13700001111".into(),
+            consignee_name: "黄洋".into(),
+            consignee_phone: "13600002222".into(),
+            consignee_address: "Pudong, No. 88 Century Avenue, floor 12".into(),
+        },
+    }
+}
+
 /// Opens a driver client whose user has accepted the policy in force.
 pub fn consenting_driver(data_dir: &Path, server_url: &str) -> waybill_core::Waybill {
     let client = waybill_core::Waybill::open(driver_config(data_dir, server_url)).expect("open");
@@ -375,6 +403,28 @@ pub async fn proofs_linked(server_url: &str, data_dir: &Path, order_id: &str) ->
         .iter()
         .filter(|k| *k == "proof")
         .count()
+}
+
+/// Asserts the server holds `client`'s trajectory of `order_id` whole: every point once
+/// (times strictly increasing) and the last one the last fix the phone kept. Returns it.
+pub async fn assert_whole_trajectory(
+    server_url: &str,
+    data_dir: &Path,
+    client: &waybill_core::Waybill,
+    order_id: &str,
+) -> waybill_protocol::Trajectory {
+    let (held, points) = held_trajectory(server_url, data_dir, order_id).await;
+    assert!(
+        points.windows(2).all(|w| w[0].t_ms < w[1].t_ms),
+        "every trajectory point once"
+    );
+    let kept = client.fixes(order_id).expect("local fixes");
+    assert_eq!(
+        points.last().expect("points held").t_ms,
+        kept.last().expect("fixes kept").at.timestamp_millis(),
+        "the whole drive arrived"
+    );
+    held
 }
 
 /// SHA-256 (hex) of every upload file the server holds next to its database `db`.

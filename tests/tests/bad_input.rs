@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
-use waybill_core::protocol::{ActionKind, OrderContact};
+use waybill_core::protocol::ActionKind;
 use waybill_core::{
     Capture, Error, Fix, LatLon, NewErrand, ProofKind, ProofSource, RightKind, Waybill,
 };
 use waybill_e2e::{
-    SHANGHAI, ServerProcess, allow_trajectory, photographing_driver, shipper_config,
+    SHANGHAI, ServerProcess, allow_trajectory, photographing_driver, sample_errand, shipper_config,
 };
 
 const SQL: &str = "'); DROP TABLE orders; --";
@@ -66,23 +66,7 @@ fn fix(lat: f64, lon: f64, at: chrono::DateTime<Utc>) -> Fix {
 }
 
 fn errand(edit: impl FnOnce(&mut NewErrand)) -> NewErrand {
-    let mut e = NewErrand {
-        pickup_label: "shop".into(),
-        pickup: SHANGHAI,
-        dropoff_label: "office".into(),
-        dropoff: None,
-        goods: "documents".into(),
-        weight_kg: 1.0,
-        fee_minor: 100,
-        currency: "CNY".into(),
-        contact: OrderContact {
-            consignor_name: "陈静".into(),
-            consignor_phone: "13700001111".into(),
-            consignee_name: "黄洋".into(),
-            consignee_phone: "13600002222".into(),
-            consignee_address: "No. 88 Century Avenue".into(),
-        },
-    };
+    let mut e = sample_errand(0);
     edit(&mut e);
     e
 }

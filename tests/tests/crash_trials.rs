@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use waybill_e2e::{
-    SHANGHAI, ServerProbe, ServerProcess, allow_trajectory, driver_config, held_trajectory,
+    SHANGHAI, ServerProbe, ServerProcess, allow_trajectory, assert_whole_trajectory, driver_config,
     photographing_driver, proofs_linked, server_upload_hashes, session_token,
 };
 
@@ -192,17 +192,7 @@ async fn a_killed_app_keeps_everything_it_acknowledged_and_sends_it_once() {
             "{sha} byte-identical on the server"
         );
     }
-    let (_, points) = held_trajectory(&server.base_url, &data, &carried).await;
-    assert!(
-        points.windows(2).all(|w| w[0].t_ms < w[1].t_ms),
-        "each point once"
-    );
-    let local = client.fixes(&carried).unwrap();
-    assert_eq!(
-        points.last().unwrap().t_ms,
-        local.last().unwrap().at.timestamp_millis(),
-        "the whole drive arrived"
-    );
+    assert_whole_trajectory(&server.base_url, &data, &client, &carried).await;
     println!(
         "{trials} crash trials (child run {span_ms} ms, {killed_early} killed before the end): \
          {acknowledged_fixes} fixes, {} acceptances, {} proofs acknowledged — none lost, none \

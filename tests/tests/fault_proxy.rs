@@ -14,8 +14,8 @@ use waybill_core::{Error, Fix, OrderList, Waybill};
 use waybill_e2e::images::noise_png;
 use waybill_e2e::toxiproxy::Toxiproxy;
 use waybill_e2e::{
-    SHANGHAI, ServerProbe, ServerProcess, allow_trajectory, held_trajectory, photographing_driver,
-    proofs_linked, server_upload_hashes, session_token, traces,
+    SHANGHAI, ServerProbe, ServerProcess, allow_trajectory, assert_whole_trajectory,
+    photographing_driver, proofs_linked, server_upload_hashes, session_token, traces,
 };
 
 /// One fault: the toxics it adds, as (name, type, stream, attributes).
@@ -196,17 +196,7 @@ async fn every_effect_lands_once_through_real_network_faults() {
     for sha in &proofs {
         assert!(held_files.contains(sha), "proof {sha} byte-identical");
     }
-    let (held, points) = held_trajectory(&server.base_url, &data, &carried).await;
-    assert!(
-        points.windows(2).all(|w| w[0].t_ms < w[1].t_ms),
-        "every trajectory point once"
-    );
-    let kept = client.fixes(&carried).unwrap();
-    assert_eq!(
-        points.last().unwrap().t_ms,
-        kept.last().unwrap().at.timestamp_millis(),
-        "the whole drive arrived"
-    );
+    let held = assert_whole_trajectory(&server.base_url, &data, &client, &carried).await;
     assert!(held.distance_m > 5_000.0, "{}", held.distance_m);
     println!("{}", tally.join("\n"));
 }

@@ -2,37 +2,10 @@
 //! cancel it) against the real server, offline first, and the shipper's conflict: a
 //! cancellation sent after the driver already delivered.
 
-use waybill_core::protocol::OrderContact;
-use waybill_core::{
-    Error, LatLon, NewErrand, OrderList, OrderStatus, RejectionReason, SyncState, Waybill,
+use waybill_core::{Error, OrderList, OrderStatus, RejectionReason, SyncState, Waybill};
+use waybill_e2e::{
+    SHANGHAI, ServerProcess, consenting_driver, sample_errand as errand, shipper_config,
 };
-use waybill_e2e::{SHANGHAI, ServerProcess, consenting_driver, shipper_config};
-
-fn errand(n: u32) -> NewErrand {
-    NewErrand {
-        pickup_label: format!("Jing'an, shop {n}"),
-        pickup: LatLon {
-            lat: SHANGHAI.lat + 0.01,
-            lon: SHANGHAI.lon,
-        },
-        dropoff_label: "Pudong, Lujiazui".into(),
-        dropoff: Some(LatLon {
-            lat: 31.2397,
-            lon: 121.4998,
-        }),
-        goods: "documents".into(),
-        weight_kg: 0.5,
-        fee_minor: 2_500,
-        currency: "CNY".into(),
-        contact: OrderContact {
-            consignor_name: "陈静".into(),
-            consignor_phone: "13700001111".into(),
-            consignee_name: "黄洋".into(),
-            consignee_phone: "13600002222".into(),
-            consignee_address: "Pudong, No. 88 Century Avenue, floor 12".into(),
-        },
-    }
-}
 
 fn shipper(dir: &std::path::Path, url: &str) -> Waybill {
     let client = Waybill::open(shipper_config(dir, url)).unwrap();

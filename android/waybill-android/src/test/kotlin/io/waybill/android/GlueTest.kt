@@ -1,0 +1,124 @@
+package io.waybill.android
+
+import android.Manifest
+import android.content.pm.PackageManager
+import android.location.Location
+import android.location.LocationManager
+import android.net.ConnectivityManager
+import android.net.NetworkCapabilities
+import android.os.Looper
+import io.waybill.ffi.Accuracy
+import io.waybill.ffi.Fix
+import io.waybill.ffi.Network
+import io.waybill.ffi.Permission
+import io.waybill.ffi.PermissionState
+import io.waybill.ffi.TrackingPlan
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Test
+import org.junit.runner.RunWith
+import org.robolectric.RobolectricTestRunner
+import org.robolectric.RuntimeEnvironment
+import org.robolectric.Shadows.shadowOf
+import org.robolectric.annotation.Config
+import org.robolectric.shadows.ShadowNetworkCapabilities
+import java.time.Instant
+
+/** The framework glue on Robolectric's Android 14 (API 34), offline. */
+@RunWith(RobolectricTestRunner::class)
+@Config(sdk = [34])
+class GlueTest {
+    private val app = RuntimeEnvironment.getApplication()
+    private val manager = app.getSystemService(LocationManager::class.java)
+
+    private fun location(provider: String, lat: Double, lon: Double, at: Long, accuracy: Float?) =
+        Location(provider).apply {
+            latitude = lat
+            longitude = lon
+            time = at
+            elapsedRealtimeNanos = 5_000_000_000L
+            accuracy?.let { this.accuracy = it }
+        }
+
+    private fun deliver(location: Location) {
+        shadowOf(manager).simulateLocation(location)
+        shadowOf(Looper.getMainLooper()).idle()
+    }
+
+    @Test
+    fun theControllerRunsTheSourceAsThePlanSaysAndForwardsFixes() {
+        shadowOf(app).grantPermissions(Manifest.permission.ACCESS_FINE_LOCATION)
+        shadowOf(manager).setProviderEnabled(LocationManager.GPS_PROVIDER, true)
+        val source = FrameworkLocationSource(manager, Looper.getMainLooper())
+        val recorded = mutableListOf<Pair<String, Fix>>()
+        val controller = TrackingController(source) { order, fixes -> fixes.forEach { recorded += order to it } }
+
+        controller.apply(TrackingPlan.Track("ord-1", Accuracy.HIGH, 1_000u))
+        val at = 1_764_000_000_000L
+        deliver(location(LocationManager.GPS_PROVIDER, 48.137, 11.575, at, 4.5f))
+
+        assertEquals("ord-1", controller.tracking)
+        assertEquals(1, recorded.size)
+        val (order, fix) = recorded.single()
+        assertEquals("ord-1", order)
+        assertEquals(48.137, fix.lat, 0.0)
+        assertEquals(11.575, fix.lon, 0.0)
+        assertEquals(Instant.ofEpochMilli(at), fix.at)
+        assertEquals(4.5, fix.accuracyM!!, 1e-6)
+        assertEquals(5_000L, fix.elapsedMs)
+        assertEquals(false, fix.mock)
+
+        // Sign-off: the core's plan says stop; nothing arrives any more.
+        controller.apply(TrackingPlan.NoJob)
+        deliver(location(LocationManager.GPS_PROVIDER, 48.2, 11.6, at + 1_000, null))
+        assertNull(controller.tracking)
+        assertEquals(1, recorded.size)
+    }
+
+    @Test
+    fun theNetworkIsReadAsTheCoreNeedsIt() {
+        fun caps(vararg capabilities: Int) = ShadowNetworkCapabilities.newInstance().also { nc ->
+            capabilities.forEach { shadowOf(nc).addCapability(it) }
+        }
+        assertEquals(Network.OFFLINE, Connectivity.of(null))
+        assertEquals(Network.OFFLINE, Connectivity.of(caps()))
+        assertEquals(Network.METERED, Connectivity.of(caps(NetworkCapabilities.NET_CAPABILITY_INTERNET)))
+        assertEquals(
+            Network.UNMETERED,
+            Connectivity.of(caps(NetworkCapabilities.NET_CAPABILITY_INTERNET, NetworkCapabilities.NET_CAPABILITY_NOT_METERED)),
+        )
+        val manager = app.getSystemService(ConnectivityManager::class.java)
+        val seen = mutableListOf<Network>()
+        val callback = Connectivity.watch(manager) { seen += it }
+        assertTrue(shadowOf(manager).networkCallbacks.contains(callback))
+        manager.unregisterNetworkCallback(callback)
+        assertTrue(shadowOf(manager).networkCallbacks.isEmpty())
+    }
+
+    @Test
+    fun aFixWithoutAccuracyCarriesNone() {
+        val fix = location(LocationManager.NETWORK_PROVIDER, 1.0, 2.0, 1_000, null).toFix()
+        assertNull(fix.accuracyM)
+    }
+
+    @Test
+    fun permissionsAreReadFromTheOsAndFromRequestResults() {
+        shadowOf(app).grantPermissions(Manifest.permission.CAMERA)
+        shadowOf(app).denyPermissions(Manifest.permission.ACCESS_FINE_LOCATION)
+        val now = Permissions.current(app)
+        assertEquals(PermissionState.GRANTED, now[Permission.CAMERA])
+        assertEquals(PermissionState.DENIED, now[Permission.LOCATION_PRECISE])
+        assertEquals(Permissions.byAndroidName.size, now.size)
+
+        val result = Permissions.fromRequest(
+            arrayOf(Manifest.permission.ACCESS_FINE_LOCATION, "com.example.UNKNOWN", Manifest.permission.CAMERA),
+            intArrayOf(PackageManager.PERMISSION_GRANTED, PackageManager.PERMISSION_GRANTED, PackageManager.PERMISSION_DENIED),
+        )
+        assertEquals(
+            mapOf(Permission.LOCATION_PRECISE to PermissionState.GRANTED, Permission.CAMERA to PermissionState.DENIED),
+            result,
+        )
+        assertTrue(Permission.values().all { it in Permissions.byAndroidName.values })
+    }
+}
