@@ -377,7 +377,6 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
         "kill: {acknowledged} fixes acknowledged by the killed app, {found} found after the restart, {} lost",
         fig.fixes_lost_after_kill
     ));
-    let _ = (acknowledged, found);
 
     step(
         5,
