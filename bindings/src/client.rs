@@ -12,6 +12,7 @@ use crate::privacy::{
     Permission, PermissionAsk, PermissionState, PolicyStatus, PurposeState, Receipt, SettingsView,
 };
 use crate::proof::{Capture, Proof, ProofCheck, ProofKind, ProofRule, ProofSource, ProofStep};
+use crate::secrets::{self, SecretStore};
 use crate::types::{
     BackgroundSync, HistoryEntry, LatLon, Network, NewErrand, Order, OrderList, PendingAction,
     Rejection, Resolution, SyncReport, WaybillConfig,
@@ -28,12 +29,13 @@ pub struct Waybill {
 
 #[uniffi::export]
 impl Waybill {
-    /// Opens the client on `config.data_dir` (creating or migrating its database).
-    /// No network traffic.
+    /// Opens the client on `config.data_dir` (creating or migrating its database), with
+    /// the data key that seals personal data at rest taken from `secrets` (created there
+    /// on first use). No network traffic.
     #[uniffi::constructor]
-    pub fn open(config: WaybillConfig) -> Result<Arc<Self>> {
+    pub fn open(config: WaybillConfig, secrets: Arc<dyn SecretStore>) -> Result<Arc<Self>> {
         Ok(Arc::new(Waybill {
-            inner: waybill_core::Waybill::open(config.into())?,
+            inner: waybill_core::Waybill::open(config.into(), &secrets::Forward(secrets))?,
         }))
     }
 
@@ -303,6 +305,11 @@ impl Waybill {
     /// The proofs of an order, in upload order.
     pub fn proofs(&self, order_id: String) -> Result<Vec<Proof>> {
         Ok(list(self.inner.proofs(&order_id)?))
+    }
+
+    /// The kept image of a proof (opened from its sealed file), to show it.
+    pub fn proof_image(&self, sha256: String) -> Result<Vec<u8>> {
+        Ok(self.inner.proof_image(&sha256)?)
     }
 
     /// Records location fixes for the order being carried (trajectory consent needed).

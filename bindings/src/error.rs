@@ -43,6 +43,13 @@ pub enum WaybillError {
         /// What failed.
         reason: String,
     },
+    /// The data key could not be had from the app's secure store, or it does not open this
+    /// database (a reset Keystore, a restored backup); nothing was changed.
+    #[error("the data key is unavailable: {reason}")]
+    KeyUnavailable {
+        /// What failed.
+        reason: String,
+    },
     /// The database comes from a newer app version and was left untouched.
     #[error("database schema v{found} is newer than v{supported}")]
     SchemaTooNew {
@@ -162,6 +169,7 @@ impl From<waybill_core::Error> for WaybillError {
             E::OutsideGeofence { distance_m } => Self::OutsideGeofence { distance_m },
             E::Storage { reason } => Self::Storage { reason },
             E::SchemaTooNew { found, supported } => Self::SchemaTooNew { found, supported },
+            E::KeyUnavailable { reason } => Self::KeyUnavailable { reason },
             E::Offline { reason } => Self::Offline { reason },
             E::Server { status, reason } => Self::Server { status, reason },
             E::ProtocolViolation { reason } => Self::ProtocolViolation { reason },

@@ -31,6 +31,7 @@ mod logging;
 mod observe;
 mod privacy;
 mod proof;
+mod secrets;
 mod types;
 
 pub use client::Waybill;
@@ -40,6 +41,7 @@ pub use logging::{LogLevel, LogRecord, LogSink, LogSinkError, set_log_sink};
 pub use observe::{ChangeListener, Topic};
 pub use privacy::*;
 pub use proof::*;
+pub use secrets::{SecretStore, SecretStoreError};
 pub use types::*;
 
 /// Version of the core library, for diagnostics screens and bug reports.

@@ -207,7 +207,7 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
         2,
         "Shipper Chen Jing (seed 003) places an errand: sender, recipient, item",
     );
-    let shipper = Waybill::open(config(
+    let shipper = Waybill::open_with_key_file(config(
         &root.join("shipper"),
         &server.base_url(),
         Role::Shipper,
@@ -256,7 +256,7 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
     );
     let driver_dir = root.join("driver");
     let driver_config = config(&driver_dir, &link.base_url(), Role::Driver);
-    let wang = Waybill::open(driver_config.clone()).map_err(|e| fail("driver", e))?;
+    let wang = Waybill::open_with_key_file(driver_config.clone()).map_err(|e| fail("driver", e))?;
     match wang.sign_in().await {
         Err(e @ Error::ConsentRequired { .. }) => {
             say(&format!("sign in before consent → refused: {e}"));
@@ -366,7 +366,8 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
     drop(wang);
     let resume =
         drive.killed_and_restarted(&driver_config, kill_at, shift, options.trace.as_deref())?;
-    let wang = Waybill::open(driver_config.clone()).map_err(|e| fail("restart", e))?;
+    let wang =
+        Waybill::open_with_key_file(driver_config.clone()).map_err(|e| fail("restart", e))?;
     drive.stretch(&wang, resume, online_again).await?;
     drive.signal(true);
     drive.stretch(&wang, online_again, trace.len()).await?;
@@ -841,7 +842,7 @@ pub fn drive_child(
     for f in &mut fixes {
         f.at += fix_up;
     }
-    let app = Waybill::open(config).map_err(|e| fail("child open", e))?;
+    let app = Waybill::open_with_key_file(config).map_err(|e| fail("child open", e))?;
     let mut kept = 0u64;
     let mut out = std::io::stdout().lock();
     for (n, chunk) in fixes[from..].chunks(CHUNK).enumerate() {

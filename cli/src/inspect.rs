@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use comfy_table::Table;
+use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use waybill_core::privacy::mask;
@@ -37,7 +38,7 @@ const SECTIONS: &[Section] = &[
     },
     Section {
         title: "Orders",
-        sql: "SELECT id, status, pickup_label, dropoff_label, assigned_to_me, placed_by_me, \
+        sql: "SELECT id, status, unseal(pickup_label), unseal(dropoff_label), assigned_to_me, placed_by_me, \
               closed_at FROM orders ORDER BY updated_at",
         columns: &[
             ("id", Plain),
@@ -64,8 +65,9 @@ const SECTIONS: &[Section] = &[
     },
     Section {
         title: "Parties of orders (personal)",
-        sql: "SELECT order_id, consignor_name, consignor_phone, consignee_name, consignee_phone, \
-              consignee_address FROM order_parties",
+        sql: "SELECT order_id, unseal(consignor_name), unseal(consignor_phone), \
+              unseal(consignee_name), unseal(consignee_phone), unseal(consignee_address) \
+              FROM order_parties",
         columns: &[
             ("order", Plain),
             ("sender", Name),
@@ -78,8 +80,8 @@ const SECTIONS: &[Section] = &[
     Section {
         title: "Trajectory buffer (personal: whereabouts)",
         sql: "SELECT order_id, COUNT(*), SUM(sent_at IS NULL), MIN(at), MAX(at), \
-              (SELECT lat FROM track_fixes l WHERE l.order_id = f.order_id ORDER BY seq DESC LIMIT 1), \
-              (SELECT lon FROM track_fixes l WHERE l.order_id = f.order_id ORDER BY seq DESC LIMIT 1) \
+              (SELECT unseal(lat) FROM track_fixes l WHERE l.order_id = f.order_id ORDER BY seq DESC LIMIT 1), \
+              (SELECT unseal(lon) FROM track_fixes l WHERE l.order_id = f.order_id ORDER BY seq DESC LIMIT 1) \
               FROM track_fixes f GROUP BY order_id",
         columns: &[
             ("order", Plain),
@@ -166,6 +168,25 @@ pub fn inspect(path: &Path, unmasked: bool) -> Result<String, InspectError> {
         return Err(InspectError::Missing(file.display().to_string()));
     }
     let conn = Connection::open_with_flags(&file, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let key = data_key_beside(&file);
+    match &key {
+        Some(key) => waybill_core::db::register_seal(&conn, key)?,
+        // Without the key the personal columns stay what they are on disk: ciphertext.
+        None => conn.create_scalar_function(
+            "unseal",
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                Ok(match ctx.get_raw(0) {
+                    ValueRef::Null => None,
+                    v => Some(format!(
+                        "<sealed, {} B>",
+                        v.as_bytes().map_or(0, <[u8]>::len)
+                    )),
+                })
+            },
+        )?,
+    }
     let mut out = format!(
         "{} (schema v{}){}\n",
         file.display(),
@@ -176,6 +197,9 @@ pub fn inspect(path: &Path, unmasked: bool) -> Result<String, InspectError> {
             ", personal fields masked (--unmasked to show them)"
         }
     );
+    if key.is_none() {
+        out += "no data key beside the database: sealed columns are shown as ciphertext sizes\n";
+    }
     for section in SECTIONS {
         let mut stmt = match conn.prepare(section.sql) {
             Ok(s) => s,
@@ -205,6 +229,17 @@ pub fn inspect(path: &Path, unmasked: bool) -> Result<String, InspectError> {
         }
     }
     Ok(out)
+}
+
+/// The data key a [`waybill_core::KeyFile`] keeps next to the database (the CLI's and the
+/// demo's clients); an app's key is in its Keystore/Keychain and never here.
+fn data_key_beside(file: &Path) -> Option<waybill_core::db::DataKey> {
+    use waybill_core::SecretStore;
+    let dir = file.parent()?;
+    let bytes = waybill_core::KeyFile::in_dir(dir)
+        .load(waybill_core::secrets::DATA_KEY_NAME)
+        .ok()??;
+    waybill_core::db::DataKey::from_bytes(&bytes)
 }
 
 fn show(value: rusqlite::Result<ValueRef<'_>>, shown: Shown, unmasked: bool) -> String {

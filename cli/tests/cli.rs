@@ -219,9 +219,11 @@ fn inspect_masks_personal_fields_unless_asked() {
     }
     assert!(shown.contains("136****2222"), "{shown}");
     assert!(!shown.contains("13600002222"));
-    let token: String = rusqlite::Connection::open(driver.join("waybill.sqlite3"))
-        .unwrap()
-        .query_row("SELECT token FROM session", [], |r| r.get(0))
+    let conn = rusqlite::Connection::open(driver.join("waybill.sqlite3")).unwrap();
+    let key = waybill_core::secrets::data_key(&waybill_core::KeyFile::in_dir(&driver)).unwrap();
+    waybill_core::db::register_seal(&conn, &key).unwrap();
+    let token: String = conn
+        .query_row("SELECT unseal(token) FROM session", [], |r| r.get(0))
         .unwrap();
     let unmasked = text(&waybill(&[
         "inspect",

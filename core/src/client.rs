@@ -13,7 +13,7 @@ use tokio::task::JoinError;
 use waybill_protocol::{LatLon, NewErrand, RegisterDevice, Role};
 
 use crate::config::Config;
-use crate::db::Database;
+use crate::db::{DataKey, Database};
 use crate::error::{Error, Result};
 use crate::net::ApiClient;
 use crate::observe::{ChangeListener, Listeners, Topic};
@@ -32,6 +32,7 @@ use crate::privacy::transparency::{self, DataAction, DataEvent};
 use crate::privacy::{self, PolicyStatus, PurposeState, Ticket};
 use crate::proof::rules::{ProofCheck, ProofRule};
 use crate::proof::{self, Capture, Proof, ProofKind, ProofSource};
+use crate::secrets::{KeyFile, SecretStore};
 use crate::session::{self, Session, mask_secret};
 use crate::sync::{self, SyncReport};
 use crate::track::events::{self as track_events, GapReason, TrackEvent};
@@ -87,6 +88,8 @@ pub struct Waybill {
 /// State shared by the client and the tasks it runs.
 pub(crate) struct Inner {
     pub(crate) db: Database,
+    /// Seals proof files (the database's columns have it registered already).
+    pub(crate) key: DataKey,
     pub(crate) api: ApiClient,
     pub(crate) config: Config,
     pub(crate) server_url: String,
@@ -164,11 +167,14 @@ impl std::fmt::Debug for Waybill {
 }
 
 impl Waybill {
-    /// Opens the client: creates or migrates the database in `config.data_dir`, builds the
-    /// runtime and the HTTP client. No network traffic happens here.
-    pub fn open(config: Config) -> Result<Waybill> {
+    /// Opens the client: takes the data key from `secrets` (creating it on first use),
+    /// creates or migrates the database in `config.data_dir` with its personal columns
+    /// sealed by that key, builds the runtime and the HTTP client. No network traffic
+    /// happens here.
+    pub fn open(config: Config, secrets: &dyn SecretStore) -> Result<Waybill> {
         let server_url = config.validated_server_url()?;
-        let db = Database::open(&config.data_dir)?;
+        let key = crate::secrets::data_key(secrets)?;
+        let db = Database::open(&config.data_dir, &key)?;
         let manifest = db.write(|tx| privacy::install_builtin(tx, config.role, Utc::now()))?;
         let user_agent = format!(
             "waybill/{} {}/{}",
@@ -193,6 +199,7 @@ impl Waybill {
             runtime: Some(runtime),
             inner: Arc::new(Inner {
                 db,
+                key,
                 api,
                 config,
                 server_url,
@@ -206,6 +213,14 @@ impl Waybill {
         // Retention holds even if the app never asks: every start sweeps.
         client.sweep_retention()?;
         Ok(client)
+    }
+
+    /// [`Waybill::open`] with the data key in a file inside `config.data_dir`
+    /// ([`KeyFile`]): for hosts without a secure store (the CLI, tests). An app passes its
+    /// Keystore/Keychain store instead, or the key travels with the data it protects.
+    pub fn open_with_key_file(config: Config) -> Result<Waybill> {
+        let keys = KeyFile::in_dir(&config.data_dir);
+        Waybill::open(config, &keys)
     }
 
     /// Registers a listener told (without data) when a topic changed; the shell re-reads.
@@ -833,7 +848,8 @@ impl Waybill {
                 .map(|f| (t, f)),
             Err(_) => None,
         };
-        proof::write_atomically(&proof::folder(&self.inner.config.data_dir), &name, &bytes)?;
+        let sealed = proof::sealed_file::seal(&self.inner.key, &bytes)?;
+        proof::write_atomically(&proof::folder(&self.inner.config.data_dir), &name, &sealed)?;
         // Checked again at the commit: a withdrawal while the file was written wins, and
         // the file goes with the next clean-up.
         let basis = self.inner.gate_now(PROOF_PHOTOS)?;
@@ -895,6 +911,32 @@ impl Waybill {
     /// The proofs of an order, in upload order (the delivery's first).
     pub fn proofs(&self, order_id: &str) -> Result<Vec<Proof>> {
         self.inner.db.read(|c| proof::of_order(c, order_id))
+    }
+
+    /// The kept (stripped) image of a proof, opened from its sealed file: for the app to
+    /// show it. `InvalidInput` if no such proof is held or its image already left the
+    /// device with its finished upload.
+    pub fn proof_image(&self, sha256: &str) -> Result<Vec<u8>> {
+        let file = self
+            .inner
+            .db
+            .read(|c| proof::file_of(c, sha256))?
+            .ok_or_else(|| Error::InvalidInput {
+                reason: format!("no proof {sha256} is held"),
+            })?;
+        let path = proof::folder(&self.inner.config.data_dir).join(file);
+        let len = match std::fs::metadata(&path) {
+            Ok(m) => proof::sealed_file::plain_len(m.len())?,
+            Err(_) => {
+                return Err(Error::InvalidInput {
+                    reason: format!("the image of proof {sha256} left the device with its upload"),
+                });
+            }
+        };
+        let len = usize::try_from(len).map_err(|_| Error::Storage {
+            reason: "proof file too large".into(),
+        })?;
+        proof::read_chunk(&self.inner.key, &path, 0, len)
     }
 
     /// Deletes proof files no record references any more (after a purge or a sweep).

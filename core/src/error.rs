@@ -48,7 +48,14 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
-    /// The database was written by a newer app version; it was left untouched.
+    /// The data key could not be had from the shell's secure store, or it does not open
+    /// this database; nothing was changed.
+    #[error("the data key is unavailable: {reason}")]
+    KeyUnavailable {
+        /// What failed: the secure store, or a key that does not open this database.
+        reason: String,
+    },
+    /// The database was written by a newer version of the app.
     #[error("database schema v{found} is newer than v{supported}; update the app")]
     SchemaTooNew {
         /// Version found in the file.
@@ -197,6 +204,9 @@ impl From<StorageError> for Error {
             StorageError::SchemaTooNew { found, supported } => {
                 Error::SchemaTooNew { found, supported }
             }
+            StorageError::WrongKey => Error::KeyUnavailable {
+                reason: StorageError::WrongKey.to_string(),
+            },
             other => Error::Storage {
                 reason: other.to_string(),
             },

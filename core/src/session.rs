@@ -45,7 +45,7 @@ pub fn installation_id(tx: &Transaction<'_>) -> StorageResult<String> {
 pub fn load(conn: &Connection) -> StorageResult<Option<Session>> {
     Ok(conn
         .query_row(
-            "SELECT account_id, token FROM session WHERE id = 1",
+            "SELECT account_id, unseal(token) FROM session WHERE id = 1",
             [],
             |r| {
                 Ok(Session {
@@ -61,7 +61,7 @@ pub fn load(conn: &Connection) -> StorageResult<Option<Session>> {
 pub fn store(tx: &Transaction<'_>, session: &Session, server_url: &str) -> StorageResult<()> {
     tx.execute(
         "INSERT INTO session (id, account_id, token, server_url, created_at)
-         VALUES (1, ?1, ?2, ?3, ?4)
+         VALUES (1, ?1, seal(?2), ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,
              token = excluded.token, server_url = excluded.server_url,
              created_at = excluded.created_at",

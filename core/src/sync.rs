@@ -129,7 +129,7 @@ async fn push_proofs(
         let file = folder.join(&p.file_name);
         while offset < p.bytes && in_time() {
             let len = (p.bytes - offset).min(chunk as u64) as usize;
-            let body = crate::proof::read_chunk(&file, offset, len)?;
+            let body = crate::proof::read_chunk(&inner.key, &file, offset, len)?;
             let sent = body.len() as u64;
             let verify = match checksum {
                 Some(v) => v,

@@ -31,7 +31,7 @@ fn a_v1_database_is_upgraded_and_keeps_its_data() {
         .unwrap();
     }
 
-    let client = Waybill::open(config(dir.path())).unwrap();
+    let client = Waybill::open_with_key_file(config(dir.path())).unwrap();
     assert_eq!(client.account_id().unwrap().as_deref(), Some("acct_1"));
     let open = client.orders(OrderList::Open).unwrap();
     assert_eq!(open.len(), 1);
@@ -72,7 +72,7 @@ fn a_database_from_a_newer_app_is_refused_and_left_byte_for_byte_untouched() {
     }
     let before = std::fs::read(&path).unwrap();
 
-    let err = Waybill::open(config(dir.path())).unwrap_err();
+    let err = Waybill::open_with_key_file(config(dir.path())).unwrap_err();
     assert_eq!(
         err,
         Error::SchemaTooNew {
@@ -99,7 +99,7 @@ fn a_file_that_is_not_a_database_is_a_storage_error_and_is_kept() {
     .unwrap();
     let before = std::fs::read(&path).unwrap();
     assert!(matches!(
-        Waybill::open(config(dir.path())),
+        Waybill::open_with_key_file(config(dir.path())),
         Err(Error::Storage { .. })
     ));
     assert_eq!(std::fs::read(&path).unwrap(), before);

@@ -146,7 +146,7 @@ fn hostile_or_broken_manifests_are_rejected_with_a_precise_error() {
 #[test]
 fn a_rejected_manifest_leaves_the_one_in_force_and_the_consents_intact() {
     let dir = tempfile::tempdir().unwrap();
-    let client = Waybill::open(config(dir.path())).unwrap();
+    let client = Waybill::open_with_key_file(config(dir.path())).unwrap();
     client.accept_policy("first_run_dialog").unwrap();
     let before = client.privacy_settings().unwrap();
 
@@ -163,7 +163,7 @@ fn a_rejected_manifest_leaves_the_one_in_force_and_the_consents_intact() {
 
     assert_eq!(client.privacy_settings().unwrap(), before);
     drop(client);
-    let reopened = Waybill::open(config(dir.path())).unwrap();
+    let reopened = Waybill::open_with_key_file(config(dir.path())).unwrap();
     assert_eq!(
         reopened.privacy_settings().unwrap().policy_version,
         before.policy_version
@@ -173,7 +173,7 @@ fn a_rejected_manifest_leaves_the_one_in_force_and_the_consents_intact() {
 #[test]
 fn a_material_change_needs_a_new_decision_and_a_wording_change_does_not() {
     let dir = tempfile::tempdir().unwrap();
-    let client = Waybill::open(config(dir.path())).unwrap();
+    let client = Waybill::open_with_key_file(config(dir.path())).unwrap();
     client.accept_policy("first_run_dialog").unwrap();
     client
         .decide("proof_photos", true, "settings_switch")

@@ -6,7 +6,7 @@ mod common;
 use waybill_core::{DecisionKind, Error, PurposeState, Role, Waybill};
 
 fn open(dir: &std::path::Path) -> Waybill {
-    let client = Waybill::open(common::config(dir, Role::Shipper)).unwrap();
+    let client = Waybill::open_with_key_file(common::config(dir, Role::Shipper)).unwrap();
     client.accept_policy("first_run_dialog").unwrap();
     client
 }

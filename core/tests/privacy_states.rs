@@ -5,7 +5,7 @@ mod common;
 use waybill_core::{Permission, PermissionState, PurposeState, Role, Waybill};
 
 fn driver(dir: &std::path::Path) -> Waybill {
-    Waybill::open(common::config(dir, Role::Driver)).unwrap()
+    Waybill::open_with_key_file(common::config(dir, Role::Driver)).unwrap()
 }
 
 /// P-06 (seed 001: "The information above is personal sensitive information. You can
@@ -82,14 +82,15 @@ fn listeners_hear_each_privacy_change_after_it_is_durable() {
     impl ChangeListener for Seen {
         fn changed(&self, topic: Topic) {
             // Re-read from a second client on the same file: the change must be committed.
-            let other = Waybill::open(common::config(&self.client_dir, Role::Driver)).unwrap();
+            let other = Waybill::open_with_key_file(common::config(&self.client_dir, Role::Driver))
+                .unwrap();
             let decided = other.purpose_state("service_logs").unwrap() == PurposeState::Allowed;
             self.log.lock().unwrap().push((topic, decided));
         }
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let client = Waybill::open(common::config(dir.path(), Role::Driver)).unwrap();
+    let client = Waybill::open_with_key_file(common::config(dir.path(), Role::Driver)).unwrap();
     let seen = Arc::new(Seen {
         client_dir: dir.path().to_path_buf(),
         log: Mutex::new(vec![]),

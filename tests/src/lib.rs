@@ -276,7 +276,8 @@ pub fn sample_errand(n: u32) -> waybill_core::NewErrand {
 
 /// Opens a driver client whose user has accepted the policy in force.
 pub fn consenting_driver(data_dir: &Path, server_url: &str) -> waybill_core::Waybill {
-    let client = waybill_core::Waybill::open(driver_config(data_dir, server_url)).expect("open");
+    let client = waybill_core::Waybill::open_with_key_file(driver_config(data_dir, server_url))
+        .expect("open");
     client
         .accept_policy("first_run_dialog")
         .expect("accept policy");
@@ -318,6 +319,21 @@ pub fn raw_database_bytes(data_dir: &Path) -> Vec<u8> {
         bytes.extend(wal);
     }
     bytes
+}
+
+/// The stored (sealed) bytes of one column, read with a plain read-only connection as a
+/// forensic tool would: what a purge must also remove from the file and the WAL.
+pub fn sealed_cells(data_dir: &Path, sql: &str) -> Vec<Vec<u8>> {
+    let conn = rusqlite::Connection::open_with_flags(
+        data_dir.join(waybill_core::db::DB_FILE_NAME),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("open read-only");
+    let mut stmt = conn.prepare(sql).expect("query");
+    stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("blobs")
 }
 
 /// Whether `needle` occurs in `haystack`.
@@ -467,6 +483,10 @@ pub fn allow_trajectory(client: &waybill_core::Waybill) {
 pub fn session_token(data_dir: &Path) -> String {
     let conn = rusqlite::Connection::open(data_dir.join(waybill_core::db::DB_FILE_NAME))
         .expect("client database");
-    conn.query_row("SELECT token FROM session", [], |r| r.get(0))
+    // The token is sealed: open it with the key the test clients keep beside their data.
+    let key = waybill_core::secrets::data_key(&waybill_core::KeyFile::in_dir(data_dir))
+        .expect("data key");
+    waybill_core::db::register_seal(&conn, &key).expect("unseal");
+    conn.query_row("SELECT unseal(token) FROM session", [], |r| r.get(0))
         .expect("a session")
 }

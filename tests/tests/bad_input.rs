@@ -307,7 +307,9 @@ async fn hostile_values_get_typed_errors_and_leave_the_store_untouched() {
     );
 
     // The shipper's errand form.
-    let shipper = Waybill::open(shipper_config(&dir.path().join("s"), &server.base_url)).unwrap();
+    let shipper =
+        Waybill::open_with_key_file(shipper_config(&dir.path().join("s"), &server.base_url))
+            .unwrap();
     shipper.accept_policy("first_run_dialog").unwrap();
     shipper.sign_in().await.unwrap();
     let shipper_before = snapshot(&dir.path().join("s"));

@@ -157,7 +157,8 @@ async fn a_killed_app_keeps_everything_it_acknowledged_and_sends_it_once() {
     }
 
     // The app opens once more, syncs, signs off: everything reaches the server once.
-    let client = waybill_core::Waybill::open(driver_config(&data, &server.base_url)).unwrap();
+    let client =
+        waybill_core::Waybill::open_with_key_file(driver_config(&data, &server.base_url)).unwrap();
     for _ in 0..5 {
         if client.sync().await.is_ok_and(|r| r.remaining == 0)
             && client

@@ -20,7 +20,7 @@ async fn offline_acceptance_survives_restart_and_applies_once_despite_a_lost_rep
     let config = driver_config(&device_dir, &proxy.base_url());
 
     // Online: accept the policy, sign in and download the offers near the driver.
-    let client = Waybill::open(config.clone()).unwrap();
+    let client = Waybill::open_with_key_file(config.clone()).unwrap();
     client.accept_policy("first_run_dialog").unwrap();
     let account = client.sign_in().await.unwrap();
     let offers = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap();
@@ -30,7 +30,7 @@ async fn offline_acceptance_survives_restart_and_applies_once_despite_a_lost_rep
 
     // The network goes away (the server dies), and the app restarts.
     let addr = server.kill();
-    let client = Waybill::open(config.clone()).unwrap();
+    let client = Waybill::open_with_key_file(config.clone()).unwrap();
     assert_eq!(
         client.account_id().unwrap().as_deref(),
         Some(account.as_str())
@@ -52,7 +52,7 @@ async fn offline_acceptance_survives_restart_and_applies_once_despite_a_lost_rep
     drop(client);
 
     // Restart again: the acceptance is still queued.
-    let client = Waybill::open(config.clone()).unwrap();
+    let client = Waybill::open_with_key_file(config.clone()).unwrap();
     assert_eq!(client.pending_actions().unwrap(), 1);
     let mine = client.orders(OrderList::Mine).unwrap();
     assert_eq!(mine.len(), 1);

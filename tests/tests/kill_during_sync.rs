@@ -78,8 +78,11 @@ async fn killing_the_client_anywhere_loses_nothing_acknowledged_and_duplicates_n
     );
 
     // A last, calm sync delivers what the kills interrupted.
-    let client =
-        waybill_core::Waybill::open(waybill_e2e::driver_config(&data, &server.base_url)).unwrap();
+    let client = waybill_core::Waybill::open_with_key_file(waybill_e2e::driver_config(
+        &data,
+        &server.base_url,
+    ))
+    .unwrap();
     let report = client.sync().await.unwrap();
     assert_eq!(report.remaining, 0);
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);

@@ -11,7 +11,7 @@ use waybill_core::{
 };
 use waybill_e2e::{
     LossyProxy, ServerProcess, allow_trajectory, carrying_driver, contains, driver_config,
-    raw_database_bytes, session_token,
+    raw_database_bytes, sealed_cells, session_token,
 };
 
 /// Fixes with a planted timestamp (…:57.424242Z) and latitude, easy to find in raw bytes.
@@ -103,13 +103,20 @@ async fn withdrawing_trajectory_consent_purges_its_fixes_from_the_file_and_the_w
     );
     client.flush_fixes().unwrap(); // durable now, as when the app goes to the background
     let planted_time = b"57.424242";
-    let planted_lat = 31.234_567_89_f64.to_be_bytes(); // SQLite stores REAL big-endian
+    // Latitudes are sealed at rest: a purge must remove the ciphertext too (it would open
+    // again with a key that leaked later).
+    let sealed_lats = sealed_cells(&data, "SELECT lat FROM track_fixes");
+    assert_eq!(sealed_lats.len(), 20);
     let before = raw_database_bytes(&data);
     assert!(
         contains(&before, planted_time),
         "sanity: the fixes are on disk"
     );
-    assert!(contains(&before, &planted_lat));
+    assert!(sealed_lats.iter().all(|c| contains(&before, c)));
+    assert!(
+        !contains(&before, &31.234_567_89_f64.to_be_bytes()),
+        "latitudes are sealed"
+    );
 
     let receipt = client
         .decide("trajectory_upload", false, "settings_switch")
@@ -125,7 +132,10 @@ async fn withdrawing_trajectory_consent_purges_its_fixes_from_the_file_and_the_w
     assert!(client.fixes(&order_id).unwrap().is_empty());
     let after = raw_database_bytes(&data);
     assert!(!contains(&after, planted_time), "a fix timestamp survived");
-    assert!(!contains(&after, &planted_lat), "a fix latitude survived");
+    assert!(
+        !sealed_lats.iter().any(|c| contains(&after, c)),
+        "a sealed fix latitude survived"
+    );
     let purged = client.transparency_log(10).unwrap();
     assert!(
         purged
@@ -270,7 +280,7 @@ async fn cancelling_the_account_reaches_the_server_first_then_wipes_the_device()
     client.accept_policy("first_run_dialog").unwrap();
     client.sign_in().await.unwrap();
     drop(client);
-    let reopened = Waybill::open(driver_config(&data, &server.base_url)).unwrap();
+    let reopened = Waybill::open_with_key_file(driver_config(&data, &server.base_url)).unwrap();
     assert!(reopened.account_id().unwrap().is_some());
 }
 

@@ -11,7 +11,9 @@ async fn nothing_is_sent_or_stored_before_the_policy_is_accepted() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let proxy = LossyProxy::start(server.addr).await;
-    let client = Waybill::open(driver_config(&dir.path().join("d"), &proxy.base_url())).unwrap();
+    let client =
+        Waybill::open_with_key_file(driver_config(&dir.path().join("d"), &proxy.base_url()))
+            .unwrap();
 
     assert_eq!(
         client.sign_in().await,
@@ -45,7 +47,9 @@ async fn nothing_is_sent_or_stored_before_the_policy_is_accepted() {
 async fn withdrawing_a_purpose_stops_its_collection_at_once_and_spares_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
-    let client = Waybill::open(driver_config(&dir.path().join("d"), &server.base_url)).unwrap();
+    let client =
+        Waybill::open_with_key_file(driver_config(&dir.path().join("d"), &server.base_url))
+            .unwrap();
     client.accept_policy("first_run_dialog").unwrap();
     client.sign_in().await.unwrap();
     let target = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0]
@@ -84,7 +88,9 @@ async fn consent_receipts_reach_the_server_once_and_match_the_device_ledger() {
     let dir = tempfile::tempdir().unwrap();
     let server_db = dir.path().join("server.sqlite3");
     let server = ServerProcess::start_fresh(&server_db);
-    let client = Waybill::open(driver_config(&dir.path().join("d"), &server.base_url)).unwrap();
+    let client =
+        Waybill::open_with_key_file(driver_config(&dir.path().join("d"), &server.base_url))
+            .unwrap();
     client.accept_policy("first_run_dialog").unwrap();
     let account = client.sign_in().await.unwrap();
     client

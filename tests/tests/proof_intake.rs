@@ -76,8 +76,13 @@ async fn a_camera_photo_is_kept_without_its_position_and_with_its_pixels() {
         )
         .unwrap();
     let folder = data.join("proofs");
-    let stored = std::fs::read(folder.join(format!("{}.jpg", proof.sha256))).unwrap();
+    let on_disk = std::fs::read(folder.join(format!("{}.jpg", proof.sha256))).unwrap();
+    let stored = client.proof_image(&proof.sha256).unwrap();
     assert_eq!(proof.bytes, stored.len() as u64);
+    assert!(
+        !contains(&on_disk, &stored[stored.len() - 64..]),
+        "the file is sealed, not the image"
+    );
     let digest: String = Sha256::digest(&stored)
         .iter()
         .map(|b| format!("{b:02x}"))

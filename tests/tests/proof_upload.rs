@@ -36,7 +36,7 @@ async fn a_proof_upload_survives_a_closed_window_and_a_kill_resending_nothing() 
             captured(),
         )
         .unwrap();
-    let stored = std::fs::read(data.join("proofs").join(format!("{}.png", proof.sha256))).unwrap();
+    let stored = client.proof_image(&proof.sha256).unwrap();
     assert!(
         !waybill_e2e::contains(&stored, b"13800001111"),
         "text chunks dropped"
@@ -57,7 +57,7 @@ async fn a_proof_upload_survives_a_closed_window_and_a_kill_resending_nothing() 
     drop(client); // then the OS kills the app
     proxy.set_delay_ms(0);
 
-    let client = Waybill::open(driver_config(&data, &proxy.base_url())).unwrap();
+    let client = Waybill::open_with_key_file(driver_config(&data, &proxy.base_url())).unwrap();
     let (up0, _) = proxy.bytes();
     let report = client.sync().await.unwrap();
     let (up1, _) = proxy.bytes();

@@ -8,7 +8,7 @@ use waybill_e2e::{
 };
 
 fn shipper(dir: &std::path::Path, url: &str) -> Waybill {
-    let client = Waybill::open(shipper_config(dir, url)).unwrap();
+    let client = Waybill::open_with_key_file(shipper_config(dir, url)).unwrap();
     client.accept_policy("first_run_dialog").unwrap();
     client
 }

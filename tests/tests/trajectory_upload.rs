@@ -46,7 +46,7 @@ async fn a_trace_reaches_the_server_once_across_a_kill_and_a_lost_reply() {
     assert!(matches!(client.sync().await, Err(Error::Offline { .. })));
     drop(client); // the app is killed
 
-    let client = Waybill::open(driver_config(&data, &proxy.base_url())).unwrap();
+    let client = Waybill::open_with_key_file(driver_config(&data, &proxy.base_url())).unwrap();
     for chunk in second.chunks(10) {
         client.record_fixes(&order_id, chunk).unwrap();
     }

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/008_track_batches.sql")),
     M::up(include_str!("../../migrations/009_track_events.sql")),
     M::up(include_str!("../../migrations/010_proofs.sql")),
+    M::up(include_str!("../../migrations/011_sealed_columns.sql")).foreign_key_check(),
 ];
 
 /// The schema version a fully migrated database has.
@@ -61,20 +62,33 @@ pub(super) fn check_not_newer(conn: &Connection) -> StorageResult<()> {
 mod tests {
     use super::*;
 
+    /// A connection as the core opens it: with `seal()`/`unseal()` (step 11 calls them).
+    fn connection() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        super::super::seal::register(&conn, &super::super::test_key()).unwrap();
+        conn
+    }
+
     #[test]
-    fn migrations_are_valid() {
-        Migrations::from_slice(MIGRATIONS).validate().unwrap();
+    fn migrations_apply_in_order_and_go_no_further() {
+        let mut conn = connection();
+        migrate(&mut conn).unwrap();
+        let version: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, LATEST_VERSION);
+        migrate(&mut conn).unwrap();
     }
 
     /// Upgrading step by step from every older version yields exactly the schema a fresh
     /// install gets (application-services' `assert_schema_matches_new_database`).
     #[test]
     fn upgrade_from_every_version_matches_fresh_schema() {
-        let mut fresh = Connection::open_in_memory().unwrap();
+        let mut fresh = connection();
         migrate(&mut fresh).unwrap();
         let want = schema_of(&fresh);
         for start in 0..LATEST_VERSION as usize {
-            let mut old = Connection::open_in_memory().unwrap();
+            let mut old = connection();
             Migrations::from_slice(MIGRATIONS)
                 .to_version(&mut old, start)
                 .unwrap();

@@ -5,14 +5,16 @@
 //! connection, so UI reads never wait on a sync's write. WAL lets them run together.
 
 mod migrations;
+mod seal;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
 pub use migrations::{LATEST_VERSION, MIGRATIONS};
+pub use seal::{DataKey, KEY_LEN, SealError, register as register_seal};
 
 /// Storage failures, internal to the core; mapped to the public error in `error.rs`.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,9 @@ pub enum StorageError {
     /// A migration failed; the transaction was rolled back and the file is unchanged.
     #[error("migration failed: {0}")]
     Migration(String),
+    /// The database's sealed values do not open with the key the secure store gave.
+    #[error("the database was sealed with another data key")]
+    WrongKey,
     /// The data directory could not be prepared.
     #[error("data directory: {0}")]
     Io(#[from] std::io::Error),
@@ -58,19 +63,24 @@ pub struct Database {
 
 impl Database {
     /// Opens (creating if needed) the database in `data_dir`, applies pending migrations,
-    /// and refuses, without writing anything, a file from a newer schema.
-    pub fn open(data_dir: &Path) -> StorageResult<Database> {
+    /// and refuses, without writing anything, a file from a newer schema or a key that
+    /// does not open its sealed columns.
+    pub fn open(data_dir: &Path, key: &DataKey) -> StorageResult<Database> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(DB_FILE_NAME);
         let mut writer = Connection::open(&path)?;
         writer.busy_timeout(BUSY_TIMEOUT)?;
         // Before any pragma that writes the header (journal_mode): a newer file stays as it is.
         migrations::check_not_newer(&writer)?;
+        // Before the migrations: a step that seals existing rows calls `seal()`.
+        seal::register(&writer, key)?;
+        check_key(&writer)?;
         configure(&writer)?;
         // Table rebuilds in migrations need foreign keys off (a dropped parent would
         // cascade); each such step runs `foreign_key_check` before it commits.
         writer.pragma_update(None, "foreign_keys", "OFF")?;
         migrations::migrate(&mut writer)?;
+        write_key_check(&writer)?;
         writer.pragma_update(None, "foreign_keys", "ON")?;
         let reader = Connection::open_with_flags(
             &path,
@@ -79,6 +89,7 @@ impl Database {
                 | OpenFlags::SQLITE_OPEN_URI,
         )?;
         configure_reader(&reader)?;
+        seal::register(&reader, key)?;
         Ok(Database {
             path,
             reader: Mutex::new(reader),
@@ -148,6 +159,7 @@ impl Database {
             tx.commit()?;
             conn.execute_batch("VACUUM")?;
             migrations::migrate(&mut conn)?;
+            write_key_check(&conn)?;
             conn.execute_batch("PRAGMA foreign_keys = ON")?;
         }
         self.checkpoint()
@@ -158,6 +170,50 @@ impl Database {
         let conn = lock(&self.reader);
         f(&conn)
     }
+}
+
+/// The first open stores a sealed check value; every later open must open it, so a wrong
+/// key (a restored backup, a reset Keystore) is refused before anything is written with it.
+fn check_key(conn: &Connection) -> StorageResult<()> {
+    let has_meta: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_meta {
+        // A fresh file: the first migration creates `meta`; the check is written below.
+        return Ok(());
+    }
+    let stored: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match stored {
+        Some(_) => {
+            let opens: rusqlite::Result<Option<String>> = conn.query_row(
+                "SELECT unseal(unhex(value)) FROM meta WHERE key = 'key_check'",
+                [],
+                |r| r.get(0),
+            );
+            match opens {
+                Ok(Some(v)) if v == KEY_CHECK => Ok(()),
+                _ => Err(StorageError::WrongKey),
+            }
+        }
+        None => Ok(()),
+    }
+}
+
+const KEY_CHECK: &str = "waybill";
+
+/// Writes the key check value if the file has none yet.
+fn write_key_check(conn: &Connection) -> StorageResult<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('key_check', hex(seal(?1)))",
+        [KEY_CHECK],
+    )?;
+    Ok(())
 }
 
 /// A poisoned lock only means another thread panicked mid-call; the connection itself is
@@ -197,6 +253,12 @@ fn harden(conn: &Connection) -> StorageResult<()> {
     Ok(())
 }
 
+/// A fresh random key for unit tests.
+#[cfg(test)]
+pub(crate) fn test_key() -> DataKey {
+    DataKey::from_bytes(&DataKey::generate_bytes().unwrap()).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,7 +266,7 @@ mod tests {
     #[test]
     fn fresh_database_is_wal_with_foreign_keys_and_latest_schema() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(dir.path()).unwrap();
+        let db = Database::open(dir.path(), &test_key()).unwrap();
         db.read(|c| {
             let mode: String = c.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
             assert_eq!(mode, "wal");
@@ -220,7 +282,7 @@ mod tests {
     #[test]
     fn closing_checkpoints_the_wal_into_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(dir.path()).unwrap();
+        let db = Database::open(dir.path(), &test_key()).unwrap();
         db.write(|tx| {
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('planted', 'zebra-7Q')",
@@ -244,14 +306,18 @@ mod tests {
     #[test]
     fn failed_write_rolls_back() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(dir.path()).unwrap();
+        let db = Database::open(dir.path(), &test_key()).unwrap();
         let r: Result<(), StorageError> = db.write(|tx| {
             tx.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')", [])?;
             Err(StorageError::Migration("boom".into()))
         });
         assert!(r.is_err());
         let n: i64 = db
-            .read(|c| c.query_row("SELECT count(*) FROM meta", [], |r| r.get(0)))
+            .read(|c| {
+                c.query_row("SELECT count(*) FROM meta WHERE key = 'k'", [], |r| {
+                    r.get(0)
+                })
+            })
             .unwrap();
         assert_eq!(n, 0);
     }

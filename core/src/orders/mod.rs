@@ -80,9 +80,10 @@ const SELECT_ORDER: &str = "
            EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id),
            o.assigned_to_me
                OR EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id AND x.action = 'accept'),
-           o.pickup_label, o.pickup_lat, o.pickup_lon, o.dropoff_label, o.goods,
+           unseal(o.pickup_label), unseal(o.pickup_lat), unseal(o.pickup_lon),
+           unseal(o.dropoff_label), o.goods,
            o.weight_kg, o.fee_minor, o.currency, o.revision, o.updated_at, o.placed_by_me,
-           o.stops_json, o.appointment_at
+           unseal(o.stops_json), o.appointment_at
     FROM orders o";
 
 fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
@@ -149,8 +150,8 @@ pub fn search(conn: &Connection, text: &str) -> StorageResult<Vec<Order>> {
             .replace('_', "\\_")
     );
     let mut stmt = conn.prepare(&format!(
-        "{SELECT_ORDER} WHERE o.id LIKE ?1 ESCAPE '\\' OR o.pickup_label LIKE ?1 ESCAPE '\\'
-             OR o.dropoff_label LIKE ?1 ESCAPE '\\' OR o.goods LIKE ?1 ESCAPE '\\'
+        "{SELECT_ORDER} WHERE o.id LIKE ?1 ESCAPE '\\' OR unseal(o.pickup_label) LIKE ?1 ESCAPE '\\'
+             OR unseal(o.dropoff_label) LIKE ?1 ESCAPE '\\' OR o.goods LIKE ?1 ESCAPE '\\'
          ORDER BY o.updated_at DESC, o.id LIMIT 100"
     ))?;
     let rows = stmt.query_map([pattern], order_from_row)?;
@@ -203,8 +204,8 @@ pub fn upsert_from_server(
         "INSERT INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
              goods, weight_kg, fee_minor, currency, assigned_to_me, revision, updated_at, fetched_at,
              closed_at, placed_by_me, stops_json, appointment_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-             ?18)
+         VALUES (?1, ?2, seal(?3), seal(?4), seal(?5), seal(?6), ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+             ?14, ?15, ?16, seal(?17), ?18)
          ON CONFLICT (id) DO UPDATE SET
              status = excluded.status, pickup_label = excluded.pickup_label,
              pickup_lat = excluded.pickup_lat, pickup_lon = excluded.pickup_lon,
@@ -353,8 +354,10 @@ pub fn place_errand(
     let now = Utc::now();
     tx.execute(
         "INSERT INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
-             goods, weight_kg, fee_minor, currency, revision, updated_at, fetched_at, placed_by_me)
-         VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?10, 1)",
+             goods, weight_kg, fee_minor, currency, revision, updated_at, fetched_at, placed_by_me,
+             stops_json)
+         VALUES (?1, 'open', seal(?2), seal(?3), seal(?4), seal(?5), ?6, ?7, ?8, ?9, 0, ?10, ?10, 1,
+             seal('[]'))",
         params![
             id,
             errand.pickup_label,

@@ -39,7 +39,7 @@ pub fn store(
     tx.execute(
         "INSERT INTO order_parties (order_id, purpose, consignor_name, consignor_phone,
              consignee_name, consignee_phone, consignee_address, collected_at, category)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         VALUES (?1, ?2, seal(?3), seal(?4), seal(?5), seal(?6), seal(?7), ?8, ?9)
          ON CONFLICT (order_id) DO UPDATE SET
              consignor_name = excluded.consignor_name, consignor_phone = excluded.consignor_phone,
              consignee_name = excluded.consignee_name, consignee_phone = excluded.consignee_phone,
@@ -69,8 +69,8 @@ pub fn for_display(
 ) -> StorageResult<Option<OrderContact>> {
     let row = conn
         .query_row(
-            "SELECT p.consignor_name, p.consignor_phone, p.consignee_name, p.consignee_phone,
-                    p.consignee_address,
+            "SELECT unseal(p.consignor_name), unseal(p.consignor_phone), unseal(p.consignee_name),
+                    unseal(p.consignee_phone), unseal(p.consignee_address),
                     o.closed_at IS NULL
                     AND ((o.assigned_to_me = 1 AND o.status IN ('accepted', 'picked_up'))
                          OR (o.placed_by_me = 1 AND o.status NOT IN ('delivered', 'cancelled')))

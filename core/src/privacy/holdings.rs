@@ -218,7 +218,7 @@ mod tests {
     #[test]
     fn every_personal_table_is_registered() {
         let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::Database::open(dir.path()).unwrap();
+        let db = crate::db::Database::open(dir.path(), &crate::db::test_key()).unwrap();
         // A table with a `purpose` column holds data collected for a purpose.
         let tables: Vec<String> = db
             .read(|c| {

@@ -261,7 +261,7 @@ mod tests {
     #[test]
     fn receipts_chain_and_the_ledger_refuses_edits() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(dir.path()).unwrap();
+        let db = Database::open(dir.path(), &crate::db::test_key()).unwrap();
         let now = Utc::now();
         let (a, b) = db
             .write(|tx| {
@@ -306,7 +306,7 @@ mod tests {
     #[test]
     fn a_tampered_receipt_breaks_the_chain() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(dir.path()).unwrap();
+        let db = Database::open(dir.path(), &crate::db::test_key()).unwrap();
         let now = Utc::now();
         db.write(|tx| {
             append(

@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn a_refusal_silences_automatic_asks_for_48_hours() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(dir.path()).unwrap();
+        let db = Database::open(dir.path(), &crate::db::test_key()).unwrap();
         let t0 = Utc::now();
         let cam = [Permission::Camera];
         let first = db

@@ -1,11 +1,12 @@
 //! Photo proofs: taken for an order step (pickup, delivery, sign-off, damage, receipt,
 //! scan), checked and stripped of metadata (`image`), kept in the app-private `proofs/`
 //! folder under their SHA-256 — the proof's stable identity and the server's dedup key —
-//! and recorded in SQLite. Upload (tus) grows here next.
+//! and recorded in SQLite; the file is sealed at rest (`sealed_file`), uploaded by tus.
 
 pub mod image;
 pub mod queue;
 pub mod rules;
+pub mod sealed_file;
 pub mod tus;
 
 use std::io::Write;
@@ -157,17 +158,27 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// `len` bytes of the proof file at `path` from `offset` (one upload chunk).
-pub fn read_chunk(path: &Path, offset: u64, len: usize) -> Result<Vec<u8>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let io = |e: std::io::Error| Error::Storage {
-        reason: format!("proof file {}: {e}", path.display()),
-    };
-    let mut f = std::fs::File::open(path).map_err(io)?;
-    f.seek(SeekFrom::Start(offset)).map_err(io)?;
-    let mut buf = vec![0; len];
-    f.read_exact(&mut buf).map_err(io)?;
-    Ok(buf)
+/// `len` bytes of the image in the sealed proof file at `path` from `offset` (one upload
+/// chunk).
+pub fn read_chunk(
+    key: &crate::db::DataKey,
+    path: &Path,
+    offset: u64,
+    len: usize,
+) -> Result<Vec<u8>> {
+    sealed_file::read_range(key, path, offset, len)
+}
+
+/// The file name of the proof with hash `sha256`, if one is held.
+pub fn file_of(conn: &Connection, sha256: &str) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT file_name FROM proofs WHERE sha256 = ?1",
+            [sha256],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 /// Records a proof whose file is in place. Taking the same image twice for the same order
@@ -219,7 +230,7 @@ pub fn record_position(
     tx.execute(
         "INSERT OR IGNORE INTO proof_fixes
              (sha256, order_id, purpose, lat, lon, accuracy_m, fix_at, collected_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES (?1, ?2, ?3, seal(?4), seal(?5), seal(?6), ?7, ?8)",
         params![
             sha256,
             order_id,
@@ -239,7 +250,7 @@ pub fn record_position(
 pub fn of_order(conn: &Connection, order_id: &str) -> Result<Vec<Proof>> {
     let mut stmt = conn.prepare(
         "SELECT p.sha256, p.order_id, kind, step, bytes, captured_at, captured_elapsed_ms,
-                upload_offset, uploaded_at, f.lat, f.lon, f.accuracy_m, f.fix_at
+                upload_offset, uploaded_at, unseal(f.lat), unseal(f.lon), unseal(f.accuracy_m), f.fix_at
          FROM proofs p LEFT JOIN proof_fixes f ON f.sha256 = p.sha256
          WHERE p.order_id = ?1
          ORDER BY CASE kind WHEN 'delivery' THEN 0 WHEN 'signature' THEN 1

@@ -84,7 +84,7 @@ pub fn record(
     }
     let mut insert = tx.prepare_cached(
         "INSERT INTO track_fixes (order_id, purpose, at, lat, lon, accuracy_m, collected_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES (?1, ?2, ?3, seal(?4), seal(?5), seal(?6), ?7)",
     )?;
     let now = now.to_rfc3339();
     for fix in fixes {
@@ -104,7 +104,7 @@ pub fn record(
 /// The fixes held for `order_id`, in recording order.
 pub fn fixes(conn: &Connection, order_id: &str) -> Result<Vec<Fix>> {
     let mut stmt = conn.prepare(
-        "SELECT at, lat, lon, accuracy_m FROM track_fixes WHERE order_id = ?1 ORDER BY seq",
+        "SELECT at, unseal(lat), unseal(lon), unseal(accuracy_m) FROM track_fixes WHERE order_id = ?1 ORDER BY seq",
     )?;
     let rows = stmt.query_map([order_id], fix_from_row)?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -298,7 +298,7 @@ fn fixes_between(
     last: i64,
 ) -> Result<Vec<(i64, Fix)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, at, lat, lon, accuracy_m FROM track_fixes
+        "SELECT seq, at, unseal(lat), unseal(lon), unseal(accuracy_m) FROM track_fixes
          WHERE order_id = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq",
     )?;
     let rows = stmt.query_map(params![order_id, first, last], |r| {
@@ -506,7 +506,7 @@ pub fn distance_m(conn: &Connection, order_id: &str) -> Result<f64> {
 pub fn last_fix(conn: &Connection, order_id: &str) -> Result<Option<Fix>> {
     Ok(conn
         .query_row(
-            "SELECT at, lat, lon, accuracy_m FROM track_fixes WHERE order_id = ?1
+            "SELECT at, unseal(lat), unseal(lon), unseal(accuracy_m) FROM track_fixes WHERE order_id = ?1
              ORDER BY seq DESC LIMIT 1",
             [order_id],
             fix_from_row,

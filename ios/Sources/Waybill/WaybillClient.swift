@@ -10,9 +10,11 @@ import Foundation
 public final class WaybillClient: Sendable {
     private let ffi: WaybillFFI.Waybill
 
-    /// Opens (creating or migrating) the client's database. No network traffic.
-    public init(config: WaybillConfig) throws {
-        ffi = try WaybillFFI.Waybill.open(config: config)
+    /// Opens (creating or migrating) the client's database. Personal data in it is sealed
+    /// with a key kept in `secrets` (`KeychainSecretStore` in an app), created there on
+    /// first use. No network traffic.
+    public init(config: WaybillConfig, secrets: SecretStore = KeychainSecretStore()) throws {
+        ffi = try WaybillFFI.Waybill.open(config: config, secrets: secrets)
     }
 
     /// Registers this installation once; returns the account id.
@@ -136,6 +138,11 @@ public final class WaybillClient: Sendable {
     /// The proofs of an order, in upload order.
     public func proofs(orderId: String) throws -> [Proof] {
         try ffi.proofs(orderId: orderId)
+    }
+
+    /// The kept image of a proof (opened from its sealed file), to show it.
+    public func proofImage(sha256: String) throws -> Data {
+        try ffi.proofImage(sha256: sha256)
     }
 
     /// What a step of an order still lacks: required proofs (the step is refused) and recommended ones.

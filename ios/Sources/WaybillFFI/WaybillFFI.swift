@@ -1122,6 +1122,307 @@ public func FfiConverterTypeLogSink_lower(_ value: LogSink) -> UInt64 {
 
 
 /**
+ * Implemented by the app over its platform's secure storage. Called on a core thread,
+ * only from `open`.
+ */
+public protocol SecretStore: AnyObject, Sendable {
+    
+    /**
+     * The value saved under `name`, or null/nil if none.
+     */
+    func load(name: String) throws  -> Data?
+    
+    /**
+     * Saves `value` under `name`, replacing any previous one.
+     */
+    func save(name: String, value: Data) throws 
+    
+    /**
+     * Deletes the value under `name`; no error if there is none.
+     */
+    func delete(name: String) throws 
+    
+}
+/**
+ * Implemented by the app over its platform's secure storage. Called on a core thread,
+ * only from `open`.
+ */
+open class SecretStoreImpl: SecretStore, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_waybill_ffi_fn_clone_secretstore(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_waybill_ffi_fn_free_secretstore(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The value saved under `name`, or null/nil if none.
+     */
+open func load(name: String)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeSecretStoreError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_secretstore_load(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Saves `value` under `name`, replacing any previous one.
+     */
+open func save(name: String, value: Data)throws   {try rustCallWithError(FfiConverterTypeSecretStoreError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_secretstore_save(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterData.lower(value),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Deletes the value under `name`; no error if there is none.
+     */
+open func delete(name: String)throws   {try rustCallWithError(FfiConverterTypeSecretStoreError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_secretstore_delete(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSecretStore {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSecretStore = UniffiVTableCallbackInterfaceSecretStore(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSecretStore.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SecretStore: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSecretStore.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SecretStore: handle missing in uniffiClone")
+            }
+        },
+        load: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data? in
+                guard let uniffiObj = try? FfiConverterTypeSecretStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.load(
+                     name: try FfiConverterString.lift(name)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeSecretStoreError_lower
+            )
+        },
+        save: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            value: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSecretStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.save(
+                     name: try FfiConverterString.lift(name),
+                     value: try FfiConverterData.lift(value)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeSecretStoreError_lower
+            )
+        },
+        delete: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSecretStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.delete(
+                     name: try FfiConverterString.lift(name)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeSecretStoreError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSecretStore> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSecretStore>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSecretStore() {
+    uniffi_waybill_ffi_fn_init_callback_vtable_secretstore(UniffiCallbackInterfaceSecretStore.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSecretStore: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SecretStore>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SecretStore
+
+    public static func lift(_ handle: UInt64) throws -> SecretStore {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SecretStoreImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SecretStore) -> UInt64 {
+         if let rustImpl = value as? SecretStoreImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SecretStore {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SecretStore, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecretStore_lift(_ handle: UInt64) throws -> SecretStore {
+    return try FfiConverterTypeSecretStore.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecretStore_lower(_ value: SecretStore) -> UInt64 {
+    return FfiConverterTypeSecretStore.lower(value)
+}
+
+
+
+
+
+
+/**
  * A Waybill client. Close it (Kotlin `close()`/`use {}`, Swift: drop the last reference)
  * when the app no longer needs it; a process kill loses nothing acknowledged.
  */
@@ -1294,6 +1595,11 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * What a step of an order still lacks under the proof rules.
      */
     func proofCheck(orderId: String, step: ProofStep) throws  -> ProofCheck
+    
+    /**
+     * The kept image of a proof (opened from its sealed file), to show it.
+     */
+    func proofImage(sha256: String) throws  -> Data
     
     /**
      * The proof rules in force.
@@ -1480,14 +1786,16 @@ open class Waybill: WaybillProtocol, @unchecked Sendable {
 
     
     /**
-     * Opens the client on `config.data_dir` (creating or migrating its database).
-     * No network traffic.
+     * Opens the client on `config.data_dir` (creating or migrating its database), with
+     * the data key that seals personal data at rest taken from `secrets` (created there
+     * on first use). No network traffic.
      */
-public static func `open`(config: WaybillConfig)throws  -> Waybill  {
+public static func `open`(config: WaybillConfig, secrets: SecretStore)throws  -> Waybill  {
     return try  FfiConverterTypeWaybill_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
         uniffiCallStatus in
     uniffi_waybill_ffi_fn_constructor_waybill_open(
-        FfiConverterTypeWaybillConfig_lower(config),uniffiCallStatus
+        FfiConverterTypeWaybillConfig_lower(config),
+        FfiConverterTypeSecretStore_lower(secrets),uniffiCallStatus
     )
 })
 }
@@ -1928,6 +2236,19 @@ open func proofCheck(orderId: String, step: ProofStep)throws  -> ProofCheck  {
             self.uniffiCloneHandle(),
         FfiConverterString.lower(orderId),
         FfiConverterTypeProofStep_lower(step),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The kept image of a proof (opened from its sealed file), to show it.
+     */
+open func proofImage(sha256: String)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_proof_image(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sha256),uniffiCallStatus
     )
 })
 }
@@ -7981,6 +8302,90 @@ public func FfiConverterTypeRole_lower(_ value: Role) -> RustBuffer {
 
 
 /**
+ * The secure store failed; `open` answers `KeyUnavailable` and changes nothing.
+ */
+public 
+enum SecretStoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The platform refused or failed.
+     */
+    case Failed(
+        /**
+         * What the platform said.
+         */reason: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension SecretStoreError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSecretStoreError: FfiConverterRustBuffer {
+    typealias SwiftType = SecretStoreError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SecretStoreError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Failed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SecretStoreError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Failed(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecretStoreError_lift(_ buf: RustBuffer) throws -> SecretStoreError {
+    return try FfiConverterTypeSecretStoreError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecretStoreError_lower(_ value: SecretStoreError) -> RustBuffer {
+    return FfiConverterTypeSecretStoreError.lower(value)
+}
+
+
+/**
  * What happens at a stop.
  */
 
@@ -8578,6 +8983,15 @@ enum WaybillError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: String
     )
     /**
+     * The data key could not be had from the app's secure store, or it does not open this
+     * database (a reset Keystore, a restored backup); nothing was changed.
+     */
+    case KeyUnavailable(
+        /**
+         * What failed.
+         */reason: String
+    )
+    /**
      * The database comes from a newer app version and was left untouched.
      */
     case SchemaTooNew(
@@ -8767,54 +9181,57 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
         case 6: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .SchemaTooNew(
+        case 7: return .KeyUnavailable(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 8: return .SchemaTooNew(
             found: try FfiConverterUInt32.read(from: &buf), 
             supported: try FfiConverterUInt32.read(from: &buf)
             )
-        case 8: return .Offline(
+        case 9: return .Offline(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Server(
+        case 10: return .Server(
             status: try FfiConverterUInt16.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .ProtocolViolation(
+        case 11: return .ProtocolViolation(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .NotSignedIn
-        case 12: return .Unauthorized
-        case 13: return .OrderNotFound(
+        case 12: return .NotSignedIn
+        case 13: return .Unauthorized
+        case 14: return .OrderNotFound(
             orderId: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .OrderNotAvailable(
+        case 15: return .OrderNotAvailable(
             orderId: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypeUnavailable.read(from: &buf)
             )
-        case 15: return .InvalidTransition(
+        case 16: return .InvalidTransition(
             orderId: try FfiConverterString.read(from: &buf), 
             action: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterTypeOrderStatus.read(from: &buf)
             )
-        case 16: return .ThirdPartyConfirmationRequired
-        case 17: return .NotInJob(
+        case 17: return .ThirdPartyConfirmationRequired
+        case 18: return .NotInJob(
             orderId: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .ConsentRequired(
+        case 19: return .ConsentRequired(
             purpose: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .PermissionRequired(
+        case 20: return .PermissionRequired(
             purpose: try FfiConverterString.read(from: &buf), 
             permission: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .GuardianConsentRequired
-        case 21: return .InvalidManifest(
+        case 21: return .GuardianConsentRequired
+        case 22: return .InvalidManifest(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .LedgerTampered(
+        case 23: return .LedgerTampered(
             seq: try FfiConverterInt64.read(from: &buf)
             )
-        case 23: return .Shutdown
-        case 24: return .Internal(
+        case 24: return .Shutdown
+        case 25: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -8859,94 +9276,99 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .SchemaTooNew(found,supported):
+        case let .KeyUnavailable(reason):
             writeInt(&buf, Int32(7))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .SchemaTooNew(found,supported):
+            writeInt(&buf, Int32(8))
             FfiConverterUInt32.write(found, into: &buf)
             FfiConverterUInt32.write(supported, into: &buf)
             
         
         case let .Offline(reason):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(9))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Server(status,reason):
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(10))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .ProtocolViolation(reason):
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(reason, into: &buf)
             
         
         case .NotSignedIn:
-            writeInt(&buf, Int32(11))
-        
-        
-        case .Unauthorized:
             writeInt(&buf, Int32(12))
         
         
-        case let .OrderNotFound(orderId):
+        case .Unauthorized:
             writeInt(&buf, Int32(13))
+        
+        
+        case let .OrderNotFound(orderId):
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(orderId, into: &buf)
             
         
         case let .OrderNotAvailable(orderId,reason):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterTypeUnavailable.write(reason, into: &buf)
             
         
         case let .InvalidTransition(orderId,action,status):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterString.write(action, into: &buf)
             FfiConverterTypeOrderStatus.write(status, into: &buf)
             
         
         case .ThirdPartyConfirmationRequired:
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(17))
         
         
         case let .NotInJob(orderId):
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(orderId, into: &buf)
             
         
         case let .ConsentRequired(purpose):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(purpose, into: &buf)
             
         
         case let .PermissionRequired(purpose,permission):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(20))
             FfiConverterString.write(purpose, into: &buf)
             FfiConverterString.write(permission, into: &buf)
             
         
         case .GuardianConsentRequired:
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(21))
         
         
         case let .InvalidManifest(reason):
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .LedgerTampered(seq):
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(23))
             FfiConverterInt64.write(seq, into: &buf)
             
         
         case .Shutdown:
-            writeInt(&buf, Int32(23))
+            writeInt(&buf, Int32(24))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(25))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -9035,6 +9457,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -9892,6 +10338,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_proof_check() != 3796) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_proof_image() != 48040) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_proof_rules() != 55402) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9973,12 +10422,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_changelistener_changed() != 8172) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_constructor_waybill_open() != 19769) {
+    if (uniffi_waybill_ffi_checksum_method_secretstore_load() != 20924) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_secretstore_save() != 57321) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_secretstore_delete() != 10796) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_constructor_waybill_open() != 8965) {
         return InitializationResult.apiChecksumMismatch
     }
 
     uniffiCallbackInitChangeListener()
     uniffiCallbackInitLogSink()
+    uniffiCallbackInitSecretStore()
     return InitializationResult.ok
 }()
 

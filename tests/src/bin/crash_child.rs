@@ -39,7 +39,7 @@ async fn main() {
     };
     let first: u64 = first.parse().expect("first second");
     let seed: u64 = seed.parse().expect("seed");
-    let client = waybill_core::Waybill::open(waybill_e2e::driver_config(
+    let client = waybill_core::Waybill::open_with_key_file(waybill_e2e::driver_config(
         std::path::Path::new(data_dir),
         server_url,
     ))

@@ -11,7 +11,7 @@ async fn main() {
         eprintln!("usage: sync_child DATA_DIR SERVER_URL RUN ORDER_ID...");
         std::process::exit(2);
     };
-    let client = waybill_core::Waybill::open(waybill_e2e::driver_config(
+    let client = waybill_core::Waybill::open_with_key_file(waybill_e2e::driver_config(
         std::path::Path::new(data_dir),
         server_url,
     ))

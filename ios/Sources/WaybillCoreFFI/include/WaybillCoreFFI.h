@@ -257,6 +257,27 @@ typedef void (*UniffiCallbackInterfaceChangeListenerMethod0)(uint64_t, RustBuffe
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECRET_STORE_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECRET_STORE_METHOD0
+typedef void (*UniffiCallbackInterfaceSecretStoreMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECRET_STORE_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECRET_STORE_METHOD1
+typedef void (*UniffiCallbackInterfaceSecretStoreMethod1)(uint64_t, RustBuffer, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECRET_STORE_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECRET_STORE_METHOD2
+typedef void (*UniffiCallbackInterfaceSecretStoreMethod2)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
 typedef struct UniffiVTableCallbackInterfaceLogSink {
@@ -275,6 +296,17 @@ typedef struct UniffiVTableCallbackInterfaceChangeListener {
 } UniffiVTableCallbackInterfaceChangeListener;
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SECRET_STORE
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SECRET_STORE
+typedef struct UniffiVTableCallbackInterfaceSecretStore {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSecretStoreMethod0 _Nonnull load;
+    UniffiCallbackInterfaceSecretStoreMethod1 _Nonnull save;
+    UniffiCallbackInterfaceSecretStoreMethod2 _Nonnull delete;
+} UniffiVTableCallbackInterfaceSecretStore;
+
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_WAYBILL
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_WAYBILL
 uint64_t uniffi_waybill_ffi_fn_clone_waybill(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -287,7 +319,7 @@ void uniffi_waybill_ffi_fn_free_waybill(uint64_t handle, RustCallStatus *_Nonnul
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CONSTRUCTOR_WAYBILL_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CONSTRUCTOR_WAYBILL_OPEN
-uint64_t uniffi_waybill_ffi_fn_constructor_waybill_open(RustBuffer config, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waybill_ffi_fn_constructor_waybill_open(RustBuffer config, uint64_t secrets, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_ORDER
@@ -455,6 +487,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_privacy_settings(uint64_t ptr, R
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_proof_check(uint64_t ptr, RustBuffer order_id, RustBuffer step, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOF_IMAGE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOF_IMAGE
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_proof_image(uint64_t ptr, RustBuffer sha256, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOF_RULES
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOF_RULES
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_proof_rules(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -618,6 +655,36 @@ void uniffi_waybill_ffi_fn_init_callback_vtable_changelistener(const UniffiVTabl
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_CHANGELISTENER_CHANGED
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_CHANGELISTENER_CHANGED
 void uniffi_waybill_ffi_fn_method_changelistener_changed(uint64_t ptr, RustBuffer topic, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_SECRETSTORE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_SECRETSTORE
+uint64_t uniffi_waybill_ffi_fn_clone_secretstore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FREE_SECRETSTORE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FREE_SECRETSTORE
+void uniffi_waybill_ffi_fn_free_secretstore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_INIT_CALLBACK_VTABLE_SECRETSTORE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_INIT_CALLBACK_VTABLE_SECRETSTORE
+void uniffi_waybill_ffi_fn_init_callback_vtable_secretstore(const UniffiVTableCallbackInterfaceSecretStore* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_SECRETSTORE_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_SECRETSTORE_LOAD
+RustBuffer uniffi_waybill_ffi_fn_method_secretstore_load(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_SECRETSTORE_SAVE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_SECRETSTORE_SAVE
+void uniffi_waybill_ffi_fn_method_secretstore_save(uint64_t ptr, RustBuffer name, RustBuffer value, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_SECRETSTORE_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_SECRETSTORE_DELETE
+void uniffi_waybill_ffi_fn_method_secretstore_delete(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FUNC_CORE_VERSION
@@ -1112,6 +1179,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_proof_check(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PROOF_IMAGE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PROOF_IMAGE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_proof_image(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PROOF_RULES
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PROOF_RULES
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_proof_rules(void
@@ -1271,6 +1344,24 @@ uint16_t uniffi_waybill_ffi_checksum_method_logsink_log(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_CHANGELISTENER_CHANGED
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_CHANGELISTENER_CHANGED
 uint16_t uniffi_waybill_ffi_checksum_method_changelistener_changed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_SECRETSTORE_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_SECRETSTORE_LOAD
+uint16_t uniffi_waybill_ffi_checksum_method_secretstore_load(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_SECRETSTORE_SAVE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_SECRETSTORE_SAVE
+uint16_t uniffi_waybill_ffi_checksum_method_secretstore_save(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_SECRETSTORE_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_SECRETSTORE_DELETE
+uint16_t uniffi_waybill_ffi_checksum_method_secretstore_delete(void
     
 );
 #endif

@@ -32,6 +32,7 @@ import io.waybill.ffi.PolicyStatus
 import io.waybill.ffi.PurposeState
 import io.waybill.ffi.Receipt
 import io.waybill.ffi.Rejection
+import io.waybill.ffi.SecretStore
 import io.waybill.ffi.SettingsView
 import io.waybill.ffi.SyncReport
 import io.waybill.ffi.Waybill
@@ -62,11 +63,16 @@ class WaybillClient private constructor(
     private val ioDispatcher: CoroutineDispatcher,
 ) : AutoCloseable {
     companion object {
-        /** Opens (creating or migrating) the client's database. No network traffic. */
+        /**
+         * Opens (creating or migrating) the client's database. Personal data in it is sealed
+         * with a key kept in [secrets] (on Android `io.waybill.android.KeystoreSecretStore`),
+         * created there on first use. No network traffic.
+         */
         suspend fun open(
             config: WaybillConfig,
+            secrets: SecretStore,
             ioDispatcher: CoroutineDispatcher = Dispatchers.IO,
-        ): WaybillClient = withContext(ioDispatcher) { WaybillClient(Waybill.open(config), ioDispatcher) }
+        ): WaybillClient = withContext(ioDispatcher) { WaybillClient(Waybill.open(config, secrets), ioDispatcher) }
     }
 
     /** Registers this installation once; returns the account id. */
@@ -226,6 +232,9 @@ class WaybillClient private constructor(
 
     /** The proofs of an order, in upload order. */
     suspend fun proofs(orderId: String): List<Proof> = withContext(ioDispatcher) { ffi.proofs(orderId) }
+
+    /** The kept image of a proof (opened from its sealed file), to show it. */
+    suspend fun proofImage(sha256: String): ByteArray = withContext(ioDispatcher) { ffi.proofImage(sha256) }
 
     /**
      * The proofs of an order, re-emitted as they change: taken (pending), each chunk the

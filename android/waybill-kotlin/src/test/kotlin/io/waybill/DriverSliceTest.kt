@@ -47,7 +47,7 @@ class DriverSliceTest {
         var server = ReferenceServer.start(serverDb)
         val url = server.baseUrl
 
-        val target = WaybillClient.open(config(device, url)).use { client ->
+        val target = WaybillClient.open(config(device, url), testSecrets(config(device, url))).use { client ->
             client.acceptPolicy("first_run_dialog")
             val account = client.signIn()
             assertEquals(account, client.accountId())
@@ -57,7 +57,7 @@ class DriverSliceTest {
         }
 
         server.kill()
-        WaybillClient.open(config(device, url)).use { client ->
+        WaybillClient.open(config(device, url), testSecrets(config(device, url))).use { client ->
             // Offline after a restart: the list comes from the cache.
             assertTrue(client.orders(OrderList.OPEN).any { it.id == target })
             assertThrows<WaybillException.Offline> { runBlocking { client.refreshOpenOrders(shanghai, 60_000) } }
@@ -71,7 +71,7 @@ class DriverSliceTest {
 
         server = ReferenceServer.start(serverDb, listen = url.removePrefix("http://"))
         server.use {
-            WaybillClient.open(config(device, url)).use { client ->
+            WaybillClient.open(config(device, url), testSecrets(config(device, url))).use { client ->
                 assertEquals(1, client.pendingActions(), "still queued after the restart")
                 val report = client.sync()
                 assertEquals(1u, report.pushed)
@@ -90,8 +90,8 @@ class DriverSliceTest {
     @Test
     fun `accepting an order another driver took is a typed error`(@TempDir tmp: Path): Unit = runBlocking {
         ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
-            WaybillClient.open(config(tmp.resolve("a"), server.baseUrl)).use { first ->
-                WaybillClient.open(config(tmp.resolve("b"), server.baseUrl)).use { late ->
+            WaybillClient.open(config(tmp.resolve("a"), server.baseUrl), testSecrets(config(tmp.resolve("a"), server.baseUrl))).use { first ->
+                WaybillClient.open(config(tmp.resolve("b"), server.baseUrl), testSecrets(config(tmp.resolve("b"), server.baseUrl))).use { late ->
                     first.acceptPolicy("first_run_dialog")
                     late.acceptPolicy("first_run_dialog")
                     first.signIn()
@@ -125,15 +125,35 @@ class DriverSliceTest {
     @Test
     fun `bad input and missing session are typed errors, not crashes`(@TempDir tmp: Path): Unit = runBlocking {
         assertThrows<WaybillException.InvalidConfig> {
-            runBlocking { WaybillClient.open(config(tmp, "ftp://nowhere")) }
+            runBlocking { WaybillClient.open(config(tmp, "ftp://nowhere"), testSecrets(config(tmp, "ftp://nowhere"))) }
         }
-        WaybillClient.open(config(tmp.resolve("d"), "http://127.0.0.1:9")).use { client ->
+        WaybillClient.open(config(tmp.resolve("d"), "http://127.0.0.1:9"), testSecrets(config(tmp.resolve("d"), "http://127.0.0.1:9"))).use { client ->
             client.acceptPolicy("first_run_dialog")
             assertThrows<WaybillException.NotSignedIn> { runBlocking { client.acceptOrder("ord-sh-0001") } }
             assertThrows<WaybillException.InvalidInput> {
                 runBlocking { client.refreshOpenOrders(LatLon(Double.NaN, 0.0), 1_000) }
             }
             assertThrows<WaybillException.OrderNotFound> { runBlocking { client.order("nope") } }
+        }
+    }
+
+    @Test
+    fun `a secure store that fails or lost the key is KeyUnavailable and the data stays`(@TempDir tmp: Path): Unit = runBlocking {
+        val config = config(tmp.resolve("k"), "http://127.0.0.1:9")
+        val failing = object : io.waybill.ffi.SecretStore {
+            override fun load(name: String): ByteArray? = throw IllegalStateException("keystore locked")
+            override fun save(name: String, value: ByteArray) = Unit
+            override fun delete(name: String) = Unit
+        }
+        val thrown = assertThrows<WaybillException.KeyUnavailable> { runBlocking { WaybillClient.open(config, failing) } }
+        assertTrue("keystore locked" in thrown.message.orEmpty(), thrown.message)
+        WaybillClient.open(config, testSecrets(config)).use { it.acceptPolicy("first_run_dialog") }
+        // A reset Keystore (key gone, a new one made) must not open the old data.
+        assertThrows<WaybillException.KeyUnavailable> {
+            runBlocking { WaybillClient.open(config, DirSecretStore(tmp.resolve("other-keys"))) }
+        }
+        WaybillClient.open(config, testSecrets(config)).use {
+            assertEquals(io.waybill.ffi.PolicyStatus.Accepted::class, it.policyStatus()::class)
         }
     }
 }

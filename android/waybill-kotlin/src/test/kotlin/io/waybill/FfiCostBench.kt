@@ -53,7 +53,7 @@ class FfiCostBench {
                 appVersion = "0.1.0-bench",
                 role = Role.DRIVER,
             )
-            val orderId = WaybillClient.open(config).use { client ->
+            val orderId = WaybillClient.open(config, testSecrets(config)).use { client ->
                 client.acceptPolicy("first_run_dialog")
                 client.signIn()
                 val orderId = client.refreshOpenOrders(LatLon(31.2304, 121.4737), 60_000).first().id
@@ -66,7 +66,7 @@ class FfiCostBench {
                 orderId
             }
             // The generated object itself: the facade's coroutine hop is not what is measured.
-            Waybill.open(config).use { ffi ->
+            Waybill.open(config, testSecrets(config)).use { ffi ->
                 val start = Instant.now().minusSeconds(2L * calls)
                 // Warm-up: JIT, JNA's method lookup, the core's caches.
                 repeat(5_000) { ffiCrossingBaseline(orderId, listOf(fix(it, start))) }

@@ -34,7 +34,7 @@ class OrderLifecycleTest {
             appVersion = "0.1.0-test",
             role = Role.DRIVER,
         )
-        WaybillClient.open(config).use { client ->
+        WaybillClient.open(config, testSecrets(config)).use { client ->
             client.acceptPolicy("first_run_dialog")
             client.signIn()
             val orderId = client.refreshOpenOrders(shanghai, 60_000).first().id

@@ -37,7 +37,7 @@ class PrivacySettingsTest {
 
     @Test
     fun `nothing is sent before the policy is accepted`(@TempDir tmp: Path): Unit = runBlocking {
-        WaybillClient.open(config(tmp)).use { client ->
+        WaybillClient.open(config(tmp), testSecrets(config(tmp))).use { client ->
             assertEquals(PolicyStatus.NotAccepted, client.policyStatus())
             val error = assertThrows<WaybillException.ConsentRequired> { runBlocking { client.signIn() } }
             assertEquals("account", error.purpose)
@@ -46,7 +46,7 @@ class PrivacySettingsTest {
 
     @Test
     fun `settings screen round trip - toggle an optional purpose and see the change`(@TempDir tmp: Path): Unit = runBlocking {
-        WaybillClient.open(config(tmp)).use { client ->
+        WaybillClient.open(config(tmp), testSecrets(config(tmp))).use { client ->
             client.acceptPolicy("first_run_dialog")
             val before = client.privacySettings.first()
             assertTrue(before.policyStatus is PolicyStatus.Accepted)
@@ -74,7 +74,7 @@ class PrivacySettingsTest {
 
     @Test
     fun `a consent decision returns a chained receipt`(@TempDir tmp: Path): Unit = runBlocking {
-        WaybillClient.open(config(tmp)).use { client ->
+        WaybillClient.open(config(tmp), testSecrets(config(tmp))).use { client ->
             val accepted = client.acceptPolicy("first_run_dialog")
             assertEquals(DecisionKind.POLICY_ACCEPTED, accepted.first().kind)
             val receipt = client.decide("trajectory_upload", allow = true, askedVia = "separate_consent_dialog")
@@ -107,7 +107,7 @@ class PersonalDataTest {
                 appVersion = "0.1.0-test",
                 role = Role.DRIVER,
             )
-            WaybillClient.open(config).use { client ->
+            WaybillClient.open(config, testSecrets(config)).use { client ->
                 client.acceptPolicy("first_run_dialog")
                 client.signIn()
                 val orderId = client.refreshOpenOrders(shanghai, 60_000).first().id

@@ -48,7 +48,7 @@ class ProofTest {
     @Test
     fun `a proof goes pending, uploading with progress, then done`(@TempDir tmp: Path): Unit = runBlocking {
         ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
-            WaybillClient.open(driverConfig(tmp, server)).use { client ->
+            WaybillClient.open(driverConfig(tmp, server), testSecrets(driverConfig(tmp, server))).use { client ->
                 val orderId = client.carryNearestOrder()
                 client.decide("proof_photos", allow = true, askedVia = "delivery_screen")
                 client.reportPermission(Permission.CAMERA, PermissionState.GRANTED)
@@ -75,7 +75,7 @@ class ProofTest {
     @Test
     fun `a delivery photo is taken from the camera's file, stripped and kept under its hash`(@TempDir tmp: Path): Unit = runBlocking {
         ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
-            WaybillClient.open(driverConfig(tmp, server)).use { client ->
+            WaybillClient.open(driverConfig(tmp, server), testSecrets(driverConfig(tmp, server))).use { client ->
                 val orderId = client.carryNearestOrder()
                 client.sync()
                 val source = ProofSource.File(photo.toString())
@@ -86,7 +86,9 @@ class ProofTest {
                 client.reportPermission(Permission.CAMERA, PermissionState.GRANTED)
 
                 val proof = client.takeProof(orderId, ProofKind.DELIVERY, ProofStep.DELIVER, source)
-                val stored = tmp.resolve("device").resolve("proofs").resolve("${proof.sha256}.jpg").toFile().readBytes()
+                val onDisk = tmp.resolve("device").resolve("proofs").resolve("${proof.sha256}.jpg").toFile().readBytes()
+                val stored = client.proofImage(proof.sha256)
+                assertFalse(onDisk.toList().windowed(64, 64).contains(stored.takeLast(64)), "the file is sealed at rest")
                 val hex = MessageDigest.getInstance("SHA-256").digest(stored).joinToString("") { "%02x".format(it) }
                 assertEquals(hex, proof.sha256)
                 assertTrue(stored.size < photo.toFile().length(), "metadata dropped")

@@ -51,3 +51,25 @@ suspend fun WaybillClient.carryNearestOrder(): String {
     pickUp(orderId)
     return orderId
 }
+
+/**
+ * The tests' secure store: files beside the data directory (`<dataDir>.keys`), so a client
+ * reopened on the same directory finds its data key. Apps use the Android Keystore-backed
+ * store of `waybill-android` (or the iOS Keychain) instead.
+ */
+class DirSecretStore(private val dir: Path) : io.waybill.ffi.SecretStore {
+    override fun load(name: String): ByteArray? =
+        dir.resolve(name).toFile().takeIf { it.exists() }?.readBytes()
+
+    override fun save(name: String, value: ByteArray) {
+        dir.toFile().mkdirs()
+        dir.resolve(name).toFile().writeBytes(value)
+    }
+
+    override fun delete(name: String) {
+        dir.resolve(name).toFile().delete()
+    }
+}
+
+/** The tests' secure store for [config]'s data directory. */
+fun testSecrets(config: io.waybill.ffi.WaybillConfig) = DirSecretStore(Path.of(config.dataDir + ".keys"))

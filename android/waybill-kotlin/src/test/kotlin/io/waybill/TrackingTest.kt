@@ -40,7 +40,7 @@ class TrackingTest {
     @Test
     fun `a trace fed over JNA is filtered, kept durable and uploaded in one batch`(@TempDir tmp: Path): Unit = runBlocking {
         ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
-            WaybillClient.open(driverConfig(tmp, server)).use { client ->
+            WaybillClient.open(driverConfig(tmp, server), testSecrets(driverConfig(tmp, server))).use { client ->
                 val orderId = client.carryNearestOrder()
                 client.sync()
                 val trace = munich()

@@ -1,0 +1,230 @@
+//! Personal columns sealed at rest: AES-256-GCM (ring, already linked for TLS) behind two
+//! SQL functions, `seal(x)` and `unseal(x)`, registered on every connection. The SQL that
+//! writes a personal column calls `seal(?)`, the SQL that reads it `unseal(col)`, so the
+//! rules stay in the queries that own the columns and a migration can seal existing rows
+//! in SQL. Why columns and not SQLCipher: docs/at-rest.md.
+//!
+//! A sealed value is `version (1) ‖ nonce (12) ‖ ciphertext ‖ tag (16)`; the plaintext is
+//! `type (1) ‖ bytes` so `unseal` gives back the SQLite type that went in (REAL, TEXT,
+//! INTEGER, BLOB). NULL stays NULL: whether an optional field is empty is not personal.
+
+use std::sync::Arc;
+
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::rand::{SecureRandom, SystemRandom};
+use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::{Value, ValueRef};
+
+/// Bytes of a data key.
+pub const KEY_LEN: usize = 32;
+const VERSION: u8 = 1;
+const TAG_LEN: usize = 16;
+
+/// The key that seals personal columns and proof files. Cheap to clone; never printed.
+#[derive(Clone)]
+pub struct DataKey {
+    key: Arc<LessSafeKey>,
+    /// Its own AES key for proof files, derived from the same bytes, so column and file
+    /// ciphertexts never share a key (their nonces are made differently).
+    files: Arc<LessSafeKey>,
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(..)")
+    }
+}
+
+/// A sealed value could not be opened or a value could not be sealed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    /// Wrong key, or the bytes were altered.
+    #[error("a sealed value does not open with this key (wrong key or altered bytes)")]
+    WrongKeyOrTampered,
+    /// The value is not in the sealed format.
+    #[error("not a sealed value")]
+    NotSealed,
+    /// The system random generator failed.
+    #[error("no randomness for a nonce")]
+    NoRandomness,
+}
+
+impl DataKey {
+    /// A key from its 32 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Option<DataKey> {
+        if bytes.len() != KEY_LEN {
+            return None;
+        }
+        use sha2::{Digest, Sha256};
+        let unbound = UnboundKey::new(&AES_256_GCM, bytes).ok()?;
+        let derived = Sha256::new()
+            .chain_update(b"waybill proof files v1")
+            .chain_update(bytes)
+            .finalize();
+        let files = UnboundKey::new(&AES_256_GCM, &derived).ok()?;
+        Some(DataKey {
+            key: Arc::new(LessSafeKey::new(unbound)),
+            files: Arc::new(LessSafeKey::new(files)),
+        })
+    }
+
+    /// The proof-file key.
+    pub(crate) fn file_key(&self) -> &LessSafeKey {
+        &self.files
+    }
+
+    /// 32 fresh random bytes for a new key.
+    pub fn generate_bytes() -> Result<[u8; KEY_LEN], SealError> {
+        let mut bytes = [0u8; KEY_LEN];
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| SealError::NoRandomness)?;
+        Ok(bytes)
+    }
+
+    /// Seals `plain` under a fresh random 96-bit nonce (NIST SP 800-38D allows 2^32
+    /// random-nonce seals per key; a driver's phone makes a few million a year).
+    pub fn seal(&self, plain: &[u8]) -> Result<Vec<u8>, SealError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| SealError::NoRandomness)?;
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + plain.len() + TAG_LEN);
+        out.push(VERSION);
+        out.extend_from_slice(&nonce);
+        let mut body = plain.to_vec();
+        self.key
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut body)
+            .map_err(|_| SealError::NoRandomness)?;
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+
+    /// Opens what [`DataKey::seal`] made.
+    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
+        if sealed.len() < 1 + NONCE_LEN + TAG_LEN || sealed[0] != VERSION {
+            return Err(SealError::NotSealed);
+        }
+        let nonce: [u8; NONCE_LEN] = sealed[1..=NONCE_LEN]
+            .try_into()
+            .map_err(|_| SealError::NotSealed)?;
+        let mut body = sealed[1 + NONCE_LEN..].to_vec();
+        let plain = self
+            .key
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut body)
+            .map_err(|_| SealError::WrongKeyOrTampered)?;
+        Ok(plain.to_vec())
+    }
+}
+
+const INTEGER: u8 = 1;
+const REAL: u8 = 2;
+const TEXT: u8 = 3;
+const BLOB: u8 = 4;
+
+/// A SQL value as the bytes `seal` encrypts (`None` for NULL).
+fn encode(value: ValueRef<'_>) -> Option<Vec<u8>> {
+    let (kind, bytes) = match value {
+        ValueRef::Null => return None,
+        ValueRef::Integer(i) => (INTEGER, i.to_be_bytes().to_vec()),
+        ValueRef::Real(f) => (REAL, f.to_be_bytes().to_vec()),
+        ValueRef::Text(t) => (TEXT, t.to_vec()),
+        ValueRef::Blob(b) => (BLOB, b.to_vec()),
+    };
+    let mut out = Vec::with_capacity(1 + bytes.len());
+    out.push(kind);
+    out.extend_from_slice(&bytes);
+    Some(out)
+}
+
+fn decode(plain: &[u8]) -> Result<Value, SealError> {
+    let (&kind, bytes) = plain.split_first().ok_or(SealError::NotSealed)?;
+    let eight =
+        || -> Result<[u8; 8], SealError> { bytes.try_into().map_err(|_| SealError::NotSealed) };
+    Ok(match kind {
+        INTEGER => Value::Integer(i64::from_be_bytes(eight()?)),
+        REAL => Value::Real(f64::from_be_bytes(eight()?)),
+        TEXT => Value::Text(String::from_utf8(bytes.to_vec()).map_err(|_| SealError::NotSealed)?),
+        BLOB => Value::Blob(bytes.to_vec()),
+        _ => return Err(SealError::NotSealed),
+    })
+}
+
+fn user_error(e: SealError) -> rusqlite::Error {
+    rusqlite::Error::UserFunctionError(Box::new(e))
+}
+
+/// Registers `seal(x)` and `unseal(x)` on `conn`.
+pub fn register(conn: &Connection, key: &DataKey) -> rusqlite::Result<()> {
+    let sealer = key.clone();
+    // Not deterministic: every call draws a new nonce, so SQLite must not fold calls.
+    conn.create_scalar_function(
+        "seal",
+        1,
+        FunctionFlags::SQLITE_UTF8,
+        move |ctx| match encode(ctx.get_raw(0)) {
+            None => Ok(Value::Null),
+            Some(plain) => sealer.seal(&plain).map(Value::Blob).map_err(user_error),
+        },
+    )?;
+    let opener = key.clone();
+    conn.create_scalar_function(
+        "unseal",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        move |ctx| match ctx.get_raw(0) {
+            ValueRef::Null => Ok(Value::Null),
+            ValueRef::Blob(b) => opener.open(b).and_then(|p| decode(&p)).map_err(user_error),
+            _ => Err(user_error(SealError::NotSealed)),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> DataKey {
+        DataKey::from_bytes(&DataKey::generate_bytes().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_sqlite_type_comes_back_as_it_went_in() {
+        let conn = Connection::open_in_memory().unwrap();
+        register(&conn, &key()).unwrap();
+        let back: (f64, String, i64, Vec<u8>, Option<String>) = conn
+            .query_row(
+                "SELECT unseal(seal(48.137154)), unseal(seal('张三 13800138000')),
+                        unseal(seal(-7)), unseal(seal(x'00ff')), unseal(seal(NULL))",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            back,
+            (48.137154, "张三 13800138000".into(), -7, vec![0, 255], None)
+        );
+    }
+
+    #[test]
+    fn sealed_bytes_hide_the_value_and_differ_each_time() {
+        let k = key();
+        let a = k.seal(b"13800138000").unwrap();
+        let b = k.seal(b"13800138000").unwrap();
+        assert_ne!(a, b);
+        assert!(!a.windows(11).any(|w| w == b"13800138000"));
+        assert_eq!(k.open(&a).unwrap(), b"13800138000");
+    }
+
+    #[test]
+    fn another_key_or_a_flipped_bit_is_refused() {
+        let (k, other) = (key(), key());
+        let mut sealed = k.seal(b"secret").unwrap();
+        assert_eq!(other.open(&sealed), Err(SealError::WrongKeyOrTampered));
+        let last = sealed.len() - 1;
+        sealed[last] ^= 1;
+        assert_eq!(k.open(&sealed), Err(SealError::WrongKeyOrTampered));
+        assert_eq!(k.open(b"plain"), Err(SealError::NotSealed));
+    }
+}
