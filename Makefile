@@ -9,6 +9,8 @@ MVN ?= mvn
 LIB_DEBUG := target/debug/libwaybill_ffi.so
 BINDGEN := $(CARGO) run -q -p uniffi-bindgen -- generate --no-format --config uniffi.toml
 SWIFT_GENERATED := ios/Sources/WaybillFFI ios/Sources/WaybillCoreFFI
+## The package's privacy manifest, generated from both apps' policy manifests.
+PRIVACY_INFO := ios/Sources/Waybill/PrivacyInfo.xcprivacy
 VENV := target/venv
 
 .PHONY: demo test lint interop-deps rust-test contract-test kotlin-test swift-check bindings swift-bindings openapi size fuzz-short bench clean
@@ -73,6 +75,7 @@ kotlin-test:
 ## Kotlin and Swift facades must forward every function the core exports.
 swift-check: swift-bindings $(VENV)/.swift-check
 	git diff --exit-code -- $(SWIFT_GENERATED) || { echo "Swift bindings are stale: run 'make swift-bindings' and commit"; exit 1; }
+	git diff --exit-code -- $(PRIVACY_INFO) || { echo "$(PRIVACY_INFO) is stale: run 'make swift-bindings' and commit"; exit 1; }
 	$(VENV)/bin/python scripts/check_swift_syntax.py ios
 	python3 scripts/check_facade_coverage.py
 
@@ -91,6 +94,7 @@ swift-bindings: $(LIB_DEBUG)
 	mkdir -p ios/Sources/WaybillCoreFFI/include
 	cp target/swift-gen/WaybillCoreFFI.h ios/Sources/WaybillCoreFFI/include/WaybillCoreFFI.h
 	cp target/swift-gen/WaybillCoreFFI.modulemap ios/Sources/WaybillCoreFFI/include/module.modulemap
+	$(CARGO) run -q -p waybill-cli -- disclosures --role both --store apple > $(PRIVACY_INFO)
 
 ## Kotlin bindings for an IDE (Maven generates them itself during kotlin-test).
 bindings: $(LIB_DEBUG) swift-bindings

@@ -24,6 +24,8 @@ struct Cli {
 enum AppRole {
     Driver,
     Shipper,
+    /// Both apps at once: the Swift package's own PrivacyInfo.xcprivacy (Apple only).
+    Both,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -198,9 +200,27 @@ fn replay_trace(
 
 fn disclosures(role: AppRole, store: Store, path: Option<PathBuf>) -> Result<(), String> {
     use waybill_core::privacy::{disclosures, manifest};
-    let role = match role {
-        AppRole::Driver => waybill_core::Role::Driver,
-        AppRole::Shipper => waybill_core::Role::Shipper,
+    let role = match (role, store) {
+        (AppRole::Driver, _) => waybill_core::Role::Driver,
+        (AppRole::Shipper, _) => waybill_core::Role::Shipper,
+        (AppRole::Both, Store::Apple) if path.is_none() => {
+            let [driver, shipper] =
+                [waybill_core::Role::Driver, waybill_core::Role::Shipper].map(|r| {
+                    manifest::Manifest::parse(manifest::builtin(r)).map_err(|e| e.to_string())
+                });
+            print!(
+                "{}",
+                disclosures::apple_privacy_info_of(&[&driver?, &shipper?])
+            );
+            return Ok(());
+        }
+        (AppRole::Both, _) => {
+            return Err(
+                "--role both is for Apple's package manifest with the built-in \
+                        manifests; the Play form and a manifest file are per app"
+                    .into(),
+            );
+        }
     };
     let document = match path {
         Some(p) => std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?,

@@ -85,11 +85,29 @@ fn apple_purpose(p: DisclosurePurpose) -> &'static str {
 
 /// `PrivacyInfo.xcprivacy` for the app: no tracking, one entry per collected data type,
 /// linked to the account, with the purposes the manifest gives. The core reads no
-/// advertising identifier and uses no tracking domain.
+/// advertising identifier and uses no tracking domain. Required-reason APIs: SQLite and
+/// `std::fs::metadata` call `stat`/`fstat` on files in the app container, which Apple
+/// files under file timestamps (reason C617.1: files inside the app's own container).
 pub fn apple_privacy_info(manifest: &Manifest) -> String {
+    apple_privacy_info_of(&[manifest])
+}
+
+/// One `PrivacyInfo.xcprivacy` for code shared by several apps (the Swift package serves
+/// the driver and the shipper app): every data type any of `manifests` collects, with the
+/// union of their purposes.
+pub fn apple_privacy_info_of(manifests: &[&Manifest]) -> String {
+    let mut types: BTreeMap<StoreDataType, Vec<DisclosurePurpose>> = BTreeMap::new();
+    for manifest in manifests {
+        for (data_type, u) in uses(manifest) {
+            let purposes = types.entry(data_type).or_default();
+            purposes.extend(disclosure_purposes(&u.purposes));
+            purposes.sort();
+            purposes.dedup();
+        }
+    }
     let mut entries = String::new();
-    for (data_type, u) in uses(manifest) {
-        let purposes: String = disclosure_purposes(&u.purposes)
+    for (data_type, purposes) in types {
+        let purposes: String = purposes
             .into_iter()
             .map(|p| format!("\t\t\t\t<string>{}</string>\n", apple_purpose(p)))
             .collect();
@@ -103,18 +121,28 @@ pub fn apple_privacy_info(manifest: &Manifest) -> String {
             apple_type(data_type)
         ));
     }
+    let source: Vec<String> = manifests
+        .iter()
+        .map(|m| format!("{} {}", xml_escape(&m.app), xml_escape(&m.policy_version)))
+        .collect();
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n\
-         <!-- Generated from policy manifest {} ({} app) by `waybill disclosures`. Do not edit. -->\n\
+         <!-- Generated from the policy manifest ({}) by `waybill disclosures`. Do not edit. -->\n\
          <plist version=\"1.0\">\n<dict>\n\
          \t<key>NSPrivacyTracking</key>\n\t<false/>\n\
          \t<key>NSPrivacyTrackingDomains</key>\n\t<array/>\n\
          \t<key>NSPrivacyCollectedDataTypes</key>\n\t<array>\n{entries}\t</array>\n\
-         \t<key>NSPrivacyAccessedAPITypes</key>\n\t<array/>\n\
+         \t<key>NSPrivacyAccessedAPITypes</key>\n\t<array>\n\
+         \t\t<dict>\n\
+         \t\t\t<key>NSPrivacyAccessedAPIType</key>\n\
+         \t\t\t<string>NSPrivacyAccessedAPICategoryFileTimestamp</string>\n\
+         \t\t\t<key>NSPrivacyAccessedAPITypeReasons</key>\n\
+         \t\t\t<array>\n\t\t\t\t<string>C617.1</string>\n\t\t\t</array>\n\
+         \t\t</dict>\n\
+         \t</array>\n\
          </dict>\n</plist>\n",
-        xml_escape(&manifest.policy_version),
-        xml_escape(&manifest.app)
+        source.join(", ")
     )
 }
 
@@ -208,8 +236,22 @@ mod tests {
             !plist.contains("DeveloperAdvertising"),
             "the driver app does no marketing"
         );
-        let shipper =
-            apple_privacy_info(&Manifest::parse(manifest::builtin(Role::Shipper)).unwrap());
+        // The core's own stat/fstat calls (SQLite, std::fs::metadata) need a reason.
+        assert!(plist.contains(
+            "<string>NSPrivacyAccessedAPICategoryFileTimestamp</string>\n\t\t\t<key>NSPrivacyAccessedAPITypeReasons</key>\n\t\t\t<array>\n\t\t\t\t<string>C617.1</string>"
+        ));
+        let shipper_manifest = Manifest::parse(manifest::builtin(Role::Shipper)).unwrap();
+        let package = apple_privacy_info_of(&[&driver(), &shipper_manifest]);
+        for t in ["PhotosorVideos", "PaymentInfo", "PreciseLocation"] {
+            assert_eq!(
+                package
+                    .matches(&format!("NSPrivacyCollectedDataType{t}<"))
+                    .count(),
+                1,
+                "{t}"
+            );
+        }
+        let shipper = apple_privacy_info(&shipper_manifest);
         assert!(shipper.contains("NSPrivacyCollectedDataTypePurposeDeveloperAdvertising"));
         assert!(shipper.contains("NSPrivacyCollectedDataTypeSensitiveInfo"));
     }
