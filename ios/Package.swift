@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.iOS(.v15), .macOS(.v12)],
     products: [
         .library(name: "Waybill", targets: ["Waybill"]),
+        .library(name: "WaybillGlue", targets: ["WaybillGlue"]),
     ],
     targets: [
         // Static library + C header + module map of the Rust core, per platform.
@@ -21,6 +22,9 @@ let package = Package(
             name: "Waybill", dependencies: ["WaybillFFI"], path: "Sources/Waybill",
             resources: [.copy("PrivacyInfo.xcprivacy")]
         ),
-        .testTarget(name: "WaybillTests", dependencies: ["Waybill"], path: "Tests/WaybillTests"),
+        // iOS glue: CoreLocation source, tracking controller, NWPathMonitor, permission
+        // states, BGTaskScheduler windows (frameworks guarded, so macOS builds it empty-ish).
+        .target(name: "WaybillGlue", dependencies: ["Waybill"], path: "Sources/WaybillGlue"),
+        .testTarget(name: "WaybillTests", dependencies: ["Waybill", "WaybillGlue"], path: "Tests/WaybillTests"),
     ]
 )

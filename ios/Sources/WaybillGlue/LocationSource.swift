@@ -1,0 +1,101 @@
+import Foundation
+import Waybill
+#if canImport(CoreLocation)
+import CoreLocation
+#endif
+
+/// Where fixes come from. The core decides when and how precisely to track (its
+/// `TrackingPlan`); a source only starts and stops as told and hands fixes over.
+public protocol LocationSource: AnyObject {
+    /// Starts (or restarts) delivering fixes at about `intervalMs` with `accuracy`.
+    func start(accuracy: Accuracy, intervalMs: UInt32, onFixes: @escaping ([Fix]) -> Void)
+    /// Stops delivering fixes.
+    func stop()
+}
+
+/// Applies the core's tracking plan to a `LocationSource` and forwards its fixes to the
+/// core. Call `apply` after every order action, authorization change and consent change.
+@MainActor
+public final class TrackingController {
+    private let source: LocationSource
+    private let record: (String, [Fix]) -> Void
+    /// The plan being followed, if it tracks.
+    public private(set) var running: TrackingPlan?
+
+    /// `record` is called with the order id and the fixes (e.g. `client.recordFixes`).
+    public init(source: LocationSource, record: @escaping (String, [Fix]) -> Void) {
+        self.source = source
+        self.record = record
+    }
+
+    /// Starts, restarts (new order, accuracy or interval) or stops the source.
+    public func apply(_ plan: TrackingPlan) {
+        switch plan {
+        case let .track(orderId, accuracy, intervalMs):
+            guard plan != running else { return }
+            let record = self.record
+            source.start(accuracy: accuracy, intervalMs: intervalMs) { fixes in record(orderId, fixes) }
+            running = plan
+        case .noJob, .noConsent, .needsPermission:
+            source.stop()
+            running = nil
+        }
+    }
+}
+
+#if canImport(CoreLocation) && os(iOS)
+/// `CLLocationManager` as the core asks: best accuracy with standard updates for `high`,
+/// ten-metre accuracy with a distance filter for `balanced`; background updates with the
+/// blue location indicator, so the user always sees that the trip is recorded.
+public final class CoreLocationSource: NSObject, LocationSource, CLLocationManagerDelegate {
+    private let manager = CLLocationManager()
+    private var onFixes: (([Fix]) -> Void)?
+
+    public override init() {
+        super.init()
+        manager.delegate = self
+    }
+
+    public func start(accuracy: Accuracy, intervalMs: UInt32, onFixes: @escaping ([Fix]) -> Void) {
+        self.onFixes = onFixes
+        switch accuracy {
+        case .high:
+            manager.desiredAccuracy = kCLLocationAccuracyBest
+            manager.distanceFilter = kCLDistanceFilterNone
+        case .balanced:
+            manager.desiredAccuracy = kCLLocationAccuracyNearestTenMeters
+            manager.distanceFilter = 10
+        }
+        manager.activityType = .automotiveNavigation
+        manager.pausesLocationUpdatesAutomatically = false
+        manager.allowsBackgroundLocationUpdates = true
+        manager.showsBackgroundLocationIndicator = true
+        manager.startUpdatingLocation()
+    }
+
+    public func stop() {
+        manager.stopUpdatingLocation()
+        onFixes = nil
+    }
+
+    public func locationManager(_ manager: CLLocationManager, didUpdateLocations locations: [CLLocation]) {
+        onFixes?(locations.map { $0.toFix() })
+    }
+}
+
+extension CLLocation {
+    /// The core's fix: device time, position, horizontal accuracy (nil when invalid), and
+    /// whether iOS marked it simulated (the core applies its mock policy).
+    public func toFix() -> Fix {
+        var simulated = false
+        if #available(iOS 15.0, *) {
+            simulated = sourceInformation?.isSimulatedBySoftware ?? false
+        }
+        return Fix(
+            at: timestamp, lat: coordinate.latitude, lon: coordinate.longitude,
+            accuracyM: horizontalAccuracy >= 0 ? horizontalAccuracy : nil,
+            elapsedMs: nil, mock: simulated
+        )
+    }
+}
+#endif
