@@ -28,6 +28,10 @@ pub struct WaybillConfig {
     pub app_version: String,
     /// Which app this is.
     pub role: Role,
+    /// Optional certificate pins, `base64(SHA-256(SubjectPublicKeyInfo))` (OkHttp's
+    /// `sha256/…` format); empty: the bundled roots alone decide.
+    #[uniffi(default = [])]
+    pub pinned_keys: Vec<String>,
 }
 
 impl From<WaybillConfig> for core::Config {
@@ -38,6 +42,7 @@ impl From<WaybillConfig> for core::Config {
             app_id: c.app_id,
             app_version: c.app_version,
             role: c.role.into(),
+            pinned_keys: c.pinned_keys,
         }
     }
 }

@@ -182,7 +182,9 @@ impl Waybill {
             config.app_id,
             config.app_version
         );
-        let api = ApiClient::new(server_url.clone(), &user_agent)?;
+        let pins = crate::tls::parse_pins(&config.pinned_keys)
+            .map_err(|reason| Error::InvalidConfig { reason })?;
+        let api = ApiClient::new(server_url.clone(), &user_agent, pins)?;
         // Two workers: the core's work is I/O-bound, and a phone app has other threads to run.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -21,6 +21,10 @@ pub struct Config {
     pub app_version: String,
     /// Which app this is.
     pub role: Role,
+    /// Optional certificate pinning: `base64(SHA-256(SubjectPublicKeyInfo))` of keys the
+    /// server's leaf or intermediate certificate must carry (OkHttp's `sha256/…` format;
+    /// give a backup pin). Empty: the bundled Mozilla roots alone decide. See `tls.rs`.
+    pub pinned_keys: Vec<String>,
 }
 
 impl Config {
@@ -48,6 +52,10 @@ impl Config {
         if self.data_dir.as_os_str().is_empty() {
             return Err(invalid("data_dir must not be empty"));
         }
+        if !self.pinned_keys.is_empty() && parsed.scheme() != "https" {
+            return Err(invalid("pinned_keys need an https:// server_url"));
+        }
+        crate::tls::parse_pins(&self.pinned_keys).map_err(|e| invalid(&e))?;
         Ok(url.to_string())
     }
 }
@@ -81,6 +89,7 @@ mod tests {
             app_id: "app".into(),
             app_version: "1".into(),
             role: Role::Driver,
+            pinned_keys: vec![],
         }
     }
 
@@ -118,6 +127,33 @@ mod tests {
                     Err(Error::InvalidConfig { .. })
                 ),
                 "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn pins_must_be_sha256_in_base64_and_need_https() {
+        let pinned = |url: &str, pin: &str| Config {
+            pinned_keys: vec![pin.into()],
+            ..config(url)
+        };
+        let good = "sha256/0/UGzuqJK34+kmr4h4WOrZIm3WmaSuQCPAmwBrYoLvE=";
+        assert!(
+            pinned("https://api.example.com", good)
+                .validated_server_url()
+                .is_ok()
+        );
+        for (url, pin) in [
+            ("https://api.example.com", "sha1/abc"),
+            ("https://api.example.com", ""),
+            ("http://127.0.0.1:8080", good),
+        ] {
+            assert!(
+                matches!(
+                    pinned(url, pin).validated_server_url(),
+                    Err(Error::InvalidConfig { .. })
+                ),
+                "{url} {pin}"
             );
         }
     }

@@ -18,6 +18,7 @@ pub mod proof;
 pub mod secrets;
 mod session;
 mod sync;
+pub mod tls;
 pub mod track;
 
 pub use client::{BackgroundSync, MAX_RADIUS_M, Network, TrackingDiagnostics, Waybill};

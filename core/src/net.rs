@@ -71,15 +71,21 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
-    /// Builds the client; `base_url` has no trailing slash.
-    pub fn new(base_url: String, user_agent: &str) -> NetResult<ApiClient> {
+    /// Builds the client; `base_url` has no trailing slash. With `pins`, TLS also requires
+    /// a pinned key in the server's chain (`tls.rs`).
+    pub fn new(
+        base_url: String,
+        user_agent: &str,
+        pins: Vec<crate::tls::Pin>,
+    ) -> NetResult<ApiClient> {
+        let tls = crate::tls::client_config(pins).map_err(NetError::Transport)?;
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
             .user_agent(user_agent)
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
-            // TLS 1.2 or newer (rustls offers nothing older anyway), and an https server
-            // cannot redirect the client down to cleartext.
-            .min_tls_version(reqwest::tls::Version::TLS_1_2)
+            // TLS 1.2 or newer is in `tls::client_config`; an https server cannot redirect
+            // the client down to cleartext.
             .https_only(base_url.starts_with("https://"))
             .build()
             .map_err(|e| NetError::Transport(e.to_string()))?;

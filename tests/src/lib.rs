@@ -292,6 +292,7 @@ pub fn driver_config(data_dir: &Path, server_url: &str) -> waybill_core::Config 
         app_id: "com.example.waybill.driver".into(),
         app_version: "0.1.0-test".into(),
         role: waybill_core::Role::Driver,
+        pinned_keys: vec![],
     }
 }
 

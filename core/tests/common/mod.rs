@@ -12,5 +12,6 @@ pub fn config(dir: &Path, role: Role) -> Config {
         app_id: format!("com.example.waybill.{}", role.as_str()),
         app_version: "0.1.0".into(),
         role,
+        pinned_keys: vec![],
     }
 }

@@ -5803,6 +5803,11 @@ public struct WaybillConfig: Equatable, Hashable {
      * Which app this is.
      */
     public let role: Role
+    /**
+     * Optional certificate pins, `base64(SHA-256(SubjectPublicKeyInfo))` (OkHttp's
+     * `sha256/…` format); empty: the bundled roots alone decide.
+     */
+    public let pinnedKeys: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5821,12 +5826,17 @@ public struct WaybillConfig: Equatable, Hashable {
          */appVersion: String, 
         /**
          * Which app this is.
-         */role: Role) {
+         */role: Role, 
+        /**
+         * Optional certificate pins, `base64(SHA-256(SubjectPublicKeyInfo))` (OkHttp's
+         * `sha256/…` format); empty: the bundled roots alone decide.
+         */pinnedKeys: [String] = []) {
         self.dataDir = dataDir
         self.serverUrl = serverUrl
         self.appId = appId
         self.appVersion = appVersion
         self.role = role
+        self.pinnedKeys = pinnedKeys
     }
 
     
@@ -5849,7 +5859,8 @@ public struct FfiConverterTypeWaybillConfig: FfiConverterRustBuffer {
                 serverUrl: FfiConverterString.read(from: &buf), 
                 appId: FfiConverterString.read(from: &buf), 
                 appVersion: FfiConverterString.read(from: &buf), 
-                role: FfiConverterTypeRole.read(from: &buf)
+                role: FfiConverterTypeRole.read(from: &buf), 
+                pinnedKeys: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -5859,6 +5870,7 @@ public struct FfiConverterTypeWaybillConfig: FfiConverterRustBuffer {
         FfiConverterString.write(value.appId, into: &buf)
         FfiConverterString.write(value.appVersion, into: &buf)
         FfiConverterTypeRole.write(value.role, into: &buf)
+        FfiConverterSequenceString.write(value.pinnedKeys, into: &buf)
     }
 }
 
