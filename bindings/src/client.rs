@@ -39,6 +39,12 @@ impl Waybill {
         }))
     }
 
+    /// Ends every network call in flight with `Cancelled` (Swift: on task cancellation;
+    /// Kotlin cancels by dropping the future).
+    pub fn cancel_running(&self) {
+        self.inner.cancel_running();
+    }
+
     /// Registers this installation once and returns the account id.
     pub async fn sign_in(&self) -> Result<String> {
         Ok(self.inner.sign_in().await?)

@@ -150,6 +150,10 @@ pub enum WaybillError {
     /// The client was closed while the call ran.
     #[error("the client is shut down")]
     Shutdown,
+    /// The app cancelled the call (a cancelled Swift task or Kotlin coroutine); what it
+    /// finished is kept, the rest is done by the next sync.
+    #[error("cancelled by the app")]
+    Cancelled,
     /// A bug in the core; please report it.
     #[error("internal error: {reason}")]
     Internal {
@@ -203,6 +207,7 @@ impl From<waybill_core::Error> for WaybillError {
             E::InvalidManifest { reason } => Self::InvalidManifest { reason },
             E::LedgerTampered { seq } => Self::LedgerTampered { seq },
             E::Shutdown => Self::Shutdown,
+            E::Cancelled => Self::Cancelled,
             E::Internal { reason } => Self::Internal { reason },
         }
     }

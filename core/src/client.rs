@@ -97,6 +97,8 @@ pub(crate) struct Inner {
     manifest: RwLock<Arc<Manifest>>,
     /// Who is told about changes.
     pub(crate) listeners: Listeners,
+    /// Wakes every network call in flight to end it (`cancel_running`).
+    cancel: tokio::sync::Notify,
     /// One leg (fix filter, stops, gaps, arrivals) per order being tracked, in memory:
     /// after a restart a leg starts afresh and its first fix closes an `AppRestarted` gap.
     legs: std::sync::Mutex<std::collections::HashMap<String, Leg>>,
@@ -207,6 +209,7 @@ impl Waybill {
                 server_url,
                 manifest: RwLock::new(Arc::new(manifest)),
                 listeners: Listeners::default(),
+                cancel: tokio::sync::Notify::new(),
                 legs: Default::default(),
                 pending: Default::default(),
                 tracking_checked: Default::default(),
@@ -1366,17 +1369,54 @@ impl Waybill {
     {
         let inner = Arc::clone(&self.inner);
         let work = make(Arc::clone(&inner));
-        self.handle
-            .spawn(async move {
-                let result = work.await;
-                if matches!(result, Err(Error::Unauthorized)) {
-                    tracing::warn!("server refused the session token; signing out");
-                    inner.blocking(|i| Ok(i.db.write(session::clear)?)).await?;
+        let task = self.handle.spawn(async move {
+            // Created before the work starts: a `notify_waiters` from now on reaches it.
+            let mut cancelled = std::pin::pin!(inner.cancel.notified());
+            let mut work = std::pin::pin!(work);
+            let result = std::future::poll_fn(|cx| {
+                if cancelled.as_mut().poll(cx).is_ready() {
+                    return std::task::Poll::Ready(Err(Error::Cancelled));
                 }
-                result
+                work.as_mut().poll(cx)
             })
-            .await
-            .map_err(join_error)?
+            .await;
+            if matches!(result, Err(Error::Unauthorized)) {
+                tracing::warn!("server refused the session token; signing out");
+                inner.blocking(|i| Ok(i.db.write(session::clear)?)).await?;
+            }
+            result
+        });
+        // The caller dropping this future (a cancelled Kotlin coroutine) ends the task too.
+        AbortOnDrop(task).await.map_err(join_error)?
+    }
+
+    /// Ends every network call in flight with `Cancelled`: the Swift facade calls it when
+    /// the awaiting task is cancelled (UniFFI drops Rust futures only from Kotlin). Each
+    /// step writes its state before it awaits the network, so what finished is kept and
+    /// the next sync resumes the rest; calls started afterwards are not affected.
+    pub fn cancel_running(&self) {
+        self.inner.cancel.notify_waiters();
+    }
+}
+
+/// A spawned task that is aborted when the future awaiting it is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = std::result::Result<T, JoinError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        // A no-op once the task has finished.
+        self.0.abort();
     }
 }
 

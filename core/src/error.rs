@@ -158,6 +158,10 @@ pub enum Error {
     /// The client was closed while the call was running.
     #[error("the client is shut down")]
     Shutdown,
+    /// The app cancelled the call (`cancel_running`); what it finished is kept and the
+    /// rest is done by the next sync.
+    #[error("cancelled by the app")]
+    Cancelled,
     /// A bug: an invariant of the core broke. Please report it.
     #[error("internal error: {reason}")]
     Internal {

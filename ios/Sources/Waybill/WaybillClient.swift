@@ -5,8 +5,9 @@ import Foundation
 ///
 /// Network calls are Rust async functions awaited with Swift concurrency; local database
 /// calls are short and run on the caller's task. Errors are `WaybillError` cases generated
-/// from the core's error enum. Note: cancelling a Swift `Task` does not cancel the Rust
-/// future (UniFFI limitation); the core keeps every operation safe to finish or retry.
+/// from the core's error enum. Cancelling the Swift `Task` that awaits a network call ends
+/// it with `WaybillError.Cancelled`: UniFFI drops Rust futures only from Kotlin, so the
+/// facade tells the core explicitly (`cancelRunning`); what finished is kept.
 public final class WaybillClient: Sendable {
     private let ffi: WaybillFFI.Waybill
 
@@ -17,14 +18,25 @@ public final class WaybillClient: Sendable {
         ffi = try WaybillFFI.Waybill.open(config: config, secrets: secrets)
     }
 
+    /// Ends every network call in flight with `WaybillError.Cancelled` (called for you
+    /// when the awaiting task is cancelled).
+    public func cancelRunning() {
+        ffi.cancelRunning()
+    }
+
+    /// Runs a core call so that cancelling the current task cancels it in the core.
+    private func cancellable<T: Sendable>(_ call: @Sendable () async throws -> T) async throws -> T {
+        try await withTaskCancellationHandler(operation: call) { [ffi] in ffi.cancelRunning() }
+    }
+
     /// Registers this installation once; returns the account id.
     public func signIn() async throws -> String {
-        try await ffi.signIn()
+        try await cancellable { [ffi] in try await ffi.signIn() }
     }
 
     /// Downloads open offers within `radiusMeters` of `near` (sent rounded to ~1 km).
     public func refreshOpenOrders(near: LatLon, radiusMeters: UInt32) async throws -> [Order] {
-        try await ffi.refreshOpenOrders(near: near, radiusM: radiusMeters)
+        try await cancellable { [ffi] in try await ffi.refreshOpenOrders(near: near, radiusM: radiusMeters) }
     }
 
     /// Orders from the local cache; works offline.
@@ -69,7 +81,7 @@ public final class WaybillClient: Sendable {
 
     /// Pushes queued actions; throws `WaybillError.Offline` when the server is unreachable.
     public func sync() async throws -> SyncReport {
-        try await ffi.sync()
+        try await cancellable { [ffi] in try await ffi.sync() }
     }
 
     /// Refusals the UI has not dismissed.
@@ -193,7 +205,7 @@ public final class WaybillClient: Sendable {
 
     /// Closes the account on the server, then wipes this device; offline it stays queued.
     public func cancelAccount() async throws {
-        try await ffi.cancelAccount()
+        try await cancellable { [ffi] in try await ffi.cancelAccount() }
     }
 
     // MARK: Orders, both roles
@@ -253,7 +265,7 @@ public final class WaybillClient: Sendable {
     /// The BGTaskScheduler entry point: the most valuable work first within `budgetMs`;
     /// schedule the next run at the returned `nextAttemptAt`.
     public func syncInBackground(budgetMs: UInt32, network: Network) async throws -> BackgroundSync {
-        try await ffi.syncInBackground(budgetMs: budgetMs, network: network)
+        try await cancellable { [ffi] in try await ffi.syncInBackground(budgetMs: budgetMs, network: network) }
     }
 
     // MARK: Trajectory and proofs

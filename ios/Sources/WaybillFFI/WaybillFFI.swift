@@ -1469,6 +1469,12 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func cancelPending(seq: Int64) throws  -> UInt32
     
     /**
+     * Ends every network call in flight with `Cancelled` (Swift: on task cancellation;
+     * Kotlin cancels by dropping the future).
+     */
+    func cancelRunning() 
+    
+    /**
      * The user switched a consent-based purpose on or off.
      */
     func decide(purpose: String, allow: Bool, askedVia: String) throws  -> Receipt
@@ -1909,6 +1915,18 @@ open func cancelPending(seq: Int64)throws  -> UInt32  {
         FfiConverterInt64.lower(seq),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Ends every network call in flight with `Cancelled` (Swift: on task cancellation;
+     * Kotlin cancels by dropping the future).
+     */
+open func cancelRunning()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_cancel_running(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -9139,6 +9157,11 @@ enum WaybillError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Shutdown
     /**
+     * The app cancelled the call (a cancelled Swift task or Kotlin coroutine); what it
+     * finished is kept, the rest is done by the next sync.
+     */
+    case Cancelled
+    /**
      * A bug in the core; please report it.
      */
     case Internal(
@@ -9243,7 +9266,8 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             seq: try FfiConverterInt64.read(from: &buf)
             )
         case 24: return .Shutdown
-        case 25: return .Internal(
+        case 25: return .Cancelled
+        case 26: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -9379,8 +9403,12 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(24))
         
         
-        case let .Internal(reason):
+        case .Cancelled:
             writeInt(&buf, Int32(25))
+        
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(26))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -10273,6 +10301,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_cancel_pending() != 15848) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_running() != 36536) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_decide() != 37300) {

@@ -362,6 +362,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_cancel_errand(uint64_t ptr, Rust
 uint32_t uniffi_waybill_ffi_fn_method_waybill_cancel_pending(uint64_t ptr, int64_t seq, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_RUNNING
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_RUNNING
+void uniffi_waybill_ffi_fn_method_waybill_cancel_running(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECIDE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECIDE
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_decide(uint64_t ptr, RustBuffer purpose, int8_t allow, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
@@ -1026,6 +1031,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_errand(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_PENDING
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_PENDING
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_pending(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_RUNNING
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_RUNNING
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_running(void
     
 );
 #endif

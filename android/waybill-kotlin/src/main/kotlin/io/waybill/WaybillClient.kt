@@ -75,6 +75,12 @@ class WaybillClient private constructor(
         ): WaybillClient = withContext(ioDispatcher) { WaybillClient(Waybill.open(config, secrets), ioDispatcher) }
     }
 
+    /**
+     * Ends every network call in flight with [WaybillException.Cancelled]. Cancelling the
+     * coroutine that awaits a call already ends it in the core; this is for other threads.
+     */
+    fun cancelRunning() = ffi.cancelRunning()
+
     /** Registers this installation once; returns the account id. */
     suspend fun signIn(): String = ffi.signIn()
 
