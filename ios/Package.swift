@@ -1,8 +1,12 @@
-// swift-tools-version:5.9
+// swift-tools-version:6.0
 // Waybill for iOS: the generated UniFFI bindings (WaybillFFI), an idiomatic async facade
 // (Waybill), and the Rust core as an XCFramework built by scripts/build-xcframework.sh
 // on macOS. CI on Linux regenerates the bindings and fails if they are stale; building
 // and running the tests needs a Mac with Xcode (see README).
+// Swift 6 language mode (strict concurrency) for the bindings and the facade, which are
+// written for it (every type crossing threads is Sendable). The platform glue and the
+// tests stay in Swift 5 mode until they have been compiled under Swift 6 on a Mac: the
+// CoreLocation, BackgroundTasks and UIKit delegates need checking by a compiler.
 import PackageDescription
 
 let package = Package(
@@ -24,7 +28,13 @@ let package = Package(
         ),
         // iOS glue: CoreLocation source, tracking controller, NWPathMonitor, permission
         // states, BGTaskScheduler windows (frameworks guarded, so macOS builds it empty-ish).
-        .target(name: "WaybillGlue", dependencies: ["Waybill"], path: "Sources/WaybillGlue"),
-        .testTarget(name: "WaybillTests", dependencies: ["Waybill", "WaybillGlue"], path: "Tests/WaybillTests"),
+        .target(
+            name: "WaybillGlue", dependencies: ["Waybill"], path: "Sources/WaybillGlue",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "WaybillTests", dependencies: ["Waybill", "WaybillGlue"], path: "Tests/WaybillTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
     ]
 )
