@@ -930,18 +930,12 @@ impl Waybill {
                 reason: format!("no proof {sha256} is held"),
             })?;
         let path = proof::folder(&self.inner.config.data_dir).join(file);
-        let len = match std::fs::metadata(&path) {
-            Ok(m) => proof::sealed_file::plain_len(m.len())?,
-            Err(_) => {
-                return Err(Error::InvalidInput {
-                    reason: format!("the image of proof {sha256} left the device with its upload"),
-                });
-            }
-        };
-        let len = usize::try_from(len).map_err(|_| Error::Storage {
-            reason: "proof file too large".into(),
-        })?;
-        proof::read_chunk(&self.inner.key, &path, 0, len)
+        if !path.exists() {
+            return Err(Error::InvalidInput {
+                reason: format!("the image of proof {sha256} left the device with its upload"),
+            });
+        }
+        proof::sealed_file::read_all(&self.inner.key, &path)
     }
 
     /// Deletes proof files no record references any more (after a purge or a sweep).

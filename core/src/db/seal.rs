@@ -54,6 +54,9 @@ pub enum SealError {
     /// The system random generator failed.
     #[error("no randomness for a nonce")]
     NoRandomness,
+    /// The value is longer than AES-GCM can seal under one nonce (64 GiB).
+    #[error("the value is too long to seal")]
+    TooLong,
 }
 
 impl DataKey {
@@ -106,7 +109,7 @@ impl DataKey {
         let mut body = plain.to_vec();
         self.key
             .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut body)
-            .map_err(|_| SealError::NoRandomness)?;
+            .map_err(|_| SealError::TooLong)?;
         out.extend_from_slice(&body);
         Ok(out)
     }

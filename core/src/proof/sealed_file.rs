@@ -76,6 +76,17 @@ pub fn plain_len(file_len: u64) -> Result<u64> {
     Ok(body - segments * TAG_LEN as u64)
 }
 
+/// The whole plaintext of the sealed file at `path`.
+pub fn read_all(key: &DataKey, path: &Path) -> Result<Vec<u8>> {
+    let file_len = std::fs::metadata(path)
+        .map_err(|e| Error::Storage {
+            reason: format!("proof file {}: {e}", path.display()),
+        })?
+        .len();
+    let len = usize::try_from(plain_len(file_len)?).map_err(|_| corrupt("too large"))?;
+    read_range(key, path, 0, len)
+}
+
 /// `len` plaintext bytes from `offset` of the sealed file at `path`: only the segments
 /// the range touches are read and opened.
 pub fn read_range(key: &DataKey, path: &Path, offset: u64, len: usize) -> Result<Vec<u8>> {
@@ -141,7 +152,7 @@ mod tests {
             let path = write(dir.path(), &seal(&key(1), &plain).unwrap());
             let len = std::fs::metadata(&path).unwrap().len();
             assert_eq!(plain_len(len).unwrap(), size as u64);
-            assert_eq!(read_range(&key(1), &path, 0, size).unwrap(), plain);
+            assert_eq!(read_all(&key(1), &path).unwrap(), plain);
             for (off, n) in [(0, 1), (size / 2, size - size / 2), (size - 1, 1)] {
                 assert_eq!(
                     read_range(&key(1), &path, off as u64, n).unwrap(),
