@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Keeps the layers honest: UniFFI stays out of the core, storage and HTTP stay out of the
-# FFI crate (it converts and forwards; rules live in core/).
+# FFI crate (it converts and forwards; rules live in core/); check_layering.py checks the
+# core's module directions, table ownership and size (docs/architecture.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
@@ -15,4 +16,5 @@ fi
 if [ -n "$(uses 'rusqlite|reqwest|tokio' bindings)" ]; then
   uses 'rusqlite|reqwest|tokio' bindings; echo "layering: bindings/ must not use rusqlite, reqwest or tokio" >&2; fail=1
 fi
+python3 scripts/check_layering.py || fail=1
 exit $fail

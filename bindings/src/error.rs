@@ -1,7 +1,10 @@
 //! The public error of the FFI: one variant per core error, same meaning. Kotlin sees
 //! `WaybillException.Offline`, Swift `WaybillError.Offline`.
 
-use crate::types::Unavailable;
+use crate::status::Unavailable;
+
+/// What every forwarded call returns.
+pub(crate) type Result<T> = std::result::Result<T, WaybillError>;
 
 /// What went wrong, shaped by what the app can do about it.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -106,7 +109,7 @@ pub enum WaybillError {
         /// The action tried.
         action: String,
         /// Its effective status.
-        status: crate::types::OrderStatus,
+        status: crate::status::OrderStatus,
     },
     /// Confirm that you may share the sender's and recipient's data (P-28); nothing stored.
     #[error("confirm that you may share the other parties' contact data")]

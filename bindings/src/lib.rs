@@ -25,24 +25,29 @@ fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
 }
 
 mod client;
-mod data;
 mod error;
 mod logging;
+mod object;
 mod observe;
+mod orders;
 mod privacy;
 mod proof;
 mod secrets;
-mod types;
+mod status;
+mod sync;
+mod track;
 
-pub use client::Waybill;
-pub use data::*;
+pub use client::{Role, WaybillConfig};
 pub use error::WaybillError;
 pub use logging::{LogLevel, LogRecord, LogSink, LogSinkError, set_log_sink};
+pub use object::Waybill;
 pub use observe::{ChangeListener, Topic};
+pub use orders::*;
 pub use privacy::*;
 pub use proof::*;
 pub use secrets::{SecretStore, SecretStoreError};
-pub use types::*;
+pub use sync::*;
+pub use track::*;
 
 /// Version of the core library, for diagnostics screens and bug reports.
 #[uniffi::export]

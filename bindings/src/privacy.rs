@@ -1,11 +1,13 @@
-//! FFI mirror of the privacy engine's types: the settings screen, receipts, states.
+//! The privacy engine across the FFI: the settings screen, receipts, states, the
+//! transparency log, rights requests, and the `Waybill` methods that forward to it.
 
 use std::time::SystemTime;
 
 use waybill_core as core;
 
-use crate::data::{DataEvent, HeldRow, RightsRequest};
+use crate::error::Result;
 use crate::list;
+use crate::object::Waybill;
 
 /// An OS permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -419,5 +421,267 @@ impl From<core::PermissionAsk> for PermissionAsk {
                 until: until.into(),
             },
         }
+    }
+}
+
+/// What happened to data, in the transparency log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DataAction {
+    /// Recorded on the device.
+    Collected,
+    /// Received from the server.
+    Received,
+    /// Sent to a recipient.
+    Sent,
+    /// Deleted after a withdrawal.
+    Purged,
+    /// Deleted when its retention ended.
+    Expired,
+    /// Copied out for the user.
+    Exported,
+    /// Deleted at the user's request.
+    Erased,
+}
+
+mirror_enum!(
+    DataAction,
+    core::DataAction,
+    Collected,
+    Received,
+    Sent,
+    Purged,
+    Expired,
+    Exported,
+    Erased
+);
+
+/// One line of the transparency log.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DataEvent {
+    /// When.
+    pub at: SystemTime,
+    /// What happened.
+    pub action: DataAction,
+    /// For which purpose.
+    pub purpose: String,
+    /// Category ids.
+    pub categories: Vec<String>,
+    /// To (or from) whom.
+    pub recipient: Option<String>,
+    /// How many items.
+    pub items: u32,
+}
+
+impl From<core::DataEvent> for DataEvent {
+    fn from(e: core::DataEvent) -> Self {
+        DataEvent {
+            at: e.at.into(),
+            action: e.action.into(),
+            purpose: e.purpose,
+            categories: e.categories,
+            recipient: e.recipient,
+            items: e.items,
+        }
+    }
+}
+
+/// Kind of rights request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RightKind {
+    /// A copy of what the service holds.
+    Access,
+    /// Correct inaccurate data.
+    Correction,
+    /// Delete data.
+    Deletion,
+    /// Close the account (use `cancel_account`).
+    Cancellation,
+}
+
+mirror_enum!(
+    RightKind,
+    core::RightKind,
+    Access,
+    Correction,
+    Deletion,
+    Cancellation
+);
+
+/// Where a rights request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RequestStatus {
+    /// On the device, not yet acknowledged.
+    Queued,
+    /// The server has it; the deadline runs.
+    Received,
+    /// Done.
+    Completed,
+    /// Refused (see the answer).
+    Refused,
+}
+
+mirror_enum!(
+    RequestStatus,
+    core::RequestStatus,
+    Queued,
+    Received,
+    Completed,
+    Refused
+);
+
+/// A rights request with its deadline.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RightsRequest {
+    /// Id.
+    pub id: String,
+    /// What was asked.
+    pub kind: RightKind,
+    /// The user's words.
+    pub detail: String,
+    /// Where it stands.
+    pub status: RequestStatus,
+    /// When it was filed.
+    pub created_at: SystemTime,
+    /// The policy's answer deadline.
+    pub due_at: SystemTime,
+    /// The answer, once there is one.
+    pub answer: Option<String>,
+}
+
+impl From<core::RightsRequest> for RightsRequest {
+    fn from(r: core::RightsRequest) -> Self {
+        RightsRequest {
+            id: r.id,
+            kind: r.kind.into(),
+            detail: r.detail,
+            status: r.status.into(),
+            created_at: r.created_at.into(),
+            due_at: r.due_at.into(),
+            answer: r.answer,
+        }
+    }
+}
+
+/// Personal data of one category held on the device.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HeldRow {
+    /// Category id.
+    pub category: String,
+    /// Label.
+    pub label: String,
+    /// Items held.
+    pub items: u32,
+    /// Retention, in words.
+    pub retention: String,
+}
+
+impl From<core::HeldRow> for HeldRow {
+    fn from(r: core::HeldRow) -> Self {
+        HeldRow {
+            category: r.category,
+            label: r.label,
+            items: r.items,
+            retention: r.retention,
+        }
+    }
+}
+
+#[uniffi::export]
+impl Waybill {
+    /// The privacy settings screen.
+    pub fn privacy_settings(&self) -> Result<SettingsView> {
+        Ok(self.inner.privacy_settings()?.into())
+    }
+
+    /// Whether the policy in force is accepted, and what changed.
+    pub fn policy_status(&self) -> Result<PolicyStatus> {
+        Ok(self.inner.policy_status()?.into())
+    }
+
+    /// The one state of a purpose.
+    pub fn purpose_state(&self, purpose: String) -> Result<PurposeState> {
+        Ok(self.inner.purpose_state(&purpose)?.into())
+    }
+
+    /// The user accepted the policy in force; returns the receipts.
+    pub fn accept_policy(&self, asked_via: String) -> Result<Vec<Receipt>> {
+        Ok(list(self.inner.accept_policy(&asked_via)?))
+    }
+
+    /// The user switched a consent-based purpose on or off.
+    pub fn decide(&self, purpose: String, allow: bool, asked_via: String) -> Result<Receipt> {
+        Ok(self.inner.decide(&purpose, allow, &asked_via)?.into())
+    }
+
+    /// The user's age; only whether it is under the policy's minimum is kept.
+    pub fn declare_age(&self, age_years: u32) -> Result<bool> {
+        Ok(self.inner.declare_age(age_years)?)
+    }
+
+    /// A guardian consented for a minor user; returns the receipt.
+    pub fn record_guardian_consent(&self, asked_via: String) -> Result<Receipt> {
+        Ok(self.inner.record_guardian_consent(&asked_via)?.into())
+    }
+
+    /// The shell reports an OS permission state.
+    pub fn report_permission(&self, permission: Permission, state: PermissionState) -> Result<()> {
+        Ok(self
+            .inner
+            .report_permission(permission.into(), state.into())?)
+    }
+
+    /// What to do about the permission a purpose needs (48-hour rule applied).
+    pub fn permission_ask(&self, purpose: String, user_initiated: bool) -> Result<PermissionAsk> {
+        Ok(self.inner.permission_ask(&purpose, user_initiated)?.into())
+    }
+
+    /// Installs a new policy manifest (JSON); a bad one is rejected and the old one stays.
+    pub fn install_manifest(&self, document: String) -> Result<PolicyStatus> {
+        Ok(self.inner.install_manifest(&document)?.into())
+    }
+
+    /// Verifies the consent ledger's hash chain; returns the number of receipts.
+    pub fn verify_consent_ledger(&self) -> Result<u32> {
+        Ok(self.inner.verify_consent_ledger()?)
+    }
+
+    /// Deletes data whose retention ended; returns the items deleted.
+    pub fn sweep_retention(&self) -> Result<u32> {
+        Ok(self.inner.sweep_retention()?)
+    }
+
+    /// The transparency log, newest first.
+    pub fn transparency_log(&self, limit: u32) -> Result<Vec<DataEvent>> {
+        Ok(list(self.inner.transparency_log(limit)?))
+    }
+
+    /// Everything the device holds about the user, as JSON (trajectories as GPX).
+    pub fn export_personal_data(&self) -> Result<String> {
+        Ok(self.inner.export_personal_data()?)
+    }
+
+    /// Files an access, correction or deletion request (a deletion also erases locally).
+    pub fn request_right(&self, kind: RightKind, detail: String) -> Result<RightsRequest> {
+        Ok(self.inner.request_right(kind.into(), &detail)?.into())
+    }
+
+    /// Whether the shell may start a third-party SDK now (declared, purpose allowed).
+    pub fn sdk_may_start(&self, sdk_id: String) -> Result<bool> {
+        Ok(self.inner.sdk_may_start(&sdk_id)?)
+    }
+
+    /// Asks before handing data of `category` to an SDK; logged when allowed.
+    pub fn disclose_to_sdk(&self, sdk_id: String, category: String, items: u32) -> Result<()> {
+        Ok(self.inner.disclose_to_sdk(&sdk_id, &category, items)?)
+    }
+
+    /// Rights requests with status and deadline.
+    pub fn rights_requests(&self) -> Result<Vec<RightsRequest>> {
+        Ok(list(self.inner.rights_requests()?))
+    }
+
+    /// Closes the account on the server, then wipes the device.
+    pub async fn cancel_account(&self) -> Result<()> {
+        Ok(self.inner.cancel_account().await?)
     }
 }

@@ -1,9 +1,14 @@
-//! Photo proofs across the FFI: kinds, sources, capture times and records.
+//! The proof engine across the FFI: kinds, sources, capture times, records and rules, and
+//! the `Waybill` methods that forward to it.
 
 use std::time::SystemTime;
 
 use waybill_core as core;
 use waybill_core::protocol::ActionKind;
+
+use crate::error::Result;
+use crate::list;
+use crate::object::Waybill;
 
 /// What a proof shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -117,7 +122,7 @@ pub struct Proof {
     pub uploaded_at: Option<SystemTime>,
     /// Where the driver was when it was taken (the leg's last fix), if the trajectory
     /// purpose allowed recording it.
-    pub position: Option<crate::data::Fix>,
+    pub position: Option<crate::track::Fix>,
 }
 
 impl From<core::Proof> for Proof {
@@ -229,5 +234,67 @@ impl From<core::ProofCheck> for ProofCheck {
             missing: c.missing.iter().filter_map(|k| kind_of(k)).collect(),
             recommended: c.recommended.iter().filter_map(|k| kind_of(k)).collect(),
         }
+    }
+}
+
+#[uniffi::export]
+impl Waybill {
+    /// Takes a photo proof for a step of an order this driver holds: checked, stripped of
+    /// its metadata but the orientation, kept under its SHA-256 in the app-private folder.
+    pub fn take_proof(
+        &self,
+        order_id: String,
+        kind: ProofKind,
+        step: ProofStep,
+        source: ProofSource,
+        captured: Capture,
+    ) -> Result<Proof> {
+        Ok(self
+            .inner
+            .take_proof(
+                &order_id,
+                kind.into(),
+                step.into(),
+                &source.into(),
+                captured.into(),
+            )?
+            .into())
+    }
+
+    /// What a step of an order still lacks under the proof rules.
+    pub fn proof_check(&self, order_id: String, step: ProofStep) -> Result<ProofCheck> {
+        Ok(self.inner.proof_check(&order_id, step.into())?.into())
+    }
+
+    /// Replaces the proof rules.
+    pub fn set_proof_rules(&self, rules: Vec<ProofRule>) -> Result<()> {
+        let rules: Vec<waybill_core::ProofRule> = list(rules);
+        Ok(self.inner.set_proof_rules(&rules)?)
+    }
+
+    /// The proof rules in force.
+    pub fn proof_rules(&self) -> Result<Vec<ProofRule>> {
+        Ok(self
+            .inner
+            .proof_rules()?
+            .into_iter()
+            .filter_map(ProofRule::from_core)
+            .collect())
+    }
+
+    /// Discards a proof (record, file, and its unfinished upload on the server at the
+    /// next sync). Returns whether there was one.
+    pub fn discard_proof(&self, order_id: String, sha256: String) -> Result<bool> {
+        Ok(self.inner.discard_proof(&order_id, &sha256)?)
+    }
+
+    /// The proofs of an order, in upload order.
+    pub fn proofs(&self, order_id: String) -> Result<Vec<Proof>> {
+        Ok(list(self.inner.proofs(&order_id)?))
+    }
+
+    /// The kept image of a proof (opened from its sealed file), to show it.
+    pub fn proof_image(&self, sha256: String) -> Result<Vec<u8>> {
+        Ok(self.inner.proof_image(&sha256)?)
     }
 }

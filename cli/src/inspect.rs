@@ -9,7 +9,7 @@ use comfy_table::Table;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
-use waybill_core::privacy::mask;
+use waybill_core::mask;
 
 /// How a column is shown.
 #[derive(Clone, Copy)]

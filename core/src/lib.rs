@@ -1,30 +1,41 @@
 //! Waybill's client core: the engines behind the driver and shipper apps, in plain Rust.
 //! The FFI crate (`waybill-ffi`) wraps this API for Kotlin and Swift and adds no rules.
 //!
-//! Today: the order cache with its transactional outbox and sync, and the privacy engine
-//! whose gate every collection path passes. Trajectory and proofs plug into the same client.
+//! Five engines, each a folder that owns its handle, state, rules, storage and network
+//! step: `account` (the session), `orders` (cache, outbox, change feed), `track` (fix
+//! filter, legs, group commit, trajectory upload), `proof` (intake, sealed files, tus
+//! upload) and `privacy` (manifest, ledger, gate, purge, retention, rights). `client`
+//! composes them over the shared `services`; `sync` schedules their steps
+//! (docs/architecture.md).
 #![forbid(unsafe_code)]
 
+mod account;
 mod client;
 mod config;
 pub mod db;
 mod error;
 pub mod logging;
+pub mod mask;
 mod net;
 mod observe;
 pub mod orders;
 pub mod privacy;
 pub mod proof;
+mod purpose;
 pub mod secrets;
+mod services;
 mod session;
 mod sync;
+mod tasks;
+mod ticket;
 pub mod tls;
 pub mod track;
 
-pub use client::{BackgroundSync, MAX_RADIUS_M, Network, TrackingDiagnostics, Waybill};
+pub use client::{DELIVERY_GEOFENCE_M, Waybill};
 pub use config::Config;
 pub use error::{Error, Result, Unavailable};
 pub use observe::{ChangeListener, Topic};
+pub use orders::engine::MAX_RADIUS_M;
 pub use orders::history::{ActionState, HistoryEntry};
 pub use orders::outbox::OutboxEntry;
 pub use orders::parties::OrderContact;
@@ -39,11 +50,15 @@ pub use privacy::transparency::{DataAction, DataEvent};
 pub use privacy::{PolicyStatus, PurposeState};
 pub use proof::rules::{ProofCheck, ProofRule, Requirement};
 pub use proof::{Capture, Proof, ProofKind, ProofSource};
+pub use purpose::Purpose;
 pub use secrets::{KeyFile, SecretStore, SecretStoreError};
 pub use sync::SyncReport;
+pub use sync::{BackgroundSync, Network};
+pub use ticket::Ticket;
 pub use track::Fix;
 pub use track::events::{GapReason, TrackEvent, TrackEventKind};
 pub use track::plan::{Accuracy, Idle, TrackingPlan};
+pub use track::tracker::TrackingDiagnostics;
 /// The wire types, for callers that build requests' bodies (an errand's parties).
 pub use waybill_protocol as protocol;
 pub use waybill_protocol::{LatLon, NewErrand, OrderStatus, RightKind, Role, Stop, StopKind};

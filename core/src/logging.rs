@@ -124,7 +124,7 @@ impl<S: Subscriber> Layer<S> for ForwardLayer {
             level: event.metadata().level().into(),
             target: event.metadata().target().to_string(),
             // Phone and ID numbers are masked here, whatever a call site wrote.
-            message: crate::privacy::mask::scrub(&visitor.message),
+            message: crate::mask::scrub(&visitor.message),
         };
         IN_SINK.with(|f| f.set(true));
         sink.log(record);

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::privacy::Ticket;
+use crate::ticket::Ticket;
 use waybill_protocol::{
     ApiError, DeviceRegistered, IDEMPOTENCY_KEY_HEADER, LatLon, OpenOrders, RegisterDevice,
 };

@@ -4,6 +4,7 @@
 //! writer connection would only trade the mutex for `SQLITE_BUSY`) and one reader
 //! connection, so UI reads never wait on a sync's write. WAL lets them run together.
 
+pub mod meta;
 mod migrations;
 mod seal;
 

@@ -9,7 +9,7 @@ use waybill_protocol::{ActionKind, OrderStatus};
 use super::outbox::{self, Extras};
 use super::{Order, get};
 use crate::error::{Error, Result, Unavailable};
-use crate::privacy::Ticket;
+use crate::ticket::Ticket;
 
 /// Longest exception note.
 pub const MAX_NOTE_BYTES: usize = 2_000;

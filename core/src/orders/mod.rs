@@ -3,16 +3,22 @@
 //! so rolling back a refused action is deleting its outbox entry, not undoing a write.
 
 pub mod actions;
+pub mod engine;
+pub mod export;
 pub mod history;
 pub mod outbox;
 pub mod parties;
 pub mod rejections;
+pub mod sync;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use waybill_protocol::{LatLon, OrderStatus, Stop};
 
 use crate::db::StorageResult;
+use crate::db::meta::{self, MetaKey};
+use crate::privacy::holdings::Holding;
+use crate::privacy::manifest::RetentionStart;
 use crate::privacy::transparency::{self, DataAction, DataEvent};
 
 /// An order as the UI sees it.
@@ -50,6 +56,38 @@ pub struct Order {
     pub revision: i64,
     /// When the server last changed it.
     pub updated_at: DateTime<Utc>,
+}
+
+impl Order {
+    /// The one rule of "may this driver track this order now": held by this driver and in
+    /// transit, from pickup to sign-off (P-16), on the order's effective status.
+    pub fn in_transit(&self) -> bool {
+        self.assigned_to_me && self.status == OrderStatus::PickedUp
+    }
+
+    /// Held by this driver and not over: the order's steps may still be proved.
+    pub fn held_open(&self) -> bool {
+        self.assigned_to_me && !self.status.is_closed()
+    }
+
+    /// The point of the route's last drop-off stop, if it has one (the sign-off geofence).
+    pub fn final_dropoff(&self) -> Option<LatLon> {
+        self.stops
+            .iter()
+            .rev()
+            .find(|s| s.kind == waybill_protocol::StopKind::Dropoff)
+            .and_then(|s| s.point)
+    }
+
+    /// The drop-off stops with a known point, with their index in the route.
+    pub fn dropoff_points(&self) -> impl Iterator<Item = (u32, LatLon)> + '_ {
+        self.stops.iter().enumerate().filter_map(|(i, s)| {
+            (s.kind == waybill_protocol::StopKind::Dropoff)
+                .then_some(s.point)
+                .flatten()
+                .map(|p| (i as u32, p))
+        })
+    }
 }
 
 /// Whether an order's local state is confirmed by the server.
@@ -246,7 +284,7 @@ pub fn upsert_from_server(
                 tx,
                 &DataEvent::new(
                     DataAction::Expired,
-                    crate::client::ORDER_FULFILMENT,
+                    crate::purpose::Purpose::OrderFulfilment.id(),
                     &["consignee_contact"],
                     None,
                     forgotten,
@@ -319,35 +357,22 @@ pub fn apply_refusal(
     Ok(())
 }
 
-const CHANGES_CURSOR_KEY: &str = "changes_cursor";
-
 /// Where the change feed was read up to (0 before the first pull).
 pub fn changes_cursor(conn: &Connection) -> StorageResult<i64> {
-    let value: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = ?1",
-            [CHANGES_CURSOR_KEY],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let value = meta::get(conn, MetaKey::ChangesCursor)?;
     Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
 /// Stores the change-feed cursor, in the transaction that applied the page.
 pub fn set_changes_cursor(tx: &Transaction<'_>, cursor: i64) -> StorageResult<()> {
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![CHANGES_CURSOR_KEY, cursor.to_string()],
-    )?;
-    Ok(())
+    meta::set(tx, MetaKey::ChangesCursor, &cursor.to_string())
 }
 
 /// A shipper's new errand, before the server has it: the order (id made here), the
 /// parties' contact under the placement ticket, and the outbox entry, in one transaction.
 pub fn place_errand(
     tx: &Transaction<'_>,
-    basis: &crate::privacy::Ticket,
+    basis: &crate::ticket::Ticket,
     errand: &waybill_protocol::NewErrand,
 ) -> crate::error::Result<Order> {
     let id = format!("ord-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
@@ -385,3 +410,23 @@ pub fn place_errand(
         reason: "errand vanished inside its own transaction".into(),
     })
 }
+
+/// The order engine's personal table: the parties' contact, kept through an erasure while
+/// the driver still carries the order (PIPL Art. 47: a contract in performance).
+pub const HOLDINGS: &[Holding] = &[Holding {
+    table: "order_parties",
+    categories: "category",
+    clock: |from| match from {
+        RetentionStart::Collected => Some("collected_at"),
+        RetentionStart::OrderClosed => Some("{order_closed_at}"),
+        RetentionStart::Uploaded | RetentionStart::AccountClosed => None,
+    },
+    needed_for_open_order: Some(
+        "order_id IN (SELECT id FROM orders WHERE assigned_to_me = 1 AND closed_at IS NULL)",
+    ),
+}];
+
+/// SQL giving the close time of the order of a row of `{table}` (its `order_id`): the
+/// retention clock of data kept "until the order closes".
+pub const CLOSED_AT_OF_ROW: &str =
+    "(SELECT o.closed_at FROM orders o WHERE o.id = {table}.order_id)";

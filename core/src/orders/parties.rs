@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::db::StorageResult;
-use crate::privacy::{Ticket, mask};
+use crate::mask;
+use crate::ticket::Ticket;
 
 /// Party contact as the UI shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

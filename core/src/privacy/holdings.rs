@@ -1,7 +1,9 @@
 //! Where the device holds personal data, in one registry: each table keeps the purpose a
 //! row was collected for, so a withdrawal purges by purpose and the retention sweep reads
-//! the purpose's period from the manifest in force. A new personal table is added here or
-//! it is neither purged nor swept (`every_personal_table_is_registered` checks the schema).
+//! the purpose's period from the manifest in force. Each engine declares its own tables
+//! (`orders::HOLDINGS`, `track::HOLDINGS`, `proof::HOLDINGS`) and the client registers
+//! them; a table left out is neither purged nor swept
+//! (`every_personal_table_is_registered` in `client.rs` checks the schema).
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Transaction, params};
@@ -9,91 +11,52 @@ use rusqlite::{Connection, Transaction, params};
 use super::manifest::{Manifest, RetentionStart};
 use crate::db::StorageResult;
 
-/// One table of personal data.
-struct Holding {
-    table: &'static str,
+/// One table of personal data, declared by the engine that owns it.
+#[derive(Debug)]
+pub struct Holding {
+    /// The table.
+    pub table: &'static str,
     /// SQL giving a row's manifest categories, comma-separated (transparency log, counts).
-    categories: &'static str,
+    pub categories: &'static str,
     /// SQL giving the time a row's retention clock started, per start event (`None`:
     /// that event never applies to this table, so the clock has not started).
-    clock: fn(RetentionStart) -> Option<&'static str>,
+    /// `{order_closed_at}` stands for the close time of the row's order (its `order_id`),
+    /// which the order engine knows how to read.
+    pub clock: fn(RetentionStart) -> Option<&'static str>,
     /// Rows kept through an erasure request because an open contract still needs them.
-    needed_for_open_order: Option<&'static str>,
+    pub needed_for_open_order: Option<&'static str>,
 }
 
-const HOLDINGS: &[Holding] = &[
-    Holding {
-        table: "order_parties",
-        categories: "category",
-        clock: |from| match from {
-            RetentionStart::Collected => Some("collected_at"),
-            RetentionStart::OrderClosed => {
-                Some("(SELECT o.closed_at FROM orders o WHERE o.id = order_parties.order_id)")
-            }
-            RetentionStart::Uploaded | RetentionStart::AccountClosed => None,
-        },
-        needed_for_open_order: Some(
-            "order_id IN (SELECT id FROM orders WHERE assigned_to_me = 1 AND closed_at IS NULL)",
-        ),
-    },
-    Holding {
-        table: "track_fixes",
-        categories: "'precise_location,trajectory'",
-        clock: |from| match from {
-            RetentionStart::Collected => Some("collected_at"),
-            RetentionStart::OrderClosed => {
-                Some("(SELECT o.closed_at FROM orders o WHERE o.id = track_fixes.order_id)")
-            }
-            RetentionStart::Uploaded => Some("sent_at"),
-            RetentionStart::AccountClosed => None,
-        },
-        needed_for_open_order: None,
-    },
-    Holding {
-        table: "proofs",
-        categories: "'proof_photos'",
-        clock: |from| match from {
-            RetentionStart::Collected => Some("collected_at"),
-            RetentionStart::OrderClosed => {
-                Some("(SELECT o.closed_at FROM orders o WHERE o.id = proofs.order_id)")
-            }
-            // The photo itself is deleted when its upload completes; the record (hash,
-            // kind, step — no image) stays while the order is open, as the proof that
-            // the step's requirement is met.
-            RetentionStart::Uploaded => Some(
-                "(SELECT CASE WHEN o.closed_at IS NULL THEN NULL ELSE proofs.uploaded_at END
-                  FROM orders o WHERE o.id = proofs.order_id)",
-            ),
-            RetentionStart::AccountClosed => None,
-        },
-        needed_for_open_order: None,
-    },
-    Holding {
-        table: "proof_fixes",
-        categories: "'precise_location'",
-        clock: |from| match from {
-            RetentionStart::Collected => Some("collected_at"),
-            RetentionStart::OrderClosed => {
-                Some("(SELECT o.closed_at FROM orders o WHERE o.id = proof_fixes.order_id)")
-            }
-            RetentionStart::Uploaded | RetentionStart::AccountClosed => None,
-        },
-        needed_for_open_order: None,
-    },
-    Holding {
-        table: "track_events",
-        categories: "'trajectory'",
-        clock: |from| match from {
-            RetentionStart::Collected => Some("collected_at"),
-            RetentionStart::OrderClosed => {
-                Some("(SELECT o.closed_at FROM orders o WHERE o.id = track_events.order_id)")
-            }
-            RetentionStart::Uploaded => Some("sent_at"),
-            RetentionStart::AccountClosed => None,
-        },
-        needed_for_open_order: None,
-    },
-];
+/// Every personal table of the device, put together by the client from each engine's
+/// declarations, so the privacy engine purges, sweeps and counts tables it does not own
+/// without naming them.
+#[derive(Debug)]
+pub struct Registry {
+    holdings: Vec<&'static Holding>,
+    /// SQL giving the close time of the order `{table}.order_id` (from the order engine).
+    order_closed_at: &'static str,
+}
+
+impl Registry {
+    /// The registry of `holdings`; `order_closed_at` reads the close time of the order of
+    /// a row of `{table}`.
+    pub fn new(holdings: Vec<&'static Holding>, order_closed_at: &'static str) -> Registry {
+        Registry {
+            holdings,
+            order_closed_at,
+        }
+    }
+
+    /// The registered tables.
+    pub fn tables(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.holdings.iter().map(|h| h.table)
+    }
+
+    fn clock(&self, h: &Holding, from: RetentionStart) -> Option<String> {
+        let order_closed_at = self.order_closed_at.replace("{table}", h.table);
+        (h.clock)(from).map(|c| c.replace("{order_closed_at}", &order_closed_at))
+    }
+}
 
 /// Rows removed from one table for one purpose.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,9 +97,13 @@ fn delete_where(
 
 /// Deletes everything held for `purpose` (its consent was withdrawn or refused). The
 /// caller checkpoints the WAL after the commit.
-pub fn purge_purpose(tx: &Transaction<'_>, purpose: &str) -> StorageResult<Vec<Removed>> {
+pub fn purge_purpose(
+    tx: &Transaction<'_>,
+    registry: &Registry,
+    purpose: &str,
+) -> StorageResult<Vec<Removed>> {
     let mut out = vec![];
-    for h in HOLDINGS {
+    for h in &registry.holdings {
         out.extend(delete_where(tx, h, "purpose = ?1", [purpose])?);
     }
     Ok(out)
@@ -147,6 +114,7 @@ pub fn purge_purpose(tx: &Transaction<'_>, purpose: &str) -> StorageResult<Vec<R
 /// in force no longer declares (no basis is left for it).
 pub fn sweep(
     tx: &Transaction<'_>,
+    registry: &Registry,
     manifest: &Manifest,
     now: DateTime<Utc>,
 ) -> StorageResult<Vec<Removed>> {
@@ -155,9 +123,9 @@ pub fn sweep(
     let declared =
         serde_json::to_string(&manifest.purposes.iter().map(|p| &p.id).collect::<Vec<_>>())
             .expect("a list of strings always serializes");
-    for h in HOLDINGS {
+    for h in &registry.holdings {
         for p in &manifest.purposes {
-            let Some(clock) = (h.clock)(p.retention.from) else {
+            let Some(clock) = registry.clock(h, p.retention.from) else {
                 continue;
             };
             out.extend(delete_where(
@@ -182,9 +150,9 @@ pub fn sweep(
 /// Erasure at the user's request: deletes every personal row except those an order the
 /// driver still holds cannot do without (PIPL Art. 47 allows keeping what a contract
 /// in performance needs).
-pub fn erase(tx: &Transaction<'_>) -> StorageResult<Vec<Removed>> {
+pub fn erase(tx: &Transaction<'_>, registry: &Registry) -> StorageResult<Vec<Removed>> {
     let mut out = vec![];
-    for h in HOLDINGS {
+    for h in &registry.holdings {
         let keep = h.needed_for_open_order.unwrap_or("0");
         out.extend(delete_where(tx, h, &format!("NOT ({keep})"), [])?);
     }
@@ -192,9 +160,9 @@ pub fn erase(tx: &Transaction<'_>) -> StorageResult<Vec<Removed>> {
 }
 
 /// Rows held per category, for the settings screen ("data held").
-pub fn counts(conn: &Connection) -> StorageResult<Vec<(String, u32)>> {
+pub fn counts(conn: &Connection, registry: &Registry) -> StorageResult<Vec<(String, u32)>> {
     let mut out: Vec<(String, u32)> = vec![];
-    for h in HOLDINGS {
+    for h in &registry.holdings {
         let mut stmt = conn.prepare(&format!(
             "SELECT {}, count(*) FROM {} GROUP BY 1",
             h.categories, h.table
@@ -209,32 +177,4 @@ pub fn counts(conn: &Connection) -> StorageResult<Vec<(String, u32)>> {
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_personal_table_is_registered() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::Database::open(dir.path(), &crate::db::test_key()).unwrap();
-        // A table with a `purpose` column holds data collected for a purpose.
-        let tables: Vec<String> = db
-            .read(|c| {
-                let mut stmt = c.prepare(
-                    "SELECT m.name FROM sqlite_schema m, pragma_table_info(m.name) p
-                     WHERE m.type = 'table' AND p.name = 'purpose' AND m.name != 'consent_ledger'
-                       AND m.name != 'transparency_log'",
-                )?;
-                stmt.query_map([], |r| r.get(0))?
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .unwrap();
-        let registered: Vec<&str> = HOLDINGS.iter().map(|h| h.table).collect();
-        for t in &tables {
-            assert!(registered.contains(&t.as_str()), "{t} is not in HOLDINGS");
-        }
-        assert_eq!(tables.len(), registered.len());
-    }
 }

@@ -1,40 +1,33 @@
 //! The privacy engine: the policy as data (`manifest`), the user's decisions (`ledger`),
 //! the OS permissions (`permissions`), one state per purpose derived from the three, and
-//! the gate every collection path passes (`Ticket`).
+//! the gate every collection path passes (`gate`, issuing a `Ticket`). The handle the
+//! client holds is `engine::Privacy`; its network step (receipts, rights requests) is
+//! `sync`.
 
 pub mod disclosures;
+pub mod engine;
 pub mod export;
+pub mod gate;
 pub mod holdings;
 pub mod ledger;
 pub mod manifest;
-pub mod mask;
+
 pub mod permissions;
 pub mod rights;
 pub mod sdks;
 pub mod settings;
+pub mod sync;
 pub mod transparency;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use crate::db::meta::{self, MetaKey};
 use crate::error::{Error, Result};
+use crate::ticket::Ticket;
+use holdings::Registry;
 use ledger::{DecisionKind, Receipt};
 use manifest::{Basis, Manifest, ManifestError, Permission, PolicyChange};
-
-/// Proof that the gate found a live basis for a purpose at the time it was issued. Only
-/// this module can make one; functions that store or send personal data take one, so a
-/// path that skips the gate does not compile.
-#[derive(Debug)]
-pub struct Ticket {
-    purpose: String,
-}
-
-impl Ticket {
-    /// The purpose the basis is for.
-    pub fn purpose(&self) -> &str {
-        &self.purpose
-    }
-}
 
 /// Whether the user has accepted the policy in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,14 +77,13 @@ pub enum PurposeState {
     NeedsGuardianConsent,
 }
 
-const MINOR_KEY: &str = "declared_minor";
-
 /// The shell reports an OS permission state. Turning a permission off withdraws the
 /// authorisation of every purpose that cannot work without it (seed 002: "您一旦关闭任一
 /// 权限即代表您收回了授权"): their data is purged as on a withdrawal. Returns whether
 /// anything was purged (the caller then checkpoints the WAL).
 pub fn report_permission(
     tx: &Transaction<'_>,
+    registry: &Registry,
     manifest: &Manifest,
     permission: Permission,
     state: permissions::PermissionState,
@@ -107,7 +99,7 @@ pub fn report_permission(
         .iter()
         .filter(|p| p.permissions.contains(&permission) && p.without_permission.is_none())
     {
-        purged.extend(holdings::purge_purpose(tx, &p.id)?);
+        purged.extend(holdings::purge_purpose(tx, registry, &p.id)?);
     }
     transparency::record_removed(tx, transparency::DataAction::Purged, &purged, now)?;
     Ok(!purged.is_empty())
@@ -116,18 +108,19 @@ pub fn report_permission(
 /// Records whether the user is under the manifest's minimum age. Only that answer is
 /// stored, not the age. A minor without a guardian's consent has no basis for anything
 /// collected so far: it is purged (P-66).
-pub fn declare_age(tx: &Transaction<'_>, manifest: &Manifest, age_years: u32) -> Result<bool> {
+pub fn declare_age(
+    tx: &Transaction<'_>,
+    registry: &Registry,
+    manifest: &Manifest,
+    age_years: u32,
+) -> Result<bool> {
     if age_years > 150 {
         return Err(Error::InvalidInput {
             reason: "age must be within 0..=150".into(),
         });
     }
     let minor = age_years < u32::from(manifest.min_age);
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![MINOR_KEY, if minor { "1" } else { "0" }],
-    )?;
+    meta::set(tx, MetaKey::DeclaredMinor, if minor { "1" } else { "0" })?;
     let guardian = ledger::all(tx)?
         .iter()
         .any(|r| r.kind == DecisionKind::GuardianConsent);
@@ -135,7 +128,7 @@ pub fn declare_age(tx: &Transaction<'_>, manifest: &Manifest, age_years: u32) ->
         let now = Utc::now();
         let mut purged = vec![];
         for p in &manifest.purposes {
-            purged.extend(holdings::purge_purpose(tx, &p.id)?);
+            purged.extend(holdings::purge_purpose(tx, registry, &p.id)?);
         }
         transparency::record_removed(tx, transparency::DataAction::Purged, &purged, now)?;
     }
@@ -143,12 +136,7 @@ pub fn declare_age(tx: &Transaction<'_>, manifest: &Manifest, age_years: u32) ->
 }
 
 fn declared_minor(conn: &Connection) -> Result<bool> {
-    let value: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [MINOR_KEY], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    Ok(value.as_deref() == Some("1"))
+    Ok(meta::get(conn, MetaKey::DeclaredMinor)?.as_deref() == Some("1"))
 }
 
 /// Records a guardian's consent for a minor user (PIPL Art. 31; seed 003: "未满14周岁").
@@ -373,9 +361,7 @@ pub(crate) fn purpose_state_from(
 /// The gate: a ticket for `purpose_id` if it has a live basis now, else the typed reason.
 pub fn check(conn: &Connection, manifest: &Manifest, purpose_id: &str) -> Result<Ticket> {
     match purpose_state(conn, manifest, purpose_id)? {
-        PurposeState::Allowed | PurposeState::Degraded { .. } => Ok(Ticket {
-            purpose: purpose_id.to_string(),
-        }),
+        PurposeState::Allowed | PurposeState::Degraded { .. } => Ok(Ticket::issue(purpose_id)),
         PurposeState::NeedsGuardianConsent => Err(Error::GuardianConsentRequired),
         PurposeState::NeedsPermission { permission } => Err(Error::PermissionRequired {
             purpose: purpose_id.to_string(),
@@ -428,6 +414,7 @@ pub fn accept_policy(
 /// a withdrawal. Repeating the current answer records nothing and returns its receipt.
 pub fn decide(
     tx: &Transaction<'_>,
+    registry: &Registry,
     manifest: &Manifest,
     purpose_id: &str,
     allow: bool,
@@ -471,7 +458,7 @@ pub fn decide(
     if kind != DecisionKind::Granted {
         // Collection stops at the next gate check; what was collected goes now, in the
         // same transaction as the receipt (the caller then checkpoints the WAL).
-        let purged = holdings::purge_purpose(tx, purpose_id)?;
+        let purged = holdings::purge_purpose(tx, registry, purpose_id)?;
         transparency::record_removed(tx, transparency::DataAction::Purged, &purged, now)?;
     }
     Ok(receipt)

@@ -5,9 +5,10 @@
 
 use rusqlite::Connection;
 
+use super::check;
 use super::manifest::Manifest;
-use super::{Ticket, check};
 use crate::error::{Error, Result};
+use crate::ticket::Ticket;
 
 /// Whether `sdk_id` may start now: declared in the manifest and serving at least one
 /// purpose that has a live basis (P-47: no SDK before consent, none whose function is off).

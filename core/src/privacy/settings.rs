@@ -109,7 +109,11 @@ pub struct SdkRow {
 }
 
 /// Builds the view from the manifest in force, the ledger and the permission mirror.
-pub fn build(conn: &Connection, manifest: &Manifest) -> Result<SettingsView> {
+pub fn build(
+    conn: &Connection,
+    registry: &super::holdings::Registry,
+    manifest: &Manifest,
+) -> Result<SettingsView> {
     let receipts = ledger::all(conn)?;
     let status = policy_status_from(conn, manifest, &receipts)?;
     let label_of = |category: &String| {
@@ -173,7 +177,7 @@ pub fn build(conn: &Connection, manifest: &Manifest) -> Result<SettingsView> {
             url: s.url.clone(),
         })
         .collect();
-    let held = holdings::counts(conn)?;
+    let held = holdings::counts(conn, registry)?;
     let data_held = manifest
         .categories
         .iter()

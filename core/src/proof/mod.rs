@@ -3,11 +3,14 @@
 //! folder under their SHA-256 — the proof's stable identity and the server's dedup key —
 //! and recorded in SQLite; the file is sealed at rest (`sealed_file`), uploaded by tus.
 
+pub mod export;
 pub mod image;
+pub mod proofs;
 pub mod queue;
 pub mod rules;
 pub mod sealed_file;
 pub mod tus;
+pub mod upload;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,7 +20,9 @@ use rusqlite::{Connection, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::privacy::Ticket;
+use crate::privacy::holdings::Holding;
+use crate::privacy::manifest::RetentionStart;
+use crate::ticket::Ticket;
 
 /// What a proof shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +111,29 @@ pub struct Proof {
 /// The app-private folder of proof files.
 pub fn folder(data_dir: &Path) -> PathBuf {
     data_dir.join("proofs")
+}
+
+/// Deletes the record of proof `sha256` of `order_id` (its file goes with the next
+/// clean-up of unreferenced files); returns whether there was one.
+pub fn delete(tx: &Transaction<'_>, order_id: &str, sha256: &str) -> Result<bool> {
+    let n = tx.execute(
+        "DELETE FROM proofs WHERE order_id = ?1 AND sha256 = ?2",
+        [order_id, sha256],
+    )?;
+    Ok(n > 0)
+}
+
+/// Every proof held, oldest first (the export).
+pub fn all(conn: &Connection) -> Result<Vec<Proof>> {
+    let mut stmt = conn.prepare("SELECT DISTINCT order_id FROM proofs ORDER BY order_id")?;
+    let orders: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
+    let mut out = vec![];
+    for order_id in orders {
+        out.extend(of_order(conn, &order_id)?);
+    }
+    Ok(out)
 }
 
 /// Reads, checks and strips an image; returns the bytes to keep, their SHA-256 (hex) and
@@ -311,3 +339,33 @@ pub fn delete_unreferenced(conn: &Connection, dir: &Path) -> Result<u32> {
     }
     Ok(deleted)
 }
+
+/// The proof engine's personal tables.
+pub const HOLDINGS: &[Holding] = &[
+    Holding {
+        table: "proofs",
+        categories: "'proof_photos'",
+        clock: |from| match from {
+            RetentionStart::Collected => Some("collected_at"),
+            RetentionStart::OrderClosed => Some("{order_closed_at}"),
+            // The photo itself is deleted when its upload completes; the record (hash,
+            // kind, step — no image) stays while the order is open, as the proof that
+            // the step's requirement is met.
+            RetentionStart::Uploaded => {
+                Some("(CASE WHEN {order_closed_at} IS NULL THEN NULL ELSE proofs.uploaded_at END)")
+            }
+            RetentionStart::AccountClosed => None,
+        },
+        needed_for_open_order: None,
+    },
+    Holding {
+        table: "proof_fixes",
+        categories: "'precise_location'",
+        clock: |from| match from {
+            RetentionStart::Collected => Some("collected_at"),
+            RetentionStart::OrderClosed => Some("{order_closed_at}"),
+            RetentionStart::Uploaded | RetentionStart::AccountClosed => None,
+        },
+        needed_for_open_order: None,
+    },
+];

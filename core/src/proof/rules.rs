@@ -3,10 +3,11 @@
 //! warns), optional, or off (not offered). Completing a step without a required proof is
 //! a typed error naming what is missing.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use super::ProofKind;
+use crate::db::meta::{self, MetaKey};
 use crate::error::Result;
 
 /// How much a step needs a kind of proof.
@@ -34,8 +35,6 @@ pub struct ProofRule {
     pub requirement: Requirement,
 }
 
-const KEY: &str = "proof_rules";
-
 /// The rules when the app set none: a delivery photo and a signature are recommended at
 /// sign-off, a pickup photo is optional; nothing blocks a step.
 pub fn defaults() -> Vec<ProofRule> {
@@ -53,9 +52,7 @@ pub fn defaults() -> Vec<ProofRule> {
 
 /// The rules in force.
 pub fn load(conn: &Connection) -> Result<Vec<ProofRule>> {
-    let stored: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [KEY], |r| r.get(0))
-        .optional()?;
+    let stored = meta::get(conn, MetaKey::ProofRules)?;
     Ok(stored
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_else(defaults))
@@ -64,12 +61,7 @@ pub fn load(conn: &Connection) -> Result<Vec<ProofRule>> {
 /// Replaces the rules.
 pub fn store(tx: &Transaction<'_>, rules: &[ProofRule]) -> Result<()> {
     let json = serde_json::to_string(rules).expect("rules serialize");
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![KEY, json],
-    )?;
-    Ok(())
+    Ok(meta::set(tx, MetaKey::ProofRules, &json)?)
 }
 
 /// What a step of an order still lacks: required kinds, then recommended ones.

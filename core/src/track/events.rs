@@ -10,7 +10,7 @@ use waybill_protocol::trajectory;
 pub use waybill_protocol::trajectory::GapReason;
 
 use crate::error::Result;
-use crate::privacy::Ticket;
+use crate::ticket::Ticket;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq)]

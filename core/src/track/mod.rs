@@ -5,17 +5,22 @@
 //! live in their own modules; the wire format is `waybill_protocol::trajectory`.
 
 pub mod events;
+pub mod export;
 pub mod filter;
 pub mod geo;
 pub mod leg;
 pub mod plan;
 pub mod simplify;
+pub mod tracker;
+pub mod upload;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::{Error, Result};
-use crate::privacy::Ticket;
+use crate::privacy::holdings::Holding;
+use crate::privacy::manifest::RetentionStart;
+use crate::ticket::Ticket;
 use events::TrackEvent;
 
 /// One location fix as the shell reports it.
@@ -59,8 +64,9 @@ impl Fix {
     }
 }
 
-/// Stores `fixes` for `order_id`, which must be an open order this driver holds (no fix is
-/// kept outside a job). All or nothing: one bad fix refuses the batch and stores none.
+/// Stores `fixes` for `order_id`, which the caller found in transit (`Order::in_transit`:
+/// no fix is kept outside a job). All or nothing: one bad fix refuses the batch and stores
+/// none.
 pub fn record(
     tx: &Transaction<'_>,
     basis: &Ticket,
@@ -68,17 +74,6 @@ pub fn record(
     fixes: &[Fix],
     now: DateTime<Utc>,
 ) -> Result<u32> {
-    let in_job: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM orders
-                        WHERE id = ?1 AND assigned_to_me = 1 AND closed_at IS NULL)",
-        [order_id],
-        |r| r.get(0),
-    )?;
-    if !in_job {
-        return Err(Error::NotInJob {
-            order_id: order_id.to_string(),
-        });
-    }
     for (i, fix) in fixes.iter().enumerate() {
         fix.check(i)?;
     }
@@ -315,6 +310,7 @@ fn fixes_between(
 pub fn next_batch(
     tx: &Transaction<'_>,
     order_id: &str,
+    in_transit: bool,
     now: DateTime<Utc>,
     epsilon_m: f64,
 ) -> Result<Option<OutgoingBatch>> {
@@ -327,7 +323,7 @@ pub fn next_batch(
         ))?;
     let (key, first, last, last_event, anchor_seq) = match pending {
         Some(p) => p,
-        None => match new_batch(tx, order_id, now, epsilon_m)? {
+        None => match new_batch(tx, order_id, in_transit, now, epsilon_m)? {
             Some(p) => p,
             None => return Ok(None),
         },
@@ -362,6 +358,7 @@ pub fn next_batch(
 fn new_batch(
     tx: &Transaction<'_>,
     order_id: &str,
+    in_transit: bool,
     now: DateTime<Utc>,
     epsilon_m: f64,
 ) -> Result<Option<(String, i64, i64, i64, Option<i64>)>> {
@@ -381,12 +378,6 @@ fn new_batch(
          WHERE order_id = ?1 AND seq > ?2 AND sent_at IS NULL ORDER BY seq LIMIT ?3)",
         params![order_id, after, MAX_BATCH_FIXES as i64],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
-    let in_transit: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM orders WHERE id = ?1 AND assigned_to_me = 1
-                        AND status = 'picked_up' AND closed_at IS NULL)",
-        [order_id],
-        |r| r.get(0),
     )?;
     let anchor = fixes_between(tx, order_id, after, after)?.pop();
     let newest = last;
@@ -527,3 +518,29 @@ pub fn last_fix_at(conn: &Connection, order_id: &str) -> Result<Option<DateTime<
         .and_then(|a| DateTime::parse_from_rfc3339(&a).ok())
         .map(|a| a.with_timezone(&Utc)))
 }
+
+/// The trajectory engine's personal tables.
+pub const HOLDINGS: &[Holding] = &[
+    Holding {
+        table: "track_fixes",
+        categories: "'precise_location,trajectory'",
+        clock: |from| match from {
+            RetentionStart::Collected => Some("collected_at"),
+            RetentionStart::OrderClosed => Some("{order_closed_at}"),
+            RetentionStart::Uploaded => Some("sent_at"),
+            RetentionStart::AccountClosed => None,
+        },
+        needed_for_open_order: None,
+    },
+    Holding {
+        table: "track_events",
+        categories: "'trajectory'",
+        clock: |from| match from {
+            RetentionStart::Collected => Some("collected_at"),
+            RetentionStart::OrderClosed => Some("{order_closed_at}"),
+            RetentionStart::Uploaded => Some("sent_at"),
+            RetentionStart::AccountClosed => None,
+        },
+        needed_for_open_order: None,
+    },
+];

@@ -1429,16 +1429,6 @@ public func FfiConverterTypeSecretStore_lower(_ value: SecretStore) -> UInt64 {
 public protocol WaybillProtocol: AnyObject, Sendable {
     
     /**
-     * Accepts an offer; durable on return, pushed by the next `sync`.
-     */
-    func acceptOrder(orderId: String) throws  -> Order
-    
-    /**
-     * The user accepted the policy in force; returns the receipts.
-     */
-    func acceptPolicy(askedVia: String) throws  -> [Receipt]
-    
-    /**
      * The signed-in account id, if any.
      */
     func accountId() throws  -> String?
@@ -1449,14 +1439,25 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func addListener(listener: ChangeListener) 
     
     /**
+     * Ends every network call in flight with `Cancelled` (Swift: on task cancellation;
+     * Kotlin cancels by dropping the future).
+     */
+    func cancelRunning() 
+    
+    /**
+     * Registers this installation once and returns the account id.
+     */
+    func signIn() async throws  -> String
+    
+    /**
+     * Accepts an offer; durable on return, pushed by the next `sync`.
+     */
+    func acceptOrder(orderId: String) throws  -> Order
+    
+    /**
      * The driver reached stop `stop_index` of the route; works offline.
      */
     func arrive(orderId: String, stopIndex: UInt32) throws  -> Order
-    
-    /**
-     * Closes the account on the server, then wipes the device.
-     */
-    func cancelAccount() async throws 
     
     /**
      * A shipper cancels an errand not yet delivered (offline-capable).
@@ -1469,22 +1470,6 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func cancelPending(seq: Int64) throws  -> UInt32
     
     /**
-     * Ends every network call in flight with `Cancelled` (Swift: on task cancellation;
-     * Kotlin cancels by dropping the future).
-     */
-    func cancelRunning() 
-    
-    /**
-     * The user switched a consent-based purpose on or off.
-     */
-    func decide(purpose: String, allow: Bool, askedVia: String) throws  -> Receipt
-    
-    /**
-     * The user's age; only whether it is under the policy's minimum is kept.
-     */
-    func declareAge(ageYears: UInt32) throws  -> Bool
-    
-    /**
      * Signed off (picked up → delivered); works offline.
      */
     func deliver(orderId: String) throws  -> Order
@@ -1495,17 +1480,6 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func deliverWithOverride(orderId: String, reason: String) throws  -> Order
     
     /**
-     * Discards a proof (record, file, and its unfinished upload on the server at the
-     * next sync). Returns whether there was one.
-     */
-    func discardProof(orderId: String, sha256: String) throws  -> Bool
-    
-    /**
-     * Asks before handing data of `category` to an SDK; logged when allowed.
-     */
-    func discloseToSdk(sdkId: String, category: String, items: UInt32) throws 
-    
-    /**
      * Forgets a refusal the user has seen.
      */
     func dismissRejection(id: Int64) throws 
@@ -1514,31 +1488,6 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * Edits the note of a queued exception report; false if already sent.
      */
     func editPendingNote(seq: Int64, note: String) throws  -> Bool
-    
-    /**
-     * Everything the device holds about the user, as JSON (trajectories as GPX).
-     */
-    func exportPersonalData() throws  -> String
-    
-    /**
-     * The fixes held for an order.
-     */
-    func fixes(orderId: String) throws  -> [Fix]
-    
-    /**
-     * Makes recorded fixes durable now (call when the app goes to the background).
-     */
-    func flushFixes() throws  -> UInt32
-    
-    /**
-     * Installs a new policy manifest (JSON); a bad one is rejected and the old one stays.
-     */
-    func installManifest(document: String) throws  -> PolicyStatus
-    
-    /**
-     * The location provider was switched off: the next fix closes a gap with that reason.
-     */
-    func locationProviderOff() 
     
     /**
      * One order from the cache.
@@ -1572,11 +1521,6 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func pendingActions() throws  -> UInt32
     
     /**
-     * What to do about the permission a purpose needs (48-hour rule applied).
-     */
-    func permissionAsk(purpose: String, userInitiated: Bool) throws  -> PermissionAsk
-    
-    /**
      * Goods loaded (accepted → picked up); works offline.
      */
     func pickUp(orderId: String) throws  -> Order
@@ -1588,6 +1532,76 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func placeErrand(errand: NewErrand, mayShareParties: Bool) throws  -> Order
     
     /**
+     * Downloads open offers near a point (sent rounded to ~1 km) into the cache.
+     */
+    func refreshOpenOrders(near: LatLon, radiusM: UInt32) async throws  -> [Order]
+    
+    /**
+     * Refusals not yet dismissed.
+     */
+    func rejections() throws  -> [Rejection]
+    
+    /**
+     * Reports a problem on an order; works offline.
+     */
+    func reportException(orderId: String, note: String) throws  -> Order
+    
+    /**
+     * Settles a rejection with one of its choices.
+     */
+    func resolveRejection(id: Int64, resolution: Resolution) throws 
+    
+    /**
+     * Orders whose id, places or goods contain `text`; offline.
+     */
+    func searchOrders(text: String) throws  -> [Order]
+    
+    /**
+     * The driver agreed a delivery time with the consignee; works offline.
+     */
+    func setAppointment(orderId: String, at: Date) throws  -> Order
+    
+    /**
+     * The user accepted the policy in force; returns the receipts.
+     */
+    func acceptPolicy(askedVia: String) throws  -> [Receipt]
+    
+    /**
+     * Closes the account on the server, then wipes the device.
+     */
+    func cancelAccount() async throws 
+    
+    /**
+     * The user switched a consent-based purpose on or off.
+     */
+    func decide(purpose: String, allow: Bool, askedVia: String) throws  -> Receipt
+    
+    /**
+     * The user's age; only whether it is under the policy's minimum is kept.
+     */
+    func declareAge(ageYears: UInt32) throws  -> Bool
+    
+    /**
+     * Asks before handing data of `category` to an SDK; logged when allowed.
+     */
+    func discloseToSdk(sdkId: String, category: String, items: UInt32) throws 
+    
+    /**
+     * Everything the device holds about the user, as JSON (trajectories as GPX).
+     */
+    func exportPersonalData() throws  -> String
+    
+    /**
+     * Installs a new policy manifest (JSON); a bad one is rejected and the old one stays.
+     */
+    func installManifest(document: String) throws  -> PolicyStatus
+    
+    /**
+     * What to do about the permission a purpose needs (48-hour rule applied).
+     */
+    func permissionAsk(purpose: String, userInitiated: Bool) throws  -> PermissionAsk
+    
+    /**
      * Whether the policy in force is accepted, and what changed.
      */
     func policyStatus() throws  -> PolicyStatus
@@ -1596,6 +1610,57 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * The privacy settings screen.
      */
     func privacySettings() throws  -> SettingsView
+    
+    /**
+     * The one state of a purpose.
+     */
+    func purposeState(purpose: String) throws  -> PurposeState
+    
+    /**
+     * A guardian consented for a minor user; returns the receipt.
+     */
+    func recordGuardianConsent(askedVia: String) throws  -> Receipt
+    
+    /**
+     * The shell reports an OS permission state.
+     */
+    func reportPermission(permission: Permission, state: PermissionState) throws 
+    
+    /**
+     * Files an access, correction or deletion request (a deletion also erases locally).
+     */
+    func requestRight(kind: RightKind, detail: String) throws  -> RightsRequest
+    
+    /**
+     * Rights requests with status and deadline.
+     */
+    func rightsRequests() throws  -> [RightsRequest]
+    
+    /**
+     * Whether the shell may start a third-party SDK now (declared, purpose allowed).
+     */
+    func sdkMayStart(sdkId: String) throws  -> Bool
+    
+    /**
+     * Deletes data whose retention ended; returns the items deleted.
+     */
+    func sweepRetention() throws  -> UInt32
+    
+    /**
+     * The transparency log, newest first.
+     */
+    func transparencyLog(limit: UInt32) throws  -> [DataEvent]
+    
+    /**
+     * Verifies the consent ledger's hash chain; returns the number of receipts.
+     */
+    func verifyConsentLedger() throws  -> UInt32
+    
+    /**
+     * Discards a proof (record, file, and its unfinished upload on the server at the
+     * next sync). Returns whether there was one.
+     */
+    func discardProof(orderId: String, sha256: String) throws  -> Bool
     
     /**
      * What a step of an order still lacks under the proof rules.
@@ -1618,84 +1683,15 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func proofs(orderId: String) throws  -> [Proof]
     
     /**
-     * The one state of a purpose.
-     */
-    func purposeState(purpose: String) throws  -> PurposeState
-    
-    /**
-     * Records location fixes for the order being carried (trajectory consent needed).
-     */
-    func recordFixes(orderId: String, fixes: [Fix]) throws  -> UInt32
-    
-    /**
-     * A guardian consented for a minor user; returns the receipt.
-     */
-    func recordGuardianConsent(askedVia: String) throws  -> Receipt
-    
-    /**
-     * Downloads open offers near a point (sent rounded to ~1 km) into the cache.
-     */
-    func refreshOpenOrders(near: LatLon, radiusM: UInt32) async throws  -> [Order]
-    
-    /**
-     * Refusals not yet dismissed.
-     */
-    func rejections() throws  -> [Rejection]
-    
-    /**
-     * Reports a problem on an order; works offline.
-     */
-    func reportException(orderId: String, note: String) throws  -> Order
-    
-    /**
-     * The shell reports an OS permission state.
-     */
-    func reportPermission(permission: Permission, state: PermissionState) throws 
-    
-    /**
-     * Files an access, correction or deletion request (a deletion also erases locally).
-     */
-    func requestRight(kind: RightKind, detail: String) throws  -> RightsRequest
-    
-    /**
-     * Settles a rejection with one of its choices.
-     */
-    func resolveRejection(id: Int64, resolution: Resolution) throws 
-    
-    /**
-     * Rights requests with status and deadline.
-     */
-    func rightsRequests() throws  -> [RightsRequest]
-    
-    /**
-     * Whether the shell may start a third-party SDK now (declared, purpose allowed).
-     */
-    func sdkMayStart(sdkId: String) throws  -> Bool
-    
-    /**
-     * Orders whose id, places or goods contain `text`; offline.
-     */
-    func searchOrders(text: String) throws  -> [Order]
-    
-    /**
-     * The driver agreed a delivery time with the consignee; works offline.
-     */
-    func setAppointment(orderId: String, at: Date) throws  -> Order
-    
-    /**
      * Replaces the proof rules.
      */
     func setProofRules(rules: [ProofRule]) throws 
     
     /**
-     * Registers this installation once and returns the account id.
+     * Takes a photo proof for a step of an order this driver holds: checked, stripped of
+     * its metadata but the orientation, kept under its SHA-256 in the app-private folder.
      */
-    func signIn() async throws  -> String
-    
-    /**
-     * Deletes data whose retention ended; returns the items deleted.
-     */
-    func sweepRetention() throws  -> UInt32
+    func takeProof(orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource, captured: Capture) throws  -> Proof
     
     /**
      * Pushes queued actions.
@@ -1709,10 +1705,24 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func syncInBackground(budgetMs: UInt32, network: Network) async throws  -> BackgroundSync
     
     /**
-     * Takes a photo proof for a step of an order this driver holds: checked, stripped of
-     * its metadata but the orientation, kept under its SHA-256 in the app-private folder.
+     * The fixes held for an order.
      */
-    func takeProof(orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource, captured: Capture) throws  -> Proof
+    func fixes(orderId: String) throws  -> [Fix]
+    
+    /**
+     * Makes recorded fixes durable now (call when the app goes to the background).
+     */
+    func flushFixes() throws  -> UInt32
+    
+    /**
+     * The location provider was switched off: the next fix closes a gap with that reason.
+     */
+    func locationProviderOff() 
+    
+    /**
+     * Records location fixes for the order being carried (trajectory consent needed).
+     */
+    func recordFixes(orderId: String, fixes: [Fix]) throws  -> UInt32
     
     /**
      * What the trajectory engine saw of an order's leg: drops by reason, gaps, stops,
@@ -1724,16 +1734,6 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * Whether to run location updates now, for which order and how; or why not.
      */
     func trackingPlan() throws  -> TrackingPlan
-    
-    /**
-     * The transparency log, newest first.
-     */
-    func transparencyLog(limit: UInt32) throws  -> [DataEvent]
-    
-    /**
-     * Verifies the consent ledger's hash chain; returns the number of receipts.
-     */
-    func verifyConsentLedger() throws  -> UInt32
     
 }
 /**
@@ -1809,32 +1809,6 @@ public static func `open`(config: WaybillConfig, secrets: SecretStore)throws  ->
 
     
     /**
-     * Accepts an offer; durable on return, pushed by the next `sync`.
-     */
-open func acceptOrder(orderId: String)throws  -> Order  {
-    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_accept_order(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(orderId),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The user accepted the policy in force; returns the receipts.
-     */
-open func acceptPolicy(askedVia: String)throws  -> [Receipt]  {
-    return try  FfiConverterSequenceTypeReceipt.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_accept_policy(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(askedVia),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * The signed-in account id, if any.
      */
 open func accountId()throws  -> String?  {
@@ -1859,6 +1833,50 @@ open func addListener(listener: ChangeListener)  {try! rustCall() {
 }
     
     /**
+     * Ends every network call in flight with `Cancelled` (Swift: on task cancellation;
+     * Kotlin cancels by dropping the future).
+     */
+open func cancelRunning()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_cancel_running(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Registers this installation once and returns the account id.
+     */
+open func signIn()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_sign_in(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * Accepts an offer; durable on return, pushed by the next `sync`.
+     */
+open func acceptOrder(orderId: String)throws  -> Order  {
+    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_accept_order(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The driver reached stop `stop_index` of the route; works offline.
      */
 open func arrive(orderId: String, stopIndex: UInt32)throws  -> Order  {
@@ -1870,25 +1888,6 @@ open func arrive(orderId: String, stopIndex: UInt32)throws  -> Order  {
         FfiConverterUInt32.lower(stopIndex),uniffiCallStatus
     )
 })
-}
-    
-    /**
-     * Closes the account on the server, then wipes the device.
-     */
-open func cancelAccount()async throws   {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_waybill_ffi_fn_method_waybill_cancel_account(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_waybill_ffi_rust_future_poll_void,
-            completeFunc: ffi_waybill_ffi_rust_future_complete_void,
-            freeFunc: ffi_waybill_ffi_rust_future_free_void,
-            liftFunc: { $0 },
-            errorHandler: FfiConverterTypeWaybillError_lift
-        )
 }
     
     /**
@@ -1913,46 +1912,6 @@ open func cancelPending(seq: Int64)throws  -> UInt32  {
     uniffi_waybill_ffi_fn_method_waybill_cancel_pending(
             self.uniffiCloneHandle(),
         FfiConverterInt64.lower(seq),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Ends every network call in flight with `Cancelled` (Swift: on task cancellation;
-     * Kotlin cancels by dropping the future).
-     */
-open func cancelRunning()  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_cancel_running(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * The user switched a consent-based purpose on or off.
-     */
-open func decide(purpose: String, allow: Bool, askedVia: String)throws  -> Receipt  {
-    return try  FfiConverterTypeReceipt_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_decide(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(purpose),
-        FfiConverterBool.lower(allow),
-        FfiConverterString.lower(askedVia),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The user's age; only whether it is under the policy's minimum is kept.
-     */
-open func declareAge(ageYears: UInt32)throws  -> Bool  {
-    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_declare_age(
-            self.uniffiCloneHandle(),
-        FfiConverterUInt32.lower(ageYears),uniffiCallStatus
     )
 })
 }
@@ -1985,35 +1944,6 @@ open func deliverWithOverride(orderId: String, reason: String)throws  -> Order  
 }
     
     /**
-     * Discards a proof (record, file, and its unfinished upload on the server at the
-     * next sync). Returns whether there was one.
-     */
-open func discardProof(orderId: String, sha256: String)throws  -> Bool  {
-    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_discard_proof(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(orderId),
-        FfiConverterString.lower(sha256),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Asks before handing data of `category` to an SDK; logged when allowed.
-     */
-open func discloseToSdk(sdkId: String, category: String, items: UInt32)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_disclose_to_sdk(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(sdkId),
-        FfiConverterString.lower(category),
-        FfiConverterUInt32.lower(items),uniffiCallStatus
-    )
-}
-}
-    
-    /**
      * Forgets a refusal the user has seen.
      */
 open func dismissRejection(id: Int64)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
@@ -2037,67 +1967,6 @@ open func editPendingNote(seq: Int64, note: String)throws  -> Bool  {
         FfiConverterString.lower(note),uniffiCallStatus
     )
 })
-}
-    
-    /**
-     * Everything the device holds about the user, as JSON (trajectories as GPX).
-     */
-open func exportPersonalData()throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_export_personal_data(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The fixes held for an order.
-     */
-open func fixes(orderId: String)throws  -> [Fix]  {
-    return try  FfiConverterSequenceTypeFix.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_fixes(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(orderId),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Makes recorded fixes durable now (call when the app goes to the background).
-     */
-open func flushFixes()throws  -> UInt32  {
-    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_flush_fixes(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Installs a new policy manifest (JSON); a bad one is rejected and the old one stays.
-     */
-open func installManifest(document: String)throws  -> PolicyStatus  {
-    return try  FfiConverterTypePolicyStatus_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_install_manifest(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(document),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The location provider was switched off: the next fix closes a gap with that reason.
-     */
-open func locationProviderOff()  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_location_provider_off(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
 }
     
     /**
@@ -2179,20 +2048,6 @@ open func pendingActions()throws  -> UInt32  {
 }
     
     /**
-     * What to do about the permission a purpose needs (48-hour rule applied).
-     */
-open func permissionAsk(purpose: String, userInitiated: Bool)throws  -> PermissionAsk  {
-    return try  FfiConverterTypePermissionAsk_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_permission_ask(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(purpose),
-        FfiConverterBool.lower(userInitiated),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * Goods loaded (accepted → picked up); works offline.
      */
 open func pickUp(orderId: String)throws  -> Order  {
@@ -2221,6 +2076,204 @@ open func placeErrand(errand: NewErrand, mayShareParties: Bool)throws  -> Order 
 }
     
     /**
+     * Downloads open offers near a point (sent rounded to ~1 km) into the cache.
+     */
+open func refreshOpenOrders(near: LatLon, radiusM: UInt32)async throws  -> [Order]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_refresh_open_orders(
+                        self.uniffiCloneHandle(),FfiConverterTypeLatLon_lower(near),FfiConverterUInt32.lower(radiusM)
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeOrder.lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * Refusals not yet dismissed.
+     */
+open func rejections()throws  -> [Rejection]  {
+    return try  FfiConverterSequenceTypeRejection.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_rejections(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reports a problem on an order; works offline.
+     */
+open func reportException(orderId: String, note: String)throws  -> Order  {
+    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_report_exception(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterString.lower(note),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Settles a rejection with one of its choices.
+     */
+open func resolveRejection(id: Int64, resolution: Resolution)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_resolve_rejection(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(id),
+        FfiConverterTypeResolution_lower(resolution),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Orders whose id, places or goods contain `text`; offline.
+     */
+open func searchOrders(text: String)throws  -> [Order]  {
+    return try  FfiConverterSequenceTypeOrder.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_search_orders(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The driver agreed a delivery time with the consignee; works offline.
+     */
+open func setAppointment(orderId: String, at: Date)throws  -> Order  {
+    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_set_appointment(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterTimestamp.lower(at),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The user accepted the policy in force; returns the receipts.
+     */
+open func acceptPolicy(askedVia: String)throws  -> [Receipt]  {
+    return try  FfiConverterSequenceTypeReceipt.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_accept_policy(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(askedVia),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Closes the account on the server, then wipes the device.
+     */
+open func cancelAccount()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_cancel_account(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_void,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_void,
+            freeFunc: ffi_waybill_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * The user switched a consent-based purpose on or off.
+     */
+open func decide(purpose: String, allow: Bool, askedVia: String)throws  -> Receipt  {
+    return try  FfiConverterTypeReceipt_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_decide(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(purpose),
+        FfiConverterBool.lower(allow),
+        FfiConverterString.lower(askedVia),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The user's age; only whether it is under the policy's minimum is kept.
+     */
+open func declareAge(ageYears: UInt32)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_declare_age(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(ageYears),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Asks before handing data of `category` to an SDK; logged when allowed.
+     */
+open func discloseToSdk(sdkId: String, category: String, items: UInt32)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_disclose_to_sdk(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sdkId),
+        FfiConverterString.lower(category),
+        FfiConverterUInt32.lower(items),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Everything the device holds about the user, as JSON (trajectories as GPX).
+     */
+open func exportPersonalData()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_export_personal_data(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Installs a new policy manifest (JSON); a bad one is rejected and the old one stays.
+     */
+open func installManifest(document: String)throws  -> PolicyStatus  {
+    return try  FfiConverterTypePolicyStatus_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_install_manifest(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(document),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What to do about the permission a purpose needs (48-hour rule applied).
+     */
+open func permissionAsk(purpose: String, userInitiated: Bool)throws  -> PermissionAsk  {
+    return try  FfiConverterTypePermissionAsk_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_permission_ask(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(purpose),
+        FfiConverterBool.lower(userInitiated),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Whether the policy in force is accepted, and what changed.
      */
 open func policyStatus()throws  -> PolicyStatus  {
@@ -2240,6 +2293,136 @@ open func privacySettings()throws  -> SettingsView  {
         uniffiCallStatus in
     uniffi_waybill_ffi_fn_method_waybill_privacy_settings(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The one state of a purpose.
+     */
+open func purposeState(purpose: String)throws  -> PurposeState  {
+    return try  FfiConverterTypePurposeState_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_purpose_state(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(purpose),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A guardian consented for a minor user; returns the receipt.
+     */
+open func recordGuardianConsent(askedVia: String)throws  -> Receipt  {
+    return try  FfiConverterTypeReceipt_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_record_guardian_consent(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(askedVia),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The shell reports an OS permission state.
+     */
+open func reportPermission(permission: Permission, state: PermissionState)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_report_permission(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePermission_lower(permission),
+        FfiConverterTypePermissionState_lower(state),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Files an access, correction or deletion request (a deletion also erases locally).
+     */
+open func requestRight(kind: RightKind, detail: String)throws  -> RightsRequest  {
+    return try  FfiConverterTypeRightsRequest_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_request_right(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRightKind_lower(kind),
+        FfiConverterString.lower(detail),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Rights requests with status and deadline.
+     */
+open func rightsRequests()throws  -> [RightsRequest]  {
+    return try  FfiConverterSequenceTypeRightsRequest.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_rights_requests(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the shell may start a third-party SDK now (declared, purpose allowed).
+     */
+open func sdkMayStart(sdkId: String)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_sdk_may_start(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sdkId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Deletes data whose retention ended; returns the items deleted.
+     */
+open func sweepRetention()throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_sweep_retention(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The transparency log, newest first.
+     */
+open func transparencyLog(limit: UInt32)throws  -> [DataEvent]  {
+    return try  FfiConverterSequenceTypeDataEvent.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_transparency_log(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verifies the consent ledger's hash chain; returns the number of receipts.
+     */
+open func verifyConsentLedger()throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_verify_consent_ledger(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Discards a proof (record, file, and its unfinished upload on the server at the
+     * next sync). Returns whether there was one.
+     */
+open func discardProof(orderId: String, sha256: String)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_discard_proof(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterString.lower(sha256),uniffiCallStatus
     )
 })
 }
@@ -2297,183 +2480,6 @@ open func proofs(orderId: String)throws  -> [Proof]  {
 }
     
     /**
-     * The one state of a purpose.
-     */
-open func purposeState(purpose: String)throws  -> PurposeState  {
-    return try  FfiConverterTypePurposeState_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_purpose_state(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(purpose),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Records location fixes for the order being carried (trajectory consent needed).
-     */
-open func recordFixes(orderId: String, fixes: [Fix])throws  -> UInt32  {
-    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_record_fixes(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(orderId),
-        FfiConverterSequenceTypeFix.lower(fixes),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * A guardian consented for a minor user; returns the receipt.
-     */
-open func recordGuardianConsent(askedVia: String)throws  -> Receipt  {
-    return try  FfiConverterTypeReceipt_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_record_guardian_consent(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(askedVia),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Downloads open offers near a point (sent rounded to ~1 km) into the cache.
-     */
-open func refreshOpenOrders(near: LatLon, radiusM: UInt32)async throws  -> [Order]  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_waybill_ffi_fn_method_waybill_refresh_open_orders(
-                        self.uniffiCloneHandle(),FfiConverterTypeLatLon_lower(near),FfiConverterUInt32.lower(radiusM)
-                )
-            },
-            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterSequenceTypeOrder.lift,
-            errorHandler: FfiConverterTypeWaybillError_lift
-        )
-}
-    
-    /**
-     * Refusals not yet dismissed.
-     */
-open func rejections()throws  -> [Rejection]  {
-    return try  FfiConverterSequenceTypeRejection.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_rejections(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Reports a problem on an order; works offline.
-     */
-open func reportException(orderId: String, note: String)throws  -> Order  {
-    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_report_exception(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(orderId),
-        FfiConverterString.lower(note),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The shell reports an OS permission state.
-     */
-open func reportPermission(permission: Permission, state: PermissionState)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_report_permission(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePermission_lower(permission),
-        FfiConverterTypePermissionState_lower(state),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * Files an access, correction or deletion request (a deletion also erases locally).
-     */
-open func requestRight(kind: RightKind, detail: String)throws  -> RightsRequest  {
-    return try  FfiConverterTypeRightsRequest_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_request_right(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRightKind_lower(kind),
-        FfiConverterString.lower(detail),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Settles a rejection with one of its choices.
-     */
-open func resolveRejection(id: Int64, resolution: Resolution)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_resolve_rejection(
-            self.uniffiCloneHandle(),
-        FfiConverterInt64.lower(id),
-        FfiConverterTypeResolution_lower(resolution),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * Rights requests with status and deadline.
-     */
-open func rightsRequests()throws  -> [RightsRequest]  {
-    return try  FfiConverterSequenceTypeRightsRequest.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_rights_requests(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Whether the shell may start a third-party SDK now (declared, purpose allowed).
-     */
-open func sdkMayStart(sdkId: String)throws  -> Bool  {
-    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_sdk_may_start(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(sdkId),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Orders whose id, places or goods contain `text`; offline.
-     */
-open func searchOrders(text: String)throws  -> [Order]  {
-    return try  FfiConverterSequenceTypeOrder.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_search_orders(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(text),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The driver agreed a delivery time with the consignee; works offline.
-     */
-open func setAppointment(orderId: String, at: Date)throws  -> Order  {
-    return try  FfiConverterTypeOrder_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_set_appointment(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(orderId),
-        FfiConverterTimestamp.lower(at),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * Replaces the proof rules.
      */
 open func setProofRules(rules: [ProofRule])throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
@@ -2486,32 +2492,19 @@ open func setProofRules(rules: [ProofRule])throws   {try rustCallWithError(FfiCo
 }
     
     /**
-     * Registers this installation once and returns the account id.
+     * Takes a photo proof for a step of an order this driver holds: checked, stripped of
+     * its metadata but the orientation, kept under its SHA-256 in the app-private folder.
      */
-open func signIn()async throws  -> String  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_waybill_ffi_fn_method_waybill_sign_in(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
-            errorHandler: FfiConverterTypeWaybillError_lift
-        )
-}
-    
-    /**
-     * Deletes data whose retention ended; returns the items deleted.
-     */
-open func sweepRetention()throws  -> UInt32  {
-    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+open func takeProof(orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource, captured: Capture)throws  -> Proof  {
+    return try  FfiConverterTypeProof_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
         uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_sweep_retention(
-            self.uniffiCloneHandle(),uniffiCallStatus
+    uniffi_waybill_ffi_fn_method_waybill_take_proof(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterTypeProofKind_lower(kind),
+        FfiConverterTypeProofStep_lower(step),
+        FfiConverterTypeProofSource_lower(source),
+        FfiConverterTypeCapture_lower(captured),uniffiCallStatus
     )
 })
 }
@@ -2556,19 +2549,51 @@ open func syncInBackground(budgetMs: UInt32, network: Network)async throws  -> B
 }
     
     /**
-     * Takes a photo proof for a step of an order this driver holds: checked, stripped of
-     * its metadata but the orientation, kept under its SHA-256 in the app-private folder.
+     * The fixes held for an order.
      */
-open func takeProof(orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource, captured: Capture)throws  -> Proof  {
-    return try  FfiConverterTypeProof_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+open func fixes(orderId: String)throws  -> [Fix]  {
+    return try  FfiConverterSequenceTypeFix.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
         uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_take_proof(
+    uniffi_waybill_ffi_fn_method_waybill_fixes(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Makes recorded fixes durable now (call when the app goes to the background).
+     */
+open func flushFixes()throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_flush_fixes(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The location provider was switched off: the next fix closes a gap with that reason.
+     */
+open func locationProviderOff()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_location_provider_off(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Records location fixes for the order being carried (trajectory consent needed).
+     */
+open func recordFixes(orderId: String, fixes: [Fix])throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_record_fixes(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(orderId),
-        FfiConverterTypeProofKind_lower(kind),
-        FfiConverterTypeProofStep_lower(step),
-        FfiConverterTypeProofSource_lower(source),
-        FfiConverterTypeCapture_lower(captured),uniffiCallStatus
+        FfiConverterSequenceTypeFix.lower(fixes),uniffiCallStatus
     )
 })
 }
@@ -2594,31 +2619,6 @@ open func trackingPlan()throws  -> TrackingPlan  {
     return try  FfiConverterTypeTrackingPlan_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
         uniffiCallStatus in
     uniffi_waybill_ffi_fn_method_waybill_tracking_plan(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The transparency log, newest first.
-     */
-open func transparencyLog(limit: UInt32)throws  -> [DataEvent]  {
-    return try  FfiConverterSequenceTypeDataEvent.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_transparency_log(
-            self.uniffiCloneHandle(),
-        FfiConverterUInt32.lower(limit),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Verifies the consent ledger's hash chain; returns the number of receipts.
-     */
-open func verifyConsentLedger()throws  -> UInt32  {
-    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
-        uniffiCallStatus in
-    uniffi_waybill_ffi_fn_method_waybill_verify_consent_ledger(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -10273,16 +10273,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_func_core_version() != 10829) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_func_ffi_crossing_baseline() != 20327) {
+    if (uniffi_waybill_ffi_checksum_func_ffi_crossing_baseline() != 35552) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_func_set_log_sink() != 30964) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_accept_order() != 37141) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_accept_policy() != 22207) {
+    if (uniffi_waybill_ffi_checksum_method_logsink_log() != 43464) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_account_id() != 24246) {
@@ -10291,175 +10288,178 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_add_listener() != 33562) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_arrive() != 41472) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_account() != 32423) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_errand() != 10887) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_pending() != 15848) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_waybill_ffi_checksum_method_waybill_cancel_running() != 36536) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_decide() != 37300) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_declare_age() != 38519) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_deliver() != 19603) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_deliver_with_override() != 30055) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_discard_proof() != 56750) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_disclose_to_sdk() != 53750) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection() != 38648) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_edit_pending_note() != 391) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_export_personal_data() != 27925) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_fixes() != 41295) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_flush_fixes() != 44150) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_install_manifest() != 24333) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_location_provider_off() != 51100) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_order() != 49897) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_order_contact() != 58088) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_order_history() != 36122) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_orders() != 7410) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_pending() != 60097) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_pending_actions() != 36334) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_permission_ask() != 43161) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_pick_up() != 47150) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_place_errand() != 57929) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_policy_status() != 59611) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_privacy_settings() != 5) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_proof_check() != 3796) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_proof_image() != 48040) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_proof_rules() != 55402) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_proofs() != 64010) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_purpose_state() != 1716) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_record_fixes() != 46644) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_record_guardian_consent() != 65158) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_refresh_open_orders() != 63730) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_rejections() != 5293) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_report_exception() != 983) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_report_permission() != 12984) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_request_right() != 13766) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_resolve_rejection() != 65081) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_rights_requests() != 34470) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start() != 43306) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_search_orders() != 63785) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_set_appointment() != 47465) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_set_proof_rules() != 12986) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sign_in() != 6631) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_sweep_retention() != 12212) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_accept_order() != 4048) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_sync() != 54659) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_arrive() != 10332) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_sync_in_background() != 28503) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_errand() != 34321) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_take_proof() != 35625) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_pending() != 1218) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_tracking_diagnostics() != 28704) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_deliver() != 65300) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_tracking_plan() != 20567) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_deliver_with_override() != 34392) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_transparency_log() != 57661) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection() != 3648) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_verify_consent_ledger() != 24952) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_edit_pending_note() != 32956) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_logsink_log() != 43464) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_order() != 63504) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_order_contact() != 17978) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_order_history() != 38335) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_orders() != 11886) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_pending() != 28993) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_pending_actions() != 42027) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_pick_up() != 1979) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_place_errand() != 65140) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_refresh_open_orders() != 46909) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_rejections() != 17923) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_report_exception() != 56713) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_resolve_rejection() != 6637) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_search_orders() != 40524) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_set_appointment() != 33729) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_accept_policy() != 5389) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_account() != 10845) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_decide() != 31965) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_declare_age() != 20144) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_disclose_to_sdk() != 18450) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_export_personal_data() != 16924) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_install_manifest() != 48303) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_permission_ask() != 25353) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_policy_status() != 43589) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_privacy_settings() != 63849) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_purpose_state() != 1873) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_record_guardian_consent() != 35133) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_report_permission() != 31647) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_request_right() != 3738) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_rights_requests() != 8818) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start() != 30790) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sweep_retention() != 10312) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_transparency_log() != 4082) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_verify_consent_ledger() != 48140) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_discard_proof() != 7392) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_proof_check() != 57279) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_proof_image() != 59059) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_proof_rules() != 22983) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_proofs() != 37464) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_set_proof_rules() != 36677) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_take_proof() != 43112) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sync() != 42252) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sync_in_background() != 5538) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_fixes() != 64904) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_flush_fixes() != 63722) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_location_provider_off() != 30061) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_record_fixes() != 21036) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_tracking_diagnostics() != 972) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_tracking_plan() != 12069) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_changelistener_changed() != 8172) {
@@ -10474,7 +10474,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_secretstore_delete() != 10796) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_constructor_waybill_open() != 8965) {
+    if (uniffi_waybill_ffi_checksum_constructor_waybill_open() != 36033) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -307,6 +307,26 @@ typedef struct UniffiVTableCallbackInterfaceSecretStore {
 } UniffiVTableCallbackInterfaceSecretStore;
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_LOGSINK
+uint64_t uniffi_waybill_ffi_fn_clone_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FREE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FREE_LOGSINK
+void uniffi_waybill_ffi_fn_free_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
+void uniffi_waybill_ffi_fn_init_callback_vtable_logsink(const UniffiVTableCallbackInterfaceLogSink* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_LOGSINK_LOG
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_LOGSINK_LOG
+void uniffi_waybill_ffi_fn_method_logsink_log(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_WAYBILL
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_WAYBILL
 uint64_t uniffi_waybill_ffi_fn_clone_waybill(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -322,16 +342,6 @@ void uniffi_waybill_ffi_fn_free_waybill(uint64_t handle, RustCallStatus *_Nonnul
 uint64_t uniffi_waybill_ffi_fn_constructor_waybill_open(RustBuffer config, uint64_t secrets, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_ORDER
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_ORDER
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_accept_order(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_POLICY
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_POLICY
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_accept_policy(uint64_t ptr, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCOUNT_ID
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCOUNT_ID
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_account_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -342,14 +352,24 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_account_id(uint64_t ptr, RustCal
 void uniffi_waybill_ffi_fn_method_waybill_add_listener(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_RUNNING
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_RUNNING
+void uniffi_waybill_ffi_fn_method_waybill_cancel_running(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
+uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_in(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_ORDER
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_accept_order(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ARRIVE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ARRIVE
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_arrive(uint64_t ptr, RustBuffer order_id, uint32_t stop_index, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ACCOUNT
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ACCOUNT
-uint64_t uniffi_waybill_ffi_fn_method_waybill_cancel_account(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ERRAND
@@ -362,21 +382,6 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_cancel_errand(uint64_t ptr, Rust
 uint32_t uniffi_waybill_ffi_fn_method_waybill_cancel_pending(uint64_t ptr, int64_t seq, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_RUNNING
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_RUNNING
-void uniffi_waybill_ffi_fn_method_waybill_cancel_running(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECIDE
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECIDE
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_decide(uint64_t ptr, RustBuffer purpose, int8_t allow, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECLARE_AGE
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECLARE_AGE
-int8_t uniffi_waybill_ffi_fn_method_waybill_declare_age(uint64_t ptr, uint32_t age_years, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DELIVER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DELIVER
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_deliver(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
@@ -387,16 +392,6 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_deliver(uint64_t ptr, RustBuffer
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_deliver_with_override(uint64_t ptr, RustBuffer order_id, RustBuffer reason, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCARD_PROOF
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCARD_PROOF
-int8_t uniffi_waybill_ffi_fn_method_waybill_discard_proof(uint64_t ptr, RustBuffer order_id, RustBuffer sha256, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCLOSE_TO_SDK
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCLOSE_TO_SDK
-void uniffi_waybill_ffi_fn_method_waybill_disclose_to_sdk(uint64_t ptr, RustBuffer sdk_id, RustBuffer category, uint32_t items, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISMISS_REJECTION
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISMISS_REJECTION
 void uniffi_waybill_ffi_fn_method_waybill_dismiss_rejection(uint64_t ptr, int64_t id, RustCallStatus *_Nonnull out_status
@@ -405,31 +400,6 @@ void uniffi_waybill_ffi_fn_method_waybill_dismiss_rejection(uint64_t ptr, int64_
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EDIT_PENDING_NOTE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EDIT_PENDING_NOTE
 int8_t uniffi_waybill_ffi_fn_method_waybill_edit_pending_note(uint64_t ptr, int64_t seq, RustBuffer note, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_export_personal_data(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FIXES
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FIXES
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_fixes(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FLUSH_FIXES
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FLUSH_FIXES
-uint32_t uniffi_waybill_ffi_fn_method_waybill_flush_fixes(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_INSTALL_MANIFEST
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_INSTALL_MANIFEST
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_install_manifest(uint64_t ptr, RustBuffer document, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_LOCATION_PROVIDER_OFF
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_LOCATION_PROVIDER_OFF
-void uniffi_waybill_ffi_fn_method_waybill_location_provider_off(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER
@@ -462,11 +432,6 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_pending(uint64_t ptr, RustCallSt
 uint32_t uniffi_waybill_ffi_fn_method_waybill_pending_actions(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PERMISSION_ASK
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PERMISSION_ASK
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_permission_ask(uint64_t ptr, RustBuffer purpose, int8_t user_initiated, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PICK_UP
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PICK_UP
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_pick_up(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
@@ -477,6 +442,76 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_pick_up(uint64_t ptr, RustBuffer
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_place_errand(uint64_t ptr, RustBuffer errand, int8_t may_share_parties, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
+uint64_t uniffi_waybill_ffi_fn_method_waybill_refresh_open_orders(uint64_t ptr, RustBuffer near, uint32_t radius_m
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REJECTIONS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REJECTIONS
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_rejections(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_EXCEPTION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_EXCEPTION
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_report_exception(uint64_t ptr, RustBuffer order_id, RustBuffer note, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RESOLVE_REJECTION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RESOLVE_REJECTION
+void uniffi_waybill_ffi_fn_method_waybill_resolve_rejection(uint64_t ptr, int64_t id, RustBuffer resolution, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SEARCH_ORDERS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SEARCH_ORDERS
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_search_orders(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_APPOINTMENT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_APPOINTMENT
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_set_appointment(uint64_t ptr, RustBuffer order_id, RustBuffer at, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_POLICY
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_accept_policy(uint64_t ptr, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ACCOUNT
+uint64_t uniffi_waybill_ffi_fn_method_waybill_cancel_account(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECIDE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECIDE
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_decide(uint64_t ptr, RustBuffer purpose, int8_t allow, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECLARE_AGE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DECLARE_AGE
+int8_t uniffi_waybill_ffi_fn_method_waybill_declare_age(uint64_t ptr, uint32_t age_years, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCLOSE_TO_SDK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCLOSE_TO_SDK
+void uniffi_waybill_ffi_fn_method_waybill_disclose_to_sdk(uint64_t ptr, RustBuffer sdk_id, RustBuffer category, uint32_t items, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_export_personal_data(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_INSTALL_MANIFEST
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_INSTALL_MANIFEST
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_install_manifest(uint64_t ptr, RustBuffer document, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PERMISSION_ASK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PERMISSION_ASK
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_permission_ask(uint64_t ptr, RustBuffer purpose, int8_t user_initiated, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_POLICY_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_POLICY_STATUS
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_policy_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -485,6 +520,56 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_policy_status(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PRIVACY_SETTINGS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PRIVACY_SETTINGS
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_privacy_settings(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PURPOSE_STATE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PURPOSE_STATE
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_purpose_state(uint64_t ptr, RustBuffer purpose, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_record_guardian_consent(uint64_t ptr, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_PERMISSION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_PERMISSION
+void uniffi_waybill_ffi_fn_method_waybill_report_permission(uint64_t ptr, RustBuffer permission, RustBuffer state, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REQUEST_RIGHT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REQUEST_RIGHT
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_request_right(uint64_t ptr, RustBuffer kind, RustBuffer detail, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RIGHTS_REQUESTS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RIGHTS_REQUESTS
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_rights_requests(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDK_MAY_START
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDK_MAY_START
+int8_t uniffi_waybill_ffi_fn_method_waybill_sdk_may_start(uint64_t ptr, RustBuffer sdk_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SWEEP_RETENTION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SWEEP_RETENTION
+uint32_t uniffi_waybill_ffi_fn_method_waybill_sweep_retention(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRANSPARENCY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRANSPARENCY_LOG
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_transparency_log(uint64_t ptr, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
+uint32_t uniffi_waybill_ffi_fn_method_waybill_verify_consent_ledger(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCARD_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DISCARD_PROOF
+int8_t uniffi_waybill_ffi_fn_method_waybill_discard_proof(uint64_t ptr, RustBuffer order_id, RustBuffer sha256, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PROOF_CHECK
@@ -507,84 +592,14 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_proof_rules(uint64_t ptr, RustCa
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_proofs(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PURPOSE_STATE
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PURPOSE_STATE
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_purpose_state(uint64_t ptr, RustBuffer purpose, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_FIXES
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_FIXES
-uint32_t uniffi_waybill_ffi_fn_method_waybill_record_fixes(uint64_t ptr, RustBuffer order_id, RustBuffer fixes, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_record_guardian_consent(uint64_t ptr, RustBuffer asked_via, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
-uint64_t uniffi_waybill_ffi_fn_method_waybill_refresh_open_orders(uint64_t ptr, RustBuffer near, uint32_t radius_m
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REJECTIONS
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REJECTIONS
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_rejections(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_EXCEPTION
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_EXCEPTION
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_report_exception(uint64_t ptr, RustBuffer order_id, RustBuffer note, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_PERMISSION
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REPORT_PERMISSION
-void uniffi_waybill_ffi_fn_method_waybill_report_permission(uint64_t ptr, RustBuffer permission, RustBuffer state, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REQUEST_RIGHT
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REQUEST_RIGHT
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_request_right(uint64_t ptr, RustBuffer kind, RustBuffer detail, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RESOLVE_REJECTION
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RESOLVE_REJECTION
-void uniffi_waybill_ffi_fn_method_waybill_resolve_rejection(uint64_t ptr, int64_t id, RustBuffer resolution, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RIGHTS_REQUESTS
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RIGHTS_REQUESTS
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_rights_requests(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDK_MAY_START
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDK_MAY_START
-int8_t uniffi_waybill_ffi_fn_method_waybill_sdk_may_start(uint64_t ptr, RustBuffer sdk_id, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SEARCH_ORDERS
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SEARCH_ORDERS
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_search_orders(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_APPOINTMENT
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_APPOINTMENT
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_set_appointment(uint64_t ptr, RustBuffer order_id, RustBuffer at, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_PROOF_RULES
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_PROOF_RULES
 void uniffi_waybill_ffi_fn_method_waybill_set_proof_rules(uint64_t ptr, RustBuffer rules, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
-uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_in(uint64_t ptr
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SWEEP_RETENTION
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SWEEP_RETENTION
-uint32_t uniffi_waybill_ffi_fn_method_waybill_sweep_retention(uint64_t ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TAKE_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TAKE_PROOF
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_take_proof(uint64_t ptr, RustBuffer order_id, RustBuffer kind, RustBuffer step, RustBuffer source, RustBuffer captured, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC
@@ -597,9 +612,24 @@ uint64_t uniffi_waybill_ffi_fn_method_waybill_sync(uint64_t ptr
 uint64_t uniffi_waybill_ffi_fn_method_waybill_sync_in_background(uint64_t ptr, uint32_t budget_ms, RustBuffer network
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TAKE_PROOF
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TAKE_PROOF
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_take_proof(uint64_t ptr, RustBuffer order_id, RustBuffer kind, RustBuffer step, RustBuffer source, RustBuffer captured, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FIXES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FIXES
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_fixes(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FLUSH_FIXES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FLUSH_FIXES
+uint32_t uniffi_waybill_ffi_fn_method_waybill_flush_fixes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_LOCATION_PROVIDER_OFF
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_LOCATION_PROVIDER_OFF
+void uniffi_waybill_ffi_fn_method_waybill_location_provider_off(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_FIXES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_RECORD_FIXES
+uint32_t uniffi_waybill_ffi_fn_method_waybill_record_fixes(uint64_t ptr, RustBuffer order_id, RustBuffer fixes, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRACKING_DIAGNOSTICS
@@ -610,36 +640,6 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_tracking_diagnostics(uint64_t pt
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRACKING_PLAN
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRACKING_PLAN
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_tracking_plan(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRANSPARENCY_LOG
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TRANSPARENCY_LOG
-RustBuffer uniffi_waybill_ffi_fn_method_waybill_transparency_log(uint64_t ptr, uint32_t limit, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
-uint32_t uniffi_waybill_ffi_fn_method_waybill_verify_consent_ledger(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_LOGSINK
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_LOGSINK
-uint64_t uniffi_waybill_ffi_fn_clone_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FREE_LOGSINK
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FREE_LOGSINK
-void uniffi_waybill_ffi_fn_free_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
-void uniffi_waybill_ffi_fn_init_callback_vtable_logsink(const UniffiVTableCallbackInterfaceLogSink* _Nonnull vtable
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_LOGSINK_LOG
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_LOGSINK_LOG
-void uniffi_waybill_ffi_fn_method_logsink_log(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_CHANGELISTENER
@@ -986,15 +986,9 @@ uint16_t uniffi_waybill_ffi_checksum_func_set_log_sink(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ACCEPT_ORDER
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ACCEPT_ORDER
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_accept_order(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ACCEPT_POLICY
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ACCEPT_POLICY
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_accept_policy(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_LOGSINK_LOG
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_LOGSINK_LOG
+uint16_t uniffi_waybill_ffi_checksum_method_logsink_log(void
     
 );
 #endif
@@ -1010,15 +1004,27 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_add_listener(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ARRIVE
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ARRIVE
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_arrive(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_RUNNING
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_RUNNING
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_running(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_ACCOUNT
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_ACCOUNT
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_account(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SIGN_IN
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SIGN_IN
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_sign_in(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ACCEPT_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ACCEPT_ORDER
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_accept_order(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ARRIVE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ARRIVE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_arrive(void
     
 );
 #endif
@@ -1034,24 +1040,6 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_pending(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_RUNNING
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_RUNNING
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_running(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECIDE
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECIDE
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_decide(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECLARE_AGE
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECLARE_AGE
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_declare_age(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DELIVER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DELIVER
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_deliver(void
@@ -1064,18 +1052,6 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_deliver_with_override(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCARD_PROOF
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCARD_PROOF
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_discard_proof(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCLOSE_TO_SDK
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCLOSE_TO_SDK
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_disclose_to_sdk(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISMISS_REJECTION
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISMISS_REJECTION
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection(void
@@ -1085,36 +1061,6 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EDIT_PENDING_NOTE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EDIT_PENDING_NOTE
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_edit_pending_note(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_export_personal_data(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FIXES
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FIXES
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_fixes(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FLUSH_FIXES
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FLUSH_FIXES
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_flush_fixes(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_INSTALL_MANIFEST
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_INSTALL_MANIFEST
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_install_manifest(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_LOCATION_PROVIDER_OFF
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_LOCATION_PROVIDER_OFF
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_location_provider_off(void
     
 );
 #endif
@@ -1154,12 +1100,6 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_pending_actions(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PERMISSION_ASK
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PERMISSION_ASK
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_permission_ask(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PICK_UP
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PICK_UP
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_pick_up(void
@@ -1172,6 +1112,90 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_place_errand(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_refresh_open_orders(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REJECTIONS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REJECTIONS
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_rejections(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REPORT_EXCEPTION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REPORT_EXCEPTION
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_report_exception(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RESOLVE_REJECTION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RESOLVE_REJECTION
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_resolve_rejection(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SEARCH_ORDERS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SEARCH_ORDERS
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_search_orders(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_APPOINTMENT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_APPOINTMENT
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_set_appointment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ACCEPT_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ACCEPT_POLICY
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_accept_policy(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_ACCOUNT
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_account(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECIDE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECIDE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_decide(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECLARE_AGE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DECLARE_AGE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_declare_age(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCLOSE_TO_SDK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCLOSE_TO_SDK
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_disclose_to_sdk(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EXPORT_PERSONAL_DATA
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_export_personal_data(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_INSTALL_MANIFEST
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_INSTALL_MANIFEST
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_install_manifest(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PERMISSION_ASK
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PERMISSION_ASK
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_permission_ask(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_POLICY_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_POLICY_STATUS
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_policy_status(void
@@ -1181,6 +1205,66 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_policy_status(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PRIVACY_SETTINGS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PRIVACY_SETTINGS
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_privacy_settings(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PURPOSE_STATE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PURPOSE_STATE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_purpose_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_record_guardian_consent(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REPORT_PERMISSION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REPORT_PERMISSION
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_report_permission(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REQUEST_RIGHT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REQUEST_RIGHT
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_request_right(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RIGHTS_REQUESTS
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RIGHTS_REQUESTS
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_rights_requests(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_MAY_START
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_MAY_START
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SWEEP_RETENTION
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SWEEP_RETENTION
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_sweep_retention(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRANSPARENCY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRANSPARENCY_LOG
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_transparency_log(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_verify_consent_ledger(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCARD_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DISCARD_PROOF
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_discard_proof(void
     
 );
 #endif
@@ -1208,99 +1292,15 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_proofs(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PURPOSE_STATE
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PURPOSE_STATE
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_purpose_state(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_FIXES
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_FIXES
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_record_fixes(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_GUARDIAN_CONSENT
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_record_guardian_consent(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_refresh_open_orders(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REJECTIONS
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REJECTIONS
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_rejections(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REPORT_EXCEPTION
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REPORT_EXCEPTION
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_report_exception(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REPORT_PERMISSION
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REPORT_PERMISSION
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_report_permission(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REQUEST_RIGHT
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REQUEST_RIGHT
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_request_right(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RESOLVE_REJECTION
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RESOLVE_REJECTION
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_resolve_rejection(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RIGHTS_REQUESTS
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RIGHTS_REQUESTS
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_rights_requests(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_MAY_START
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_MAY_START
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SEARCH_ORDERS
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SEARCH_ORDERS
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_search_orders(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_APPOINTMENT
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_APPOINTMENT
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_set_appointment(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_PROOF_RULES
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_PROOF_RULES
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_set_proof_rules(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SIGN_IN
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SIGN_IN
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_sign_in(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SWEEP_RETENTION
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SWEEP_RETENTION
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_sweep_retention(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TAKE_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TAKE_PROOF
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_take_proof(void
     
 );
 #endif
@@ -1316,9 +1316,27 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_sync_in_background(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TAKE_PROOF
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TAKE_PROOF
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_take_proof(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FIXES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FIXES
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_fixes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FLUSH_FIXES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FLUSH_FIXES
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_flush_fixes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_LOCATION_PROVIDER_OFF
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_LOCATION_PROVIDER_OFF
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_location_provider_off(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_FIXES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_RECORD_FIXES
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_record_fixes(void
     
 );
 #endif
@@ -1331,24 +1349,6 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_tracking_diagnostics(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRACKING_PLAN
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRACKING_PLAN
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_tracking_plan(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRANSPARENCY_LOG
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TRANSPARENCY_LOG
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_transparency_log(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_VERIFY_CONSENT_LEDGER
-uint16_t uniffi_waybill_ffi_checksum_method_waybill_verify_consent_ledger(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_LOGSINK_LOG
-#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_LOGSINK_LOG
-uint16_t uniffi_waybill_ffi_checksum_method_logsink_log(void
     
 );
 #endif

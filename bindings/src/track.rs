@@ -1,41 +1,13 @@
-//! FFI mirror of the personal data the core holds and the user's rights over it: party
-//! contact, location fixes, the transparency log, rights requests, data held.
+//! The trajectory engine across the FFI: fixes, the tracking plan, gaps, stops and
+//! arrivals, diagnostics, and the `Waybill` methods that forward to it.
 
 use std::time::SystemTime;
 
 use waybill_core as core;
 
+use crate::error::Result;
 use crate::list;
-
-/// Consignor and consignee contact of an order; masked unless revealed for an open order.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct OrderContact {
-    /// Consignor's name.
-    pub consignor_name: String,
-    /// Consignor's phone.
-    pub consignor_phone: String,
-    /// Consignee's name.
-    pub consignee_name: String,
-    /// Consignee's phone.
-    pub consignee_phone: String,
-    /// Delivery address.
-    pub consignee_address: String,
-    /// Whether the values are masked.
-    pub masked: bool,
-}
-
-impl From<core::OrderContact> for OrderContact {
-    fn from(c: core::OrderContact) -> Self {
-        OrderContact {
-            consignor_name: c.consignor_name,
-            consignor_phone: c.consignor_phone,
-            consignee_name: c.consignee_name,
-            consignee_phone: c.consignee_phone,
-            consignee_address: c.consignee_address,
-            masked: c.masked,
-        }
-    }
-}
+use crate::object::Waybill;
 
 /// One location fix.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
@@ -76,168 +48,6 @@ impl From<core::Fix> for Fix {
             accuracy_m: f.accuracy_m,
             elapsed_ms: f.elapsed_ms,
             mock: f.mock,
-        }
-    }
-}
-
-/// What happened to data, in the transparency log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum DataAction {
-    /// Recorded on the device.
-    Collected,
-    /// Received from the server.
-    Received,
-    /// Sent to a recipient.
-    Sent,
-    /// Deleted after a withdrawal.
-    Purged,
-    /// Deleted when its retention ended.
-    Expired,
-    /// Copied out for the user.
-    Exported,
-    /// Deleted at the user's request.
-    Erased,
-}
-
-mirror_enum!(
-    DataAction,
-    core::DataAction,
-    Collected,
-    Received,
-    Sent,
-    Purged,
-    Expired,
-    Exported,
-    Erased
-);
-
-/// One line of the transparency log.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct DataEvent {
-    /// When.
-    pub at: SystemTime,
-    /// What happened.
-    pub action: DataAction,
-    /// For which purpose.
-    pub purpose: String,
-    /// Category ids.
-    pub categories: Vec<String>,
-    /// To (or from) whom.
-    pub recipient: Option<String>,
-    /// How many items.
-    pub items: u32,
-}
-
-impl From<core::DataEvent> for DataEvent {
-    fn from(e: core::DataEvent) -> Self {
-        DataEvent {
-            at: e.at.into(),
-            action: e.action.into(),
-            purpose: e.purpose,
-            categories: e.categories,
-            recipient: e.recipient,
-            items: e.items,
-        }
-    }
-}
-
-/// Kind of rights request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum RightKind {
-    /// A copy of what the service holds.
-    Access,
-    /// Correct inaccurate data.
-    Correction,
-    /// Delete data.
-    Deletion,
-    /// Close the account (use `cancel_account`).
-    Cancellation,
-}
-
-mirror_enum!(
-    RightKind,
-    core::RightKind,
-    Access,
-    Correction,
-    Deletion,
-    Cancellation
-);
-
-/// Where a rights request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum RequestStatus {
-    /// On the device, not yet acknowledged.
-    Queued,
-    /// The server has it; the deadline runs.
-    Received,
-    /// Done.
-    Completed,
-    /// Refused (see the answer).
-    Refused,
-}
-
-mirror_enum!(
-    RequestStatus,
-    core::RequestStatus,
-    Queued,
-    Received,
-    Completed,
-    Refused
-);
-
-/// A rights request with its deadline.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct RightsRequest {
-    /// Id.
-    pub id: String,
-    /// What was asked.
-    pub kind: RightKind,
-    /// The user's words.
-    pub detail: String,
-    /// Where it stands.
-    pub status: RequestStatus,
-    /// When it was filed.
-    pub created_at: SystemTime,
-    /// The policy's answer deadline.
-    pub due_at: SystemTime,
-    /// The answer, once there is one.
-    pub answer: Option<String>,
-}
-
-impl From<core::RightsRequest> for RightsRequest {
-    fn from(r: core::RightsRequest) -> Self {
-        RightsRequest {
-            id: r.id,
-            kind: r.kind.into(),
-            detail: r.detail,
-            status: r.status.into(),
-            created_at: r.created_at.into(),
-            due_at: r.due_at.into(),
-            answer: r.answer,
-        }
-    }
-}
-
-/// Personal data of one category held on the device.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct HeldRow {
-    /// Category id.
-    pub category: String,
-    /// Label.
-    pub label: String,
-    /// Items held.
-    pub items: u32,
-    /// Retention, in words.
-    pub retention: String,
-}
-
-impl From<core::HeldRow> for HeldRow {
-    fn from(r: core::HeldRow) -> Self {
-        HeldRow {
-            category: r.category,
-            label: r.label,
-            items: r.items,
-            retention: r.retention,
         }
     }
 }
@@ -427,5 +237,40 @@ impl From<core::TrackingPlan> for TrackingPlan {
                 }
             }
         }
+    }
+}
+
+#[uniffi::export]
+impl Waybill {
+    /// Records location fixes for the order being carried (trajectory consent needed).
+    pub fn record_fixes(&self, order_id: String, fixes: Vec<Fix>) -> Result<u32> {
+        let fixes: Vec<waybill_core::Fix> = list(fixes);
+        Ok(self.inner.record_fixes(&order_id, &fixes)?)
+    }
+
+    /// Whether to run location updates now, for which order and how; or why not.
+    pub fn tracking_plan(&self) -> Result<TrackingPlan> {
+        Ok(self.inner.tracking_plan()?.into())
+    }
+
+    /// Makes recorded fixes durable now (call when the app goes to the background).
+    pub fn flush_fixes(&self) -> Result<u32> {
+        Ok(self.inner.flush_fixes()?)
+    }
+
+    /// What the trajectory engine saw of an order's leg: drops by reason, gaps, stops,
+    /// arrivals and distance.
+    pub fn tracking_diagnostics(&self, order_id: String) -> Result<TrackingDiagnostics> {
+        Ok(self.inner.tracking_diagnostics(&order_id)?.into())
+    }
+
+    /// The location provider was switched off: the next fix closes a gap with that reason.
+    pub fn location_provider_off(&self) {
+        self.inner.location_provider_off();
+    }
+
+    /// The fixes held for an order.
+    pub fn fixes(&self, order_id: String) -> Result<Vec<Fix>> {
+        Ok(list(self.inner.fixes(&order_id)?))
     }
 }

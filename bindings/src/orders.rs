@@ -1,48 +1,41 @@
-//! FFI records and enums mirroring the core's public types, with their conversions.
+//! The order engine across the FFI: orders and their routes, errands, queued actions,
+//! refusals, history and the parties' contact, and the `Waybill` methods that forward to it.
 
 use std::time::SystemTime;
 
 use waybill_core as core;
 
-/// Which app this is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Role {
-    /// The driver app.
-    Driver,
-    /// The shipper (errand) app.
-    Shipper,
+use crate::error::Result;
+use crate::list;
+use crate::object::Waybill;
+pub use crate::status::{OrderStatus, Unavailable};
+
+/// Consignor and consignee contact of an order; masked unless revealed for an open order.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OrderContact {
+    /// Consignor's name.
+    pub consignor_name: String,
+    /// Consignor's phone.
+    pub consignor_phone: String,
+    /// Consignee's name.
+    pub consignee_name: String,
+    /// Consignee's phone.
+    pub consignee_phone: String,
+    /// Delivery address.
+    pub consignee_address: String,
+    /// Whether the values are masked.
+    pub masked: bool,
 }
 
-mirror_enum!(Role, core::Role, Driver, Shipper);
-
-/// Configuration of a client.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct WaybillConfig {
-    /// App-private directory for the database and files.
-    pub data_dir: String,
-    /// Base URL of the sync server.
-    pub server_url: String,
-    /// Application id.
-    pub app_id: String,
-    /// Application version.
-    pub app_version: String,
-    /// Which app this is.
-    pub role: Role,
-    /// Optional certificate pins, `base64(SHA-256(SubjectPublicKeyInfo))` (OkHttp's
-    /// `sha256/…` format); empty: the bundled roots alone decide.
-    #[uniffi(default = [])]
-    pub pinned_keys: Vec<String>,
-}
-
-impl From<WaybillConfig> for core::Config {
-    fn from(c: WaybillConfig) -> Self {
-        core::Config {
-            data_dir: c.data_dir.into(),
-            server_url: c.server_url,
-            app_id: c.app_id,
-            app_version: c.app_version,
-            role: c.role.into(),
-            pinned_keys: c.pinned_keys,
+impl From<core::OrderContact> for OrderContact {
+    fn from(c: core::OrderContact) -> Self {
+        OrderContact {
+            consignor_name: c.consignor_name,
+            consignor_phone: c.consignor_phone,
+            consignee_name: c.consignee_name,
+            consignee_phone: c.consignee_phone,
+            consignee_address: c.consignee_address,
+            masked: c.masked,
         }
     }
 }
@@ -73,31 +66,6 @@ impl From<core::LatLon> for LatLon {
         }
     }
 }
-
-/// Effective status of an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum OrderStatus {
-    /// Offered, not taken.
-    Open,
-    /// Taken by a driver.
-    Accepted,
-    /// The driver has the goods.
-    PickedUp,
-    /// Signed off (closed).
-    Delivered,
-    /// Cancelled by the shipper (closed).
-    Cancelled,
-}
-
-mirror_enum!(
-    OrderStatus,
-    core::OrderStatus,
-    Open,
-    Accepted,
-    PickedUp,
-    Delivered,
-    Cancelled
-);
 
 /// Whether a local change waits for the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -219,25 +187,6 @@ impl From<core::Order> for Order {
     }
 }
 
-/// Why an order cannot be accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Unavailable {
-    /// Another driver took it.
-    TakenByAnotherDriver,
-    /// The shipper cancelled it.
-    Cancelled,
-    /// This driver already accepted it.
-    AlreadyAccepted,
-}
-
-mirror_enum!(
-    Unavailable,
-    core::Unavailable,
-    TakenByAnotherDriver,
-    Cancelled,
-    AlreadyAccepted
-);
-
 /// Why the server refused a queued action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum RejectionReason {
@@ -302,72 +251,6 @@ impl From<core::Rejection> for Rejection {
     }
 }
 
-/// What a sync did.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct SyncReport {
-    /// Actions the server applied.
-    pub pushed: u32,
-    /// Actions the server refused (rolled back locally).
-    pub rejected: Vec<Rejection>,
-    /// Actions still queued.
-    pub remaining: u32,
-    /// Consent receipts the server confirmed.
-    pub receipts_sent: u32,
-    /// Rights requests the server acknowledged.
-    pub rights_requests_sent: u32,
-    /// Orders the change feed brought.
-    pub pulled: u32,
-    /// HTTP requests made to push actions.
-    pub push_requests: u32,
-    /// Whether every step ran (false: the time budget ended first).
-    pub completed: bool,
-    /// Trajectory batches the server stored.
-    pub trajectory_batches: u32,
-    /// Their bytes.
-    pub trajectory_bytes: u64,
-    /// Proofs whose upload completed.
-    pub proofs_uploaded: u32,
-    /// Proof bytes sent (including any chunk sent again).
-    pub proof_bytes_sent: u64,
-}
-
-/// The network as the shell sees it when its background job runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Network {
-    /// No connectivity: nothing is attempted.
-    Offline,
-    /// Cellular or metered Wi-Fi.
-    Metered,
-    /// Unmetered Wi-Fi.
-    Unmetered,
-}
-
-mirror_enum!(Network, core::Network, Offline, Metered, Unmetered);
-
-/// What a background sync did and when to run the next one.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct BackgroundSync {
-    /// What was done.
-    pub report: SyncReport,
-    /// Actions still queued.
-    pub pending: u32,
-    /// When the earliest queued action is due again (schedule the next job then).
-    pub next_attempt_at: Option<SystemTime>,
-    /// Why the run stopped early, if it did.
-    pub last_error: Option<String>,
-}
-
-impl From<core::BackgroundSync> for BackgroundSync {
-    fn from(b: core::BackgroundSync) -> Self {
-        BackgroundSync {
-            report: b.report.into(),
-            pending: b.pending,
-            next_attempt_at: b.next_attempt_at.map(Into::into),
-            last_error: b.last_error,
-        }
-    }
-}
-
 /// A queued action with its retry state.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct PendingAction {
@@ -397,25 +280,6 @@ impl From<core::orders::outbox::OutboxEntry> for PendingAction {
             attempts: e.attempts,
             last_error: e.last_error,
             next_attempt_at: e.next_attempt_at.map(Into::into),
-        }
-    }
-}
-
-impl From<core::SyncReport> for SyncReport {
-    fn from(r: core::SyncReport) -> Self {
-        SyncReport {
-            pushed: r.pushed,
-            rejected: r.rejected.into_iter().map(Into::into).collect(),
-            remaining: r.remaining,
-            receipts_sent: r.receipts_sent,
-            rights_requests_sent: r.rights_requests_sent,
-            pulled: r.pulled,
-            push_requests: r.push_requests,
-            completed: r.completed,
-            trajectory_batches: r.trajectory_batches,
-            trajectory_bytes: r.trajectory_bytes,
-            proofs_uploaded: r.proofs_uploaded,
-            proof_bytes_sent: r.proof_bytes_sent,
         }
     }
 }
@@ -537,5 +401,130 @@ impl From<core::HistoryEntry> for HistoryEntry {
             note: h.note,
             state: h.state.map(Into::into),
         }
+    }
+}
+
+#[uniffi::export]
+impl Waybill {
+    /// Downloads open offers near a point (sent rounded to ~1 km) into the cache.
+    pub async fn refresh_open_orders(&self, near: LatLon, radius_m: u32) -> Result<Vec<Order>> {
+        Ok(list(
+            self.inner
+                .refresh_open_orders(near.into(), radius_m)
+                .await?,
+        ))
+    }
+
+    /// Orders from the cache; works offline.
+    pub fn orders(&self, which: OrderList) -> Result<Vec<Order>> {
+        Ok(list(self.inner.orders(which.into())?))
+    }
+
+    /// One order from the cache.
+    pub fn order(&self, order_id: String) -> Result<Order> {
+        Ok(self.inner.order(&order_id)?.into())
+    }
+
+    /// Accepts an offer; durable on return, pushed by the next `sync`.
+    pub fn accept_order(&self, order_id: String) -> Result<Order> {
+        Ok(self.inner.accept_order(&order_id)?.into())
+    }
+
+    /// Goods loaded (accepted → picked up); works offline.
+    pub fn pick_up(&self, order_id: String) -> Result<Order> {
+        Ok(self.inner.pick_up(&order_id)?.into())
+    }
+
+    /// Signed off (picked up → delivered); works offline.
+    pub fn deliver(&self, order_id: String) -> Result<Order> {
+        Ok(self.inner.deliver(&order_id)?.into())
+    }
+
+    /// The driver reached stop `stop_index` of the route; works offline.
+    pub fn arrive(&self, order_id: String, stop_index: u32) -> Result<Order> {
+        Ok(self.inner.arrive(&order_id, stop_index)?.into())
+    }
+
+    /// The driver agreed a delivery time with the consignee; works offline.
+    pub fn set_appointment(&self, order_id: String, at: std::time::SystemTime) -> Result<Order> {
+        Ok(self.inner.set_appointment(&order_id, at.into())?.into())
+    }
+
+    /// Reports a problem on an order; works offline.
+    pub fn report_exception(&self, order_id: String, note: String) -> Result<Order> {
+        Ok(self.inner.report_exception(&order_id, &note)?.into())
+    }
+
+    /// A shipper places an errand (offline-capable); `may_share_parties`: the user
+    /// confirmed they may give the sender's and recipient's data.
+    pub fn place_errand(&self, errand: NewErrand, may_share_parties: bool) -> Result<Order> {
+        Ok(self
+            .inner
+            .place_errand(&errand.into(), may_share_parties)?
+            .into())
+    }
+
+    /// A shipper cancels an errand not yet delivered (offline-capable).
+    pub fn cancel_errand(&self, order_id: String) -> Result<Order> {
+        Ok(self.inner.cancel_errand(&order_id)?.into())
+    }
+
+    /// Edits the note of a queued exception report; false if already sent.
+    pub fn edit_pending_note(&self, seq: i64, note: String) -> Result<bool> {
+        Ok(self.inner.edit_pending_note(seq, &note)?)
+    }
+
+    /// An order's history: my actions with their fate, and the server's changes.
+    pub fn order_history(&self, order_id: String) -> Result<Vec<HistoryEntry>> {
+        Ok(list(self.inner.order_history(&order_id)?))
+    }
+
+    /// Orders whose id, places or goods contain `text`; offline.
+    pub fn search_orders(&self, text: String) -> Result<Vec<Order>> {
+        Ok(list(self.inner.search_orders(&text)?))
+    }
+
+    /// Settles a rejection with one of its choices.
+    pub fn resolve_rejection(&self, id: i64, resolution: Resolution) -> Result<()> {
+        Ok(self.inner.resolve_rejection(id, resolution.into())?)
+    }
+
+    /// Queued actions with their retry state.
+    pub fn pending(&self) -> Result<Vec<PendingAction>> {
+        Ok(list(self.inner.pending()?))
+    }
+
+    /// Withdraws a queued action and the later ones of its order.
+    pub fn cancel_pending(&self, seq: i64) -> Result<u32> {
+        Ok(self.inner.cancel_pending(seq)?)
+    }
+
+    /// Local actions waiting for the server.
+    pub fn pending_actions(&self) -> Result<u32> {
+        Ok(self.inner.pending_actions()?)
+    }
+
+    /// Refusals not yet dismissed.
+    pub fn rejections(&self) -> Result<Vec<Rejection>> {
+        Ok(list(self.inner.rejections()?))
+    }
+
+    /// Forgets a refusal the user has seen.
+    pub fn dismiss_rejection(&self, id: i64) -> Result<()> {
+        Ok(self.inner.dismiss_rejection(id)?)
+    }
+
+    /// The parties' contact of an order: full only if `reveal` and the order is open and
+    /// this driver's; masked otherwise.
+    pub fn order_contact(&self, order_id: String, reveal: bool) -> Result<Option<OrderContact>> {
+        Ok(self.inner.order_contact(&order_id, reveal)?.map(Into::into))
+    }
+
+    /// Signs off away from the drop-off stop, with the driver's reason.
+    pub fn deliver_with_override(&self, order_id: String, reason: String) -> Result<Order> {
+        Ok(self
+            .inner
+            .deliver_with_override(&order_id, Some(&reason))?
+            .into())
     }
 }

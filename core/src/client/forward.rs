@@ -1,0 +1,265 @@
+//! The calls that go to one engine alone: the client forwards them (and tells the shell
+//! what changed). The flows where engines meet are in `client.rs`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use waybill_protocol::{ActionKind, NewErrand};
+
+use super::Waybill;
+use crate::error::Result;
+use crate::observe::{ChangeListener, Topic};
+use crate::orders::history::HistoryEntry;
+use crate::orders::outbox::OutboxEntry;
+use crate::orders::parties::OrderContact;
+use crate::orders::rejections::{Rejection, Resolution};
+use crate::orders::{Order, OrderList};
+use crate::privacy::ledger::Receipt;
+use crate::privacy::permissions::PermissionAsk;
+use crate::privacy::rights::RightsRequest;
+use crate::privacy::settings::SettingsView;
+use crate::privacy::transparency::DataEvent;
+use crate::privacy::{PolicyStatus, PurposeState};
+use crate::proof::Proof;
+use crate::proof::rules::{ProofCheck, ProofRule};
+use crate::track::Fix;
+use crate::track::events::GapReason;
+use crate::track::tracker::TrackingDiagnostics;
+
+impl Waybill {
+    /// Registers a listener told (without data) when a topic changed; the shell re-reads.
+    pub fn add_listener(&self, listener: Arc<dyn ChangeListener>) {
+        self.services.listeners.add(listener);
+    }
+
+    /// The signed-in account id, if any. Local only.
+    pub fn account_id(&self) -> Result<Option<String>> {
+        self.account.account_id()
+    }
+
+    /// Orders from the local cache; works offline.
+    pub fn orders(&self, which: OrderList) -> Result<Vec<Order>> {
+        self.orders.list(which)
+    }
+
+    /// One order from the local cache.
+    pub fn order(&self, order_id: &str) -> Result<Order> {
+        self.orders.get(order_id)
+    }
+
+    pub(super) fn changed_order(&self, order: Result<Order>) -> Result<Order> {
+        let order = order?;
+        self.notify(&[Topic::Orders]);
+        Ok(order)
+    }
+
+    /// Accepts an offer offline; pushed by the next [`Waybill::sync`]. Fails at once if the
+    /// cache already knows the order cannot be taken.
+    pub fn accept_order(&self, order_id: &str) -> Result<Order> {
+        self.changed_order(self.orders.take(order_id, ActionKind::Accept, None, None))
+    }
+
+    /// Reports a problem (delay, damage, nobody at the address); the status stays.
+    pub fn report_exception(&self, order_id: &str, note: &str) -> Result<Order> {
+        self.changed_order(self.orders.report_exception(order_id, note))
+    }
+
+    /// A shipper places an errand offline. `may_share_parties`: the user confirmed they may
+    /// give the sender's and recipient's contact (P-28; seed 003).
+    pub fn place_errand(&self, errand: &NewErrand, may_share_parties: bool) -> Result<Order> {
+        self.changed_order(self.orders.place_errand(errand, may_share_parties))
+    }
+
+    /// A shipper cancels an errand not yet delivered; works offline.
+    pub fn cancel_errand(&self, order_id: &str) -> Result<Order> {
+        self.changed_order(self.orders.take(order_id, ActionKind::Cancel, None, None))
+    }
+
+    /// The driver reached stop `stop_index` of the order's route (status unchanged).
+    pub fn arrive(&self, order_id: &str, stop_index: u32) -> Result<Order> {
+        self.changed_order(self.orders.arrive(order_id, stop_index, None))
+    }
+
+    /// The driver agreed a delivery time with the consignee (within 90 days).
+    pub fn set_appointment(&self, order_id: &str, at: DateTime<Utc>) -> Result<Order> {
+        self.changed_order(self.orders.set_appointment(order_id, at))
+    }
+
+    /// Queued actions with their retry state, in push order.
+    pub fn pending(&self) -> Result<Vec<OutboxEntry>> {
+        self.orders.pending()
+    }
+
+    /// Number of local actions waiting for the server.
+    pub fn pending_actions(&self) -> Result<u32> {
+        Ok(u32::try_from(self.orders.pending()?.len()).unwrap_or(u32::MAX))
+    }
+
+    /// Withdraws a queued action the server has not confirmed, with the later actions of
+    /// its order that build on it; returns how many (0 if already sent).
+    pub fn cancel_pending(&self, seq: i64) -> Result<u32> {
+        let removed = self.orders.cancel_pending(seq)?;
+        self.notify(&[Topic::Orders]);
+        Ok(removed)
+    }
+
+    /// Edits the note of a queued exception report; false once it was sent.
+    pub fn edit_pending_note(&self, seq: i64, note: &str) -> Result<bool> {
+        let edited = self.orders.edit_pending_note(seq, note)?;
+        self.notify(&[Topic::Orders]);
+        Ok(edited)
+    }
+
+    /// An order's history as this device saw it, oldest first.
+    pub fn order_history(&self, order_id: &str) -> Result<Vec<HistoryEntry>> {
+        self.orders.history(order_id)
+    }
+
+    /// Orders whose id, places or goods contain `text`; works offline.
+    pub fn search_orders(&self, text: &str) -> Result<Vec<Order>> {
+        self.orders.search(text)
+    }
+
+    /// Refusals the UI has not dismissed yet.
+    pub fn rejections(&self) -> Result<Vec<Rejection>> {
+        self.orders.rejections()
+    }
+
+    /// Forgets a refusal the user has seen.
+    pub fn dismiss_rejection(&self, id: i64) -> Result<()> {
+        self.orders.dismiss_rejection(id)
+    }
+
+    /// Settles a rejection: `Dismiss` accepts the server's state; `Retry` takes the same
+    /// action again (offered in `choices` only when it is possible now).
+    pub fn resolve_rejection(&self, id: i64, resolution: Resolution) -> Result<()> {
+        self.orders.resolve_rejection(id, resolution)?;
+        self.notify(&[Topic::Orders]);
+        Ok(())
+    }
+
+    /// The parties' contact of an order this driver holds: in full only if `reveal` and
+    /// the order is still assigned and open, masked otherwise (P-29).
+    pub fn order_contact(&self, order_id: &str, reveal: bool) -> Result<Option<OrderContact>> {
+        self.orders.contact(order_id, reveal)
+    }
+
+    /// The shell's location provider was switched off: the next fix of each leg in
+    /// progress closes a `ProviderOff` gap.
+    pub fn location_provider_off(&self) {
+        self.tracker.interrupt(GapReason::ProviderOff);
+    }
+
+    /// Rejections by reason (since the app started), gaps, stops and arrivals, and the
+    /// distance over the kept fixes of an order's leg. Flushes first.
+    pub fn tracking_diagnostics(&self, order_id: &str) -> Result<TrackingDiagnostics> {
+        self.flush_quietly();
+        self.tracker.diagnostics(order_id)
+    }
+
+    /// The fixes held for an order (what the export's GPX contains); flushes first.
+    pub fn fixes(&self, order_id: &str) -> Result<Vec<Fix>> {
+        self.flush_quietly();
+        self.tracker.fixes(order_id)
+    }
+
+    /// What a step of an order still lacks under the proof rules.
+    pub fn proof_check(&self, order_id: &str, step: ActionKind) -> Result<ProofCheck> {
+        self.proofs.check(order_id, step)
+    }
+
+    /// Replaces the proof rules (per step and kind: required, recommended, optional, off).
+    pub fn set_proof_rules(&self, rules: &[ProofRule]) -> Result<()> {
+        self.proofs.set_rules(rules)
+    }
+
+    /// The proof rules in force.
+    pub fn proof_rules(&self) -> Result<Vec<ProofRule>> {
+        self.proofs.rules()
+    }
+
+    /// The driver discards a proof (a blurred photo): its record and file go.
+    pub fn discard_proof(&self, order_id: &str, sha256: &str) -> Result<bool> {
+        let found = self.proofs.discard(order_id, sha256)?;
+        self.notify(&[Topic::Orders]);
+        Ok(found)
+    }
+
+    /// The proofs of an order, in upload order (the delivery's first).
+    pub fn proofs(&self, order_id: &str) -> Result<Vec<Proof>> {
+        self.proofs.list(order_id)
+    }
+
+    /// The kept (stripped) image of a proof, for the app to show; `InvalidInput` if none is
+    /// held or it already left the device with its upload.
+    pub fn proof_image(&self, sha256: &str) -> Result<Vec<u8>> {
+        self.proofs.image(sha256)
+    }
+
+    /// The privacy settings screen: purposes with their one state each, permissions, SDKs,
+    /// the policy status and every consent receipt.
+    pub fn privacy_settings(&self) -> Result<SettingsView> {
+        self.privacy.settings()
+    }
+
+    /// Whether the policy in force is accepted, and what changed since the accepted one.
+    pub fn policy_status(&self) -> Result<PolicyStatus> {
+        self.privacy.policy_status()
+    }
+
+    /// The state of one purpose (what the gate would answer now).
+    pub fn purpose_state(&self, purpose: &str) -> Result<PurposeState> {
+        self.privacy.purpose_state(purpose)
+    }
+
+    /// The user accepted the policy in force (`asked_via` names the screen, e.g.
+    /// `first_run_dialog`). Returns the receipts: the acceptance and each core purpose
+    /// resting on plain consent. Durable when this returns.
+    pub fn accept_policy(&self, asked_via: &str) -> Result<Vec<Receipt>> {
+        let receipts = self.privacy.accept_policy(asked_via)?;
+        self.notify(&[Topic::Privacy]);
+        Ok(receipts)
+    }
+
+    /// A guardian consented for a minor user; returns the receipt.
+    pub fn record_guardian_consent(&self, asked_via: &str) -> Result<Receipt> {
+        let receipt = self.privacy.record_guardian_consent(asked_via)?;
+        self.notify(&[Topic::Privacy]);
+        Ok(receipt)
+    }
+
+    /// What to do about the permission `purpose` needs: ask (with the manifest's
+    /// rationale), send the user to the OS settings, stay quiet (48-hour rule), or nothing.
+    /// `user_initiated`: the user opened the function themselves.
+    pub fn permission_ask(&self, purpose: &str, user_initiated: bool) -> Result<PermissionAsk> {
+        self.privacy.permission_ask(purpose, user_initiated)
+    }
+
+    /// Recomputes the consent ledger's hash chain; returns the number of receipts.
+    pub fn verify_consent_ledger(&self) -> Result<u32> {
+        self.privacy.verify_consent_ledger()
+    }
+
+    /// What was collected, received, sent and deleted, newest first.
+    pub fn transparency_log(&self, limit: u32) -> Result<Vec<DataEvent>> {
+        self.privacy.transparency_log(limit)
+    }
+
+    /// Whether the shell may start the third-party SDK `sdk_id` now: declared in the
+    /// policy and serving a purpose with a live basis. Ask at start and after each change.
+    pub fn sdk_may_start(&self, sdk_id: &str) -> Result<bool> {
+        self.privacy.sdk_may_start(sdk_id)
+    }
+
+    /// The shell is about to hand `items` of `category` to the SDK `sdk_id`: refused with
+    /// the gate's typed error unless the policy lets that SDK receive that category for a
+    /// purpose allowed now; logged when allowed.
+    pub fn disclose_to_sdk(&self, sdk_id: &str, category: &str, items: u32) -> Result<()> {
+        self.privacy.disclose_to_sdk(sdk_id, category, items)
+    }
+
+    /// Rights requests with status and deadline, newest first.
+    pub fn rights_requests(&self) -> Result<Vec<RightsRequest>> {
+        self.privacy.rights_requests()
+    }
+}

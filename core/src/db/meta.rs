@@ -1,0 +1,71 @@
+//! The `meta` key/value table behind one API: each key is declared here once, with the
+//! engine it belongs to, so no module writes raw SQL against `meta`.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::StorageResult;
+
+/// A key of the `meta` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaKey {
+    /// The account engine: this installation's random id.
+    InstallationId,
+    /// The privacy engine: whether the user declared an age under the minimum ("1"/"0").
+    DeclaredMinor,
+    /// The order engine: where the change feed was read up to.
+    ChangesCursor,
+    /// The proof engine: the proof rules in force (JSON).
+    ProofRules,
+}
+
+impl MetaKey {
+    fn as_str(self) -> &'static str {
+        match self {
+            MetaKey::InstallationId => "installation_id",
+            MetaKey::DeclaredMinor => "declared_minor",
+            MetaKey::ChangesCursor => "changes_cursor",
+            MetaKey::ProofRules => "proof_rules",
+        }
+    }
+}
+
+/// The value stored under `key`, if any.
+pub fn get(conn: &Connection, key: MetaKey) -> StorageResult<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [key.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Stores `value` under `key`, replacing what was there.
+pub fn set(tx: &Transaction<'_>, key: MetaKey, value: &str) -> StorageResult<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key.as_str(), value],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_is_replaced_not_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::super::Database::open(dir.path(), &super::super::test_key()).unwrap();
+        db.write(|tx| set(tx, MetaKey::ChangesCursor, "1")).unwrap();
+        db.write(|tx| set(tx, MetaKey::ChangesCursor, "2")).unwrap();
+        assert_eq!(
+            db.read(|c| get(c, MetaKey::ChangesCursor))
+                .unwrap()
+                .as_deref(),
+            Some("2")
+        );
+        assert_eq!(db.read(|c| get(c, MetaKey::DeclaredMinor)).unwrap(), None);
+    }
+}

@@ -1,0 +1,333 @@
+//! The order engine's handle: the cache for both roles, the driver's and the shipper's
+//! actions (each durable with its outbox entry when the call returns), the refusals the
+//! UI shows, and the parties' contact. Its network steps are in `sync`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use waybill_protocol::{ActionKind, LatLon, NewErrand, Role};
+
+use super::history::{self, ActionState, HistoryEntry};
+use super::outbox::{self, Extras, OutboxEntry};
+use super::parties::{self, OrderContact};
+use super::rejections::{self, Rejection, Resolution};
+use super::{Order, OrderList, actions};
+use crate::account::Account;
+use crate::error::{Error, Result};
+use crate::privacy::gate::Gate;
+use crate::purpose::Purpose;
+use crate::services::Services;
+
+/// Largest search radius for nearby offers.
+pub const MAX_RADIUS_M: u32 = 200_000;
+
+/// The order engine.
+pub(crate) struct Orders {
+    pub(super) services: Arc<Services>,
+    pub(super) gate: Arc<Gate>,
+    pub(super) account: Arc<Account>,
+}
+
+impl Orders {
+    /// The engine; actions need the account (`NotSignedIn` without one).
+    pub(crate) fn new(services: Arc<Services>, gate: Arc<Gate>, account: Arc<Account>) -> Orders {
+        Orders {
+            services,
+            gate,
+            account,
+        }
+    }
+
+    /// The purpose order data is processed for in this app.
+    pub(crate) fn purpose(&self) -> Purpose {
+        Purpose::for_orders(self.services.config.role)
+    }
+
+    /// Orders from the cache.
+    pub(crate) fn list(&self, which: OrderList) -> Result<Vec<Order>> {
+        Ok(self.services.db.read(|c| super::list(c, which))?)
+    }
+
+    /// One order from the cache, or `OrderNotFound`.
+    pub(crate) fn get(&self, order_id: &str) -> Result<Order> {
+        self.services
+            .db
+            .read(|c| super::get(c, order_id))?
+            .ok_or_else(|| Error::OrderNotFound {
+                order_id: order_id.to_string(),
+            })
+    }
+
+    /// Orders whose id, places or goods contain `text`.
+    pub(crate) fn search(&self, text: &str) -> Result<Vec<Order>> {
+        Ok(self.services.db.read(|c| super::search(c, text))?)
+    }
+
+    /// An order's history as this device saw it.
+    pub(crate) fn history(&self, order_id: &str) -> Result<Vec<HistoryEntry>> {
+        Ok(self.services.db.read(|c| history::list(c, order_id))?)
+    }
+
+    /// Queued actions, in push order.
+    pub(crate) fn pending(&self) -> Result<Vec<OutboxEntry>> {
+        Ok(self.services.db.read(outbox::all)?)
+    }
+
+    /// When the earliest queued action is due again (`None`: nothing queued).
+    pub(crate) fn next_attempt_at(pending: &[OutboxEntry]) -> Option<DateTime<Utc>> {
+        pending
+            .iter()
+            .map(|e| e.next_attempt_at.unwrap_or_else(Utc::now))
+            .min()
+    }
+
+    /// Queues `kind` on `order_id` (legal from the effective status, or refused at once).
+    pub(crate) fn take(
+        &self,
+        order_id: &str,
+        kind: ActionKind,
+        note: Option<&str>,
+        extras: Option<Extras>,
+    ) -> Result<Order> {
+        self.account.require_signed_in()?;
+        let basis = self.gate.check(self.purpose())?;
+        let order = self
+            .services
+            .db
+            .write(|tx| actions::take(tx, &basis, order_id, kind, note, extras))?;
+        tracing::info!(order_id, action = kind.as_str(), "action queued");
+        Ok(order)
+    }
+
+    /// The driver reached stop `stop_index` (reported, or `note`d as detected).
+    pub(crate) fn arrive(
+        &self,
+        order_id: &str,
+        stop_index: u32,
+        note: Option<&str>,
+    ) -> Result<Order> {
+        let extras = Extras {
+            stop: Some(stop_index),
+            ..Extras::default()
+        };
+        self.take(order_id, ActionKind::Arrive, note, Some(extras))
+    }
+
+    /// An arrival the trajectory detected becomes an `arrive` action, unless the driver
+    /// already reported one on this order (their own report wins).
+    pub(crate) fn offer_detected_arrival(&self, order_id: &str, stop: u32) {
+        let reported = self
+            .history(order_id)
+            .is_ok_and(|h| h.iter().any(|a| a.by_me && a.event == "arrive"));
+        if reported {
+            return;
+        }
+        if let Err(err) = self.arrive(order_id, stop, Some("detected at the stop's geofence")) {
+            tracing::warn!(error = %err, stop, "could not record a detected arrival");
+        }
+    }
+
+    /// The driver agreed a delivery time with the consignee.
+    pub(crate) fn set_appointment(&self, order_id: &str, at: DateTime<Utc>) -> Result<Order> {
+        let extras = Extras {
+            appointment_at: Some(at),
+            ..Extras::default()
+        };
+        self.take(order_id, ActionKind::Appoint, None, Some(extras))
+    }
+
+    /// Reports a problem; the status stays.
+    pub(crate) fn report_exception(&self, order_id: &str, note: &str) -> Result<Order> {
+        if note.trim().is_empty() {
+            return Err(Error::InvalidInput {
+                reason: "an exception needs a note saying what happened".into(),
+            });
+        }
+        self.take(order_id, ActionKind::ReportException, Some(note), None)
+    }
+
+    /// A shipper places an errand offline (the order id is made here).
+    pub(crate) fn place_errand(
+        &self,
+        errand: &NewErrand,
+        may_share_parties: bool,
+    ) -> Result<Order> {
+        if self.services.config.role != Role::Shipper {
+            return Err(Error::InvalidInput {
+                reason: "only the shipper app places errands".into(),
+            });
+        }
+        if !may_share_parties {
+            return Err(Error::ThirdPartyConfirmationRequired);
+        }
+        if !errand.is_valid() {
+            return Err(Error::InvalidInput {
+                reason: waybill_protocol::ERRAND_RULES.into(),
+            });
+        }
+        self.account.require_signed_in()?;
+        let basis = self.gate.check(Purpose::ErrandPlacement)?;
+        let order = self
+            .services
+            .db
+            .write(|tx| super::place_errand(tx, &basis, errand))?;
+        tracing::info!(order_id = %order.id, "errand queued");
+        Ok(order)
+    }
+
+    /// Withdraws a queued action with the later ones of its order that build on it.
+    pub(crate) fn cancel_pending(&self, seq: i64) -> Result<u32> {
+        let removed = self.services.db.write(|tx| {
+            let removed = outbox::remove_with_followers(tx, seq)?;
+            for entry in &removed {
+                history::settle(tx, &entry.idempotency_key, ActionState::Withdrawn)?;
+            }
+            Ok::<_, Error>(removed)
+        })?;
+        Ok(u32::try_from(removed.len()).unwrap_or(u32::MAX))
+    }
+
+    /// Edits the note of a queued exception report; false once it was sent.
+    pub(crate) fn edit_pending_note(&self, seq: i64, note: &str) -> Result<bool> {
+        actions::check_note(note)?;
+        Ok(self
+            .services
+            .db
+            .write(|tx| outbox::edit_note(tx, seq, note))?)
+    }
+
+    /// Refusals the UI has not dismissed yet.
+    pub(crate) fn rejections(&self) -> Result<Vec<Rejection>> {
+        Ok(self.services.db.read(rejections::list)?)
+    }
+
+    /// Forgets a refusal the user has seen.
+    pub(crate) fn dismiss_rejection(&self, id: i64) -> Result<()> {
+        Ok(self.services.db.write(|tx| rejections::dismiss(tx, id))?)
+    }
+
+    /// Settles a refusal: dismiss it, or take the same action again first.
+    pub(crate) fn resolve_rejection(&self, id: i64, resolution: Resolution) -> Result<()> {
+        let rejection = self
+            .rejections()?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| Error::InvalidInput {
+                reason: format!("no rejection {id}"),
+            })?;
+        if resolution == Resolution::Retry {
+            let kind = ActionKind::parse(&rejection.action).ok_or_else(|| Error::Internal {
+                reason: format!("unknown action {:?}", rejection.action),
+            })?;
+            self.take(&rejection.order_id, kind, None, None)?;
+        }
+        self.dismiss_rejection(id)
+    }
+
+    /// The parties' contact of an order, in full only while it is held and open.
+    pub(crate) fn contact(&self, order_id: &str, reveal: bool) -> Result<Option<OrderContact>> {
+        Ok(self
+            .services
+            .db
+            .read(|c| parties::for_display(c, order_id, reveal))?)
+    }
+
+    /// Downloads the open offers near `near` into the cache and returns the open list. The
+    /// position sent is rounded to about a kilometre: a nearby search needs no more.
+    pub(crate) async fn refresh_open_offers(
+        &self,
+        near: LatLon,
+        radius_m: u32,
+    ) -> Result<Vec<Order>> {
+        let session = self.account.session().await?;
+        let basis = self.gate.ticket(Purpose::NearbyOrders).await?;
+        let offers = self
+            .services
+            .api
+            .open_orders(&basis, &session.token, coarsen(near), radius_m)
+            .await?;
+        let count = offers.orders.len();
+        let gate = Arc::clone(&self.gate);
+        let list = self
+            .services
+            .blocking(move |s| {
+                s.db.write(|tx| {
+                    super::replace_open_offers(tx, &offers.orders, &session.account_id)?;
+                    gate.sent(tx, &basis, &["approximate_location"], 1)
+                })?;
+                Ok(s.db.read(|c| super::list(c, OrderList::Open))?)
+            })
+            .await?;
+        tracing::info!(count, "open offers refreshed");
+        Ok(list)
+    }
+}
+
+/// Checks a nearby search before anything is sent.
+pub(crate) fn check_search(near: LatLon, radius_m: u32) -> Result<()> {
+    let ok = near.lat.is_finite()
+        && near.lon.is_finite()
+        && (-90.0..=90.0).contains(&near.lat)
+        && (-180.0..=180.0).contains(&near.lon);
+    if !ok {
+        return Err(Error::InvalidInput {
+            reason: "position must be finite, latitude within ±90 and longitude within ±180".into(),
+        });
+    }
+    if radius_m == 0 || radius_m > MAX_RADIUS_M {
+        return Err(Error::InvalidInput {
+            reason: format!("radius_m must be within 1..={MAX_RADIUS_M}"),
+        });
+    }
+    Ok(())
+}
+
+/// Rounds to 0.01° (about 1.1 km of latitude): enough for "offers near me".
+fn coarsen(p: LatLon) -> LatLon {
+    LatLon {
+        lat: (p.lat * 100.0).round() / 100.0,
+        lon: (p.lon * 100.0).round() / 100.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_coarsened_to_about_a_kilometre() {
+        let p = coarsen(LatLon {
+            lat: 31.230_416,
+            lon: 121.473_701,
+        });
+        assert_eq!(
+            p,
+            LatLon {
+                lat: 31.23,
+                lon: 121.47
+            }
+        );
+    }
+
+    #[test]
+    fn bad_searches_are_rejected() {
+        for (lat, lon) in [
+            (f64::NAN, 0.0),
+            (0.0, f64::INFINITY),
+            (91.0, 0.0),
+            (0.0, -181.0),
+        ] {
+            assert!(matches!(
+                check_search(LatLon { lat, lon }, 1_000),
+                Err(Error::InvalidInput { .. })
+            ));
+        }
+        let edge = LatLon {
+            lat: -90.0,
+            lon: 180.0,
+        };
+        assert!(check_search(edge, MAX_RADIUS_M).is_ok());
+        assert!(check_search(edge, MAX_RADIUS_M + 1).is_err());
+        assert!(check_search(edge, 0).is_err());
+    }
+}

@@ -1,0 +1,251 @@
+//! The order engine's network step: pushes the outbox in batches, in `seq` order per
+//! order, and pulls the change feed. Every effect is keyed by the entry's idempotency key,
+//! so a retry after a lost reply (or after the app was killed mid-request) is applied
+//! once by the server.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use chrono::Utc;
+use waybill_protocol::{ActionBatch, ActionKind, ActionResult, ErrorCode, OrderStatus, Outcome};
+
+use super::engine::Orders;
+use super::history::{self, ActionState};
+use super::outbox::{self, OutboxEntry};
+use super::parties;
+use super::rejections::{self, Rejection, RejectionReason};
+use crate::error::{Error, Result};
+use crate::privacy::gate::Gate;
+use crate::session::Session;
+use crate::ticket::Ticket;
+
+/// Largest batch per request: 1,000 queued actions go in 5 requests.
+const BATCH: usize = 200;
+
+/// What one push did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Pushed {
+    /// Entries the server applied (or had already applied) and that left the outbox.
+    pub pushed: u32,
+    /// Entries the server refused for good; their optimistic effect was rolled back.
+    pub rejected: Vec<Rejection>,
+    /// HTTP requests made (batches).
+    pub requests: u32,
+}
+
+impl Orders {
+    /// Pushes the outbox until it is drained or `deadline` passes. `ignore_backoff`: a
+    /// fresh signal (connectivity regained, app foregrounded, user action) retries at
+    /// once. A transport failure records the attempt on the batch's entries and ends with
+    /// [`Error::Offline`].
+    pub(crate) async fn push(
+        &self,
+        session: &Session,
+        ignore_backoff: bool,
+        deadline: Option<Instant>,
+    ) -> Result<Pushed> {
+        let mut report = Pushed::default();
+        let services = &self.services;
+        let mut sent_keys: HashSet<String> = HashSet::new();
+        while deadline.is_none_or(|d| Instant::now() < d) {
+            let entries = services
+                .blocking(move |s| {
+                    Ok(s.db.read(|c| outbox::sendable(c, Utc::now(), ignore_backoff, BATCH))?)
+                })
+                .await?;
+            // An entry that came back unsettled (nothing should) is not sent twice per sync.
+            let entries: Vec<OutboxEntry> = entries
+                .into_iter()
+                .filter(|e| !sent_keys.contains(&e.idempotency_key))
+                .collect();
+            if entries.is_empty() {
+                break;
+            }
+            let basis = self.gate.ticket(self.purpose()).await?;
+            let batch = ActionBatch {
+                actions: entries.iter().map(OutboxEntry::to_wire).collect(),
+            };
+            sent_keys.extend(entries.iter().map(|e| e.idempotency_key.clone()));
+            report.requests += 1;
+            let results = match services
+                .api
+                .push_actions(&basis, &session.token, &batch)
+                .await
+            {
+                Ok(results) if results.results.len() == entries.len() => results.results,
+                Ok(_) => {
+                    return Err(Error::ProtocolViolation {
+                        reason: "the server answered a different number of actions".into(),
+                    });
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+                    services
+                        .blocking(move |s| {
+                            let now = Utc::now();
+                            Ok(s.db.write(|tx| {
+                                seqs.iter().try_for_each(|&seq| {
+                                    outbox::record_failure(tx, seq, &reason, now)
+                                })
+                            })?)
+                        })
+                        .await?;
+                    tracing::warn!(error = %e, entries = entries.len(), "push failed; entries stay queued");
+                    return Err(e.into());
+                }
+            };
+            let account = session.account_id.clone();
+            let gate = std::sync::Arc::clone(&self.gate);
+            let (pushed, rejected) = services
+                .blocking(move |s| {
+                    s.db.write(|tx| settle(tx, &gate, &basis, &entries, &results, &account))
+                })
+                .await?;
+            report.pushed += pushed;
+            report.rejected.extend(rejected);
+        }
+        Ok(report)
+    }
+
+    /// Pulls the change feed from the stored cursor until it is drained; each page is
+    /// applied with its cursor in one transaction, so a kill between pages loses nothing.
+    pub(crate) async fn pull(&self, session: &Session) -> Result<u32> {
+        let basis = self.gate.ticket(self.purpose()).await?;
+        let services = &self.services;
+        let mut pulled = 0;
+        loop {
+            let cursor = services
+                .blocking(|s| Ok(s.db.read(super::changes_cursor)?))
+                .await?;
+            let page = services.api.changes(&basis, &session.token, cursor).await?;
+            pulled += u32::try_from(page.orders.len()).unwrap_or(u32::MAX);
+            let more = page.more;
+            let account = session.account_id.clone();
+            services
+                .blocking(move |s| {
+                    Ok(s.db.write(|tx| {
+                        for order in &page.orders {
+                            super::upsert_from_server(tx, order, &account)?;
+                        }
+                        super::set_changes_cursor(tx, page.cursor)
+                    })?)
+                })
+                .await?;
+            if !more {
+                return Ok(pulled);
+            }
+        }
+    }
+}
+
+/// Applies a batch's results in one transaction: applied and replayed entries leave the
+/// outbox and the server's order is stored; a refused entry leaves with every later entry
+/// of its order (they built on it), each recorded as a rejection for the UI.
+fn settle(
+    tx: &rusqlite::Transaction<'_>,
+    gate: &Gate,
+    basis: &Ticket,
+    entries: &[OutboxEntry],
+    results: &[ActionResult],
+    account: &str,
+) -> Result<(u32, Vec<Rejection>)> {
+    let mut pushed = 0;
+    let mut rejected = vec![];
+    for (entry, result) in entries.iter().zip(results) {
+        if result.key != entry.idempotency_key {
+            return Err(Error::ProtocolViolation {
+                reason: "the server answered actions out of order".into(),
+            });
+        }
+        match result.outcome {
+            Outcome::Applied | Outcome::Replayed => {
+                if let Some(order) = &result.order {
+                    let sent: &[&str] = if entry.action == ActionKind::Place {
+                        &["party_contact", "order_records"]
+                    } else {
+                        &["order_records"]
+                    };
+                    super::upsert_from_server(tx, order, account)?;
+                    gate.sent(tx, basis, sent, 1)?;
+                    // The parties' contact the server disclosed with an acceptance of
+                    // an order this driver now holds, stored under the order ticket.
+                    let mine = order.assigned_to.as_deref() == Some(account);
+                    if let (Some(contact), true) = (&result.contact, mine) {
+                        let now = Utc::now();
+                        parties::store(tx, basis, &order.id, "consignee_contact", contact, now)?;
+                        gate.received(tx, basis, &["consignee_contact"], 1)?;
+                    }
+                }
+                outbox::remove(tx, entry.seq)?;
+                history::settle(tx, &entry.idempotency_key, ActionState::Confirmed)?;
+                pushed += 1;
+            }
+            Outcome::Refused => {
+                let code = result
+                    .error
+                    .as_ref()
+                    .map_or(ErrorCode::BadRequest, |e| e.code);
+                rejected.extend(settle_refused(tx, entry, code)?);
+            }
+            // Follows a refusal of the same order in this batch: already settled with it.
+            Outcome::Skipped => {}
+        }
+    }
+    Ok((pushed, rejected))
+}
+
+/// The server said no for good: the entry and every later entry of its order leave the
+/// outbox (which undoes their optimistic effect), the refusal's news about the order is
+/// recorded, and each dropped entry becomes a rejection the UI shows until dismissed.
+fn settle_refused(
+    tx: &rusqlite::Transaction<'_>,
+    entry: &OutboxEntry,
+    code: ErrorCode,
+) -> Result<Vec<Rejection>> {
+    let (reason, order_status) = match code {
+        ErrorCode::OrderTaken => (
+            RejectionReason::TakenByAnotherDriver,
+            Some(Some(OrderStatus::Accepted)),
+        ),
+        ErrorCode::OrderCancelled => (
+            RejectionReason::OrderCancelled,
+            Some(Some(OrderStatus::Cancelled)),
+        ),
+        ErrorCode::OrderNotFound => (RejectionReason::OrderNotFound, Some(None)),
+        ErrorCode::InvalidTransition => (RejectionReason::NotAllowedNow, None),
+        _ => (RejectionReason::Invalid, None),
+    };
+    // A refused errand never existed on the server: its local order goes too.
+    let order_status = if entry.action == ActionKind::Place {
+        Some(None)
+    } else {
+        order_status
+    };
+    tracing::warn!(
+        seq = entry.seq,
+        ?code,
+        "server refused a queued action; rolled back"
+    );
+    let dropped = outbox::remove_with_followers(tx, entry.seq)?;
+    if let Some(status) = order_status {
+        super::apply_refusal(tx, &entry.order_id, status)?;
+    }
+    let mut rejections = vec![];
+    for (i, d) in dropped.iter().enumerate() {
+        let why = if i == 0 {
+            reason
+        } else {
+            RejectionReason::EarlierActionRefused
+        };
+        history::settle(tx, &d.idempotency_key, ActionState::Refused)?;
+        rejections.push(rejections::record(
+            tx,
+            &d.order_id,
+            d.action.as_str(),
+            why,
+            d.created_at,
+        )?);
+    }
+    Ok(rejections)
+}

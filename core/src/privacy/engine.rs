@@ -1,0 +1,313 @@
+//! The privacy engine's handle: the settings screen, the user's decisions and their purge
+//! consequences in the database, the manifest in force, retention, rights requests and
+//! third-party SDKs. What a purge means for the other engines (files, fixes in memory) is
+//! the client's one after-purge path; this handle says whether anything was purged.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use waybill_protocol::RightKind;
+
+use super::gate::Gate;
+use super::holdings::{self, Registry};
+use super::ledger::{self, DecisionKind, Receipt};
+use super::manifest::Permission;
+use super::permissions::{PermissionAsk, PermissionState};
+use super::rights::{self, RightsRequest};
+use super::settings::{self, SettingsView};
+use super::transparency::{self, DataAction, DataEvent};
+use super::{PolicyStatus, PurposeState};
+use crate::error::{Error, Result};
+use crate::services::Services;
+
+/// The privacy engine.
+pub(crate) struct Privacy {
+    pub(super) services: Arc<Services>,
+    pub(super) gate: Arc<Gate>,
+    registry: Registry,
+}
+
+/// A decision recorded, and whether it purged data (the caller runs the after-purge path).
+pub(crate) struct Decided<T> {
+    /// What the call returns to the user.
+    pub(crate) value: T,
+    /// Whether rows were deleted (the WAL is to be truncated, files and fixes dropped).
+    pub(crate) purged: bool,
+}
+
+impl Privacy {
+    /// The engine over `gate`, purging and sweeping the tables of `registry`.
+    pub(crate) fn new(services: Arc<Services>, gate: Arc<Gate>, registry: Registry) -> Privacy {
+        Privacy {
+            services,
+            gate,
+            registry,
+        }
+    }
+
+    /// The settings screen's view.
+    pub(crate) fn settings(&self) -> Result<SettingsView> {
+        let manifest = self.gate.manifest();
+        self.services
+            .db
+            .read(|c| settings::build(c, &self.registry, &manifest))
+    }
+
+    /// The policy status for the manifest in force.
+    pub(crate) fn policy_status(&self) -> Result<PolicyStatus> {
+        let manifest = self.gate.manifest();
+        self.services
+            .db
+            .read(|c| super::policy_status(c, &manifest))
+    }
+
+    /// The state of the purpose `purpose` (a manifest id).
+    pub(crate) fn purpose_state(&self, purpose: &str) -> Result<PurposeState> {
+        let manifest = self.gate.manifest();
+        self.services
+            .db
+            .read(|c| super::purpose_state(c, &manifest, purpose))
+    }
+
+    /// The user accepted the policy in force.
+    pub(crate) fn accept_policy(&self, asked_via: &str) -> Result<Vec<Receipt>> {
+        check_asked_via(asked_via)?;
+        let manifest = self.gate.manifest();
+        let receipts = self
+            .services
+            .db
+            .write(|tx| super::accept_policy(tx, &manifest, asked_via, Utc::now()))?;
+        tracing::info!(version = %manifest.policy_version, "policy accepted");
+        Ok(receipts)
+    }
+
+    /// The user switched a consent-based purpose on or off; off purges its data.
+    pub(crate) fn decide(
+        &self,
+        purpose: &str,
+        allow: bool,
+        asked_via: &str,
+    ) -> Result<Decided<Receipt>> {
+        check_asked_via(asked_via)?;
+        let manifest = self.gate.manifest();
+        let receipt = self.services.db.write(|tx| {
+            super::decide(
+                tx,
+                &self.registry,
+                &manifest,
+                purpose,
+                allow,
+                asked_via,
+                Utc::now(),
+            )
+        })?;
+        tracing::info!(purpose, kind = ?receipt.kind, "consent decision recorded");
+        let purged = receipt.kind != DecisionKind::Granted;
+        Ok(Decided {
+            value: receipt,
+            purged,
+        })
+    }
+
+    /// The user's age; a minor without a guardian's consent has everything purged.
+    pub(crate) fn declare_age(&self, age_years: u32) -> Result<Decided<bool>> {
+        let manifest = self.gate.manifest();
+        let minor = self
+            .services
+            .db
+            .write(|tx| super::declare_age(tx, &self.registry, &manifest, age_years))?;
+        Ok(Decided {
+            value: minor,
+            purged: minor,
+        })
+    }
+
+    /// A guardian consented for a minor user.
+    pub(crate) fn record_guardian_consent(&self, asked_via: &str) -> Result<Receipt> {
+        check_asked_via(asked_via)?;
+        let manifest = self.gate.manifest();
+        self.services
+            .db
+            .write(|tx| super::record_guardian_consent(tx, &manifest, asked_via, Utc::now()))
+    }
+
+    /// An OS permission state; off withdraws the purposes that need it.
+    pub(crate) fn report_permission(
+        &self,
+        permission: Permission,
+        state: PermissionState,
+    ) -> Result<Decided<()>> {
+        let manifest = self.gate.manifest();
+        let purged = self.services.db.write(|tx| {
+            super::report_permission(tx, &self.registry, &manifest, permission, state, Utc::now())
+        })?;
+        Ok(Decided { value: (), purged })
+    }
+
+    /// What to do about the permission `purpose` needs.
+    pub(crate) fn permission_ask(
+        &self,
+        purpose: &str,
+        user_initiated: bool,
+    ) -> Result<PermissionAsk> {
+        let manifest = self.gate.manifest();
+        self.services
+            .db
+            .read(|c| super::permission_ask(c, &manifest, purpose, user_initiated, Utc::now()))
+    }
+
+    /// Installs a new manifest (JSON) and puts it in force; the caller sweeps, as a
+    /// purpose the new policy dropped has no basis left.
+    pub(crate) fn install_manifest(&self, document: &str) -> Result<()> {
+        let current = self.gate.manifest();
+        let new = self
+            .services
+            .db
+            .write(|tx| super::install(tx, &current, document, Utc::now()))?;
+        tracing::info!(version = %new.policy_version, "policy manifest installed");
+        self.gate.replace(new);
+        Ok(())
+    }
+
+    /// Puts the shipped manifest back in force (after a wipe).
+    pub(crate) fn reinstall_builtin(&self) -> Result<()> {
+        let role = self.services.config.role;
+        let fresh = self
+            .services
+            .db
+            .write(|tx| super::install_builtin(tx, role, Utc::now()))?;
+        self.gate.replace(fresh);
+        Ok(())
+    }
+
+    /// Recomputes the consent ledger's hash chain; returns the number of receipts.
+    pub(crate) fn verify_consent_ledger(&self) -> Result<u32> {
+        match self.services.db.read(ledger::verify)? {
+            Ok(n) => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
+            Err(seq) => Err(Error::LedgerTampered { seq }),
+        }
+    }
+
+    /// Deletes every row whose retention ended at `now`; returns the items deleted.
+    pub(crate) fn sweep(&self, now: DateTime<Utc>) -> Result<u32> {
+        let manifest = self.gate.manifest();
+        let removed = self.services.db.write(|tx| {
+            let removed = holdings::sweep(tx, &self.registry, &manifest, now)?;
+            transparency::record_removed(tx, DataAction::Expired, &removed, now)?;
+            transparency::prune(tx, now)?;
+            Ok::<_, Error>(removed)
+        })?;
+        let items = removed.iter().map(|r| r.items).sum();
+        if items > 0 {
+            tracing::info!(items, "retention sweep deleted expired data");
+        }
+        Ok(items)
+    }
+
+    /// What was collected, received, sent and deleted, newest first.
+    pub(crate) fn transparency_log(&self, limit: u32) -> Result<Vec<DataEvent>> {
+        Ok(self.services.db.read(|c| transparency::recent(c, limit))?)
+    }
+
+    /// Logs that the user took a copy of their data.
+    pub(crate) fn record_export(&self, now: DateTime<Utc>) -> Result<()> {
+        let account = crate::purpose::Purpose::Account.id();
+        let event = DataEvent::new(DataAction::Exported, account, &[], Some("you"), 1, now);
+        Ok(self
+            .services
+            .db
+            .write(|tx| transparency::record(tx, &event))?)
+    }
+
+    /// Files a rights request; a deletion also erases at once what the device holds,
+    /// except what an order the driver still carries needs.
+    pub(crate) fn request_right(
+        &self,
+        kind: RightKind,
+        detail: &str,
+    ) -> Result<Decided<RightsRequest>> {
+        if kind == RightKind::Cancellation {
+            return Err(Error::InvalidInput {
+                reason: "use cancel_account to close the account".into(),
+            });
+        }
+        let manifest = self.gate.manifest();
+        let request = self.services.db.write(|tx| {
+            let now = Utc::now();
+            let request = rights::file(tx, &manifest, kind, detail, now)?;
+            if kind == RightKind::Deletion {
+                let erased = holdings::erase(tx, &self.registry)?;
+                transparency::record_removed(tx, DataAction::Erased, &erased, now)?;
+            }
+            Ok::<_, Error>(request)
+        })?;
+        Ok(Decided {
+            value: request,
+            purged: kind == RightKind::Deletion,
+        })
+    }
+
+    /// The queued cancellation request, filing one if there is none.
+    pub(crate) fn cancellation_request(&self) -> Result<RightsRequest> {
+        if let Some(request) = self.pending_cancellation()? {
+            return Ok(request);
+        }
+        let manifest = self.gate.manifest();
+        self.services
+            .db
+            .write(|tx| rights::file(tx, &manifest, RightKind::Cancellation, "", Utc::now()))
+    }
+
+    /// A cancellation the user asked for and the server has not confirmed.
+    pub(crate) fn pending_cancellation(&self) -> Result<Option<RightsRequest>> {
+        Ok(self.services.db.read(rights::pending_cancellation)?)
+    }
+
+    /// Rights requests, newest first.
+    pub(crate) fn rights_requests(&self) -> Result<Vec<RightsRequest>> {
+        Ok(self.services.db.read(rights::list)?)
+    }
+
+    /// Whether the SDK `sdk_id` may start now.
+    pub(crate) fn sdk_may_start(&self, sdk_id: &str) -> Result<bool> {
+        let manifest = self.gate.manifest();
+        self.services
+            .db
+            .read(|c| super::sdks::may_start(c, &manifest, sdk_id))
+    }
+
+    /// The shell hands `items` of `category` to the SDK `sdk_id`: allowed and logged, or
+    /// refused with the gate's typed error.
+    pub(crate) fn disclose_to_sdk(&self, sdk_id: &str, category: &str, items: u32) -> Result<()> {
+        let manifest = self.gate.manifest();
+        let (ticket, sdk_name) = self
+            .services
+            .db
+            .read(|c| super::sdks::permit(c, &manifest, sdk_id, category))?;
+        let event = DataEvent::new(
+            DataAction::Sent,
+            ticket.purpose(),
+            &[category],
+            Some(&sdk_name),
+            items as usize,
+            Utc::now(),
+        );
+        Ok(self
+            .services
+            .db
+            .write(|tx| transparency::record(tx, &event))?)
+    }
+}
+
+/// `asked_via` names the screen that asked (`first_run_dialog`): it goes into the
+/// append-only consent ledger and to the server, so it is short and plain.
+fn check_asked_via(asked_via: &str) -> Result<()> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-.:/".contains(c);
+    if (1..=64).contains(&asked_via.len()) && asked_via.chars().all(plain) {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput {
+            reason: "asked_via: 1..=64 characters of [A-Za-z0-9_-.:/] naming the screen".into(),
+        })
+    }
+}

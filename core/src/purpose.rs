@@ -1,0 +1,60 @@
+//! The purposes the core's own collection paths serve, as a type: a path names its purpose
+//! once, and a typo is a compile error instead of a gate that never opens. The manifest
+//! declares each of them by this id (`every_core_purpose_is_declared` checks both apps).
+
+use waybill_protocol::Role;
+
+/// A purpose of the policy manifest that a collection path of the core serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// Registering and keeping the account (device info, receipts, rights requests).
+    Account,
+    /// Offers near the driver (approximate location).
+    NearbyOrders,
+    /// Carrying an order (the driver app's order records and parties).
+    OrderFulfilment,
+    /// The trajectory of a leg, under its own consent.
+    Trajectory,
+    /// Photo proofs (camera).
+    ProofPhotos,
+    /// Placing errands (the shipper app's order records and parties).
+    ErrandPlacement,
+}
+
+impl Purpose {
+    /// Every purpose, for checks against a manifest.
+    pub const ALL: [Purpose; 6] = [
+        Purpose::Account,
+        Purpose::NearbyOrders,
+        Purpose::OrderFulfilment,
+        Purpose::Trajectory,
+        Purpose::ProofPhotos,
+        Purpose::ErrandPlacement,
+    ];
+
+    /// The manifest's id of the purpose.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Purpose::Account => "account",
+            Purpose::NearbyOrders => "nearby_orders",
+            Purpose::OrderFulfilment => "order_fulfilment",
+            Purpose::Trajectory => "trajectory_upload",
+            Purpose::ProofPhotos => "proof_photos",
+            Purpose::ErrandPlacement => "errand_placement",
+        }
+    }
+
+    /// The purpose order data is processed for in an app of `role`.
+    pub const fn for_orders(role: Role) -> Purpose {
+        match role {
+            Role::Driver => Purpose::OrderFulfilment,
+            Role::Shipper => Purpose::ErrandPlacement,
+        }
+    }
+}
+
+impl std::fmt::Display for Purpose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}

@@ -1,0 +1,99 @@
+//! What every engine needs and none owns: the database, the data key, the HTTP client, the
+//! configuration and the change listeners. One small type, shared by `Arc`; engines hold
+//! it next to the gate, and nothing in it knows an engine.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::task::JoinError;
+
+use crate::config::Config;
+use crate::db::{DataKey, Database};
+use crate::error::{Error, Result};
+use crate::net::ApiClient;
+use crate::observe::Listeners;
+
+/// The shared services of one client.
+pub(crate) struct Services {
+    /// The database (one writer, one reader).
+    pub(crate) db: Database,
+    /// Seals proof files (the database's columns have it registered already).
+    pub(crate) key: DataKey,
+    /// The HTTP client of the sync contract.
+    pub(crate) api: ApiClient,
+    /// The app's configuration.
+    pub(crate) config: Config,
+    /// The validated server URL (stored with the session).
+    pub(crate) server_url: String,
+    /// Who is told about changes.
+    pub(crate) listeners: Listeners,
+}
+
+impl Services {
+    /// Opens the database in `config.data_dir` with `key` and builds the HTTP client. No
+    /// network traffic happens here.
+    pub(crate) fn open(config: Config, key: DataKey) -> Result<Arc<Services>> {
+        let server_url = config.validated_server_url()?;
+        let db = Database::open(&config.data_dir, &key)?;
+        let user_agent = format!(
+            "waybill/{} {}/{}",
+            env!("CARGO_PKG_VERSION"),
+            config.app_id,
+            config.app_version
+        );
+        let pins = crate::tls::parse_pins(&config.pinned_keys)
+            .map_err(|reason| Error::InvalidConfig { reason })?;
+        let api = ApiClient::new(server_url.clone(), &user_agent, pins)?;
+        Ok(Arc::new(Services {
+            db,
+            key,
+            api,
+            config,
+            server_url,
+            listeners: Listeners::default(),
+        }))
+    }
+
+    /// Runs blocking SQLite work off the async workers.
+    pub(crate) async fn blocking<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        F: FnOnce(&Services) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let services = Arc::clone(self);
+        tokio::task::spawn_blocking(move || f(&services))
+            .await
+            .map_err(join_error)?
+    }
+
+    /// The app-private folder of proof files.
+    pub(crate) fn proofs_dir(&self) -> PathBuf {
+        self.config.data_dir.join("proofs")
+    }
+}
+
+/// A task that did not finish: the runtime shut down, or the task panicked.
+pub(crate) fn join_error(e: JoinError) -> Error {
+    if e.is_cancelled() {
+        Error::Shutdown
+    } else {
+        Error::Internal {
+            reason: "a core task panicked".into(),
+        }
+    }
+}
+
+/// Services on a fresh data directory, for the engines' unit tests (the server URL is
+/// never dialled).
+#[cfg(test)]
+pub(crate) fn for_test(dir: &std::path::Path, role: waybill_protocol::Role) -> Arc<Services> {
+    let config = Config {
+        data_dir: dir.to_path_buf(),
+        server_url: "http://127.0.0.1:9".into(),
+        app_id: "com.example.waybill.test".into(),
+        app_version: "0.1.0-test".into(),
+        role,
+        pinned_keys: vec![],
+    };
+    Services::open(config, crate::db::test_key()).expect("services open")
+}

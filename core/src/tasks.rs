@@ -1,0 +1,100 @@
+//! The core's own tokio runtime and the way a call reaches it: async methods run on it and
+//! hand back a future any executor can poll (the JoinHandle), so Kotlin's and Swift's
+//! executors, or a Rust test's, drive them without a reactor of their own.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::runtime::{Handle, Runtime};
+use tokio::sync::Notify;
+use tokio::task::{JoinError, JoinHandle};
+
+use crate::error::{Error, Result};
+use crate::services::join_error;
+
+/// The runtime, and the signal that ends every network call in flight.
+pub(crate) struct Tasks {
+    handle: Handle,
+    runtime: Option<Runtime>,
+    cancel: Arc<Notify>,
+}
+
+impl Tasks {
+    /// Starts the runtime: two workers, as the core's work is I/O-bound and a phone app
+    /// has other threads to run.
+    pub(crate) fn start() -> Result<Tasks> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .max_blocking_threads(4)
+            .thread_name("waybill-rt")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal {
+                reason: format!("cannot start the runtime: {e}"),
+            })?;
+        Ok(Tasks {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+            cancel: Arc::new(Notify::new()),
+        })
+    }
+
+    /// Runs `work` on the runtime and waits for it from any executor. It ends with
+    /// `Cancelled` when [`Tasks::cancel_running`] is called while it runs, and is aborted
+    /// when the caller drops the returned future (a cancelled Kotlin coroutine).
+    pub(crate) async fn run<T, Fut>(&self, work: Fut) -> Result<T>
+    where
+        Fut: Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let cancel = Arc::clone(&self.cancel);
+        let task = self.handle.spawn(async move {
+            // Created before the work starts: a `notify_waiters` from now on reaches it.
+            let mut cancelled = std::pin::pin!(cancel.notified());
+            let mut work = std::pin::pin!(work);
+            std::future::poll_fn(|cx| {
+                if cancelled.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(Error::Cancelled));
+                }
+                work.as_mut().poll(cx)
+            })
+            .await
+        });
+        AbortOnDrop(task).await.map_err(join_error)?
+    }
+
+    /// Ends every call in flight with `Cancelled`; calls started afterwards go on.
+    pub(crate) fn cancel_running(&self) {
+        self.cancel.notify_waiters();
+    }
+}
+
+impl Drop for Tasks {
+    /// Does not block: running tasks are dropped at their next await point. Each task
+    /// writes its state before it awaits the network, so nothing acknowledged is lost.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A spawned task that is aborted when the future awaiting it is dropped.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = std::result::Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        // A no-op once the task has finished.
+        self.0.abort();
+    }
+}
