@@ -110,14 +110,15 @@ fuzz-short: $(VENV)/.tools
 	scripts/fuzz.sh 20
 
 ## Benchmarks print figures (not part of `make test`): outbox replay, trajectory pipeline,
-## and the per-fix JNA call from Kotlin on the optimised library.
+## and the per-fix JNA call from Kotlin on the optimised library (the Kotlin module only:
+## the Android module has no bench, and Maven fails a module where -Dtest matches nothing).
 bench:
 	$(CARGO) build -q --profile bench -p waybill-server -p waybill-ffi
 	$(CARGO) bench -q -p waybill-e2e --bench outbox_replay
 	$(CARGO) bench -q -p waybill-e2e --bench trajectory
 	$(CARGO) bench -q -p waybill-e2e --bench proof_upload
-	$(MVN) -B -q -f android/pom.xml test -Dtest=FfiCostBench -Dsurefire.failIfNoSpecifiedTests=false \
-		-Dwaybill.bench=true -Drust.lib.dir=$(CURDIR)/target/release
+	$(MVN) -B -q -f android/pom.xml -pl waybill-kotlin test -Dtest=FfiCostBench \
+		-Dsurefire.failIfNoSpecifiedTests=false -Dwaybill.bench=true -Drust.lib.dir=$(CURDIR)/target/release
 
 clean:
 	$(CARGO) clean

@@ -27,6 +27,8 @@ mod services;
 mod session;
 mod sync;
 mod tasks;
+#[cfg(test)]
+mod test_support;
 mod ticket;
 pub mod tls;
 pub mod track;

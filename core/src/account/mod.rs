@@ -13,6 +13,7 @@ use crate::db::meta::{self, MetaKey};
 use crate::error::{Error, Result};
 use crate::privacy::export::Sections;
 use crate::privacy::gate::Gate;
+use crate::privacy::transparency::DataAction;
 use crate::purpose::Purpose;
 use crate::services::Services;
 use crate::session::{Session, mask_secret};
@@ -88,7 +89,7 @@ impl Account {
             .blocking(move |s| {
                 Ok(s.db.write(|tx| {
                     store::store(tx, &session, &s.server_url)?;
-                    gate.sent(tx, &basis, &["device_info"], 1)
+                    gate.record(tx, DataAction::Sent, &basis, &["device_info"], 1)
                 })?)
             })
             .await?;
@@ -111,21 +112,12 @@ pub(crate) fn export_sections(conn: &rusqlite::Connection) -> Result<Sections> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
-    use waybill_protocol::Role;
 
     #[test]
     fn no_session_means_not_signed_in_and_the_installation_id_is_stable() {
         let dir = tempfile::tempdir().unwrap();
-        let services = crate::services::for_test(dir.path(), Role::Driver);
-        let manifest = services
-            .db
-            .write(|tx| crate::privacy::install_builtin(tx, Role::Driver, Utc::now()))
-            .unwrap();
-        let account = Account::new(
-            Arc::clone(&services),
-            Gate::new(Arc::clone(&services), manifest),
-        );
+        let (services, gate) = crate::test_support::services_and_gate(dir.path());
+        let account = Account::new(Arc::clone(&services), gate);
         assert!(matches!(
             account.require_signed_in(),
             Err(Error::NotSignedIn)

@@ -15,6 +15,7 @@ use super::{Order, OrderList, actions};
 use crate::account::Account;
 use crate::error::{Error, Result};
 use crate::privacy::gate::Gate;
+use crate::privacy::transparency::DataAction;
 use crate::purpose::Purpose;
 use crate::services::Services;
 
@@ -253,7 +254,7 @@ impl Orders {
             .blocking(move |s| {
                 s.db.write(|tx| {
                     super::replace_open_offers(tx, &offers.orders, &session.account_id)?;
-                    gate.sent(tx, &basis, &["approximate_location"], 1)
+                    gate.record(tx, DataAction::Sent, &basis, &["approximate_location"], 1)
                 })?;
                 Ok(s.db.read(|c| super::list(c, OrderList::Open))?)
             })

@@ -16,6 +16,7 @@ use super::parties;
 use super::rejections::{self, Rejection, RejectionReason};
 use crate::error::{Error, Result};
 use crate::privacy::gate::Gate;
+use crate::privacy::transparency::DataAction;
 use crate::session::Session;
 use crate::ticket::Ticket;
 
@@ -167,14 +168,14 @@ fn settle(
                         &["order_records"]
                     };
                     super::upsert_from_server(tx, order, account)?;
-                    gate.sent(tx, basis, sent, 1)?;
+                    gate.record(tx, DataAction::Sent, basis, sent, 1)?;
                     // The parties' contact the server disclosed with an acceptance of
                     // an order this driver now holds, stored under the order ticket.
                     let mine = order.assigned_to.as_deref() == Some(account);
                     if let (Some(contact), true) = (&result.contact, mine) {
                         let now = Utc::now();
                         parties::store(tx, basis, &order.id, "consignee_contact", contact, now)?;
-                        gate.received(tx, basis, &["consignee_contact"], 1)?;
+                        gate.record(tx, DataAction::Received, basis, &["consignee_contact"], 1)?;
                     }
                 }
                 outbox::remove(tx, entry.seq)?;
@@ -248,4 +249,42 @@ fn settle_refused(
         )?);
     }
     Ok(rejections)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::driver;
+    use waybill_protocol::LatLon;
+
+    #[test]
+    fn an_unreachable_server_keeps_the_action_queued_with_its_attempt() {
+        let d = driver();
+        let drop = LatLon {
+            lat: 31.25,
+            lon: 121.45,
+        };
+        d.server_order("o-1", OrderStatus::Open, false, drop);
+        let order = d
+            .orders
+            .take("o-1", ActionKind::Accept, None, None)
+            .unwrap();
+        assert!(order.assigned_to_me, "the acceptance is optimistic");
+        let session = Session {
+            account_id: crate::test_support::ME.into(),
+            token: "tok_test".into(),
+        };
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let pushed = runtime.block_on(d.orders.push(&session, true, None));
+        assert!(matches!(pushed, Err(Error::Offline { .. })), "{pushed:?}");
+        let queued = d.orders.pending().unwrap();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].attempts, 1);
+        assert!(queued[0].next_attempt_at.is_some(), "backoff set");
+        // Without the backoff ignored, the entry is not due yet: nothing is sent.
+        let waited = runtime
+            .block_on(d.orders.push(&session, false, None))
+            .unwrap();
+        assert_eq!(waited, Pushed::default());
+    }
 }

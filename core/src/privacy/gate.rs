@@ -56,50 +56,9 @@ impl Gate {
         self.services.blocking(move |_| gate.check(purpose)).await
     }
 
-    /// Logs that `items` of `categories` went to the controller under `basis`.
-    pub(crate) fn sent(
-        &self,
-        tx: &Transaction<'_>,
-        basis: &Ticket,
-        categories: &[&str],
-        items: usize,
-    ) -> StorageResult<()> {
-        self.log(tx, DataAction::Sent, basis, categories, items)
-    }
-
-    /// Logs that `items` of `categories` came from the controller under `basis`.
-    pub(crate) fn received(
-        &self,
-        tx: &Transaction<'_>,
-        basis: &Ticket,
-        categories: &[&str],
-        items: usize,
-    ) -> StorageResult<()> {
-        self.log(tx, DataAction::Received, basis, categories, items)
-    }
-
-    /// Logs that `items` of `categories` were recorded on the device under `basis`.
-    pub(crate) fn collected(
-        &self,
-        tx: &Transaction<'_>,
-        basis: &Ticket,
-        categories: &[&str],
-        items: usize,
-    ) -> StorageResult<()> {
-        transparency::record(
-            tx,
-            &DataEvent::new(
-                DataAction::Collected,
-                basis.purpose(),
-                categories,
-                None,
-                items,
-                Utc::now(),
-            ),
-        )
-    }
-
-    fn log(
+    /// Logs that `items` of `categories` were collected on the device, received from or
+    /// sent to the controller, under `basis`.
+    pub(crate) fn record(
         &self,
         tx: &Transaction<'_>,
         action: DataAction,
@@ -107,14 +66,16 @@ impl Gate {
         categories: &[&str],
         items: usize,
     ) -> StorageResult<()> {
-        let recipient = self.manifest().controller.name.clone();
+        // What is collected stays on the device; what travels goes to the controller.
+        let recipient =
+            (action != DataAction::Collected).then(|| self.manifest().controller.name.clone());
         transparency::record(
             tx,
             &DataEvent::new(
                 action,
                 basis.purpose(),
                 categories,
-                Some(&recipient),
+                recipient.as_deref(),
                 items,
                 Utc::now(),
             ),
@@ -127,16 +88,6 @@ mod tests {
     use super::*;
     use crate::error::Error;
     use waybill_protocol::Role;
-
-    fn gate(dir: &std::path::Path) -> (Arc<Services>, Arc<Gate>) {
-        let services = crate::services::for_test(dir, Role::Driver);
-        let manifest = services
-            .db
-            .write(|tx| super::super::install_builtin(tx, Role::Driver, Utc::now()))
-            .unwrap();
-        let gate = Gate::new(Arc::clone(&services), manifest);
-        (services, gate)
-    }
 
     #[test]
     fn every_core_purpose_is_declared_by_both_apps() {
@@ -159,7 +110,7 @@ mod tests {
     #[test]
     fn the_gate_opens_only_after_the_policy_and_closes_on_withdrawal() {
         let dir = tempfile::tempdir().unwrap();
-        let (services, gate) = gate(dir.path());
+        let (services, gate) = crate::test_support::services_and_gate(dir.path());
         assert!(matches!(
             gate.check(Purpose::OrderFulfilment),
             Err(Error::ConsentRequired { .. })

@@ -12,6 +12,7 @@ use super::{Capture, Proof, ProofKind, ProofSource};
 use crate::error::{Error, Result};
 use crate::orders::engine::Orders;
 use crate::privacy::gate::Gate;
+use crate::privacy::transparency::DataAction;
 use crate::purpose::Purpose;
 use crate::services::Services;
 use crate::ticket::Ticket;
@@ -107,7 +108,8 @@ impl Proofs {
             if let Some((ticket, fix)) = &position {
                 super::record_position(tx, ticket, order_id, &sha256, fix, now)?;
             }
-            self.gate.collected(tx, &basis, &["proof_photos"], 1)?;
+            self.gate
+                .record(tx, DataAction::Collected, &basis, &["proof_photos"], 1)?;
             Ok::<_, Error>(())
         })?;
         self.list(order_id)?

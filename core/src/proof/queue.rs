@@ -92,3 +92,69 @@ pub fn set_done(tx: &Transaction<'_>, sha256: &str, bytes: u64, now: DateTime<Ut
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::privacy::manifest::Permission;
+    use crate::purpose::Purpose;
+    use crate::test_support::driver;
+    use waybill_protocol::{LatLon, OrderStatus};
+
+    #[test]
+    fn the_delivery_goes_first_and_progress_survives_until_done() {
+        let d = driver();
+        d.allow("proof_photos", &[Permission::Camera]);
+        let drop = LatLon {
+            lat: 31.0,
+            lon: 121.0,
+        };
+        d.server_order("o-1", OrderStatus::PickedUp, true, drop);
+        let basis = d.gate.check(Purpose::ProofPhotos).unwrap();
+        let captured = crate::proof::Capture {
+            at: Utc::now(),
+            elapsed_ms: None,
+        };
+        let db = &d.services.db;
+        db.write(|tx| {
+            use crate::proof::{ProofKind, record};
+            let now = Utc::now();
+            record(
+                tx,
+                &basis,
+                "o-1",
+                ProofKind::Damage,
+                "report_exception",
+                "aa",
+                "aa.jpg",
+                10,
+                captured,
+                now,
+            )?;
+            record(
+                tx,
+                &basis,
+                "o-1",
+                ProofKind::Delivery,
+                "deliver",
+                "bb",
+                "bb.jpg",
+                20,
+                captured,
+                now,
+            )
+        })
+        .unwrap();
+        let first = db.read(next).unwrap().unwrap();
+        assert_eq!((first.sha256.as_str(), first.url.as_deref()), ("bb", None));
+        db.write(|tx| set_progress(tx, "bb", Some("http://x/u/1"), 8))
+            .unwrap();
+        let resumed = db.read(next).unwrap().unwrap();
+        assert_eq!(
+            (resumed.url.as_deref(), resumed.offset),
+            (Some("http://x/u/1"), 8)
+        );
+        db.write(|tx| set_done(tx, "bb", 20, Utc::now())).unwrap();
+        assert_eq!(db.read(next).unwrap().unwrap().sha256, "aa");
+    }
+}

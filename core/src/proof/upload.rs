@@ -15,6 +15,7 @@ use super::queue;
 use super::tus::{Remote, Tus};
 use crate::error::{Error, Result};
 use crate::observe::Topic;
+use crate::privacy::transparency::DataAction;
 use crate::purpose::Purpose;
 use crate::session::Session;
 
@@ -122,7 +123,7 @@ impl Proofs {
                     .blocking(move |s| {
                         s.db.write(|tx| {
                             queue::set_done(tx, &sha, total, Utc::now())?;
-                            gate.sent(tx, &basis, &["proof_photos"], 1)?;
+                            gate.record(tx, DataAction::Sent, &basis, &["proof_photos"], 1)?;
                             Ok::<_, Error>(())
                         })
                     })

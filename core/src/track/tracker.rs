@@ -16,6 +16,7 @@ use super::{Fix, distance_m, fixes, last_fix, last_fix_at};
 use crate::error::{Error, Result};
 use crate::orders::engine::Orders;
 use crate::privacy::gate::Gate;
+use crate::privacy::transparency::DataAction;
 use crate::purpose::Purpose;
 use crate::services::Services;
 
@@ -177,8 +178,13 @@ impl Tracker {
             for (order_id, order_events) in event_groups.iter().filter(|(o, _)| carried(o)) {
                 track_events::record(tx, &basis, order_id, order_events, now)?;
             }
-            self.gate
-                .collected(tx, &basis, &["precise_location", "trajectory"], items)?;
+            self.gate.record(
+                tx,
+                DataAction::Collected,
+                &basis,
+                &["precise_location", "trajectory"],
+                items,
+            )?;
             Ok::<_, Error>(n)
         })?;
         let dropped = batch.len() - written as usize;
@@ -305,4 +311,108 @@ fn group_by_order<T: Copy>(batch: &[(String, T)]) -> Vec<(String, Vec<T>)> {
         }
     }
     groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::privacy::manifest::Permission;
+    use crate::test_support::{Driver, driver};
+    use waybill_protocol::{LatLon, OrderStatus};
+
+    const DROP: LatLon = LatLon {
+        lat: 31.25,
+        lon: 121.45,
+    };
+
+    /// `n` fixes one second apart, ending a second ago, driving north at 15 m/s so that the
+    /// last one is `end_m` metres south of the drop-off.
+    fn drive(n: usize, end_m: f64) -> Vec<Fix> {
+        let start = Utc::now() - chrono::Duration::seconds(n as i64 + 1);
+        (0..n)
+            .map(|i| {
+                let south_m = end_m + 15.0 * (n - 1 - i) as f64;
+                Fix {
+                    at: start + chrono::Duration::seconds(i as i64),
+                    lat: DROP.lat - south_m / 111_195.0,
+                    lon: DROP.lon,
+                    accuracy_m: Some(5.0),
+                    elapsed_ms: None,
+                    mock: false,
+                }
+            })
+            .collect()
+    }
+
+    fn tracking() -> (Driver, Tracker) {
+        let d = driver();
+        let location = [Permission::LocationPrecise, Permission::LocationBackground];
+        d.allow("trajectory_upload", &location);
+        d.server_order("o-1", OrderStatus::PickedUp, true, DROP);
+        let t = Tracker::new(
+            Arc::clone(&d.services),
+            Arc::clone(&d.gate),
+            Arc::clone(&d.orders),
+        );
+        (d, t)
+    }
+
+    #[test]
+    fn fixes_wait_for_the_group_commit_and_are_written_together() {
+        let (_d, t) = tracking();
+        let fixes = drive(GROUP_COMMIT_FIXES, 5_000.0);
+        let (kept, flushed) = t.record("o-1", &fixes[..GROUP_COMMIT_FIXES - 1]).unwrap();
+        assert!(kept > 0);
+        assert_eq!(flushed.fixes, 0, "below the threshold nothing is written");
+        assert!(t.fixes("o-1").unwrap().is_empty());
+        let (_, flushed) = t.record("o-1", &fixes[GROUP_COMMIT_FIXES - 1..]).unwrap();
+        let written = t.fixes("o-1").unwrap();
+        assert_eq!(flushed.fixes as usize, written.len());
+        assert!(written.len() >= GROUP_COMMIT_FIXES - 2, "{}", written.len());
+    }
+
+    #[test]
+    fn an_arrival_at_the_drop_off_is_handed_back_once() {
+        let (_d, t) = tracking();
+        t.record("o-1", &drive(40, 10.0)).unwrap();
+        let flushed = t.flush().unwrap();
+        assert_eq!(
+            flushed.arrivals,
+            vec![Arrival {
+                order_id: "o-1".into(),
+                stop: 1
+            }]
+        );
+        assert!(t.flush().unwrap().arrivals.is_empty());
+    }
+
+    #[test]
+    fn no_fix_is_kept_outside_a_job_or_after_a_withdrawal() {
+        let (d, t) = tracking();
+        d.server_order("o-2", OrderStatus::Accepted, true, DROP);
+        assert!(matches!(
+            t.record("o-2", &drive(5, 1_000.0)),
+            Err(Error::NotInJob { .. })
+        ));
+        t.record("o-1", &drive(5, 1_000.0)).unwrap();
+        let m = d.gate.manifest();
+        let registry = crate::privacy::holdings::Registry::new(vec![], "NULL");
+        d.services
+            .db
+            .write(|tx| {
+                crate::privacy::decide(
+                    tx,
+                    &registry,
+                    &m,
+                    "trajectory_upload",
+                    false,
+                    "t",
+                    Utc::now(),
+                )
+            })
+            .unwrap();
+        t.drop_without_basis();
+        assert!(matches!(t.flush(), Ok(Flushed { fixes: 0, .. })));
+        assert!(t.fixes("o-1").unwrap().is_empty());
+    }
 }

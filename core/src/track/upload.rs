@@ -13,6 +13,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::net::NetError;
+use crate::privacy::transparency::DataAction;
 use crate::purpose::Purpose;
 use crate::session::Session;
 
@@ -79,7 +80,7 @@ impl Tracker {
                     .blocking(move |s| {
                         s.db.write(|tx| {
                             mark_sent(tx, &batch, Utc::now())?;
-                            gate.sent(tx, &basis, &["trajectory"], points)?;
+                            gate.record(tx, DataAction::Sent, &basis, &["trajectory"], points)?;
                             Ok::<_, Error>(())
                         })
                     })
