@@ -127,6 +127,17 @@ pub struct LatLon {
     pub lon: f64,
 }
 
+impl LatLon {
+    /// Finite, latitude within ±90 and longitude within ±180: the one range check that
+    /// app and server share.
+    pub fn is_on_earth(&self) -> bool {
+        self.lat.is_finite()
+            && self.lon.is_finite()
+            && (-90.0..=90.0).contains(&self.lat)
+            && (-180.0..=180.0).contains(&self.lon)
+    }
+}
+
 /// A cargo order as offered to drivers. Open offers carry no party contact data: the
 /// consignee's name and phone reach a driver only once the order is assigned (seed 002:
 /// "accepting orders ... needs consignee data"; P-29).
@@ -435,12 +446,6 @@ pub const ERRAND_RULES: &str = "errand: pickup and drop-off on Earth, weight > 0
 impl NewErrand {
     /// Whether the errand follows [`ERRAND_RULES`].
     pub fn is_valid(&self) -> bool {
-        let on_earth = |p: &LatLon| {
-            p.lat.is_finite()
-                && p.lon.is_finite()
-                && (-90.0..=90.0).contains(&p.lat)
-                && (-180.0..=180.0).contains(&p.lon)
-        };
         let texts = [
             &self.pickup_label,
             &self.dropoff_label,
@@ -450,8 +455,8 @@ impl NewErrand {
             &self.contact.consignee_address,
         ];
         let phones = [&self.contact.consignor_phone, &self.contact.consignee_phone];
-        on_earth(&self.pickup)
-            && self.dropoff.as_ref().is_none_or(on_earth)
+        self.pickup.is_on_earth()
+            && self.dropoff.as_ref().is_none_or(LatLon::is_on_earth)
             && self.weight_kg.is_finite()
             && self.weight_kg > 0.0
             && self.fee_minor >= 0

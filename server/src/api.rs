@@ -200,12 +200,11 @@ async fn open_orders(
 ) -> Result<Json<OpenOrders>, Failure> {
     authenticate(&state, &headers).await?;
     let q = query_params(query)?;
-    let valid = q.lat.is_finite()
-        && q.lon.is_finite()
-        && (-90.0..=90.0).contains(&q.lat)
-        && (-180.0..=180.0).contains(&q.lon)
-        && q.radius_m.is_finite()
-        && q.radius_m > 0.0;
+    let near = LatLon {
+        lat: q.lat,
+        lon: q.lon,
+    };
+    let valid = near.is_on_earth() && q.radius_m.is_finite() && q.radius_m > 0.0;
     if !valid {
         return Err(Failure::new(
             ErrorCode::BadRequest,

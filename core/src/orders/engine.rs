@@ -266,11 +266,7 @@ impl Orders {
 
 /// Checks a nearby search before anything is sent.
 pub(crate) fn check_search(near: LatLon, radius_m: u32) -> Result<()> {
-    let ok = near.lat.is_finite()
-        && near.lon.is_finite()
-        && (-90.0..=90.0).contains(&near.lat)
-        && (-180.0..=180.0).contains(&near.lon);
-    if !ok {
+    if !near.is_on_earth() {
         return Err(Error::InvalidInput {
             reason: "position must be finite, latitude within ±90 and longitude within ±180".into(),
         });

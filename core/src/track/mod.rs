@@ -44,11 +44,11 @@ pub struct Fix {
 impl Fix {
     /// Finite coordinates in range, and a finite, non-negative accuracy if any.
     pub fn is_valid(&self) -> bool {
-        self.lat.is_finite()
-            && self.lon.is_finite()
-            && (-90.0..=90.0).contains(&self.lat)
-            && (-180.0..=180.0).contains(&self.lon)
-            && self.accuracy_m.is_none_or(|a| a.is_finite() && a >= 0.0)
+        let at = waybill_protocol::LatLon {
+            lat: self.lat,
+            lon: self.lon,
+        };
+        at.is_on_earth() && self.accuracy_m.is_none_or(|a| a.is_finite() && a >= 0.0)
     }
 
     fn check(&self, index: usize) -> Result<()> {
