@@ -170,10 +170,8 @@ impl Tracker {
         let written = self.services.db.write(|tx| {
             let now = Utc::now();
             let mut n = 0;
-            let mut items = 0;
             for (order_id, fixes) in fix_groups.iter().filter(|(o, _)| carried(o)) {
                 n += super::record(tx, &basis, order_id, fixes, now)?;
-                items += fixes.len();
             }
             for (order_id, order_events) in event_groups.iter().filter(|(o, _)| carried(o)) {
                 track_events::record(tx, &basis, order_id, order_events, now)?;
@@ -183,7 +181,7 @@ impl Tracker {
                 DataAction::Collected,
                 &basis,
                 &["precise_location", "trajectory"],
-                items,
+                n as usize,
             )?;
             Ok::<_, Error>(n)
         })?;
