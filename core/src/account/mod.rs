@@ -32,7 +32,7 @@ impl Account {
 
     /// The signed-in account id, if any. Local only.
     pub(crate) fn account_id(&self) -> Result<Option<String>> {
-        Ok(self.services.db.read(store::load)?.map(|s| s.account_id))
+        Ok(self.services.db.read(store::account_id)?)
     }
 
     /// `NotSignedIn` unless a session is held (local actions need an account to go to).
@@ -99,7 +99,7 @@ impl Account {
 
 /// The account's part of the export: the installation and account ids (never the token).
 pub(crate) fn export_sections(conn: &rusqlite::Connection) -> Result<Sections> {
-    let account_id = store::load(conn)?.map(|s| s.account_id);
+    let account_id = store::account_id(conn)?;
     Ok(vec![
         (
             "installation_id",

@@ -38,6 +38,15 @@ pub fn load(conn: &Connection) -> StorageResult<Option<Session>> {
         .optional()?)
 }
 
+/// The signed-in account id, if any, without opening the sealed token.
+pub fn account_id(conn: &Connection) -> StorageResult<Option<String>> {
+    Ok(conn
+        .query_row("SELECT account_id FROM session WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
 /// Stores (or replaces) the session.
 pub fn store(tx: &Transaction<'_>, session: &Session, server_url: &str) -> StorageResult<()> {
     tx.execute(
