@@ -252,10 +252,12 @@ impl Waybill {
         network: Network,
     ) -> Result<BackgroundSync> {
         self.flush_quietly();
+        // The shell hears of a run that could reach the server, as before the split.
+        let runs = network != Network::Offline && self.account.account_id()?.is_some();
         let outcome = self
-            .run(sync::background(self.engines(), budget, network))
+            .run(sync::background(self.engines(), budget, network, runs))
             .await?;
-        if network != Network::Offline {
+        if runs {
             self.notify(&[Topic::Orders, Topic::Privacy]);
         }
         Ok(outcome)

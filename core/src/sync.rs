@@ -149,14 +149,16 @@ pub(crate) async fn foreground(engines: Engines) -> Result<SyncReport> {
 
 /// The shell's background job: the most valuable work first within `budget`, retries
 /// respecting each entry's backoff. Transport and server failures are reported, not
-/// thrown: the job reschedules at `next_attempt_at`.
+/// thrown: the job reschedules at `next_attempt_at`. `online`: the network is up and an
+/// account is signed in (the caller checked; without it no request is made).
 pub(crate) async fn background(
     engines: Engines,
     budget: Duration,
     network: Network,
+    online: bool,
 ) -> Result<BackgroundSync> {
     let mut outcome = BackgroundSync::default();
-    if network != Network::Offline && engines.account.account_id()?.is_some() {
+    if online {
         let deadline = Instant::now() + budget;
         let chunk = match network {
             Network::Unmetered => CHUNK_UNMETERED,
