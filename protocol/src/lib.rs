@@ -51,12 +51,18 @@ impl Role {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterDevice {
     /// Random installation id chosen by the client (not a hardware identifier).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 128, min_length = 1, pattern = "^[A-Za-z0-9._:-]{1,128}$")
+    )]
     pub installation_id: String,
     /// Which app is registering.
     pub role: Role,
     /// Application id, e.g. `com.example.waybill.driver`.
+    #[cfg_attr(feature = "openapi", schema(max_length = 128, min_length = 1))]
     pub app_id: String,
     /// Application version, for the server's compatibility decisions.
+    #[cfg_attr(feature = "openapi", schema(max_length = 128, min_length = 1))]
     pub app_version: String,
 }
 
@@ -234,14 +240,19 @@ pub struct Accepted {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderContact {
     /// Who hands the goods over.
+    #[cfg_attr(feature = "openapi", schema(max_length = 500, min_length = 1))]
     pub consignor_name: String,
     /// Consignor's phone.
+    #[cfg_attr(feature = "openapi", schema(max_length = 20, min_length = 5))]
     pub consignor_phone: String,
     /// Who receives the goods.
+    #[cfg_attr(feature = "openapi", schema(max_length = 500, min_length = 1))]
     pub consignee_name: String,
     /// Consignee's phone.
+    #[cfg_attr(feature = "openapi", schema(max_length = 20, min_length = 5))]
     pub consignee_phone: String,
     /// Full delivery address.
+    #[cfg_attr(feature = "openapi", schema(max_length = 500, min_length = 1))]
     pub consignee_address: String,
 }
 
@@ -324,8 +335,16 @@ impl ActionKind {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderAction {
     /// Idempotency key, made on the device when the action was taken.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 128, min_length = 1, pattern = "^[A-Za-z0-9._:-]{1,128}$")
+    )]
     pub key: String,
     /// The order.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 128, min_length = 1, pattern = "^[A-Za-z0-9._:-]{1,128}$")
+    )]
     pub order_id: String,
     /// What was done.
     pub kind: ActionKind,
@@ -333,12 +352,14 @@ pub struct OrderAction {
     pub at: DateTime<Utc>,
     /// Free text (exception reports).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub note: Option<String>,
     /// The errand, for `place`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errand: Option<NewErrand>,
     /// The stop reached, for `arrive` (index into the order's stops).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 49))]
     pub stop: Option<u32>,
     /// The agreed time, for `appoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -350,11 +371,59 @@ pub struct OrderAction {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionBatch {
     /// At most [`MAX_BATCH`] actions.
+    #[cfg_attr(feature = "openapi", schema(max_items = 500))]
     pub actions: Vec<OrderAction>,
 }
 
+/// What `assigned_to` says to a driver who no longer holds an order: someone else does,
+/// without naming the account.
+pub const ANOTHER_ACCOUNT: &str = "another-account";
+
 /// Largest batch the server takes.
 pub const MAX_BATCH: usize = 500;
+
+/// Bounds of every request field, shared by the app (which refuses to queue what the
+/// server would refuse) and the server (which enforces them and documents them in the
+/// OpenAPI document). Lengths are in bytes of UTF-8.
+pub mod limits {
+    /// Ids made by a device or the server: order ids, idempotency keys, installation
+    /// ids, rights-request ids, upload ids.
+    pub const MAX_ID: usize = 128;
+    /// App id and app version of a registration.
+    pub const MAX_APP_FIELD: usize = 128;
+    /// A driver's note on an action (exception reports).
+    pub const MAX_NOTE: usize = 2_000;
+    /// The text of a rights request.
+    pub const MAX_DETAIL: usize = 4_096;
+    /// Errand labels, goods, names and addresses.
+    pub const MAX_TEXT: usize = 500;
+    /// Largest radius of the offer search, metres.
+    pub const MAX_SEARCH_RADIUS_M: u32 = 200_000;
+    /// Most offers one search returns (nearest first).
+    pub const MAX_OFFERS: usize = 100;
+    /// Most consent receipts in one request.
+    pub const MAX_RECEIPTS: usize = 1_000;
+    /// Largest page of the change feed.
+    pub const MAX_CHANGES_PAGE: u32 = 1_000;
+    /// Largest trajectory batch, bytes.
+    pub const MAX_TRAJECTORY_BYTES: usize = 1 << 20;
+    /// Largest JSON request body, bytes (a full batch of actions with notes fits).
+    pub const MAX_JSON_BYTES: usize = 2 << 20;
+    /// Most stops of an order.
+    pub const MAX_STOPS: usize = 50;
+
+    /// Whether `id` is a well-formed id: 1..=[`MAX_ID`] bytes of ASCII letters, digits
+    /// and `-_.:`, and not `.` or `..` (ids travel in URL paths).
+    pub fn is_valid_id(id: &str) -> bool {
+        !id.is_empty()
+            && id.len() <= MAX_ID
+            && id != "."
+            && id != ".."
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    }
+}
 
 /// What became of one action of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -417,21 +486,30 @@ pub struct Changes {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewErrand {
     /// Pickup label.
+    #[cfg_attr(feature = "openapi", schema(max_length = 500, min_length = 1))]
     pub pickup_label: String,
     /// Pickup point.
     pub pickup: LatLon,
     /// Drop-off label.
+    #[cfg_attr(feature = "openapi", schema(max_length = 500, min_length = 1))]
     pub dropoff_label: String,
     /// Drop-off point, when known: the driver's app detects arrival at its geofence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dropoff: Option<LatLon>,
     /// What is carried.
+    #[cfg_attr(feature = "openapi", schema(max_length = 500, min_length = 1))]
     pub goods: String,
     /// Weight, kg.
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0))]
     pub weight_kg: f64,
     /// Fee in minor units.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub fee_minor: i64,
     /// ISO 4217.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 3, pattern = "^[A-Z]{3}$")
+    )]
     pub currency: String,
     /// Sender and recipient.
     pub contact: OrderContact,
@@ -464,7 +542,9 @@ impl NewErrand {
             && self.currency.len() == 3
             && self.currency.bytes().all(|b| b.is_ascii_uppercase())
             && texts.iter().all(|t| {
-                !t.trim().is_empty() && t.len() <= 500 && !t.chars().any(char::is_control)
+                !t.trim().is_empty()
+                    && t.len() <= limits::MAX_TEXT
+                    && !t.chars().any(char::is_control)
             })
             && phones.iter().all(|p| {
                 (5..=20).contains(&p.len())
@@ -612,10 +692,15 @@ impl RightKind {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RightsRequestFiled {
     /// Device-made id (a UUID), also the idempotency key.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 128, min_length = 1, pattern = "^[A-Za-z0-9._:-]{1,128}$")
+    )]
     pub id: String,
     /// What is asked.
     pub kind: RightKind,
     /// The user's words (what to correct, what to delete); may be empty.
+    #[cfg_attr(feature = "openapi", schema(max_length = 4096))]
     pub detail: String,
     /// The answer deadline the policy promises.
     pub due_at: DateTime<Utc>,
@@ -654,6 +739,9 @@ pub struct RightsRequests {
 pub enum ErrorCode {
     /// The bearer token is missing or unknown.
     Unauthorized,
+    /// The account's role may not use this operation (a driver placing an errand, a
+    /// shipper accepting a load). Says nothing about any resource.
+    Forbidden,
     /// The order does not exist.
     OrderNotFound,
     /// Another driver already holds the order.
@@ -750,18 +838,25 @@ pub mod consent {
         /// Position in the device's ledger.
         pub seq: i64,
         /// `policy_accepted`, `granted`, `refused`, `withdrawn` or `guardian_consent`.
+        #[cfg_attr(feature = "openapi", schema(max_length = 128))]
         pub kind: String,
         /// Policy version in force.
+        #[cfg_attr(feature = "openapi", schema(max_length = 128))]
         pub policy_version: String,
         /// Purpose, if any.
+        #[cfg_attr(feature = "openapi", schema(max_length = 128))]
         pub purpose: Option<String>,
         /// How it was asked.
+        #[cfg_attr(feature = "openapi", schema(max_length = 128))]
         pub asked_via: String,
         /// When, RFC 3339 exactly as hashed.
+        #[cfg_attr(feature = "openapi", schema(max_length = 128))]
         pub at: String,
         /// Previous receipt's hash.
+        #[cfg_attr(feature = "openapi", schema(max_length = 128))]
         pub prev_hash: String,
         /// This receipt's hash.
+        #[cfg_attr(feature = "openapi", schema(max_length = 128))]
         pub hash: String,
     }
 
@@ -784,6 +879,7 @@ pub mod consent {
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     pub struct ConsentReceipts {
         /// Receipts, oldest first.
+        #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
         pub receipts: Vec<ConsentReceipt>,
     }
 

@@ -24,9 +24,9 @@ pub const COORD_SCALE: f64 = 1e5;
 /// Largest rounding error of one coordinate, in metres (half a unit of latitude).
 pub const MAX_ROUNDING_M: f64 = 0.56;
 /// Largest batch decoded (a day at 1 Hz is 86,400).
-pub const MAX_POINTS: usize = 200_000;
+pub const MAX_POINTS: usize = 10_000;
 /// Largest number of events in one batch.
-pub const MAX_EVENTS: usize = 10_000;
+pub const MAX_EVENTS: usize = 5_000;
 
 const FLAG_ANCHORED: u64 = 1;
 

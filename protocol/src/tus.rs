@@ -66,9 +66,45 @@ pub fn parse_checksum(value: &str) -> Result<(String, Vec<u8>), TusHeaderError> 
     Ok((algorithm.to_string(), digest))
 }
 
+/// What a proof may show: the `kind` of its `Upload-Metadata`, one of these.
+pub const PROOF_KINDS: &[&str] = &[
+    "pickup",
+    "delivery",
+    "signature",
+    "damage",
+    "receipt",
+    "scan",
+];
+
+/// Parses `Upload-Length` / `Upload-Offset`: 1 to 20 ASCII digits and nothing else (Rust's
+/// integer parser would also take a leading `+`, which tus does not allow).
+pub fn parse_size(value: &str) -> Option<u64> {
+    let digits =
+        !value.is_empty() && value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| value.parse().ok()).flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_plain_digits() {
+        assert_eq!(parse_size("0"), Some(0));
+        assert_eq!(parse_size("26214400"), Some(26_214_400));
+        for bad in [
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "",
+            "0x10",
+            "1e3",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn metadata_round_trips_and_broken_values_are_typed() {

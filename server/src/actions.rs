@@ -9,6 +9,7 @@ use waybill_protocol::{
     Order, OrderAction, OrderStatus, Outcome, Stop, StopKind,
 };
 
+use crate::access::{self, Caller};
 use crate::store::{self, StoreError, StoreResult, get_order};
 
 fn refused(code: ErrorCode, message: &str) -> StoreError {
@@ -39,10 +40,7 @@ pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> St
     )?;
     let shipper_action = matches!(action.kind, ActionKind::Place | ActionKind::Cancel);
     if shipper_action != (role == "shipper") {
-        return Err(refused(
-            ErrorCode::InvalidTransition,
-            &format!("a {role} account cannot {}", action.kind.as_str()),
-        ));
+        return Err(access::forbidden());
     }
     match action.kind {
         ActionKind::Place => {
@@ -61,9 +59,13 @@ pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> St
         ActionKind::Cancel => return cancel_in(tx, account_id, &action.order_id),
         _ => {}
     }
-    let order = get_order(tx, &action.order_id)?
-        .ok_or_else(|| refused(ErrorCode::OrderNotFound, "no such order"))?;
+    // Only the holder learns anything about an order it acts on; an acceptance may
+    // learn that an offer it saw was taken or withdrawn meanwhile.
+    let order = get_order(tx, &action.order_id)?.ok_or_else(access::not_yours)?;
     let mine = order.assigned_to.as_deref() == Some(account_id);
+    if action.kind != ActionKind::Accept && !mine {
+        return Err(access::not_yours());
+    }
     if order.status == OrderStatus::Cancelled {
         return Err(refused(
             ErrorCode::OrderCancelled,
@@ -78,12 +80,6 @@ pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> St
     }
     if action.kind == ActionKind::Accept && mine {
         return Ok(order);
-    }
-    if action.kind != ActionKind::Accept && !mine {
-        return Err(refused(
-            ErrorCode::InvalidTransition,
-            "only the driver who holds the order may do this",
-        ));
     }
     let next = action.kind.next_status(order.status).ok_or_else(|| {
         refused(
@@ -154,47 +150,53 @@ pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> St
     get_order(tx, &order.id)?.ok_or_else(|| refused(ErrorCode::Internal, "order vanished"))
 }
 
+/// Why an action cannot even be looked at, if it cannot: checked per entry, so one bad
+/// entry is refused alone and never fails its batch.
+fn malformed(action: &OrderAction) -> Option<&'static str> {
+    use waybill_protocol::limits;
+    if !limits::is_valid_id(&action.key) {
+        Some("a key is 1..=128 bytes of [A-Za-z0-9-_.:]")
+    } else if !limits::is_valid_id(&action.order_id) {
+        Some("an order id is 1..=128 bytes of [A-Za-z0-9-_.:]")
+    } else if action
+        .note
+        .as_ref()
+        .is_some_and(|n| n.len() > limits::MAX_NOTE)
+    {
+        Some("a note is at most 2000 bytes")
+    } else if action.stop.is_some_and(|s| s as usize >= limits::MAX_STOPS) {
+        Some("no order has that many stops")
+    } else if action.errand.as_ref().is_some_and(|e| !e.is_valid()) {
+        Some(waybill_protocol::ERRAND_RULES)
+    } else {
+        None
+    }
+}
+
+/// The fingerprint of an action as its key remembers it (everything but the key).
+fn action_fingerprint(action: &OrderAction) -> String {
+    let body = serde_json::to_string(&OrderAction {
+        key: String::new(),
+        ..action.clone()
+    })
+    .expect("actions serialize");
+    store::fingerprint("action", &body)
+}
+
 /// Applies a batch in one transaction. Each action is looked up by key first (a retry
-/// gets the first result back); after a refusal, the same order's later actions in the
-/// batch are skipped, so the device can settle them without a hole in the order's history.
+/// gets the first result back; the same key naming something else is refused for that
+/// entry); after a refusal, the same order's later actions in the batch are skipped, so
+/// the device can settle them without a hole in the order's history.
 pub fn apply_batch(
     conn: &mut Connection,
-    account_id: &str,
+    caller: &Caller,
     batch: &ActionBatch,
 ) -> StoreResult<ActionResults> {
+    let account_id = caller.account.as_str();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(batch.actions.len());
     let mut refused_orders: Vec<&str> = vec![];
     for action in &batch.actions {
-        let request = format!("{} {}", action.kind.as_str(), action.order_id);
-        if let Some((previous_request, body)) = tx
-            .query_row(
-                "SELECT request, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
-                params![account_id, action.key],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )
-            .optional()?
-        {
-            let result = if previous_request == request {
-                let mut first: ActionResult = serde_json::from_str(&body)
-                    .map_err(|_| refused(ErrorCode::Internal, "stored result unreadable"))?;
-                if first.outcome == Outcome::Applied {
-                    first.outcome = Outcome::Replayed;
-                }
-                first
-            } else {
-                refusal(
-                    &action.key,
-                    ErrorCode::IdempotencyKeyReused,
-                    "this idempotency key was used for another request",
-                )
-            };
-            if result.outcome == Outcome::Refused {
-                refused_orders.push(&action.order_id);
-            }
-            results.push(result);
-            continue;
-        }
         if refused_orders.contains(&action.order_id.as_str()) {
             results.push(ActionResult {
                 key: action.key.clone(),
@@ -203,6 +205,42 @@ pub fn apply_batch(
                 contact: None,
                 error: None,
             });
+            continue;
+        }
+        if let Some(why) = malformed(action) {
+            refused_orders.push(&action.order_id);
+            results.push(refusal(&action.key, ErrorCode::BadRequest, why));
+            continue;
+        }
+        let request = action_fingerprint(action);
+        if let Some((previous_request, body)) = tx
+            .query_row(
+                "SELECT request, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
+                params![account_id, action.key],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?
+        {
+            let first = (previous_request == request)
+                .then(|| serde_json::from_str::<ActionResult>(&body).ok())
+                .flatten();
+            let result = match first {
+                Some(mut first) => {
+                    if first.outcome == Outcome::Applied {
+                        first.outcome = Outcome::Replayed;
+                    }
+                    first
+                }
+                None => refusal(
+                    &action.key,
+                    ErrorCode::IdempotencyKeyReused,
+                    "this idempotency key was used for another request",
+                ),
+            };
+            if result.outcome == Outcome::Refused {
+                refused_orders.push(&action.order_id);
+            }
+            results.push(result);
             continue;
         }
         let result = match apply(&tx, account_id, action) {
@@ -288,9 +326,28 @@ pub fn changes(
     rows.truncate(limit as usize);
     Ok(Changes {
         cursor: rows.last().map_or(after, |(_, seq)| *seq),
-        orders: rows.into_iter().map(|(o, _)| o).collect(),
+        orders: rows
+            .into_iter()
+            .map(|(o, _)| as_seen_by(o, account_id))
+            .collect(),
         more,
     })
+}
+
+/// An order as the change feed shows it to `account_id`: in full to its driver and its
+/// shipper; to a driver who held it before, only that it is someone else's now (as an
+/// offer would show it, without the new holder's account id).
+fn as_seen_by(order: Order, account_id: &str) -> Order {
+    let mine = order.assigned_to.as_deref() == Some(account_id);
+    let placed = order.shipper_id.as_deref() == Some(account_id);
+    if mine || placed {
+        return order;
+    }
+    let taken = order.assigned_to.is_some();
+    Order {
+        assigned_to: taken.then(|| waybill_protocol::ANOTHER_ACCOUNT.to_string()),
+        ..store::as_offer(order)
+    }
 }
 
 /// A shipper places an errand: a new open order with its parties' contact. Idempotent on
@@ -302,7 +359,10 @@ pub fn create_errand(
     errand: &NewErrand,
 ) -> StoreResult<Order> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let request = "errand".to_string();
+    let request = store::fingerprint(
+        "errand",
+        &serde_json::to_string(errand).expect("errands serialize"),
+    );
     if let Some((previous, body)) = tx
         .query_row(
             "SELECT request, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
@@ -411,15 +471,14 @@ pub fn cancel(conn: &mut Connection, shipper_id: &str, order_id: &str) -> StoreR
 }
 
 fn cancel_in(tx: &Transaction<'_>, shipper_id: &str, order_id: &str) -> StoreResult<Order> {
-    let order = get_order(tx, order_id)?
-        .ok_or_else(|| refused(ErrorCode::OrderNotFound, "no such order"))?;
+    let order = get_order(tx, order_id)?.ok_or_else(access::not_yours)?;
     let owner: Option<String> = tx.query_row(
         "SELECT shipper_id FROM orders WHERE id = ?1",
         [order_id],
         |r| r.get(0),
     )?;
     if owner.as_deref() != Some(shipper_id) {
-        return Err(refused(ErrorCode::OrderNotFound, "no such errand of yours"));
+        return Err(access::not_yours());
     }
     match order.status {
         OrderStatus::Cancelled => return Ok(order),

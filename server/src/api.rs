@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,20 +13,40 @@ use serde::Deserialize;
 use waybill_protocol::{
     ActionBatch, ActionResults, ApiError, Changes, ErrorCode, IDEMPOTENCY_KEY_HEADER,
     IDEMPOTENT_REPLAYED_HEADER, LatLon, MAX_BATCH, NewErrand, OpenOrders, Order, OrderEvents,
-    RegisterDevice, RightsRequestFiled, RightsRequestState, RightsRequests, Trajectory,
-    TrajectoryStored,
+    RegisterDevice, RightsRequestFiled, RightsRequestState, RightsRequests, Role, Trajectory,
+    TrajectoryStored, limits,
 };
+
+use crate::access::{self, Caller};
 
 use crate::store::{self, StoreError, StoredReply};
 use waybill_protocol::consent::{ConsentReceipts, ReceiptsStored};
 #[allow(unused_imports)] // named in the OpenAPI annotations
 use waybill_protocol::{Accepted, DeviceRegistered};
 
-/// Shared state: one SQLite connection (the reference server favours clarity over throughput).
+/// Shared state: one SQLite connection (the reference server favours clarity over
+/// throughput; no file I/O runs while it is held), the uploads folder, and the uploads a
+/// PATCH is writing.
 #[derive(Clone)]
 pub struct AppState {
     db: Arc<Mutex<Connection>>,
     uploads: Arc<std::path::PathBuf>,
+    writing: Arc<Mutex<std::collections::HashSet<String>>>,
+}
+
+/// An upload claimed by one PATCH; released on drop.
+pub(crate) struct UploadClaim {
+    writing: Arc<Mutex<std::collections::HashSet<String>>>,
+    id: String,
+}
+
+impl Drop for UploadClaim {
+    fn drop(&mut self) {
+        self.writing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+    }
 }
 
 impl AppState {
@@ -35,7 +55,17 @@ impl AppState {
         AppState {
             db: Arc::new(Mutex::new(conn)),
             uploads: Arc::new(uploads),
+            writing: Arc::default(),
         }
+    }
+
+    /// Claims upload `id` for one writer, or `None` while another request writes it.
+    pub(crate) fn claim_upload(&self, id: &str) -> Option<UploadClaim> {
+        let mut writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        writing.insert(id.to_string()).then(|| UploadClaim {
+            writing: Arc::clone(&self.writing),
+            id: id.to_string(),
+        })
     }
 
     /// Folder of proof upload files.
@@ -57,7 +87,7 @@ impl AppState {
         .unwrap_or_else(|e| Err(E::from(std::io::Error::other(e))))
     }
 
-    async fn with_db<T: Send + 'static>(
+    pub(crate) async fn with_db<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, Failure> {
@@ -65,13 +95,12 @@ impl AppState {
     }
 }
 
-/// The router of the sync contract.
+/// The router of the sync contract. Every route but registration, health, the document
+/// and tus discovery authenticates first ([`access::require_caller`]), before a body is
+/// read; bodies are capped per route before they are buffered.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let authenticated = Router::new()
         .merge(crate::tus::routes())
-        .route("/v1/health", get(|| async { "ok" }))
-        .route("/v1/openapi.json", get(openapi_json))
-        .route("/v1/devices", post(register))
         .route("/v1/orders/open", get(open_orders))
         .route("/v1/orders/{id}/accept", post(accept))
         .route("/v1/orders/{id}/events", get(events))
@@ -85,13 +114,62 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/orders/{id}/cancel", post(cancel_errand))
         .route(
             "/v1/orders/{id}/trajectory",
-            post(upload_trajectory).get(get_trajectory),
+            post(upload_trajectory)
+                .layer(DefaultBodyLimit::max(limits::MAX_TRAJECTORY_BYTES))
+                .get(get_trajectory),
         )
         .route(
             "/v1/rights-requests",
             post(file_rights_request).get(list_rights_requests),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::require_caller,
+        ));
+    Router::new()
+        .merge(authenticated)
+        .merge(crate::tus::discovery())
+        .route("/v1/health", get(|| async { "ok" }))
+        .route("/v1/openapi.json", get(openapi_json))
+        .route("/v1/devices", post(register))
+        .layer(DefaultBodyLimit::max(limits::MAX_JSON_BYTES))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .with_state(state)
+}
+
+/// The largest body a route takes, bytes.
+fn body_cap_of(path: &str) -> usize {
+    if path.starts_with("/v1/uploads/") {
+        crate::tus::MAX_CHUNK
+    } else if path.ends_with("/trajectory") {
+        limits::MAX_TRAJECTORY_BYTES
+    } else {
+        limits::MAX_JSON_BYTES
+    }
+}
+
+/// A declared `Content-Length` over the route's cap is answered 413 before a byte of the
+/// body is read (`DefaultBodyLimit` alone would wait for the body to stream in first,
+/// and still caps bodies without a length).
+async fn refuse_declared_oversize(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let max = body_cap_of(req.uri().path());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [(header::CONNECTION, "close")],
+            format!("a body here is at most {max} bytes"),
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// A contract error reply.
@@ -99,13 +177,16 @@ pub fn router(state: AppState) -> Router {
 pub struct Failure {
     code: ErrorCode,
     message: String,
+    /// The status, when not the code's own (a body over its cap is a 413).
+    status: Option<StatusCode>,
 }
 
 impl Failure {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
         Failure {
             code,
             message: message.into(),
+            status: None,
         }
     }
 
@@ -122,6 +203,7 @@ impl From<StoreError> for Failure {
                 tracing::error!(error = %e, "store failure");
                 Failure::internal()
             }
+            StoreError::Io(e) => e.into(),
         }
     }
 }
@@ -135,8 +217,10 @@ impl From<std::io::Error> for Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(store::status_of(self.code))
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self.status.unwrap_or_else(|| {
+            StatusCode::from_u16(store::status_of(self.code))
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        });
         (
             status,
             Json(ApiError {
@@ -156,27 +240,18 @@ async fn register(
     body: Result<Json<RegisterDevice>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Failure> {
     let req = json_body(body)?;
-    if req.installation_id.trim().is_empty() || req.installation_id.len() > 128 {
+    let app_field = |f: &str| !f.is_empty() && f.len() <= limits::MAX_APP_FIELD;
+    if !limits::is_valid_id(&req.installation_id)
+        || !app_field(&req.app_id)
+        || !app_field(&req.app_version)
+    {
         return Err(Failure::new(
             ErrorCode::BadRequest,
-            "installation_id must be 1..=128 bytes",
+            "installation_id: 1..=128 bytes of [A-Za-z0-9-_.:]; app_id, app_version: 1..=128 bytes",
         ));
     }
     let registered = state.with_db(move |c| store::register(c, &req)).await?;
     Ok(Json(registered).into_response())
-}
-
-pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, Failure> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned)
-        .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, "missing bearer token"))?;
-    state
-        .with_db(move |c| store::account_for_token(c, &token))
-        .await?
-        .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, "unknown token"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,59 +262,63 @@ struct NearQuery {
 }
 
 #[utoipa::path(get, path = "/v1/orders/open", tag = "orders", security(("bearer" = [])),
+    description = "Drivers only. At most `MAX_OFFERS` (100) offers, nearest first; before acceptance an offer names no shipper and gives the drop-off only as an area (a 0.01° cell) and its distance.",
     params(
-        ("lat" = f64, Query, description = "latitude, degrees, rounded by the client"),
-        ("lon" = f64, Query, description = "longitude, degrees"),
-        ("radius_m" = f64, Query, description = "search radius in metres, > 0")),
+        ("lat" = f64, Query, description = "latitude, degrees, rounded by the client", minimum = -90, maximum = 90),
+        ("lon" = f64, Query, description = "longitude, degrees", minimum = -180, maximum = 180),
+        ("radius_m" = f64, Query, description = "search radius in metres", exclusive_minimum = 0, maximum = 200000)),
     responses((status = 200, body = OpenOrders), (status = 400, body = ApiError),
-        (status = 401, body = ApiError)))]
+        (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 async fn open_orders(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(caller): Extension<Caller>,
     query: Result<Query<NearQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<OpenOrders>, Failure> {
-    authenticate(&state, &headers).await?;
+    caller.require(Role::Driver)?;
     let q = query_params(query)?;
     let near = LatLon {
         lat: q.lat,
         lon: q.lon,
     };
-    let valid = near.is_on_earth() && q.radius_m.is_finite() && q.radius_m > 0.0;
+    let valid = near.is_on_earth()
+        && q.radius_m.is_finite()
+        && q.radius_m > 0.0
+        && q.radius_m <= f64::from(limits::MAX_SEARCH_RADIUS_M);
     if !valid {
         return Err(Failure::new(
             ErrorCode::BadRequest,
             "lat, lon or radius_m out of range",
         ));
     }
-    let near = LatLon {
-        lat: q.lat,
-        lon: q.lon,
-    };
     let orders = state
-        .with_db(move |c| store::open_orders_near(c, near, q.radius_m))
+        .with_db(move |c| store::open_orders_near(c, near, q.radius_m, limits::MAX_OFFERS))
         .await?;
     Ok(Json(OpenOrders { orders }))
 }
 
 #[utoipa::path(post, path = "/v1/orders/{id}/accept", tag = "orders", security(("bearer" = [])),
-    params(("id" = String, Path, description = "order id"),
-        ("Idempotency-Key" = String, Header, description = "1..=128 bytes, reused by every retry")),
+    description = "Drivers only.",
+    params(("id" = String, Path, description = "order id, 1..=128 bytes of [A-Za-z0-9-_.:]", max_length = 128),
+        ("Idempotency-Key" = String, Header, description = "1..=128 bytes, reused by every retry", max_length = 128)),
     responses((status = 200, body = Accepted), (status = 400, body = ApiError),
-        (status = 401, body = ApiError), (status = 404, body = ApiError),
-        (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError),
+        (status = 422, body = ApiError)))]
 async fn accept(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(order_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
-    let account = authenticate(&state, &headers).await?;
+    caller.require(Role::Driver)?;
     let key = idempotency_key(&headers)?;
+    let order_id = order_id_param(order_id)?;
     let StoredReply {
         status,
         body,
         replayed,
     } = state
-        .with_db(move |c| store::accept(c, &account, &key, &order_id))
+        .with_db(move |c| store::accept(c, &caller.account, &key, &order_id))
         .await?;
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let replayed = if replayed { "true" } else { "false" };
@@ -255,40 +334,57 @@ async fn accept(
 }
 
 #[utoipa::path(get, path = "/v1/orders/{id}/events", tag = "orders", security(("bearer" = [])),
-    params(("id" = String, Path, description = "order id")),
-    responses((status = 200, body = OrderEvents), (status = 401, body = ApiError)))]
+    description = "For the order's driver and its shipper; anyone else gets the reply a missing order gets.",
+    params(("id" = String, Path, description = "order id", max_length = 128)),
+    responses((status = 200, body = OrderEvents), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 async fn events(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(order_id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<OrderEvents>, Failure> {
-    authenticate(&state, &headers).await?;
-    let events = state.with_db(move |c| store::events(c, &order_id)).await?;
+    let order_id = order_id_param(order_id)?;
+    let events = state
+        .with_db(move |c| {
+            access::may_read(c, &caller.account, &order_id)?;
+            store::events(c, &order_id)
+        })
+        .await?;
     Ok(Json(OrderEvents { events }))
 }
 
-/// Largest batch of receipts in one request.
-const MAX_RECEIPTS: usize = 1_000;
-
 #[utoipa::path(post, path = "/v1/consent-receipts", tag = "privacy", security(("bearer" = [])),
+    description = "At most 1000 receipts; each text field at most 128 bytes.",
     request_body = ConsentReceipts,
     responses((status = 200, body = ReceiptsStored), (status = 400, body = ApiError),
         (status = 401, body = ApiError)))]
 async fn store_receipts(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(caller): Extension<Caller>,
     body: Result<Json<ConsentReceipts>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ReceiptsStored>, Failure> {
-    let account = authenticate(&state, &headers).await?;
     let body = json_body(body)?;
-    if body.receipts.len() > MAX_RECEIPTS {
+    let bounded = |r: &waybill_protocol::consent::ConsentReceipt| {
+        [
+            &r.kind,
+            &r.policy_version,
+            &r.asked_via,
+            &r.at,
+            &r.prev_hash,
+            &r.hash,
+        ]
+        .into_iter()
+        .chain(r.purpose.as_ref())
+        .all(|f| f.len() <= limits::MAX_ID)
+    };
+    if body.receipts.len() > limits::MAX_RECEIPTS || !body.receipts.iter().all(bounded) {
         return Err(Failure::new(
             ErrorCode::BadRequest,
-            "too many receipts in one request",
+            "at most 1000 receipts, each field at most 128 bytes",
         ));
     }
     let stored = state
-        .with_db(move |c| store::store_receipts(c, &account, &body.receipts))
+        .with_db(move |c| store::store_receipts(c, &caller.account, &body.receipts))
         .await?;
     Ok(Json(stored))
 }
@@ -297,32 +393,33 @@ async fn store_receipts(
     responses((status = 200, body = ConsentReceipts), (status = 401, body = ApiError)))]
 async fn list_receipts(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(caller): Extension<Caller>,
 ) -> Result<Json<ConsentReceipts>, Failure> {
-    let account = authenticate(&state, &headers).await?;
-    let receipts = state.with_db(move |c| store::receipts(c, &account)).await?;
+    let receipts = state
+        .with_db(move |c| store::receipts(c, &caller.account))
+        .await?;
     Ok(Json(ConsentReceipts { receipts }))
 }
 
 #[utoipa::path(post, path = "/v1/rights-requests", tag = "privacy", security(("bearer" = [])),
+    description = "`id`: 1..=128 bytes of [A-Za-z0-9-_.:]; `detail`: at most 4096 bytes.",
     request_body = RightsRequestFiled,
     responses((status = 200, body = RightsRequestState), (status = 400, body = ApiError),
         (status = 401, body = ApiError), (status = 422, body = ApiError)))]
 async fn file_rights_request(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(caller): Extension<Caller>,
     body: Result<Json<RightsRequestFiled>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<RightsRequestState>, Failure> {
-    let account = authenticate(&state, &headers).await?;
     let req = json_body(body)?;
-    if req.id.is_empty() || req.id.len() > 128 || req.detail.len() > 4_096 {
+    if !limits::is_valid_id(&req.id) || req.detail.len() > limits::MAX_DETAIL {
         return Err(Failure::new(
             ErrorCode::BadRequest,
-            "id must be 1..=128 bytes and detail at most 4096",
+            "id must be 1..=128 bytes of [A-Za-z0-9-_.:] and detail at most 4096",
         ));
     }
     let filed = state
-        .with_db(move |c| crate::rights::file(c, &account, &req))
+        .with_db(move |c| crate::rights::file(c, &caller.account, &req))
         .await?;
     Ok(Json(filed))
 }
@@ -331,42 +428,33 @@ async fn file_rights_request(
     responses((status = 200, body = RightsRequests), (status = 401, body = ApiError)))]
 async fn list_rights_requests(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(caller): Extension<Caller>,
 ) -> Result<Json<RightsRequests>, Failure> {
-    let account = authenticate(&state, &headers).await?;
     let requests = state
-        .with_db(move |c| crate::rights::list(c, &account))
+        .with_db(move |c| crate::rights::list(c, &caller.account))
         .await?;
     Ok(Json(RightsRequests { requests }))
 }
 
 #[utoipa::path(post, path = "/v1/actions", tag = "orders", security(("bearer" = [])),
+    description = "At most 500 actions. Each action is judged alone: a malformed entry, a wrong role or a reused key is refused in its own result (400, 403, 422 codes), never the batch.",
     request_body = ActionBatch,
     responses((status = 200, description = "one result per action, same order", body = ActionResults),
         (status = 400, body = ApiError), (status = 401, body = ApiError)))]
 async fn apply_actions(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(caller): Extension<Caller>,
     body: Result<Json<ActionBatch>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ActionResults>, Failure> {
-    let account = authenticate(&state, &headers).await?;
     let batch = json_body(body)?;
-    let malformed = batch.actions.iter().any(|a| {
-        a.key.is_empty()
-            || a.key.len() > 128
-            || a.order_id.is_empty()
-            || a.note.as_ref().is_some_and(|n| n.len() > 2_000)
-    });
-    if batch.actions.len() > MAX_BATCH || malformed {
+    if batch.actions.len() > MAX_BATCH {
         return Err(Failure::new(
             ErrorCode::BadRequest,
-            format!(
-                "at most {MAX_BATCH} actions, each with a key of 1..=128 bytes and a note of at most 2000"
-            ),
+            format!("at most {MAX_BATCH} actions"),
         ));
     }
     let results = state
-        .with_db(move |c| crate::actions::apply_batch(c, &account, &batch))
+        .with_db(move |c| crate::actions::apply_batch(c, &caller, &batch))
         .await?;
     Ok(Json(results))
 }
@@ -379,20 +467,25 @@ struct ChangesQuery {
 }
 
 #[utoipa::path(get, path = "/v1/changes", tag = "orders", security(("bearer" = [])),
-    params(("after" = Option<i64>, Query, description = "cursor from the last page, 0 at first"),
-        ("limit" = Option<u32>, Query, description = "page size, 1..=1000")),
+    params(("after" = Option<i64>, Query, description = "cursor from the last page, 0 at first", minimum = 0),
+        ("limit" = Option<u32>, Query, description = "page size, 1..=1000", minimum = 1, maximum = 1000)),
     responses((status = 200, body = Changes), (status = 400, body = ApiError),
         (status = 401, body = ApiError)))]
 async fn changes(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(caller): Extension<Caller>,
     query: Result<Query<ChangesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Changes>, Failure> {
-    let account = authenticate(&state, &headers).await?;
     let q = query_params(query)?;
-    let limit = q.limit.unwrap_or(500).clamp(1, 1_000);
+    let limit = q.limit.unwrap_or(500);
+    if q.after < 0 || !(1..=limits::MAX_CHANGES_PAGE).contains(&limit) {
+        return Err(Failure::new(
+            ErrorCode::BadRequest,
+            "after must be >= 0 and limit 1..=1000",
+        ));
+    }
     let changes = state
-        .with_db(move |c| crate::actions::changes(c, &account, q.after, limit))
+        .with_db(move |c| crate::actions::changes(c, &caller.account, q.after, limit))
         .await?;
     Ok(Json(changes))
 }
@@ -401,8 +494,10 @@ async fn changes(
 fn json_body<T>(
     body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
 ) -> Result<T, Failure> {
-    body.map(|Json(t)| t)
-        .map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))
+    body.map(|Json(t)| t).map_err(|e| Failure {
+        status: (e.status() == StatusCode::PAYLOAD_TOO_LARGE).then_some(e.status()),
+        ..Failure::new(ErrorCode::BadRequest, e.body_text())
+    })
 }
 
 /// The query parameters, or a contract 400 saying what is wrong with them.
@@ -414,32 +509,46 @@ fn query_params<T>(
         .map_err(|e| Failure::new(ErrorCode::BadRequest, e.body_text()))
 }
 
+/// An order id from the path, checked for shape (which says nothing about existence).
+fn order_id_param(id: String) -> Result<String, Failure> {
+    if limits::is_valid_id(&id) {
+        Ok(id)
+    } else {
+        Err(Failure::new(
+            ErrorCode::BadRequest,
+            "an order id is 1..=128 bytes of [A-Za-z0-9-_.:]",
+        ))
+    }
+}
+
 fn idempotency_key(headers: &HeaderMap) -> Result<String, Failure> {
     headers
         .get(IDEMPOTENCY_KEY_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|k| !k.is_empty() && k.len() <= 128)
+        .filter(|k| limits::is_valid_id(k))
         .map(str::to_owned)
         .ok_or_else(|| {
             Failure::new(
                 ErrorCode::BadRequest,
-                "an Idempotency-Key header of 1..=128 bytes is required",
+                "an Idempotency-Key header of 1..=128 bytes of [A-Za-z0-9-_.:] is required",
             )
         })
 }
 
 #[utoipa::path(post, path = "/v1/errands", tag = "orders", security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header, description = "1..=128 bytes")),
+    description = "Shippers only. The same key with a different errand is a 422.",
+    params(("Idempotency-Key" = String, Header, description = "1..=128 bytes", max_length = 128)),
     request_body = NewErrand,
     responses((status = 200, body = Order), (status = 400, body = ApiError),
-        (status = 401, body = ApiError), (status = 409, body = ApiError),
-        (status = 422, body = ApiError)))]
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 async fn create_errand(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Result<Json<NewErrand>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Order>, Failure> {
-    let account = authenticate(&state, &headers).await?;
+    caller.require(Role::Shipper)?;
     let key = idempotency_key(&headers)?;
     let errand = json_body(body)?;
     if !errand.is_valid() {
@@ -449,23 +558,26 @@ async fn create_errand(
         ));
     }
     let order = state
-        .with_db(move |c| crate::actions::create_errand(c, &account, &key, &errand))
+        .with_db(move |c| crate::actions::create_errand(c, &caller.account, &key, &errand))
         .await?;
     Ok(Json(order))
 }
 
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
-    params(("id" = String, Path, description = "order id")),
-    responses((status = 200, body = Order), (status = 401, body = ApiError),
+    description = "Shippers only, for their own errands; another shipper's errand gets the reply a missing one gets.",
+    params(("id" = String, Path, description = "order id", max_length = 128)),
+    responses((status = 200, body = Order), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 async fn cancel_errand(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(order_id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Order>, Failure> {
-    let account = authenticate(&state, &headers).await?;
+    caller.require(Role::Shipper)?;
+    let order_id = order_id_param(order_id)?;
     let order = state
-        .with_db(move |c| crate::actions::cancel(c, &account, &order_id))
+        .with_db(move |c| crate::actions::cancel(c, &caller.account, &order_id))
         .await?;
     Ok(Json(order))
 }
@@ -478,44 +590,42 @@ async fn openapi_json() -> Response {
         .into_response()
 }
 
-/// Largest trajectory batch accepted, bytes (a day at 1 Hz encodes far smaller).
-const MAX_TRAJECTORY_BYTES: usize = 1 << 20;
-
 #[utoipa::path(post, path = "/v1/orders/{id}/trajectory", tag = "trajectory", security(("bearer" = [])),
-    params(("id" = String, Path, description = "order id")),
+    description = "The driver holding the order only, checked before the batch is decoded; an anchor is looked up among this order's points only. At most 1 MiB and 10,000 points.",
+    params(("id" = String, Path, description = "order id", max_length = 128)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream",
         description = "a trajectory batch, format v2 (docs/trajectory-format.md)"),
     responses((status = 200, body = TrajectoryStored), (status = 400, body = ApiError),
-        (status = 401, body = ApiError), (status = 404, body = ApiError),
-        (status = 409, body = ApiError)))]
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError),
+        (status = 413, description = "more than 1 MiB")))]
 async fn upload_trajectory(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(order_id): Path<String>,
-    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<TrajectoryStored>, Failure> {
-    let account = authenticate(&state, &headers).await?;
-    if body.len() > MAX_TRAJECTORY_BYTES {
-        return Err(Failure::new(ErrorCode::BadRequest, "batch too large"));
-    }
+    caller.require(Role::Driver)?;
+    let order_id = order_id_param(order_id)?;
     let stored = state
-        .with_db(move |c| crate::trajectory::store(c, &account, &order_id, &body))
+        .with_db(move |c| crate::trajectory::store(c, &caller.account, &order_id, &body))
         .await?;
     Ok(Json(stored))
 }
 
 #[utoipa::path(get, path = "/v1/orders/{id}/trajectory", tag = "trajectory", security(("bearer" = [])),
-    params(("id" = String, Path, description = "order id")),
-    responses((status = 200, body = Trajectory), (status = 401, body = ApiError),
-        (status = 404, body = ApiError)))]
+    description = "For the order's driver and its shipper; anyone else gets the reply a missing order gets.",
+    params(("id" = String, Path, description = "order id", max_length = 128)),
+    responses((status = 200, body = Trajectory), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 async fn get_trajectory(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(order_id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Trajectory>, Failure> {
-    let account = authenticate(&state, &headers).await?;
+    let order_id = order_id_param(order_id)?;
     let trajectory = state
-        .with_db(move |c| crate::trajectory::get(c, &account, &order_id))
+        .with_db(move |c| crate::trajectory::get(c, &caller.account, &order_id))
         .await?;
     Ok(Json(trajectory))
 }

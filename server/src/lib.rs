@@ -3,11 +3,13 @@
 //! backends implement the same contract (docs/sync-contract.md).
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod actions;
 pub mod api;
 pub mod openapi;
 pub mod rights;
 pub mod seed;
+pub mod serve;
 pub mod store;
 pub mod trajectory;
 pub mod tus;
@@ -48,8 +50,22 @@ impl RunningServer {
 }
 
 /// Opens (creating) the store at `db`, seeds demo offers if asked and the store is empty,
-/// binds `listen` (port 0 picks a free port) and serves until stopped.
+/// binds `listen` (port 0 picks a free port) and serves until stopped, with the default
+/// [`serve::Limits`].
 pub async fn start(db: &Path, listen: SocketAddr, seed_demo: bool) -> StartResult<RunningServer> {
+    start_with(db, listen, seed_demo, serve::Limits::default()).await
+}
+
+/// How often expired uploads and old idempotency entries are swept.
+pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// [`start`] with explicit connection and time limits.
+pub async fn start_with(
+    db: &Path,
+    listen: SocketAddr,
+    seed_demo: bool,
+    limits: serve::Limits,
+) -> StartResult<RunningServer> {
     let conn = store::open(db)?;
     if seed_demo {
         let added = seed::seed_demo(&conn)?;
@@ -62,19 +78,40 @@ pub async fn start(db: &Path, listen: SocketAddr, seed_demo: bool) -> StartResul
     let uploads = db.with_extension(db.extension().map_or("uploads".into(), |e| {
         format!("{}.uploads", e.to_string_lossy())
     }));
-    let app = api::router(api::AppState::new(conn, uploads));
+    let state = api::AppState::new(conn, uploads);
+    let sweeper = tokio::spawn(sweep_every(state.clone(), SWEEP_INTERVAL));
+    let app = api::router(state);
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
+        let served = serve::serve(listener, app, limits, async {
+            let _ = rx.await;
+        })
+        .await;
+        sweeper.abort();
+        served
     });
     Ok(RunningServer {
         addr,
         shutdown: Some(tx),
         task,
     })
+}
+
+async fn sweep_every(state: api::AppState, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let dir = state.uploads_dir().to_path_buf();
+        let swept = state
+            .with_conn(move |c| store::sweep(c, &dir, chrono::Utc::now()))
+            .await;
+        match swept {
+            Ok(s) if s.uploads + s.ledger > 0 => {
+                tracing::info!(uploads = s.uploads, ledger = s.ledger, "swept")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweep failed"),
+        }
+    }
 }
 
 /// Start-up errors.

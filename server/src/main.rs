@@ -27,6 +27,15 @@ struct Args {
     /// Insert the demo offers if the database has no orders.
     #[arg(long)]
     seed_demo: bool,
+    /// Open connections served at once; one more is answered 503 and closed.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+    /// Seconds to receive a request's headers (also ends idle keep-alive connections).
+    #[arg(long, default_value_t = 10.0)]
+    header_timeout_secs: f64,
+    /// Seconds to receive and answer a whole request, body included.
+    #[arg(long, default_value_t = 90.0)]
+    request_timeout_secs: f64,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -47,7 +56,13 @@ async fn main() {
         eprintln!("waybill-server: --db is required");
         std::process::exit(2);
     };
-    let server = match waybill_server::start(&db, args.listen, args.seed_demo).await {
+    let secs = |s: f64| std::time::Duration::from_secs_f64(s.clamp(0.01, 86_400.0));
+    let limits = waybill_server::serve::Limits {
+        max_connections: args.max_connections.max(1),
+        header_timeout: secs(args.header_timeout_secs),
+        request_timeout: secs(args.request_timeout_secs),
+    };
+    let server = match waybill_server::start_with(&db, args.listen, args.seed_demo, limits).await {
         Ok(server) => server,
         Err(e) => {
             eprintln!("waybill-server: cannot start: {e}");

@@ -136,7 +136,7 @@ mod tests {
             lat: 31.23,
             lon: 121.47,
         };
-        let near = store::open_orders_near(&conn, shanghai, 60_000.0).unwrap();
+        let near = store::open_orders_near(&conn, shanghai, 60_000.0, 100).unwrap();
         assert!(near.len() >= 5, "{near:?}");
         let distances_grow = near.windows(2).all(|w| {
             let d = |o: &Order| (o.pickup.lat - shanghai.lat).hypot(o.pickup.lon - shanghai.lon);

@@ -24,6 +24,9 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A file or the blocking pool failed.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 fn refused(code: ErrorCode, message: impl Into<String>) -> StoreError {
@@ -238,12 +241,35 @@ pub(crate) fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     })
 }
 
-/// Open orders whose pickup lies within `radius_m` of `near`, nearest first.
-pub fn open_orders_near(conn: &Connection, near: LatLon, radius_m: f64) -> StoreResult<Vec<Order>> {
-    let mut stmt = conn.prepare(&format!("{SELECT_ORDER} WHERE status = 'open'"))?;
+/// Open orders whose pickup lies within `radius_m` of `near`, nearest first, at most
+/// `limit`, each as an offer ([`as_offer`]). A bounding box narrows the scan in SQL.
+pub fn open_orders_near(
+    conn: &Connection,
+    near: LatLon,
+    radius_m: f64,
+    limit: usize,
+) -> StoreResult<Vec<Order>> {
+    let dlat = radius_m / 111_000.0;
+    // Longitude degrees shrink with latitude; near the poles the box spans every meridian.
+    let cos = near.lat.to_radians().cos().max(1e-6);
+    let dlon = (radius_m / (111_000.0 * cos)).min(360.0);
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT_ORDER} WHERE status = 'open' AND pickup_lat BETWEEN ?1 AND ?2
+             AND (?5 OR pickup_lon BETWEEN ?3 AND ?4 OR pickup_lon BETWEEN ?3 + 360 AND ?4 + 360
+                  OR pickup_lon BETWEEN ?3 - 360 AND ?4 - 360)"
+    ))?;
     let here = Point::new(near.lon, near.lat);
-    let mut found: Vec<(f64, Order)> = stmt
-        .query_map([], order_from_row)?
+    let rows = stmt.query_map(
+        params![
+            near.lat - dlat,
+            near.lat + dlat,
+            near.lon - dlon,
+            near.lon + dlon,
+            dlon >= 180.0
+        ],
+        order_from_row,
+    )?;
+    let mut found: Vec<(f64, Order)> = rows
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .map(|o| {
@@ -255,7 +281,48 @@ pub fn open_orders_near(conn: &Connection, near: LatLon, radius_m: f64) -> Store
         .filter(|(d, _)| *d <= radius_m)
         .collect();
     found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-    Ok(found.into_iter().map(|(_, o)| o).collect())
+    found.truncate(limit);
+    Ok(found.into_iter().map(|(_, o)| as_offer(o)).collect())
+}
+
+/// Size of the cell an offer's drop-off is given in, degrees (about 1.1 km north-south).
+pub const OFFER_DROPOFF_CELL_DEG: f64 = 0.01;
+
+/// An order as a driver sees it before accepting: no shipper id, and the drop-off only
+/// as the centre of its [`OFFER_DROPOFF_CELL_DEG`] cell with its distance from the
+/// pickup, never the shipper's label (an errand's label is an address). The pickup stays
+/// exact: it is where the driver goes first, and what the search is about.
+pub fn as_offer(mut order: Order) -> Order {
+    let cell = |v: f64| ((v / OFFER_DROPOFF_CELL_DEG).floor() + 0.5) * OFFER_DROPOFF_CELL_DEG;
+    let pickup = Point::new(order.pickup.lon, order.pickup.lat);
+    // Seeded offers (no shipper, other channels) carry a city-level label by contract; an
+    // errand's labels are the shipper's words and may be an address.
+    let placed = order.shipper_id.take().is_some();
+    let mut area = None;
+    for stop in &mut order.stops {
+        if stop.kind != waybill_protocol::StopKind::Dropoff {
+            continue;
+        }
+        stop.point = stop.point.map(|p| LatLon {
+            lat: cell(p.lat).clamp(-90.0, 90.0),
+            lon: cell(p.lon).clamp(-180.0, 180.0),
+        });
+        if !placed {
+            continue;
+        }
+        stop.label = match stop.point {
+            Some(p) => {
+                let km = Haversine.distance(pickup, Point::new(p.lon, p.lat)) / 1_000.0;
+                format!("drop-off area, about {km:.0} km from the pickup")
+            }
+            None => "drop-off given on acceptance".to_string(),
+        };
+        area.get_or_insert_with(|| stop.label.clone());
+    }
+    if placed {
+        order.dropoff_label = area.unwrap_or_else(|| "drop-off given on acceptance".into());
+    }
+    order
 }
 
 /// A reply stored under an idempotency key: HTTP status and JSON body.
@@ -278,7 +345,7 @@ pub fn accept(
     key: &str,
     order_id: &str,
 ) -> StoreResult<StoredReply> {
-    let request = format!("accept {order_id}");
+    let request = fingerprint("accept", order_id);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let previous: Option<(String, u16, String)> = tx
         .query_row(
@@ -355,10 +422,46 @@ fn apply_accept(
     )
 }
 
+/// What an idempotency key is remembered as having named: the endpoint and a digest of
+/// the request, so the same key on another endpoint or with another body is told apart
+/// (a 422 for that request alone), never replayed as the wrong reply.
+pub fn fingerprint(endpoint: &str, request: &str) -> String {
+    use sha2::Digest;
+    let digest: String = sha2::Sha256::digest(request.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{endpoint}:{digest}")
+}
+
+/// How long an idempotency key is remembered. A device retries a queued action for far
+/// less (its outbox is drained at every sync); after this the key may be reused.
+pub const LEDGER_RETENTION: chrono::Duration = chrono::Duration::days(30);
+
+/// What one sweep removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Swept {
+    /// Expired unfinished uploads (rows and files).
+    pub uploads: usize,
+    /// Idempotency entries older than [`LEDGER_RETENTION`].
+    pub ledger: usize,
+}
+
+/// Removes expired uploads and idempotency entries past their retention.
+pub fn sweep(conn: &mut Connection, uploads: &Path, now: DateTime<Utc>) -> StoreResult<Swept> {
+    let uploads = crate::tus::sweep_expired(conn, uploads, now)?;
+    let ledger = conn.execute(
+        "DELETE FROM idempotency WHERE created_at < ?1",
+        [(now - LEDGER_RETENTION).to_rfc3339()],
+    )?;
+    Ok(Swept { uploads, ledger })
+}
+
 /// HTTP status of a contract error code.
 pub fn status_of(code: ErrorCode) -> u16 {
     match code {
         ErrorCode::Unauthorized => 401,
+        ErrorCode::Forbidden => 403,
         ErrorCode::OrderNotFound => 404,
         ErrorCode::OrderTaken
         | ErrorCode::OrderCancelled
@@ -532,4 +635,59 @@ pub(crate) fn contact_of(
             },
         )
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sweep_removes_expired_uploads_and_old_keys_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open(&dir.path().join("s.sqlite3")).unwrap();
+        let uploads = dir.path().join("uploads");
+        std::fs::create_dir_all(&uploads).unwrap();
+        let now = Utc::now();
+        for (id, expires) in [
+            ("old", now - chrono::Duration::hours(1)),
+            ("live", now + chrono::Duration::hours(1)),
+        ] {
+            conn.execute(
+                "INSERT INTO uploads (id, account_id, order_id, kind, sha256, length, created_at, expires_at)
+                 VALUES (?1, 'a', 'o', 'delivery', 'h', 10, ?2, ?3)",
+                params![id, now.to_rfc3339(), expires.to_rfc3339()],
+            )
+            .unwrap();
+            std::fs::write(uploads.join(id), b"part").unwrap();
+        }
+        for (key, at) in [
+            ("stale", now - LEDGER_RETENTION - chrono::Duration::days(1)),
+            ("fresh", now),
+        ] {
+            conn.execute(
+                "INSERT INTO idempotency (account_id, key, request, status, body, created_at)
+                 VALUES ('a', ?1, 'r', 200, '{}', ?2)",
+                params![key, at.to_rfc3339()],
+            )
+            .unwrap();
+        }
+        let swept = sweep(&mut conn, &uploads, now).unwrap();
+        assert_eq!(
+            swept,
+            Swept {
+                uploads: 1,
+                ledger: 1
+            }
+        );
+        assert!(!uploads.join("old").exists());
+        assert!(uploads.join("live").exists());
+        let keys: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM idempotency WHERE key = 'fresh'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(keys, 1);
+    }
 }

@@ -3,11 +3,12 @@
 //! uploads; the driver and the shipper who placed it may read.
 
 use geo::Length;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 use waybill_protocol::{
     ErrorCode, TrackPoint, Trajectory, TrajectoryEvent, TrajectoryStored, trajectory,
 };
 
+use crate::access;
 use crate::store::{StoreError, StoreResult};
 
 fn refused(code: ErrorCode, message: &str) -> StoreError {
@@ -25,7 +26,10 @@ pub fn store(
     batch: &[u8],
 ) -> StoreResult<TrajectoryStored> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    // An anchored batch continues from a point of this order already stored.
+    // The caller's right first: a stranger's batch is never decoded, so no decoder reply
+    // (an unknown anchor, a malformed stream) can tell it anything about this order.
+    access::may_send_for(&tx, account_id, order_id, chrono::Utc::now())?;
+    // An anchored batch continues from a point of this order, which the caller holds.
     let decoded = trajectory::decode_batch(batch, |t_ms| {
         tx.query_row(
             "SELECT lat, lon FROM trajectory_points WHERE order_id = ?1 AND t_ms = ?2",
@@ -42,23 +46,6 @@ pub fn store(
         Err(e) => return Err(refused(ErrorCode::BadRequest, &e.to_string())),
     };
     let points = batch.points;
-    let holder: Option<Option<String>> = tx
-        .query_row(
-            "SELECT assigned_to FROM orders WHERE id = ?1",
-            [order_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match holder {
-        None => return Err(refused(ErrorCode::OrderNotFound, "no such order")),
-        Some(h) if h.as_deref() != Some(account_id) => {
-            return Err(refused(
-                ErrorCode::InvalidTransition,
-                "only the driver holding the order uploads its trajectory",
-            ));
-        }
-        Some(_) => {}
-    }
     let mut stored = 0;
     {
         let mut insert = tx.prepare_cached(
@@ -91,18 +78,7 @@ pub fn store(
 
 /// The trajectory of `order_id`, for its driver or its shipper.
 pub fn get(conn: &Connection, account_id: &str, order_id: &str) -> StoreResult<Trajectory> {
-    let allowed: bool = conn
-        .query_row(
-            "SELECT assigned_to = ?2 OR shipper_id = ?2 FROM orders WHERE id = ?1",
-            params![order_id, account_id],
-            |r| r.get::<_, Option<bool>>(0),
-        )
-        .optional()?
-        .flatten()
-        .unwrap_or(false);
-    if !allowed {
-        return Err(refused(ErrorCode::OrderNotFound, "no such order of yours"));
-    }
+    access::may_read(conn, account_id, order_id)?;
     let mut stmt = conn.prepare(
         "SELECT t_ms, lat, lon FROM trajectory_points WHERE order_id = ?1 ORDER BY t_ms",
     )?;

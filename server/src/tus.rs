@@ -4,13 +4,19 @@
 //! `Upload-Metadata`; when its last byte arrives the file's SHA-256 must equal the declared
 //! one, and the proof is linked to the order (an order event). A proof the order already
 //! has is never uploaded twice: creating it again answers with the finished upload.
+//!
+//! Every request is authenticated before its body is read, and every one (create, HEAD,
+//! PATCH, completion, DELETE) checks that the caller still holds the upload's order and
+//! that the order still takes proofs ([`access::may_send_for`]); a stranger's upload looks
+//! like a missing one. The database lock is never held across file I/O: a PATCH claims
+//! its upload, writes and syncs the file unlocked, and records the offset after.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{head, post};
@@ -18,7 +24,9 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::Digest;
 
-use crate::api::{AppState, authenticate};
+use crate::access::{self, Caller};
+use crate::api::{AppState, Failure};
+use crate::store::StoreError;
 
 /// Protocol version spoken.
 pub const TUS_VERSION: &str = "1.0.0";
@@ -31,15 +39,23 @@ pub const MAX_CHUNK: usize = 8 * 1024 * 1024;
 /// An unfinished upload expires after this long; the client then starts over.
 pub const EXPIRY: Duration = Duration::hours(24);
 
-/// The tus routes, under `/v1/uploads`.
+/// Unfinished uploads one account may hold at once (a delivery has a handful of photos).
+pub const MAX_OPEN_UPLOADS: i64 = 32;
+
+/// The authenticated tus routes, under `/v1/uploads`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/uploads", post(create).options(options))
+        .route("/v1/uploads", post(create))
         .route(
             "/v1/uploads/{id}",
             head(offset).patch(append).delete(terminate),
         )
         .layer(DefaultBodyLimit::max(MAX_CHUNK))
+}
+
+/// tus discovery (`OPTIONS /v1/uploads`), which needs no account.
+pub fn discovery() -> Router<AppState> {
+    Router::new().route("/v1/uploads", axum::routing::options(options))
 }
 
 /// Schema of the server's upload tables (part of the store's schema).
@@ -89,6 +105,23 @@ impl IntoResponse for TusError {
     }
 }
 
+impl From<StoreError> for TusError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Refused { code, message } => {
+                TusError::new(crate::store::status_of(code), message)
+            }
+            StoreError::Sqlite(e) => e.into(),
+            StoreError::Io(e) => e.into(),
+        }
+    }
+}
+
+/// The tus form of an authentication refusal.
+pub(crate) fn unauthorized(_: Failure) -> Response {
+    TusError::new(401, "missing or unknown bearer token").into_response()
+}
+
 impl From<rusqlite::Error> for TusError {
     fn from(e: rusqlite::Error) -> Self {
         tracing::error!(error = %e, "upload store failure");
@@ -123,10 +156,15 @@ fn check_version(h: &HeaderMap) -> Result<(), TusError> {
     }
 }
 
-async fn account(state: &AppState, h: &HeaderMap) -> Result<String, TusError> {
-    authenticate(state, h)
-        .await
-        .map_err(|_| TusError::new(401, "missing or unknown bearer token"))
+fn driver(caller: &Caller) -> Result<(), TusError> {
+    caller
+        .require(waybill_protocol::Role::Driver)
+        .map_err(TusError::from)
+}
+
+/// A size header (`Upload-Length`, `Upload-Offset`): plain digits only.
+fn size_header(h: &HeaderMap, name: &str) -> Option<u64> {
+    header_str(h, name).and_then(waybill_protocol::tus::parse_size)
 }
 
 async fn options() -> Response {
@@ -157,17 +195,20 @@ fn file(dir: &Path, id: &str) -> PathBuf {
     dir.join(id)
 }
 
-async fn create(State(state): State<AppState>, h: HeaderMap) -> Result<Response, TusError> {
+async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    h: HeaderMap,
+) -> Result<Response, TusError> {
     check_version(&h)?;
-    let account = account(&state, &h).await?;
-    let length: u64 = header_str(&h, "Upload-Length")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| {
-            TusError::new(
-                400,
-                "Upload-Length required (deferred length is not supported)",
-            )
-        })?;
+    driver(&caller)?;
+    let account = caller.account;
+    let length = size_header(&h, "Upload-Length").ok_or_else(|| {
+        TusError::new(
+            400,
+            "Upload-Length required, in plain digits (deferred length is not supported)",
+        )
+    })?;
     if length == 0 || length > MAX_UPLOAD {
         return Err(TusError::new(
             413,
@@ -186,6 +227,21 @@ async fn create(State(state): State<AppState>, h: HeaderMap) -> Result<Response,
             "metadata order, kind and sha256 required",
         ));
     };
+    if !waybill_protocol::limits::is_valid_id(&order) {
+        return Err(TusError::new(
+            400,
+            "order: 1..=128 bytes of [A-Za-z0-9-_.:]",
+        ));
+    }
+    if !waybill_protocol::tus::PROOF_KINDS.contains(&kind.as_str()) {
+        return Err(TusError::new(
+            400,
+            format!(
+                "kind: one of {}",
+                waybill_protocol::tus::PROOF_KINDS.join(", ")
+            ),
+        ));
+    }
     let hex = sha256.len() == 64
         && sha256
             .bytes()
@@ -196,12 +252,7 @@ async fn create(State(state): State<AppState>, h: HeaderMap) -> Result<Response,
     let now = Utc::now();
     let (id, offset, expires) = state
         .with_conn(move |c| {
-            let holds: Option<Option<String>> = c
-                .query_row("SELECT assigned_to FROM orders WHERE id = ?1", [&order], |r| r.get(0))
-                .optional()?;
-            if holds.flatten().as_deref() != Some(account.as_str()) {
-                return Err(TusError::new(404, "no such order of yours"));
-            }
+            access::may_send_for(c, &account, &order, now)?;
             // Already proven: the finished upload answers, nothing is sent again.
             let done: Option<String> = c
                 .query_row(
@@ -212,6 +263,18 @@ async fn create(State(state): State<AppState>, h: HeaderMap) -> Result<Response,
                 .optional()?;
             if let Some(id) = done {
                 return Ok((id, length, None));
+            }
+            let open: i64 = c.query_row(
+                "SELECT count(*) FROM uploads
+                 WHERE account_id = ?1 AND completed_at IS NULL AND expires_at > ?2",
+                params![account, now.to_rfc3339()],
+                |r| r.get(0),
+            )?;
+            if open >= MAX_OPEN_UPLOADS {
+                return Err(TusError::new(
+                    429,
+                    format!("at most {MAX_OPEN_UPLOADS} unfinished uploads: finish or end one"),
+                ));
             }
             let id = uuid::Uuid::new_v4().simple().to_string();
             let expires = now + EXPIRY;
@@ -238,30 +301,48 @@ async fn create(State(state): State<AppState>, h: HeaderMap) -> Result<Response,
     Ok(r)
 }
 
-/// An upload of `account`: (length, offset, expires_at, completed).
-fn load(
-    c: &Connection,
-    id: &str,
-    account: &str,
-    now: DateTime<Utc>,
-) -> Result<(u64, u64, DateTime<Utc>, bool), TusError> {
-    let row: Option<(i64, i64, String, Option<String>)> = c
+/// An upload as [`load`] finds it.
+struct Upload {
+    length: u64,
+    offset: u64,
+    expires: DateTime<Utc>,
+    completed: bool,
+}
+
+/// An upload of `account` whose order it still holds and that still takes proofs; a
+/// stranger's upload, or one whose order was lost, looks like a missing one.
+fn load(c: &Connection, id: &str, account: &str, now: DateTime<Utc>) -> Result<Upload, TusError> {
+    let row: Option<(i64, i64, String, Option<String>, String)> = c
         .query_row(
-            "SELECT length, offset, expires_at, completed_at FROM uploads WHERE id = ?1 AND account_id = ?2",
+            "SELECT length, offset, expires_at, completed_at, order_id FROM uploads
+             WHERE id = ?1 AND account_id = ?2",
             params![id, account],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
-    let Some((length, offset, expires, completed)) = row else {
+    let Some((length, offset, expires, completed, order)) = row else {
         return Err(TusError::new(404, "no such upload"));
     };
+    match access::may_send_for(c, account, &order, now) {
+        Ok(()) => {}
+        Err(StoreError::Refused {
+            code: waybill_protocol::ErrorCode::OrderNotFound,
+            ..
+        }) => return Err(TusError::new(404, "no such upload")),
+        Err(e) => return Err(e.into()),
+    }
     let expires = DateTime::parse_from_rfc3339(&expires)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(now);
     if completed.is_none() && expires <= now {
         return Err(TusError::new(410, "upload expired: create it again"));
     }
-    Ok((length as u64, offset as u64, expires, completed.is_some()))
+    Ok(Upload {
+        length: length as u64,
+        offset: offset as u64,
+        expires,
+        completed: completed.is_some(),
+    })
 }
 
 fn offset_response(
@@ -284,19 +365,20 @@ fn offset_response(
 
 async fn offset(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     UrlPath(id): UrlPath<String>,
     h: HeaderMap,
 ) -> Result<Response, TusError> {
     check_version(&h)?;
-    let account = account(&state, &h).await?;
-    let (length, offset, expires, done) = state
-        .with_conn(move |c| load(c, &id, &account, Utc::now()))
+    driver(&caller)?;
+    let u = state
+        .with_conn(move |c| load(c, &id, &caller.account, Utc::now()))
         .await?;
     Ok(offset_response(
         StatusCode::OK,
-        length,
-        offset,
-        (!done).then_some(expires),
+        u.length,
+        u.offset,
+        (!u.completed).then_some(u.expires),
     ))
 }
 
@@ -320,80 +402,118 @@ fn verify_checksum(h: &HeaderMap, body: &[u8]) -> Result<(), TusError> {
 
 async fn append(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     UrlPath(id): UrlPath<String>,
     h: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TusError> {
     check_version(&h)?;
-    let account = account(&state, &h).await?;
+    driver(&caller)?;
     if header_str(&h, "Content-Type") != Some("application/offset+octet-stream") {
         return Err(TusError::new(
             415,
             "Content-Type: application/offset+octet-stream",
         ));
     }
-    let claimed: u64 = header_str(&h, "Upload-Offset")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| TusError::new(400, "Upload-Offset required"))?;
+    let claimed = size_header(&h, "Upload-Offset")
+        .ok_or_else(|| TusError::new(400, "Upload-Offset required, in plain digits"))?;
     verify_checksum(&h, &body)?;
+    // One PATCH per upload at a time (tus answers a concurrent one with 423 Locked).
+    let _claim = state
+        .claim_upload(&id)
+        .ok_or_else(|| TusError::new(423, "another request is writing this upload"))?;
+    let account = caller.account;
+    let (check_id, check_account) = (id.clone(), account.clone());
+    let u = state
+        .with_conn(move |c| load(c, &check_id, &check_account, Utc::now()))
+        .await?;
+    if u.completed || claimed != u.offset {
+        return Err(TusError::new(
+            409,
+            format!("the upload is at offset {}", u.offset),
+        ));
+    }
+    let end = u.offset + body.len() as u64;
+    if end > u.length {
+        return Err(TusError::new(400, "more bytes than Upload-Length"));
+    }
+    // The file work runs without the database: other accounts' requests go on meanwhile.
+    let folder = dir(&state);
+    let (file_id, offset) = (id.clone(), u.offset);
+    let written = tokio::task::spawn_blocking(move || {
+        write_at(&folder, &file_id, offset, &body)?;
+        if end == u.length {
+            file_sha256(&folder, &file_id).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .await
+    .map_err(|e| TusError::from(std::io::Error::other(e)))??;
     let dir = dir(&state);
     state
         .with_conn(move |c| {
             let now = Utc::now();
-            let (length, offset, expires, done) = load(c, &id, &account, now)?;
-            if done || claimed != offset {
-                return Err(TusError::new(
-                    409,
-                    format!("the upload is at offset {offset}"),
-                ));
-            }
-            let end = offset + body.len() as u64;
-            if end > length {
-                return Err(TusError::new(400, "more bytes than Upload-Length"));
-            }
-            // The file may be longer than the recorded offset if a write landed and the
-            // server died before recording it: cut it back first.
-            std::fs::create_dir_all(&dir)?;
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .write(true)
-                .truncate(false)
-                .open(file(&dir, &id))?;
-            f.set_len(offset)?;
-            std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(offset))?;
-            f.write_all(&body)?;
-            f.sync_data()?;
+            // The order may have been lost while the bytes were written.
+            load(c, &id, &account, now)?;
             c.execute(
                 "UPDATE uploads SET offset = ?2 WHERE id = ?1",
                 params![id, end as i64],
             )?;
-            if end == length {
-                complete(c, &dir, &id, now)?;
+            if let Some(actual) = written {
+                complete(c, &dir, &id, &actual, now)?;
             }
             Ok(offset_response(
                 StatusCode::NO_CONTENT,
-                length,
+                u.length,
                 end,
-                (end < length).then_some(expires),
+                (end < u.length).then_some(u.expires),
             ))
         })
         .await
 }
 
-/// The last byte arrived: the file must hash to the declared SHA-256; then the proof is
-/// linked to its order.
-fn complete(c: &Connection, dir: &Path, id: &str, now: DateTime<Utc>) -> Result<(), TusError> {
+/// Writes `body` at `offset`, cutting the file back to `offset` first: a write may have
+/// landed before the server died without recording it.
+fn write_at(dir: &Path, id: &str, offset: u64, body: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(file(dir, id))?;
+    f.set_len(offset)?;
+    std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(offset))?;
+    f.write_all(body)?;
+    f.sync_data()
+}
+
+fn file_sha256(dir: &Path, id: &str) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(file(dir, id))?;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut f, &mut hasher)?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// The last byte arrived and the file hashes to `actual`: it must be the declared
+/// SHA-256; then the proof is linked to its order.
+fn complete(
+    c: &Connection,
+    dir: &Path,
+    id: &str,
+    actual: &str,
+    now: DateTime<Utc>,
+) -> Result<(), TusError> {
     let (order, kind, sha256, account, length): (String, String, String, String, i64) = c
         .query_row(
             "SELECT order_id, kind, sha256, account_id, length FROM uploads WHERE id = ?1",
             [id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )?;
-    let bytes = std::fs::read(file(dir, id))?;
-    let actual: String = sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     if actual != sha256 {
         // The whole file is wrong: start over.
         c.execute("UPDATE uploads SET offset = 0 WHERE id = ?1", [id])?;
@@ -423,20 +543,21 @@ fn complete(c: &Connection, dir: &Path, id: &str, now: DateTime<Utc>) -> Result<
 
 async fn terminate(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     UrlPath(id): UrlPath<String>,
     h: HeaderMap,
 ) -> Result<Response, TusError> {
     check_version(&h)?;
-    let account = account(&state, &h).await?;
+    driver(&caller)?;
     let dir = dir(&state);
     state
         .with_conn(move |c| {
             let deleted = c.execute(
                 "DELETE FROM uploads WHERE id = ?1 AND account_id = ?2 AND completed_at IS NULL",
-                params![id, account],
+                params![id, caller.account],
             )?;
             if deleted == 0 {
-                return Err(TusError::new(404, "no such unfinished upload"));
+                return Err(TusError::new(404, "no such upload"));
             }
             let _ = std::fs::remove_file(file(&dir, &id));
             let mut r = StatusCode::NO_CONTENT.into_response();
@@ -444,4 +565,18 @@ async fn terminate(
             Ok(r)
         })
         .await
+}
+
+/// Removes unfinished uploads that expired (rows and files); returns how many.
+pub fn sweep_expired(c: &Connection, dir: &Path, now: DateTime<Utc>) -> rusqlite::Result<usize> {
+    let mut stmt = c.prepare(
+        "DELETE FROM uploads WHERE completed_at IS NULL AND expires_at <= ?1 RETURNING id",
+    )?;
+    let ids: Vec<String> = stmt
+        .query_map([now.to_rfc3339()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        let _ = std::fs::remove_file(file(dir, id));
+    }
+    Ok(ids.len())
 }

@@ -68,6 +68,10 @@ impl ServerProcess {
             .read_line(&mut line)
             .expect("read the server's first line");
         let base_url = line.trim().to_string();
+        operator_dbs()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(base_url.clone(), db.to_path_buf());
         let addr = base_url
             .strip_prefix("http://")
             .and_then(|a| a.parse().ok())
@@ -97,6 +101,14 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The database of each server process started here, by base URL: the operator's view
+/// of an order's history (the API serves it only to the order's driver and shipper).
+fn operator_dbs() -> &'static std::sync::Mutex<std::collections::HashMap<String, PathBuf>> {
+    static DBS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, PathBuf>>> =
+        std::sync::OnceLock::new();
+    DBS.get_or_init(Default::default)
 }
 
 /// A plain HTTP client for asserting on the server's side of the contract.
@@ -222,7 +234,41 @@ impl ServerProbe {
             .collect()
     }
 
+    /// The order's history as the server's operator sees it: read from the database of a
+    /// server process started here, else asked through the API as this probe's account.
     async fn events(&self, order_id: &str) -> Vec<waybill_protocol::OrderEvent> {
+        let db = operator_dbs()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&self.base_url)
+            .cloned();
+        if let Some(db) = db {
+            let conn = rusqlite::Connection::open_with_flags(
+                db,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .expect("open the server's database");
+            conn.busy_timeout(Duration::from_secs(5))
+                .expect("busy timeout");
+            let mut stmt = conn
+                .prepare("SELECT kind, actor, at, note FROM order_events WHERE order_id = ?1 ORDER BY id")
+                .expect("events query");
+            return stmt
+                .query_map([order_id], |r| {
+                    let at: String = r.get(2)?;
+                    Ok(waybill_protocol::OrderEvent {
+                        kind: r.get(0)?,
+                        actor: r.get(1)?,
+                        at: chrono::DateTime::parse_from_rfc3339(&at)
+                            .map(|t| t.with_timezone(&chrono::Utc))
+                            .unwrap_or_default(),
+                        note: r.get(3)?,
+                    })
+                })
+                .expect("events")
+                .collect::<Result<_, _>>()
+                .expect("event rows");
+        }
         let reply: waybill_protocol::OrderEvents = self
             .http
             .get(format!("{}/v1/orders/{order_id}/events", self.base_url))
