@@ -1,7 +1,9 @@
 //! Optional certificate pinning configured by the app, on top of normal verification: the
 //! server's chain must first verify against the bundled Mozilla roots (webpki-roots), then
-//! the SubjectPublicKeyInfo of its leaf or of an intermediate it sent must hash to one of
-//! the pins. Pins are OkHttp's and HPKP's format, `base64(SHA-256(SPKI))`, so the same
+//! a *verified path* from the leaf to a root must hold a key that hashes to one of the
+//! pins (the leaf, an intermediate on that path, or its root). Certificates the server
+//! merely sent along count for nothing: anyone can append a site's real, public pinned
+//! certificate to a chain of their own. Pins are OkHttp's and HPKP's format, `base64(SHA-256(SPKI))`, so the same
 //! strings work in an app's `network_security_config` and here. Pin the key, not the
 //! certificate: renewals with the same key keep working; ship a backup pin for rotation.
 
@@ -38,10 +40,11 @@ pub fn spki_pin(cert: &CertificateDer<'_>) -> Option<Pin> {
     Some(Sha256::digest(parsed.subject_public_key_info().as_ref()).into())
 }
 
-/// Verifies as usual, then requires a pinned key in the presented chain.
+/// Verifies as usual, then requires a pinned key on a verified path.
 #[derive(Debug)]
 pub struct PinnedVerifier {
     inner: Arc<WebPkiServerVerifier>,
+    roots: Arc<RootCertStore>,
     pins: Vec<Pin>,
 }
 
@@ -49,10 +52,53 @@ impl PinnedVerifier {
     /// Verification against `roots`, then `pins`.
     pub fn new(roots: RootCertStore, pins: Vec<Pin>) -> Result<PinnedVerifier, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        let roots = Arc::new(roots);
+        let inner = WebPkiServerVerifier::builder_with_provider(Arc::clone(&roots), provider)
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(PinnedVerifier { inner, pins })
+        Ok(PinnedVerifier { inner, roots, pins })
+    }
+
+    fn pinned(&self, spki: &[u8]) -> bool {
+        let pin: Pin = Sha256::digest(spki).into();
+        self.pins.contains(&pin)
+    }
+
+    /// Whether some path from `end_entity` through `intermediates` to a root verifies
+    /// and holds a pinned key. webpki calls the check on each path it verifies and goes
+    /// on searching when it says no, so a pinned intermediate on another valid path is
+    /// found, and one that no valid path uses is never counted.
+    fn on_a_pinned_path(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> bool {
+        let Ok(leaf) = webpki::EndEntityCert::try_from(end_entity) else {
+            return false;
+        };
+        let check = |path: &webpki::VerifiedPath<'_>| {
+            let on_path = self.pinned(path.end_entity().subject_public_key_info().as_ref())
+                || path
+                    .intermediate_certificates()
+                    .any(|c| self.pinned(c.subject_public_key_info().as_ref()))
+                || self.pinned(webpki::spki_for_anchor(path.anchor()).as_ref());
+            if on_path {
+                Ok(())
+            } else {
+                Err(webpki::Error::UnknownIssuer)
+            }
+        };
+        leaf.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &self.roots.roots,
+            intermediates,
+            now,
+            webpki::KeyUsage::server_auth(),
+            None,
+            Some(&check),
+        )
+        .is_ok()
     }
 }
 
@@ -65,7 +111,8 @@ impl ServerCertVerifier for PinnedVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        // A pin never replaces verification: an untrusted or expired chain fails first.
+        // A pin never replaces verification: an untrusted or expired chain, or a wrong
+        // name, fails first.
         let verified = self.inner.verify_server_cert(
             end_entity,
             intermediates,
@@ -73,11 +120,7 @@ impl ServerCertVerifier for PinnedVerifier {
             ocsp_response,
             now,
         )?;
-        let pinned = std::iter::once(end_entity)
-            .chain(intermediates)
-            .filter_map(spki_pin)
-            .any(|pin| self.pins.contains(&pin));
-        if pinned {
+        if self.on_a_pinned_path(end_entity, intermediates, now) {
             Ok(verified)
         } else {
             Err(rustls::Error::InvalidCertificate(
@@ -185,13 +228,8 @@ mod tests {
             "a backup pin"
         );
         assert!(
-            matches!(
-                verify(&verifier("ca", vec![ca])),
-                Err(rustls::Error::InvalidCertificate(
-                    rustls::CertificateError::ApplicationVerificationFailure
-                ))
-            ),
-            "the root was not presented: only the leaf's and intermediates' keys count"
+            verify(&verifier("ca", vec![ca])).is_ok(),
+            "the root is on the verified path: pinning it is allowed (as OkHttp does)"
         );
         assert!(
             verify(&verifier("other-ca", vec![leaf])).is_err(),
@@ -205,6 +243,79 @@ mod tests {
             UnixTime::now(),
         );
         assert!(wrong_name.is_err());
+    }
+
+    /// A TLS server on loopback presenting `chain` (leaf first) with `key`; serves one
+    /// handshake and answers "ok".
+    fn tls_server(chain: &[&str], key: &str) -> std::net::SocketAddr {
+        use std::io::Write;
+        let pinning = |name: &str| format!("pinning/{name}");
+        let chain: Vec<CertificateDer<'static>> = chain.iter().map(|c| der(&pinning(c))).collect();
+        let key_path = format!(
+            "{}/tests/data/tls/pinning/{key}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(std::fs::read(key_path).unwrap().into());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            let conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, tcp);
+            let _ = tls.write_all(b"ok");
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        });
+        addr
+    }
+
+    /// A real handshake with the pinned verifier (roots: both test CAs, as two publicly
+    /// trusted CAs would be; pin: the site's leaf key). Returns what the server said.
+    fn handshake(addr: std::net::SocketAddr) -> std::io::Result<String> {
+        use std::io::Read;
+        let mut roots = RootCertStore::empty();
+        roots.add(der("pinning/site-ca")).unwrap();
+        roots.add(der("pinning/evil-ca")).unwrap();
+        let pin = spki_pin(&der("pinning/site-leaf")).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(
+                PinnedVerifier::new(roots, vec![pin]).unwrap(),
+            ))
+            .with_no_client_auth();
+        let name = ServerName::try_from("localhost").unwrap();
+        let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, std::net::TcpStream::connect(addr)?);
+        let mut said = String::new();
+        tls.read_to_string(&mut said)?;
+        Ok(said)
+    }
+
+    #[test]
+    fn a_pinned_certificate_appended_to_another_chain_does_not_pass_a_real_handshake() {
+        // The site itself: its own chain holds the pinned key.
+        let genuine = handshake(tls_server(&["site-leaf"], "site-leaf.key.der"));
+        assert_eq!(genuine.unwrap(), "ok");
+        // An attacker with a trusted certificate for the host of its own appends the
+        // site's real (public) leaf. Before, any presented certificate counted.
+        let attack = handshake(tls_server(&["evil-leaf", "site-leaf"], "evil-leaf.key.der"));
+        let err = attack.expect_err("the appended pinned certificate is not on the verified path");
+        assert!(
+            err.to_string().contains("ApplicationVerificationFailure"),
+            "{err}"
+        );
+        // The attacker's chain without the extra certificate fails the same way.
+        assert!(handshake(tls_server(&["evil-leaf"], "evil-leaf.key.der")).is_err());
     }
 
     #[test]
