@@ -238,7 +238,7 @@ impl ApiClient {
         let url = format!(
             "{}/v1/orders/{}/trajectory",
             self.base_url,
-            segment(order_id)
+            segment(order_id)?
         );
         let request = self
             .http
@@ -254,8 +254,8 @@ impl ApiClient {
         let reply = request.send().await.map_err(transport)?;
         let status = reply.status();
         // Read the whole body before judging it: a body cut short is a transport failure
-        // (retry), not a malformed reply.
-        let bytes = reply.bytes().await.map_err(transport)?;
+        // (retry), not a malformed reply. A body over the cap is not read on.
+        let bytes = read_capped(reply, MAX_REPLY_BYTES).await?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| NetError::Decode(e.to_string()));
         }
@@ -284,6 +284,26 @@ impl ApiClient {
 
 const NO_BODY: Option<&()> = None;
 
+/// Largest reply body read, bytes: a full change-feed page (1,000 orders) is well under
+/// 2 MiB; a server that sends more is not believed.
+pub const MAX_REPLY_BYTES: usize = 8 << 20;
+
+/// The reply's body, refused once it passes `max` bytes (declared or as it streams).
+async fn read_capped(mut reply: reqwest::Response, max: usize) -> NetResult<Vec<u8>> {
+    let too_big = || NetError::Decode(format!("a reply body over {max} bytes"));
+    if reply.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = reply.chunk().await.map_err(transport)? {
+        if body.len() + chunk.len() > max {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn is_retry_later(status: StatusCode) -> bool {
     status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS
 }
@@ -300,6 +320,9 @@ pub(crate) fn transport(e: reqwest::Error) -> NetError {
     } else {
         "request"
     };
+    // reqwest names the URL in its message, and URLs carry queries (the coarse position
+    // of an offer search): errors reach logs and `outbox.last_error`, so it goes.
+    let e = e.without_url();
     let mut reason = format!("{kind}: {e}");
     let mut source = std::error::Error::source(&e);
     while let Some(inner) = source {
@@ -309,15 +332,16 @@ pub(crate) fn transport(e: reqwest::Error) -> NetError {
     NetError::Transport(reason)
 }
 
-/// An order id as one path segment: ids are opaque, so anything outside the unreserved
-/// set is percent-encoded.
-fn segment(id: &str) -> String {
-    id.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// An order id as one path segment. Ids are opaque but shaped ([`limits::is_valid_id`]:
+/// URL-safe characters, never `.` or `..`, which URL parsers resolve as "this" or "the
+/// parent" path even percent-encoded): a server that sends anything else gets no
+/// request built from it.
+pub(crate) fn segment(id: &str) -> NetResult<String> {
+    if waybill_protocol::limits::is_valid_id(id) {
+        Ok(id.to_string())
+    } else {
+        Err(NetError::Decode(
+            "an order id that cannot be a path segment".into(),
+        ))
+    }
 }

@@ -23,6 +23,10 @@ use crate::ticket::Ticket;
 /// Largest batch per request: 1,000 queued actions go in 5 requests.
 const BATCH: usize = 200;
 
+/// Most change-feed pages one pull reads (200,000 orders at the server's largest page);
+/// the rest waits for the next sync rather than paging without end.
+const MAX_PAGES: u32 = 200;
+
 /// What one push did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Pushed {
@@ -115,11 +119,29 @@ impl Orders {
         let basis = self.gate.ticket(self.purpose()).await?;
         let services = &self.services;
         let mut pulled = 0;
-        loop {
+        for _ in 0..MAX_PAGES {
             let cursor = services
                 .blocking(|s| Ok(s.db.read(super::changes_cursor)?))
                 .await?;
             let page = services.api.changes(&basis, &session.token, cursor).await?;
+            if let Some(bad) = page
+                .orders
+                .iter()
+                .find(|o| !waybill_protocol::limits::is_valid_id(&o.id))
+            {
+                return Err(Error::ProtocolViolation {
+                    reason: format!(
+                        "the change feed sent an order id of {} bytes that is not an id",
+                        bad.id.len()
+                    ),
+                });
+            }
+            // "More" with a cursor that does not move would page forever.
+            if page.more && page.cursor <= cursor {
+                return Err(Error::ProtocolViolation {
+                    reason: "the change feed said more without moving its cursor".into(),
+                });
+            }
             pulled += u32::try_from(page.orders.len()).unwrap_or(u32::MAX);
             let more = page.more;
             let account = session.account_id.clone();
@@ -137,6 +159,7 @@ impl Orders {
                 return Ok(pulled);
             }
         }
+        Ok(pulled)
     }
 }
 
@@ -162,6 +185,11 @@ fn settle(
         match result.outcome {
             Outcome::Applied | Outcome::Replayed => {
                 if let Some(order) = &result.order {
+                    if order.id != entry.order_id {
+                        return Err(Error::ProtocolViolation {
+                            reason: "the server answered an action with another order".into(),
+                        });
+                    }
                     let sent: &[&str] = if entry.action == ActionKind::Place {
                         &["party_contact", "order_records"]
                     } else {
@@ -170,9 +198,11 @@ fn settle(
                     super::upsert_from_server(tx, order, account)?;
                     gate.record(tx, DataAction::Sent, basis, sent, 1)?;
                     // The parties' contact the server disclosed with an acceptance of
-                    // an order this driver now holds, stored under the order ticket.
+                    // an order this driver now holds, stored under the order ticket; a
+                    // contact on any other reply is not taken.
                     let mine = order.assigned_to.as_deref() == Some(account);
-                    if let (Some(contact), true) = (&result.contact, mine) {
+                    let accepted = entry.action == ActionKind::Accept;
+                    if let (Some(contact), true) = (&result.contact, mine && accepted) {
                         let now = Utc::now();
                         parties::store(tx, basis, &order.id, "consignee_contact", contact, now)?;
                         gate.record(tx, DataAction::Received, basis, &["consignee_contact"], 1)?;

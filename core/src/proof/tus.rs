@@ -39,7 +39,15 @@ fn header_u64(r: &reqwest::Response, name: &str) -> Option<u64> {
     r.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
+        .and_then(waybill_protocol::tus::parse_size)
+}
+
+/// Whether `url` is on the server's own origin (scheme, host and port): the bearer token
+/// goes with every tus request, so a `Location` elsewhere is never followed.
+fn same_origin(url: &reqwest::Url, base: &reqwest::Url) -> bool {
+    url.scheme() == base.scheme()
+        && url.host_str() == base.host_str()
+        && url.port_or_known_default() == base.port_or_known_default()
 }
 
 impl Tus<'_> {
@@ -88,13 +96,34 @@ impl Tus<'_> {
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| NetError::Decode("tus creation without Location".into()))?;
-        let absolute = reqwest::Url::parse(&url)
-            .and_then(|u| u.join(location))
+        let base = reqwest::Url::parse(&url).map_err(|e| NetError::Decode(e.to_string()))?;
+        let absolute = base
+            .join(location)
             .map_err(|e| NetError::Decode(format!("tus Location: {e}")))?;
+        if !same_origin(&absolute, &base) {
+            return Err(NetError::Decode(
+                "tus Location on another origin: not followed with the token".into(),
+            ));
+        }
         Ok((
             absolute.to_string(),
             header_u64(&r, "Upload-Offset").unwrap_or(0),
         ))
+    }
+
+    /// Whether the server confirms it holds the whole upload: `HEAD` reports
+    /// `Upload-Offset` and `Upload-Length` both equal to `length`.
+    pub async fn holds_all(&self, url: &str, length: u64) -> NetResult<bool> {
+        let r = self
+            .request(Method::HEAD, url)
+            .send()
+            .await
+            .map_err(transport)?;
+        if !r.status().is_success() {
+            return Ok(false);
+        }
+        Ok(header_u64(&r, "Upload-Offset") == Some(length)
+            && header_u64(&r, "Upload-Length") == Some(length))
     }
 
     /// `HEAD`: how many bytes the server holds.

@@ -80,6 +80,11 @@ impl Proofs {
                 None => Remote::Gone,
             };
             let (url, mut offset) = match remote {
+                // More than the file: the server is wrong about this upload; start over.
+                Remote::At(offset) if offset > p.bytes => {
+                    self.save_progress(&p.sha256, None, 0).await?;
+                    continue;
+                }
                 Remote::At(offset) => (p.url.clone().unwrap_or_default(), offset),
                 Remote::Gone => {
                     let metadata = [
@@ -89,6 +94,9 @@ impl Proofs {
                         ("filename", &p.file_name),
                     ];
                     let (url, offset) = tus.create(p.bytes, &metadata).await?;
+                    // A new upload starts at 0, or the server already has the file;
+                    // anything else is not believed.
+                    let offset = if offset == p.bytes { offset } else { 0 };
                     self.save_progress(&p.sha256, Some(&url), offset).await?;
                     (url, offset)
                 }
@@ -103,6 +111,17 @@ impl Proofs {
                     None => *checksum.insert(tus.verifies_sha1().await?),
                 };
                 match tus.append(&url, offset, body, verify).await? {
+                    // An offset may only move forward, within what was sent; a server
+                    // that repeats it (or claims more) ends this round, and the round
+                    // limit ends the step.
+                    Remote::At(next) if next <= offset || next > offset + sent => {
+                        tracing::warn!(
+                            sent,
+                            moved = next.saturating_sub(offset),
+                            "tus server answered an offset that does not follow what was sent"
+                        );
+                        break;
+                    }
                     Remote::At(next) => {
                         report.bytes_sent += sent;
                         offset = next;
@@ -116,7 +135,9 @@ impl Proofs {
                     }
                 }
             }
-            if offset >= p.bytes {
+            // The photo leaves the device only once the server says it holds every byte
+            // (our server also checked the whole file's SHA-256 before saying so).
+            if offset == p.bytes && tus.holds_all(&url, p.bytes).await? {
                 let (sha, total) = (p.sha256.clone(), p.bytes);
                 let gate = Arc::clone(&self.gate);
                 services
