@@ -45,3 +45,5 @@ run() { # token, then schemathesis filters
 # is sent with, which would turn every later call into a 401.
 run "$(register schemathesis-driver driver)" --exclude-path /v1/rights-requests
 run "$(register schemathesis-rights shipper)" --include-path /v1/rights-requests
+# Errands and their cancellation as a shipper (a driver only ever gets 403 there).
+run "$(register schemathesis-shipper shipper)" --include-path-regex '^/v1/(errands|orders/\{id\}/cancel)$'

@@ -68,6 +68,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct ApiClient {
     http: reqwest::Client,
     base_url: String,
+    /// Server time minus device time (ms), from the `Date` of the latest reply: the time
+    /// the trajectory engine anchors fixes on when the device clock is wrong.
+    server_offset_ms: std::sync::Arc<std::sync::Mutex<Option<i64>>>,
 }
 
 impl ApiClient {
@@ -89,7 +92,41 @@ impl ApiClient {
             .https_only(base_url.starts_with("https://"))
             .build()
             .map_err(|e| NetError::Transport(e.to_string()))?;
-        Ok(ApiClient { http, base_url })
+        Ok(ApiClient {
+            http,
+            base_url,
+            server_offset_ms: std::sync::Arc::default(),
+        })
+    }
+
+    /// Server time minus device time (ms) at the latest reply, if one came with a
+    /// plausible `Date` (1 s resolution).
+    pub(crate) fn server_offset_ms(&self) -> Option<i64> {
+        *self
+            .server_offset_ms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notes the offset a reply's `Date` header shows. A date before
+    /// [`plausible_from`](waybill_protocol::plausible_from) is no server's.
+    fn note_server_date(&self, headers: &reqwest::header::HeaderMap) {
+        let Some(date) = headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+        else {
+            return;
+        };
+        let date = date.with_timezone(&chrono::Utc);
+        if date < waybill_protocol::plausible_from() {
+            return;
+        }
+        let offset = (date - chrono::Utc::now()).num_milliseconds();
+        *self
+            .server_offset_ms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(offset);
     }
 
     /// The underlying HTTP client (tus uploads speak their own protocol over it).
@@ -253,6 +290,7 @@ impl ApiClient {
     async fn execute<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> NetResult<T> {
         let reply = request.send().await.map_err(transport)?;
         let status = reply.status();
+        self.note_server_date(reply.headers());
         // Read the whole body before judging it: a body cut short is a transport failure
         // (retry), not a malformed reply. A body over the cap is not read on.
         let bytes = read_capped(reply, MAX_REPLY_BYTES).await?;
@@ -343,5 +381,32 @@ pub(crate) fn segment(id: &str) -> NetResult<String> {
         Err(NetError::Decode(
             "an order id that cannot be a path segment".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(date: &str) -> reqwest::header::HeaderMap {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(reqwest::header::DATE, date.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn the_servers_date_gives_the_clock_offset_and_an_implausible_one_is_ignored() {
+        let api = ApiClient::new("http://127.0.0.1:1".into(), "test", vec![]).unwrap();
+        assert_eq!(api.server_offset_ms(), None);
+        api.note_server_date(&headers("Thu, 01 Jan 1970 00:00:00 GMT"));
+        assert_eq!(api.server_offset_ms(), None, "no server's clock reads 1970");
+        let in_an_hour = (chrono::Utc::now() + chrono::Duration::hours(1))
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        api.note_server_date(&headers(&in_an_hour));
+        let offset = api.server_offset_ms().unwrap();
+        assert!((3_598_000..=3_600_000).contains(&offset), "{offset}");
+        assert!(segment("..").is_err() && segment(".").is_err() && segment("a/b").is_err());
+        assert_eq!(segment("ord-sh-0001").unwrap(), "ord-sh-0001");
     }
 }

@@ -375,6 +375,13 @@ pub struct ActionBatch {
     pub actions: Vec<OrderAction>,
 }
 
+/// No real clock of a phone or server speaking this contract reads earlier than this
+/// (2020-01-01): earlier is a clock reset to 1970, or a GPS receiver with the
+/// week-rollover bug (1024 weeks, about 19.6 years, early).
+pub fn plausible_from() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_577_836_800, 0).unwrap_or_default()
+}
+
 /// What `assigned_to` says to a driver who no longer holds an order: someone else does,
 /// without naming the account.
 pub const ANOTHER_ACCOUNT: &str = "another-account";

@@ -30,6 +30,9 @@ use waybill_protocol::{Accepted, DeviceRegistered};
 #[derive(Clone)]
 pub struct AppState {
     db: Arc<Mutex<Connection>>,
+    /// A second, read-only connection for requests that only read (authentication
+    /// among them): in WAL mode they never wait for a writer's commit.
+    reader: Arc<Mutex<Connection>>,
     uploads: Arc<std::path::PathBuf>,
     writing: Arc<Mutex<std::collections::HashSet<String>>>,
 }
@@ -52,8 +55,21 @@ impl Drop for UploadClaim {
 impl AppState {
     /// Wraps an open store; proof uploads are kept in `uploads`.
     pub fn new(conn: Connection, uploads: std::path::PathBuf) -> AppState {
+        let reader = conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .and_then(|p| {
+                Connection::open_with_flags(p, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()
+            })
+            .and_then(|r| {
+                r.busy_timeout(std::time::Duration::from_secs(5))
+                    .ok()
+                    .map(|()| r)
+            });
+        let db = Arc::new(Mutex::new(conn));
         AppState {
-            db: Arc::new(Mutex::new(conn)),
+            reader: reader.map_or_else(|| Arc::clone(&db), |r| Arc::new(Mutex::new(r))),
+            db,
             uploads: Arc::new(uploads),
             writing: Arc::default(),
         }
@@ -85,6 +101,20 @@ impl AppState {
         })
         .await
         .unwrap_or_else(|e| Err(E::from(std::io::Error::other(e))))
+    }
+
+    /// Runs a read-only `f` on the reader connection, on the blocking pool.
+    pub(crate) async fn with_read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, Failure> {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            let conn = reader.lock().unwrap_or_else(|p| p.into_inner());
+            f(&conn).map_err(Failure::from)
+        })
+        .await
+        .unwrap_or_else(|e| Err(Failure::from(std::io::Error::other(e))))
     }
 
     pub(crate) async fn with_db<T: Send + 'static>(
@@ -291,15 +321,15 @@ async fn open_orders(
         ));
     }
     let orders = state
-        .with_db(move |c| store::open_orders_near(c, near, q.radius_m, limits::MAX_OFFERS))
+        .with_read(move |c| store::open_orders_near(c, near, q.radius_m, limits::MAX_OFFERS))
         .await?;
     Ok(Json(OpenOrders { orders }))
 }
 
 #[utoipa::path(post, path = "/v1/orders/{id}/accept", tag = "orders", security(("bearer" = [])),
     description = "Drivers only.",
-    params(("id" = String, Path, description = "order id, 1..=128 bytes of [A-Za-z0-9-_.:]", max_length = 128),
-        ("Idempotency-Key" = String, Header, description = "1..=128 bytes, reused by every retry", max_length = 128)),
+    params(("id" = String, Path, description = "order id, 1..=128 bytes of [A-Za-z0-9-_.:]", max_length = 128, pattern = r"^[A-Za-z0-9._:-]{1,128}$"),
+        ("Idempotency-Key" = String, Header, description = "1..=128 bytes, reused by every retry", max_length = 128, pattern = r"^[A-Za-z0-9._:-]{1,128}$")),
     responses((status = 200, body = Accepted), (status = 400, body = ApiError),
         (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError),
@@ -335,7 +365,7 @@ async fn accept(
 
 #[utoipa::path(get, path = "/v1/orders/{id}/events", tag = "orders", security(("bearer" = [])),
     description = "For the order's driver and its shipper; anyone else gets the reply a missing order gets.",
-    params(("id" = String, Path, description = "order id", max_length = 128)),
+    params(("id" = String, Path, description = "order id", max_length = 128, pattern = r"^[A-Za-z0-9._:-]{1,128}$")),
     responses((status = 200, body = OrderEvents), (status = 400, body = ApiError),
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 async fn events(
@@ -345,7 +375,7 @@ async fn events(
 ) -> Result<Json<OrderEvents>, Failure> {
     let order_id = order_id_param(order_id)?;
     let events = state
-        .with_db(move |c| {
+        .with_read(move |c| {
             access::may_read(c, &caller.account, &order_id)?;
             store::events(c, &order_id)
         })
@@ -396,7 +426,7 @@ async fn list_receipts(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<ConsentReceipts>, Failure> {
     let receipts = state
-        .with_db(move |c| store::receipts(c, &caller.account))
+        .with_read(move |c| store::receipts(c, &caller.account))
         .await?;
     Ok(Json(ConsentReceipts { receipts }))
 }
@@ -431,7 +461,7 @@ async fn list_rights_requests(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<RightsRequests>, Failure> {
     let requests = state
-        .with_db(move |c| crate::rights::list(c, &caller.account))
+        .with_read(move |c| crate::rights::list(c, &caller.account))
         .await?;
     Ok(Json(RightsRequests { requests }))
 }
@@ -485,7 +515,7 @@ async fn changes(
         ));
     }
     let changes = state
-        .with_db(move |c| crate::actions::changes(c, &caller.account, q.after, limit))
+        .with_read(move |c| crate::actions::changes(c, &caller.account, q.after, limit))
         .await?;
     Ok(Json(changes))
 }
@@ -537,7 +567,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, Failure> {
 
 #[utoipa::path(post, path = "/v1/errands", tag = "orders", security(("bearer" = [])),
     description = "Shippers only. The same key with a different errand is a 422.",
-    params(("Idempotency-Key" = String, Header, description = "1..=128 bytes", max_length = 128)),
+    params(("Idempotency-Key" = String, Header, description = "1..=128 bytes", max_length = 128, pattern = r"^[A-Za-z0-9._:-]{1,128}$")),
     request_body = NewErrand,
     responses((status = 200, body = Order), (status = 400, body = ApiError),
         (status = 401, body = ApiError), (status = 403, body = ApiError),
@@ -565,7 +595,7 @@ async fn create_errand(
 
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
     description = "Shippers only, for their own errands; another shipper's errand gets the reply a missing one gets.",
-    params(("id" = String, Path, description = "order id", max_length = 128)),
+    params(("id" = String, Path, description = "order id", max_length = 128, pattern = r"^[A-Za-z0-9._:-]{1,128}$")),
     responses((status = 200, body = Order), (status = 400, body = ApiError),
         (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError)))]
@@ -592,7 +622,7 @@ async fn openapi_json() -> Response {
 
 #[utoipa::path(post, path = "/v1/orders/{id}/trajectory", tag = "trajectory", security(("bearer" = [])),
     description = "The driver holding the order only, checked before the batch is decoded; an anchor is looked up among this order's points only. At most 1 MiB and 10,000 points.",
-    params(("id" = String, Path, description = "order id", max_length = 128)),
+    params(("id" = String, Path, description = "order id", max_length = 128, pattern = r"^[A-Za-z0-9._:-]{1,128}$")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream",
         description = "a trajectory batch, format v2 (docs/trajectory-format.md)"),
     responses((status = 200, body = TrajectoryStored), (status = 400, body = ApiError),
@@ -615,7 +645,7 @@ async fn upload_trajectory(
 
 #[utoipa::path(get, path = "/v1/orders/{id}/trajectory", tag = "trajectory", security(("bearer" = [])),
     description = "For the order's driver and its shipper; anyone else gets the reply a missing order gets.",
-    params(("id" = String, Path, description = "order id", max_length = 128)),
+    params(("id" = String, Path, description = "order id", max_length = 128, pattern = r"^[A-Za-z0-9._:-]{1,128}$")),
     responses((status = 200, body = Trajectory), (status = 400, body = ApiError),
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 async fn get_trajectory(
@@ -625,7 +655,7 @@ async fn get_trajectory(
 ) -> Result<Json<Trajectory>, Failure> {
     let order_id = order_id_param(order_id)?;
     let trajectory = state
-        .with_db(move |c| crate::trajectory::get(c, &caller.account, &order_id))
+        .with_read(move |c| crate::trajectory::get(c, &caller.account, &order_id))
         .await?;
     Ok(Json(trajectory))
 }

@@ -218,3 +218,98 @@ async fn a_change_feed_that_never_ends_or_never_stops_growing_is_not_believed() 
     mode.store(HONEST, Ordering::SeqCst);
     client.sync().await.expect("an honest server again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_reply_about_another_order_or_with_a_contact_it_should_not_carry_is_not_believed()
+{
+    const OTHER_ORDER: u8 = 1;
+    const FAKE_CONTACT: u8 = 2;
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let mode = Arc::new(AtomicU8::new(HONEST));
+    let lie = Arc::clone(&mode);
+    let proxy = HostileProxy::start(
+        server.addr,
+        Arc::new(|_: &Method, _: &str| None),
+        Arc::new(move |method: &Method, path: &str, reply: &mut Reply| {
+            if method != Method::POST || path != "/v1/actions" {
+                return;
+            }
+            let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&reply.body) else {
+                return;
+            };
+            match lie.load(Ordering::SeqCst) {
+                OTHER_ORDER => v["results"][0]["order"]["id"] = "ord-somewhere-else".into(),
+                FAKE_CONTACT => {
+                    v["results"][0]["contact"] = serde_json::json!({
+                        "consignor_name": "X", "consignor_phone": "13700009999",
+                        "consignee_name": "Impostor", "consignee_phone": "13700009999",
+                        "consignee_address": "Elsewhere 1"})
+                }
+                _ => return,
+            }
+            reply.body = Bytes::from(serde_json::to_vec(&v).unwrap());
+        }),
+    )
+    .await;
+    let data = dir.path().join("d");
+    let client = waybill_e2e::consenting_driver(&data, &proxy.base_url());
+    client.sign_in().await.unwrap();
+    let offers = client
+        .refresh_open_orders(waybill_e2e::SHANGHAI, 60_000)
+        .await
+        .unwrap();
+    let order = offers[0].id.clone();
+    client.accept_order(&order).unwrap();
+
+    // The reply names another order: the acceptance stays queued, nothing is stored
+    // under the other id. Before, the other order was written into the cache.
+    mode.store(OTHER_ORDER, Ordering::SeqCst);
+    let result = client.sync().await;
+    assert!(result.is_err(), "{result:?}");
+    assert_eq!(client.pending().unwrap().len(), 1, "still queued");
+    assert!(client.order("ord-somewhere-else").is_err());
+
+    mode.store(HONEST, Ordering::SeqCst);
+    client.sync().await.unwrap();
+    let real = client
+        .order_contact(&order, true)
+        .unwrap()
+        .expect("contact with acceptance");
+
+    // A pick-up reply that carries a contact: not taken (only an acceptance discloses it).
+    client.pick_up(&order).unwrap();
+    mode.store(FAKE_CONTACT, Ordering::SeqCst);
+    client.sync().await.unwrap();
+    let kept = client.order_contact(&order, true).unwrap().unwrap();
+    assert_eq!(kept, real, "the contact of the acceptance stays");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transport_errors_name_no_url_in_errors_or_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
+    let proxy = waybill_e2e::LossyProxy::start(server.addr).await;
+    let data = dir.path().join("d");
+    let (client, order) = waybill_e2e::carrying_driver(&data, &proxy.base_url()).await;
+    proxy.set_offline(true);
+    // The offer search sends the (coarse) position in its query.
+    let err = client
+        .refresh_open_orders(waybill_e2e::SHANGHAI, 60_000)
+        .await
+        .expect_err("offline");
+    let text = format!("{err} {err:?}");
+    for leak in ["lat=", "lon=", "http://", "127.0.0.1"] {
+        assert!(!text.contains(leak), "{leak} in {text}");
+    }
+    client.report_exception(&order, "gate closed").unwrap();
+    let _ = client.sync().await;
+    let queued = client.pending().unwrap();
+    let last = queued[0]
+        .last_error
+        .clone()
+        .expect("the failure is recorded");
+    for leak in ["http://", "127.0.0.1", "/v1/"] {
+        assert!(!last.contains(leak), "{leak} in {last}");
+    }
+}

@@ -4,10 +4,59 @@
 //! A stop keeps its timing: the last fix of a stationary run is kept when movement
 //! resumes, so a time-aware simplifier still knows how long the vehicle stood.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::events::{GapReason, TrackEvent};
 use super::{Fix, geo};
+
+pub use waybill_protocol::plausible_from;
+
+/// 1980-01-06, the GPS epoch: no fix predates it.
+fn gps_epoch() -> DateTime<Utc> {
+    DateTime::from_timestamp(315_964_800, 0).unwrap_or_default()
+}
+
+/// Whether `early` is a whole number of GPS week rollovers (1024 weeks) before `late`,
+/// within a day: the signature of a receiver that lost its week count.
+fn rolled_over(early: DateTime<Utc>, late: DateTime<Utc>) -> bool {
+    const ROLLOVER_S: i64 = 1024 * 7 * 86_400;
+    let behind = (late - early).num_seconds();
+    let rem = behind.rem_euclid(ROLLOVER_S);
+    behind > 86_400 && (rem <= 86_400 || rem >= ROLLOVER_S - 86_400)
+}
+
+/// What the core knows of the time when fixes arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    /// The device clock, which the user, the network or a flat battery may have set to
+    /// anything.
+    pub device: DateTime<Utc>,
+    /// Server time minus device time, from the server's `Date` at the last exchange.
+    pub server_offset_ms: Option<i64>,
+}
+
+impl From<DateTime<Utc>> for Clock {
+    fn from(device: DateTime<Utc>) -> Clock {
+        Clock {
+            device,
+            server_offset_ms: None,
+        }
+    }
+}
+
+impl Clock {
+    /// The time the server's clock vouches for.
+    fn server_time(&self) -> Option<DateTime<Utc>> {
+        self.server_offset_ms
+            .map(|o| self.device + Duration::milliseconds(o))
+    }
+
+    /// The best time there is: the server's, else the device's when it is plausible.
+    fn trusted(&self) -> Option<DateTime<Utc>> {
+        self.server_time()
+            .or((self.device >= plausible_from()).then_some(self.device))
+    }
+}
 
 /// Thresholds; defaults suit a road vehicle.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,9 +74,17 @@ pub struct FilterConfig {
     pub outliers_to_recover: usize,
     /// Fixes dated further ahead of the device clock at ingest are refused (ms).
     pub max_future_ms: i64,
-    /// Device time and the monotonic clock disagreeing by more than this between two fixes
-    /// is a clock jump: later fixes are re-dated on the monotonic clock (ms).
+    /// A fix whose time disagrees by more than this with where the monotonic clock places
+    /// it is re-dated there; a new disagreement is recorded once as a clock jump (ms).
     pub clock_jump_ms: i64,
+    /// How far behind the trusted time a fix's own time may be and still anchor a leg
+    /// (the OS delivers batched fixes late); further, the fix is placed at the trusted
+    /// time and later fixes follow on the monotonic clock (ms).
+    pub max_anchor_lag_ms: i64,
+    /// A fix without a monotonic time older than this against the trusted time cannot be
+    /// placed and is refused as backwards: 15 years, less than the 19.6 of a GPS week
+    /// rollover, more than the age of a recorded trace replayed (ms).
+    pub max_unanchored_age_ms: i64,
 }
 
 impl Default for FilterConfig {
@@ -40,6 +97,8 @@ impl Default for FilterConfig {
             outliers_to_recover: 3,
             max_future_ms: 120_000,
             clock_jump_ms: 5_000,
+            max_anchor_lag_ms: 600_000,
+            max_unanchored_age_ms: 15 * 365 * 86_400_000,
         }
     }
 }
@@ -126,8 +185,17 @@ pub struct FixFilter {
     counts: RejectionCounts,
     /// Gaps found and not yet taken.
     gaps: Vec<TrackEvent>,
-    /// Correction added to device times since a clock jump (ms).
-    clock_offset_ms: i64,
+    /// Where the leg's times hang: a wall time the core trusts and the monotonic time
+    /// at that instant. Every fix with a monotonic time is placed from it.
+    anchor: Option<Anchor>,
+    /// How far the latest fix's own time was from where the anchor placed it (ms).
+    skew_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Anchor {
+    wall: DateTime<Utc>,
+    elapsed_ms: i64,
 }
 
 impl FixFilter {
@@ -140,7 +208,8 @@ impl FixFilter {
             outliers: vec![],
             counts: RejectionCounts::default(),
             gaps: vec![],
-            clock_offset_ms: 0,
+            anchor: None,
+            skew_ms: 0,
         }
     }
 
@@ -165,10 +234,11 @@ impl FixFilter {
         self.push_at(fix, Utc::now())
     }
 
-    /// [`FixFilter::push`] with the device clock reading `now` at ingest.
-    pub fn push_at(&mut self, fix: Fix, now: DateTime<Utc>) -> Vec<Fix> {
-        let fix = self.redate(fix);
-        match self.check(&fix, now) {
+    /// [`FixFilter::push`] at `clock` (a device time, or a [`Clock`] with the server's).
+    pub fn push_at(&mut self, fix: Fix, clock: impl Into<Clock>) -> Vec<Fix> {
+        let clock = clock.into();
+        let placed = self.place(fix, &clock);
+        match placed.and_then(|fix| self.check(&fix, clock.trusted())) {
             Ok(kept) => kept,
             Err(r) => {
                 self.counts.add(r);
@@ -177,34 +247,77 @@ impl FixFilter {
         }
     }
 
-    /// Re-dates a fix on the monotonic clock when the device clock jumped since the
-    /// newest fix (the user or the network changed it), and records the jump once.
-    fn redate(&mut self, fix: Fix) -> Fix {
+    /// Dates a fix on time the core can trust. A fix with a monotonic time is placed from
+    /// the leg's anchor, so neither a device clock that jumps nor a GPS time that is
+    /// years off re-dates good fixes; the anchor itself comes from the server's time when
+    /// known, else from the first fix's own time if plausible, else the device clock's.
+    /// A fix without a monotonic time keeps its own time if that is plausible.
+    fn place(&mut self, fix: Fix, clock: &Clock) -> Result<Fix, Rejection> {
         let mut fix = fix;
-        fix.at += chrono::Duration::milliseconds(self.clock_offset_ms);
-        let Some(newest) = self.standing.or(self.last) else {
-            return fix;
+        let Some(elapsed) = fix.elapsed_ms else {
+            let too_old = clock.trusted().is_some_and(|t| {
+                fix.at < t - Duration::milliseconds(self.config.max_unanchored_age_ms)
+            });
+            return if fix.at < gps_epoch() || too_old {
+                Err(Rejection::Backwards)
+            } else {
+                Ok(fix)
+            };
         };
-        let (Some(a), Some(b)) = (newest.elapsed_ms, fix.elapsed_ms) else {
-            return fix;
+        // The anchor holds for the leg: re-anchoring mid-leg could date a fix before one
+        // already kept.
+        let anchor = match self.anchor {
+            Some(a) => a,
+            None => {
+                let a = self.anchor_at(&fix, elapsed, clock)?;
+                self.anchor = Some(a);
+                self.skew_ms = (fix.at - a.wall).num_milliseconds();
+                a
+            }
         };
-        let by_clock = (fix.at - newest.at).num_milliseconds();
-        let by_monotonic = b - a;
-        if by_monotonic > 0 && (by_clock - by_monotonic).abs() > self.config.clock_jump_ms {
-            let correction = by_monotonic - by_clock;
-            self.clock_offset_ms += correction;
-            fix.at += chrono::Duration::milliseconds(correction);
-            self.gaps
-                .push(TrackEvent::gap(GapReason::ClockJump, newest.at, fix.at));
+        let placed = anchor.wall + Duration::milliseconds(elapsed - anchor.elapsed_ms);
+        let skew = (fix.at - placed).num_milliseconds();
+        if skew.abs() > self.config.clock_jump_ms {
+            let newest = self.standing.or(self.last);
+            if let Some(newest) =
+                newest.filter(|_| (skew - self.skew_ms).abs() > self.config.clock_jump_ms)
+            {
+                self.gaps
+                    .push(TrackEvent::gap(GapReason::ClockJump, newest.at, placed));
+            }
+            fix.at = placed;
         }
-        fix
+        self.skew_ms = skew;
+        Ok(fix)
     }
 
-    fn check(&mut self, fix: &Fix, now: DateTime<Utc>) -> Result<Vec<Fix>, Rejection> {
+    /// An anchor for a leg starting with `fix`: its own time when the server's time
+    /// agrees with it, else the server's; without the server's time, its own time unless
+    /// that is implausible or exactly a GPS week rollover behind the device clock, in
+    /// which case the device clock's (if plausible itself).
+    fn anchor_at(&self, fix: &Fix, elapsed_ms: i64, clock: &Clock) -> Result<Anchor, Rejection> {
+        let lag = Duration::milliseconds(self.config.max_anchor_lag_ms);
+        let device_ok = clock.device >= plausible_from();
+        let wall = match clock.server_time() {
+            Some(t) if (fix.at - t).abs() <= lag => fix.at,
+            Some(t) => t,
+            None if fix.at >= plausible_from()
+                && !(device_ok && rolled_over(fix.at, clock.device)) =>
+            {
+                fix.at
+            }
+            None if device_ok => clock.device,
+            // Neither the fix nor the device knows what time it is.
+            None => return Err(Rejection::Backwards),
+        };
+        Ok(Anchor { wall, elapsed_ms })
+    }
+
+    fn check(&mut self, fix: &Fix, now: Option<DateTime<Utc>>) -> Result<Vec<Fix>, Rejection> {
         if !fix.is_valid() {
             return Err(Rejection::Invalid);
         }
-        if (fix.at - now).num_milliseconds() > self.config.max_future_ms {
+        if now.is_some_and(|now| (fix.at - now).num_milliseconds() > self.config.max_future_ms) {
             return Err(Rejection::FromFuture);
         }
         if fix.mock && self.config.reject_mock {

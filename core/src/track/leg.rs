@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::events::{GapReason, TrackEvent, TrackEventKind};
-use super::filter::{FilterConfig, FixFilter, RejectionCounts};
+use super::filter::{Clock, FilterConfig, FixFilter, RejectionCounts};
 use super::{Fix, geo};
 
 /// Thresholds of what is read between fixes.
@@ -79,9 +79,9 @@ impl Leg {
         self.interrupted.get_or_insert((at, reason));
     }
 
-    /// Feeds one fix received at `now`; returns the fixes to keep.
-    pub fn push(&mut self, fix: Fix, now: DateTime<Utc>) -> Vec<Fix> {
-        let kept = self.filter.push_at(fix, now);
+    /// Feeds one fix received at `clock`; returns the fixes to keep.
+    pub fn push(&mut self, fix: Fix, clock: impl Into<Clock>) -> Vec<Fix> {
+        let kept = self.filter.push_at(fix, clock);
         let jumps = self.filter.take_gaps();
         let jumped_to: Vec<DateTime<Utc>> = jumps.iter().map(|g| g.to).collect();
         self.events.extend(jumps);
@@ -257,5 +257,136 @@ mod tests {
             "the offset holds"
         );
         assert_eq!(kinds(&leg.take_events()), ["clock_jump"]);
+    }
+
+    /// 1024 GPS weeks: how early a receiver with the week-rollover bug dates its fixes.
+    const ROLLOVER: i64 = 1024 * 7 * 86_400;
+
+    fn real(s: i64) -> DateTime<Utc> {
+        fix(s, 0.0, 0.0).at
+    }
+
+    /// The clock at real second `s`: the device clock `device_off` seconds off, and the
+    /// server's offset if the core has heard from it.
+    fn clock(s: i64, device_off: i64, server: bool) -> Clock {
+        Clock {
+            device: real(s) + Duration::seconds(device_off),
+            server_offset_ms: server.then_some(-device_off * 1000),
+        }
+    }
+
+    /// Drives a minute north at 10 m/s; each fix's own time is `real + fix_off` seconds.
+    fn drive(
+        leg: &mut Leg,
+        fix_off: impl Fn(i64) -> i64,
+        device_off: i64,
+        server: bool,
+    ) -> Vec<Fix> {
+        (0..60)
+            .flat_map(|s| {
+                let mut f = fix(s, 48.0 + s as f64 * 1e-4, 11.0);
+                f.at += Duration::seconds(fix_off(s));
+                leg.push(f, clock(s, device_off, server))
+            })
+            .collect()
+    }
+
+    fn real_times(kept: &[Fix]) -> bool {
+        kept.len() >= 50
+            && kept.iter().all(|k| {
+                let s = (k.lat - 48.0) / 1e-4;
+                (k.at - real(s.round() as i64)).num_milliseconds().abs() <= 1_000
+            })
+    }
+
+    #[test]
+    fn a_gps_week_rollover_never_dates_a_leg_19_years_early() {
+        for server in [false, true] {
+            // Every fix 1024 weeks early; the device clock is right.
+            let kept = drive(&mut leg(), |_| -ROLLOVER, 0, server);
+            assert!(
+                real_times(&kept),
+                "all early, server {server}: {:?}",
+                kept.first()
+            );
+            // Only the first fix early: it must not poison the good ones after it.
+            let mut l = leg();
+            let kept = drive(&mut l, |s| if s == 0 { -ROLLOVER } else { 0 }, 0, server);
+            assert!(real_times(&kept), "first early, server {server}");
+            assert!(
+                kinds(&l.take_events()).is_empty(),
+                "good fixes are not a clock jump"
+            );
+        }
+    }
+
+    #[test]
+    fn a_device_clock_reset_to_1970_or_set_years_ahead_keeps_good_fix_times() {
+        let to_1970 = -(real(0).timestamp() - 3_600);
+        for (device_off, server) in [
+            (to_1970, false),
+            (to_1970, true),
+            (20 * 365 * 86_400, false),
+            (20 * 365 * 86_400, true),
+        ] {
+            // GPS times are right; the device clock is not.
+            let kept = drive(&mut leg(), |_| 0, device_off, server);
+            assert!(
+                real_times(&kept),
+                "device off {device_off} s, server {server}"
+            );
+        }
+    }
+
+    #[test]
+    fn fixes_dated_by_a_wrong_device_clock_are_placed_on_the_servers_time() {
+        for device_off in [
+            -(real(0).timestamp() - 3_600),
+            20 * 365 * 86_400,
+            -7 * 3_600,
+        ] {
+            // The fixes carry the device clock's time; the server's offset is known.
+            let kept = drive(&mut leg(), |_| device_off, device_off, true);
+            assert!(real_times(&kept), "device off {device_off} s");
+        }
+        // 1970 on both and no server: nothing can be placed, nothing is kept.
+        let to_1970 = -(real(0).timestamp() - 3_600);
+        let mut l = leg();
+        assert!(drive(&mut l, |_| to_1970, to_1970, false).is_empty());
+        assert!(l.counts().backwards >= 60);
+    }
+
+    #[test]
+    fn a_clock_that_jumps_back_and_forth_while_tracking_is_one_clean_track() {
+        let mut l = leg();
+        // The device clock (and fix times with it) jumps -2 h at 20 s and +1 day at 40 s.
+        let off = |s: i64| match s {
+            0..20 => 0,
+            20..40 => -7_200,
+            _ => 86_400,
+        };
+        let kept = drive(&mut l, off, 0, false);
+        assert!(real_times(&kept));
+        assert!(
+            kept.windows(2).all(|w| w[0].at < w[1].at),
+            "times only move forward"
+        );
+        assert_eq!(kinds(&l.take_events()), ["clock_jump", "clock_jump"]);
+    }
+
+    #[test]
+    fn a_fix_without_monotonic_time_keeps_a_plausible_time_and_is_refused_otherwise() {
+        let mut l = leg();
+        let now = real(100);
+        let mut ok = fix(90, 48.0, 11.0);
+        ok.elapsed_ms = None;
+        assert_eq!(l.push(ok, now).len(), 1);
+        for at in [real(90 - ROLLOVER), DateTime::from_timestamp(0, 0).unwrap()] {
+            let mut bad = fix(95, 48.001, 11.0);
+            bad.elapsed_ms = None;
+            bad.at = at;
+            assert!(l.push(bad, now).is_empty(), "{at}");
+        }
+        assert_eq!(l.counts().backwards, 2);
     }
 }

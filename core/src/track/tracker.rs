@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use super::events::{self as track_events, GapReason, TrackEvent, TrackEventKind};
-use super::filter::{FilterConfig, RejectionCounts};
+use super::filter::{Clock, FilterConfig, RejectionCounts};
 use super::leg::{Geofence, Leg, LegConfig};
 use super::{Fix, distance_m, fixes, last_fix, last_fix_at};
 use crate::error::{Error, Result};
@@ -120,7 +120,11 @@ impl Tracker {
                 legs.insert(order_id.to_string(), leg);
             }
             let leg = legs.get_mut(order_id).expect("inserted above");
-            let kept: Vec<Fix> = fixes.iter().flat_map(|f| leg.push(*f, now)).collect();
+            let clock = Clock {
+                device: now,
+                server_offset_ms: self.services.api.server_offset_ms(),
+            };
+            let kept: Vec<Fix> = fixes.iter().flat_map(|f| leg.push(*f, clock)).collect();
             (kept, leg.take_events())
         };
         let n = u32::try_from(kept.len()).unwrap_or(u32::MAX);
