@@ -38,7 +38,8 @@ const SECTIONS: &[Section] = &[
     },
     Section {
         title: "Orders",
-        sql: "SELECT id, status, unseal(pickup_label), unseal(dropoff_label), assigned_to_me, placed_by_me, \
+        sql: "SELECT id, status, unseal(pickup_label, 'orders.pickup_label', id), \
+              unseal(dropoff_label, 'orders.dropoff_label', id), assigned_to_me, placed_by_me, \
               closed_at FROM orders ORDER BY updated_at",
         columns: &[
             ("id", Plain),
@@ -65,8 +66,11 @@ const SECTIONS: &[Section] = &[
     },
     Section {
         title: "Parties of orders (personal)",
-        sql: "SELECT order_id, unseal(consignor_name), unseal(consignor_phone), \
-              unseal(consignee_name), unseal(consignee_phone), unseal(consignee_address) \
+        sql: "SELECT order_id, unseal(consignor_name, 'order_parties.consignor_name', order_id), \
+              unseal(consignor_phone, 'order_parties.consignor_phone', order_id), \
+              unseal(consignee_name, 'order_parties.consignee_name', order_id), \
+              unseal(consignee_phone, 'order_parties.consignee_phone', order_id), \
+              unseal(consignee_address, 'order_parties.consignee_address', order_id) \
               FROM order_parties",
         columns: &[
             ("order", Plain),
@@ -80,8 +84,8 @@ const SECTIONS: &[Section] = &[
     Section {
         title: "Trajectory buffer (personal: whereabouts)",
         sql: "SELECT order_id, COUNT(*), SUM(sent_at IS NULL), MIN(at), MAX(at), \
-              (SELECT unseal(lat) FROM track_fixes l WHERE l.order_id = f.order_id ORDER BY seq DESC LIMIT 1), \
-              (SELECT unseal(lon) FROM track_fixes l WHERE l.order_id = f.order_id ORDER BY seq DESC LIMIT 1) \
+              (SELECT unseal(lat, 'track_fixes.lat', l.order_id || '|' || l.at) FROM track_fixes l WHERE l.order_id = f.order_id ORDER BY seq DESC LIMIT 1), \
+              (SELECT unseal(lon, 'track_fixes.lon', l.order_id || '|' || l.at) FROM track_fixes l WHERE l.order_id = f.order_id ORDER BY seq DESC LIMIT 1) \
               FROM track_fixes f GROUP BY order_id",
         columns: &[
             ("order", Plain),

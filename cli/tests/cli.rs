@@ -223,7 +223,11 @@ fn inspect_masks_personal_fields_unless_asked() {
     let key = waybill_core::secrets::data_key(&waybill_core::KeyFile::in_dir(&driver)).unwrap();
     waybill_core::db::register_seal(&conn, &key).unwrap();
     let token: String = conn
-        .query_row("SELECT unseal(token) FROM session", [], |r| r.get(0))
+        .query_row(
+            "SELECT unseal(token, 'session.token', id) FROM session",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     let unmasked = text(&waybill(&[
         "inspect",

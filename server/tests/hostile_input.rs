@@ -127,7 +127,13 @@ fn every_bound_is_enforced_one_past_it() {
     ];
     let mut wrong = vec![];
     for (name, req, expected) in cases {
-        let got = status(req);
+        // An oversized body is refused from its Content-Length and the connection closed:
+        // a client still writing it may see the cut before the 413.
+        let got = match req.send() {
+            Ok(reply) => reply.status().as_u16(),
+            Err(e) if expected == 413 && e.is_request() => 413,
+            Err(e) => panic!("{name}: {e}"),
+        };
         if got != expected {
             wrong.push(format!("{name}: {got}, expected {expected}"));
         }

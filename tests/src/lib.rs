@@ -535,6 +535,10 @@ pub fn session_token(data_dir: &Path) -> String {
     let key = waybill_core::secrets::data_key(&waybill_core::KeyFile::in_dir(data_dir))
         .expect("data key");
     waybill_core::db::register_seal(&conn, &key).expect("unseal");
-    conn.query_row("SELECT unseal(token) FROM session", [], |r| r.get(0))
-        .expect("a session")
+    conn.query_row(
+        "SELECT unseal(token, 'session.token', id) FROM session",
+        [],
+        |r| r.get(0),
+    )
+    .expect("a session")
 }

@@ -26,7 +26,7 @@ pub fn installation_id(tx: &Transaction<'_>) -> StorageResult<String> {
 pub fn load(conn: &Connection) -> StorageResult<Option<Session>> {
     Ok(conn
         .query_row(
-            "SELECT account_id, unseal(token) FROM session WHERE id = 1",
+            "SELECT account_id, unseal(token, 'session.token', id) FROM session WHERE id = 1",
             [],
             |r| {
                 Ok(Session {
@@ -51,7 +51,7 @@ pub fn account_id(conn: &Connection) -> StorageResult<Option<String>> {
 pub fn store(tx: &Transaction<'_>, session: &Session, server_url: &str) -> StorageResult<()> {
     tx.execute(
         "INSERT INTO session (id, account_id, token, server_url, created_at)
-         VALUES (1, ?1, seal(?2), ?3, ?4)
+         VALUES (1, ?1, seal(?2, 'session.token', 1), ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,
              token = excluded.token, server_url = excluded.server_url,
              created_at = excluded.created_at",

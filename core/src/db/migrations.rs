@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/009_track_events.sql")),
     M::up(include_str!("../../migrations/010_proofs.sql")),
     M::up(include_str!("../../migrations/011_sealed_columns.sql")).foreign_key_check(),
+    M::up(include_str!("../../migrations/012_bound_seals.sql")),
 ];
 
 /// The schema version a fully migrated database has.
@@ -95,6 +96,41 @@ mod tests {
             migrate(&mut old).unwrap();
             assert_eq!(schema_of(&old), want, "upgrade from v{start}");
         }
+    }
+
+    #[test]
+    fn step_12_binds_every_sealed_value_to_its_row() {
+        let mut conn = connection();
+        Migrations::from_slice(MIGRATIONS)
+            .to_version(&mut conn, 11)
+            .unwrap();
+        for id in ["ord-1", "ord-2"] {
+            conn.execute(
+                "INSERT INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
+                     goods, weight_kg, fee_minor, currency, revision, updated_at, fetched_at, stops_json)
+                 VALUES (?1, 'open', seal(?1 || ' depot'), seal(31.2), seal(121.4), seal('Suzhou'),
+                     'boxes', 1.0, 100, 'CNY', 1, 't', 't', seal('[]'))",
+                [id],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let label = |id: &str| -> rusqlite::Result<String> {
+            conn.query_row(
+                "SELECT unseal(pickup_label, 'orders.pickup_label', id) FROM orders WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+        };
+        assert_eq!(label("ord-1").unwrap(), "ord-1 depot");
+        // Copy ord-2's sealed label onto ord-1: it no longer opens there.
+        conn.execute_batch(
+            "UPDATE orders SET pickup_label = (SELECT pickup_label FROM orders WHERE id = 'ord-2')
+             WHERE id = 'ord-1'",
+        )
+        .unwrap();
+        assert!(label("ord-1").is_err());
+        assert_eq!(label("ord-2").unwrap(), "ord-2 depot");
     }
 
     fn schema_of(conn: &Connection) -> Vec<(String, String)> {

@@ -192,11 +192,20 @@ fn check_key(conn: &Connection) -> StorageResult<()> {
         .optional()?;
     match stored {
         Some(_) => {
-            let opens: rusqlite::Result<Option<String>> = conn.query_row(
-                "SELECT unseal(unhex(value)) FROM meta WHERE key = 'key_check'",
-                [],
-                |r| r.get(0),
-            );
+            // Bound (version 2) since migration 12; a file not yet migrated has version 1.
+            let opens: rusqlite::Result<Option<String>> = conn
+                .query_row(
+                    "SELECT unseal(unhex(value), 'meta.value', key) FROM meta WHERE key = 'key_check'",
+                    [],
+                    |r| r.get(0),
+                )
+                .or_else(|_| {
+                    conn.query_row(
+                        "SELECT unseal(unhex(value)) FROM meta WHERE key = 'key_check'",
+                        [],
+                        |r| r.get(0),
+                    )
+                });
             match opens {
                 Ok(Some(v)) if v == KEY_CHECK => Ok(()),
                 _ => Err(StorageError::WrongKey),
@@ -211,7 +220,8 @@ const KEY_CHECK: &str = "waybill";
 /// Writes the key check value if the file has none yet.
 fn write_key_check(conn: &Connection) -> StorageResult<()> {
     conn.execute(
-        "INSERT OR IGNORE INTO meta (key, value) VALUES ('key_check', hex(seal(?1)))",
+        "INSERT OR IGNORE INTO meta (key, value)
+         VALUES ('key_check', hex(seal(?1, 'meta.value', 'key_check')))",
         [KEY_CHECK],
     )?;
     Ok(())

@@ -69,7 +69,7 @@ pub fn record_mine(
 ) -> StorageResult<()> {
     tx.execute(
         "INSERT INTO order_history (order_id, event, source, at, note, state, action_key)
-         VALUES (?1, ?2, 'me', ?3, seal(?4), 'pending', ?5)",
+         VALUES (?1, ?2, 'me', ?3, seal(?4, 'order_history.note', ?5), 'pending', ?5)",
         params![order_id, kind.as_str(), at.to_rfc3339(), note, key],
     )?;
     Ok(())
@@ -87,7 +87,7 @@ pub fn settle(tx: &Transaction<'_>, key: &str, state: ActionState) -> StorageRes
 /// Updates the note of a pending action (the user edited it before it was sent).
 pub fn edit_note(tx: &Transaction<'_>, key: &str, note: &str) -> StorageResult<()> {
     tx.execute(
-        "UPDATE order_history SET note = seal(?2) WHERE action_key = ?1",
+        "UPDATE order_history SET note = seal(?2, 'order_history.note', ?1) WHERE action_key = ?1",
         params![key, note],
     )?;
     Ok(())
@@ -110,7 +110,8 @@ pub fn record_server(
 /// An order's history, oldest first.
 pub fn list(conn: &Connection, order_id: &str) -> StorageResult<Vec<HistoryEntry>> {
     let mut stmt = conn.prepare(
-        "SELECT event, source = 'me', at, unseal(note), state FROM order_history
+        "SELECT event, source = 'me', at, unseal(note, 'order_history.note', action_key), state
+         FROM order_history
          WHERE order_id = ?1 ORDER BY at, seq",
     )?;
     let rows = stmt.query_map([order_id], |r| {

@@ -118,10 +118,12 @@ const SELECT_ORDER: &str = "
            EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id),
            o.assigned_to_me
                OR EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id AND x.action = 'accept'),
-           unseal(o.pickup_label), unseal(o.pickup_lat), unseal(o.pickup_lon),
-           unseal(o.dropoff_label), o.goods,
+           unseal(o.pickup_label, 'orders.pickup_label', o.id),
+           unseal(o.pickup_lat, 'orders.pickup_lat', o.id),
+           unseal(o.pickup_lon, 'orders.pickup_lon', o.id),
+           unseal(o.dropoff_label, 'orders.dropoff_label', o.id), o.goods,
            o.weight_kg, o.fee_minor, o.currency, o.revision, o.updated_at, o.placed_by_me,
-           unseal(o.stops_json), o.appointment_at
+           unseal(o.stops_json, 'orders.stops_json', o.id), o.appointment_at
     FROM orders o";
 
 fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
@@ -188,8 +190,8 @@ pub fn search(conn: &Connection, text: &str) -> StorageResult<Vec<Order>> {
             .replace('_', "\\_")
     );
     let mut stmt = conn.prepare(&format!(
-        "{SELECT_ORDER} WHERE o.id LIKE ?1 ESCAPE '\\' OR unseal(o.pickup_label) LIKE ?1 ESCAPE '\\'
-             OR unseal(o.dropoff_label) LIKE ?1 ESCAPE '\\' OR o.goods LIKE ?1 ESCAPE '\\'
+        "{SELECT_ORDER} WHERE o.id LIKE ?1 ESCAPE '\\' OR unseal(o.pickup_label, 'orders.pickup_label', o.id) LIKE ?1 ESCAPE '\\'
+             OR unseal(o.dropoff_label, 'orders.dropoff_label', o.id) LIKE ?1 ESCAPE '\\' OR o.goods LIKE ?1 ESCAPE '\\'
          ORDER BY o.updated_at DESC, o.id LIMIT 100"
     ))?;
     let rows = stmt.query_map([pattern], order_from_row)?;
@@ -242,8 +244,9 @@ pub fn upsert_from_server(
         "INSERT INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
              goods, weight_kg, fee_minor, currency, assigned_to_me, revision, updated_at, fetched_at,
              closed_at, placed_by_me, stops_json, appointment_at)
-         VALUES (?1, ?2, seal(?3), seal(?4), seal(?5), seal(?6), ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-             ?14, ?15, ?16, seal(?17), ?18)
+         VALUES (?1, ?2, seal(?3, 'orders.pickup_label', ?1), seal(?4, 'orders.pickup_lat', ?1),
+             seal(?5, 'orders.pickup_lon', ?1), seal(?6, 'orders.dropoff_label', ?1), ?7, ?8, ?9,
+             ?10, ?11, ?12, ?13, ?14, ?15, ?16, seal(?17, 'orders.stops_json', ?1), ?18)
          ON CONFLICT (id) DO UPDATE SET
              status = excluded.status, pickup_label = excluded.pickup_label,
              pickup_lat = excluded.pickup_lat, pickup_lon = excluded.pickup_lon,
@@ -381,8 +384,9 @@ pub fn place_errand(
         "INSERT INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
              goods, weight_kg, fee_minor, currency, revision, updated_at, fetched_at, placed_by_me,
              stops_json)
-         VALUES (?1, 'open', seal(?2), seal(?3), seal(?4), seal(?5), ?6, ?7, ?8, ?9, 0, ?10, ?10, 1,
-             seal('[]'))",
+         VALUES (?1, 'open', seal(?2, 'orders.pickup_label', ?1), seal(?3, 'orders.pickup_lat', ?1),
+             seal(?4, 'orders.pickup_lon', ?1), seal(?5, 'orders.dropoff_label', ?1), ?6, ?7, ?8,
+             ?9, 0, ?10, ?10, 1, seal('[]', 'orders.stops_json', ?1))",
         params![
             id,
             errand.pickup_label,

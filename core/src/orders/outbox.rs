@@ -107,7 +107,7 @@ pub fn enqueue_with_payload(
     tx.execute(
         "INSERT INTO outbox (order_id, action, idempotency_key, created_at, target_status, note,
              payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, seal(?6), seal(?7))",
+         VALUES (?1, ?2, ?3, ?4, ?5, seal(?6, 'outbox.note', ?3), seal(?7, 'outbox.payload', ?3))",
         params![
             order_id,
             action.as_str(),
@@ -122,7 +122,8 @@ pub fn enqueue_with_payload(
 }
 
 const SELECT: &str = "SELECT seq, order_id, action, idempotency_key, created_at, attempts,
-    last_error, next_attempt_at, unseal(note), unseal(payload) FROM outbox";
+    last_error, next_attempt_at, unseal(note, 'outbox.note', idempotency_key),
+    unseal(payload, 'outbox.payload', idempotency_key) FROM outbox";
 
 fn time(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
     let text: Option<String> = r.get(i)?;
@@ -223,7 +224,7 @@ pub fn remove_with_followers(tx: &Transaction<'_>, seq: i64) -> StorageResult<Ve
 /// is no such entry (already sent, or not an exception report).
 pub fn edit_note(tx: &Transaction<'_>, seq: i64, note: &str) -> StorageResult<bool> {
     let key: Option<String> = rusqlite::OptionalExtension::optional(tx.query_row(
-        "UPDATE outbox SET note = seal(?2) WHERE seq = ?1 AND action = 'report_exception'
+        "UPDATE outbox SET note = seal(?2, 'outbox.note', idempotency_key) WHERE seq = ?1 AND action = 'report_exception'
          RETURNING idempotency_key",
         params![seq, note],
         |r| r.get(0),

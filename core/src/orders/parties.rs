@@ -40,7 +40,10 @@ pub fn store(
     tx.execute(
         "INSERT INTO order_parties (order_id, purpose, consignor_name, consignor_phone,
              consignee_name, consignee_phone, consignee_address, collected_at, category)
-         VALUES (?1, ?2, seal(?3), seal(?4), seal(?5), seal(?6), seal(?7), ?8, ?9)
+         VALUES (?1, ?2, seal(?3, 'order_parties.consignor_name', ?1),
+             seal(?4, 'order_parties.consignor_phone', ?1), seal(?5, 'order_parties.consignee_name', ?1),
+             seal(?6, 'order_parties.consignee_phone', ?1),
+             seal(?7, 'order_parties.consignee_address', ?1), ?8, ?9)
          ON CONFLICT (order_id) DO UPDATE SET
              consignor_name = excluded.consignor_name, consignor_phone = excluded.consignor_phone,
              consignee_name = excluded.consignee_name, consignee_phone = excluded.consignee_phone,
@@ -70,8 +73,11 @@ pub fn for_display(
 ) -> StorageResult<Option<OrderContact>> {
     let row = conn
         .query_row(
-            "SELECT unseal(p.consignor_name), unseal(p.consignor_phone), unseal(p.consignee_name),
-                    unseal(p.consignee_phone), unseal(p.consignee_address),
+            "SELECT unseal(p.consignor_name, 'order_parties.consignor_name', p.order_id),
+                    unseal(p.consignor_phone, 'order_parties.consignor_phone', p.order_id),
+                    unseal(p.consignee_name, 'order_parties.consignee_name', p.order_id),
+                    unseal(p.consignee_phone, 'order_parties.consignee_phone', p.order_id),
+                    unseal(p.consignee_address, 'order_parties.consignee_address', p.order_id),
                     o.closed_at IS NULL
                     AND ((o.assigned_to_me = 1 AND o.status IN ('accepted', 'picked_up'))
                          OR (o.placed_by_me = 1 AND o.status NOT IN ('delivered', 'cancelled')))

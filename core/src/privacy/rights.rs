@@ -121,7 +121,7 @@ pub fn file(
     };
     tx.execute(
         "INSERT INTO rights_requests (id, kind, detail, status, created_at, due_at)
-         VALUES (?1, ?2, seal(?3), 'queued', ?4, ?5)",
+         VALUES (?1, ?2, seal(?3, 'rights_requests.detail', ?1), 'queued', ?4, ?5)",
         params![
             request.id,
             kind.as_str(),
@@ -133,7 +133,9 @@ pub fn file(
     Ok(request)
 }
 
-const SELECT: &str = "SELECT id, kind, unseal(detail), status, created_at, due_at, unseal(answer) FROM rights_requests";
+const SELECT: &str =
+    "SELECT id, kind, unseal(detail, 'rights_requests.detail', id), status, created_at,
+    due_at, unseal(answer, 'rights_requests.answer', id) FROM rights_requests";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RightsRequest> {
     let kind: String = r.get(1)?;
@@ -199,7 +201,7 @@ pub fn update(tx: &Transaction<'_>, state: &RightsRequestState) -> StorageResult
         _ => RequestStatus::Received,
     };
     tx.execute(
-        "UPDATE rights_requests SET status = ?2, answer = seal(?3),
+        "UPDATE rights_requests SET status = ?2, answer = seal(?3, 'rights_requests.answer', ?1),
              submitted_at = COALESCE(submitted_at, ?4)
          WHERE id = ?1",
         params![

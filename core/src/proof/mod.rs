@@ -258,7 +258,8 @@ pub fn record_position(
     tx.execute(
         "INSERT OR IGNORE INTO proof_fixes
              (sha256, order_id, purpose, lat, lon, accuracy_m, fix_at, collected_at)
-         VALUES (?1, ?2, ?3, seal(?4), seal(?5), seal(?6), ?7, ?8)",
+         VALUES (?1, ?2, ?3, seal(?4, 'proof_fixes.lat', ?1), seal(?5, 'proof_fixes.lon', ?1),
+             seal(?6, 'proof_fixes.accuracy_m', ?1), ?7, ?8)",
         params![
             sha256,
             order_id,
@@ -278,7 +279,9 @@ pub fn record_position(
 pub fn of_order(conn: &Connection, order_id: &str) -> Result<Vec<Proof>> {
     let mut stmt = conn.prepare(
         "SELECT p.sha256, p.order_id, kind, step, bytes, captured_at, captured_elapsed_ms,
-                upload_offset, uploaded_at, unseal(f.lat), unseal(f.lon), unseal(f.accuracy_m), f.fix_at
+                upload_offset, uploaded_at, unseal(f.lat, 'proof_fixes.lat', f.sha256),
+                unseal(f.lon, 'proof_fixes.lon', f.sha256),
+                unseal(f.accuracy_m, 'proof_fixes.accuracy_m', f.sha256), f.fix_at
          FROM proofs p LEFT JOIN proof_fixes f ON f.sha256 = p.sha256
          WHERE p.order_id = ?1
          ORDER BY CASE kind WHEN 'delivery' THEN 0 WHEN 'signature' THEN 1

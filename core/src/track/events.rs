@@ -84,7 +84,8 @@ pub fn record(
     let mut insert = tx.prepare_cached(
         "INSERT INTO track_events
              (order_id, purpose, kind, from_at, to_at, reason, stop_index, lat, lon, collected_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, seal(?8), seal(?9), ?10)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, seal(?8, 'track_events.lat', ?1 || '|' || ?3 || '|' || ?4),
+             seal(?9, 'track_events.lon', ?1 || '|' || ?3 || '|' || ?4), ?10)",
     )?;
     for e in events {
         let (kind, reason, stop, lat, lon) = match e.kind {
@@ -124,7 +125,10 @@ pub fn between(
     upto: i64,
 ) -> Result<Vec<TrackEvent>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT kind, from_at, to_at, reason, stop_index, unseal(lat), unseal(lon) FROM track_events
+        "SELECT kind, from_at, to_at, reason, stop_index,
+                unseal(lat, 'track_events.lat', order_id || '|' || kind || '|' || from_at),
+                unseal(lon, 'track_events.lon', order_id || '|' || kind || '|' || from_at)
+         FROM track_events
          WHERE order_id = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
     )?;
     let rows = stmt.query_map(params![order_id, after, upto], |r| {

@@ -79,7 +79,9 @@ pub fn record(
     }
     let mut insert = tx.prepare_cached(
         "INSERT INTO track_fixes (order_id, purpose, at, lat, lon, accuracy_m, collected_at)
-         VALUES (?1, ?2, ?3, seal(?4), seal(?5), seal(?6), ?7)",
+         VALUES (?1, ?2, ?3, seal(?4, 'track_fixes.lat', ?1 || '|' || ?3),
+             seal(?5, 'track_fixes.lon', ?1 || '|' || ?3),
+             seal(?6, 'track_fixes.accuracy_m', ?1 || '|' || ?3), ?7)",
     )?;
     let now = now.to_rfc3339();
     for fix in fixes {
@@ -99,7 +101,7 @@ pub fn record(
 /// The fixes held for `order_id`, in recording order.
 pub fn fixes(conn: &Connection, order_id: &str) -> Result<Vec<Fix>> {
     let mut stmt = conn.prepare(
-        "SELECT at, unseal(lat), unseal(lon), unseal(accuracy_m) FROM track_fixes WHERE order_id = ?1 ORDER BY seq",
+        "SELECT at, unseal(lat, 'track_fixes.lat', order_id || '|' || at), unseal(lon, 'track_fixes.lon', order_id || '|' || at),\n            unseal(accuracy_m, 'track_fixes.accuracy_m', order_id || '|' || at) FROM track_fixes WHERE order_id = ?1 ORDER BY seq",
     )?;
     let rows = stmt.query_map([order_id], fix_from_row)?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -293,7 +295,8 @@ fn fixes_between(
     last: i64,
 ) -> Result<Vec<(i64, Fix)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, at, unseal(lat), unseal(lon), unseal(accuracy_m) FROM track_fixes
+        "SELECT seq, at, unseal(lat, 'track_fixes.lat', order_id || '|' || at), unseal(lon, 'track_fixes.lon', order_id || '|' || at),
+            unseal(accuracy_m, 'track_fixes.accuracy_m', order_id || '|' || at) FROM track_fixes
          WHERE order_id = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq",
     )?;
     let rows = stmt.query_map(params![order_id, first, last], |r| {
@@ -497,7 +500,8 @@ pub fn distance_m(conn: &Connection, order_id: &str) -> Result<f64> {
 pub fn last_fix(conn: &Connection, order_id: &str) -> Result<Option<Fix>> {
     Ok(conn
         .query_row(
-            "SELECT at, unseal(lat), unseal(lon), unseal(accuracy_m) FROM track_fixes WHERE order_id = ?1
+            "SELECT at, unseal(lat, 'track_fixes.lat', order_id || '|' || at), unseal(lon, 'track_fixes.lon', order_id || '|' || at),
+            unseal(accuracy_m, 'track_fixes.accuracy_m', order_id || '|' || at) FROM track_fixes WHERE order_id = ?1
              ORDER BY seq DESC LIMIT 1",
             [order_id],
             fix_from_row,
