@@ -1,67 +1,18 @@
 //! The server binary's side of the contract, over real HTTP: start-up line, auth,
 //! validation, and the idempotency ledger.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
-struct Server {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.sqlite3");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_waybill-server"))
-        .args([
-            "--db",
-            db.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--seed-demo",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(
-        line.starts_with("http://127.0.0.1:"),
-        "first stdout line: {line:?}"
-    );
-    Server {
-        child,
-        url: line.trim().to_string(),
-        _dir: dir,
-    }
+fn start() -> common::Server {
+    common::start(&[])
 }
 
 fn register(http: &Client, url: &str, installation: &str) -> (String, String) {
-    let v: Value = http
-        .post(format!("{url}/v1/devices"))
-        .json(&json!({"installation_id": installation, "role": "driver", "app_id": "t", "app_version": "1"}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    (
-        v["account_id"].as_str().unwrap().into(),
-        v["token"].as_str().unwrap().into(),
-    )
+    let account = common::register(http, url, installation, "driver");
+    (account.id, account.token)
 }
 
 fn accept(http: &Client, url: &str, token: &str, order: &str, key: &str) -> (u16, String, String) {

@@ -229,63 +229,40 @@ fn user_error(e: SealError) -> rusqlite::Error {
 }
 
 /// Registers `seal(x, column, row)` and `unseal(x, column, row)` on `conn`, and the
-/// unbound one-argument forms that migrations 11 and 12 call.
+/// unbound one-argument forms that migrations 11 and 12 call. One closure per function
+/// serves both arities (one copy of rusqlite's glue each in the mobile library).
 pub fn register(conn: &Connection, key: &DataKey) -> rusqlite::Result<()> {
     let sealer = key.clone();
     // Not deterministic: every call draws a new nonce, so SQLite must not fold calls.
-    conn.create_scalar_function(
-        "seal",
-        3,
-        FunctionFlags::SQLITE_UTF8,
-        move |ctx| match encode(ctx.get_raw(0)) {
-            None => Ok(Value::Null),
-            Some(plain) => context(ctx.get_raw(1), ctx.get_raw(2))
-                .and_then(|c| sealer.seal_bound(&plain, &c))
-                .map(Value::Blob)
-                .map_err(user_error),
-        },
-    )?;
+    let seal = move |ctx: &rusqlite::functions::Context<'_>| {
+        let Some(plain) = encode(ctx.get_raw(0)) else {
+            return Ok(Value::Null);
+        };
+        let sealed = if ctx.len() == 3 {
+            context(ctx.get_raw(1), ctx.get_raw(2)).and_then(|c| sealer.seal_bound(&plain, &c))
+        } else {
+            sealer.seal(&plain)
+        };
+        sealed.map(Value::Blob).map_err(user_error)
+    };
     let opener = key.clone();
-    conn.create_scalar_function(
-        "unseal",
-        3,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        move |ctx| match ctx.get_raw(0) {
-            ValueRef::Null => Ok(Value::Null),
-            ValueRef::Blob(b) => context(ctx.get_raw(1), ctx.get_raw(2))
-                .and_then(|c| opener.open_bound(b, &c))
-                .and_then(|p| decode(&p))
-                .map_err(user_error),
-            _ => Err(user_error(SealError::NotSealed)),
-        },
-    )?;
-    let legacy_sealer = key.clone();
-    conn.create_scalar_function(
-        "seal",
-        1,
-        FunctionFlags::SQLITE_UTF8,
-        move |ctx| match encode(ctx.get_raw(0)) {
-            None => Ok(Value::Null),
-            Some(plain) => legacy_sealer
-                .seal(&plain)
-                .map(Value::Blob)
-                .map_err(user_error),
-        },
-    )?;
-    let legacy_opener = key.clone();
-    conn.create_scalar_function(
-        "unseal",
-        1,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        move |ctx| match ctx.get_raw(0) {
-            ValueRef::Null => Ok(Value::Null),
-            ValueRef::Blob(b) => legacy_opener
-                .open(b)
-                .and_then(|p| decode(&p))
-                .map_err(user_error),
-            _ => Err(user_error(SealError::NotSealed)),
-        },
-    )
+    let unseal = move |ctx: &rusqlite::functions::Context<'_>| match ctx.get_raw(0) {
+        ValueRef::Null => Ok(Value::Null),
+        ValueRef::Blob(b) => {
+            let plain = if ctx.len() == 3 {
+                context(ctx.get_raw(1), ctx.get_raw(2)).and_then(|c| opener.open_bound(b, &c))
+            } else {
+                opener.open(b)
+            };
+            plain.and_then(|p| decode(&p)).map_err(user_error)
+        }
+        _ => Err(user_error(SealError::NotSealed)),
+    };
+    let deterministic = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("seal", 3, FunctionFlags::SQLITE_UTF8, seal.clone())?;
+    conn.create_scalar_function("seal", 1, FunctionFlags::SQLITE_UTF8, seal)?;
+    conn.create_scalar_function("unseal", 3, deterministic, unseal.clone())?;
+    conn.create_scalar_function("unseal", 1, deterministic, unseal)
 }
 
 #[cfg(test)]
