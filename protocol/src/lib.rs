@@ -128,8 +128,10 @@ impl OrderStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LatLon {
     /// Latitude, degrees north.
+    #[cfg_attr(feature = "openapi", schema(minimum = -90, maximum = 90))]
     pub lat: f64,
     /// Longitude, degrees east.
+    #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180))]
     pub lon: f64,
 }
 
@@ -240,19 +242,46 @@ pub struct Accepted {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderContact {
     /// Who hands the goods over.
-    #[cfg_attr(feature = "openapi", schema(max_length = 500, min_length = 1))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 500,
+            min_length = 1,
+            pattern = r"^[^\u0000-\u001F\u007F-\u009F]*\S[^\u0000-\u001F\u007F-\u009F]*$"
+        )
+    )]
     pub consignor_name: String,
     /// Consignor's phone.
-    #[cfg_attr(feature = "openapi", schema(max_length = 20, min_length = 5))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 20, min_length = 5, pattern = r"^[0-9+\- ]{5,20}$")
+    )]
     pub consignor_phone: String,
     /// Who receives the goods.
-    #[cfg_attr(feature = "openapi", schema(max_length = 500, min_length = 1))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 500,
+            min_length = 1,
+            pattern = r"^[^\u0000-\u001F\u007F-\u009F]*\S[^\u0000-\u001F\u007F-\u009F]*$"
+        )
+    )]
     pub consignee_name: String,
     /// Consignee's phone.
-    #[cfg_attr(feature = "openapi", schema(max_length = 20, min_length = 5))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 20, min_length = 5, pattern = r"^[0-9+\- ]{5,20}$")
+    )]
     pub consignee_phone: String,
     /// Full delivery address.
-    #[cfg_attr(feature = "openapi", schema(max_length = 500, min_length = 1))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 500,
+            min_length = 1,
+            pattern = r"^[^\u0000-\u001F\u007F-\u009F]*\S[^\u0000-\u001F\u007F-\u009F]*$"
+        )
+    )]
     pub consignee_address: String,
 }
 
@@ -418,6 +447,10 @@ pub mod limits {
     pub const MAX_JSON_BYTES: usize = 2 << 20;
     /// Most stops of an order.
     pub const MAX_STOPS: usize = 50;
+    /// Heaviest errand, kg (a fully loaded 40 t truck is well under).
+    pub const MAX_WEIGHT_KG: f64 = 100_000.0;
+    /// Largest fee, minor units (ten billion in major units).
+    pub const MAX_FEE_MINOR: i64 = 1_000_000_000_000;
 
     /// Whether `id` is a well-formed id: 1..=[`MAX_ID`] bytes of ASCII letters, digits
     /// and `-_.:`, and not `.` or `..` (ids travel in URL paths).
@@ -493,24 +526,45 @@ pub struct Changes {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewErrand {
     /// Pickup label.
-    #[cfg_attr(feature = "openapi", schema(max_length = 500, min_length = 1))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 500,
+            min_length = 1,
+            pattern = r"^[^\u0000-\u001F\u007F-\u009F]*\S[^\u0000-\u001F\u007F-\u009F]*$"
+        )
+    )]
     pub pickup_label: String,
     /// Pickup point.
     pub pickup: LatLon,
     /// Drop-off label.
-    #[cfg_attr(feature = "openapi", schema(max_length = 500, min_length = 1))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 500,
+            min_length = 1,
+            pattern = r"^[^\u0000-\u001F\u007F-\u009F]*\S[^\u0000-\u001F\u007F-\u009F]*$"
+        )
+    )]
     pub dropoff_label: String,
     /// Drop-off point, when known: the driver's app detects arrival at its geofence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dropoff: Option<LatLon>,
     /// What is carried.
-    #[cfg_attr(feature = "openapi", schema(max_length = 500, min_length = 1))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 500,
+            min_length = 1,
+            pattern = r"^[^\u0000-\u001F\u007F-\u009F]*\S[^\u0000-\u001F\u007F-\u009F]*$"
+        )
+    )]
     pub goods: String,
     /// Weight, kg.
-    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0))]
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0, maximum = 100000))]
     pub weight_kg: f64,
     /// Fee in minor units.
-    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000000000_i64))]
     pub fee_minor: i64,
     /// ISO 4217.
     #[cfg_attr(
@@ -524,7 +578,8 @@ pub struct NewErrand {
 
 /// What a valid errand is, checked by the app before it queues one and by the server
 /// before it stores one, so the two cannot disagree.
-pub const ERRAND_RULES: &str = "errand: pickup and drop-off on Earth, weight > 0, fee ≥ 0, \
+pub const ERRAND_RULES: &str = "errand: pickup and drop-off on Earth, weight in (0, 100000] kg, \
+    fee in 0..=1000000000000 minor units, \
     ISO currency (three capitals), names and addresses of 1..=500 characters without \
     control characters, phones of 5..=20 digits";
 
@@ -544,7 +599,8 @@ impl NewErrand {
             && self.dropoff.as_ref().is_none_or(LatLon::is_on_earth)
             && self.weight_kg.is_finite()
             && self.weight_kg > 0.0
-            && self.fee_minor >= 0
+            && self.weight_kg <= limits::MAX_WEIGHT_KG
+            && (0..=limits::MAX_FEE_MINOR).contains(&self.fee_minor)
             // ISO 4217: three ASCII capitals ("元" is three bytes too).
             && self.currency.len() == 3
             && self.currency.bytes().all(|b| b.is_ascii_uppercase())
