@@ -19,6 +19,7 @@ const OFFSET_REPEATED: u8 = 2;
 const LOCATION_ELSEWHERE: u8 = 3;
 const ENDLESS_FEED: u8 = 4;
 const HUGE_FEED: u8 = 5;
+const DOT_DOT_FEED: u8 = 6;
 
 fn tus_reply(offset: &str) -> Reply {
     let mut headers = HeaderMap::new();
@@ -55,6 +56,9 @@ async fn lying_proxy(server: &ServerProcess, mode: Arc<AtomicU8>, trap: u16) -> 
                 ENDLESS_FEED if feed => {
                     Some(json_reply(r#"{"orders":[],"cursor":0,"more":true}"#.into()))
                 }
+                DOT_DOT_FEED if feed => Some(json_reply(
+                    r#"{"orders":[{"id":"..","status":"picked_up","pickup_label":"x","pickup":{"lat":31.2,"lon":121.4},"dropoff_label":"y","goods":"g","weight_kg":1.0,"fee_minor":1,"currency":"CNY","assigned_to":null,"revision":9,"updated_at":"2026-12-01T08:00:00Z"}],"cursor":99,"more":false}"#.into(),
+                )),
                 HUGE_FEED if feed => Some(json_reply(format!(
                     r#"{{"orders":[],"cursor":1,"more":false,"pad":"{}"}}"#,
                     "x".repeat(9 << 20)
@@ -215,6 +219,14 @@ async fn a_change_feed_that_never_ends_or_never_stops_growing_is_not_believed() 
         .await
         .expect("sync ends");
     assert!(result.is_err(), "{result:?}");
+    // An order id of "..", which a URL would resolve to the parent path: refused before it
+    // is stored (and so before any request is built from it).
+    mode.store(DOT_DOT_FEED, Ordering::SeqCst);
+    let result = tokio::time::timeout(Duration::from_secs(30), client.sync())
+        .await
+        .expect("sync ends");
+    assert!(result.is_err(), "{result:?}");
+    assert!(client.order("..").is_err(), "not stored");
     mode.store(HONEST, Ordering::SeqCst);
     client.sync().await.expect("an honest server again");
 }
