@@ -64,6 +64,65 @@ pub struct RegisterDevice {
     /// Application version, for the server's compatibility decisions.
     #[cfg_attr(feature = "openapi", schema(max_length = 128, min_length = 1))]
     pub app_version: String,
+    /// The device's ECDSA P-256 public key (65-byte uncompressed point, hex), made on the
+    /// device at first registration and kept sealed there (P-256 is what Android Keystore
+    /// and the Secure Enclave hold, where a shell may move it). Once an installation has a key, only a proof
+    /// made with it signs the installation in again: the id alone grants nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 130, max_length = 130, pattern = "^[0-9a-f]{130}$")
+    )]
+    pub device_key: Option<String>,
+    /// Proof of possession of `device_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<DeviceProof>,
+}
+
+/// A signature by the device key over [`RegisterDevice::signed_message`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceProof {
+    /// When it was made (server time as the device knows it); the server takes a proof
+    /// once, within five minutes of its own clock, and never one older than the last.
+    pub signed_at: DateTime<Utc>,
+    /// ECDSA P-256 / SHA-256 signature, `r ‖ s` (64 bytes), hex.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 128, max_length = 128, pattern = "^[0-9a-f]{128}$")
+    )]
+    pub signature: String,
+}
+
+impl RegisterDevice {
+    /// What the device key signs: the installation, the role, the key and the time, so a
+    /// proof cannot be replayed for another installation, role or key, or later.
+    pub fn signed_message(&self, signed_at: DateTime<Utc>) -> Vec<u8> {
+        format!(
+            "waybill device v1\n{}\n{}\n{}\n{}",
+            self.installation_id,
+            self.role.as_str(),
+            self.device_key.as_deref().unwrap_or(""),
+            signed_at.timestamp_millis()
+        )
+        .into_bytes()
+    }
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of lowercase or uppercase hex, if it is hex.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Reply to [`RegisterDevice`].
@@ -817,6 +876,8 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// The action is not legal in the order's current status (e.g. deliver before pickup).
     InvalidTransition,
+    /// The account was closed: nothing signs it in again; the number may open a new one.
+    AccountClosed,
     /// A trajectory batch continues from a point the server does not hold: send it
     /// unanchored.
     AnchorUnknown,

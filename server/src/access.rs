@@ -180,13 +180,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Calle
 }
 
 fn caller_for_token(conn: &Connection, token: &str) -> StoreResult<Option<Caller>> {
-    let row: Option<(String, String)> = conn
-        .query_row(
-            "SELECT id, role FROM accounts WHERE token = ?1",
-            [token],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let row = crate::store::account_for_token(conn, token)?;
     Ok(row.and_then(|(account, role)| {
         Some(Caller {
             account,

@@ -47,8 +47,9 @@ pub fn file(
         // The reference server keeps the receipts (proof owed to regulators) and the filed
         // request; the account can no longer authenticate.
         tx.execute(
-            "UPDATE accounts SET token = 'revoked_' || lower(hex(randomblob(16))) WHERE id = ?1",
-            [account_id],
+            "UPDATE accounts SET token_hash = NULL, token_expires_at = NULL, closed_at = ?2
+             WHERE id = ?1",
+            params![account_id, Utc::now().to_rfc3339()],
         )?;
         tx.execute(
             "UPDATE orders SET status = 'open', assigned_to = NULL, revision = revision + 1

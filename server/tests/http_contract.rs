@@ -30,13 +30,159 @@ fn accept(http: &Client, url: &str, token: &str, order: &str, key: &str) -> (u16
     (status, replayed, reply.text().unwrap())
 }
 
+/// A registration of `installation` as `role`, signed at `signed_at` by `key`.
+fn signed(
+    key: &ring::signature::EcdsaKeyPair,
+    installation: &str,
+    role: waybill_protocol::Role,
+    signed_at: chrono::DateTime<chrono::Utc>,
+) -> waybill_protocol::RegisterDevice {
+    use ring::signature::KeyPair;
+    let mut req = waybill_protocol::RegisterDevice {
+        installation_id: installation.into(),
+        role,
+        app_id: "t".into(),
+        app_version: "1".into(),
+        device_key: Some(waybill_protocol::hex(key.public_key().as_ref())),
+        proof: None,
+    };
+    let signature = key
+        .sign(
+            &ring::rand::SystemRandom::new(),
+            &req.signed_message(signed_at),
+        )
+        .unwrap();
+    req.proof = Some(waybill_protocol::DeviceProof {
+        signed_at,
+        signature: waybill_protocol::hex(signature.as_ref()),
+    });
+    req
+}
+
+fn device_key() -> ring::signature::EcdsaKeyPair {
+    let alg = &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
+    ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).unwrap()
+}
+
 #[test]
-fn registration_is_idempotent_on_the_installation_id() {
+fn an_installation_id_alone_grants_no_session_only_a_fresh_proof_by_its_key_does() {
+    use waybill_protocol::Role;
     let server = start();
     let http = Client::new();
-    let first = register(&http, &server.url, "inst-1");
-    assert_eq!(register(&http, &server.url, "inst-1"), first);
-    assert_ne!(register(&http, &server.url, "inst-2").0, first.0);
+    let post = |req: &waybill_protocol::RegisterDevice| {
+        let reply = http
+            .post(format!("{}/v1/devices", server.url))
+            .json(req)
+            .send()
+            .unwrap();
+        let status = reply.status().as_u16();
+        (status, reply.json::<Value>().unwrap())
+    };
+    let now = chrono::Utc::now();
+    let key = device_key();
+    let first_request = signed(&key, "inst-1", Role::Driver, now);
+    let (status, first) = post(&first_request);
+    assert_eq!(status, 200, "{first}");
+    let token_1 = first["token"].as_str().unwrap().to_string();
+
+    // Signing in again with a fresh proof: the same account, a new token; the old token
+    // stops working.
+    let (status, again) = post(&signed(
+        &key,
+        "inst-1",
+        Role::Driver,
+        now + chrono::Duration::seconds(1),
+    ));
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["account_id"], first["account_id"]);
+    let token_2 = again["token"].as_str().unwrap();
+    assert_ne!(token_2, token_1);
+    let changes = |token: &str| {
+        http.get(format!("{}/v1/changes", server.url))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!((changes(&token_1), changes(token_2)), (401, 200));
+
+    // Without the key nothing signs in: no proof, a replayed proof, another key's proof, a
+    // stale one, another role, or the bare id.
+    let bare = waybill_protocol::RegisterDevice {
+        device_key: None,
+        proof: None,
+        ..first_request.clone()
+    };
+    let refusals = [
+        ("the bare installation id", bare, 401),
+        ("a replayed proof", first_request, 401),
+        (
+            "another key",
+            signed(
+                &device_key(),
+                "inst-1",
+                Role::Driver,
+                now + chrono::Duration::seconds(2),
+            ),
+            401,
+        ),
+        (
+            "a stale proof",
+            signed(
+                &key,
+                "inst-1",
+                Role::Driver,
+                now - chrono::Duration::minutes(10),
+            ),
+            401,
+        ),
+        (
+            "another role",
+            signed(
+                &key,
+                "inst-1",
+                Role::Shipper,
+                now + chrono::Duration::seconds(3),
+            ),
+            403,
+        ),
+    ];
+    for (what, req, expected) in refusals {
+        let (status, body) = post(&req);
+        assert_eq!(status, expected, "{what}: {body}");
+        assert!(body.get("token").is_none(), "{what}: {body}");
+    }
+    // A key whose proof does not hold cannot open a new installation either.
+    let mut forged = signed(&key, "inst-2", Role::Driver, now);
+    forged.device_key = Some(waybill_protocol::hex(
+        ring::signature::KeyPair::public_key(&device_key()).as_ref(),
+    ));
+    assert_eq!(post(&forged).0, 401);
+    // The store holds no token, only its hash.
+    let db = rusqlite::Connection::open(&server.db).unwrap();
+    let stored: String = db
+        .query_row(
+            "SELECT group_concat(coalesce(token_hash, ''), ',') FROM accounts",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!stored.contains(token_2) && !stored.contains(&token_1));
+    // A keyless installation (test helpers, old apps) registers once; its id cannot be
+    // used again.
+    assert_ne!(
+        register(&http, &server.url, "inst-3").0,
+        first["account_id"]
+    );
+    let again = http
+        .post(format!("{}/v1/devices", server.url))
+        .json(&json!({"installation_id": "inst-3", "role": "driver", "app_id": "t", "app_version": "1"}))
+        .send()
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 401);
 }
 
 #[test]

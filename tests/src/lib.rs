@@ -112,6 +112,17 @@ fn operator_dbs() -> &'static std::sync::Mutex<std::collections::HashMap<String,
     DBS.get_or_init(Default::default)
 }
 
+/// A fresh id for a probe's installation (each probe registers once, without a key).
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
 /// A plain HTTP client for asserting on the server's side of the contract.
 pub struct ServerProbe {
     http: reqwest::Client,
@@ -141,7 +152,7 @@ impl ServerProbe {
         let reply: serde_json::Value = http
             .post(format!("{base_url}/v1/devices"))
             .json(&serde_json::json!({
-                "installation_id": format!("probe-{}", std::process::id()),
+                "installation_id": format!("probe-{}", uuid_like()),
                 "role": "shipper", "app_id": "probe", "app_version": "0"
             }))
             .send()

@@ -1,6 +1,9 @@
 //! The account engine: this installation's registration with the server and the session
 //! it holds. Every network step takes the session from here (through the scheduler); a
-//! refused token is forgotten here, so the next sign-in registers afresh.
+//! refused token is forgotten here, so the next sign-in proves the device key again. The
+//! device key (ECDSA P-256, sealed in the database under the data key from the platform's
+//! secure store) is what signs an installation in: the server takes the installation id
+//! only with a fresh proof by that key.
 
 pub mod store;
 
@@ -63,21 +66,57 @@ impl Account {
             return Ok(session.account_id);
         }
         let basis = self.gate.ticket(Purpose::Account).await?;
-        let installation_id = services
-            .blocking(|s| Ok(s.db.write(store::installation_id)?))
+        let (installation_id, pkcs8) = services
+            .blocking(|s| {
+                s.db.write(|tx| Ok((store::installation_id(tx)?, store::device_key(tx)?)))
+            })
             .await?;
-        let registered = services
-            .api
-            .register(
-                &basis,
-                &RegisterDevice {
-                    installation_id,
-                    role: services.config.role,
-                    app_id: services.config.app_id.clone(),
-                    app_version: services.config.app_version.clone(),
-                },
-            )
-            .await?;
+        let rng = ring::rand::SystemRandom::new();
+        let device = ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &pkcs8,
+            &rng,
+        )
+        .map_err(|_| Error::Internal {
+            reason: "the stored device key does not load".into(),
+        })?;
+        let request = RegisterDevice {
+            installation_id,
+            role: services.config.role,
+            app_id: services.config.app_id.clone(),
+            app_version: services.config.app_version.clone(),
+            device_key: Some(waybill_protocol::hex(
+                ring::signature::KeyPair::public_key(&device).as_ref(),
+            )),
+            proof: None,
+        };
+        // A wrong device clock makes the first proof stale; the refusal carries the
+        // server's `Date`, so one retry signs on the server's time.
+        let mut attempt = 0;
+        let registered = loop {
+            attempt += 1;
+            let candidate = chrono::Utc::now()
+                + chrono::Duration::milliseconds(services.api.server_offset_ms().unwrap_or(0));
+            let signed_at = services
+                .blocking(move |s| Ok(s.db.write(|tx| store::next_proof_time(tx, candidate))?))
+                .await?;
+            let signature = device
+                .sign(&rng, &request.signed_message(signed_at))
+                .map_err(|_| Error::Internal {
+                    reason: "device key signature".into(),
+                })?;
+            let proved = RegisterDevice {
+                proof: Some(waybill_protocol::DeviceProof {
+                    signed_at,
+                    signature: waybill_protocol::hex(signature.as_ref()),
+                }),
+                ..request.clone()
+            };
+            match services.api.register(&basis, &proved).await {
+                Err(crate::net::NetError::Unauthorized) if attempt == 1 => continue,
+                other => break other?,
+            }
+        };
         tracing::info!(token = %mask_secret(&registered.token), "device registered");
         let session = Session {
             account_id: registered.account_id,
@@ -128,5 +167,30 @@ mod tests {
         let sections = services.db.read(export_sections).unwrap();
         assert_eq!(sections[0].1, json!(first));
         assert_eq!(sections[1].1, serde_json::Value::Null);
+    }
+
+    #[test]
+    fn proofs_are_signed_strictly_later_each_time_and_a_wrong_clocks_proof_holds_nothing_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (services, _gate) = crate::test_support::services_and_gate(dir.path());
+        let t = chrono::DateTime::from_timestamp(1_764_576_000, 0).unwrap();
+        let next = |c| {
+            services
+                .db
+                .write(|tx| store::next_proof_time(tx, c))
+                .unwrap()
+        };
+        assert_eq!(next(t), t);
+        // The server-corrected clock reads a little earlier (a Date's one-second grain).
+        let ms = chrono::Duration::milliseconds;
+        assert_eq!(next(t - ms(600)), t + ms(1));
+        assert_eq!(next(t + ms(5_000)), t + ms(5_000));
+        // A proof signed an hour ahead (refused by the server) does not hold back the retry
+        // on the server's time.
+        next(t + chrono::Duration::hours(1));
+        assert_eq!(next(t + ms(6_000)), t + ms(6_000));
+        // The key is made once and kept.
+        let key = services.db.write(store::device_key).unwrap();
+        assert_eq!(services.db.write(store::device_key).unwrap(), key);
     }
 }

@@ -22,6 +22,53 @@ pub fn installation_id(tx: &Transaction<'_>) -> StorageResult<String> {
     Ok(id)
 }
 
+/// This installation's ECDSA P-256 device key as PKCS#8 (sealed in `meta`), made in `tx`
+/// on first use.
+pub fn device_key(tx: &Transaction<'_>) -> crate::error::Result<Vec<u8>> {
+    if let Some(pkcs8) =
+        meta::get_sealed(tx, MetaKey::DeviceKey)?.and_then(|hex| waybill_protocol::unhex(&hex))
+    {
+        return Ok(pkcs8);
+    }
+    let made = ring::signature::EcdsaKeyPair::generate_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &ring::rand::SystemRandom::new(),
+    )
+    .map_err(|_| crate::error::Error::Internal {
+        reason: "no randomness for the device key".into(),
+    })?;
+    meta::set_sealed(
+        tx,
+        MetaKey::DeviceKey,
+        &waybill_protocol::hex(made.as_ref()),
+    )?;
+    Ok(made.as_ref().to_vec())
+}
+
+/// The time to sign the next proof at: `candidate`, or just after the last proof if that
+/// was later (the server takes each proof once and never an older one, and the server's
+/// `Date` the candidate is corrected by has a one-second grain). Recorded in `tx` before
+/// the proof is sent, so a proof whose reply was lost is never signed again.
+pub fn next_proof_time(
+    tx: &Transaction<'_>,
+    candidate: chrono::DateTime<Utc>,
+) -> StorageResult<chrono::DateTime<Utc>> {
+    let last = meta::get(tx, MetaKey::LastProofAt)?
+        .and_then(|v| v.parse::<i64>().ok())
+        .and_then(chrono::DateTime::from_timestamp_millis);
+    // A last proof more than the server's window ahead was signed on a wrong clock and
+    // refused: it does not hold the next one back.
+    let window = chrono::Duration::minutes(5);
+    let at = match last {
+        Some(last) if last >= candidate && last - candidate < window => {
+            last + chrono::Duration::milliseconds(1)
+        }
+        _ => candidate,
+    };
+    meta::set(tx, MetaKey::LastProofAt, &at.timestamp_millis().to_string())?;
+    Ok(at)
+}
+
 /// The stored session, if any.
 pub fn load(conn: &Connection) -> StorageResult<Option<Session>> {
     Ok(conn

@@ -16,6 +16,10 @@ pub enum MetaKey {
     ChangesCursor,
     /// The proof engine: the proof rules in force (JSON).
     ProofRules,
+    /// The account engine: the seed of this installation's device key (sealed).
+    DeviceKey,
+    /// The account engine: the time of the last proof the device key signed (ms).
+    LastProofAt,
 }
 
 impl MetaKey {
@@ -25,6 +29,8 @@ impl MetaKey {
             MetaKey::DeclaredMinor => "declared_minor",
             MetaKey::ChangesCursor => "changes_cursor",
             MetaKey::ProofRules => "proof_rules",
+            MetaKey::DeviceKey => "device_key",
+            MetaKey::LastProofAt => "last_proof_at",
         }
     }
 }
@@ -44,6 +50,27 @@ pub fn get(conn: &Connection, key: MetaKey) -> StorageResult<Option<String>> {
 pub fn set(tx: &Transaction<'_>, key: MetaKey, value: &str) -> StorageResult<()> {
     tx.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key.as_str(), value],
+    )?;
+    Ok(())
+}
+
+/// The value under `key` sealed at rest (bound to `meta.value` and the key), if any.
+pub fn get_sealed(conn: &Connection, key: MetaKey) -> StorageResult<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT unseal(unhex(value), 'meta.value', key) FROM meta WHERE key = ?1",
+            [key.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Stores `value` under `key` sealed at rest, replacing what was there.
+pub fn set_sealed(tx: &Transaction<'_>, key: MetaKey, value: &str) -> StorageResult<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, hex(seal(?2, 'meta.value', ?1)))
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![key.as_str(), value],
     )?;
