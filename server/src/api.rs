@@ -263,14 +263,26 @@ impl IntoResponse for Failure {
 }
 
 #[utoipa::path(post, path = "/v1/devices", tag = "devices",
+    description = "A new installation gets an account; an existing one signs in again only with a fresh proof by its device key, for its own role (ADR 0007).",
     request_body = RegisterDevice,
-    responses((status = 200, body = DeviceRegistered), (status = 400, body = ApiError)))]
+    responses((status = 200, body = DeviceRegistered), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 410, body = ApiError)))]
 async fn register(
     State(state): State<AppState>,
     body: Result<Json<RegisterDevice>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Failure> {
     let req = json_body(body)?;
     let app_field = |f: &str| !f.is_empty() && f.len() <= limits::MAX_APP_FIELD;
+    let hex_of = |v: &str, n: usize| v.len() == n && waybill_protocol::unhex(v).is_some();
+    let key_ok = req.device_key.as_deref().is_none_or(|k| hex_of(k, 130))
+        && req.proof.as_ref().is_none_or(|p| hex_of(&p.signature, 128));
+    if !key_ok {
+        return Err(Failure::new(
+            ErrorCode::BadRequest,
+            "device_key: 130 hex digits; proof.signature: 128 hex digits",
+        ));
+    }
     if !limits::is_valid_id(&req.installation_id)
         || !app_field(&req.app_id)
         || !app_field(&req.app_version)

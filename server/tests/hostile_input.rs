@@ -109,6 +109,7 @@ fn every_bound_is_enforced_one_past_it() {
     );
     let cases: Vec<(&str, reqwest::blocking::RequestBuilder, u16)> = vec![
         ("installation_id 129", http.post(format!("{url}/v1/devices")).json(&device(&long(129), "t")), 400),
+        ("device_key 132 hex", http.post(format!("{url}/v1/devices")).json(&{ let mut d = device("k", "t"); d["device_key"] = json!("a".repeat(132)); d }), 400),
         ("app_id 129", http.post(format!("{url}/v1/devices")).json(&device("i", &long(129))), 400),
         ("order id 129", http.post(format!("{url}/v1/orders/{}/accept", long(129))).bearer_auth(&a.token).header("Idempotency-Key", "k"), 400),
         ("order id with a space", http.get(format!("{url}/v1/orders/ord%20x/events")).bearer_auth(&a.token), 400),
