@@ -460,9 +460,13 @@ async fn file_rights_request(
             "id must be 1..=128 bytes of [A-Za-z0-9-_.:] and detail at most 4096",
         ));
     }
-    let filed = state
+    let (filed, files) = state
         .with_db(move |c| crate::rights::file(c, &caller.account, &req))
         .await?;
+    let dir = state.uploads_dir().to_path_buf();
+    for id in files {
+        let _ = std::fs::remove_file(dir.join(id));
+    }
     Ok(Json(filed))
 }
 

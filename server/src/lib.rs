@@ -6,6 +6,7 @@
 pub mod access;
 pub mod actions;
 pub mod api;
+pub mod closing;
 pub mod openapi;
 pub mod rights;
 pub mod seed;

@@ -1,6 +1,6 @@
 //! Data-subject requests: filed once per device-made id, listed with their status. An
-//! account cancellation is completed at once: the token is revoked, so the device's next
-//! call is refused and it wipes its local copy.
+//! account cancellation is completed at once (`closing.rs`): its data is deleted and its
+//! credentials revoked, so the device's next call is refused and it wipes its local copy.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -9,12 +9,13 @@ use waybill_protocol::{ErrorCode, RightKind, RightsRequestFiled, RightsRequestSt
 use crate::store::{StoreError, StoreResult};
 
 /// Files `req` for `account_id`; a second filing with the same id returns the first record.
-/// The same id for a different kind is refused as a reused key.
+/// The same id for a different kind is refused as a reused key. Also returns the upload
+/// files a cancellation deleted the records of (the caller removes them after commit).
 pub fn file(
     conn: &mut Connection,
     account_id: &str,
     req: &RightsRequestFiled,
-) -> StoreResult<RightsRequestState> {
+) -> StoreResult<(RightsRequestState, Vec<String>)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(existing) = get(&tx, account_id, &req.id)? {
         if existing.kind != req.kind {
@@ -23,10 +24,10 @@ pub fn file(
                 message: "this request id was used for another kind of request".into(),
             });
         }
-        return Ok(existing);
+        return Ok((existing, vec![]));
     }
     let (status, answer) = match req.kind {
-        RightKind::Cancellation => ("completed", Some("account closed; data deleted")),
+        RightKind::Cancellation => ("completed", Some(crate::closing::CLOSED)),
         _ => ("received", None),
     };
     tx.execute(
@@ -43,26 +44,22 @@ pub fn file(
             answer
         ],
     )?;
-    if req.kind == RightKind::Cancellation {
-        // The reference server keeps the receipts (proof owed to regulators) and the filed
-        // request; the account can no longer authenticate.
-        tx.execute(
-            "UPDATE accounts SET token_hash = NULL, token_expires_at = NULL, closed_at = ?2
-             WHERE id = ?1",
-            params![account_id, Utc::now().to_rfc3339()],
-        )?;
-        tx.execute(
-            "UPDATE orders SET status = 'open', assigned_to = NULL, revision = revision + 1
-             WHERE assigned_to = ?1 AND status = 'accepted'",
-            [account_id],
-        )?;
-    }
     let state = get(&tx, account_id, &req.id)?.ok_or_else(|| StoreError::Refused {
         code: ErrorCode::Internal,
         message: "request vanished".into(),
     })?;
+    let files = if req.kind == RightKind::Cancellation {
+        crate::closing::close(&tx, account_id)?
+    } else {
+        vec![]
+    };
     tx.commit()?;
-    Ok(state)
+    if !files.is_empty() || req.kind == RightKind::Cancellation {
+        // Deleted rows must not linger in the WAL either (`secure_delete` zeroes them in
+        // the pages; the checkpoint writes those pages back and empties the log).
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
+    Ok((state, files))
 }
 
 /// The account's requests, oldest first.

@@ -161,6 +161,8 @@ pub fn open(path: &Path) -> StoreResult<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted personal data is overwritten, not left in free pages.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     // A file from before hashed tokens cannot be upgraded in place (the tokens it holds
     // are in clear): the reference server refuses it rather than serve it half-migrated.
     let old_tokens: bool = conn
@@ -238,6 +240,13 @@ pub fn register(conn: &mut Connection, req: &RegisterDevice) -> StoreResult<Devi
         .optional()?;
     let token = new_token();
     let expires = (now + TOKEN_LIFETIME).to_rfc3339();
+    let closed = existing.is_none()
+        && tx
+            .prepare_cached("SELECT 1 FROM accounts WHERE installation_id = ?1")?
+            .exists([crate::closing::closed_installation(&req.installation_id)])?;
+    if closed {
+        return Err(refused(ErrorCode::AccountClosed, "this account was closed"));
+    }
     let account_id = match existing {
         Some((_, _, _, _, Some(_))) => {
             return Err(refused(ErrorCode::AccountClosed, "this account was closed"));

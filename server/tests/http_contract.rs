@@ -171,6 +171,26 @@ fn an_installation_id_alone_grants_no_session_only_a_fresh_proof_by_its_key_does
         )
         .unwrap();
     assert!(!stored.contains(token_2) && !stored.contains(&token_1));
+    // Closed: even a valid fresh proof by its own key is `account_closed`, never a session.
+    let closed = http
+        .post(format!("{}/v1/rights-requests", server.url))
+        .bearer_auth(token_2)
+        .json(&json!({"id": "close-1", "kind": "cancellation", "detail": "", "due_at": "2026-12-22T00:00:00Z"}))
+        .send()
+        .unwrap();
+    assert_eq!(closed.status().as_u16(), 200);
+    let (status, body) = post(&signed(
+        &key,
+        "inst-1",
+        Role::Driver,
+        now + chrono::Duration::seconds(4),
+    ));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (410, Some("account_closed")),
+        "{body}"
+    );
+    assert_eq!(changes(token_2), 401);
     // A keyless installation (test helpers, old apps) registers once; its id cannot be
     // used again.
     assert_ne!(

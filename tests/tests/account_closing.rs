@@ -1,0 +1,146 @@
+//! Closing an account closes it on the server too: planted values (a note's phone, the
+//! trajectory's coordinates, the photo, the account id, the token) are searched in every
+//! file of the server (database, WAL, upload folder) after closing, the old credentials
+//! are refused, the installation cannot sign in again, and another driver sees the
+//! released order.
+
+use waybill_core::protocol::ActionKind;
+use waybill_core::{Capture, Fix, ProofKind, ProofSource};
+use waybill_e2e::images::noise_png;
+use waybill_e2e::{
+    SHANGHAI, ServerProcess, allow_trajectory, consenting_driver, contains, photographing_driver,
+    session_token,
+};
+
+/// Every byte the server keeps: its database, its WAL and every upload file.
+fn server_files(db: &std::path::Path) -> Vec<u8> {
+    let mut all = vec![];
+    for path in [db.to_path_buf(), db.with_extension("sqlite3-wal")] {
+        all.extend(std::fs::read(path).unwrap_or_default());
+    }
+    if let Ok(dir) = std::fs::read_dir(db.with_extension("sqlite3.uploads")) {
+        for f in dir.flatten() {
+            all.extend(std::fs::read(f.path()).unwrap_or_default());
+        }
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_an_account_deletes_its_data_on_the_server_and_releases_its_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let server = ServerProcess::start_fresh(&db);
+    let data = dir.path().join("d");
+    let (client, order) = photographing_driver(&data, &server.base_url).await;
+    allow_trajectory(&client);
+    // Seven minutes of driving: more than the upload cadence, so a batch goes at the sync.
+    let start = chrono::Utc::now() - chrono::Duration::minutes(8);
+    let fixes: Vec<Fix> = (0..40)
+        .map(|i| Fix {
+            at: start + chrono::Duration::seconds(i * 10),
+            lat: 31.254_321 + f64::from(i as i32) * 1e-4,
+            lon: 121.456_789,
+            accuracy_m: Some(4.0),
+            elapsed_ms: Some(1_000_000 + i * 10_000),
+            mock: false,
+        })
+        .collect();
+    client.record_fixes(&order, &fixes).unwrap();
+    client.flush_fixes().unwrap();
+    client
+        .report_exception(&order, "gate closed, call 13912345678")
+        .unwrap();
+    let proof = client
+        .take_proof(
+            &order,
+            ProofKind::Pickup,
+            ActionKind::ReportException,
+            &ProofSource::Bytes(noise_png(200 * 1024, 3)),
+            Capture {
+                at: chrono::Utc::now(),
+                elapsed_ms: None,
+            },
+        )
+        .unwrap();
+    let photo = client.proof_image(&proof.sha256).unwrap();
+    client.sync().await.unwrap();
+    let account = client.account_id().unwrap().unwrap();
+    let token = session_token(&data);
+    let held: waybill_core::protocol::Trajectory = reqwest::Client::new()
+        .get(format!("{}/v1/orders/{order}/trajectory", server.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!held.points.is_empty(), "the trajectory reached the server");
+    let planted: Vec<(String, Vec<u8>)> = vec![
+        ("the note's phone".into(), b"13912345678".to_vec()),
+        ("the account id".into(), account.clone().into_bytes()),
+        (
+            "the photo".into(),
+            photo[photo.len() / 2..photo.len() / 2 + 64].to_vec(),
+        ),
+        (
+            "a stored latitude".into(),
+            held.points[1].lat.to_be_bytes().to_vec(),
+        ),
+        (
+            "a stored longitude".into(),
+            held.points[1].lon.to_be_bytes().to_vec(),
+        ),
+    ];
+    let before = server_files(&db);
+    for (what, bytes) in &planted {
+        assert!(
+            contains(&before, bytes),
+            "{what} is on the server before closing"
+        );
+    }
+
+    client.cancel_account().await.unwrap();
+
+    let after = server_files(&db);
+    let found: Vec<&str> = planted
+        .iter()
+        .filter(|(_, bytes)| contains(&after, bytes))
+        .map(|(what, _)| what.as_str())
+        .collect();
+    assert!(
+        found.is_empty(),
+        "still on the server after closing: {found:?}"
+    );
+    assert!(
+        !contains(&after, token.as_bytes()),
+        "no token in clear, ever"
+    );
+
+    // The old token is refused; the installation cannot sign in again.
+    let http = reqwest::Client::new();
+    let refused = http
+        .get(format!("{}/v1/changes", server.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+
+    // Another driver sees the released order among the offers.
+    let other = consenting_driver(&dir.path().join("other"), &server.base_url);
+    other.sign_in().await.unwrap();
+    let offers = other.refresh_open_orders(SHANGHAI, 60_000).await.unwrap();
+    assert!(
+        offers.iter().any(|o| o.id == order),
+        "the order is offered again"
+    );
+    // The closed device, wiped, accepts the policy anew and signs in as a new account.
+    drop(client);
+    let again = consenting_driver(&data, &server.base_url)
+        .sign_in()
+        .await
+        .unwrap();
+    assert_ne!(again, account, "a new account, never the closed one");
+}
