@@ -67,15 +67,7 @@ async fn closing_an_account_deletes_its_data_on_the_server_and_releases_its_orde
     client.sync().await.unwrap();
     let account = client.account_id().unwrap().unwrap();
     let token = session_token(&data);
-    let held: waybill_core::protocol::Trajectory = reqwest::Client::new()
-        .get(format!("{}/v1/orders/{order}/trajectory", server.base_url))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (held, _) = waybill_e2e::held_trajectory(&server.base_url, &data, &order).await;
     assert!(!held.points.is_empty(), "the trajectory reached the server");
     let planted: Vec<(String, Vec<u8>)> = vec![
         ("the note's phone".into(), b"13912345678".to_vec()),
