@@ -1046,9 +1046,6 @@ pub mod consent {
             at,
         })
         .expect("plain fields serialize");
-        Sha256::digest(&canonical)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hex(&Sha256::digest(&canonical))
     }
 }

@@ -542,10 +542,7 @@ fn apply_accept(
 /// (a 422 for that request alone), never replayed as the wrong reply.
 pub fn fingerprint(endpoint: &str, request: &str) -> String {
     use sha2::Digest;
-    let digest: String = sha2::Sha256::digest(request.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = waybill_protocol::hex(&sha2::Sha256::digest(request.as_bytes()));
     format!("{endpoint}:{digest}")
 }
 

@@ -492,11 +492,7 @@ fn file_sha256(dir: &Path, id: &str) -> std::io::Result<String> {
     let mut f = std::fs::File::open(file(dir, id))?;
     let mut hasher = sha2::Sha256::new();
     std::io::copy(&mut f, &mut hasher)?;
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(waybill_protocol::hex(&hasher.finalize()))
 }
 
 /// The last byte arrived and the file hashes to `actual`: it must be the declared

@@ -65,10 +65,7 @@ fn proof(seed: u8) -> (Vec<u8>, String) {
     let body: Vec<u8> = (0..PROOF)
         .map(|i| (i as u8).wrapping_mul(31) ^ seed)
         .collect();
-    let sha = sha2::Sha256::digest(&body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = waybill_protocol::hex(&sha2::Sha256::digest(&body));
     (body, sha)
 }
 

@@ -154,17 +154,13 @@ pub fn prepare(source: &ProofSource) -> Result<(Vec<u8>, String, String)> {
         }
     };
     let (bytes, format) = image::strip(raw).map_err(|e| invalid(e.to_string()))?;
-    let sha256 = hex(&Sha256::digest(&bytes));
+    let sha256 = waybill_protocol::hex(&Sha256::digest(&bytes));
     let name = format!("{sha256}.{}", format.extension());
     Ok((bytes, sha256, name))
 }
 
 fn invalid(reason: String) -> Error {
     Error::InvalidProof { reason }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes `bytes` as `dir/name` atomically: a temporary file in the same folder, synced,

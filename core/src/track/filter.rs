@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::events::{GapReason, TrackEvent};
 use super::{Fix, geo};
 
-pub use waybill_protocol::plausible_from;
+use waybill_protocol::plausible_from;
 
 /// 1980-01-06, the GPS epoch: no fix predates it.
 fn gps_epoch() -> DateTime<Utc> {

@@ -92,10 +92,7 @@ pub fn register(http: &Client, url: &str, installation: &str, role: &str) -> Acc
 /// Lowercase hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    waybill_protocol::hex(&sha2::Sha256::digest(bytes))
 }
 
 /// A tus creation request for a proof of `order`.
