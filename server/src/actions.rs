@@ -6,7 +6,7 @@ use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use waybill_protocol::{
     ActionBatch, ActionKind, ActionResult, ActionResults, ApiError, Changes, ErrorCode, NewErrand,
-    Order, OrderAction, OrderStatus, Outcome, Stop, StopKind,
+    Order, OrderAction, OrderStatus, Outcome, Role, Stop, StopKind,
 };
 
 use crate::access::{self, Caller};
@@ -30,18 +30,16 @@ pub(crate) fn bump(tx: &Transaction<'_>, order_id: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Applies one action for `account_id`, or refuses it with the contract's code. Applying
+/// Applies one action for `caller`, or refuses it with the contract's code. Applying
 /// an acceptance the account already holds is a no-op success.
-pub fn apply(tx: &Transaction<'_>, account_id: &str, action: &OrderAction) -> StoreResult<Order> {
-    let role: String = tx.query_row(
-        "SELECT role FROM accounts WHERE id = ?1",
-        [account_id],
-        |r| r.get(0),
-    )?;
+pub fn apply(tx: &Transaction<'_>, caller: &Caller, action: &OrderAction) -> StoreResult<Order> {
+    let account_id = caller.account.as_str();
     let shipper_action = matches!(action.kind, ActionKind::Place | ActionKind::Cancel);
-    if shipper_action != (role == "shipper") {
-        return Err(access::forbidden());
-    }
+    caller.require(if shipper_action {
+        Role::Shipper
+    } else {
+        Role::Driver
+    })?;
     match action.kind {
         ActionKind::Place => {
             let errand = action
@@ -243,7 +241,7 @@ pub fn apply_batch(
             results.push(result);
             continue;
         }
-        let result = match apply(&tx, account_id, action) {
+        let result = match apply(&tx, caller, action) {
             Ok(order) => ActionResult {
                 key: action.key.clone(),
                 outcome: Outcome::Applied,
@@ -472,12 +470,7 @@ pub fn cancel(conn: &mut Connection, shipper_id: &str, order_id: &str) -> StoreR
 
 fn cancel_in(tx: &Transaction<'_>, shipper_id: &str, order_id: &str) -> StoreResult<Order> {
     let order = get_order(tx, order_id)?.ok_or_else(access::not_yours)?;
-    let owner: Option<String> = tx.query_row(
-        "SELECT shipper_id FROM orders WHERE id = ?1",
-        [order_id],
-        |r| r.get(0),
-    )?;
-    if owner.as_deref() != Some(shipper_id) {
+    if order.shipper_id.as_deref() != Some(shipper_id) {
         return Err(access::not_yours());
     }
     match order.status {

@@ -360,7 +360,7 @@ async fn accept(
         body,
         replayed,
     } = state
-        .with_db(move |c| store::accept(c, &caller.account, &key, &order_id))
+        .with_db(move |c| store::accept(c, &caller, &key, &order_id))
         .await?;
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let replayed = if replayed { "true" } else { "false" };

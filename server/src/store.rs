@@ -456,10 +456,11 @@ pub struct StoredReply {
 /// on a different request is refused.
 pub fn accept(
     conn: &mut Connection,
-    account_id: &str,
+    caller: &crate::access::Caller,
     key: &str,
     order_id: &str,
 ) -> StoreResult<StoredReply> {
+    let account_id = caller.account.as_str();
     let request = fingerprint("accept", order_id);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let previous: Option<(String, u16, String)> = tx
@@ -482,7 +483,7 @@ pub fn accept(
             replayed: true,
         });
     }
-    let reply = match apply_accept(&tx, account_id, order_id) {
+    let reply = match apply_accept(&tx, caller, order_id) {
         Ok(order) => StoredReply {
             replayed: false,
             status: 200,
@@ -518,12 +519,12 @@ pub fn accept(
 
 fn apply_accept(
     tx: &rusqlite::Transaction<'_>,
-    account_id: &str,
+    caller: &crate::access::Caller,
     order_id: &str,
 ) -> StoreResult<Order> {
     crate::actions::apply(
         tx,
-        account_id,
+        caller,
         &waybill_protocol::OrderAction {
             key: String::new(),
             order_id: order_id.to_string(),
