@@ -3,7 +3,7 @@
 //! The transition table is `ActionKind::next_status`, shared with the device.
 
 use chrono::Utc;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use waybill_protocol::{
     ActionBatch, ActionKind, ActionResult, ActionResults, ApiError, Changes, ErrorCode, NewErrand,
     Order, OrderAction, OrderStatus, Outcome, Role, Stop, StopKind,
@@ -211,16 +211,9 @@ pub fn apply_batch(
             continue;
         }
         let request = action_fingerprint(action);
-        if let Some((previous_request, body)) = tx
-            .query_row(
-                "SELECT request, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
-                params![account_id, action.key],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )
-            .optional()?
-        {
-            let first = (previous_request == request)
-                .then(|| serde_json::from_str::<ActionResult>(&body).ok())
+        if let Some(previous) = store::remembered(&tx, account_id, &action.key)? {
+            let first = (previous.request == request)
+                .then(|| serde_json::from_str::<ActionResult>(&previous.body).ok())
                 .flatten();
             let result = match first {
                 Some(mut first) => {
@@ -232,7 +225,7 @@ pub fn apply_batch(
                 None => refusal(
                     &action.key,
                     ErrorCode::IdempotencyKeyReused,
-                    "this idempotency key was used for another request",
+                    store::KEY_REUSED,
                 ),
             };
             if result.outcome == Outcome::Refused {
@@ -259,20 +252,16 @@ pub fn apply_batch(
             }
             Err(e) => return Err(e),
         };
-        tx.execute(
-            "INSERT INTO idempotency (account_id, key, request, status, body, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                account_id,
-                action.key,
-                request,
-                result
-                    .error
-                    .as_ref()
-                    .map_or(200, |e| store::status_of(e.code)),
-                serde_json::to_string(&result).expect("results serialize"),
-                Utc::now().to_rfc3339()
-            ],
+        store::remember(
+            &tx,
+            account_id,
+            &action.key,
+            &request,
+            result
+                .error
+                .as_ref()
+                .map_or(200, |e| store::status_of(e.code)),
+            &serde_json::to_string(&result).expect("results serialize"),
         )?;
         results.push(result);
     }
@@ -361,36 +350,22 @@ pub fn create_errand(
         "errand",
         &serde_json::to_string(errand).expect("errands serialize"),
     );
-    if let Some((previous, body)) = tx
-        .query_row(
-            "SELECT request, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
-            params![shipper_id, key],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-        )
-        .optional()?
-    {
-        if previous != request {
-            return Err(refused(
-                ErrorCode::IdempotencyKeyReused,
-                "this idempotency key was used for another request",
-            ));
+    if let Some(previous) = store::remembered(&tx, shipper_id, key)? {
+        if previous.request != request {
+            return Err(refused(ErrorCode::IdempotencyKeyReused, store::KEY_REUSED));
         }
-        return serde_json::from_str(&body)
+        return serde_json::from_str(&previous.body)
             .map_err(|_| refused(ErrorCode::Internal, "stored reply unreadable"));
     }
     let id = format!("ord-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let now = Utc::now();
     let order = insert_errand(&tx, shipper_id, &id, errand)?;
-    tx.execute(
-        "INSERT INTO idempotency (account_id, key, request, status, body, created_at)
-         VALUES (?1, ?2, ?3, 200, ?4, ?5)",
-        params![
-            shipper_id,
-            key,
-            request,
-            serde_json::to_string(&order).expect("orders serialize"),
-            now.to_rfc3339()
-        ],
+    store::remember(
+        &tx,
+        shipper_id,
+        key,
+        &request,
+        200,
+        &serde_json::to_string(&order).expect("orders serialize"),
     )?;
     tx.commit()?;
     Ok(order)

@@ -451,6 +451,57 @@ pub struct StoredReply {
     pub replayed: bool,
 }
 
+/// What the idempotency ledger remembers of a key: the request it named and its reply.
+pub(crate) struct Remembered {
+    /// The request's fingerprint ([`fingerprint`]).
+    pub request: String,
+    /// HTTP status of the reply.
+    pub status: u16,
+    /// JSON body of the reply.
+    pub body: String,
+}
+
+/// The refusal of a key used before for another request.
+pub(crate) const KEY_REUSED: &str = "this idempotency key was used for another request";
+
+/// What `key` of `account` named and got, if it was used before.
+pub(crate) fn remembered(
+    conn: &Connection,
+    account: &str,
+    key: &str,
+) -> StoreResult<Option<Remembered>> {
+    Ok(conn
+        .query_row(
+            "SELECT request, status, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
+            params![account, key],
+            |r| {
+                Ok(Remembered {
+                    request: r.get(0)?,
+                    status: r.get(1)?,
+                    body: r.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Records what `key` named and the reply it got, in the transaction of the effect.
+pub(crate) fn remember(
+    conn: &Connection,
+    account: &str,
+    key: &str,
+    request: &str,
+    status: u16,
+    body: &str,
+) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO idempotency (account_id, key, request, status, body, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![account, key, request, status, body, Utc::now().to_rfc3339()],
+    )?;
+    Ok(())
+}
+
 /// Accepts `order_id` for `account_id`, at most once per idempotency key: a retry with
 /// the same key gets the first reply back verbatim, whatever happened since; the same key
 /// on a different request is refused.
@@ -463,23 +514,13 @@ pub fn accept(
     let account_id = caller.account.as_str();
     let request = fingerprint("accept", order_id);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let previous: Option<(String, u16, String)> = tx
-        .query_row(
-            "SELECT request, status, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
-            params![account_id, key],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    if let Some((previous_request, status, body)) = previous {
-        if previous_request != request {
-            return Err(refused(
-                ErrorCode::IdempotencyKeyReused,
-                "this idempotency key was used for another request",
-            ));
+    if let Some(previous) = remembered(&tx, account_id, key)? {
+        if previous.request != request {
+            return Err(refused(ErrorCode::IdempotencyKeyReused, KEY_REUSED));
         }
         return Ok(StoredReply {
-            status,
-            body,
+            status: previous.status,
+            body: previous.body,
             replayed: true,
         });
     }
@@ -501,18 +542,7 @@ pub fn accept(
         },
         Err(e) => return Err(e),
     };
-    tx.execute(
-        "INSERT INTO idempotency (account_id, key, request, status, body, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            account_id,
-            key,
-            request,
-            reply.status,
-            reply.body,
-            Utc::now().to_rfc3339()
-        ],
-    )?;
+    remember(&tx, account_id, key, &request, reply.status, &reply.body)?;
     tx.commit()?;
     Ok(reply)
 }
