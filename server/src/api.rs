@@ -144,9 +144,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/orders/{id}/cancel", post(cancel_errand))
         .route(
             "/v1/orders/{id}/trajectory",
-            post(upload_trajectory)
-                .layer(DefaultBodyLimit::max(limits::MAX_TRAJECTORY_BYTES))
-                .get(get_trajectory),
+            post(upload_trajectory).get(get_trajectory),
         )
         .route(
             "/v1/rights-requests",
@@ -162,8 +160,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/health", get(|| async { "ok" }))
         .route("/v1/openapi.json", get(openapi_json))
         .route("/v1/devices", post(register))
-        .layer(DefaultBodyLimit::max(limits::MAX_JSON_BYTES))
-        .layer(axum::middleware::from_fn(refuse_declared_oversize))
+        // One table of caps (`body_cap_of`) for every route, applied below; axum's own
+        // 2 MB default would be a second, different one.
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(cap_body))
         .with_state(state)
 }
 
@@ -178,13 +178,10 @@ fn body_cap_of(path: &str) -> usize {
     }
 }
 
-/// A declared `Content-Length` over the route's cap is answered 413 before a byte of the
-/// body is read (`DefaultBodyLimit` alone would wait for the body to stream in first,
-/// and still caps bodies without a length).
-async fn refuse_declared_oversize(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+/// Caps the body at the route's size: a declared `Content-Length` over it is answered 413
+/// before a byte of the body is read, and a body without one is cut at the cap as it
+/// streams (the handler's extractor then answers 413).
+async fn cap_body(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let max = body_cap_of(req.uri().path());
     let declared = req
         .headers()
@@ -199,7 +196,10 @@ async fn refuse_declared_oversize(
         )
             .into_response();
     }
-    next.run(req).await
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, max));
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }
 
 /// A contract error reply.

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Extension, Path as UrlPath, State};
+use axum::extract::{Extension, Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{head, post};
@@ -44,13 +44,10 @@ pub const MAX_OPEN_UPLOADS: i64 = 32;
 
 /// The authenticated tus routes, under `/v1/uploads`.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/uploads", post(create))
-        .route(
-            "/v1/uploads/{id}",
-            head(offset).patch(append).delete(terminate),
-        )
-        .layer(DefaultBodyLimit::max(MAX_CHUNK))
+    Router::new().route("/v1/uploads", post(create)).route(
+        "/v1/uploads/{id}",
+        head(offset).patch(append).delete(terminate),
+    )
 }
 
 /// tus discovery (`OPTIONS /v1/uploads`), which needs no account.

@@ -126,6 +126,7 @@ fn every_bound_is_enforced_one_past_it() {
         ("errand fee 10^12 + 1", http.post(format!("{url}/v1/errands")).bearer_auth(&s.token).header("Idempotency-Key", "e3").json(&{ let mut e = errand("Suzhou", "13911112222"); e["fee_minor"] = json!(1_000_000_000_001_i64); e }), 400),
         ("batch 501", http.post(format!("{url}/v1/actions")).bearer_auth(&a.token).json(&json!({"actions": vec![json!({"key": "k", "order_id": "o", "kind": "accept", "at": "2026-12-01T08:00:00Z"}); 501]})), 400),
         ("json body over 2 MiB", http.post(format!("{url}/v1/rights-requests")).bearer_auth(&a.token).header("content-type", "application/json").body(format!("{{\"id\":\"r\",\"kind\":\"access\",\"due_at\":\"2026-12-22T00:00:00Z\",\"detail\":\"{}\"}}", long(2 << 20))), 413),
+        ("trajectory streamed without a length, over 1 MiB", http.post(format!("{url}/v1/orders/ord-sh-0001/trajectory")).bearer_auth(&a.token).body(reqwest::blocking::Body::new(std::io::Cursor::new(vec![0u8; (1 << 20) + 1]))), 413),
         ("trajectory over 1 MiB", http.post(format!("{url}/v1/orders/ord-sh-0001/trajectory")).bearer_auth(&a.token).body(vec![0u8; (1 << 20) + 1]), 413),
     ];
     let mut wrong = vec![];
