@@ -174,7 +174,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Calle
         .map(str::to_owned)
         .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, "missing bearer token"))?;
     state
-        .with_read(move |c| caller_for_token(c, &token))
+        .with_db(move |c| caller_for_token(c, &token))
         .await?
         .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, "unknown token"))
 }

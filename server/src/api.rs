@@ -30,9 +30,6 @@ use waybill_protocol::{Accepted, DeviceRegistered};
 #[derive(Clone)]
 pub struct AppState {
     db: Arc<Mutex<Connection>>,
-    /// A second, read-only connection for requests that only read (authentication
-    /// among them): in WAL mode they never wait for a writer's commit.
-    reader: Arc<Mutex<Connection>>,
     uploads: Arc<std::path::PathBuf>,
     writing: Arc<Mutex<std::collections::HashSet<String>>>,
 }
@@ -55,21 +52,8 @@ impl Drop for UploadClaim {
 impl AppState {
     /// Wraps an open store; proof uploads are kept in `uploads`.
     pub fn new(conn: Connection, uploads: std::path::PathBuf) -> AppState {
-        let reader = conn
-            .path()
-            .filter(|p| !p.is_empty())
-            .and_then(|p| {
-                Connection::open_with_flags(p, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()
-            })
-            .and_then(|r| {
-                r.busy_timeout(std::time::Duration::from_secs(5))
-                    .ok()
-                    .map(|()| r)
-            });
-        let db = Arc::new(Mutex::new(conn));
         AppState {
-            reader: reader.map_or_else(|| Arc::clone(&db), |r| Arc::new(Mutex::new(r))),
-            db,
+            db: Arc::new(Mutex::new(conn)),
             uploads: Arc::new(uploads),
             writing: Arc::default(),
         }
@@ -101,20 +85,6 @@ impl AppState {
         })
         .await
         .unwrap_or_else(|e| Err(E::from(std::io::Error::other(e))))
-    }
-
-    /// Runs a read-only `f` on the reader connection, on the blocking pool.
-    pub(crate) async fn with_read<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, Failure> {
-        let reader = Arc::clone(&self.reader);
-        tokio::task::spawn_blocking(move || {
-            let conn = reader.lock().unwrap_or_else(|p| p.into_inner());
-            f(&conn).map_err(Failure::from)
-        })
-        .await
-        .unwrap_or_else(|e| Err(Failure::from(std::io::Error::other(e))))
     }
 
     pub(crate) async fn with_db<T: Send + 'static>(
@@ -333,7 +303,7 @@ async fn open_orders(
         ));
     }
     let orders = state
-        .with_read(move |c| store::open_orders_near(c, near, q.radius_m, limits::MAX_OFFERS))
+        .with_db(move |c| store::open_orders_near(c, near, q.radius_m, limits::MAX_OFFERS))
         .await?;
     Ok(Json(OpenOrders { orders }))
 }
@@ -387,7 +357,7 @@ async fn events(
 ) -> Result<Json<OrderEvents>, Failure> {
     let order_id = order_id_param(order_id)?;
     let events = state
-        .with_read(move |c| {
+        .with_db(move |c| {
             access::may_read(c, &caller.account, &order_id)?;
             store::events(c, &order_id)
         })
@@ -438,7 +408,7 @@ async fn list_receipts(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<ConsentReceipts>, Failure> {
     let receipts = state
-        .with_read(move |c| store::receipts(c, &caller.account))
+        .with_db(move |c| store::receipts(c, &caller.account))
         .await?;
     Ok(Json(ConsentReceipts { receipts }))
 }
@@ -477,7 +447,7 @@ async fn list_rights_requests(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<RightsRequests>, Failure> {
     let requests = state
-        .with_read(move |c| crate::rights::list(c, &caller.account))
+        .with_db(move |c| crate::rights::list(c, &caller.account))
         .await?;
     Ok(Json(RightsRequests { requests }))
 }
@@ -531,7 +501,7 @@ async fn changes(
         ));
     }
     let changes = state
-        .with_read(move |c| crate::actions::changes(c, &caller.account, q.after, limit))
+        .with_db(move |c| crate::actions::changes(c, &caller.account, q.after, limit))
         .await?;
     Ok(Json(changes))
 }
@@ -671,7 +641,7 @@ async fn get_trajectory(
 ) -> Result<Json<Trajectory>, Failure> {
     let order_id = order_id_param(order_id)?;
     let trajectory = state
-        .with_read(move |c| crate::trajectory::get(c, &caller.account, &order_id))
+        .with_db(move |c| crate::trajectory::get(c, &caller.account, &order_id))
         .await?;
     Ok(Json(trajectory))
 }
