@@ -111,31 +111,33 @@ impl Tus<'_> {
         ))
     }
 
-    /// Whether the server confirms it holds the whole upload: `HEAD` reports
-    /// `Upload-Offset` and `Upload-Length` both equal to `length`.
-    pub async fn holds_all(&self, url: &str, length: u64) -> NetResult<bool> {
+    /// `HEAD`: the reply's status, `Upload-Offset` and `Upload-Length`.
+    async fn head(&self, url: &str) -> NetResult<(reqwest::Response, Option<u64>, Option<u64>)> {
         let r = self
             .request(Method::HEAD, url)
             .send()
             .await
             .map_err(transport)?;
-        if !r.status().is_success() {
-            return Ok(false);
-        }
-        Ok(header_u64(&r, "Upload-Offset") == Some(length)
-            && header_u64(&r, "Upload-Length") == Some(length))
+        let (offset, length) = (
+            header_u64(&r, "Upload-Offset"),
+            header_u64(&r, "Upload-Length"),
+        );
+        Ok((r, offset, length))
+    }
+
+    /// Whether the server confirms it holds the whole upload: `HEAD` reports
+    /// `Upload-Offset` and `Upload-Length` both equal to `length`.
+    pub async fn holds_all(&self, url: &str, length: u64) -> NetResult<bool> {
+        let (r, offset, declared) = self.head(url).await?;
+        Ok(r.status().is_success() && offset == Some(length) && declared == Some(length))
     }
 
     /// `HEAD`: how many bytes the server holds.
     pub async fn offset(&self, url: &str) -> NetResult<Remote> {
-        let r = self
-            .request(Method::HEAD, url)
-            .send()
-            .await
-            .map_err(transport)?;
+        let (r, offset, _) = self.head(url).await?;
         match r.status() {
             StatusCode::NOT_FOUND | StatusCode::GONE => Ok(Remote::Gone),
-            s if s.is_success() => header_u64(&r, "Upload-Offset")
+            s if s.is_success() => offset
                 .map(Remote::At)
                 .ok_or_else(|| NetError::Decode("tus HEAD without Upload-Offset".into())),
             _ => Err(status_error(&r)),
