@@ -32,27 +32,22 @@ pub fn close(tx: &Transaction<'_>, account: &str) -> StoreResult<Vec<String>> {
         &format!("DELETE FROM trajectory_events WHERE order_id IN ({carried})"),
         [account],
     )?;
-    let mut files: Vec<String> = {
-        let mut stmt = tx.prepare(
-            "SELECT id FROM uploads WHERE account_id = ?1
-             UNION SELECT upload_id FROM proofs WHERE account_id = ?1",
-        )?;
-        stmt.query_map([account], |r| r.get(0))?
-            .collect::<Result<_, _>>()?
-    };
-    files.sort();
-    files.dedup();
+    // UNION: each file once.
+    let files = ids(
+        tx,
+        "SELECT id FROM uploads WHERE account_id = ?1
+         UNION SELECT upload_id FROM proofs WHERE account_id = ?1",
+        account,
+    )?;
     tx.execute("DELETE FROM proofs WHERE account_id = ?1", [account])?;
     tx.execute("DELETE FROM uploads WHERE account_id = ?1", [account])?;
 
     // Every order it held goes back to the offers, and its drivers' feeds hear of it.
-    let held: Vec<String> = {
-        let mut stmt = tx.prepare(
-            "SELECT id FROM orders WHERE assigned_to = ?1 AND status IN ('accepted', 'picked_up')",
-        )?;
-        stmt.query_map([account], |r| r.get(0))?
-            .collect::<Result<_, _>>()?
-    };
+    let held = ids(
+        tx,
+        "SELECT id FROM orders WHERE assigned_to = ?1 AND status IN ('accepted', 'picked_up')",
+        account,
+    )?;
     for id in &held {
         tx.execute(
             "UPDATE orders SET status = 'open', assigned_to = NULL WHERE id = ?1",
@@ -67,11 +62,7 @@ pub fn close(tx: &Transaction<'_>, account: &str) -> StoreResult<Vec<String>> {
 
     // Its errands: not yet delivered ones are cancelled (nobody can deliver without the
     // parties), and every one loses its contacts and addresses.
-    let placed: Vec<String> = {
-        let mut stmt = tx.prepare("SELECT id FROM orders WHERE shipper_id = ?1")?;
-        stmt.query_map([account], |r| r.get(0))?
-            .collect::<Result<_, _>>()?
-    };
+    let placed = ids(tx, "SELECT id FROM orders WHERE shipper_id = ?1", account)?;
     for id in &placed {
         tx.execute(
             "UPDATE orders SET status = CASE WHEN status = 'delivered' THEN status ELSE 'cancelled' END,
@@ -97,6 +88,13 @@ pub fn close(tx: &Transaction<'_>, account: &str) -> StoreResult<Vec<String>> {
     )?;
     archive(tx, account)?;
     Ok(files)
+}
+
+/// The ids `sql` selects for `account`.
+fn ids(tx: &Transaction<'_>, sql: &str, account: &str) -> StoreResult<Vec<String>> {
+    let mut stmt = tx.prepare(sql)?;
+    let rows = stmt.query_map([account], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The installation id a closed account keeps: a hash, enough to answer a sign-in with
