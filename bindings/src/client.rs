@@ -72,11 +72,6 @@ impl Waybill {
         self.inner.cancel_running();
     }
 
-    /// Registers this installation once and returns the account id.
-    pub async fn sign_in(&self) -> Result<String> {
-        Ok(self.inner.sign_in().await?)
-    }
-
     /// The signed-in account id, if any.
     pub fn account_id(&self) -> Result<Option<String>> {
         Ok(self.inner.account_id()?)

@@ -81,9 +81,33 @@ pub enum WaybillError {
         /// What did not parse.
         reason: String,
     },
-    /// Call `sign_in` first.
+    /// Sign in first (a code for the number).
     #[error("not signed in")]
     NotSignedIn,
+    /// This device is not signed in to any account any more: sign in with a code.
+    #[error("sign in with a code sent to your number")]
+    SignInRequired,
+    /// The one-time code is wrong, expired, used or burnt; ask for a new one.
+    #[error("the code is not valid")]
+    CodeInvalid,
+    /// Too many codes asked; ask again after `retry_after_s`.
+    #[error("too many codes; ask again in {retry_after_s} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_s: u64,
+    },
+    /// The request needs a fresh step-up code (`request_step_up_code`).
+    #[error("confirm with a code sent to your number")]
+    StepUpRequired,
+    /// Ask the age question first: nothing account-bound is collected before it.
+    #[error("declare your age before signing up")]
+    AgeNotDeclared,
+    /// The account is suspended; queued work is kept.
+    #[error("the account is suspended")]
+    AccountSuspended,
+    /// The account was closed; local account data was wiped.
+    #[error("the account was closed")]
+    AccountClosed,
     /// The server refused this device's credentials; sign in again.
     #[error("unauthorized")]
     Unauthorized,
@@ -181,6 +205,13 @@ impl From<waybill_core::Error> for WaybillError {
             E::Server { status, reason } => Self::Server { status, reason },
             E::ProtocolViolation { reason } => Self::ProtocolViolation { reason },
             E::NotSignedIn => Self::NotSignedIn,
+            E::SignInRequired => Self::SignInRequired,
+            E::CodeInvalid => Self::CodeInvalid,
+            E::RateLimited { retry_after_s } => Self::RateLimited { retry_after_s },
+            E::StepUpRequired => Self::StepUpRequired,
+            E::AgeNotDeclared => Self::AgeNotDeclared,
+            E::AccountSuspended => Self::AccountSuspended,
+            E::AccountClosed => Self::AccountClosed,
             E::Unauthorized => Self::Unauthorized,
             E::OrderNotFound { order_id } => Self::OrderNotFound { order_id },
             E::OrderNotAvailable { order_id, reason } => Self::OrderNotAvailable {

@@ -24,6 +24,7 @@ fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
     items.into_iter().map(U::from).collect()
 }
 
+mod account;
 mod client;
 mod error;
 mod logging;

@@ -546,6 +546,8 @@ pub struct RightsRequest {
     pub due_at: SystemTime,
     /// The answer, once there is one.
     pub answer: Option<String>,
+    /// Queued and waiting for a (new) step-up code.
+    pub awaiting_code: bool,
 }
 
 impl From<core::RightsRequest> for RightsRequest {
@@ -558,6 +560,7 @@ impl From<core::RightsRequest> for RightsRequest {
             created_at: r.created_at.into(),
             due_at: r.due_at.into(),
             answer: r.answer,
+            awaiting_code: r.awaiting_code,
         }
     }
 }
@@ -660,9 +663,25 @@ impl Waybill {
         Ok(self.inner.export_personal_data()?)
     }
 
-    /// Files an access, correction or deletion request (a deletion also erases locally).
-    pub fn request_right(&self, kind: RightKind, detail: String) -> Result<RightsRequest> {
-        Ok(self.inner.request_right(kind.into(), &detail)?.into())
+    /// Files an access, correction or deletion request with the step-up code sent for it
+    /// (without one it waits for `confirm_rights_request`); a deletion also erases locally.
+    pub fn request_right(
+        &self,
+        kind: RightKind,
+        detail: String,
+        step_up_code: Option<String>,
+    ) -> Result<RightsRequest> {
+        Ok(self
+            .inner
+            .request_right(kind.into(), &detail, step_up_code.as_deref())?
+            .into())
+    }
+
+    /// Gives a request waiting for a step-up code a new one; the next sync sends it.
+    pub fn confirm_rights_request(&self, request_id: String, step_up_code: String) -> Result<()> {
+        Ok(self
+            .inner
+            .confirm_rights_request(&request_id, &step_up_code)?)
     }
 
     /// Whether the shell may start a third-party SDK now (declared, purpose allowed).
@@ -680,8 +699,8 @@ impl Waybill {
         Ok(list(self.inner.rights_requests()?))
     }
 
-    /// Closes the account on the server, then wipes the device.
-    pub async fn cancel_account(&self) -> Result<()> {
-        Ok(self.inner.cancel_account().await?)
+    /// Closes the account on the server with a fresh step-up code, then wipes the device.
+    pub async fn cancel_account(&self, step_up_code: String) -> Result<()> {
+        Ok(self.inner.cancel_account(&step_up_code).await?)
     }
 }

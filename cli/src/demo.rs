@@ -115,6 +115,38 @@ fn config(dir: &Path, url: &str, role: Role) -> Config {
     }
 }
 
+/// The demo's people's numbers (reserved test ranges of China Mobile's 1380013xxxx block).
+const DRIVER_PHONE: &str = "+86 138 0013 8000";
+const SHIPPER_PHONE: &str = "+86 138 0013 8001";
+
+/// Signs `client` in as a person would: the age question, a code to the number, the code
+/// typed back (read here from the development sender's file next to the server database,
+/// the reference server's stand-in for SMS).
+async fn sign_in_by_code(
+    client: &Waybill,
+    phone: &str,
+    server_db: &Path,
+) -> Result<waybill_core::SignedIn, DemoError> {
+    client.declare_age(34).map_err(|e| fail("age", e))?;
+    client
+        .request_sign_in_code(phone)
+        .await
+        .map_err(|e| fail("ask a code", e))?;
+    let normalized = waybill_core::protocol::account::normalize_phone(phone).unwrap_or_default();
+    let sent = std::fs::read_to_string(waybill_server::sign_in::DevFileSender::path_for(server_db))
+        .map_err(|e| fail("read the code", e))?;
+    let code = sent
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .rfind(|v| v["phone"] == normalized.as_str() && v["purpose"] == "sign_in")
+        .and_then(|v| v["code"].as_str().map(str::to_string))
+        .ok_or_else(|| fail("read the code", "no code was sent"))?;
+    client
+        .sign_in_with_code(phone, &code)
+        .await
+        .map_err(|e| fail("sign in with the code", e))
+}
+
 fn step(n: u32, title: &str) {
     println!("\n[{n}] {title}");
 }
@@ -217,10 +249,7 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
     shipper
         .accept_policy("first_run_dialog")
         .map_err(|e| fail("shipper consent", e))?;
-    shipper
-        .sign_in()
-        .await
-        .map_err(|e| fail("shipper sign in", e))?;
+    sign_in_by_code(&shipper, SHIPPER_PHONE, &server_db).await?;
     let errand = NewErrand {
         pickup_label: "Sender: Chen Jing's shop".into(),
         pickup,
@@ -258,7 +287,7 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
     let driver_dir = root.join("driver");
     let driver_config = config(&driver_dir, &link.base_url(), Role::Driver);
     let wang = Waybill::open_with_key_file(driver_config.clone()).map_err(|e| fail("driver", e))?;
-    match wang.sign_in().await {
+    match wang.request_sign_in_code(DRIVER_PHONE).await {
         Err(e @ Error::ConsentRequired { .. }) => {
             say(&format!("sign in before consent → refused: {e}"));
             fig.refused.push(format!("sign-in before the policy: {e}"));
@@ -272,9 +301,11 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
     }
     wang.accept_policy("first_run_dialog")
         .map_err(|e| fail("driver consent", e))?;
-    wang.sign_in()
-        .await
-        .map_err(|e| fail("driver sign in", e))?;
+    let signed = sign_in_by_code(&wang, DRIVER_PHONE, &server_db).await?;
+    say(&format!(
+        "signed in with the code sent to {} (age asked first)",
+        signed.phone_masked
+    ));
     let offers = wang
         .refresh_open_orders(pickup, 5_000)
         .await
@@ -483,6 +514,46 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
     let (up, down) = link.bytes();
     fig.driver_wire_bytes_up = up;
     fig.driver_wire_bytes_down = down;
+    step(
+        8,
+        "Wang's phone is replaced: the new one signs in with a code, sees the account's order, and signs the old one out",
+    );
+    drop(wang);
+    let new_phone = Waybill::open_with_key_file(config(
+        &root.join("driver-new-phone"),
+        &server.base_url(),
+        Role::Driver,
+    ))
+    .map_err(|e| fail("new phone", e))?;
+    new_phone
+        .accept_policy("first_run_dialog")
+        .map_err(|e| fail("new phone consent", e))?;
+    let again = sign_in_by_code(&new_phone, DRIVER_PHONE, &server_db).await?;
+    new_phone
+        .sync()
+        .await
+        .map_err(|e| fail("new phone sync", e))?;
+    let devices = new_phone
+        .account_devices()
+        .await
+        .map_err(|e| fail("devices", e))?;
+    let old = devices.devices.iter().find(|d| !d.current);
+    if again.account_id != account || new_phone.order(&order).is_err() || old.is_none() {
+        return Err(fail(
+            "new phone",
+            "the new phone must be in the same account, with its order and the old phone listed",
+        ));
+    }
+    if let Some(old) = old {
+        new_phone
+            .sign_out_device(&old.id)
+            .await
+            .map_err(|e| fail("sign out the old phone", e))?;
+    }
+    say(&format!(
+        "same account on the new phone, order {order} there; {} device(s) were signed in, the old one is signed out",
+        devices.devices.len()
+    ));
     fig.seconds = started.elapsed().as_secs_f64();
     server.stop().await.map_err(|e| fail("stop server", e))?;
 

@@ -9,8 +9,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use waybill_protocol::{ActionKind, LatLon, RightKind};
+use waybill_protocol::{ActionKind, LatLon};
 
+mod accounts;
 mod forward;
 
 use crate::account::{self, Account};
@@ -25,7 +26,6 @@ use crate::privacy::holdings::Registry;
 use crate::privacy::ledger::Receipt;
 use crate::privacy::manifest::Permission;
 use crate::privacy::permissions::PermissionState;
-use crate::privacy::rights::RightsRequest;
 use crate::privacy::{self, PolicyStatus};
 use crate::proof::proofs::Proofs;
 use crate::proof::{self, Capture, Proof, ProofKind, ProofSource};
@@ -131,23 +131,32 @@ impl Waybill {
         }
     }
 
-    /// Runs `work` on the core's runtime; a refused token is forgotten here, in one place,
-    /// so `sign_in` registers afresh (queued actions are kept).
+    /// Runs `work` on the core's runtime. What the server says of the session is handled
+    /// here, in one place: a refused token is forgotten (the next sign-in proves the key,
+    /// into the same account; queued actions are kept), a suspension is remembered (the
+    /// queue is kept), a closed account wipes what is local.
     async fn run<T, Fut>(&self, work: Fut) -> Result<T>
     where
         Fut: Future<Output = Result<T>> + Send + 'static,
         T: Send + 'static,
     {
         let account = Arc::clone(&self.account);
-        self.tasks
+        let result = self
+            .tasks
             .run(async move {
                 let result = work.await;
-                if matches!(result, Err(Error::Unauthorized)) {
-                    account.forget_session().await?;
+                match &result {
+                    Err(Error::Unauthorized) => account.forget_session().await?,
+                    Err(e @ Error::AccountSuspended) => account.note_standing(e).await?,
+                    _ => {}
                 }
                 result
             })
-            .await
+            .await;
+        if matches!(result, Err(Error::AccountClosed)) {
+            self.closed_elsewhere()?;
+        }
+        result
     }
 
     fn engines(&self) -> Engines {
@@ -165,15 +174,6 @@ impl Waybill {
     /// network, so the next sync resumes the rest; later calls are not affected.
     pub fn cancel_running(&self) {
         self.tasks.cancel_running();
-    }
-
-    /// Registers this installation with the server (once) and keeps the token. Calling it
-    /// again returns the stored session without network traffic.
-    pub async fn sign_in(&self) -> Result<String> {
-        let account = Arc::clone(&self.account);
-        let id = self.run(async move { account.sign_in().await }).await?;
-        self.notify(&[Topic::Privacy]);
-        Ok(id)
     }
 
     /// Downloads the open offers near `near` into the cache and returns the open list; the
@@ -233,9 +233,9 @@ impl Waybill {
     /// (nothing is lost). A refused session is renewed once and the sync resumed.
     pub async fn sync(&self) -> Result<SyncReport> {
         self.flush_quietly();
-        if self.privacy.pending_cancellation()?.is_some() {
+        if self.privacy.sendable_cancellation()?.is_some() {
             // The user asked to close the account and the app stopped before it was done.
-            self.cancel_account().await?;
+            self.finish_cancellation().await?;
             return Ok(SyncReport::default());
         }
         let report = self.run(sync::foreground(self.engines())).await;
@@ -432,44 +432,6 @@ impl Waybill {
         self.privacy.record_export(now)?;
         self.notify(&[Topic::Privacy]);
         Ok(doc)
-    }
-
-    /// Files a rights request (access, correction, deletion) with the policy's deadline;
-    /// sync submits it. A deletion also erases at once what the device holds (files too),
-    /// except what an order the driver still carries needs. To close the account use
-    /// [`Waybill::cancel_account`].
-    pub fn request_right(&self, kind: RightKind, detail: &str) -> Result<RightsRequest> {
-        let decided = self.privacy.request_right(kind, detail)?;
-        self.decided(decided)
-    }
-
-    /// Closes the account: the request reaches the server first (it revokes the session),
-    /// then everything local is wiped (database and proof files) and the client is as
-    /// freshly installed. Offline, the request stays queued and the next `sync` or
-    /// `cancel_account` finishes the job; nothing is wiped before the server has it.
-    pub async fn cancel_account(&self) -> Result<()> {
-        let request = self.privacy.cancellation_request()?;
-        self.notify(&[Topic::Privacy]);
-        let (account, privacy) = (Arc::clone(&self.account), Arc::clone(&self.privacy));
-        let outcome = self
-            .run(async move {
-                let session = account.session().await?;
-                privacy.send_cancellation(&session, &request).await
-            })
-            .await;
-        match outcome {
-            // A refused token with a cancellation queued: the server already closed the
-            // account on an earlier attempt whose reply was lost.
-            Ok(()) | Err(Error::Unauthorized | Error::NotSignedIn) => {}
-            Err(e) => return Err(e),
-        }
-        self.services.db.wipe()?;
-        self.tracker.drop_pending();
-        self.privacy.reinstall_builtin()?;
-        self.after_purge(false)?;
-        tracing::info!("account cancelled; local data wiped");
-        self.notify(&[Topic::Orders]);
-        Ok(())
     }
 }
 

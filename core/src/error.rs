@@ -4,6 +4,7 @@
 
 use crate::db::StorageError;
 use crate::net::NetError;
+use waybill_protocol::ErrorCode;
 
 /// Result of public core operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -84,9 +85,38 @@ pub enum Error {
         /// What did not parse.
         reason: String,
     },
-    /// No session yet: call `sign_in` first.
+    /// No session yet: sign in first (a code for the number, or `sign_in` on a device
+    /// that was signed in before).
     #[error("not signed in")]
     NotSignedIn,
+    /// This device is not signed in to any account any more (signed out from another
+    /// device, or never signed in): ask a code for the number and sign in with it.
+    #[error("sign in with a code sent to your number")]
+    SignInRequired,
+    /// The one-time code is wrong, expired, already used or burnt by too many guesses;
+    /// ask for a new one.
+    #[error("the code is not valid")]
+    CodeInvalid,
+    /// Too many codes were asked; ask again after `retry_after_s`.
+    #[error("too many codes; ask again in {retry_after_s} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_s: u64,
+    },
+    /// The request needs a fresh step-up code (export, deletion, correction, cancellation):
+    /// ask one with `request_step_up_code`.
+    #[error("confirm with a code sent to your number")]
+    StepUpRequired,
+    /// The age question comes first: nothing account-bound is collected before it.
+    #[error("declare your age before signing up")]
+    AgeNotDeclared,
+    /// The operator suspended the account: nothing is sent until it is lifted; queued
+    /// work is kept.
+    #[error("the account is suspended")]
+    AccountSuspended,
+    /// The account was closed (here or on another device); local account data is wiped.
+    #[error("the account was closed")]
+    AccountClosed,
     /// The server refused the stored token; sign in again.
     #[error("the server refused this device's credentials")]
     Unauthorized,
@@ -230,9 +260,18 @@ impl From<NetError> for Error {
             NetError::Transport(reason) => Error::Offline { reason },
             NetError::Unauthorized => Error::Unauthorized,
             NetError::Decode(reason) => Error::ProtocolViolation { reason },
-            NetError::Rejected { status, body } => Error::Server {
-                status,
-                reason: format!("{:?}: {}", body.code, body.message),
+            NetError::RateLimited { retry_after_s } => Error::RateLimited { retry_after_s },
+            NetError::Rejected { status, body } => match body.code {
+                ErrorCode::CodeRequired => Error::SignInRequired,
+                ErrorCode::CodeInvalid => Error::CodeInvalid,
+                ErrorCode::StepUpRequired => Error::StepUpRequired,
+                ErrorCode::AccountSuspended => Error::AccountSuspended,
+                ErrorCode::AccountClosed => Error::AccountClosed,
+                ErrorCode::AgeRequired => Error::AgeNotDeclared,
+                _ => Error::Server {
+                    status,
+                    reason: format!("{:?}: {}", body.code, body.message),
+                },
             },
             NetError::Status { status, reason } => Error::Server { status, reason },
         }

@@ -33,6 +33,7 @@ mod ticket;
 pub mod tls;
 pub mod track;
 
+pub use account::{AccountState, SignedIn};
 pub use client::{DELIVERY_GEOFENCE_M, Waybill};
 pub use config::Config;
 pub use error::{Error, Result, Unavailable};

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::ticket::Ticket;
+use waybill_protocol::account;
 use waybill_protocol::{
     ApiError, DeviceRegistered, IDEMPOTENCY_KEY_HEADER, LatLon, OpenOrders, RegisterDevice,
 };
@@ -41,6 +42,12 @@ pub enum NetError {
     /// A success reply whose body does not match the contract.
     #[error("decode: {0}")]
     Decode(String),
+    /// 429 `rate_limited`: too many codes asked; ask again after `retry_after_s`.
+    #[error("rate limited for {retry_after_s} s")]
+    RateLimited {
+        /// Seconds the server asks to wait.
+        retry_after_s: u64,
+    },
 }
 
 impl NetError {
@@ -51,6 +58,7 @@ impl NetError {
             NetError::Status { status, .. } => {
                 *status >= 500 || is_retry_later(StatusCode::from_u16(*status).unwrap_or_default())
             }
+            NetError::RateLimited { .. } => true,
             NetError::Unauthorized | NetError::Rejected { .. } | NetError::Decode(_) => false,
         }
     }
@@ -148,6 +156,68 @@ impl ApiClient {
     ) -> NetResult<DeviceRegistered> {
         self.send(Method::POST, "/v1/devices", None, None, Some(body))
             .await
+    }
+
+    /// `POST /v1/sign-in/codes`: a code sent to `phone` for this installation. Sends the
+    /// number: needs a ticket for the account purpose.
+    pub async fn request_code(
+        &self,
+        _basis: &Ticket,
+        body: &account::CodeRequest,
+    ) -> NetResult<account::CodeSent> {
+        self.send(Method::POST, "/v1/sign-in/codes", None, None, Some(body))
+            .await
+    }
+
+    /// `POST /v1/account/step-up-codes`: a step-up code sent to the account's number.
+    pub async fn request_step_up_code(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+    ) -> NetResult<account::CodeSent> {
+        self.send(
+            Method::POST,
+            "/v1/account/step-up-codes",
+            Some(token),
+            None,
+            NO_BODY,
+        )
+        .await
+    }
+
+    /// `GET /v1/account`: the account and its devices.
+    pub async fn account(&self, _basis: &Ticket, token: &str) -> NetResult<account::AccountInfo> {
+        self.send(Method::GET, "/v1/account", Some(token), None, NO_BODY)
+            .await
+    }
+
+    /// `POST /v1/account/sign-out`: this device, or every device of the account.
+    pub async fn sign_out(&self, _basis: &Ticket, token: &str, everywhere: bool) -> NetResult<()> {
+        let request = self
+            .http
+            .post(format!("{}/v1/account/sign-out", self.base_url))
+            .bearer_auth(token)
+            .json(&account::SignOut { everywhere });
+        self.execute_empty(request).await
+    }
+
+    /// `DELETE /v1/account/devices/{id}`: signs one device of the account out.
+    pub async fn sign_out_device(&self, _basis: &Ticket, token: &str, id: &str) -> NetResult<()> {
+        let request = self
+            .http
+            .delete(format!(
+                "{}/v1/account/devices/{}",
+                self.base_url,
+                segment(id)?
+            ))
+            .bearer_auth(token);
+        self.execute_empty(request).await
+    }
+
+    /// `GET /v1/guest/offers`: offers near a coarse position, without any credential.
+    pub async fn guest_offers(&self, _basis: &Ticket, near: LatLon) -> NetResult<OpenOrders> {
+        let path = format!("/v1/guest/offers?lat={}&lon={}", near.lat, near.lon);
+        self.send(Method::GET, &path, None, None, NO_BODY).await
     }
 
     /// `GET /v1/orders/open` near a point. Sends a location: needs a ticket.
@@ -291,6 +361,11 @@ impl ApiClient {
         let reply = request.send().await.map_err(transport)?;
         let status = reply.status();
         self.note_server_date(reply.headers());
+        let retry_after_s = reply
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
         // Read the whole body before judging it: a body cut short is a transport failure
         // (retry), not a malformed reply. A body over the cap is not read on.
         let bytes = read_capped(reply, MAX_REPLY_BYTES).await?;
@@ -301,6 +376,11 @@ impl ApiClient {
             return Err(NetError::Unauthorized);
         }
         match serde_json::from_slice::<ApiError>(&bytes) {
+            Ok(body) if body.code == waybill_protocol::ErrorCode::RateLimited => {
+                Err(NetError::RateLimited {
+                    retry_after_s: retry_after_s.unwrap_or(60).min(86_400),
+                })
+            }
             // 408 and 429 are the server asking to come back later, not a refusal.
             Ok(body) if status.is_client_error() && !is_retry_later(status) => {
                 Err(NetError::Rejected {
@@ -321,6 +401,18 @@ impl ApiClient {
 }
 
 const NO_BODY: Option<&()> = None;
+
+impl ApiClient {
+    /// [`ApiClient::execute`] for replies without a body (204).
+    async fn execute_empty(&self, request: reqwest::RequestBuilder) -> NetResult<()> {
+        match self.execute::<serde_json::Value>(request).await {
+            Ok(_) => Ok(()),
+            // A 204 has no JSON to decode; any success is enough.
+            Err(NetError::Decode(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
 
 /// Largest reply body read, bytes: a full change-feed page (1,000 orders) is well under
 /// 2 MiB; a server that sends more is not believed.

@@ -43,7 +43,7 @@ fn the_gate_refuses_a_minor_without_guardian_consent_with_a_typed_error() {
         .build()
         .unwrap();
     assert_eq!(
-        rt.block_on(client.sign_in()),
+        rt.block_on(client.request_sign_in_code("+8613800138000")),
         Err(Error::GuardianConsentRequired)
     );
 }

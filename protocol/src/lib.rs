@@ -3,6 +3,7 @@
 //! the HTTP shape; these types are its bodies.
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod trajectory;
 pub mod tus;
 
@@ -77,6 +78,13 @@ pub struct RegisterDevice {
     /// Proof of possession of `device_key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<DeviceProof>,
+    /// The person's number and the code sent to it for this installation: what a device
+    /// the account does not know yet needs (a device it knows proves its key instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_code: Option<account::PhoneCode>,
+    /// The age declaration, needed when the number opens a new account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age: Option<account::AgeDeclaration>,
 }
 
 /// A signature by the device key over [`RegisterDevice::signed_message`].
@@ -129,10 +137,16 @@ pub fn unhex(text: &str) -> Option<Vec<u8>> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceRegistered {
-    /// Server-side account id of this installation.
+    /// Server-side account id of the person this installation is signed in to.
     pub account_id: String,
     /// Opaque bearer token for later requests.
     pub token: String,
+    /// The account's number, masked.
+    #[serde(default)]
+    pub phone_masked: String,
+    /// True when this sign-in opened the account.
+    #[serde(default)]
+    pub new_account: bool,
 }
 
 /// Lifecycle status of an order as the server knows it.
@@ -826,6 +840,15 @@ pub struct RightsRequestFiled {
     pub detail: String,
     /// The answer deadline the policy promises.
     pub due_at: DateTime<Utc>,
+    /// A fresh step-up code sent to the account's number (`POST /v1/account/step-up-codes`):
+    /// every kind of request needs one when it is first filed (a retry of a filed id does
+    /// not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 6, max_length = 6, pattern = "^[0-9]{6}$")
+    )]
+    pub step_up_code: Option<String>,
 }
 
 /// The server's record of a rights request.
@@ -878,6 +901,22 @@ pub enum ErrorCode {
     InvalidTransition,
     /// The account was closed: nothing signs it in again; the number may open a new one.
     AccountClosed,
+    /// The operator suspended the account: nothing is taken until it is lifted; nothing
+    /// is deleted.
+    AccountSuspended,
+    /// This installation is not signed in to any account: sign in with a phone code.
+    CodeRequired,
+    /// The code is wrong, expired, used, burnt by too many guesses, or for another
+    /// installation.
+    CodeInvalid,
+    /// Too many codes asked for this number or installation; try after `Retry-After`.
+    RateLimited,
+    /// The request needs a fresh step-up code (export, deletion, correction, cancellation).
+    StepUpRequired,
+    /// A new account needs the age declaration first.
+    AgeRequired,
+    /// No such device signed in to the caller's account.
+    DeviceNotFound,
     /// A trajectory batch continues from a point the server does not hold: send it
     /// unanchored.
     AnchorUnknown,

@@ -23,6 +23,8 @@ pub struct Caller {
     pub account: String,
     /// The role the account registered with.
     pub role: Role,
+    /// The server's id of the signed-in device the token belongs to.
+    pub device: String,
 }
 
 impl Caller {
@@ -174,19 +176,8 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Calle
         .map(str::to_owned)
         .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, "missing bearer token"))?;
     state
-        .with_db(move |c| caller_for_token(c, &token))
-        .await?
-        .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, "unknown token"))
-}
-
-fn caller_for_token(conn: &Connection, token: &str) -> StoreResult<Option<Caller>> {
-    let row = crate::store::account_for_token(conn, token)?;
-    Ok(row.and_then(|(account, role)| {
-        Some(Caller {
-            account,
-            role: Role::parse(&role)?,
-        })
-    }))
+        .with_db(move |c| crate::devices::caller_for_token(c, &token))
+        .await
 }
 
 /// Middleware: authenticates before the handler runs (so before any body is read) and

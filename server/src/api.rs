@@ -13,16 +13,16 @@ use serde::Deserialize;
 use waybill_protocol::{
     ActionBatch, ActionResults, ApiError, Changes, ErrorCode, IDEMPOTENCY_KEY_HEADER,
     IDEMPOTENT_REPLAYED_HEADER, LatLon, MAX_BATCH, NewErrand, OpenOrders, Order, OrderEvents,
-    RegisterDevice, RightsRequestFiled, RightsRequestState, RightsRequests, Role, Trajectory,
-    TrajectoryStored, limits,
+    RightsRequestFiled, RightsRequestState, RightsRequests, Role, Trajectory, TrajectoryStored,
+    limits,
 };
 
 use crate::access::{self, Caller};
 
 use crate::store::{self, StoreError, StoredReply};
-use waybill_protocol::consent::{ConsentReceipts, ReceiptsStored};
 #[allow(unused_imports)] // named in the OpenAPI annotations
-use waybill_protocol::{Accepted, DeviceRegistered};
+use waybill_protocol::Accepted;
+use waybill_protocol::consent::{ConsentReceipts, ReceiptsStored};
 
 /// Shared state: one SQLite connection (the reference server favours clarity over
 /// throughput; no file I/O runs while it is held), the uploads folder, and the uploads a
@@ -30,6 +30,7 @@ use waybill_protocol::{Accepted, DeviceRegistered};
 #[derive(Clone)]
 pub struct AppState {
     db: Arc<Mutex<Connection>>,
+    codes: Arc<dyn crate::sign_in::CodeSender>,
     uploads: Arc<std::path::PathBuf>,
     writing: Arc<Mutex<std::collections::HashSet<String>>>,
 }
@@ -50,10 +51,16 @@ impl Drop for UploadClaim {
 }
 
 impl AppState {
-    /// Wraps an open store; proof uploads are kept in `uploads`.
-    pub fn new(conn: Connection, uploads: std::path::PathBuf) -> AppState {
+    /// Wraps an open store; proof uploads are kept in `uploads`, one-time codes go
+    /// through `codes`.
+    pub fn new(
+        conn: Connection,
+        uploads: std::path::PathBuf,
+        codes: Arc<dyn crate::sign_in::CodeSender>,
+    ) -> AppState {
         AppState {
             db: Arc::new(Mutex::new(conn)),
+            codes,
             uploads: Arc::new(uploads),
             writing: Arc::default(),
         }
@@ -66,6 +73,11 @@ impl AppState {
             writing: Arc::clone(&self.writing),
             id: id.to_string(),
         })
+    }
+
+    /// Where one-time codes go.
+    pub(crate) fn code_sender(&self) -> Arc<dyn crate::sign_in::CodeSender> {
+        Arc::clone(&self.codes)
     }
 
     /// Folder of proof upload files.
@@ -120,6 +132,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/rights-requests",
             post(file_rights_request).get(list_rights_requests),
         )
+        .merge(crate::account_api::account_routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::require_caller,
@@ -129,7 +142,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::tus::discovery())
         .route("/v1/health", get(|| async { "ok" }))
         .route("/v1/openapi.json", get(openapi_json))
-        .route("/v1/devices", post(register))
+        .merge(crate::account_api::public_routes())
         // One table of caps (`body_cap_of`) for every route, applied below; axum's own
         // 2 MB default would be a second, different one.
         .layer(DefaultBodyLimit::disable())
@@ -230,40 +243,6 @@ impl IntoResponse for Failure {
         )
             .into_response()
     }
-}
-
-#[utoipa::path(post, path = "/v1/devices", tag = "devices",
-    description = "A new installation gets an account; an existing one signs in again only with a fresh proof by its device key, for its own role (ADR 0007).",
-    request_body = RegisterDevice,
-    responses((status = 200, body = DeviceRegistered), (status = 400, body = ApiError),
-        (status = 401, body = ApiError), (status = 403, body = ApiError),
-        (status = 410, body = ApiError)))]
-async fn register(
-    State(state): State<AppState>,
-    body: Result<Json<RegisterDevice>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, Failure> {
-    let req = json_body(body)?;
-    let app_field = |f: &str| !f.is_empty() && f.len() <= limits::MAX_APP_FIELD;
-    let hex_of = |v: &str, n: usize| v.len() == n && waybill_protocol::unhex(v).is_some();
-    let key_ok = req.device_key.as_deref().is_none_or(|k| hex_of(k, 130))
-        && req.proof.as_ref().is_none_or(|p| hex_of(&p.signature, 128));
-    if !key_ok {
-        return Err(Failure::new(
-            ErrorCode::BadRequest,
-            "device_key: 130 hex digits; proof.signature: 128 hex digits",
-        ));
-    }
-    if !limits::is_valid_id(&req.installation_id)
-        || !app_field(&req.app_id)
-        || !app_field(&req.app_version)
-    {
-        return Err(Failure::new(
-            ErrorCode::BadRequest,
-            "installation_id: 1..=128 bytes of [A-Za-z0-9-_.:]; app_id, app_version: 1..=128 bytes",
-        ));
-    }
-    let registered = state.with_db(move |c| store::register(c, &req)).await?;
-    Ok(Json(registered).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -414,10 +393,11 @@ async fn list_receipts(
 }
 
 #[utoipa::path(post, path = "/v1/rights-requests", tag = "privacy", security(("bearer" = [])),
-    description = "`id`: 1..=128 bytes of [A-Za-z0-9-_.:]; `detail`: at most 4096 bytes.",
+    description = "`id`: 1..=128 bytes of [A-Za-z0-9-_.:]; `detail`: at most 4096 bytes. A new request needs `step_up_code`, a fresh code from `POST /v1/account/step-up-codes` (403 `step_up_required` without, 422 `code_invalid` for a wrong one); a retry of a filed id does not.",
     request_body = RightsRequestFiled,
     responses((status = 200, body = RightsRequestState), (status = 400, body = ApiError),
-        (status = 401, body = ApiError), (status = 422, body = ApiError)))]
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 422, body = ApiError)))]
 async fn file_rights_request(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -431,7 +411,7 @@ async fn file_rights_request(
         ));
     }
     let (filed, files) = state
-        .with_db(move |c| crate::rights::file(c, &caller.account, &req))
+        .with_db(move |c| crate::rights::file(c, &caller, &req))
         .await?;
     let dir = state.uploads_dir().to_path_buf();
     for id in files {
@@ -507,7 +487,7 @@ async fn changes(
 }
 
 /// The JSON body, or a contract 400 saying what is wrong with it.
-fn json_body<T>(
+pub(crate) fn json_body<T>(
     body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
 ) -> Result<T, Failure> {
     body.map(|Json(t)| t).map_err(|e| Failure {
@@ -517,7 +497,7 @@ fn json_body<T>(
 }
 
 /// The query parameters, or a contract 400 saying what is wrong with them.
-fn query_params<T>(
+pub(crate) fn query_params<T>(
     query: Result<Query<T>, axum::extract::rejection::QueryRejection>,
 ) -> Result<T, Failure> {
     query

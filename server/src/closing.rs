@@ -11,8 +11,8 @@ use crate::store::StoreResult;
 /// The answer a cancellation gets: exactly what [`close`] does.
 pub const CLOSED: &str = "account closed. Deleted: trajectories and proofs of the orders it \
     carried, its unfinished uploads, its notes and account id in order histories, the \
-    contacts and addresses of its errands, its idempotency ledger, its sign-in key and \
-    token. Released: every order it held. Cancelled: its errands not yet delivered. Kept \
+    contacts and addresses of its errands, its idempotency ledger, its number, every \
+    device's sign-in key and token. Released: every order it held. Cancelled: its errands not yet delivered. Kept \
     apart, for the record owed to regulators only: its consent receipts and its requests.";
 
 /// What stands in for the account in order histories once it is closed.
@@ -80,10 +80,14 @@ pub fn close(tx: &Transaction<'_>, account: &str) -> StoreResult<Vec<String>> {
         params![account, CLOSED_ACTOR],
     )?;
     tx.execute("DELETE FROM idempotency WHERE account_id = ?1", [account])?;
+    crate::devices::close_sessions(tx, account, &now)?;
+    // The number goes with the account: it can open a new one, and only as a new one.
     tx.execute(
-        "UPDATE accounts SET token_hash = NULL, token_expires_at = NULL, device_key = NULL,
-             closed_at = ?2
-         WHERE id = ?1",
+        "DELETE FROM sign_in_codes WHERE phone = (SELECT phone FROM accounts WHERE id = ?1)",
+        [account],
+    )?;
+    tx.execute(
+        "UPDATE accounts SET phone = NULL, closed_at = ?2 WHERE id = ?1",
         params![account, now],
     )?;
     archive(tx, account)?;
@@ -97,25 +101,10 @@ fn ids(tx: &Transaction<'_>, sql: &str, account: &str) -> StoreResult<Vec<String
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The installation id a closed account keeps: a hash, enough to answer a sign-in with
-/// that id `account_closed` and nothing more.
-pub fn closed_installation(installation_id: &str) -> String {
-    use sha2::Digest;
-    format!(
-        "closed:{}",
-        waybill_protocol::hex(&sha2::Sha256::digest(installation_id.as_bytes()))
-    )
-}
-
 /// Moves what is kept (receipts, requests, the account row, errands' history) under a
 /// random archive id, so nothing on the server carries the account id any more.
 fn archive(tx: &Transaction<'_>, account: &str) -> StoreResult<()> {
     let archive = format!("archived_{}", uuid::Uuid::new_v4().simple());
-    let installation: String = tx.query_row(
-        "SELECT installation_id FROM accounts WHERE id = ?1",
-        [account],
-        |r| r.get(0),
-    )?;
     // The references move with the row; foreign keys are checked at commit.
     tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
     for (table, column) in [
@@ -130,8 +119,8 @@ fn archive(tx: &Transaction<'_>, account: &str) -> StoreResult<()> {
         )?;
     }
     tx.execute(
-        "UPDATE accounts SET id = ?2, installation_id = ?3 WHERE id = ?1",
-        params![account, archive, closed_installation(&installation)],
+        "UPDATE accounts SET id = ?2 WHERE id = ?1",
+        params![account, archive],
     )?;
     Ok(())
 }

@@ -4,13 +4,16 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod account_api;
 pub mod actions;
 pub mod api;
 pub mod closing;
+pub mod devices;
 pub mod openapi;
 pub mod rights;
 pub mod seed;
 pub mod serve;
+pub mod sign_in;
 pub mod store;
 pub mod trajectory;
 pub mod tus;
@@ -79,7 +82,10 @@ pub async fn start_with(
     let uploads = db.with_extension(db.extension().map_or("uploads".into(), |e| {
         format!("{}.uploads", e.to_string_lossy())
     }));
-    let state = api::AppState::new(conn, uploads);
+    let codes = std::sync::Arc::new(sign_in::DevFileSender::new(
+        sign_in::DevFileSender::path_for(db),
+    ));
+    let state = api::AppState::new(conn, uploads, codes);
     let sweeper = tokio::spawn(sweep_every(state.clone(), SWEEP_INTERVAL));
     let app = api::router(state);
     let task = tokio::spawn(async move {
@@ -106,8 +112,13 @@ async fn sweep_every(state: api::AppState, every: std::time::Duration) {
             .with_conn(move |c| store::sweep(c, &dir, chrono::Utc::now()))
             .await;
         match swept {
-            Ok(s) if s.uploads + s.ledger > 0 => {
-                tracing::info!(uploads = s.uploads, ledger = s.ledger, "swept")
+            Ok(s) if s.uploads + s.ledger + s.codes > 0 => {
+                tracing::info!(
+                    uploads = s.uploads,
+                    ledger = s.ledger,
+                    codes = s.codes,
+                    "swept"
+                )
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "sweep failed"),

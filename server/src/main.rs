@@ -1,4 +1,5 @@
-//! `waybill-server --db PATH --listen 127.0.0.1:0 [--seed-demo]`, or
+//! `waybill-server --db PATH --listen 127.0.0.1:0 [--seed-demo]`,
+//! `waybill-server --db PATH --suspend ACCOUNT` (or `--reinstate`), or
 //! `waybill-server --print-openapi` (the contract's OpenAPI 3.1 document on stdout).
 //!
 //! The first line on stdout is the base URL it listens on (`http://127.0.0.1:PORT`), so a
@@ -36,6 +37,13 @@ struct Args {
     /// Seconds to receive and answer a whole request, body included.
     #[arg(long, default_value_t = 90.0)]
     request_timeout_secs: f64,
+    /// Operator: suspend this account (every request refused `account_suspended`,
+    /// nothing deleted) in `--db`, then exit.
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    suspend: Option<String>,
+    /// Operator: lift a suspension in `--db`, then exit.
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    reinstate: Option<String>,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -56,6 +64,26 @@ async fn main() {
         eprintln!("waybill-server: --db is required");
         std::process::exit(2);
     };
+    if let Some((account, suspend)) = args
+        .suspend
+        .as_ref()
+        .map(|a| (a, true))
+        .or(args.reinstate.as_ref().map(|a| (a, false)))
+    {
+        let changed = waybill_server::store::open(&db)
+            .and_then(|c| waybill_server::devices::set_suspended(&c, account, suspend));
+        match changed {
+            Ok(true) => return,
+            Ok(false) => {
+                eprintln!("waybill-server: no open account {account}");
+                std::process::exit(1);
+            }
+            Err(e) => {
+                eprintln!("waybill-server: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
     let secs = |s: f64| std::time::Duration::from_secs_f64(s.clamp(0.01, 86_400.0));
     let limits = waybill_server::serve::Limits {
         max_connections: args.max_connections.max(1),

@@ -11,7 +11,10 @@ use utoipa::{Modify, OpenApi};
     info(title = "Waybill sync contract", version = "1",
         description = "Orders, actions, change feed, consent receipts and rights requests between the Waybill core and its backend. Every mutating request is idempotent (Idempotency-Key header or a device-made id)."),
     paths(
-        crate::api::register, crate::api::open_orders, crate::api::accept, crate::api::events,
+        crate::account_api::request_code, crate::account_api::register,
+        crate::account_api::account, crate::account_api::sign_out_device,
+        crate::account_api::sign_out, crate::account_api::request_step_up_code,
+        crate::account_api::guest_offers, crate::api::open_orders, crate::api::accept, crate::api::events,
         crate::api::apply_actions, crate::api::changes, crate::api::create_errand,
         crate::api::cancel_errand, crate::api::store_receipts, crate::api::list_receipts,
         crate::api::file_rights_request, crate::api::list_rights_requests,

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use waybill_protocol::{ErrorCode, RightKind, RightsRequestFiled, RightsRequestState};
 
+use crate::access::Caller;
+use crate::sign_in::CodePurpose;
 use crate::store::{StoreError, StoreResult};
 
 /// Files `req` for `account_id`; a second filing with the same id returns the first record.
@@ -13,9 +15,10 @@ use crate::store::{StoreError, StoreResult};
 /// files a cancellation deleted the records of (the caller removes them after commit).
 pub fn file(
     conn: &mut Connection,
-    account_id: &str,
+    caller: &Caller,
     req: &RightsRequestFiled,
 ) -> StoreResult<(RightsRequestState, Vec<String>)> {
+    let account_id = caller.account.as_str();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(existing) = get(&tx, account_id, &req.id)? {
         if existing.kind != req.kind {
@@ -25,6 +28,23 @@ pub fn file(
             });
         }
         return Ok((existing, vec![]));
+    }
+    // The person proves it is them with a fresh code sent to the account's number
+    // (seed 001: "we will verify your personal identity").
+    let Some(code) = &req.step_up_code else {
+        return Err(StoreError::Refused {
+            code: ErrorCode::StepUpRequired,
+            message: "a rights request needs a fresh step-up code".into(),
+        });
+    };
+    let phone = crate::devices::phone_of(&tx, caller)?;
+    let installation = crate::devices::installation_of(&tx, caller)?;
+    if !crate::sign_in::take(&tx, &phone, &installation, CodePurpose::StepUp, code)? {
+        tx.commit()?;
+        return Err(StoreError::Refused {
+            code: ErrorCode::CodeInvalid,
+            message: "the step-up code is not valid".into(),
+        });
     }
     let (status, answer) = match req.kind {
         RightKind::Cancellation => ("completed", Some(crate::closing::CLOSED)),

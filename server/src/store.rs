@@ -6,9 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use geo::{Distance, Haversine, Point};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
-use waybill_protocol::{
-    DeviceRegistered, ErrorCode, LatLon, Order, OrderEvent, OrderStatus, RegisterDevice,
-};
+use waybill_protocol::{ErrorCode, LatLon, Order, OrderEvent, OrderStatus};
 
 /// A failure the API layer turns into an HTTP reply.
 #[derive(Debug, thiserror::Error)]
@@ -40,23 +38,6 @@ fn refused(code: ErrorCode, message: impl Into<String>) -> StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS accounts (
-    id              TEXT PRIMARY KEY NOT NULL,
-    installation_id TEXT NOT NULL UNIQUE,
-    role            TEXT NOT NULL,
-    app_id          TEXT NOT NULL,
-    app_version     TEXT NOT NULL,
-    -- SHA-256 of the live bearer token (the token itself is never stored), and when it
-    -- expires; NULL once the account is closed.
-    token_hash      TEXT UNIQUE,
-    token_expires_at TEXT,
-    -- The device's Ed25519 public key (hex), and the time of the last proof it signed:
-    -- a proof is taken once and never one older.
-    device_key      TEXT,
-    last_proof_at   INTEGER,
-    closed_at       TEXT,
-    created_at      TEXT NOT NULL
-) STRICT;
 CREATE TABLE IF NOT EXISTS orders (
     id            TEXT PRIMARY KEY NOT NULL,
     status        TEXT NOT NULL,
@@ -166,156 +147,24 @@ pub fn open(path: &Path) -> StoreResult<Connection> {
     // A file from before hashed tokens cannot be upgraded in place (the tokens it holds
     // are in clear): the reference server refuses it rather than serve it half-migrated.
     let old_tokens: bool = conn
-        .prepare("SELECT 1 FROM pragma_table_info('accounts') WHERE name = 'token'")?
+        .prepare(
+            "SELECT 1 FROM pragma_table_info('accounts')
+             WHERE name IN ('token', 'installation_id')",
+        )?
         .exists([])?;
     if old_tokens {
         return Err(StoreError::Refused {
             code: ErrorCode::Internal,
-            message: "this database is from an older reference server (tokens in clear): \
-                      delete it and start again"
+            message: "this database is from an older reference server (tokens in clear, \
+                      or accounts that are installations): delete it and start again"
                 .into(),
         });
     }
+    conn.execute_batch(crate::devices::SCHEMA)?;
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(crate::tus::SCHEMA)?;
+    conn.execute_batch(crate::sign_in::SCHEMA)?;
     Ok(conn)
-}
-
-/// How long a bearer token lives; the device renews it by signing in again with its key.
-pub const TOKEN_LIFETIME: chrono::Duration = chrono::Duration::days(30);
-
-/// How far a proof's time may be from the server's.
-pub const PROOF_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
-
-/// SHA-256 of a token, hex: what the store keeps.
-pub fn token_hash(token: &str) -> String {
-    use sha2::Digest;
-    waybill_protocol::hex(&sha2::Sha256::digest(token.as_bytes()))
-}
-
-fn new_token() -> String {
-    format!(
-        "tok_{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
-}
-
-fn unauthorized(message: &str) -> StoreError {
-    refused(ErrorCode::Unauthorized, message)
-}
-
-/// Whether `req.proof` is a fresh signature by `key` (hex P-256 point) over the request.
-fn proof_holds(req: &RegisterDevice, key: &str, now: DateTime<Utc>) -> Option<i64> {
-    let proof = req.proof.as_ref()?;
-    if (proof.signed_at - now).abs() > PROOF_WINDOW {
-        return None;
-    }
-    let key = waybill_protocol::unhex(key)?;
-    let signature = waybill_protocol::unhex(&proof.signature)?;
-    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, key)
-        .verify(&req.signed_message(proof.signed_at), &signature)
-        .ok()?;
-    Some(proof.signed_at.timestamp_millis())
-}
-
-/// An installation as registered: account id, role, device key, last proof, closed at.
-type Registered = (String, String, Option<String>, Option<i64>, Option<String>);
-
-/// Registers an installation, or signs an existing one in again. A new installation
-/// gets an account (and, if it sends a key with a proof made with it, that key); an
-/// existing one only with a fresh proof by its key, for the role it registered with: the
-/// installation id alone grants nothing. Every sign-in gets a new token (the previous one
-/// stops working); a closed account is `account_closed`.
-pub fn register(conn: &mut Connection, req: &RegisterDevice) -> StoreResult<DeviceRegistered> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let now = Utc::now();
-    let existing: Option<Registered> = tx
-        .query_row(
-            "SELECT id, role, device_key, last_proof_at, closed_at FROM accounts
-             WHERE installation_id = ?1",
-            [&req.installation_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .optional()?;
-    let token = new_token();
-    let expires = (now + TOKEN_LIFETIME).to_rfc3339();
-    let closed = existing.is_none()
-        && tx
-            .prepare_cached("SELECT 1 FROM accounts WHERE installation_id = ?1")?
-            .exists([crate::closing::closed_installation(&req.installation_id)])?;
-    if closed {
-        return Err(refused(ErrorCode::AccountClosed, "this account was closed"));
-    }
-    let account_id = match existing {
-        Some((_, _, _, _, Some(_))) => {
-            return Err(refused(ErrorCode::AccountClosed, "this account was closed"));
-        }
-        Some((id, role, Some(key), last, None)) => {
-            let signed = proof_holds(req, &key, now)
-                .filter(|t| last.is_none_or(|last| *t > last))
-                .ok_or_else(|| unauthorized("no fresh proof by this installation's key"))?;
-            if role != req.role.as_str() {
-                return Err(crate::access::forbidden());
-            }
-            tx.execute(
-                "UPDATE accounts SET token_hash = ?2, token_expires_at = ?3, last_proof_at = ?4,
-                     app_version = ?5
-                 WHERE id = ?1",
-                params![id, token_hash(&token), expires, signed, req.app_version],
-            )?;
-            id
-        }
-        Some((_, _, None, _, None)) => {
-            return Err(unauthorized(
-                "this installation registered without a device key: register a new one",
-            ));
-        }
-        None => {
-            let (key, signed) = match &req.device_key {
-                Some(key) => {
-                    let signed = proof_holds(req, key, now)
-                        .ok_or_else(|| unauthorized("the device key's proof does not hold"))?;
-                    (Some(key.clone()), Some(signed))
-                }
-                None => (None, None),
-            };
-            let account_id = format!("acct_{}", uuid::Uuid::new_v4().simple());
-            tx.execute(
-                "INSERT INTO accounts (id, installation_id, role, app_id, app_version, token_hash,
-                     token_expires_at, device_key, last_proof_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    account_id,
-                    req.installation_id,
-                    req.role.as_str(),
-                    req.app_id,
-                    req.app_version,
-                    token_hash(&token),
-                    expires,
-                    key,
-                    signed,
-                    now.to_rfc3339()
-                ],
-            )?;
-            account_id
-        }
-    };
-    tx.commit()?;
-    Ok(DeviceRegistered { account_id, token })
-}
-
-/// The account a live bearer token belongs to (looked up by its hash: no comparison of
-/// the secret itself runs in this code), with its role.
-pub fn account_for_token(conn: &Connection, token: &str) -> StoreResult<Option<(String, String)>> {
-    Ok(conn
-        .query_row(
-            "SELECT id, role FROM accounts
-             WHERE token_hash = ?1 AND closed_at IS NULL AND token_expires_at > ?2",
-            params![token_hash(token), Utc::now().to_rfc3339()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
 }
 
 /// Columns `order_from_row` reads, in its order.
@@ -588,16 +437,23 @@ pub struct Swept {
     pub uploads: usize,
     /// Idempotency entries older than [`LEDGER_RETENTION`].
     pub ledger: usize,
+    /// One-time codes older than the rate-limit hour.
+    pub codes: usize,
 }
 
-/// Removes expired uploads and idempotency entries past their retention.
+/// Removes expired uploads, idempotency entries past their retention and old codes.
 pub fn sweep(conn: &mut Connection, uploads: &Path, now: DateTime<Utc>) -> StoreResult<Swept> {
     let uploads = crate::tus::sweep_expired(conn, uploads, now)?;
     let ledger = conn.execute(
         "DELETE FROM idempotency WHERE created_at < ?1",
         [(now - LEDGER_RETENTION).to_rfc3339()],
     )?;
-    Ok(Swept { uploads, ledger })
+    let codes = crate::sign_in::sweep(conn, now)?;
+    Ok(Swept {
+        uploads,
+        ledger,
+        codes,
+    })
 }
 
 /// HTTP status of a contract error code.
@@ -613,6 +469,10 @@ pub fn status_of(code: ErrorCode) -> u16 {
         ErrorCode::BadRequest => 400,
         ErrorCode::IdempotencyKeyReused => 422,
         ErrorCode::AccountClosed => 410,
+        ErrorCode::AccountSuspended | ErrorCode::CodeRequired | ErrorCode::StepUpRequired => 403,
+        ErrorCode::CodeInvalid | ErrorCode::AgeRequired => 422,
+        ErrorCode::DeviceNotFound => 404,
+        ErrorCode::RateLimited => 429,
         ErrorCode::Internal => 500,
     }
 }
@@ -786,7 +646,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_sweep_removes_expired_uploads_and_old_keys_only() {
+    fn the_sweep_removes_expired_uploads_old_keys_and_codes_past_the_hour_only() {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = open(&dir.path().join("s.sqlite3")).unwrap();
         let uploads = dir.path().join("uploads");
@@ -815,12 +675,25 @@ mod tests {
             )
             .unwrap();
         }
+        for (phone, at) in [
+            ("+15550000001", now - chrono::Duration::minutes(61)),
+            ("+15550000002", now),
+        ] {
+            conn.execute(
+                "INSERT INTO sign_in_codes (phone, installation_id, purpose, salt, code_hash,
+                     attempts, created_ms, expires_ms)
+                 VALUES (?1, 'i', 'sign_in', 's', 'h', 0, ?2, ?2 + 300000)",
+                params![phone, at.timestamp_millis()],
+            )
+            .unwrap();
+        }
         let swept = sweep(&mut conn, &uploads, now).unwrap();
         assert_eq!(
             swept,
             Swept {
                 uploads: 1,
-                ledger: 1
+                ledger: 1,
+                codes: 1
             }
         );
         assert!(!uploads.join("old").exists());

@@ -10,7 +10,10 @@
 
 mod common;
 
-use common::{Account, act, errand, place, register, sha256_hex, tus_create, tus_patch};
+use common::{
+    Account, act, errand, latest_code, phone_of, place, register, sha256_hex, sign_in_as,
+    tus_create, tus_patch,
+};
 use reqwest::Method;
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::{Value, json};
@@ -52,13 +55,21 @@ enum Cast {
     Shipper,
     /// Needs no account.
     Public,
+    /// An account's own session: T, B, C and A each on a second device of theirs (what
+    /// the row does to it must not reach their first device).
+    Spare,
 }
 
 const MISSING_ORDER: &str = "ord-0000missing";
 const MISSING_UPLOAD: &str = "/v1/uploads/00000000000000000000000000000000";
+const MISSING_DEVICE: &str = "dev_0000missing";
 
 struct World {
     url: String,
+    db: std::path::PathBuf,
+    /// A's second device (its server id), and each caller's spare session.
+    a_second_device: String,
+    spares: [Account; 4],
     http: Client,
     a: Account,
     b: Account,
@@ -83,6 +94,10 @@ impl World {
         use Who::*;
         match (cast, who) {
             (_, Anonymous) | (Cast::Public, _) => None,
+            (Cast::Spare, WrongRole) => Some(&self.spares[0]),
+            (Cast::Spare, Other) => Some(&self.spares[1]),
+            (Cast::Spare, Former) => Some(&self.spares[2]),
+            (Cast::Spare, Owner) => Some(&self.spares[3]),
             (Cast::Driver, WrongRole) => Some(&self.t),
             (Cast::Driver, Other) => Some(&self.b),
             (Cast::Driver, Owner) => Some(&self.a),
@@ -159,15 +174,76 @@ fn rows() -> Vec<Row> {
     vec![
         Row {
             method: "POST",
+            path: "/v1/sign-in/codes",
+            cast: Cast::Public,
+            expect: ["202", "202", "202", "202", "202"],
+            build: |w, who, _| {
+                let installation = format!("codes-{who:?}-{}", w.key());
+                w.http.post(format!("{}/v1/sign-in/codes", w.url)).json(
+                    &json!({"phone": phone_of(&installation), "installation_id": installation}),
+                )
+            },
+        },
+        Row {
+            method: "POST",
             path: "/v1/devices",
             cast: Cast::Public,
-            expect: ["200", "200", "200", "200", "200"],
+            // Nobody is signed in by an installation id: a code (or a known key) is needed.
+            expect: ["403", "403", "403", "403", "403"],
             build: |w, who, _| {
                 w.http.post(format!("{}/v1/devices", w.url)).json(
                     &json!({"installation_id": format!("inst-{who:?}-{}", w.key()),
                         "role": "driver", "app_id": "t", "app_version": "1"}),
                 )
             },
+        },
+        Row {
+            method: "GET",
+            path: "/v1/guest/offers",
+            cast: Cast::Public,
+            expect: ["200", "200", "200", "200", "200"],
+            build: |w, _, _| {
+                w.http
+                    .get(format!("{}/v1/guest/offers?lat=31.11&lon=121.38", w.url))
+            },
+        },
+        Row {
+            method: "GET",
+            path: "/v1/account",
+            cast: Cast::Driver,
+            expect: ["401", "200", "200", "200", "200"],
+            build: |w, _, _| w.http.get(format!("{}/v1/account", w.url)),
+        },
+        Row {
+            method: "DELETE",
+            path: "/v1/account/devices/{id}",
+            cast: Cast::Driver,
+            expect: ["401", "404", "404", "404", "204"],
+            build: |w, _, target| {
+                let id = match target {
+                    Target::Real => w.a_second_device.as_str(),
+                    Target::Missing => MISSING_DEVICE,
+                };
+                w.http.delete(format!("{}/v1/account/devices/{id}", w.url))
+            },
+        },
+        Row {
+            method: "POST",
+            path: "/v1/account/sign-out",
+            cast: Cast::Spare,
+            expect: ["401", "204", "204", "204", "204"],
+            build: |w, _, _| {
+                w.http
+                    .post(format!("{}/v1/account/sign-out", w.url))
+                    .json(&json!({"everywhere": false}))
+            },
+        },
+        Row {
+            method: "POST",
+            path: "/v1/account/step-up-codes",
+            cast: Cast::Driver,
+            expect: ["401", "202", "202", "202", "202"],
+            build: |w, _, _| w.http.post(format!("{}/v1/account/step-up-codes", w.url)),
         },
         Row {
             method: "GET",
@@ -280,12 +356,16 @@ fn rows() -> Vec<Row> {
             path: "/v1/rights-requests",
             cast: Cast::Driver,
             expect: ["401", "200", "200", "200", "200"],
-            build: |w, _, _| {
+            // With the step-up code the row above had sent to the caller's own number.
+            build: |w, who, _| {
+                let code = w
+                    .account(Cast::Driver, who)
+                    .and_then(|a| latest_code(&w.db, &a.phone, "step_up"));
                 w.http
                     .post(format!("{}/v1/rights-requests", w.url))
                     .json(&json!({
                     "id": w.key(), "kind": "access", "detail": "a copy please",
-                    "due_at": "2026-12-22T00:00:00Z"}))
+                    "due_at": "2026-12-22T00:00:00Z", "step_up_code": code}))
             },
         },
         Row {
@@ -407,11 +487,38 @@ fn rows() -> Vec<Row> {
 fn world(server: &common::Server) -> World {
     let http = Client::new();
     let url = server.url.clone();
-    let a = register(&http, &url, "driver-a", "driver");
-    let b = register(&http, &url, "driver-b", "driver");
-    let c = register(&http, &url, "driver-c", "driver");
-    let s = register(&http, &url, "shipper-s", "shipper");
-    let t = register(&http, &url, "shipper-t", "shipper");
+    let a = register(&http, server, "driver-a", "driver");
+    let b = register(&http, server, "driver-b", "driver");
+    let c = register(&http, server, "driver-c", "driver");
+    let s = register(&http, server, "shipper-s", "shipper");
+    let t = register(&http, server, "shipper-t", "shipper");
+    let second = |first: &Account, installation: &str, role: &str| {
+        sign_in_as(&http, server, installation, role, &first.phone)
+    };
+    let a2 = second(&a, "driver-a-2", "driver");
+    let a_second_device = http
+        .get(format!("{url}/v1/account"))
+        .bearer_auth(&a2.token)
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap()["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["current"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let spares = [
+        second(&t, "shipper-t-3", "shipper"),
+        second(&b, "driver-b-3", "driver"),
+        second(&c, "driver-c-3", "driver"),
+        second(&a, "driver-a-3", "driver"),
+    ];
+    assert_eq!(spares[3].id, a.id, "one number, one account");
+
     let label = "Suzhou, Room 1203, 88 Jinji Lake Road";
     let e = place(&http, &url, &s, "e-1", &errand(label, "13912345678"));
     let e2 = place(&http, &url, &s, "e-2", &errand(label, "13987654321"));
@@ -458,6 +565,7 @@ fn world(server: &common::Server) -> World {
     let upload_a = created.headers()["location"].to_str().unwrap().to_string();
     let secrets = vec![
         a.id.clone(),
+        a.phone.clone(),
         s.id.clone(),
         label.to_string(),
         "13912345678".into(),
@@ -470,6 +578,9 @@ fn world(server: &common::Server) -> World {
     ];
     World {
         url,
+        db: server.db.clone(),
+        a_second_device,
+        spares,
         http,
         a,
         b,
@@ -583,6 +694,23 @@ fn every_operation_answers_each_caller_as_its_row_says() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // Signing a spare device out, or A's second device, ended only that session.
+    let status_of = |token: &str| {
+        w.http
+            .get(format!("{}/v1/changes", w.url))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    for first in [&w.a, &w.b, &w.c, &w.t] {
+        assert_eq!(status_of(&first.token), 200);
+    }
+    for spare in &w.spares {
+        assert_eq!(status_of(&spare.token), 401);
+    }
 
     // The shipper who placed E reads its history and trajectory; nothing the former
     // holder sent after losing it became a proof.

@@ -17,7 +17,7 @@ use waybill_protocol::trajectory;
 fn a_key_reused_on_another_endpoint_or_body_is_refused_for_that_entry_alone() {
     let server = common::start(&[]);
     let http = Client::new();
-    let a = register(&http, &server.url, "a", "driver");
+    let a = register(&http, &server, "a", "driver");
     let accepted = http
         .post(format!("{}/v1/orders/ord-sh-0001/accept", server.url))
         .bearer_auth(&a.token)
@@ -53,7 +53,7 @@ fn a_key_reused_on_another_endpoint_or_body_is_refused_for_that_entry_alone() {
     );
 
     // An errand key reused with another body is a 422, not the first errand.
-    let s = register(&http, &server.url, "s", "shipper");
+    let s = register(&http, &server, "s", "shipper");
     let first = place(
         &http,
         &server.url,
@@ -93,19 +93,19 @@ fn a_key_reused_on_another_endpoint_or_body_is_refused_for_that_entry_alone() {
 fn every_bound_is_enforced_one_past_it() {
     let server = common::start(&[]);
     let http = Client::new();
-    let a = register(&http, &server.url, "a", "driver");
-    let s = register(&http, &server.url, "s", "shipper");
+    let a = register(&http, &server, "a", "driver");
+    let s = register(&http, &server, "s", "shipper");
     let long = |n: usize| "a".repeat(n);
     let status = |req: reqwest::blocking::RequestBuilder| req.send().unwrap().status().as_u16();
     let url = &server.url;
     let device = |inst: &str, app: &str| json!({"installation_id": inst, "role": "driver", "app_id": app, "app_version": "1"});
-    // At the bound: accepted.
+    // At the bound: past validation (told to get a code, not that the input is bad).
     assert_eq!(
         status(
             http.post(format!("{url}/v1/devices"))
                 .json(&device(&long(128), &long(128)))
         ),
-        200
+        403
     );
     let cases: Vec<(&str, reqwest::blocking::RequestBuilder, u16)> = vec![
         ("installation_id 129", http.post(format!("{url}/v1/devices")).json(&device(&long(129), "t")), 400),
@@ -281,7 +281,7 @@ fn slow_and_oversized_connections_are_cut_before_they_cost_anything() {
         "3",
     ]);
     let http = Client::new();
-    let a = register(&http, &server.url, "a", "driver");
+    let a = register(&http, &server, "a", "driver");
     let addr = server.url.trim_start_matches("http://").to_string();
 
     // Half-sent headers: closed after the header deadline.

@@ -10,8 +10,8 @@ fn start() -> common::Server {
     common::start(&[])
 }
 
-fn register(http: &Client, url: &str, installation: &str) -> (String, String) {
-    let account = common::register(http, url, installation, "driver");
+fn register(http: &Client, server: &common::Server, installation: &str) -> (String, String) {
+    let account = common::register(http, server, installation, "driver");
     (account.id, account.token)
 }
 
@@ -45,6 +45,8 @@ fn signed(
         app_version: "1".into(),
         device_key: Some(waybill_protocol::hex(key.public_key().as_ref())),
         proof: None,
+        phone_code: None,
+        age: None,
     };
     let signature = key
         .sign(
@@ -82,7 +84,22 @@ fn an_installation_id_alone_grants_no_session_only_a_fresh_proof_by_its_key_does
     };
     let now = chrono::Utc::now();
     let key = device_key();
-    let first_request = signed(&key, "inst-1", Role::Driver, now);
+    // The first sign-in: a code for the number, and the key bound by a proof.
+    let phone = common::phone_of("inst-1");
+    assert_eq!(
+        common::ask_code(&http, &server.url, &phone, "inst-1")
+            .status()
+            .as_u16(),
+        202
+    );
+    let first_request = waybill_protocol::RegisterDevice {
+        phone_code: Some(waybill_protocol::account::PhoneCode {
+            phone: phone.clone(),
+            code: common::latest_code(&server.db, &phone, "sign_in").unwrap(),
+        }),
+        age: Some(waybill_protocol::account::AgeDeclaration::Adult),
+        ..signed(&key, "inst-1", Role::Driver, now)
+    };
     let (status, first) = post(&first_request);
     assert_eq!(status, 200, "{first}");
     let token_1 = first["token"].as_str().unwrap().to_string();
@@ -114,11 +131,17 @@ fn an_installation_id_alone_grants_no_session_only_a_fresh_proof_by_its_key_does
     let bare = waybill_protocol::RegisterDevice {
         device_key: None,
         proof: None,
+        phone_code: None,
+        ..first_request.clone()
+    };
+    let replayed = waybill_protocol::RegisterDevice {
+        phone_code: None,
         ..first_request.clone()
     };
     let refusals = [
         ("the bare installation id", bare, 401),
-        ("a replayed proof", first_request, 401),
+        ("a replayed proof", replayed, 401),
+        ("a replayed code", first_request, 422),
         (
             "another key",
             signed(
@@ -155,29 +178,41 @@ fn an_installation_id_alone_grants_no_session_only_a_fresh_proof_by_its_key_does
         assert_eq!(status, expected, "{what}: {body}");
         assert!(body.get("token").is_none(), "{what}: {body}");
     }
-    // A key whose proof does not hold cannot open a new installation either.
+    // A key whose proof does not hold cannot sign a new installation in either, code or
+    // not; and a new installation without a code is told to get one.
+    assert_eq!(
+        post(&signed(&device_key(), "inst-2", Role::Driver, now)).0,
+        403
+    );
     let mut forged = signed(&key, "inst-2", Role::Driver, now);
     forged.device_key = Some(waybill_protocol::hex(
         ring::signature::KeyPair::public_key(&device_key()).as_ref(),
     ));
+    let phone_2 = common::phone_of("inst-2");
+    assert_eq!(
+        common::ask_code(&http, &server.url, &phone_2, "inst-2")
+            .status()
+            .as_u16(),
+        202
+    );
+    forged.phone_code = Some(waybill_protocol::account::PhoneCode {
+        code: common::latest_code(&server.db, &phone_2, "sign_in").unwrap(),
+        phone: phone_2,
+    });
+    forged.age = Some(waybill_protocol::account::AgeDeclaration::Adult);
     assert_eq!(post(&forged).0, 401);
     // The store holds no token, only its hash.
     let db = rusqlite::Connection::open(&server.db).unwrap();
     let stored: String = db
         .query_row(
-            "SELECT group_concat(coalesce(token_hash, ''), ',') FROM accounts",
+            "SELECT group_concat(token_hash, ',') FROM devices",
             [],
             |r| r.get(0),
         )
         .unwrap();
     assert!(!stored.contains(token_2) && !stored.contains(&token_1));
     // Closed: even a valid fresh proof by its own key is `account_closed`, never a session.
-    let closed = http
-        .post(format!("{}/v1/rights-requests", server.url))
-        .bearer_auth(token_2)
-        .json(&json!({"id": "close-1", "kind": "cancellation", "detail": "", "due_at": "2026-12-22T00:00:00Z"}))
-        .send()
-        .unwrap();
+    let closed = common::close_account(&http, &server, token_2, &phone, "close-1");
     assert_eq!(closed.status().as_u16(), 200);
     let (status, body) = post(&signed(
         &key,
@@ -190,27 +225,24 @@ fn an_installation_id_alone_grants_no_session_only_a_fresh_proof_by_its_key_does
         (410, Some("account_closed")),
         "{body}"
     );
-    assert_eq!(changes(token_2), 401);
-    // A keyless installation (test helpers, old apps) registers once; its id cannot be
-    // used again.
-    assert_ne!(
-        register(&http, &server.url, "inst-3").0,
-        first["account_id"]
-    );
+    assert_eq!(changes(token_2), 410, "a closed account's token says so");
+    // A keyless installation (test helpers, old apps) signs in by code only; its id alone
+    // is told to get a code.
+    assert_ne!(register(&http, &server, "inst-3").0, first["account_id"]);
     let again = http
         .post(format!("{}/v1/devices", server.url))
         .json(&json!({"installation_id": "inst-3", "role": "driver", "app_id": "t", "app_version": "1"}))
         .send()
         .unwrap();
-    assert_eq!(again.status().as_u16(), 401);
+    assert_eq!(again.status().as_u16(), 403);
 }
 
 #[test]
 fn a_retried_key_replays_the_first_reply_verbatim_and_applies_nothing() {
     let server = start();
     let http = Client::new();
-    let (_, a) = register(&http, &server.url, "driver-a");
-    let (_, b) = register(&http, &server.url, "driver-b");
+    let (_, a) = register(&http, &server, "driver-a");
+    let (_, b) = register(&http, &server, "driver-b");
 
     let (status, replayed, body) = accept(&http, &server.url, &a, "ord-sh-0001", "key-1");
     assert_eq!((status, replayed.as_str()), (200, "false"));
@@ -263,7 +295,7 @@ fn requests_without_credentials_or_with_bad_input_get_contract_errors() {
     let body: Value = anonymous.json().unwrap();
     assert_eq!(body["code"], "unauthorized");
 
-    let (_, token) = register(&http, &server.url, "driver-c");
+    let (_, token) = register(&http, &server, "driver-c");
     for query in [
         "lat=91&lon=0&radius_m=10",
         "lat=0&lon=0&radius_m=-1",
@@ -301,7 +333,7 @@ fn consent_receipts_are_stored_once_and_a_forged_one_is_refused() {
     use waybill_protocol::consent::{ConsentReceipt, GENESIS_HASH, receipt_hash};
     let server = start();
     let http = Client::new();
-    let (_, token) = register(&http, &server.url, "driver-r");
+    let (_, token) = register(&http, &server, "driver-r");
     let at = "2026-11-22T08:00:00+00:00";
     let hash = receipt_hash(
         GENESIS_HASH,

@@ -22,7 +22,7 @@ async fn main() {
             ids.push(shipper.create_errand(SHANGHAI, i).await);
         }
         let client = consenting_driver(&dir.path().join("d"), &server.base_url);
-        client.sign_in().await.expect("sign in");
+        waybill_e2e::sign_in(&client).await;
         client
             .refresh_open_orders(SHANGHAI, 60_000)
             .await

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use waybill_e2e::ServerProcess;
 
 const PROOF: usize = 25 * 1024 * 1024;
@@ -13,15 +13,7 @@ const CHUNK: usize = 8 * 1024 * 1024;
 const SAMPLES: usize = 300;
 
 async fn register(http: &reqwest::Client, url: &str, name: &str) -> String {
-    let v: Value = http
-        .post(format!("{url}/v1/devices"))
-        .json(&json!({"installation_id": name, "role": "driver", "app_id": "bench", "app_version": "1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = waybill_e2e::sign_in_over_http(http, url, name, "driver").await;
     v["token"].as_str().unwrap().to_string()
 }
 

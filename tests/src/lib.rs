@@ -112,6 +112,123 @@ fn operator_dbs() -> &'static std::sync::Mutex<std::collections::HashMap<String,
     DBS.get_or_init(Default::default)
 }
 
+/// A test number no other client of this process uses (E.164, in the +1 555 range).
+pub fn fresh_phone() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n =
+        (u64::from(std::process::id()) * 1_000 + NEXT.fetch_add(1, Ordering::SeqCst)) % 100_000_000;
+    format!("+1555{n:08}")
+}
+
+/// The newest code the development sender of any server started here wrote for `phone`
+/// and `purpose` (`sign_in`, `step_up`): the tests' stand-in for reading the SMS.
+pub fn latest_code(phone: &str, purpose: &str) -> Option<String> {
+    let dbs: Vec<PathBuf> = operator_dbs()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .values()
+        .cloned()
+        .collect();
+    dbs.iter()
+        .filter_map(|db| {
+            let mut name = db.as_os_str().to_owned();
+            name.push(".dev-codes.jsonl");
+            std::fs::read_to_string(PathBuf::from(name)).ok()
+        })
+        .flat_map(|text| {
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|v| v["phone"] == phone && v["purpose"] == purpose)
+                .filter_map(|v| v["code"].as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .last()
+}
+
+/// Signs `installation` in over plain HTTP with `role`, by a code for a fresh number (an
+/// adult's account, no device key); the server's reply (account id and token).
+pub async fn sign_in_over_http(
+    http: &reqwest::Client,
+    base_url: &str,
+    installation: &str,
+    role: &str,
+) -> serde_json::Value {
+    let phone = fresh_phone();
+    let asked = http
+        .post(format!("{base_url}/v1/sign-in/codes"))
+        .json(&serde_json::json!({"phone": phone, "installation_id": installation}))
+        .send()
+        .await
+        .expect("ask a code");
+    assert_eq!(asked.status().as_u16(), 202, "code for {installation}");
+    let code = latest_code(&phone, "sign_in").expect("the code the server sent");
+    http.post(format!("{base_url}/v1/devices"))
+        .json(&serde_json::json!({
+            "installation_id": installation, "role": role, "app_id": "test", "app_version": "0",
+            "phone_code": {"phone": phone, "code": code}, "age": "adult"
+        }))
+        .send()
+        .await
+        .expect("register")
+        .json()
+        .await
+        .expect("a session")
+}
+
+/// The number each account signed in by [`sign_in_as`] has, for step-up codes.
+fn phones() -> &'static std::sync::Mutex<std::collections::HashMap<String, String>> {
+    static PHONES: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, String>>,
+    > = std::sync::OnceLock::new();
+    PHONES.get_or_init(Default::default)
+}
+
+/// Signs `client` in with a code for `phone`, declaring an adult's age first if no age
+/// was declared. Returns the account id.
+pub async fn sign_in_as(client: &waybill_core::Waybill, phone: &str) -> String {
+    match client.request_sign_in_code(phone).await {
+        Err(waybill_core::Error::AgeNotDeclared) => {
+            client.declare_age(30).expect("declare age");
+            client.request_sign_in_code(phone).await.expect("a code")
+        }
+        other => other.expect("a code"),
+    };
+    let code = latest_code(phone, "sign_in").expect("the code the server sent");
+    let signed = client
+        .sign_in_with_code(phone, &code)
+        .await
+        .expect("sign in with the code");
+    phones()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(signed.account_id.clone(), phone.to_string());
+    signed.account_id
+}
+
+/// Signs `client` in with a code for a fresh number; returns the account id.
+pub async fn sign_in(client: &waybill_core::Waybill) -> String {
+    sign_in_as(client, &fresh_phone()).await
+}
+
+/// The number of the account `client` signed in to by [`sign_in_as`].
+pub fn account_phone(client: &waybill_core::Waybill) -> String {
+    let account = client.account_id().expect("account").expect("signed in");
+    phones()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&account)
+        .cloned()
+        .expect("signed in by sign_in_as")
+}
+
+/// A fresh step-up code for the account `client` is signed in to.
+pub async fn step_up_code(client: &waybill_core::Waybill) -> String {
+    let phone = account_phone(client);
+    client.request_step_up_code().await.expect("step-up code");
+    latest_code(&phone, "step_up").expect("the step-up code the server sent")
+}
+
 /// A fresh id for a probe's installation (each probe registers once, without a key).
 fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -143,24 +260,14 @@ impl ServerProbe {
         }
     }
 
-    /// Registers an observer device on the server.
+    /// Signs an observer shipper in on the server (by a code for a fresh number).
     pub async fn connect(base_url: &str) -> ServerProbe {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
             .expect("http client");
-        let reply: serde_json::Value = http
-            .post(format!("{base_url}/v1/devices"))
-            .json(&serde_json::json!({
-                "installation_id": format!("probe-{}", uuid_like()),
-                "role": "shipper", "app_id": "probe", "app_version": "0"
-            }))
-            .send()
-            .await
-            .expect("register probe")
-            .json()
-            .await
-            .expect("probe token");
+        let installation = format!("probe-{}", uuid_like());
+        let reply = sign_in_over_http(&http, base_url, &installation, "shipper").await;
         ServerProbe {
             http,
             base_url: base_url.to_string(),
@@ -405,7 +512,7 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// Returns the client and the order id.
 pub async fn carrying_driver(data_dir: &Path, server_url: &str) -> (waybill_core::Waybill, String) {
     let client = consenting_driver(data_dir, server_url);
-    client.sign_in().await.expect("sign in");
+    sign_in(&client).await;
     let offers = client
         .refresh_open_orders(SHANGHAI, 60_000)
         .await

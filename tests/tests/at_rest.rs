@@ -115,12 +115,13 @@ async fn no_planted_personal_datum_is_in_plaintext_in_any_file_of_either_app() {
     )
     .unwrap();
     shipper.accept_policy("first_run_dialog").unwrap();
-    shipper.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&shipper).await;
     let placed = shipper.place_errand(&errand(), true).unwrap();
     shipper
         .request_right(
             RightKind::Correction,
             &format!("my ID number is {ID_NUMBER}"),
+            Some(&waybill_e2e::step_up_code(&shipper).await),
         )
         .unwrap();
     shipper.sync().await.unwrap();
@@ -131,7 +132,7 @@ async fn no_planted_personal_datum_is_in_plaintext_in_any_file_of_either_app() {
     )
     .unwrap();
     driver.accept_policy("first_run_dialog").unwrap();
-    driver.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&driver).await;
     driver.refresh_open_orders(SHANGHAI, 60_000).await.unwrap();
     driver.accept_order(&placed.id).unwrap();
     driver.pick_up(&placed.id).unwrap();

@@ -183,7 +183,10 @@ async fn hostile_values_get_typed_errors_and_leave_the_store_untouched() {
         ),
         (
             "a rights request of 1 MiB",
-            Box::new(|c| c.request_right(RightKind::Correction, &huge()).map(drop)),
+            Box::new(|c| {
+                c.request_right(RightKind::Correction, &huge(), None)
+                    .map(drop)
+            }),
         ),
         (
             "disclose to an SQL SDK",
@@ -311,7 +314,7 @@ async fn hostile_values_get_typed_errors_and_leave_the_store_untouched() {
         Waybill::open_with_key_file(shipper_config(&dir.path().join("s"), &server.base_url))
             .unwrap();
     shipper.accept_policy("first_run_dialog").unwrap();
-    shipper.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&shipper).await;
     let shipper_before = snapshot(&dir.path().join("s"));
     let bad_errands = [
         errand(|e| e.weight_kg = f64::NAN),

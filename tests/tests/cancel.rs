@@ -13,7 +13,7 @@ async fn a_cancelled_sync_ends_now_and_the_next_one_applies_the_action_once() {
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let proxy = LossyProxy::start(server.addr).await;
     let client = consenting_driver(&dir.path().join("d"), &proxy.base_url());
-    client.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&client).await;
     let offer = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0].clone();
     client.accept_order(&offer.id).unwrap();
 

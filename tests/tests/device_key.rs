@@ -21,7 +21,7 @@ async fn the_installation_id_alone_grants_nothing_and_the_key_renews_the_same_ac
     let server = ServerProcess::start_fresh(&db);
     let data = dir.path().join("d");
     let client = consenting_driver(&data, &server.base_url);
-    let account = client.sign_in().await.unwrap();
+    let account = waybill_e2e::sign_in(&client).await;
 
     // Someone who learned the installation id (from an export, a backup, a log) asks for
     // a session with it, as every role: no token. Before, this returned the live token.
@@ -45,7 +45,7 @@ async fn the_installation_id_alone_grants_nothing_and_the_key_renews_the_same_ac
     let old_token = waybill_e2e::session_token(&data);
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute(
-        "UPDATE accounts SET token_expires_at = '2000-01-01T00:00:00+00:00'",
+        "UPDATE devices SET token_expires_at = '2000-01-01T00:00:00+00:00'",
         [],
     )
     .unwrap();

@@ -22,7 +22,7 @@ async fn offline_acceptance_survives_restart_and_applies_once_despite_a_lost_rep
     // Online: accept the policy, sign in and download the offers near the driver.
     let client = Waybill::open_with_key_file(config.clone()).unwrap();
     client.accept_policy("first_run_dialog").unwrap();
-    let account = client.sign_in().await.unwrap();
+    let account = waybill_e2e::sign_in(&client).await;
     let offers = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap();
     assert!(offers.len() >= 3, "seeded offers near Shanghai: {offers:?}");
     let target = offers[0].id.clone();
@@ -109,8 +109,8 @@ async fn an_offline_acceptance_of_an_order_taken_meanwhile_is_rolled_back_and_su
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let first = consenting_driver(&dir.path().join("a"), &server.base_url);
     let late = consenting_driver(&dir.path().join("b"), &server.base_url);
-    first.sign_in().await.unwrap();
-    late.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&first).await;
+    waybill_e2e::sign_in(&late).await;
     let target = first.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0]
         .id
         .clone();
@@ -169,8 +169,8 @@ async fn signing_in_twice_keeps_one_account_and_bad_calls_get_typed_errors() {
         Err(Error::NotSignedIn)
     );
     assert_eq!(client.accept_order("ord-sh-0001"), Err(Error::NotSignedIn));
-    let account = client.sign_in().await.unwrap();
-    assert_eq!(client.sign_in().await.unwrap(), account);
+    let account = waybill_e2e::sign_in(&client).await;
+    assert_eq!(client.sign_in().await.unwrap(), account, "held: no traffic");
 
     let nan = waybill_core::LatLon {
         lat: f64::NAN,
@@ -205,11 +205,11 @@ async fn signing_in_twice_keeps_one_account_and_bad_calls_get_typed_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lost_session_is_renewed_by_sync_and_the_queue_resumes_by_itself() {
+async fn a_session_the_server_lost_asks_for_a_code_and_the_queue_waits_for_it() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start_fresh(&dir.path().join("server-1.sqlite3"));
     let client = consenting_driver(&dir.path().join("d"), &server.base_url);
-    let old_account = client.sign_in().await.unwrap();
+    let old_account = waybill_e2e::sign_in(&client).await;
     let target = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0]
         .id
         .clone();
@@ -219,13 +219,17 @@ async fn a_lost_session_is_renewed_by_sync_and_the_queue_resumes_by_itself() {
     let addr = server.kill();
     let server = ServerProcess::start(&dir.path().join("server-2.sqlite3"), &addr.to_string());
     assert_eq!(client.pending_actions().unwrap(), 1);
-    assert_eq!(
-        client.sync().await.unwrap().pushed,
-        1,
-        "no stuck queue after a 401"
-    );
-    let new_account = client.account_id().unwrap().unwrap();
-    assert_ne!(new_account, old_account, "registered again");
+    // The key alone does not sign in to a server that does not know the device: no
+    // silent registration, a typed state, the queue kept.
+    assert_eq!(client.sync().await, Err(Error::SignInRequired));
+    assert!(matches!(
+        client.account_state().unwrap(),
+        waybill_core::AccountState::SignedOut { .. }
+    ));
+    assert_eq!(client.pending_actions().unwrap(), 1);
+    let new_account = waybill_e2e::sign_in(&client).await;
+    assert_eq!(client.sync().await.unwrap().pushed, 1, "the queue resumes");
+    assert_ne!(new_account, old_account, "a new account on the new backend");
     assert_eq!(client.pending_actions().unwrap(), 0);
     let probe = ServerProbe::connect(&server.base_url).await;
     assert_eq!(probe.event_kinds(&target).await, ["accepted"]);
@@ -236,7 +240,7 @@ async fn a_driver_follows_the_route_arrives_at_stops_and_agrees_an_appointment()
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let client = consenting_driver(&dir.path().join("d"), &server.base_url);
-    client.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&client).await;
     let offer = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0].clone();
     // The route: load within a morning window, deliver within an afternoon one.
     assert_eq!(offer.stops.len(), 2);

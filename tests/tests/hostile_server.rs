@@ -266,7 +266,7 @@ async fn an_action_reply_about_another_order_or_with_a_contact_it_should_not_car
     .await;
     let data = dir.path().join("d");
     let client = waybill_e2e::consenting_driver(&data, &proxy.base_url());
-    client.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&client).await;
     let offers = client
         .refresh_open_orders(waybill_e2e::SHANGHAI, 60_000)
         .await

@@ -33,7 +33,7 @@ async fn killing_the_client_anywhere_loses_nothing_acknowledged_and_duplicates_n
     }
     {
         let client = consenting_driver(&data, &server.base_url);
-        client.sign_in().await.unwrap();
+        waybill_e2e::sign_in(&client).await;
         client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap();
         for id in &orders {
             client.accept_order(id).unwrap();

@@ -23,7 +23,7 @@ async fn driver_with_offers(
         ids.push(shipper.create_errand(SHANGHAI, i).await);
     }
     let client = consenting_driver(dir, server_url);
-    client.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&client).await;
     let offers = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap();
     for id in &ids {
         assert!(offers.iter().any(|o| &o.id == id), "offer {id} is listed");
@@ -138,7 +138,7 @@ async fn a_cancellation_while_offline_rolls_back_and_is_shown_never_dropped() {
     let order = shipper.create_errand(SHANGHAI, 7).await;
     let other = shipper.create_errand(SHANGHAI, 8).await;
     let client = consenting_driver(&dir.path().join("d"), &url);
-    client.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&client).await;
     client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap();
     client.accept_order(&order).unwrap();
     client.accept_order(&other).unwrap();

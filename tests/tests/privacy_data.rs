@@ -173,7 +173,11 @@ async fn a_rights_request_carries_the_policy_deadline_and_its_server_status() {
     let (_server, data, client, order_id) = tracking_driver(dir.path()).await;
 
     let request = client
-        .request_right(RightKind::Correction, "my licence plate is wrong")
+        .request_right(
+            RightKind::Correction,
+            "my licence plate is wrong",
+            Some(&waybill_e2e::step_up_code(&client).await),
+        )
         .unwrap();
     assert_eq!(request.status, RequestStatus::Queued);
     let working_days = (0..=(request.due_at - request.created_at).num_days())
@@ -217,7 +221,7 @@ async fn a_rights_request_carries_the_policy_deadline_and_its_server_status() {
     );
 
     // Deletion: the fixes go; the contact of the order still carried stays (contract).
-    client.request_right(RightKind::Deletion, "").unwrap();
+    client.request_right(RightKind::Deletion, "", None).unwrap();
     assert!(client.fixes(&order_id).unwrap().is_empty());
     assert!(client.order_contact(&order_id, true).unwrap().is_some());
     assert!(
@@ -242,11 +246,12 @@ async fn cancelling_the_account_reaches_the_server_first_then_wipes_the_device()
         .unwrap()
         .consignee_phone;
     let token = session_token(&data);
+    let code = waybill_e2e::step_up_code(&client).await;
 
     // The server applies the cancellation but its reply is lost: nothing is wiped yet.
     proxy.drop_next_replies(1);
     assert!(matches!(
-        client.cancel_account().await,
+        client.cancel_account(&code).await,
         Err(Error::Offline { .. })
     ));
     assert!(client.account_id().unwrap().is_some());
@@ -274,11 +279,11 @@ async fn cancelling_the_account_reaches_the_server_first_then_wipes_the_device()
         .await
         .unwrap()
         .status();
-    assert_eq!(status, 401, "the old session is revoked on the server");
+    assert_eq!(status, 410, "the old session is closed on the server");
 
     // The client works on as a fresh install.
     client.accept_policy("first_run_dialog").unwrap();
-    client.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&client).await;
     drop(client);
     let reopened = Waybill::open_with_key_file(driver_config(&data, &server.base_url)).unwrap();
     assert!(reopened.account_id().unwrap().is_some());

@@ -16,7 +16,7 @@ async fn nothing_is_sent_or_stored_before_the_policy_is_accepted() {
             .unwrap();
 
     assert_eq!(
-        client.sign_in().await,
+        client.request_sign_in_code("+86 138 0013 8000").await,
         Err(Error::ConsentRequired {
             purpose: "account".into()
         })
@@ -32,7 +32,7 @@ async fn nothing_is_sent_or_stored_before_the_policy_is_accepted() {
 
     let receipts = client.accept_policy("first_run_dialog").unwrap();
     assert!(!receipts.is_empty());
-    client.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&client).await;
     assert!(
         !client
             .refresh_open_orders(SHANGHAI, 60_000)
@@ -51,7 +51,7 @@ async fn withdrawing_a_purpose_stops_its_collection_at_once_and_spares_the_other
         Waybill::open_with_key_file(driver_config(&dir.path().join("d"), &server.base_url))
             .unwrap();
     client.accept_policy("first_run_dialog").unwrap();
-    client.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&client).await;
     let target = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0]
         .id
         .clone();
@@ -92,7 +92,7 @@ async fn consent_receipts_reach_the_server_once_and_match_the_device_ledger() {
         Waybill::open_with_key_file(driver_config(&dir.path().join("d"), &server.base_url))
             .unwrap();
     client.accept_policy("first_run_dialog").unwrap();
-    let account = client.sign_in().await.unwrap();
+    let account = waybill_e2e::sign_in(&client).await;
     client
         .decide("trajectory_upload", true, "separate_consent_dialog")
         .unwrap();

@@ -81,7 +81,7 @@ async fn an_erasure_request_deletes_the_proof_files_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, data, client, order_id, _) = driver_with_a_proof(dir.path()).await;
 
-    client.request_right(RightKind::Deletion, "").unwrap();
+    client.request_right(RightKind::Deletion, "", None).unwrap();
     assert!(client.proofs(&order_id).unwrap().is_empty());
     assert_eq!(proof_files(&data), 0, "the sealed photo stayed in proofs/");
 }
@@ -91,7 +91,10 @@ async fn cancelling_the_account_deletes_the_proof_files_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, data, client, _order_id, _) = driver_with_a_proof(dir.path()).await;
 
-    client.cancel_account().await.unwrap();
+    client
+        .cancel_account(&waybill_e2e::step_up_code(&client).await)
+        .await
+        .unwrap();
     assert_eq!(client.account_id().unwrap(), None);
     assert_eq!(proof_files(&data), 0, "the sealed photo stayed in proofs/");
 }

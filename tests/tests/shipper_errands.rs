@@ -20,7 +20,7 @@ async fn a_shipper_places_an_errand_offline_and_follows_it_to_delivery() {
     let server = ServerProcess::start_fresh(&db);
     let url = server.base_url.clone();
     let shipper = shipper(&dir.path().join("s"), &url);
-    shipper.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&shipper).await;
 
     let addr = server.kill(); // no signal
     assert_eq!(
@@ -43,7 +43,7 @@ async fn a_shipper_places_an_errand_offline_and_follows_it_to_delivery() {
     let _server = ServerProcess::start(&db, &addr.to_string());
     assert_eq!(shipper.sync().await.unwrap().pushed, 1);
     let driver = consenting_driver(&dir.path().join("d"), &url);
-    driver.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&driver).await;
     let offers = driver.refresh_open_orders(SHANGHAI, 10_000).await.unwrap();
     assert!(
         offers.iter().any(|o| o.id == placed.id),
@@ -84,12 +84,12 @@ async fn a_cancellation_that_arrives_after_delivery_is_refused_and_shown() {
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let url = server.base_url.clone();
     let shipper = shipper(&dir.path().join("s"), &url);
-    shipper.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&shipper).await;
     let placed = shipper.place_errand(&errand(2), true).unwrap();
     shipper.sync().await.unwrap();
 
     let driver = consenting_driver(&dir.path().join("d"), &url);
-    driver.sign_in().await.unwrap();
+    waybill_e2e::sign_in(&driver).await;
     driver.refresh_open_orders(SHANGHAI, 10_000).await.unwrap();
     driver.accept_order(&placed.id).unwrap();
     driver.sync().await.unwrap();

@@ -1,9 +1,10 @@
-//! The account engine: this installation's registration with the server and the session
-//! it holds. Every network step takes the session from here (through the scheduler); a
-//! refused token is forgotten here, so the next sign-in proves the device key again. The
-//! device key (ECDSA P-256, sealed in the database under the data key from the platform's
-//! secure store) is what signs an installation in: the server takes the installation id
-//! only with a fresh proof by that key.
+//! The account engine: the person's account (a phone number, verified by a one-time
+//! code) and this device's session in it. Every network step takes the session from here
+//! (through the scheduler); a refused token is forgotten here, so the next sign-in proves
+//! the device key again, into the same account. The device key (ECDSA P-256, sealed in
+//! the database under the data key from the platform's secure store) is what renews a
+//! session; a device the account does not know (a new phone, or one signed out from
+//! another device) needs a code. Suspended and closed accounts are typed states.
 
 pub mod store;
 
@@ -11,6 +12,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 use waybill_protocol::RegisterDevice;
+use waybill_protocol::account::{
+    AccountInfo, AgeDeclaration, CodeRequest, CodeSent, PhoneCode, mask_phone, normalize_phone,
+};
 
 use crate::db::meta::{self, MetaKey};
 use crate::error::{Error, Result};
@@ -58,13 +62,98 @@ impl Account {
             .await
     }
 
-    /// Registers this installation with the server (once) and keeps the token; with a
-    /// session held, returns it without network traffic.
+    /// Signs this device in again without a code: with a session held, returns it without
+    /// network traffic; on a device signed in before, proves the device key for a fresh
+    /// token (the same account). A device never signed in, or signed out from another
+    /// device, gets `SignInRequired`: a code for the number is needed.
     pub(crate) async fn sign_in(&self) -> Result<String> {
         let services = &self.services;
         if let Some(session) = services.blocking(|s| Ok(s.db.read(store::load)?)).await? {
             return Ok(session.account_id);
         }
+        let signed_in_before = services
+            .blocking(|s| Ok(s.db.read(|c| meta::get_sealed(c, MetaKey::AccountPhone))?))
+            .await?
+            .is_some();
+        if !signed_in_before {
+            return Err(Error::SignInRequired);
+        }
+        Ok(self.register(None).await?.account_id)
+    }
+
+    /// Asks the server to send a sign-in code to the number the person typed. The age
+    /// question comes first (nothing account-bound before it), and the account purpose
+    /// must have its basis: the number is sent under it.
+    pub(crate) async fn request_code(&self, phone_typed: &str) -> Result<CodeSent> {
+        let phone = phone_of(phone_typed)?;
+        let basis = self.gate.ticket(Purpose::Account).await?;
+        self.services
+            .blocking(|s| s.db.read(crate::privacy::sign_up_age))
+            .await?;
+        let installation_id = self
+            .services
+            .blocking(|s| Ok(s.db.write(store::installation_id)?))
+            .await?;
+        let sent = self
+            .services
+            .api
+            .request_code(
+                &basis,
+                &CodeRequest {
+                    phone,
+                    installation_id,
+                },
+            )
+            .await?;
+        let gate = Arc::clone(&self.gate);
+        self.services
+            .blocking(move |s| {
+                Ok(s.db
+                    .write(|tx| gate.record(tx, DataAction::Sent, &basis, &["phone_number"], 1))?)
+            })
+            .await?;
+        Ok(sent)
+    }
+
+    /// Signs in to the number's account with the code it received (opening the account
+    /// if the number has none), binding this device's key. The number is kept sealed.
+    pub(crate) async fn sign_in_with_code(
+        &self,
+        phone_typed: &str,
+        code: &str,
+    ) -> Result<SignedIn> {
+        let phone = phone_of(phone_typed)?;
+        let code = code.trim();
+        if !waybill_protocol::account::is_code(code) {
+            return Err(Error::CodeInvalid);
+        }
+        let age = self
+            .services
+            .blocking(|s| s.db.read(crate::privacy::sign_up_age))
+            .await?;
+        let registered = self
+            .register(Some((
+                PhoneCode {
+                    phone: phone.clone(),
+                    code: code.to_string(),
+                },
+                age,
+            )))
+            .await?;
+        Ok(SignedIn {
+            account_id: registered.account_id,
+            phone_masked: registered.phone_masked,
+            new_account: registered.new_account,
+        })
+    }
+
+    /// One registration: the device key's proof, with the code when there is one; stores
+    /// the session (and the number) when the server grants it.
+    async fn register(
+        &self,
+        phone_code: Option<(PhoneCode, AgeDeclaration)>,
+    ) -> Result<waybill_protocol::DeviceRegistered> {
+        let services = &self.services;
         let basis = self.gate.ticket(Purpose::Account).await?;
         let (installation_id, pkcs8) = services
             .blocking(|s| {
@@ -80,6 +169,7 @@ impl Account {
         .map_err(|_| Error::Internal {
             reason: "the stored device key does not load".into(),
         })?;
+        let phone = phone_code.as_ref().map(|(pc, _)| pc.phone.clone());
         let request = RegisterDevice {
             installation_id,
             role: services.config.role,
@@ -89,6 +179,8 @@ impl Account {
                 ring::signature::KeyPair::public_key(&device).as_ref(),
             )),
             proof: None,
+            age: phone_code.as_ref().map(|(_, age)| *age),
+            phone_code: phone_code.map(|(pc, _)| pc),
         };
         // A wrong device clock makes the first proof stale; the refusal carries the
         // server's `Date`, so one retry signs on the server's time.
@@ -114,29 +206,178 @@ impl Account {
             };
             match services.api.register(&basis, &proved).await {
                 Err(crate::net::NetError::Unauthorized) if attempt == 1 => continue,
-                other => break other?,
+                Err(e) => {
+                    let e = Error::from(e);
+                    self.note_standing(&e).await?;
+                    return Err(e);
+                }
+                Ok(registered) => break registered,
             }
         };
-        tracing::info!(token = %mask_secret(&registered.token), "device registered");
+        tracing::info!(token = %mask_secret(&registered.token), "device signed in");
         let session = Session {
-            account_id: registered.account_id,
-            token: registered.token,
+            account_id: registered.account_id.clone(),
+            token: registered.token.clone(),
         };
-        let account_id = session.account_id.clone();
         let gate = Arc::clone(&self.gate);
         services
             .blocking(move |s| {
                 Ok(s.db.write(|tx| {
                     store::store(tx, &session, &s.server_url)?;
+                    if let Some(phone) = &phone {
+                        meta::set_sealed(tx, MetaKey::AccountPhone, phone)?;
+                    }
+                    meta::delete(tx, MetaKey::AccountStanding)?;
                     gate.record(tx, DataAction::Sent, &basis, &["device_info"], 1)
                 })?)
             })
             .await?;
-        Ok(account_id)
+        Ok(registered)
+    }
+
+    /// Remembers what the server said of the account (suspended, closed), so the app can
+    /// show it; a suspension also ends the session held (the queue is kept).
+    pub(crate) async fn note_standing(&self, error: &Error) -> Result<()> {
+        let standing = match error {
+            Error::AccountSuspended => "suspended",
+            Error::AccountClosed => "closed",
+            _ => return Ok(()),
+        };
+        self.services
+            .blocking(move |s| {
+                Ok(s.db.write(|tx| {
+                    meta::set(tx, MetaKey::AccountStanding, standing)?;
+                    store::clear(tx)
+                })?)
+            })
+            .await
+    }
+
+    /// Marks the (wiped) device as having had its account closed.
+    pub(crate) fn mark_closed(&self) -> Result<()> {
+        Ok(self
+            .services
+            .db
+            .write(|tx| meta::set(tx, MetaKey::AccountStanding, "closed"))?)
+    }
+
+    /// How the account stands on this device.
+    pub(crate) fn state(&self) -> Result<AccountState> {
+        self.services.db.read(|c| {
+            let standing = meta::get(c, MetaKey::AccountStanding)?;
+            let phone = meta::get_sealed(c, MetaKey::AccountPhone)?;
+            let masked = phone.as_deref().map(mask_phone).unwrap_or_default();
+            Ok(match (standing.as_deref(), store::account_id(c)?) {
+                (Some("closed"), _) => AccountState::Closed,
+                (Some("suspended"), _) => AccountState::Suspended {
+                    phone_masked: masked,
+                },
+                (_, Some(account_id)) => AccountState::SignedIn {
+                    account_id,
+                    phone_masked: masked,
+                },
+                (_, None) if phone.is_some() => AccountState::SignedOut {
+                    phone_masked: masked,
+                },
+                (_, None) => AccountState::Guest,
+            })
+        })
+    }
+
+    /// The account and the devices signed in to it.
+    pub(crate) async fn account_info(&self) -> Result<AccountInfo> {
+        let session = self.session().await?;
+        let basis = self.gate.ticket(Purpose::Account).await?;
+        Ok(self.services.api.account(&basis, &session.token).await?)
+    }
+
+    /// Asks the server to send a step-up code to the account's number.
+    pub(crate) async fn request_step_up_code(&self) -> Result<CodeSent> {
+        let session = self.session().await?;
+        let basis = self.gate.ticket(Purpose::Account).await?;
+        Ok(self
+            .services
+            .api
+            .request_step_up_code(&basis, &session.token)
+            .await?)
+    }
+
+    /// Signs another device of the account out.
+    pub(crate) async fn sign_out_device(&self, device_id: &str) -> Result<()> {
+        let session = self.session().await?;
+        let basis = self.gate.ticket(Purpose::Account).await?;
+        Ok(self
+            .services
+            .api
+            .sign_out_device(&basis, &session.token, device_id)
+            .await?)
+    }
+
+    /// Signs this device (or every device) out on the server; the caller wipes what is
+    /// local.
+    pub(crate) async fn sign_out(&self, everywhere: bool) -> Result<()> {
+        let session = self.session().await?;
+        let basis = self.gate.ticket(Purpose::Account).await?;
+        match self
+            .services
+            .api
+            .sign_out(&basis, &session.token, everywhere)
+            .await
+        {
+            // Already signed out on the server (from another device): nothing to undo.
+            Ok(()) | Err(crate::net::NetError::Unauthorized) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
-/// The account's part of the export: the installation and account ids (never the token).
+/// The E.164 form of what the person typed, or `InvalidInput`.
+fn phone_of(typed: &str) -> Result<String> {
+    normalize_phone(typed).ok_or_else(|| Error::InvalidInput {
+        reason: "phone: a number with its country code, e.g. +86 138 0013 8000".into(),
+    })
+}
+
+/// A sign-in's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    /// The account (the person's, shared by their devices).
+    pub account_id: String,
+    /// The number, masked.
+    pub phone_masked: String,
+    /// True when this sign-in opened the account.
+    pub new_account: bool,
+}
+
+/// How the account stands on this device, for the settings screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountState {
+    /// Never signed in: browsing offers as a guest works; nothing account-bound is kept.
+    Guest,
+    /// Signed in before, not now (signed out from another device, or the token lapsed
+    /// and the key could not renew it): sign in with a code.
+    SignedOut {
+        /// The number last signed in with, masked.
+        phone_masked: String,
+    },
+    /// Signed in.
+    SignedIn {
+        /// The account.
+        account_id: String,
+        /// Its number, masked.
+        phone_masked: String,
+    },
+    /// The operator suspended the account; queued work is kept.
+    Suspended {
+        /// Its number, masked.
+        phone_masked: String,
+    },
+    /// The account was closed; local account data was wiped.
+    Closed,
+}
+
+/// The account's part of the export: the installation and account ids and the number
+/// (never the token or the key).
 pub(crate) fn export_sections(conn: &rusqlite::Connection) -> Result<Sections> {
     let account_id = store::account_id(conn)?;
     Ok(vec![
@@ -145,6 +386,10 @@ pub(crate) fn export_sections(conn: &rusqlite::Connection) -> Result<Sections> {
             json!(meta::get(conn, MetaKey::InstallationId)?),
         ),
         ("account_id", json!(account_id)),
+        (
+            "phone_number",
+            json!(meta::get_sealed(conn, MetaKey::AccountPhone)?),
+        ),
     ])
 }
 

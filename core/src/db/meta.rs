@@ -20,6 +20,10 @@ pub enum MetaKey {
     DeviceKey,
     /// The account engine: the time of the last proof the device key signed (ms).
     LastProofAt,
+    /// The account engine: the signed-in person's number, E.164 (sealed; shown masked).
+    AccountPhone,
+    /// The account engine: `suspended` or `closed` when the server said so.
+    AccountStanding,
 }
 
 impl MetaKey {
@@ -31,6 +35,8 @@ impl MetaKey {
             MetaKey::ProofRules => "proof_rules",
             MetaKey::DeviceKey => "device_key",
             MetaKey::LastProofAt => "last_proof_at",
+            MetaKey::AccountPhone => "account_phone",
+            MetaKey::AccountStanding => "account_standing",
         }
     }
 }
@@ -74,6 +80,12 @@ pub fn set_sealed(tx: &Transaction<'_>, key: MetaKey, value: &str) -> StorageRes
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![key.as_str(), value],
     )?;
+    Ok(())
+}
+
+/// Removes `key`.
+pub fn delete(tx: &Transaction<'_>, key: MetaKey) -> StorageResult<()> {
+    tx.execute("DELETE FROM meta WHERE key = ?1", [key.as_str()])?;
     Ok(())
 }
 

@@ -262,6 +262,25 @@ impl Orders {
         tracing::info!(count, "open offers refreshed");
         Ok(list)
     }
+
+    /// Offers near `near` for a guest: sent without credentials, coarsened, not stored.
+    pub(crate) async fn guest_offers(&self, near: LatLon) -> Result<Vec<Order>> {
+        let basis = self.gate.ticket(Purpose::NearbyOrders).await?;
+        let offers = self
+            .services
+            .api
+            .guest_offers(&basis, coarsen(near))
+            .await?;
+        let gate = Arc::clone(&self.gate);
+        self.services
+            .blocking(move |s| {
+                Ok(s.db.write(|tx| {
+                    gate.record(tx, DataAction::Sent, &basis, &["approximate_location"], 1)
+                })?)
+            })
+            .await?;
+        Ok(offers.orders.iter().map(Order::from_offer).collect())
+    }
 }
 
 /// Checks a nearby search before anything is sent.

@@ -59,6 +59,28 @@ pub struct Order {
 }
 
 impl Order {
+    /// An offer as a guest sees it: not stored, nobody's.
+    pub fn from_offer(offer: &waybill_protocol::Order) -> Order {
+        Order {
+            id: offer.id.clone(),
+            status: offer.status,
+            sync_state: SyncState::Synced,
+            assigned_to_me: false,
+            placed_by_me: false,
+            stops: offer.stops.clone(),
+            appointment_at: offer.appointment_at,
+            pickup_label: offer.pickup_label.clone(),
+            pickup: offer.pickup,
+            dropoff_label: offer.dropoff_label.clone(),
+            goods: offer.goods.clone(),
+            weight_kg: offer.weight_kg,
+            fee_minor: offer.fee_minor,
+            currency: offer.currency.clone(),
+            revision: offer.revision,
+            updated_at: offer.updated_at,
+        }
+    }
+
     /// The one rule of "may this driver track this order now": held by this driver and in
     /// transit, from pickup to sign-off (P-16), on the order's effective status.
     pub fn in_transit(&self) -> bool {

@@ -225,6 +225,7 @@ impl Privacy {
         &self,
         kind: RightKind,
         detail: &str,
+        step_up_code: Option<&str>,
     ) -> Result<Decided<RightsRequest>> {
         if kind == RightKind::Cancellation {
             return Err(Error::InvalidInput {
@@ -234,7 +235,7 @@ impl Privacy {
         let manifest = self.gate.manifest();
         let request = self.services.db.write(|tx| {
             let now = Utc::now();
-            let request = rights::file(tx, &manifest, kind, detail, now)?;
+            let request = rights::file(tx, &manifest, kind, detail, step_up_code, now)?;
             if kind == RightKind::Deletion {
                 let erased = holdings::erase(tx, &self.registry)?;
                 transparency::record_removed(tx, DataAction::Erased, &erased, now)?;
@@ -247,15 +248,53 @@ impl Privacy {
         })
     }
 
-    /// The queued cancellation request, filing one if there is none.
-    pub(crate) fn cancellation_request(&self) -> Result<RightsRequest> {
+    /// Files the cancellation with its step-up code, or gives the queued one that code.
+    pub(crate) fn cancellation_request(&self, step_up_code: &str) -> Result<RightsRequest> {
         if let Some(request) = self.pending_cancellation()? {
+            self.confirm_rights_request(&request.id, step_up_code)?;
             return Ok(request);
         }
         let manifest = self.gate.manifest();
-        self.services
+        self.services.db.write(|tx| {
+            rights::file(
+                tx,
+                &manifest,
+                RightKind::Cancellation,
+                "",
+                Some(step_up_code),
+                Utc::now(),
+            )
+        })
+    }
+
+    /// Gives queued request `id` a (new) step-up code; the next sync sends it.
+    pub(crate) fn confirm_rights_request(&self, id: &str, step_up_code: &str) -> Result<()> {
+        if self
+            .services
             .db
-            .write(|tx| rights::file(tx, &manifest, RightKind::Cancellation, "", Utc::now()))
+            .write(|tx| rights::set_code(tx, id, step_up_code))?
+        {
+            Ok(())
+        } else {
+            Err(Error::InvalidInput {
+                reason: "no queued request with this id".into(),
+            })
+        }
+    }
+
+    /// The queued cancellation and its step-up code, when it has one to be sent with.
+    pub(crate) fn sendable_cancellation(&self) -> Result<Option<(RightsRequest, String)>> {
+        Ok(self
+            .services
+            .db
+            .read(rights::sendable)?
+            .into_iter()
+            .find(|(r, _)| r.kind == RightKind::Cancellation))
+    }
+
+    /// Forgets the step-up code the server refused for request `id`.
+    pub(crate) fn refuse_code(&self, id: &str) -> Result<()> {
+        Ok(self.services.db.write(|tx| rights::clear_code(tx, id))?)
     }
 
     /// A cancellation the user asked for and the server has not confirmed.

@@ -135,6 +135,27 @@ pub fn declare_age(
     Ok(minor)
 }
 
+/// What the person declared about their age, as a sign-up needs it: `AgeNotDeclared`
+/// before the question was answered (an undeclared age never counts as adult), and
+/// `GuardianConsentRequired` for a minor without a guardian's consent.
+pub fn sign_up_age(conn: &Connection) -> Result<waybill_protocol::account::AgeDeclaration> {
+    use waybill_protocol::account::AgeDeclaration;
+    match meta::get(conn, MetaKey::DeclaredMinor)?.as_deref() {
+        Some("0") => Ok(AgeDeclaration::Adult),
+        Some("1") => {
+            let guardian = ledger::all(conn)?
+                .iter()
+                .any(|r| r.kind == DecisionKind::GuardianConsent);
+            if guardian {
+                Ok(AgeDeclaration::MinorWithGuardianConsent)
+            } else {
+                Err(Error::GuardianConsentRequired)
+            }
+        }
+        _ => Err(Error::AgeNotDeclared),
+    }
+}
+
 fn declared_minor(conn: &Connection) -> Result<bool> {
     Ok(meta::get(conn, MetaKey::DeclaredMinor)?.as_deref() == Some("1"))
 }

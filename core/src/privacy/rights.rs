@@ -10,6 +10,14 @@ use super::manifest::Manifest;
 use crate::db::StorageResult;
 use crate::error::{Error, Result};
 
+/// The columns `from_row` reads, in its order (a macro, so queries can `concat!` it).
+macro_rules! columns {
+    () => {
+        "SELECT id, kind, unseal(detail, 'rights_requests.detail', id), status, created_at,
+        due_at, unseal(answer, 'rights_requests.answer', id), step_up_code IS NULL"
+    };
+}
+
 /// Where a request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestStatus {
@@ -60,17 +68,33 @@ pub struct RightsRequest {
     pub due_at: DateTime<Utc>,
     /// The server's answer, once there is one.
     pub answer: Option<String>,
+    /// Queued, and its step-up code is missing or was refused (expired, wrong): it is
+    /// sent once the person enters a new one (`confirm_rights_request`).
+    pub awaiting_code: bool,
 }
 
 impl RightsRequest {
-    /// The submission body.
-    pub fn to_wire(&self) -> RightsRequestFiled {
+    /// The submission body, with the step-up code entered for it.
+    pub fn to_wire(&self, step_up_code: &str) -> RightsRequestFiled {
         RightsRequestFiled {
             id: self.id.clone(),
             kind: self.kind,
             detail: self.detail.clone(),
             due_at: self.due_at,
+            step_up_code: Some(step_up_code.to_string()),
         }
+    }
+}
+
+/// `InvalidInput` unless `code` has the shape of a one-time code.
+pub fn check_code(code: &str) -> Result<&str> {
+    let code = code.trim();
+    if waybill_protocol::account::is_code(code) {
+        Ok(code)
+    } else {
+        Err(Error::InvalidInput {
+            reason: "step-up code: 6 digits".into(),
+        })
     }
 }
 
@@ -97,8 +121,10 @@ pub fn file(
     manifest: &Manifest,
     kind: RightKind,
     detail: &str,
+    step_up_code: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<RightsRequest> {
+    let step_up_code = step_up_code.map(check_code).transpose()?;
     if detail.len() > MAX_DETAIL_BYTES
         || detail
             .chars()
@@ -118,24 +144,56 @@ pub fn file(
         created_at: now,
         due_at: add_working_days(now, manifest.rights_response_working_days),
         answer: None,
+        awaiting_code: step_up_code.is_none(),
     };
     tx.execute(
-        "INSERT INTO rights_requests (id, kind, detail, status, created_at, due_at)
-         VALUES (?1, ?2, seal(?3, 'rights_requests.detail', ?1), 'queued', ?4, ?5)",
+        "INSERT INTO rights_requests (id, kind, detail, status, created_at, due_at, step_up_code)
+         VALUES (?1, ?2, seal(?3, 'rights_requests.detail', ?1), 'queued', ?4, ?5,
+             seal(?6, 'rights_requests.step_up_code', ?1))",
         params![
             request.id,
             kind.as_str(),
             request.detail,
             now.to_rfc3339(),
-            request.due_at.to_rfc3339()
+            request.due_at.to_rfc3339(),
+            step_up_code
         ],
     )?;
     Ok(request)
 }
 
-const SELECT: &str =
-    "SELECT id, kind, unseal(detail, 'rights_requests.detail', id), status, created_at,
-    due_at, unseal(answer, 'rights_requests.answer', id) FROM rights_requests";
+/// Gives queued request `id` the step-up code the person entered for it; false when no
+/// such request is queued.
+pub fn set_code(tx: &Transaction<'_>, id: &str, code: &str) -> Result<bool> {
+    let code = check_code(code)?;
+    Ok(tx.execute(
+        "UPDATE rights_requests SET step_up_code = seal(?2, 'rights_requests.step_up_code', ?1)
+         WHERE id = ?1 AND status = 'queued'",
+        params![id, code],
+    )? == 1)
+}
+
+/// Forgets the code of request `id` (the server refused it): the request waits for a new one.
+pub fn clear_code(tx: &Transaction<'_>, id: &str) -> StorageResult<()> {
+    tx.execute(
+        "UPDATE rights_requests SET step_up_code = NULL WHERE id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// Queued requests that have a step-up code to go with them, oldest first.
+pub fn sendable(conn: &Connection) -> StorageResult<Vec<(RightsRequest, String)>> {
+    let mut stmt = conn.prepare(concat!(
+        columns!(),
+        ", unseal(step_up_code, 'rights_requests.step_up_code', id) FROM rights_requests
+         WHERE status = 'queued' AND step_up_code IS NOT NULL ORDER BY created_at, id"
+    ))?;
+    let rows = stmt.query_map([], |r| Ok((from_row(r)?, r.get(8)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+const SELECT: &str = concat!(columns!(), " FROM rights_requests");
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RightsRequest> {
     let kind: String = r.get(1)?;
@@ -154,21 +212,13 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RightsRequest> {
         created_at: time(4)?,
         due_at: time(5)?,
         answer: r.get(6)?,
+        awaiting_code: status == "queued" && r.get::<_, bool>(7)?,
     })
 }
 
 /// Every request, newest first.
 pub fn list(conn: &Connection) -> StorageResult<Vec<RightsRequest>> {
     let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY created_at DESC, id"))?;
-    let rows = stmt.query_map([], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Requests the server has not acknowledged, oldest first.
-pub fn queued(conn: &Connection) -> StorageResult<Vec<RightsRequest>> {
-    let mut stmt = conn.prepare(&format!(
-        "{SELECT} WHERE status = 'queued' ORDER BY created_at, id"
-    ))?;
     let rows = stmt.query_map([], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -202,7 +252,7 @@ pub fn update(tx: &Transaction<'_>, state: &RightsRequestState) -> StorageResult
     };
     tx.execute(
         "UPDATE rights_requests SET status = ?2, answer = seal(?3, 'rights_requests.answer', ?1),
-             submitted_at = COALESCE(submitted_at, ?4)
+             submitted_at = COALESCE(submitted_at, ?4), step_up_code = NULL
          WHERE id = ?1",
         params![
             state.id,

@@ -49,19 +49,35 @@ impl Privacy {
             return Ok(0);
         }
         let basis = self.gate.ticket(Purpose::Account).await?;
-        let queued = services
-            .blocking(|s| Ok(s.db.read(rights::queued)?))
+        let sendable = services
+            .blocking(|s| Ok(s.db.read(rights::sendable)?))
             .await?;
         let mut sent = 0;
-        for request in queued {
-            let state = services
+        for (request, code) in sendable {
+            if request.kind == waybill_protocol::RightKind::Cancellation {
+                continue; // the client's close-the-account flow sends it, then wipes
+            }
+            let filed = services
                 .api
-                .file_rights_request(&basis, &session.token, &request.to_wire())
-                .await?;
-            services
-                .blocking(move |s| Ok(s.db.write(|tx| rights::update(tx, &state))?))
-                .await?;
-            sent += 1;
+                .file_rights_request(&basis, &session.token, &request.to_wire(&code))
+                .await
+                .map_err(Error::from);
+            match filed {
+                Ok(state) => {
+                    services
+                        .blocking(move |s| Ok(s.db.write(|tx| rights::update(tx, &state))?))
+                        .await?;
+                    sent += 1;
+                }
+                // The code expired or was wrong: the request waits for a new one.
+                Err(Error::StepUpRequired | Error::CodeInvalid) => {
+                    let id = request.id.clone();
+                    services
+                        .blocking(move |s| Ok(s.db.write(|tx| rights::clear_code(tx, &id))?))
+                        .await?;
+                }
+                Err(e) => return Err(e),
+            }
         }
         let states = services.api.rights_requests(&basis, &session.token).await?;
         services
@@ -77,18 +93,25 @@ impl Privacy {
         Ok(sent)
     }
 
-    /// Sends the account cancellation `request` (the server revokes the session).
+    /// Sends the account cancellation `request` with its step-up code (the server closes
+    /// the account and revokes every session); a refused code is forgotten.
     pub(crate) async fn send_cancellation(
         &self,
         session: &Session,
         request: &RightsRequest,
+        code: &str,
     ) -> Result<()> {
         let basis = self.gate.ticket(Purpose::Account).await?;
-        self.services
+        let sent = self
+            .services
             .api
-            .file_rights_request(&basis, &session.token, &request.to_wire())
+            .file_rights_request(&basis, &session.token, &request.to_wire(code))
             .await
             .map(drop)
-            .map_err(Error::from)
+            .map_err(Error::from);
+        if matches!(sent, Err(Error::StepUpRequired | Error::CodeInvalid)) {
+            self.refuse_code(&request.id)?;
+        }
+        sent
     }
 }

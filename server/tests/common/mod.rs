@@ -72,21 +72,104 @@ pub struct Account {
     pub id: String,
     /// Bearer token.
     pub token: String,
+    /// The account's number.
+    pub phone: String,
 }
 
-/// Registers an installation with `role` ("driver" or "shipper").
-pub fn register(http: &Client, url: &str, installation: &str, role: &str) -> Account {
-    let v: Value = http
-        .post(format!("{url}/v1/devices"))
-        .json(&json!({"installation_id": installation, "role": role, "app_id": "t", "app_version": "1"}))
+/// A test number for `installation`: distinct per installation, stable across calls.
+pub fn phone_of(installation: &str) -> String {
+    let h = u64::from_str_radix(&sha256_hex(installation.as_bytes())[..12], 16).unwrap();
+    format!("+1555{:07}", h % 10_000_000)
+}
+
+/// The newest code the development sender wrote for `phone` and `purpose`.
+pub fn latest_code(db: &std::path::Path, phone: &str, purpose: &str) -> Option<String> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".dev-codes.jsonl");
+    let text = std::fs::read_to_string(PathBuf::from(name)).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .rfind(|v| v["phone"] == phone && v["purpose"] == purpose)
+        .map(|v| v["code"].as_str().unwrap().to_string())
+}
+
+/// Asks for a sign-in code for `phone` to `installation`.
+pub fn ask_code(
+    http: &Client,
+    url: &str,
+    phone: &str,
+    installation: &str,
+) -> reqwest::blocking::Response {
+    http.post(format!("{url}/v1/sign-in/codes"))
+        .json(&json!({"phone": phone, "installation_id": installation}))
         .send()
         .unwrap()
-        .json()
+}
+
+/// Signs `installation` in with `role` to the account of `phone` (opened as an adult's
+/// if new), by a code, without a device key.
+pub fn sign_in_as(
+    http: &Client,
+    server: &Server,
+    installation: &str,
+    role: &str,
+    phone: &str,
+) -> Account {
+    assert_eq!(
+        ask_code(http, &server.url, phone, installation)
+            .status()
+            .as_u16(),
+        202
+    );
+    let code = latest_code(&server.db, phone, "sign_in").unwrap();
+    let reply = http
+        .post(format!("{}/v1/devices", server.url))
+        .json(
+            &json!({"installation_id": installation, "role": role, "app_id": "t",
+            "app_version": "1", "phone_code": {"phone": phone, "code": code}, "age": "adult"}),
+        )
+        .send()
         .unwrap();
+    assert_eq!(reply.status().as_u16(), 200, "sign-in of {installation}");
+    let v: Value = reply.json().unwrap();
     Account {
         id: v["account_id"].as_str().unwrap().into(),
         token: v["token"].as_str().unwrap().into(),
+        phone: phone.into(),
     }
+}
+
+/// A fresh step-up code for the account of `token`, whose number is `phone`.
+pub fn step_up(http: &Client, server: &Server, token: &str, phone: &str) -> String {
+    let reply = http
+        .post(format!("{}/v1/account/step-up-codes", server.url))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 202);
+    latest_code(&server.db, phone, "step_up").unwrap()
+}
+
+/// Closes the account of `token` (number `phone`) with a step-up code.
+pub fn close_account(
+    http: &Client,
+    server: &Server,
+    token: &str,
+    phone: &str,
+    id: &str,
+) -> reqwest::blocking::Response {
+    let code = step_up(http, server, token, phone);
+    http.post(format!("{}/v1/rights-requests", server.url))
+        .bearer_auth(token)
+        .json(&json!({"id": id, "kind": "cancellation", "detail": "",
+            "due_at": "2026-12-22T00:00:00Z", "step_up_code": code}))
+        .send()
+        .unwrap()
+}
+
+/// Signs `installation` in with `role` to an account of its own number ([`phone_of`]).
+pub fn register(http: &Client, server: &Server, installation: &str, role: &str) -> Account {
+    sign_in_as(http, server, installation, role, &phone_of(installation))
 }
 
 /// Lowercase hex SHA-256.
