@@ -1,7 +1,7 @@
 //! One-time codes: asked for a number by one installation, sent through a [`CodeSender`],
 //! kept only as a salted hash, good for five minutes, for that installation, for one use
 //! and five guesses. Asking is limited per number (five per hour, whoever asks), per
-//! number, installation and purpose (one per 30 s) and per installation (ten per hour); the reply
+//! number, installation and purpose (one per 30 s while the last one is unused) and per installation (ten per hour); the reply
 //! never says whether the number has an account.
 //!
 //! The same codes serve step-up: a signed-in device asks for one to the account's number
@@ -113,8 +113,9 @@ pub fn issue(
     )?;
     let last_here: Option<i64> = tx.query_row(
         "SELECT max(created_ms) FROM sign_in_codes
-         WHERE phone = ?1 AND installation_id = ?2 AND purpose = ?3",
-        params![phone, installation, purpose.as_str()],
+         WHERE phone = ?1 AND installation_id = ?2 AND purpose = ?3 AND used = 0
+             AND expires_ms > ?4",
+        params![phone, installation, purpose.as_str(), now],
         |r| r.get(0),
     )?;
     let per_installation: u32 = tx.query_row(

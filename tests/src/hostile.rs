@@ -36,6 +36,7 @@ struct Proxy {
     rewrite: Arc<Rewrite>,
     intercept: Arc<Intercept>,
     seen: Arc<Mutex<Vec<String>>>,
+    wire: Arc<Mutex<Vec<u8>>>,
 }
 
 /// The proxy, running on the current tokio runtime.
@@ -43,6 +44,7 @@ pub struct HostileProxy {
     /// Address clients connect to.
     pub addr: SocketAddr,
     seen: Arc<Mutex<Vec<String>>>,
+    wire: Arc<Mutex<Vec<u8>>>,
 }
 
 impl HostileProxy {
@@ -58,7 +60,9 @@ impl HostileProxy {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let seen = Arc::new(Mutex::new(vec![]));
+        let wire = Arc::new(Mutex::new(vec![]));
         let state = Proxy {
+            wire: Arc::clone(&wire),
             upstream: format!("http://{upstream}"),
             http: reqwest::Client::new(),
             rewrite,
@@ -69,7 +73,12 @@ impl HostileProxy {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        HostileProxy { addr, seen }
+        HostileProxy { addr, seen, wire }
+    }
+
+    /// Every byte the client sent: request lines, headers and bodies, in order.
+    pub fn sent_bytes(&self) -> Vec<u8> {
+        self.wire.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// `http://addr`.
@@ -97,6 +106,17 @@ async fn forward(State(p): State<Proxy>, request: Request) -> Response {
     let Ok(body) = axum::body::to_bytes(body, 64 << 20).await else {
         return StatusCode::BAD_REQUEST.into_response();
     };
+    {
+        let mut wire = p.wire.lock().unwrap_or_else(|e| e.into_inner());
+        wire.extend(format!("{} {target}\r\n", parts.method).as_bytes());
+        for (name, value) in &parts.headers {
+            wire.extend(name.as_str().as_bytes());
+            wire.extend(b": ");
+            wire.extend(value.as_bytes());
+            wire.extend(b"\r\n");
+        }
+        wire.extend(&body);
+    }
     if let Some(reply) = (p.intercept)(&parts.method, &target) {
         return respond(reply);
     }

@@ -29,9 +29,51 @@ public final class WaybillClient: Sendable {
         try await withTaskCancellationHandler(operation: call) { [ffi] in ffi.cancelRunning() }
     }
 
-    /// Registers this installation once; returns the account id.
+    /// Sends a one-time code to the number as typed (age asked first; `RateLimited` says
+    /// when to ask again).
+    public func requestSignInCode(phone: String) async throws -> CodeSent {
+        try await cancellable { [ffi] in try await ffi.requestSignInCode(phone: phone) }
+    }
+
+    /// Signs in to the number's account with its code (opening it if new): the same
+    /// account on every phone.
+    public func signInWithCode(phone: String, code: String) async throws -> SignedIn {
+        try await cancellable { [ffi] in try await ffi.signInWithCode(phone: phone, code: code) }
+    }
+
+    /// Renews this device's session with its key; `SignInRequired` when it needs a code.
     public func signIn() async throws -> String {
         try await cancellable { [ffi] in try await ffi.signIn() }
+    }
+
+    /// How the account stands here: guest, signed in, signed out, suspended or closed.
+    public func accountState() throws -> AccountState {
+        try ffi.accountState()
+    }
+
+    /// The account (number masked) and the devices signed in to it.
+    public func accountDevices() async throws -> AccountDevices {
+        try await cancellable { [ffi] in try await ffi.accountDevices() }
+    }
+
+    /// Signs another device of the account out (a lost phone).
+    public func signOutDevice(_ deviceId: String) async throws {
+        try await cancellable { [ffi] in try await ffi.signOutDevice(deviceId: deviceId) }
+    }
+
+    /// Signs this device (or every device) out and wipes what this device holds.
+    public func signOut(everywhere: Bool = false) async throws {
+        try await cancellable { [ffi] in try await ffi.signOut(everywhere: everywhere) }
+    }
+
+    /// Sends a step-up code to the account's number, for a rights request or the cancellation.
+    public func requestStepUpCode() async throws -> CodeSent {
+        try await cancellable { [ffi] in try await ffi.requestStepUpCode() }
+    }
+
+    /// Open offers near a coarse position without an account; nothing is stored.
+    public func browseOffersAsGuest(near: LatLon) async throws -> [Order] {
+        try await cancellable { [ffi] in try await ffi.browseOffersAsGuest(near: near) }
     }
 
     /// Downloads open offers within `radiusMeters` of `near` (sent rounded to ~1 km).
@@ -198,14 +240,21 @@ public final class WaybillClient: Sendable {
         try ffi.exportPersonalData()
     }
 
-    /// Files an access, correction or deletion request with the policy's deadline.
-    public func requestRight(_ kind: RightKind, detail: String) throws -> RightsRequest {
-        try ffi.requestRight(kind: kind, detail: detail)
+    /// Files an access, correction or deletion request with the policy's deadline and the
+    /// step-up code sent for it; without one it waits for `confirmRightsRequest`.
+    public func requestRight(_ kind: RightKind, detail: String, stepUpCode: String? = nil) throws -> RightsRequest {
+        try ffi.requestRight(kind: kind, detail: detail, stepUpCode: stepUpCode)
     }
 
-    /// Closes the account on the server, then wipes this device; offline it stays queued.
-    public func cancelAccount() async throws {
-        try await cancellable { [ffi] in try await ffi.cancelAccount() }
+    /// Gives a request waiting for a step-up code a new one; the next sync sends it.
+    public func confirmRightsRequest(_ requestId: String, stepUpCode: String) throws {
+        try ffi.confirmRightsRequest(requestId: requestId, stepUpCode: stepUpCode)
+    }
+
+    /// Closes the account with a fresh step-up code, then wipes this device; offline it
+    /// stays queued.
+    public func cancelAccount(stepUpCode: String) async throws {
+        try await cancellable { [ffi] in try await ffi.cancelAccount(stepUpCode: stepUpCode) }
     }
 
     // MARK: Orders, both roles

@@ -1429,6 +1429,51 @@ public func FfiConverterTypeSecretStore_lower(_ value: SecretStore) -> UInt64 {
 public protocol WaybillProtocol: AnyObject, Sendable {
     
     /**
+     * The account and the devices signed in to it.
+     */
+    func accountDevices() async throws  -> AccountDevices
+    
+    /**
+     * How the account stands on this device. Local only.
+     */
+    func accountState() throws  -> AccountState
+    
+    /**
+     * Open offers near a coarse position, without an account; nothing is stored.
+     */
+    func browseOffersAsGuest(near: LatLon) async throws  -> [Order]
+    
+    /**
+     * Sends a one-time code to the number as typed (age asked first).
+     */
+    func requestSignInCode(phone: String) async throws  -> CodeSent
+    
+    /**
+     * Sends a step-up code to the account's number (for rights requests).
+     */
+    func requestStepUpCode() async throws  -> CodeSent
+    
+    /**
+     * Renews this device's session with its key; `SignInRequired` if it needs a code.
+     */
+    func signIn() async throws  -> String
+    
+    /**
+     * Signs in to the number's account with its code (opening it if new).
+     */
+    func signInWithCode(phone: String, code: String) async throws  -> SignedIn
+    
+    /**
+     * Signs this device (or every device) out and wipes what this device holds.
+     */
+    func signOut(everywhere: Bool) async throws 
+    
+    /**
+     * Signs another device of the account out.
+     */
+    func signOutDevice(deviceId: String) async throws 
+    
+    /**
      * The signed-in account id, if any.
      */
     func accountId() throws  -> String?
@@ -1443,11 +1488,6 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * Kotlin cancels by dropping the future).
      */
     func cancelRunning() 
-    
-    /**
-     * Registers this installation once and returns the account id.
-     */
-    func signIn() async throws  -> String
     
     /**
      * Accepts an offer; durable on return, pushed by the next `sync`.
@@ -1567,9 +1607,14 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func acceptPolicy(askedVia: String) throws  -> [Receipt]
     
     /**
-     * Closes the account on the server, then wipes the device.
+     * Closes the account on the server with a fresh step-up code, then wipes the device.
      */
-    func cancelAccount() async throws 
+    func cancelAccount(stepUpCode: String) async throws 
+    
+    /**
+     * Gives a request waiting for a step-up code a new one; the next sync sends it.
+     */
+    func confirmRightsRequest(requestId: String, stepUpCode: String) throws 
     
     /**
      * The user switched a consent-based purpose on or off.
@@ -1627,9 +1672,10 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func reportPermission(permission: Permission, state: PermissionState) throws 
     
     /**
-     * Files an access, correction or deletion request (a deletion also erases locally).
+     * Files an access, correction or deletion request with the step-up code sent for it
+     * (without one it waits for `confirm_rights_request`); a deletion also erases locally.
      */
-    func requestRight(kind: RightKind, detail: String) throws  -> RightsRequest
+    func requestRight(kind: RightKind, detail: String, stepUpCode: String?) throws  -> RightsRequest
     
     /**
      * Rights requests with status and deadline.
@@ -1809,6 +1855,170 @@ public static func `open`(config: WaybillConfig, secrets: SecretStore)throws  ->
 
     
     /**
+     * The account and the devices signed in to it.
+     */
+open func accountDevices()async throws  -> AccountDevices  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_account_devices(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAccountDevices_lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * How the account stands on this device. Local only.
+     */
+open func accountState()throws  -> AccountState  {
+    return try  FfiConverterTypeAccountState_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_account_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Open offers near a coarse position, without an account; nothing is stored.
+     */
+open func browseOffersAsGuest(near: LatLon)async throws  -> [Order]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_browse_offers_as_guest(
+                        self.uniffiCloneHandle(),FfiConverterTypeLatLon_lower(near)
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeOrder.lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * Sends a one-time code to the number as typed (age asked first).
+     */
+open func requestSignInCode(phone: String)async throws  -> CodeSent  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_request_sign_in_code(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(phone)
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCodeSent_lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * Sends a step-up code to the account's number (for rights requests).
+     */
+open func requestStepUpCode()async throws  -> CodeSent  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_request_step_up_code(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCodeSent_lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * Renews this device's session with its key; `SignInRequired` if it needs a code.
+     */
+open func signIn()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_sign_in(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * Signs in to the number's account with its code (opening it if new).
+     */
+open func signInWithCode(phone: String, code: String)async throws  -> SignedIn  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_sign_in_with_code(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(phone),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSignedIn_lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * Signs this device (or every device) out and wipes what this device holds.
+     */
+open func signOut(everywhere: Bool)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_sign_out(
+                        self.uniffiCloneHandle(),FfiConverterBool.lower(everywhere)
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_void,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_void,
+            freeFunc: ffi_waybill_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * Signs another device of the account out.
+     */
+open func signOutDevice(deviceId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_sign_out_device(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(deviceId)
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_void,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_void,
+            freeFunc: ffi_waybill_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
      * The signed-in account id, if any.
      */
 open func accountId()throws  -> String?  {
@@ -1842,25 +2052,6 @@ open func cancelRunning()  {try! rustCall() {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
-}
-    
-    /**
-     * Registers this installation once and returns the account id.
-     */
-open func signIn()async throws  -> String  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_waybill_ffi_fn_method_waybill_sign_in(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
-            errorHandler: FfiConverterTypeWaybillError_lift
-        )
 }
     
     /**
@@ -2174,14 +2365,14 @@ open func acceptPolicy(askedVia: String)throws  -> [Receipt]  {
 }
     
     /**
-     * Closes the account on the server, then wipes the device.
+     * Closes the account on the server with a fresh step-up code, then wipes the device.
      */
-open func cancelAccount()async throws   {
+open func cancelAccount(stepUpCode: String)async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_cancel_account(
-                        self.uniffiCloneHandle()
+                        self.uniffiCloneHandle(),FfiConverterString.lower(stepUpCode)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_void,
@@ -2190,6 +2381,19 @@ open func cancelAccount()async throws   {
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeWaybillError_lift
         )
+}
+    
+    /**
+     * Gives a request waiting for a step-up code a new one; the next sync sends it.
+     */
+open func confirmRightsRequest(requestId: String, stepUpCode: String)throws   {try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_confirm_rights_request(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(requestId),
+        FfiConverterString.lower(stepUpCode),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -2337,15 +2541,17 @@ open func reportPermission(permission: Permission, state: PermissionState)throws
 }
     
     /**
-     * Files an access, correction or deletion request (a deletion also erases locally).
+     * Files an access, correction or deletion request with the step-up code sent for it
+     * (without one it waits for `confirm_rights_request`); a deletion also erases locally.
      */
-open func requestRight(kind: RightKind, detail: String)throws  -> RightsRequest  {
+open func requestRight(kind: RightKind, detail: String, stepUpCode: String?)throws  -> RightsRequest  {
     return try  FfiConverterTypeRightsRequest_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
         uniffiCallStatus in
     uniffi_waybill_ffi_fn_method_waybill_request_right(
             self.uniffiCloneHandle(),
         FfiConverterTypeRightKind_lower(kind),
-        FfiConverterString.lower(detail),uniffiCallStatus
+        FfiConverterString.lower(detail),
+        FfiConverterOptionString.lower(stepUpCode),uniffiCallStatus
     )
 })
 }
@@ -2673,6 +2879,95 @@ public func FfiConverterTypeWaybill_lower(_ value: Waybill) -> UInt64 {
 
 
 /**
+ * The account and its devices.
+ */
+public struct AccountDevices: Equatable, Hashable {
+    /**
+     * The account.
+     */
+    public let accountId: String
+    /**
+     * Its number, masked.
+     */
+    public let phoneMasked: String
+    /**
+     * Suspended by the operator.
+     */
+    public let suspended: Bool
+    /**
+     * Devices signed in, oldest first.
+     */
+    public let devices: [DeviceSession]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The account.
+         */accountId: String, 
+        /**
+         * Its number, masked.
+         */phoneMasked: String, 
+        /**
+         * Suspended by the operator.
+         */suspended: Bool, 
+        /**
+         * Devices signed in, oldest first.
+         */devices: [DeviceSession]) {
+        self.accountId = accountId
+        self.phoneMasked = phoneMasked
+        self.suspended = suspended
+        self.devices = devices
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AccountDevices: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAccountDevices: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AccountDevices {
+        return
+            try AccountDevices(
+                accountId: FfiConverterString.read(from: &buf), 
+                phoneMasked: FfiConverterString.read(from: &buf), 
+                suspended: FfiConverterBool.read(from: &buf), 
+                devices: FfiConverterSequenceTypeDeviceSession.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AccountDevices, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.accountId, into: &buf)
+        FfiConverterString.write(value.phoneMasked, into: &buf)
+        FfiConverterBool.write(value.suspended, into: &buf)
+        FfiConverterSequenceTypeDeviceSession.write(value.devices, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccountDevices_lift(_ buf: RustBuffer) throws -> AccountDevices {
+    return try FfiConverterTypeAccountDevices.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccountDevices_lower(_ value: AccountDevices) -> RustBuffer {
+    return FfiConverterTypeAccountDevices.lower(value)
+}
+
+
+/**
  * What a background sync did and when to run the next one.
  */
 public struct BackgroundSync: Equatable, Hashable {
@@ -2831,6 +3126,85 @@ public func FfiConverterTypeCapture_lower(_ value: Capture) -> RustBuffer {
 
 
 /**
+ * Where a one-time code went.
+ */
+public struct CodeSent: Equatable, Hashable {
+    /**
+     * The number, masked.
+     */
+    public let phoneMasked: String
+    /**
+     * Seconds the code is good for.
+     */
+    public let expiresInS: UInt32
+    /**
+     * Seconds before another code may be asked.
+     */
+    public let resendAfterS: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The number, masked.
+         */phoneMasked: String, 
+        /**
+         * Seconds the code is good for.
+         */expiresInS: UInt32, 
+        /**
+         * Seconds before another code may be asked.
+         */resendAfterS: UInt32) {
+        self.phoneMasked = phoneMasked
+        self.expiresInS = expiresInS
+        self.resendAfterS = resendAfterS
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CodeSent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCodeSent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CodeSent {
+        return
+            try CodeSent(
+                phoneMasked: FfiConverterString.read(from: &buf), 
+                expiresInS: FfiConverterUInt32.read(from: &buf), 
+                resendAfterS: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CodeSent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.phoneMasked, into: &buf)
+        FfiConverterUInt32.write(value.expiresInS, into: &buf)
+        FfiConverterUInt32.write(value.resendAfterS, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeSent_lift(_ buf: RustBuffer) throws -> CodeSent {
+    return try FfiConverterTypeCodeSent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeSent_lower(_ value: CodeSent) -> RustBuffer {
+    return FfiConverterTypeCodeSent.lower(value)
+}
+
+
+/**
  * One line of the transparency log.
  */
 public struct DataEvent: Equatable, Hashable {
@@ -2936,6 +3310,115 @@ public func FfiConverterTypeDataEvent_lift(_ buf: RustBuffer) throws -> DataEven
 #endif
 public func FfiConverterTypeDataEvent_lower(_ value: DataEvent) -> RustBuffer {
     return FfiConverterTypeDataEvent.lower(value)
+}
+
+
+/**
+ * A device signed in to the account.
+ */
+public struct DeviceSession: Equatable, Hashable {
+    /**
+     * The server's id of this sign-in (for `sign_out_device`).
+     */
+    public let id: String
+    /**
+     * The app it runs.
+     */
+    public let appId: String
+    /**
+     * Its version.
+     */
+    public let appVersion: String
+    /**
+     * First sign-in to the account.
+     */
+    public let signedInAt: Date
+    /**
+     * Last token renewal.
+     */
+    public let renewedAt: Date
+    /**
+     * This device.
+     */
+    public let current: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The server's id of this sign-in (for `sign_out_device`).
+         */id: String, 
+        /**
+         * The app it runs.
+         */appId: String, 
+        /**
+         * Its version.
+         */appVersion: String, 
+        /**
+         * First sign-in to the account.
+         */signedInAt: Date, 
+        /**
+         * Last token renewal.
+         */renewedAt: Date, 
+        /**
+         * This device.
+         */current: Bool) {
+        self.id = id
+        self.appId = appId
+        self.appVersion = appVersion
+        self.signedInAt = signedInAt
+        self.renewedAt = renewedAt
+        self.current = current
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceSession: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceSession: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceSession {
+        return
+            try DeviceSession(
+                id: FfiConverterString.read(from: &buf), 
+                appId: FfiConverterString.read(from: &buf), 
+                appVersion: FfiConverterString.read(from: &buf), 
+                signedInAt: FfiConverterTimestamp.read(from: &buf), 
+                renewedAt: FfiConverterTimestamp.read(from: &buf), 
+                current: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceSession, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.appId, into: &buf)
+        FfiConverterString.write(value.appVersion, into: &buf)
+        FfiConverterTimestamp.write(value.signedInAt, into: &buf)
+        FfiConverterTimestamp.write(value.renewedAt, into: &buf)
+        FfiConverterBool.write(value.current, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceSession_lift(_ buf: RustBuffer) throws -> DeviceSession {
+    return try FfiConverterTypeDeviceSession.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceSession_lower(_ value: DeviceSession) -> RustBuffer {
+    return FfiConverterTypeDeviceSession.lower(value)
 }
 
 
@@ -4955,6 +5438,10 @@ public struct RightsRequest: Equatable, Hashable {
      * The answer, once there is one.
      */
     public let answer: String?
+    /**
+     * Queued and waiting for a (new) step-up code.
+     */
+    public let awaitingCode: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4979,7 +5466,10 @@ public struct RightsRequest: Equatable, Hashable {
          */dueAt: Date, 
         /**
          * The answer, once there is one.
-         */answer: String?) {
+         */answer: String?, 
+        /**
+         * Queued and waiting for a (new) step-up code.
+         */awaitingCode: Bool) {
         self.id = id
         self.kind = kind
         self.detail = detail
@@ -4987,6 +5477,7 @@ public struct RightsRequest: Equatable, Hashable {
         self.createdAt = createdAt
         self.dueAt = dueAt
         self.answer = answer
+        self.awaitingCode = awaitingCode
     }
 
     
@@ -5011,7 +5502,8 @@ public struct FfiConverterTypeRightsRequest: FfiConverterRustBuffer {
                 status: FfiConverterTypeRequestStatus.read(from: &buf), 
                 createdAt: FfiConverterTimestamp.read(from: &buf), 
                 dueAt: FfiConverterTimestamp.read(from: &buf), 
-                answer: FfiConverterOptionString.read(from: &buf)
+                answer: FfiConverterOptionString.read(from: &buf), 
+                awaitingCode: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -5023,6 +5515,7 @@ public struct FfiConverterTypeRightsRequest: FfiConverterRustBuffer {
         FfiConverterTimestamp.write(value.createdAt, into: &buf)
         FfiConverterTimestamp.write(value.dueAt, into: &buf)
         FfiConverterOptionString.write(value.answer, into: &buf)
+        FfiConverterBool.write(value.awaitingCode, into: &buf)
     }
 }
 
@@ -5297,6 +5790,85 @@ public func FfiConverterTypeSettingsView_lift(_ buf: RustBuffer) throws -> Setti
 #endif
 public func FfiConverterTypeSettingsView_lower(_ value: SettingsView) -> RustBuffer {
     return FfiConverterTypeSettingsView.lower(value)
+}
+
+
+/**
+ * A sign-in's outcome.
+ */
+public struct SignedIn: Equatable, Hashable {
+    /**
+     * The person's account, shared by their devices.
+     */
+    public let accountId: String
+    /**
+     * Its number, masked.
+     */
+    public let phoneMasked: String
+    /**
+     * True when this sign-in opened the account.
+     */
+    public let newAccount: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The person's account, shared by their devices.
+         */accountId: String, 
+        /**
+         * Its number, masked.
+         */phoneMasked: String, 
+        /**
+         * True when this sign-in opened the account.
+         */newAccount: Bool) {
+        self.accountId = accountId
+        self.phoneMasked = phoneMasked
+        self.newAccount = newAccount
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SignedIn: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignedIn: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignedIn {
+        return
+            try SignedIn(
+                accountId: FfiConverterString.read(from: &buf), 
+                phoneMasked: FfiConverterString.read(from: &buf), 
+                newAccount: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SignedIn, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.accountId, into: &buf)
+        FfiConverterString.write(value.phoneMasked, into: &buf)
+        FfiConverterBool.write(value.newAccount, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignedIn_lift(_ buf: RustBuffer) throws -> SignedIn {
+    return try FfiConverterTypeSignedIn.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignedIn_lower(_ value: SignedIn) -> RustBuffer {
+    return FfiConverterTypeSignedIn.lower(value)
 }
 
 
@@ -5906,6 +6478,133 @@ public func FfiConverterTypeWaybillConfig_lift(_ buf: RustBuffer) throws -> Wayb
 public func FfiConverterTypeWaybillConfig_lower(_ value: WaybillConfig) -> RustBuffer {
     return FfiConverterTypeWaybillConfig.lower(value)
 }
+
+
+/**
+ * How the account stands on this device.
+ */
+
+public enum AccountState: Equatable, Hashable {
+    
+    /**
+     * Never signed in; offers can be browsed as a guest.
+     */
+    case guest
+    /**
+     * Signed in before, not now: sign in with a code.
+     */
+    case signedOut(
+        /**
+         * The number last used, masked.
+         */phoneMasked: String
+    )
+    /**
+     * Signed in.
+     */
+    case signedIn(
+        /**
+         * The account.
+         */accountId: String, 
+        /**
+         * Its number, masked.
+         */phoneMasked: String
+    )
+    /**
+     * Suspended by the operator; queued work is kept.
+     */
+    case suspended(
+        /**
+         * Its number, masked.
+         */phoneMasked: String
+    )
+    /**
+     * Closed; local account data was wiped.
+     */
+    case closed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AccountState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAccountState: FfiConverterRustBuffer {
+    typealias SwiftType = AccountState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AccountState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .guest
+        
+        case 2: return .signedOut(phoneMasked: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .signedIn(accountId: try FfiConverterString.read(from: &buf), phoneMasked: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .suspended(phoneMasked: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .closed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AccountState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .guest:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .signedOut(phoneMasked):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(phoneMasked, into: &buf)
+            
+        
+        case let .signedIn(accountId,phoneMasked):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(accountId, into: &buf)
+            FfiConverterString.write(phoneMasked, into: &buf)
+            
+        
+        case let .suspended(phoneMasked):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(phoneMasked, into: &buf)
+            
+        
+        case .closed:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccountState_lift(_ buf: RustBuffer) throws -> AccountState {
+    return try FfiConverterTypeAccountState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccountState_lower(_ value: AccountState) -> RustBuffer {
+    return FfiConverterTypeAccountState.lower(value)
+}
+
 
 
 /**
@@ -9060,9 +9759,41 @@ enum WaybillError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: String
     )
     /**
-     * Call `sign_in` first.
+     * Sign in first (a code for the number).
      */
     case NotSignedIn
+    /**
+     * This device is not signed in to any account any more: sign in with a code.
+     */
+    case SignInRequired
+    /**
+     * The one-time code is wrong, expired, used or burnt; ask for a new one.
+     */
+    case CodeInvalid
+    /**
+     * Too many codes asked; ask again after `retry_after_s`.
+     */
+    case RateLimited(
+        /**
+         * Seconds to wait.
+         */retryAfterS: UInt64
+    )
+    /**
+     * The request needs a fresh step-up code (`request_step_up_code`).
+     */
+    case StepUpRequired
+    /**
+     * Ask the age question first: nothing account-bound is collected before it.
+     */
+    case AgeNotDeclared
+    /**
+     * The account is suspended; queued work is kept.
+     */
+    case AccountSuspended
+    /**
+     * The account was closed; local account data was wiped.
+     */
+    case AccountClosed
     /**
      * The server refused this device's credentials; sign in again.
      */
@@ -9234,40 +9965,49 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             reason: try FfiConverterString.read(from: &buf)
             )
         case 12: return .NotSignedIn
-        case 13: return .Unauthorized
-        case 14: return .OrderNotFound(
+        case 13: return .SignInRequired
+        case 14: return .CodeInvalid
+        case 15: return .RateLimited(
+            retryAfterS: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 16: return .StepUpRequired
+        case 17: return .AgeNotDeclared
+        case 18: return .AccountSuspended
+        case 19: return .AccountClosed
+        case 20: return .Unauthorized
+        case 21: return .OrderNotFound(
             orderId: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .OrderNotAvailable(
+        case 22: return .OrderNotAvailable(
             orderId: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypeUnavailable.read(from: &buf)
             )
-        case 16: return .InvalidTransition(
+        case 23: return .InvalidTransition(
             orderId: try FfiConverterString.read(from: &buf), 
             action: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterTypeOrderStatus.read(from: &buf)
             )
-        case 17: return .ThirdPartyConfirmationRequired
-        case 18: return .NotInJob(
+        case 24: return .ThirdPartyConfirmationRequired
+        case 25: return .NotInJob(
             orderId: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .ConsentRequired(
+        case 26: return .ConsentRequired(
             purpose: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .PermissionRequired(
+        case 27: return .PermissionRequired(
             purpose: try FfiConverterString.read(from: &buf), 
             permission: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .GuardianConsentRequired
-        case 22: return .InvalidManifest(
+        case 28: return .GuardianConsentRequired
+        case 29: return .InvalidManifest(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 23: return .LedgerTampered(
+        case 30: return .LedgerTampered(
             seq: try FfiConverterInt64.read(from: &buf)
             )
-        case 24: return .Shutdown
-        case 25: return .Cancelled
-        case 26: return .Internal(
+        case 31: return .Shutdown
+        case 32: return .Cancelled
+        case 33: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -9343,72 +10083,101 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(12))
         
         
-        case .Unauthorized:
+        case .SignInRequired:
             writeInt(&buf, Int32(13))
         
         
-        case let .OrderNotFound(orderId):
+        case .CodeInvalid:
             writeInt(&buf, Int32(14))
+        
+        
+        case let .RateLimited(retryAfterS):
+            writeInt(&buf, Int32(15))
+            FfiConverterUInt64.write(retryAfterS, into: &buf)
+            
+        
+        case .StepUpRequired:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .AgeNotDeclared:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .AccountSuspended:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .AccountClosed:
+            writeInt(&buf, Int32(19))
+        
+        
+        case .Unauthorized:
+            writeInt(&buf, Int32(20))
+        
+        
+        case let .OrderNotFound(orderId):
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(orderId, into: &buf)
             
         
         case let .OrderNotAvailable(orderId,reason):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterTypeUnavailable.write(reason, into: &buf)
             
         
         case let .InvalidTransition(orderId,action,status):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(23))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterString.write(action, into: &buf)
             FfiConverterTypeOrderStatus.write(status, into: &buf)
             
         
         case .ThirdPartyConfirmationRequired:
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(24))
         
         
         case let .NotInJob(orderId):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(25))
             FfiConverterString.write(orderId, into: &buf)
             
         
         case let .ConsentRequired(purpose):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(26))
             FfiConverterString.write(purpose, into: &buf)
             
         
         case let .PermissionRequired(purpose,permission):
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(27))
             FfiConverterString.write(purpose, into: &buf)
             FfiConverterString.write(permission, into: &buf)
             
         
         case .GuardianConsentRequired:
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(28))
         
         
         case let .InvalidManifest(reason):
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(29))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .LedgerTampered(seq):
-            writeInt(&buf, Int32(23))
+            writeInt(&buf, Int32(30))
             FfiConverterInt64.write(seq, into: &buf)
             
         
         case .Shutdown:
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(31))
         
         
         case .Cancelled:
-            writeInt(&buf, Int32(25))
+            writeInt(&buf, Int32(32))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(26))
+            writeInt(&buf, Int32(33))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -9715,6 +10484,31 @@ fileprivate struct FfiConverterSequenceTypeDataEvent: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeDataEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDeviceSession: FfiConverterRustBuffer {
+    typealias SwiftType = [DeviceSession]
+
+    public static func write(_ value: [DeviceSession], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDeviceSession.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DeviceSession] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DeviceSession]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDeviceSession.read(from: &buf))
         }
         return seq
     }
@@ -10282,6 +11076,33 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_logsink_log() != 43464) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_account_devices() != 56626) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_account_state() != 62602) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_browse_offers_as_guest() != 37165) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_request_sign_in_code() != 14164) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_request_step_up_code() != 57699) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sign_in() != 32132) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sign_in_with_code() != 51006) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sign_out() != 21484) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sign_out_device() != 14862) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_account_id() != 24246) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10289,9 +11110,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_cancel_running() != 36536) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waybill_ffi_checksum_method_waybill_sign_in() != 6631) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_accept_order() != 4048) {
@@ -10363,7 +11181,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_accept_policy() != 5389) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_account() != 10845) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_account() != 30999) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_confirm_rights_request() != 42728) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_decide() != 31965) {
@@ -10399,7 +11220,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_report_permission() != 31647) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_request_right() != 3738) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_request_right() != 65116) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_rights_requests() != 8818) {

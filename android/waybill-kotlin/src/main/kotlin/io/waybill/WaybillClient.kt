@@ -1,6 +1,10 @@
 package io.waybill
 
+import io.waybill.ffi.AccountDevices
+import io.waybill.ffi.AccountState
 import io.waybill.ffi.BackgroundSync
+import io.waybill.ffi.CodeSent
+import io.waybill.ffi.SignedIn
 import io.waybill.ffi.ChangeListener
 import io.waybill.ffi.HistoryEntry
 import io.waybill.ffi.Resolution
@@ -81,8 +85,42 @@ class WaybillClient private constructor(
      */
     fun cancelRunning() = ffi.cancelRunning()
 
-    /** Registers this installation once; returns the account id. */
+    /**
+     * Sends a one-time code to the number as the person typed it (country code needed;
+     * full-width digits and separators are fine). Throws `AgeNotDeclared` until the age
+     * question was answered, `RateLimited` with the seconds to wait.
+     */
+    suspend fun requestSignInCode(phone: String): CodeSent = ffi.requestSignInCode(phone)
+
+    /**
+     * Signs in to the number's account with the code it received (opening it if the number
+     * has none): the same account on every phone. `CodeInvalid` for a wrong or expired code.
+     */
+    suspend fun signInWithCode(phone: String, code: String): SignedIn = ffi.signInWithCode(phone, code)
+
+    /**
+     * Renews this device's session with its key, without a code; returns the account id.
+     * `SignInRequired` when the device needs a code (never signed in, or signed out elsewhere).
+     */
     suspend fun signIn(): String = ffi.signIn()
+
+    /** How the account stands here: guest, signed in, signed out, suspended or closed. */
+    suspend fun accountState(): AccountState = withContext(ioDispatcher) { ffi.accountState() }
+
+    /** The account (number masked) and the devices signed in to it. */
+    suspend fun accountDevices(): AccountDevices = ffi.accountDevices()
+
+    /** Signs another device of the account out (a lost phone). */
+    suspend fun signOutDevice(deviceId: String) = ffi.signOutDevice(deviceId)
+
+    /** Signs this device (or [everywhere]) out and wipes what this device holds. */
+    suspend fun signOut(everywhere: Boolean = false) = ffi.signOut(everywhere)
+
+    /** Sends a step-up code to the account's number, for a rights request or the cancellation. */
+    suspend fun requestStepUpCode(): CodeSent = ffi.requestStepUpCode()
+
+    /** Open offers near a coarse position without an account; nothing is stored or identifies the device. */
+    suspend fun browseOffersAsGuest(near: LatLon): List<Order> = ffi.browseOffersAsGuest(near)
 
     /** The signed-in account id, or null. */
     suspend fun accountId(): String? = withContext(ioDispatcher) { ffi.accountId() }
@@ -184,6 +222,10 @@ class WaybillClient private constructor(
 
     private suspend fun <T> privacyChange(block: () -> T): T = withContext(ioDispatcher) { block() }
 
+    /** How the account stands, re-emitted (when it changed) after every change the core reports. */
+    val accountStates: Flow<AccountState> =
+        privacyChanges.map { withContext(ioDispatcher) { ffi.accountState() } }.distinctUntilChanged()
+
     /** The privacy settings screen, re-emitted after every change the core reports. */
     val privacySettings: Flow<SettingsView> =
         privacyChanges.map { withContext(ioDispatcher) { ffi.privacySettings() } }
@@ -279,9 +321,16 @@ class WaybillClient private constructor(
     /** Everything the device holds about the user, as JSON (trajectories as GPX). */
     suspend fun exportPersonalData(): String = withContext(ioDispatcher) { ffi.exportPersonalData() }
 
-    /** Files an access, correction or deletion request with the policy's deadline. */
-    suspend fun requestRight(kind: RightKind, detail: String): RightsRequest =
-        privacyChange { ffi.requestRight(kind, detail) }
+    /**
+     * Files an access, correction or deletion request with the policy's deadline and the
+     * step-up code sent for it ([requestStepUpCode]); without one it waits ([confirmRightsRequest]).
+     */
+    suspend fun requestRight(kind: RightKind, detail: String, stepUpCode: String? = null): RightsRequest =
+        privacyChange { ffi.requestRight(kind, detail, stepUpCode) }
+
+    /** Gives a request waiting for a step-up code a new one; the next sync sends it. */
+    suspend fun confirmRightsRequest(requestId: String, stepUpCode: String) =
+        privacyChange { ffi.confirmRightsRequest(requestId, stepUpCode) }
 
     /** Whether a third-party SDK may start now; call before initialising it and after each change. */
     suspend fun sdkMayStart(sdkId: String): Boolean = withContext(ioDispatcher) { ffi.sdkMayStart(sdkId) }
@@ -293,8 +342,8 @@ class WaybillClient private constructor(
     /** Rights requests with status and deadline. */
     suspend fun rightsRequests(): List<RightsRequest> = withContext(ioDispatcher) { ffi.rightsRequests() }
 
-    /** Closes the account on the server, then wipes this device; offline it stays queued. */
-    suspend fun cancelAccount() = ffi.cancelAccount()
+    /** Closes the account with a fresh step-up code, then wipes this device; offline it stays queued. */
+    suspend fun cancelAccount(stepUpCode: String) = ffi.cancelAccount(stepUpCode)
 
     /** Whether the policy in force is accepted, and what changed since. */
     suspend fun policyStatus(): PolicyStatus = withContext(ioDispatcher) { ffi.policyStatus() }

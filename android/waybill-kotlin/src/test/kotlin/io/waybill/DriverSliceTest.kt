@@ -49,7 +49,7 @@ class DriverSliceTest {
 
         val target = WaybillClient.open(config(device, url), testSecrets(config(device, url))).use { client ->
             client.acceptPolicy("first_run_dialog")
-            val account = client.signIn()
+            val account = client.signInByCode(server).accountId
             assertEquals(account, client.accountId())
             val offers = client.refreshOpenOrders(shanghai, radiusMeters = 60_000)
             assertTrue(offers.size >= 3, "offers: $offers")
@@ -94,8 +94,8 @@ class DriverSliceTest {
                 WaybillClient.open(config(tmp.resolve("b"), server.baseUrl), testSecrets(config(tmp.resolve("b"), server.baseUrl))).use { late ->
                     first.acceptPolicy("first_run_dialog")
                     late.acceptPolicy("first_run_dialog")
-                    first.signIn()
-                    late.signIn()
+                    first.signInByCode(server)
+                    late.signInByCode(server)
                     val target = first.refreshOpenOrders(shanghai, 60_000).first().id
                     late.refreshOpenOrders(shanghai, 60_000)
 

@@ -55,7 +55,7 @@ class FfiCostBench {
             )
             val orderId = WaybillClient.open(config, testSecrets(config)).use { client ->
                 client.acceptPolicy("first_run_dialog")
-                client.signIn()
+                client.signInByCode(server)
                 val orderId = client.refreshOpenOrders(LatLon(31.2304, 121.4737), 60_000).first().id
                 client.acceptOrder(orderId)
                 client.pickUp(orderId)

@@ -36,7 +36,7 @@ class OrderLifecycleTest {
         )
         WaybillClient.open(config, testSecrets(config)).use { client ->
             client.acceptPolicy("first_run_dialog")
-            client.signIn()
+            client.signInByCode(server)
             val orderId = client.refreshOpenOrders(shanghai, 60_000).first().id
 
             val seen = Channel<List<Order>>(Channel.UNLIMITED)

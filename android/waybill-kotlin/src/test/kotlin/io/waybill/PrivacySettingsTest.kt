@@ -39,7 +39,7 @@ class PrivacySettingsTest {
     fun `nothing is sent before the policy is accepted`(@TempDir tmp: Path): Unit = runBlocking {
         WaybillClient.open(config(tmp), testSecrets(config(tmp))).use { client ->
             assertEquals(PolicyStatus.NotAccepted, client.policyStatus())
-            val error = assertThrows<WaybillException.ConsentRequired> { runBlocking { client.signIn() } }
+            val error = assertThrows<WaybillException.ConsentRequired> { runBlocking { client.requestSignInCode("+8613800138000") } }
             assertEquals("account", error.purpose)
         }
     }
@@ -109,7 +109,8 @@ class PersonalDataTest {
             )
             WaybillClient.open(config, testSecrets(config)).use { client ->
                 client.acceptPolicy("first_run_dialog")
-                client.signIn()
+                val phone = freshPhone()
+                client.signInByCode(server, phone)
                 val orderId = client.refreshOpenOrders(shanghai, 60_000).first().id
                 client.acceptOrder(orderId)
 
@@ -132,14 +133,14 @@ class PersonalDataTest {
                 val masked = client.orderContact(orderId, reveal = false)!!
                 assertTrue(!full.masked && masked.masked && masked.consigneePhone.contains("****"))
 
-                val request = client.requestRight(RightKind.CORRECTION, "my plate number is wrong")
+                val request = client.requestRight(RightKind.CORRECTION, "my plate number is wrong", server.stepUpCode(client, phone))
                 assertEquals(RequestStatus.QUEUED, request.status)
                 assertTrue(request.dueAt.isAfter(request.createdAt.plus(java.time.Duration.ofDays(14))))
                 assertEquals(1u, client.sync().rightsRequestsSent)
                 assertEquals(RequestStatus.RECEIVED, client.rightsRequests().single().status)
                 assertTrue(client.exportPersonalData().contains("\"format\": \"waybill-export/1\""))
 
-                client.cancelAccount()
+                client.cancelAccount(server.stepUpCode(client, phone))
                 assertEquals(null, client.accountId())
                 assertEquals(PolicyStatus.NotAccepted, client.policyStatus())
             }

@@ -49,7 +49,7 @@ class ProofTest {
     fun `a proof goes pending, uploading with progress, then done`(@TempDir tmp: Path): Unit = runBlocking {
         ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
             WaybillClient.open(driverConfig(tmp, server), testSecrets(driverConfig(tmp, server))).use { client ->
-                val orderId = client.carryNearestOrder()
+                val orderId = client.carryNearestOrder(server)
                 client.decide("proof_photos", allow = true, askedVia = "delivery_screen")
                 client.reportPermission(Permission.CAMERA, PermissionState.GRANTED)
                 client.sync()
@@ -76,7 +76,7 @@ class ProofTest {
     fun `a delivery photo is taken from the camera's file, stripped and kept under its hash`(@TempDir tmp: Path): Unit = runBlocking {
         ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
             WaybillClient.open(driverConfig(tmp, server), testSecrets(driverConfig(tmp, server))).use { client ->
-                val orderId = client.carryNearestOrder()
+                val orderId = client.carryNearestOrder(server)
                 client.sync()
                 val source = ProofSource.File(photo.toString())
                 assertThrows<WaybillException.ConsentRequired> {

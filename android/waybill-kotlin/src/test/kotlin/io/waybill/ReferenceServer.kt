@@ -6,7 +6,12 @@ import java.nio.file.Path
 import java.util.concurrent.TimeUnit
 
 /** The real `waybill-server` binary as a child process on a loopback port. */
-class ReferenceServer private constructor(private val process: Process, val baseUrl: String) : AutoCloseable {
+class ReferenceServer private constructor(
+    private val process: Process,
+    val baseUrl: String,
+    /** Its database file; the development code sender writes next to it. */
+    val db: Path,
+) : AutoCloseable {
     companion object {
         fun start(db: Path, listen: String = "127.0.0.1:0"): ReferenceServer {
             val bin = System.getProperty("waybill.server.bin")
@@ -17,7 +22,7 @@ class ReferenceServer private constructor(private val process: Process, val base
             val firstLine = BufferedReader(InputStreamReader(process.inputStream)).readLine()
                 ?: error("waybill-server exited before printing its address")
             check(firstLine.startsWith("http://127.0.0.1:")) { "unexpected first line: $firstLine" }
-            return ReferenceServer(process, firstLine.trim())
+            return ReferenceServer(process, firstLine.trim(), db)
         }
     }
 
@@ -31,6 +36,28 @@ class ReferenceServer private constructor(private val process: Process, val base
     }
 
     override fun close() = kill()
+
+    /**
+     * The newest code the development sender wrote for [phone] (E.164) and [purpose]: the
+     * tests' stand-in for reading the SMS (`<db>.dev-codes.jsonl`, one JSON line per code).
+     */
+    fun latestCode(phone: String, purpose: String = "sign_in"): String {
+        val file = Path.of("$db.dev-codes.jsonl").toFile()
+        val line = file.readLines().last { it.contains("\"phone\":\"$phone\"") && it.contains("\"purpose\":\"$purpose\"") }
+        return Regex("\"code\":\"(\\d{6})\"").find(line)!!.groupValues[1]
+    }
+}
+
+private val nextPhone = java.util.concurrent.atomic.AtomicLong(ProcessHandle.current().pid() * 1_000)
+
+/** A test number no other client of this JVM uses (E.164, +1 555 range). */
+fun freshPhone(): String = "+1555" + (nextPhone.getAndIncrement() % 100_000_000).toString().padStart(8, '0')
+
+/** Answers the age question (an adult) and signs in with the code the server sent to [phone]. */
+suspend fun WaybillClient.signInByCode(server: ReferenceServer, phone: String = freshPhone()): io.waybill.ffi.SignedIn {
+    declareAge(30)
+    requestSignInCode(phone)
+    return signInWithCode(phone, server.latestCode(phone))
 }
 
 /** A driver app's configuration on [tmp]/device talking to [server]. */
@@ -42,10 +69,16 @@ fun driverConfig(tmp: Path, server: ReferenceServer) = io.waybill.ffi.WaybillCon
     role = io.waybill.ffi.Role.DRIVER,
 )
 
+/** A fresh step-up code for [client], signed in with [phone]. */
+suspend fun ReferenceServer.stepUpCode(client: WaybillClient, phone: String): String {
+    client.requestStepUpCode()
+    return latestCode(phone, "step_up")
+}
+
 /** The driver accepts the policy, signs in, takes the nearest offer near Shanghai and loads it; returns its id. */
-suspend fun WaybillClient.carryNearestOrder(): String {
+suspend fun WaybillClient.carryNearestOrder(server: ReferenceServer): String {
     acceptPolicy("first_run_dialog")
-    signIn()
+    signInByCode(server)
     val orderId = refreshOpenOrders(io.waybill.ffi.LatLon(31.2304, 121.4737), 60_000).first().id
     acceptOrder(orderId)
     pickUp(orderId)

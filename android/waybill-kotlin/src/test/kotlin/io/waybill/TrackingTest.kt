@@ -41,7 +41,7 @@ class TrackingTest {
     fun `a trace fed over JNA is filtered, kept durable and uploaded in one batch`(@TempDir tmp: Path): Unit = runBlocking {
         ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
             WaybillClient.open(driverConfig(tmp, server), testSecrets(driverConfig(tmp, server))).use { client ->
-                val orderId = client.carryNearestOrder()
+                val orderId = client.carryNearestOrder(server)
                 client.sync()
                 val trace = munich()
                 assertEquals(1194, trace.size)
