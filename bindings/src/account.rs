@@ -149,8 +149,64 @@ impl From<core::protocol::account::AccountInfo> for AccountDevices {
     }
 }
 
+/// Where the shipper's real-name check stands on this device.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum RealNameState {
+    /// Never checked (or the outcome was deleted).
+    Unverified,
+    /// Taken and waiting to be sent (the images are on the device, sealed).
+    Pending,
+    /// The check passed.
+    Verified {
+        /// When the server decided.
+        at: SystemTime,
+    },
+    /// The check failed; take the pictures again.
+    Rejected {
+        /// Why, without personal data.
+        reason: String,
+    },
+}
+
+impl From<core::RealNameState> for RealNameState {
+    fn from(s: core::RealNameState) -> Self {
+        use core::RealNameState as S;
+        match s {
+            S::Unverified => RealNameState::Unverified,
+            S::Pending => RealNameState::Pending,
+            S::Verified { at } => RealNameState::Verified { at: at.into() },
+            S::Rejected { reason } => RealNameState::Rejected { reason },
+        }
+    }
+}
+
 #[uniffi::export]
 impl Waybill {
+    /// The shipper's optional real-name check (separate consent): both images stripped,
+    /// sealed, sent, and deleted from the device once the server decided.
+    pub async fn verify_real_name(
+        &self,
+        id_card: crate::proof::ProofSource,
+        face: crate::proof::ProofSource,
+    ) -> Result<RealNameState> {
+        Ok(self
+            .inner
+            .verify_real_name(id_card.into(), face.into())
+            .await?
+            .into())
+    }
+
+    /// Where the real-name check stands. Local only.
+    pub fn real_name_state(&self) -> Result<RealNameState> {
+        Ok(self.inner.real_name_state()?.into())
+    }
+
+    /// Deletes the real-name outcome here and on the server (`RecentDelivery` within seven
+    /// days of a delivery).
+    pub async fn delete_real_name(&self) -> Result<()> {
+        Ok(self.inner.delete_real_name().await?)
+    }
+
     /// Sends a one-time code to the number as typed (age asked first).
     pub async fn request_sign_in_code(&self, phone: String) -> Result<CodeSent> {
         Ok(self.inner.request_sign_in_code(&phone).await?.into())

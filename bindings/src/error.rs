@@ -99,6 +99,18 @@ pub enum WaybillError {
     /// The request needs a fresh step-up code (`request_step_up_code`).
     #[error("confirm with a code sent to your number")]
     StepUpRequired,
+    /// The device holds another account's data: sign it out here first (wipes it).
+    #[error("this device holds the data of another account ({phone_masked}); sign it out first")]
+    AnotherAccountOnDevice {
+        /// That account's number, masked.
+        phone_masked: String,
+    },
+    /// Real-name data cannot be deleted within seven days of a delivery.
+    #[error("real-name data can be deleted from {deletable_from:?}")]
+    RecentDelivery {
+        /// When it can.
+        deletable_from: std::time::SystemTime,
+    },
     /// Ask the age question first: nothing account-bound is collected before it.
     #[error("declare your age before signing up")]
     AgeNotDeclared,
@@ -210,6 +222,12 @@ impl From<waybill_core::Error> for WaybillError {
             E::RateLimited { retry_after_s } => Self::RateLimited { retry_after_s },
             E::StepUpRequired => Self::StepUpRequired,
             E::AgeNotDeclared => Self::AgeNotDeclared,
+            E::AnotherAccountOnDevice { phone_masked } => {
+                Self::AnotherAccountOnDevice { phone_masked }
+            }
+            E::RecentDelivery { deletable_from } => Self::RecentDelivery {
+                deletable_from: deletable_from.into(),
+            },
             E::AccountSuspended => Self::AccountSuspended,
             E::AccountClosed => Self::AccountClosed,
             E::Unauthorized => Self::Unauthorized,

@@ -133,13 +133,7 @@ async fn sign_in_by_code(
         .await
         .map_err(|e| fail("ask a code", e))?;
     let normalized = waybill_core::protocol::account::normalize_phone(phone).unwrap_or_default();
-    let sent = std::fs::read_to_string(waybill_server::sign_in::DevFileSender::path_for(server_db))
-        .map_err(|e| fail("read the code", e))?;
-    let code = sent
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .rfind(|v| v["phone"] == normalized.as_str() && v["purpose"] == "sign_in")
-        .and_then(|v| v["code"].as_str().map(str::to_string))
+    let code = waybill_server::sign_in::DevFileSender::latest(server_db, &normalized, "sign_in")
         .ok_or_else(|| fail("read the code", "no code was sent"))?;
     client
         .sign_in_with_code(phone, &code)
@@ -415,7 +409,7 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
 
     step(
         5,
-        "At the drop-off: arrival detected at the geofence; a 3 MiB delivery photo, its upload torn mid-way",
+        "At the drop-off: arrival detected at the geofence, then Wang's phone dies; his new phone signs in with a code and finishes the job (a 3 MiB delivery photo, its upload torn mid-way)",
     );
     // The driver parks and pockets the phone: the app goes to the background and flushes.
     wang.flush_fixes().map_err(|e| fail("flush", e))?;
@@ -427,8 +421,42 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
         "arrival detected by the core: {}",
         fig.arrival_detected
     ));
+    wang.sync().await.map_err(|e| fail("arrival sync", e))?;
+    let diagnostics = wang
+        .tracking_diagnostics(&order)
+        .map_err(|e| fail("diagnostics", e))?;
+    fig.fixes_rejected_since_restart = format!("{:?}", diagnostics.rejections);
+    drop(wang); // the battery is gone
+    let new_phone_config = config(
+        &root.join("driver-new-phone"),
+        &link.base_url(),
+        Role::Driver,
+    );
+    let new_phone =
+        Waybill::open_with_key_file(new_phone_config).map_err(|e| fail("new phone", e))?;
+    new_phone
+        .accept_policy("first_run_dialog")
+        .map_err(|e| fail("new phone consent", e))?;
+    let again = sign_in_by_code(&new_phone, DRIVER_PHONE, &server_db).await?;
+    new_phone
+        .sync()
+        .await
+        .map_err(|e| fail("new phone sync", e))?;
+    let carried = new_phone
+        .order(&order)
+        .map_err(|e| fail("the order on the new phone", e))?;
+    say(&format!(
+        "new phone, same account ({}): order {order} is there, {:?}",
+        again.phone_masked, carried.status
+    ));
+    new_phone
+        .decide("proof_photos", true, "delivery_screen")
+        .map_err(|e| fail("photo consent", e))?;
+    new_phone
+        .report_permission(Permission::Camera, PermissionState::Granted)
+        .map_err(|e| fail("camera", e))?;
     let photo = crate::images::noise_png(DELIVERY_PHOTO_BYTES, 7);
-    let proof = wang
+    let proof = new_phone
         .take_proof(
             &order,
             ProofKind::Delivery,
@@ -440,7 +468,7 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
     fig.delivery_photo_bytes = proof.bytes;
     let before = link.bytes().0;
     link.cut_upstream_after(proof.bytes / 2);
-    match wang.sync().await {
+    match new_phone.sync().await {
         Ok(r) => say(&format!(
             "torn sync: {} of {} B confirmed",
             r.proof_bytes_sent, proof.bytes
@@ -450,25 +478,34 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
             e.to_string().split(':').next().unwrap_or_default()
         )),
     }
-    let report = wang.sync().await.map_err(|e| fail("resume upload", e))?;
+    let report = new_phone
+        .sync()
+        .await
+        .map_err(|e| fail("resume upload", e))?;
     count_uploads(&mut fig, &report);
     fig.delivery_upload_bytes_up = link.bytes().0 - before;
     say(&format!(
         "resumed: photo of {} B done with {} B sent up in all (HTTP included)",
         proof.bytes, fig.delivery_upload_bytes_up
     ));
-    wang.deliver(&order).map_err(|e| fail("deliver", e))?;
-    let report = wang.sync().await.map_err(|e| fail("sign-off sync", e))?;
+    new_phone.deliver(&order).map_err(|e| fail("deliver", e))?;
+    let report = new_phone
+        .sync()
+        .await
+        .map_err(|e| fail("sign-off sync", e))?;
     count_uploads(&mut fig, &report);
-    let diagnostics = wang
-        .tracking_diagnostics(&order)
-        .map_err(|e| fail("diagnostics", e))?;
-    fig.fixes_rejected_since_restart = format!("{:?}", diagnostics.rejections);
 
     step(
         6,
-        "Privacy: export, then the driver withdraws the trajectory consent",
+        "Evening, the old phone charged: it hears of the delivery; privacy: export, then the driver withdraws the trajectory consent",
     );
+    let wang =
+        Waybill::open_with_key_file(driver_config.clone()).map_err(|e| fail("old phone", e))?;
+    wang.sync().await.map_err(|e| fail("old phone sync", e))?;
+    say(&format!(
+        "the old phone shows order {order} as {:?}",
+        wang.order(&order).map_err(|e| fail("order", e))?.status
+    ));
     let export = wang.export_personal_data().map_err(|e| fail("export", e))?;
     let gpx = export_gpx(&export)?;
     write(&options.report_dir.join("day.gpx"), gpx.as_bytes())?;
@@ -493,6 +530,12 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
         .account_id()
         .map_err(|e| fail("account", e))?
         .unwrap_or_default();
+    if again.account_id != account {
+        return Err(fail(
+            "new phone",
+            "the new phone must be in the same account",
+        ));
+    }
     let conn = waybill_server::store::open(&server_db).map_err(|e| fail("server db", e))?;
     let events =
         waybill_server::store::events(&conn, &order).map_err(|e| fail("server events", e))?;
@@ -501,12 +544,15 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
         .iter()
         .filter(|e| ["accepted", "picked_up", "arrived", "delivered"].contains(&e.kind.as_str()))
         .count() as u64;
-    fig.driver_actions_taken = wang
-        .order_history(&order)
-        .map_err(|e| fail("history", e))?
-        .iter()
-        .filter(|h| h.by_me)
-        .count() as u64;
+    // Both phones' own actions: the old one took the load, the new one signed it off.
+    for phone in [&wang, &new_phone] {
+        fig.driver_actions_taken += phone
+            .order_history(&order)
+            .map_err(|e| fail("history", e))?
+            .iter()
+            .filter(|h| h.by_me)
+            .count() as u64;
+    }
     fig.proofs_linked_on_server = events.iter().filter(|e| e.kind == "proof").count() as u64;
     let held = waybill_server::trajectory::get(&conn, &account, &order)
         .map_err(|e| fail("server trajectory", e))?;
@@ -516,44 +562,35 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
     fig.driver_wire_bytes_down = down;
     step(
         8,
-        "Wang's phone is replaced: the new one signs in with a code, sees the account's order, and signs the old one out",
+        "The new phone lists the account's devices and signs the old one out; the old phone's next sync asks for a code",
     );
-    drop(wang);
-    let new_phone = Waybill::open_with_key_file(config(
-        &root.join("driver-new-phone"),
-        &server.base_url(),
-        Role::Driver,
-    ))
-    .map_err(|e| fail("new phone", e))?;
-    new_phone
-        .accept_policy("first_run_dialog")
-        .map_err(|e| fail("new phone consent", e))?;
-    let again = sign_in_by_code(&new_phone, DRIVER_PHONE, &server_db).await?;
-    new_phone
-        .sync()
-        .await
-        .map_err(|e| fail("new phone sync", e))?;
     let devices = new_phone
         .account_devices()
         .await
         .map_err(|e| fail("devices", e))?;
-    let old = devices.devices.iter().find(|d| !d.current);
-    if again.account_id != account || new_phone.order(&order).is_err() || old.is_none() {
-        return Err(fail(
-            "new phone",
-            "the new phone must be in the same account, with its order and the old phone listed",
-        ));
+    let old = devices
+        .devices
+        .iter()
+        .find(|d| !d.current)
+        .ok_or_else(|| fail("devices", "the old phone must be listed"))?;
+    new_phone
+        .sign_out_device(&old.id)
+        .await
+        .map_err(|e| fail("sign out the old phone", e))?;
+    match wang.sync().await {
+        Err(e @ Error::SignInRequired) => {
+            say(&format!(
+                "{} device(s) were signed in; the old one is signed out: its sync → {e}",
+                devices.devices.len()
+            ));
+        }
+        other => {
+            return Err(fail(
+                "old phone",
+                format!("a signed-out phone must need a code, got {other:?}"),
+            ));
+        }
     }
-    if let Some(old) = old {
-        new_phone
-            .sign_out_device(&old.id)
-            .await
-            .map_err(|e| fail("sign out the old phone", e))?;
-    }
-    say(&format!(
-        "same account on the new phone, order {order} there; {} device(s) were signed in, the old one is signed out",
-        devices.devices.len()
-    ));
     fig.seconds = started.elapsed().as_secs_f64();
     server.stop().await.map_err(|e| fail("stop server", e))?;
 

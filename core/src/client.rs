@@ -56,7 +56,12 @@ pub struct Waybill {
 
 /// Every personal table, from each engine's declaration.
 fn personal_data() -> Registry {
-    let holdings = [orders::HOLDINGS, track::HOLDINGS, proof::HOLDINGS];
+    let holdings = [
+        orders::HOLDINGS,
+        track::HOLDINGS,
+        proof::HOLDINGS,
+        account::real_name::HOLDINGS,
+    ];
     Registry::new(
         holdings.iter().flat_map(|h| h.iter()).collect(),
         orders::CLOSED_AT_OF_ROW,
@@ -351,6 +356,7 @@ impl Waybill {
             self.services.db.checkpoint()?;
         }
         self.proofs.delete_orphan_files();
+        self.account.delete_unsent_identity_files();
         self.tracker.drop_without_basis();
         self.notify(&[Topic::Privacy]);
         Ok(())

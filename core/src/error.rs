@@ -110,6 +110,19 @@ pub enum Error {
     /// The age question comes first: nothing account-bound is collected before it.
     #[error("declare your age before signing up")]
     AgeNotDeclared,
+    /// The device holds another account's data (signed out, not wiped): sign that account
+    /// out here first (`sign_out`), which wipes it, then sign in with the new number.
+    #[error("this device holds the data of another account ({phone_masked}); sign it out first")]
+    AnotherAccountOnDevice {
+        /// That account's number, masked.
+        phone_masked: String,
+    },
+    /// Real-name data cannot be deleted within seven days of a delivery (seed 000).
+    #[error("real-name data can be deleted from {deletable_from}")]
+    RecentDelivery {
+        /// When it can.
+        deletable_from: chrono::DateTime<chrono::Utc>,
+    },
     /// The operator suspended the account: nothing is sent until it is lifted; queued
     /// work is kept.
     #[error("the account is suspended")]
@@ -268,6 +281,22 @@ impl From<NetError> for Error {
                 ErrorCode::AccountSuspended => Error::AccountSuspended,
                 ErrorCode::AccountClosed => Error::AccountClosed,
                 ErrorCode::AgeRequired => Error::AgeNotDeclared,
+                // The date is the message's last word; a server that sends none (or lies)
+                // gets the rule's full hold from now.
+                ErrorCode::RecentDelivery => Error::RecentDelivery {
+                    deletable_from: body
+                        .message
+                        .rsplit(' ')
+                        .next()
+                        .and_then(|w| chrono::DateTime::parse_from_rfc3339(w).ok())
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .unwrap_or_else(|| {
+                            chrono::Utc::now()
+                                + chrono::Duration::days(
+                                    waybill_protocol::account::REAL_NAME_DELIVERY_HOLD_DAYS,
+                                )
+                        }),
+                },
                 _ => Error::Server {
                     status,
                     reason: format!("{:?}: {}", body.code, body.message),

@@ -16,6 +16,7 @@ pub mod db;
 mod error;
 pub mod logging;
 pub mod mask;
+mod media;
 mod net;
 mod observe;
 pub mod orders;
@@ -33,6 +34,7 @@ mod ticket;
 pub mod tls;
 pub mod track;
 
+pub use account::real_name::RealNameState;
 pub use account::{AccountState, SignedIn};
 pub use client::{DELIVERY_GEOFENCE_M, Waybill};
 pub use config::Config;

@@ -214,6 +214,34 @@ impl ApiClient {
         self.execute_empty(request).await
     }
 
+    /// `POST /v1/account/real-name`: the two images of a real-name check. Sends identity
+    /// documents: needs a ticket for the real-name purpose.
+    pub async fn verify_real_name(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+        body: &account::RealNameSubmission,
+    ) -> NetResult<account::RealNameStatus> {
+        self.send(
+            Method::POST,
+            "/v1/account/real-name",
+            Some(token),
+            None,
+            Some(body),
+        )
+        .await
+    }
+
+    /// `DELETE /v1/account/real-name`: the server forgets the outcome (refused with
+    /// `RecentDelivery` while a delivery is under seven days old).
+    pub async fn delete_real_name(&self, _basis: &Ticket, token: &str) -> NetResult<()> {
+        let request = self
+            .http
+            .delete(format!("{}/v1/account/real-name", self.base_url))
+            .bearer_auth(token);
+        self.execute_empty(request).await
+    }
+
     /// `GET /v1/guest/offers`: offers near a coarse position, without any credential.
     pub async fn guest_offers(&self, _basis: &Ticket, near: LatLon) -> NetResult<OpenOrders> {
         let path = format!("/v1/guest/offers?lat={}&lon={}", near.lat, near.lon);

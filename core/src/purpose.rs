@@ -19,17 +19,20 @@ pub enum Purpose {
     ProofPhotos,
     /// Placing errands (the shipper app's order records and parties).
     ErrandPlacement,
+    /// The shipper's optional real-name check (ID card photo and face image).
+    RealNameVerification,
 }
 
 impl Purpose {
     /// Every purpose, for checks against a manifest.
-    pub const ALL: [Purpose; 6] = [
+    pub const ALL: [Purpose; 7] = [
         Purpose::Account,
         Purpose::NearbyOrders,
         Purpose::OrderFulfilment,
         Purpose::Trajectory,
         Purpose::ProofPhotos,
         Purpose::ErrandPlacement,
+        Purpose::RealNameVerification,
     ];
 
     /// The manifest's id of the purpose.
@@ -41,6 +44,7 @@ impl Purpose {
             Purpose::Trajectory => "trajectory_upload",
             Purpose::ProofPhotos => "proof_photos",
             Purpose::ErrandPlacement => "errand_placement",
+            Purpose::RealNameVerification => "real_name_verification",
         }
     }
 

@@ -105,6 +105,9 @@ impl Engines {
             (report.proofs_uploaded, report.proof_bytes_sent) = (up.proofs, up.bytes_sent);
         }
         if in_time() {
+            self.account.send_real_name(&session).await?;
+        }
+        if in_time() {
             report.pulled = self.orders.pull(&session).await?;
         }
         if in_time() {

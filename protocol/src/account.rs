@@ -158,6 +158,59 @@ pub fn normalize_phone(typed: &str) -> Option<String> {
     ok.then(|| format!("+{digits}"))
 }
 
+/// Largest image of a real-name check (ID card photo or face image), bytes: a phone's
+/// document photo stays well below.
+pub const REAL_NAME_MAX_IMAGE_BYTES: usize = 4 * 1024 * 1024;
+/// How recent a delivery keeps real-name data from being deleted (seed 000: "Delete after
+/// verifying whether there is a delivery record within 7 days"), days.
+pub const REAL_NAME_DELIVERY_HOLD_DAYS: i64 = 7;
+
+/// `POST /v1/account/real-name`: the two images of a real-name check, base64 (standard
+/// alphabet, padded). Retrying the same `verification_id` returns the first outcome
+/// without checking again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RealNameSubmission {
+    /// Id the device made for this check (its idempotency key).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 128, min_length = 1, pattern = "^[A-Za-z0-9._:-]{1,128}$")
+    )]
+    pub verification_id: String,
+    /// The ID card photo (JPEG or PNG, stripped of metadata), base64.
+    pub id_card: String,
+    /// The face image (JPEG or PNG, stripped of metadata), base64.
+    pub face: String,
+}
+
+/// Where an account's real-name check stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RealNameOutcome {
+    /// Never checked, or its record was deleted.
+    Unverified,
+    /// The check passed.
+    Verified,
+    /// The check failed (the images did not match or could not be read).
+    Rejected,
+}
+
+/// `GET`/`POST /v1/account/real-name` reply: the outcome and when it was decided. The
+/// server keeps neither image: they go to the verifier and are dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RealNameStatus {
+    /// The outcome.
+    pub outcome: RealNameOutcome,
+    /// When it was decided (absent while unverified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<DateTime<Utc>>,
+    /// Why a check was rejected, in words without personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// A number as it may be shown: the country part's first digits and the last two, the
 /// rest starred (`+8613800138000` → `+86*********00`).
 pub fn mask_phone(e164: &str) -> String {

@@ -591,6 +591,21 @@ pub struct Changes {
     pub cursor: i64,
     /// Whether more changes wait (ask again at once).
     pub more: bool,
+    /// The parties' contact of each order in `orders` that the caller holds open: another
+    /// device of the driver's account (a new phone) can finish the job. Never for an
+    /// order the caller does not hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<HeldContact>,
+}
+
+/// The parties' contact of an order the caller holds, in the change feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeldContact {
+    /// The order.
+    pub order_id: String,
+    /// Its parties' contact.
+    pub contact: OrderContact,
 }
 
 /// `POST /v1/errands`: a shipper places an order (seed 003: sender, recipient, item,
@@ -917,6 +932,9 @@ pub enum ErrorCode {
     AgeRequired,
     /// No such device signed in to the caller's account.
     DeviceNotFound,
+    /// Real-name data cannot be deleted while a delivery of the account is less than
+    /// seven days old (seed 000); the message says from when it can.
+    RecentDelivery,
     /// A trajectory batch continues from a point the server does not hold: send it
     /// unanchored.
     AnchorUnknown,

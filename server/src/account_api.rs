@@ -5,7 +5,11 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use waybill_protocol::account::{AccountInfo, CodeRequest, CodeSent, SignOut, normalize_phone};
+use waybill_protocol::Role;
+use waybill_protocol::account::{
+    AccountInfo, CodeRequest, CodeSent, REAL_NAME_MAX_IMAGE_BYTES, RealNameStatus,
+    RealNameSubmission, SignOut, normalize_phone,
+};
 use waybill_protocol::{DeviceRegistered, ErrorCode, LatLon, OpenOrders, RegisterDevice, limits};
 
 #[allow(unused_imports)] // named in the OpenAPI annotations
@@ -32,6 +36,12 @@ pub fn account_routes() -> Router<AppState> {
         .route("/v1/account/devices/{id}", delete(sign_out_device))
         .route("/v1/account/sign-out", post(sign_out))
         .route("/v1/account/step-up-codes", post(request_step_up_code))
+        .route(
+            "/v1/account/real-name",
+            get(real_name_status)
+                .post(verify_real_name)
+                .delete(delete_real_name),
+        )
 }
 
 fn bad(message: &str) -> Failure {
@@ -204,6 +214,81 @@ pub(crate) async fn request_step_up_code(
         })
         .await?;
     issue(&state, phone, installation, CodePurpose::StepUp).await
+}
+
+#[utoipa::path(get, path = "/v1/account/real-name", tag = "account", security(("bearer" = [])),
+    description = "The caller's real-name outcome (shipper accounts). No image is kept.",
+    responses((status = 200, body = RealNameStatus), (status = 401, body = ApiError),
+        (status = 403, body = ApiError), (status = 410, body = ApiError)))]
+pub(crate) async fn real_name_status(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<RealNameStatus>, Failure> {
+    caller.require(Role::Shipper)?;
+    Ok(Json(
+        state
+            .with_db(move |c| crate::real_name::status(c, &caller))
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/account/real-name", tag = "account", security(("bearer" = [])),
+    description = "Checks the caller's ID card photo against a face image (shipper accounts, seed 003). The images go to the identity verifier and are dropped; only the outcome and its time are kept. Each image is a JPEG or PNG of at most 4 MiB. A retry with the same `verification_id` returns the first outcome without checking again.",
+    request_body = RealNameSubmission,
+    responses((status = 200, body = RealNameStatus), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 410, body = ApiError), (status = 413, body = ApiError)))]
+pub(crate) async fn verify_real_name(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Json<RealNameSubmission>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<RealNameStatus>, Failure> {
+    use base64::Engine;
+    caller.require(Role::Shipper)?;
+    let req = json_body(body)?;
+    if !limits::is_valid_id(&req.verification_id) {
+        return Err(bad("verification_id: 1..=128 bytes of [A-Za-z0-9-_.:]"));
+    }
+    let image = |b64: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .ok()
+            .filter(|b| (100..=REAL_NAME_MAX_IMAGE_BYTES).contains(&b.len()))
+            .ok_or_else(|| bad("id_card, face: base64 of 100 B to 4 MiB each"))
+    };
+    let (id_card, face) = (image(&req.id_card)?, image(&req.face)?);
+    let (who, id) = (caller.clone(), req.verification_id.clone());
+    if let Some(first) = state
+        .with_db(move |c| crate::real_name::replay(c, &who, &id))
+        .await?
+    {
+        return Ok(Json(first));
+    }
+    let verifier = state.identity_verifier();
+    let verdict = tokio::task::spawn_blocking(move || verifier.verify(&id_card, &face))
+        .await
+        .map_err(std::io::Error::other)??;
+    let id = req.verification_id;
+    Ok(Json(
+        state
+            .with_db(move |c| crate::real_name::record(c, &caller, &id, &verdict))
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/account/real-name", tag = "account", security(("bearer" = [])),
+    description = "Deletes the caller's real-name record, unless a delivery of the account is under seven days old (409 `recent_delivery`, seed 000). Deleting what is not there succeeds.",
+    responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 409, body = ApiError), (status = 410, body = ApiError)))]
+pub(crate) async fn delete_real_name(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<StatusCode, Failure> {
+    caller.require(Role::Shipper)?;
+    state
+        .with_db(move |c| crate::real_name::delete(c, &caller))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A guest's position: coarse by contract.

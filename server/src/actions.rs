@@ -311,7 +311,22 @@ pub fn changes(
     let mut rows: Vec<(Order, i64)> = rows.collect::<Result<_, _>>()?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
+    let mut contacts = vec![];
+    for (order, _) in &rows {
+        let held = order.assigned_to.as_deref() == Some(account_id) && !order.status.is_closed();
+        if let Some(contact) = held
+            .then(|| store::contact_of(conn, &order.id))
+            .transpose()?
+            .flatten()
+        {
+            contacts.push(waybill_protocol::HeldContact {
+                order_id: order.id.clone(),
+                contact,
+            });
+        }
+    }
     Ok(Changes {
+        contacts,
         cursor: rows.last().map_or(after, |(_, seq)| *seq),
         orders: rows
             .into_iter()

@@ -31,6 +31,7 @@ use waybill_protocol::consent::{ConsentReceipts, ReceiptsStored};
 pub struct AppState {
     db: Arc<Mutex<Connection>>,
     codes: Arc<dyn crate::sign_in::CodeSender>,
+    verifier: Arc<dyn crate::real_name::IdentityVerifier>,
     uploads: Arc<std::path::PathBuf>,
     writing: Arc<Mutex<std::collections::HashSet<String>>>,
 }
@@ -61,6 +62,7 @@ impl AppState {
         AppState {
             db: Arc::new(Mutex::new(conn)),
             codes,
+            verifier: Arc::new(crate::real_name::DevVerifier),
             uploads: Arc::new(uploads),
             writing: Arc::default(),
         }
@@ -73,6 +75,17 @@ impl AppState {
             writing: Arc::clone(&self.writing),
             id: id.to_string(),
         })
+    }
+
+    /// Replaces the development identity verifier (real-name checks) with a real one.
+    pub fn with_verifier(mut self, verifier: Arc<dyn crate::real_name::IdentityVerifier>) -> Self {
+        self.verifier = verifier;
+        self
+    }
+
+    /// What checks real-name images.
+    pub(crate) fn identity_verifier(&self) -> Arc<dyn crate::real_name::IdentityVerifier> {
+        Arc::clone(&self.verifier)
     }
 
     /// Where one-time codes go.
@@ -150,10 +163,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A real-name submission: two images at their cap, base64 (4/3), and the JSON around them.
+const REAL_NAME_MAX_BODY: usize =
+    waybill_protocol::account::REAL_NAME_MAX_IMAGE_BYTES / 3 * 8 + 16 * 1024;
+
 /// The largest body a route takes, bytes.
 fn body_cap_of(path: &str) -> usize {
     if path.starts_with("/v1/uploads/") {
         crate::tus::MAX_CHUNK
+    } else if path == "/v1/account/real-name" {
+        REAL_NAME_MAX_BODY
     } else if path.ends_with("/trajectory") {
         limits::MAX_TRAJECTORY_BYTES
     } else {

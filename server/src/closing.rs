@@ -80,6 +80,7 @@ pub fn close(tx: &Transaction<'_>, account: &str) -> StoreResult<Vec<String>> {
         params![account, CLOSED_ACTOR],
     )?;
     tx.execute("DELETE FROM idempotency WHERE account_id = ?1", [account])?;
+    tx.execute("DELETE FROM real_name WHERE account_id = ?1", [account])?;
     crate::devices::close_sessions(tx, account, &now)?;
     // The number goes with the account: it can open a new one, and only as a new one.
     tx.execute(

@@ -10,6 +10,7 @@ pub mod api;
 pub mod closing;
 pub mod devices;
 pub mod openapi;
+pub mod real_name;
 pub mod rights;
 pub mod seed;
 pub mod serve;

@@ -67,6 +67,18 @@ impl DevFileSender {
     }
 }
 
+impl DevFileSender {
+    /// The newest code this sender wrote for the server database at `db`, to `phone`
+    /// (E.164) for `purpose` (`sign_in`, `step_up`): how tests and the demo read the SMS.
+    pub fn latest(db: &std::path::Path, phone: &str, purpose: &str) -> Option<String> {
+        let text = std::fs::read_to_string(Self::path_for(db)).ok()?;
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .rfind(|v| v["phone"] == phone && v["purpose"] == purpose)
+            .and_then(|v| v["code"].as_str().map(str::to_string))
+    }
+}
+
 impl CodeSender for DevFileSender {
     fn send(&self, phone: &str, code: &str, purpose: CodePurpose) -> std::io::Result<()> {
         let line = serde_json::json!({"phone": phone, "code": code, "purpose": purpose.as_str()});

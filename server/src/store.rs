@@ -164,6 +164,7 @@ pub fn open(path: &Path) -> StoreResult<Connection> {
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(crate::tus::SCHEMA)?;
     conn.execute_batch(crate::sign_in::SCHEMA)?;
+    conn.execute_batch(crate::real_name::SCHEMA)?;
     Ok(conn)
 }
 
@@ -464,6 +465,7 @@ pub fn status_of(code: ErrorCode) -> u16 {
         ErrorCode::OrderNotFound => 404,
         ErrorCode::OrderTaken
         | ErrorCode::OrderCancelled
+        | ErrorCode::RecentDelivery
         | ErrorCode::InvalidTransition
         | ErrorCode::AnchorUnknown => 409,
         ErrorCode::BadRequest => 400,

@@ -247,6 +247,37 @@ fn rows() -> Vec<Row> {
         },
         Row {
             method: "GET",
+            path: "/v1/account/real-name",
+            cast: Cast::Shipper,
+            expect: ["401", "403", "200", "403", "200"],
+            build: |w, _, _| w.http.get(format!("{}/v1/account/real-name", w.url)),
+        },
+        Row {
+            method: "POST",
+            path: "/v1/account/real-name",
+            cast: Cast::Shipper,
+            expect: ["401", "403", "200", "403", "200"],
+            build: |w, _, _| {
+                use base64::Engine;
+                let png = |fill: u8| {
+                    let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+                    b.extend([fill; 200]);
+                    base64::engine::general_purpose::STANDARD.encode(b)
+                };
+                w.http
+                    .post(format!("{}/v1/account/real-name", w.url))
+                    .json(&json!({"verification_id": w.key(), "id_card": png(1), "face": png(2)}))
+            },
+        },
+        Row {
+            method: "DELETE",
+            path: "/v1/account/real-name",
+            cast: Cast::Shipper,
+            expect: ["401", "403", "204", "403", "204"],
+            build: |w, _, _| w.http.delete(format!("{}/v1/account/real-name", w.url)),
+        },
+        Row {
+            method: "GET",
             path: "/v1/orders/open",
             cast: Cast::Driver,
             expect: ["401", "403", "200", "200", "200"],

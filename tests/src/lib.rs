@@ -131,19 +131,8 @@ pub fn latest_code(phone: &str, purpose: &str) -> Option<String> {
         .cloned()
         .collect();
     dbs.iter()
-        .filter_map(|db| {
-            let mut name = db.as_os_str().to_owned();
-            name.push(".dev-codes.jsonl");
-            std::fs::read_to_string(PathBuf::from(name)).ok()
-        })
-        .flat_map(|text| {
-            text.lines()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter(|v| v["phone"] == phone && v["purpose"] == purpose)
-                .filter_map(|v| v["code"].as_str().map(str::to_string))
-                .collect::<Vec<_>>()
-        })
-        .last()
+        .filter_map(|db| waybill_server::sign_in::DevFileSender::latest(db, phone, purpose))
+        .next_back()
 }
 
 /// Signs `installation` in over plain HTTP with `role`, by a code for a fresh number (an
@@ -642,6 +631,21 @@ pub fn allow_trajectory(client: &waybill_core::Waybill) {
             .report_permission(p, waybill_core::PermissionState::Granted)
             .expect("permission");
     }
+}
+
+/// Every byte the server keeps: its database, its WAL and every upload file. A planted
+/// value absent from these is gone from the server.
+pub fn server_files(db: &Path) -> Vec<u8> {
+    let mut all = vec![];
+    for path in [db.to_path_buf(), db.with_extension("sqlite3-wal")] {
+        all.extend(std::fs::read(path).unwrap_or_default());
+    }
+    if let Ok(dir) = std::fs::read_dir(db.with_extension("sqlite3.uploads")) {
+        for f in dir.flatten() {
+            all.extend(std::fs::read(f.path()).unwrap_or_default());
+        }
+    }
+    all
 }
 
 /// The session token as stored in a client's database (tests only: the core never hands

@@ -9,22 +9,8 @@ use waybill_core::{Capture, Fix, ProofKind, ProofSource};
 use waybill_e2e::images::noise_png;
 use waybill_e2e::{
     SHANGHAI, ServerProcess, allow_trajectory, consenting_driver, contains, photographing_driver,
-    session_token,
+    server_files, session_token,
 };
-
-/// Every byte the server keeps: its database, its WAL and every upload file.
-fn server_files(db: &std::path::Path) -> Vec<u8> {
-    let mut all = vec![];
-    for path in [db.to_path_buf(), db.with_extension("sqlite3-wal")] {
-        all.extend(std::fs::read(path).unwrap_or_default());
-    }
-    if let Ok(dir) = std::fs::read_dir(db.with_extension("sqlite3.uploads")) {
-        for f in dir.flatten() {
-            all.extend(std::fs::read(f.path()).unwrap_or_default());
-        }
-    }
-    all
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_an_account_deletes_its_data_on_the_server_and_releases_its_order() {

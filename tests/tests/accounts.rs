@@ -31,6 +31,18 @@ async fn a_second_phone_finishes_the_job_and_the_dead_phones_late_outbox_is_refu
     second.sync().await.unwrap();
     let order = second.order(&target).unwrap();
     assert!(order.assigned_to_me && order.status == OrderStatus::Accepted);
+    // The parties came with the change feed: the new phone can call and find the consignee.
+    let party = second.order_contact(&target, true).unwrap().unwrap();
+    assert!(!party.masked && !party.consignee_phone.is_empty());
+    assert_eq!(
+        party,
+        first.order_contact(&target, true).unwrap().unwrap(),
+        "the same contact the accepting phone received"
+    );
+    assert!(
+        second.order_contact(&another, true).unwrap().is_none(),
+        "no contact of an order the account does not hold"
+    );
     second.pick_up(&target).unwrap();
     second.deliver(&target).unwrap();
     assert_eq!(second.sync().await.unwrap().pushed, 2);

@@ -209,7 +209,8 @@ async fn a_session_the_server_lost_asks_for_a_code_and_the_queue_waits_for_it() 
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start_fresh(&dir.path().join("server-1.sqlite3"));
     let client = consenting_driver(&dir.path().join("d"), &server.base_url);
-    let old_account = waybill_e2e::sign_in(&client).await;
+    let phone = waybill_e2e::fresh_phone();
+    let old_account = waybill_e2e::sign_in_as(&client, &phone).await;
     let target = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0]
         .id
         .clone();
@@ -227,7 +228,8 @@ async fn a_session_the_server_lost_asks_for_a_code_and_the_queue_waits_for_it() 
         waybill_core::AccountState::SignedOut { .. }
     ));
     assert_eq!(client.pending_actions().unwrap(), 1);
-    let new_account = waybill_e2e::sign_in(&client).await;
+    // The same person (the same number): their queue resumes.
+    let new_account = waybill_e2e::sign_in_as(&client, &phone).await;
     assert_eq!(client.sync().await.unwrap().pushed, 1, "the queue resumes");
     assert_ne!(new_account, old_account, "a new account on the new backend");
     assert_eq!(client.pending_actions().unwrap(), 0);

@@ -20,6 +20,7 @@ const LOCATION_ELSEWHERE: u8 = 3;
 const ENDLESS_FEED: u8 = 4;
 const HUGE_FEED: u8 = 5;
 const DOT_DOT_FEED: u8 = 6;
+const STRANGERS_CONTACT_FEED: u8 = 7;
 
 fn tus_reply(offset: &str) -> Reply {
     let mut headers = HeaderMap::new();
@@ -58,6 +59,11 @@ async fn lying_proxy(server: &ServerProcess, mode: Arc<AtomicU8>, trap: u16) -> 
                 }
                 DOT_DOT_FEED if feed => Some(json_reply(
                     r#"{"orders":[{"id":"..","status":"picked_up","pickup_label":"x","pickup":{"lat":31.2,"lon":121.4},"dropoff_label":"y","goods":"g","weight_kg":1.0,"fee_minor":1,"currency":"CNY","assigned_to":null,"revision":9,"updated_at":"2026-12-01T08:00:00Z"}],"cursor":99,"more":false}"#.into(),
+                )),
+                // Contacts of an order the page shows open and unassigned, and of one the
+                // page does not show at all.
+                STRANGERS_CONTACT_FEED if feed => Some(json_reply(
+                    r#"{"orders":[{"id":"ord-planted","status":"open","pickup_label":"x","pickup":{"lat":31.2,"lon":121.4},"dropoff_label":"y","goods":"g","weight_kg":1.0,"fee_minor":1,"currency":"CNY","assigned_to":null,"revision":9,"updated_at":"2026-12-01T08:00:00Z"}],"cursor":0,"more":false,"contacts":[{"order_id":"ord-planted","contact":{"consignor_name":"A","consignor_phone":"13800000001","consignee_name":"B","consignee_phone":"13800000002","consignee_address":"C"}},{"order_id":"ord-absent","contact":{"consignor_name":"A","consignor_phone":"13800000001","consignee_name":"B","consignee_phone":"13800000002","consignee_address":"C"}}]}"#.into(),
                 )),
                 HUGE_FEED if feed => Some(json_reply(format!(
                     r#"{{"orders":[],"cursor":1,"more":false,"pad":"{}"}}"#,
@@ -227,6 +233,15 @@ async fn a_change_feed_that_never_ends_or_never_stops_growing_is_not_believed() 
         .expect("sync ends");
     assert!(result.is_err(), "{result:?}");
     assert!(client.order("..").is_err(), "not stored");
+    // Contacts for orders this driver does not hold: not taken.
+    mode.store(STRANGERS_CONTACT_FEED, Ordering::SeqCst);
+    client.sync().await.expect("a well-formed page");
+    for id in ["ord-planted", "ord-absent"] {
+        assert!(
+            matches!(client.order_contact(id, true), Ok(None) | Err(_)),
+            "no contact stored for {id}"
+        );
+    }
     mode.store(HONEST, Ordering::SeqCst);
     client.sync().await.expect("an honest server again");
 }

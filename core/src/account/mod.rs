@@ -6,6 +6,7 @@
 //! session; a device the account does not know (a new phone, or one signed out from
 //! another device) needs a code. Suspended and closed accounts are typed states.
 
+pub mod real_name;
 pub mod store;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use waybill_protocol::account::{
 
 use crate::db::meta::{self, MetaKey};
 use crate::error::{Error, Result};
+use crate::media::ImageSource;
 use crate::privacy::export::Sections;
 use crate::privacy::gate::Gate;
 use crate::privacy::transparency::DataAction;
@@ -86,6 +88,7 @@ impl Account {
     /// must have its basis: the number is sent under it.
     pub(crate) async fn request_code(&self, phone_typed: &str) -> Result<CodeSent> {
         let phone = phone_of(phone_typed)?;
+        self.refuse_another_account(&phone).await?;
         let basis = self.gate.ticket(Purpose::Account).await?;
         self.services
             .blocking(|s| s.db.read(crate::privacy::sign_up_age))
@@ -123,6 +126,7 @@ impl Account {
         code: &str,
     ) -> Result<SignedIn> {
         let phone = phone_of(phone_typed)?;
+        self.refuse_another_account(&phone).await?;
         let code = code.trim();
         if !waybill_protocol::account::is_code(code) {
             return Err(Error::CodeInvalid);
@@ -145,6 +149,22 @@ impl Account {
             phone_masked: registered.phone_masked,
             new_account: registered.new_account,
         })
+    }
+
+    /// `AnotherAccountOnDevice` when this device still holds the data of an account with
+    /// another number (signed out from elsewhere, not wiped): its orders and queue must
+    /// never reach, or be sent as, the next person.
+    async fn refuse_another_account(&self, phone: &str) -> Result<()> {
+        let held = self
+            .services
+            .blocking(|s| Ok(s.db.read(|c| meta::get_sealed(c, MetaKey::AccountPhone))?))
+            .await?;
+        match held {
+            Some(held) if held != phone => Err(Error::AnotherAccountOnDevice {
+                phone_masked: mask_phone(&held),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// One registration: the device key's proof, with the code when there is one; stores
@@ -314,9 +334,13 @@ impl Account {
     }
 
     /// Signs this device (or every device) out on the server; the caller wipes what is
-    /// local.
+    /// local. Without a session (signed out from elsewhere, suspended) there is nothing to
+    /// sign out on the server, and the wipe alone follows.
     pub(crate) async fn sign_out(&self, everywhere: bool) -> Result<()> {
-        let session = self.session().await?;
+        let session = match self.session().await {
+            Err(Error::NotSignedIn) if !everywhere => return Ok(()),
+            other => other?,
+        };
         let basis = self.gate.ticket(Purpose::Account).await?;
         match self
             .services
@@ -327,6 +351,132 @@ impl Account {
             // Already signed out on the server (from another device): nothing to undo.
             Ok(()) | Err(crate::net::NetError::Unauthorized) => Ok(()),
             Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Account {
+    /// Takes the real-name check's two images (checked, stripped, sealed into the
+    /// `identity/` folder) and queues them; a newer check replaces one not yet sent.
+    pub(crate) fn take_real_name(&self, id_card: &ImageSource, face: &ImageSource) -> Result<()> {
+        self.gate.check(Purpose::RealNameVerification)?;
+        self.require_signed_in()?;
+        let key = &self.services.key;
+        let (id_card, face) = (
+            real_name::prepare(key, id_card)?,
+            real_name::prepare(key, face)?,
+        );
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let dir = real_name::folder(&self.services.config.data_dir);
+        let (id_name, face_name) = (format!("{id}-id-card"), format!("{id}-face"));
+        crate::media::write_atomically(&dir, &id_name, &id_card)?;
+        crate::media::write_atomically(&dir, &face_name, &face)?;
+        // Checked again at the commit: a withdrawal while the files were written wins.
+        let basis = self.gate.check(Purpose::RealNameVerification)?;
+        self.services.db.write(|tx| {
+            real_name::queue(tx, &basis, &id, &id_name, &face_name, chrono::Utc::now())?;
+            self.gate.record(
+                tx,
+                DataAction::Collected,
+                &basis,
+                &["identity_documents"],
+                2,
+            )?;
+            Ok::<_, Error>(())
+        })?;
+        self.delete_unsent_identity_files();
+        Ok(())
+    }
+
+    /// Sends the queued real-name check, if any, under its purpose; once the server has
+    /// decided, the images are deleted from the device. A refusal of the images themselves
+    /// (a 4xx) also ends the check: the person takes them again.
+    pub(crate) async fn send_real_name(&self, session: &Session) -> Result<bool> {
+        let services = &self.services;
+        let Some(pending) = services.blocking(|s| s.db.read(real_name::pending)).await? else {
+            return Ok(false);
+        };
+        let Ok(basis) = self.gate.ticket(Purpose::RealNameVerification).await else {
+            return Ok(false); // withdrawn: the purge deletes it
+        };
+        let id = pending.0.clone();
+        let body = services
+            .blocking(move |s| {
+                real_name::submission(&s.key, &real_name::folder(&s.config.data_dir), &pending)
+            })
+            .await?;
+        let status = match services
+            .api
+            .verify_real_name(&basis, &session.token, &body)
+            .await
+        {
+            Ok(status) => status,
+            Err(crate::net::NetError::Rejected { status, body })
+                if status < 500 && status != 401 && status != 403 && status != 410 =>
+            {
+                waybill_protocol::account::RealNameStatus {
+                    outcome: waybill_protocol::account::RealNameOutcome::Rejected,
+                    checked_at: Some(chrono::Utc::now()),
+                    reason: Some(format!("the server refused the images: {}", body.message)),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        drop(body);
+        let gate = Arc::clone(&self.gate);
+        services
+            .blocking(move |s| {
+                s.db.write(|tx| {
+                    real_name::settle(tx, &id, &status)?;
+                    gate.record(tx, DataAction::Sent, &basis, &["identity_documents"], 2)?;
+                    Ok::<_, Error>(())
+                })
+            })
+            .await?;
+        self.delete_unsent_identity_files();
+        Ok(true)
+    }
+
+    /// Where the real-name check stands. Local only.
+    pub(crate) fn real_name_state(&self) -> Result<real_name::RealNameState> {
+        self.services.db.read(real_name::state)
+    }
+
+    /// Deletes the real-name outcome here and on the server, unless the account's last
+    /// delivery (`last_delivery`, as this device saw it; the server checks its own record
+    /// too) is under seven days old. A check not yet sent is dropped with it.
+    pub(crate) async fn delete_real_name(
+        &self,
+        last_delivery: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<()> {
+        real_name::check_deletable(last_delivery, chrono::Utc::now())?;
+        let session = self.session().await?;
+        let basis = self.gate.ticket(Purpose::Account).await?;
+        self.services
+            .api
+            .delete_real_name(&basis, &session.token)
+            .await?;
+        self.services
+            .blocking(|s| {
+                s.db.write(|tx| {
+                    tx.execute("DELETE FROM real_name_uploads", [])?;
+                    real_name::forget(tx)
+                })
+            })
+            .await?;
+        self.delete_unsent_identity_files();
+        Ok(())
+    }
+
+    /// Deletes identity images no queued check names (after a send, a purge, a wipe).
+    pub(crate) fn delete_unsent_identity_files(&self) {
+        let dir = real_name::folder(&self.services.config.data_dir);
+        if let Err(e) = self
+            .services
+            .db
+            .read(|c| real_name::delete_unreferenced(c, &dir))
+        {
+            tracing::warn!(error = %e, "could not clean the identity folder");
         }
     }
 }
@@ -389,6 +539,12 @@ pub(crate) fn export_sections(conn: &rusqlite::Connection) -> Result<Sections> {
         (
             "phone_number",
             json!(meta::get_sealed(conn, MetaKey::AccountPhone)?),
+        ),
+        (
+            "real_name",
+            meta::get(conn, MetaKey::RealName)?
+                .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
+                .unwrap_or(serde_json::Value::Null),
         ),
     ])
 }

@@ -8,11 +8,13 @@ use waybill_protocol::account::{AccountInfo, CodeSent};
 use waybill_protocol::{LatLon, RightKind};
 
 use super::Waybill;
+use crate::account::real_name::RealNameState;
 use crate::account::{AccountState, SignedIn};
 use crate::error::{Error, Result};
 use crate::observe::Topic;
 use crate::orders::Order;
 use crate::privacy::rights::RightsRequest;
+use crate::proof::ProofSource;
 
 impl Waybill {
     /// Sends a one-time code to the number the person typed (any usual format; full-width
@@ -147,6 +149,53 @@ impl Waybill {
         self.wipe_local()?;
         tracing::info!("account cancelled; local data wiped");
         self.notify(&[Topic::Orders, Topic::Privacy]);
+        Ok(())
+    }
+
+    /// Takes the shipper's optional real-name check (ID card photo and face image, each a
+    /// JPEG or PNG up to 4 MiB, stripped of metadata and sealed) under its own separate
+    /// consent, and sends it now if the server can be reached (else with the next sync).
+    /// Once the server has decided, the images are deleted from the device; only the
+    /// outcome and its time stay. Refusing it blocks no other function.
+    pub async fn verify_real_name(
+        &self,
+        id_card: ProofSource,
+        face: ProofSource,
+    ) -> Result<RealNameState> {
+        let account = Arc::clone(&self.account);
+        self.services
+            .blocking(move |_| account.take_real_name(&id_card, &face))
+            .await?;
+        self.notify(&[Topic::Privacy]);
+        let account = Arc::clone(&self.account);
+        let sent = self
+            .run(async move {
+                let session = account.session().await?;
+                account.send_real_name(&session).await
+            })
+            .await;
+        match sent {
+            Ok(_) | Err(Error::Offline { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        self.notify(&[Topic::Privacy]);
+        self.account.real_name_state()
+    }
+
+    /// Where the real-name check stands (unverified, waiting to be sent, verified at…,
+    /// rejected). Local only.
+    pub fn real_name_state(&self) -> Result<RealNameState> {
+        self.account.real_name_state()
+    }
+
+    /// Deletes the real-name outcome here and on the server; `RecentDelivery` while a
+    /// delivery of the account is under seven days old (seed 000).
+    pub async fn delete_real_name(&self) -> Result<()> {
+        let last = self.orders.last_delivery()?;
+        let account = Arc::clone(&self.account);
+        self.run(async move { account.delete_real_name(last).await })
+            .await?;
+        self.notify(&[Topic::Privacy]);
         Ok(())
     }
 

@@ -24,6 +24,9 @@ pub enum MetaKey {
     AccountPhone,
     /// The account engine: `suspended` or `closed` when the server said so.
     AccountStanding,
+    /// The account engine: the last real-name outcome the server gave (JSON: outcome,
+    /// time, reason; never an image).
+    RealName,
 }
 
 impl MetaKey {
@@ -37,6 +40,7 @@ impl MetaKey {
             MetaKey::LastProofAt => "last_proof_at",
             MetaKey::AccountPhone => "account_phone",
             MetaKey::AccountStanding => "account_standing",
+            MetaKey::RealName => "real_name",
         }
     }
 }

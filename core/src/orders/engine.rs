@@ -69,6 +69,11 @@ impl Orders {
         Ok(self.services.db.read(|c| history::list(c, order_id))?)
     }
 
+    /// When the last delivery this device saw happened (its own or an errand's).
+    pub(crate) fn last_delivery(&self) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.services.db.read(super::history::last_delivery)?)
+    }
+
     /// Queued actions, in push order.
     pub(crate) fn pending(&self) -> Result<Vec<OutboxEntry>> {
         Ok(self.services.db.read(outbox::all)?)

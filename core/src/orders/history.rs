@@ -107,6 +107,21 @@ pub fn record_server(
     Ok(())
 }
 
+/// When the last delivery this device saw happened: the driver's own `deliver`, or the
+/// server's `delivered` status of an errand.
+pub fn last_delivery(conn: &Connection) -> StorageResult<Option<DateTime<Utc>>> {
+    let at: Option<String> = conn.query_row(
+        "SELECT max(at) FROM order_history
+         WHERE (source = 'me' AND event = 'deliver' AND state IN ('pending', 'confirmed'))
+            OR (source = 'server' AND event = 'delivered')",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(at
+        .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
+        .map(|t| t.with_timezone(&Utc)))
+}
+
 /// An order's history, oldest first.
 pub fn list(conn: &Connection, order_id: &str) -> StorageResult<Vec<HistoryEntry>> {
     let mut stmt = conn.prepare(

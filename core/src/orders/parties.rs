@@ -28,6 +28,15 @@ pub struct OrderContact {
     pub masked: bool,
 }
 
+/// Whether the contact of `order_id` is held.
+pub fn held(conn: &Connection, order_id: &str) -> StorageResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM order_parties WHERE order_id = ?1)",
+        [order_id],
+        |r| r.get(0),
+    )?)
+}
+
 /// Stores (or replaces) the contact of `order_id`, collected for the ticket's purpose.
 pub fn store(
     tx: &Transaction<'_>,

@@ -116,7 +116,7 @@ impl Orders {
     /// Pulls the change feed from the stored cursor until it is drained; each page is
     /// applied with its cursor in one transaction, so a kill between pages loses nothing.
     pub(crate) async fn pull(&self, session: &Session) -> Result<u32> {
-        let basis = self.gate.ticket(self.purpose()).await?;
+        let basis = std::sync::Arc::new(self.gate.ticket(self.purpose()).await?);
         let services = &self.services;
         let mut pulled = 0;
         for _ in 0..MAX_PAGES {
@@ -145,11 +145,47 @@ impl Orders {
             pulled += u32::try_from(page.orders.len()).unwrap_or(u32::MAX);
             let more = page.more;
             let account = session.account_id.clone();
+            let (gate, basis) = (
+                std::sync::Arc::clone(&self.gate),
+                std::sync::Arc::clone(&basis),
+            );
             services
                 .blocking(move |s| {
                     Ok(s.db.write(|tx| {
                         for order in &page.orders {
                             super::upsert_from_server(tx, order, &account)?;
+                        }
+                        // Contacts of orders this account holds (one taken on another
+                        // phone): kept only for an order the same page shows held by
+                        // this account and open, and only if none is held yet.
+                        let mut received = 0;
+                        for held in &page.contacts {
+                            let holds = page.orders.iter().any(|o| {
+                                o.id == held.order_id
+                                    && o.assigned_to.as_deref() == Some(account.as_str())
+                                    && !o.status.is_closed()
+                            });
+                            if holds && !parties::held(tx, &held.order_id)? {
+                                let now = Utc::now();
+                                parties::store(
+                                    tx,
+                                    &basis,
+                                    &held.order_id,
+                                    "consignee_contact",
+                                    &held.contact,
+                                    now,
+                                )?;
+                                received += 1;
+                            }
+                        }
+                        if received > 0 {
+                            gate.record(
+                                tx,
+                                DataAction::Received,
+                                &basis,
+                                &["consignee_contact"],
+                                received,
+                            )?;
                         }
                         super::set_changes_cursor(tx, page.cursor)
                     })?)

@@ -4,15 +4,15 @@
 //! and recorded in SQLite; the file is sealed at rest (`sealed_file`), uploaded by tus.
 
 pub mod export;
-pub mod image;
 pub mod proofs;
 pub mod queue;
 pub mod rules;
-pub mod sealed_file;
 pub mod tus;
 pub mod upload;
 
-use std::io::Write;
+pub use crate::media::ImageSource as ProofSource;
+pub(crate) use crate::media::{image, sealed_file, write_atomically};
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -64,15 +64,6 @@ impl ProofKind {
             _ => ProofKind::Scan,
         }
     }
-}
-
-/// Where the shell's captured image is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProofSource {
-    /// A file the camera wrote (left in place: the shell owns it).
-    File(PathBuf),
-    /// The image itself.
-    Bytes(Vec<u8>),
 }
 
 /// When a proof was captured: device time and, if the shell has it, the monotonic clock.
@@ -161,25 +152,6 @@ pub fn prepare(source: &ProofSource) -> Result<(Vec<u8>, String, String)> {
 
 fn invalid(reason: String) -> Error {
     Error::InvalidProof { reason }
-}
-
-/// Writes `bytes` as `dir/name` atomically: a temporary file in the same folder, synced,
-/// then renamed over the name and the folder synced, so a kill leaves either nothing or
-/// the whole file.
-pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let io = |e: std::io::Error| Error::Storage {
-        reason: format!("proof file: {e}"),
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, dir.join(name)).map_err(io)?;
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io)?;
-    Ok(())
 }
 
 /// `len` bytes of the image in the sealed proof file at `path` from `offset` (one upload

@@ -71,6 +71,23 @@ public final class WaybillClient: Sendable {
         try await cancellable { [ffi] in try await ffi.requestStepUpCode() }
     }
 
+    /// The shipper's optional real-name check (separate consent, camera): both images are
+    /// stripped, sealed, sent, and deleted from the device once the server has decided.
+    public func verifyRealName(idCard: ProofSource, face: ProofSource) async throws -> RealNameState {
+        try await cancellable { [ffi] in try await ffi.verifyRealName(idCard: idCard, face: face) }
+    }
+
+    /// Where the real-name check stands (local only).
+    public func realNameState() throws -> RealNameState {
+        try ffi.realNameState()
+    }
+
+    /// Deletes the real-name outcome here and on the server; `RecentDelivery` within seven
+    /// days of a delivery.
+    public func deleteRealName() async throws {
+        try await cancellable { [ffi] in try await ffi.deleteRealName() }
+    }
+
     /// Open offers near a coarse position without an account; nothing is stored.
     public func browseOffersAsGuest(near: LatLon) async throws -> [Order] {
         try await cancellable { [ffi] in try await ffi.browseOffersAsGuest(near: near) }

@@ -1444,6 +1444,17 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func browseOffersAsGuest(near: LatLon) async throws  -> [Order]
     
     /**
+     * Deletes the real-name outcome here and on the server (`RecentDelivery` within seven
+     * days of a delivery).
+     */
+    func deleteRealName() async throws 
+    
+    /**
+     * Where the real-name check stands. Local only.
+     */
+    func realNameState() throws  -> RealNameState
+    
+    /**
      * Sends a one-time code to the number as typed (age asked first).
      */
     func requestSignInCode(phone: String) async throws  -> CodeSent
@@ -1472,6 +1483,12 @@ public protocol WaybillProtocol: AnyObject, Sendable {
      * Signs another device of the account out.
      */
     func signOutDevice(deviceId: String) async throws 
+    
+    /**
+     * The shipper's optional real-name check (separate consent): both images stripped,
+     * sealed, sent, and deleted from the device once the server decided.
+     */
+    func verifyRealName(idCard: ProofSource, face: ProofSource) async throws  -> RealNameState
     
     /**
      * The signed-in account id, if any.
@@ -1905,6 +1922,38 @@ open func browseOffersAsGuest(near: LatLon)async throws  -> [Order]  {
 }
     
     /**
+     * Deletes the real-name outcome here and on the server (`RecentDelivery` within seven
+     * days of a delivery).
+     */
+open func deleteRealName()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_delete_real_name(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_void,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_void,
+            freeFunc: ffi_waybill_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * Where the real-name check stands. Local only.
+     */
+open func realNameState()throws  -> RealNameState  {
+    return try  FfiConverterTypeRealNameState_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_real_name_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Sends a one-time code to the number as typed (age asked first).
      */
 open func requestSignInCode(phone: String)async throws  -> CodeSent  {
@@ -2014,6 +2063,26 @@ open func signOutDevice(deviceId: String)async throws   {
             completeFunc: ffi_waybill_ffi_rust_future_complete_void,
             freeFunc: ffi_waybill_ffi_rust_future_free_void,
             liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * The shipper's optional real-name check (separate consent): both images stripped,
+     * sealed, sent, and deleted from the device once the server decided.
+     */
+open func verifyRealName(idCard: ProofSource, face: ProofSource)async throws  -> RealNameState  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_verify_real_name(
+                        self.uniffiCloneHandle(),FfiConverterTypeProofSource_lower(idCard),FfiConverterTypeProofSource_lower(face)
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRealNameState_lift,
             errorHandler: FfiConverterTypeWaybillError_lift
         )
 }
@@ -8481,6 +8550,113 @@ public func FfiConverterTypePurposeState_lower(_ value: PurposeState) -> RustBuf
 
 
 /**
+ * Where the shipper's real-name check stands on this device.
+ */
+
+public enum RealNameState: Equatable, Hashable {
+    
+    /**
+     * Never checked (or the outcome was deleted).
+     */
+    case unverified
+    /**
+     * Taken and waiting to be sent (the images are on the device, sealed).
+     */
+    case pending
+    /**
+     * The check passed.
+     */
+    case verified(
+        /**
+         * When the server decided.
+         */at: Date
+    )
+    /**
+     * The check failed; take the pictures again.
+     */
+    case rejected(
+        /**
+         * Why, without personal data.
+         */reason: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RealNameState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRealNameState: FfiConverterRustBuffer {
+    typealias SwiftType = RealNameState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RealNameState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .unverified
+        
+        case 2: return .pending
+        
+        case 3: return .verified(at: try FfiConverterTimestamp.read(from: &buf)
+        )
+        
+        case 4: return .rejected(reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RealNameState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .unverified:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .verified(at):
+            writeInt(&buf, Int32(3))
+            FfiConverterTimestamp.write(at, into: &buf)
+            
+        
+        case let .rejected(reason):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRealNameState_lift(_ buf: RustBuffer) throws -> RealNameState {
+    return try FfiConverterTypeRealNameState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRealNameState_lower(_ value: RealNameState) -> RustBuffer {
+    return FfiConverterTypeRealNameState.lower(value)
+}
+
+
+
+/**
  * Why the server refused a queued action.
  */
 
@@ -9783,6 +9959,22 @@ enum WaybillError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case StepUpRequired
     /**
+     * The device holds another account's data: sign it out here first (wipes it).
+     */
+    case AnotherAccountOnDevice(
+        /**
+         * That account's number, masked.
+         */phoneMasked: String
+    )
+    /**
+     * Real-name data cannot be deleted within seven days of a delivery.
+     */
+    case RecentDelivery(
+        /**
+         * When it can.
+         */deletableFrom: Date
+    )
+    /**
      * Ask the age question first: nothing account-bound is collected before it.
      */
     case AgeNotDeclared
@@ -9971,43 +10163,49 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             retryAfterS: try FfiConverterUInt64.read(from: &buf)
             )
         case 16: return .StepUpRequired
-        case 17: return .AgeNotDeclared
-        case 18: return .AccountSuspended
-        case 19: return .AccountClosed
-        case 20: return .Unauthorized
-        case 21: return .OrderNotFound(
+        case 17: return .AnotherAccountOnDevice(
+            phoneMasked: try FfiConverterString.read(from: &buf)
+            )
+        case 18: return .RecentDelivery(
+            deletableFrom: try FfiConverterTimestamp.read(from: &buf)
+            )
+        case 19: return .AgeNotDeclared
+        case 20: return .AccountSuspended
+        case 21: return .AccountClosed
+        case 22: return .Unauthorized
+        case 23: return .OrderNotFound(
             orderId: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .OrderNotAvailable(
+        case 24: return .OrderNotAvailable(
             orderId: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypeUnavailable.read(from: &buf)
             )
-        case 23: return .InvalidTransition(
+        case 25: return .InvalidTransition(
             orderId: try FfiConverterString.read(from: &buf), 
             action: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterTypeOrderStatus.read(from: &buf)
             )
-        case 24: return .ThirdPartyConfirmationRequired
-        case 25: return .NotInJob(
+        case 26: return .ThirdPartyConfirmationRequired
+        case 27: return .NotInJob(
             orderId: try FfiConverterString.read(from: &buf)
             )
-        case 26: return .ConsentRequired(
+        case 28: return .ConsentRequired(
             purpose: try FfiConverterString.read(from: &buf)
             )
-        case 27: return .PermissionRequired(
+        case 29: return .PermissionRequired(
             purpose: try FfiConverterString.read(from: &buf), 
             permission: try FfiConverterString.read(from: &buf)
             )
-        case 28: return .GuardianConsentRequired
-        case 29: return .InvalidManifest(
+        case 30: return .GuardianConsentRequired
+        case 31: return .InvalidManifest(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 30: return .LedgerTampered(
+        case 32: return .LedgerTampered(
             seq: try FfiConverterInt64.read(from: &buf)
             )
-        case 31: return .Shutdown
-        case 32: return .Cancelled
-        case 33: return .Internal(
+        case 33: return .Shutdown
+        case 34: return .Cancelled
+        case 35: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -10100,84 +10298,94 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(16))
         
         
-        case .AgeNotDeclared:
+        case let .AnotherAccountOnDevice(phoneMasked):
             writeInt(&buf, Int32(17))
+            FfiConverterString.write(phoneMasked, into: &buf)
+            
         
-        
-        case .AccountSuspended:
+        case let .RecentDelivery(deletableFrom):
             writeInt(&buf, Int32(18))
+            FfiConverterTimestamp.write(deletableFrom, into: &buf)
+            
         
-        
-        case .AccountClosed:
+        case .AgeNotDeclared:
             writeInt(&buf, Int32(19))
         
         
-        case .Unauthorized:
+        case .AccountSuspended:
             writeInt(&buf, Int32(20))
         
         
-        case let .OrderNotFound(orderId):
+        case .AccountClosed:
             writeInt(&buf, Int32(21))
+        
+        
+        case .Unauthorized:
+            writeInt(&buf, Int32(22))
+        
+        
+        case let .OrderNotFound(orderId):
+            writeInt(&buf, Int32(23))
             FfiConverterString.write(orderId, into: &buf)
             
         
         case let .OrderNotAvailable(orderId,reason):
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(24))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterTypeUnavailable.write(reason, into: &buf)
             
         
         case let .InvalidTransition(orderId,action,status):
-            writeInt(&buf, Int32(23))
+            writeInt(&buf, Int32(25))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterString.write(action, into: &buf)
             FfiConverterTypeOrderStatus.write(status, into: &buf)
             
         
         case .ThirdPartyConfirmationRequired:
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(26))
         
         
         case let .NotInJob(orderId):
-            writeInt(&buf, Int32(25))
+            writeInt(&buf, Int32(27))
             FfiConverterString.write(orderId, into: &buf)
             
         
         case let .ConsentRequired(purpose):
-            writeInt(&buf, Int32(26))
+            writeInt(&buf, Int32(28))
             FfiConverterString.write(purpose, into: &buf)
             
         
         case let .PermissionRequired(purpose,permission):
-            writeInt(&buf, Int32(27))
+            writeInt(&buf, Int32(29))
             FfiConverterString.write(purpose, into: &buf)
             FfiConverterString.write(permission, into: &buf)
             
         
         case .GuardianConsentRequired:
-            writeInt(&buf, Int32(28))
+            writeInt(&buf, Int32(30))
         
         
         case let .InvalidManifest(reason):
-            writeInt(&buf, Int32(29))
+            writeInt(&buf, Int32(31))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .LedgerTampered(seq):
-            writeInt(&buf, Int32(30))
+            writeInt(&buf, Int32(32))
             FfiConverterInt64.write(seq, into: &buf)
             
         
         case .Shutdown:
-            writeInt(&buf, Int32(31))
+            writeInt(&buf, Int32(33))
         
         
         case .Cancelled:
-            writeInt(&buf, Int32(32))
+            writeInt(&buf, Int32(34))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(33))
+            writeInt(&buf, Int32(35))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -11085,6 +11293,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_browse_offers_as_guest() != 37165) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_delete_real_name() != 12962) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_real_name_state() != 63841) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_request_sign_in_code() != 14164) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11101,6 +11315,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sign_out_device() != 14862) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_verify_real_name() != 53560) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_account_id() != 24246) {

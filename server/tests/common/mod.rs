@@ -84,13 +84,7 @@ pub fn phone_of(installation: &str) -> String {
 
 /// The newest code the development sender wrote for `phone` and `purpose`.
 pub fn latest_code(db: &std::path::Path, phone: &str, purpose: &str) -> Option<String> {
-    let mut name = db.as_os_str().to_owned();
-    name.push(".dev-codes.jsonl");
-    let text = std::fs::read_to_string(PathBuf::from(name)).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .rfind(|v| v["phone"] == phone && v["purpose"] == purpose)
-        .map(|v| v["code"].as_str().unwrap().to_string())
+    waybill_server::sign_in::DevFileSender::latest(db, phone, purpose)
 }
 
 /// Asks for a sign-in code for `phone` to `installation`.

@@ -357,6 +357,16 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_account_state(uint64_t ptr, Rust
 uint64_t uniffi_waybill_ffi_fn_method_waybill_browse_offers_as_guest(uint64_t ptr, RustBuffer near
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DELETE_REAL_NAME
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DELETE_REAL_NAME
+uint64_t uniffi_waybill_ffi_fn_method_waybill_delete_real_name(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REAL_NAME_STATE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REAL_NAME_STATE
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_real_name_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REQUEST_SIGN_IN_CODE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REQUEST_SIGN_IN_CODE
 uint64_t uniffi_waybill_ffi_fn_method_waybill_request_sign_in_code(uint64_t ptr, RustBuffer phone
@@ -385,6 +395,11 @@ uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_out(uint64_t ptr, int8_t ever
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_OUT_DEVICE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_OUT_DEVICE
 uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_out_device(uint64_t ptr, RustBuffer device_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_VERIFY_REAL_NAME
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_VERIFY_REAL_NAME
+uint64_t uniffi_waybill_ffi_fn_method_waybill_verify_real_name(uint64_t ptr, RustBuffer id_card, RustBuffer face
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCOUNT_ID
@@ -1055,6 +1070,18 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_browse_offers_as_guest(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DELETE_REAL_NAME
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DELETE_REAL_NAME
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_delete_real_name(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REAL_NAME_STATE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REAL_NAME_STATE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_real_name_state(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REQUEST_SIGN_IN_CODE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REQUEST_SIGN_IN_CODE
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_request_sign_in_code(void
@@ -1088,6 +1115,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_sign_out(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SIGN_OUT_DEVICE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SIGN_OUT_DEVICE
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_sign_out_device(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_VERIFY_REAL_NAME
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_VERIFY_REAL_NAME
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_verify_real_name(void
     
 );
 #endif

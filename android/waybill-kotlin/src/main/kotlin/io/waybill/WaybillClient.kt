@@ -119,6 +119,19 @@ class WaybillClient private constructor(
     /** Sends a step-up code to the account's number, for a rights request or the cancellation. */
     suspend fun requestStepUpCode(): CodeSent = ffi.requestStepUpCode()
 
+    /**
+     * The shipper's optional real-name check (separate consent, camera): both images are
+     * stripped, sealed, sent, and deleted from the device once the server has decided.
+     */
+    suspend fun verifyRealName(idCard: ProofSource, face: ProofSource): RealNameState =
+        ffi.verifyRealName(idCard, face)
+
+    /** Where the real-name check stands (local only). */
+    suspend fun realNameState(): RealNameState = withContext(ioDispatcher) { ffi.realNameState() }
+
+    /** Deletes the real-name outcome here and on the server; `RecentDelivery` within 7 days of a delivery. */
+    suspend fun deleteRealName() = ffi.deleteRealName()
+
     /** Open offers near a coarse position without an account; nothing is stored or identifies the device. */
     suspend fun browseOffersAsGuest(near: LatLon): List<Order> = ffi.browseOffersAsGuest(near)
 

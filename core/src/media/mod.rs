@@ -1,0 +1,41 @@
+//! Images the shell hands over (a proof photo, a real-name check's ID card and face): how
+//! they arrive, how their format is checked and their metadata stripped (`image`), how
+//! they are sealed at rest (`sealed_file`), and how a file is written so a kill leaves
+//! all of it or none. The proof engine and the account engine both take images; neither
+//! owns these rules.
+
+pub mod image;
+pub mod sealed_file;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Where the shell's captured image is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSource {
+    /// A file the camera wrote (left in place: the shell owns it).
+    File(PathBuf),
+    /// The image itself.
+    Bytes(Vec<u8>),
+}
+
+/// Writes `bytes` as `dir/name` atomically: a temporary file in the same folder, synced,
+/// then renamed over the name and the folder synced, so a kill leaves either nothing or
+/// the whole file.
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let io = |e: std::io::Error| Error::Storage {
+        reason: format!("image file: {e}"),
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, dir.join(name)).map_err(io)?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)?;
+    Ok(())
+}
