@@ -60,10 +60,17 @@ impl Services {
         F: FnOnce(&Services) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        let job: BlockingJob = Box::new(move |s| Box::new(f(s)) as Erased);
+        unerase::<Result<T>>(self.run_blocking(job).await?)?
+    }
+
+    /// [`Services::blocking`] without its type: one instance of tokio's blocking-task code
+    /// for every call site.
+    async fn run_blocking(self: &Arc<Self>, job: BlockingJob) -> Result<Erased> {
         let services = Arc::clone(self);
-        tokio::task::spawn_blocking(move || f(&services))
+        tokio::task::spawn_blocking(move || job(&services))
             .await
-            .map_err(join_error)?
+            .map_err(join_error)
     }
 
     /// The app-private folder of proof files.
@@ -71,6 +78,23 @@ impl Services {
         self.config.data_dir.join("proofs")
     }
 }
+
+/// A task's result with its type erased ([`Services::blocking`], `Tasks::run`).
+pub(crate) type Erased = Box<dyn std::any::Any + Send>;
+
+/// The typed value back from an erased one; a mismatch cannot happen (each call unerases
+/// what it erased) and is an internal error rather than a panic if it ever did.
+pub(crate) fn unerase<T: 'static>(value: Erased) -> Result<T> {
+    value
+        .downcast::<T>()
+        .map(|b| *b)
+        .map_err(|_| Error::Internal {
+            reason: "a task returned a value of another type".into(),
+        })
+}
+
+/// Blocking work with its type erased.
+type BlockingJob = Box<dyn FnOnce(&Services) -> Erased + Send>;
 
 /// A task that did not finish: the runtime shut down, or the task panicked.
 pub(crate) fn join_error(e: JoinError) -> Error {

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use tokio::task::{JoinError, JoinHandle};
 
 use crate::error::{Error, Result};
-use crate::services::join_error;
+use crate::services::{Erased, join_error, unerase};
 
 /// The runtime, and the signal that ends every network call in flight.
 pub(crate) struct Tasks {
@@ -49,20 +49,31 @@ impl Tasks {
         Fut: Future<Output = Result<T>> + Send + 'static,
         T: Send + 'static,
     {
+        let erased: ErasedWork = Box::pin(async move { Box::new(work.await) as Erased });
+        unerase::<Result<T>>(self.run_erased(erased).await?)?
+    }
+
+    /// [`Tasks::run`] without its type: tokio's task machinery is instantiated once for
+    /// every call of the core instead of once per call site (tens of KB of the mobile
+    /// library; docs/library-size.md).
+    async fn run_erased(&self, work: ErasedWork) -> Result<Erased> {
         let cancel = Arc::clone(&self.cancel);
         let task = self.handle.spawn(async move {
             // Created before the work starts: a `notify_waiters` from now on reaches it.
             let mut cancelled = std::pin::pin!(cancel.notified());
-            let mut work = std::pin::pin!(work);
+            let mut work = work;
             std::future::poll_fn(|cx| {
                 if cancelled.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(Err(Error::Cancelled));
+                    return Poll::Ready(None);
                 }
-                work.as_mut().poll(cx)
+                work.as_mut().poll(cx).map(Some)
             })
             .await
         });
-        AbortOnDrop(task).await.map_err(join_error)?
+        AbortOnDrop(task)
+            .await
+            .map_err(join_error)?
+            .ok_or(Error::Cancelled)
     }
 
     /// Ends every call in flight with `Cancelled`; calls started afterwards go on.
@@ -80,6 +91,9 @@ impl Drop for Tasks {
         }
     }
 }
+
+/// A task's work with its type erased.
+type ErasedWork = Pin<Box<dyn Future<Output = Erased> + Send>>;
 
 /// A spawned task that is aborted when the future awaiting it is dropped.
 struct AbortOnDrop<T>(JoinHandle<T>);

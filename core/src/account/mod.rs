@@ -388,6 +388,24 @@ impl Account {
         Ok(())
     }
 
+    /// Takes the check (on the blocking pool: multi-MB images are read, stripped and
+    /// sealed) and sends it now if the server can be reached; offline it waits for a sync.
+    pub(crate) async fn verify_real_name(
+        self: &Arc<Self>,
+        id_card: ImageSource,
+        face: ImageSource,
+    ) -> Result<()> {
+        let me = Arc::clone(self);
+        self.services
+            .blocking(move |_| me.take_real_name(&id_card, &face))
+            .await?;
+        let session = self.session().await?;
+        match self.send_real_name(&session).await {
+            Ok(_) | Err(Error::Offline { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Sends the queued real-name check, if any, under its purpose; once the server has
     /// decided, the images are deleted from the device. A refusal of the images themselves
     /// (a 4xx) also ends the check: the person takes them again.

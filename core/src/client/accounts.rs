@@ -163,22 +163,11 @@ impl Waybill {
         face: ProofSource,
     ) -> Result<RealNameState> {
         let account = Arc::clone(&self.account);
-        self.services
-            .blocking(move |_| account.take_real_name(&id_card, &face))
-            .await?;
-        self.notify(&[Topic::Privacy]);
-        let account = Arc::clone(&self.account);
-        let sent = self
-            .run(async move {
-                let session = account.session().await?;
-                account.send_real_name(&session).await
-            })
+        let outcome = self
+            .run(async move { account.verify_real_name(id_card, face).await })
             .await;
-        match sent {
-            Ok(_) | Err(Error::Offline { .. }) => {}
-            Err(e) => return Err(e),
-        }
         self.notify(&[Topic::Privacy]);
+        outcome?;
         self.account.real_name_state()
     }
 

@@ -18,6 +18,7 @@ import io.waybill.ffi.ProofKind
 import io.waybill.ffi.ProofRule
 import io.waybill.ffi.ProofSource
 import io.waybill.ffi.ProofStep
+import io.waybill.ffi.RealNameState
 import io.waybill.ffi.LatLon
 import io.waybill.ffi.NewErrand
 import io.waybill.ffi.OrderContact
