@@ -26,6 +26,15 @@ fn submit(http: &Client, url: &str, token: &str, id: &str, card: &str, face: &st
     (status, reply.json().unwrap_or(Value::Null))
 }
 
+fn outcome_of(http: &Client, url: &str, token: &str) -> Value {
+    http.get(format!("{url}/v1/account/real-name"))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
 #[test]
 fn a_retry_gets_the_first_outcome_and_bad_images_are_refused_unchecked() {
     let server = common::start(&[]);
@@ -50,13 +59,7 @@ fn a_retry_gets_the_first_outcome_and_bad_images_are_refused_unchecked() {
         let (status, body) = submit(&http, url, &s.token, "v-3", &card, &face);
         assert!(matches!(status, 400 | 413), "{status} {body}");
     }
-    let now: Value = http
-        .get(format!("{url}/v1/account/real-name"))
-        .bearer_auth(&s.token)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let now = outcome_of(&http, url, &s.token);
     assert_eq!(now["outcome"], "rejected", "refused inputs changed nothing");
 }
 
@@ -108,12 +111,6 @@ fn the_record_stays_until_seven_days_after_the_last_delivery() {
     )
     .unwrap();
     assert_eq!(delete(&s).status().as_u16(), 204);
-    let now: Value = http
-        .get(format!("{url}/v1/account/real-name"))
-        .bearer_auth(&s.token)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let now = outcome_of(&http, url, &s.token);
     assert_eq!(now["outcome"], "unverified");
 }

@@ -438,6 +438,16 @@ pub fn consenting_driver(data_dir: &Path, server_url: &str) -> waybill_core::Way
     client
 }
 
+/// Opens a shipper client whose user has accepted the policy in force.
+pub fn consenting_shipper(data_dir: &Path, server_url: &str) -> waybill_core::Waybill {
+    let client = waybill_core::Waybill::open_with_key_file(shipper_config(data_dir, server_url))
+        .expect("open");
+    client
+        .accept_policy("first_run_dialog")
+        .expect("accept policy");
+    client
+}
+
 /// A client configuration for a driver app on `data_dir` talking to `server_url`.
 pub fn driver_config(data_dir: &Path, server_url: &str) -> waybill_core::Config {
     waybill_core::Config {

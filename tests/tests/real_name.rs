@@ -8,13 +8,11 @@ use waybill_core::{Error, Permission, PermissionState, ProofSource, RealNameStat
 use waybill_e2e::images::noise_png;
 use waybill_e2e::{
     SHANGHAI, ServerProcess, consenting_driver, contains, raw_database_bytes,
-    sample_errand as errand, server_files, shipper_config,
+    sample_errand as errand, server_files,
 };
 
 fn shipper(dir: &std::path::Path, url: &str) -> Waybill {
-    let client = Waybill::open_with_key_file(shipper_config(dir, url)).unwrap();
-    client.accept_policy("first_run_dialog").unwrap();
-    client
+    waybill_e2e::consenting_shipper(dir, url)
 }
 
 fn consent_to_real_name(client: &Waybill) {

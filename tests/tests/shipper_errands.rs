@@ -3,14 +3,10 @@
 //! cancellation sent after the driver already delivered.
 
 use waybill_core::{Error, OrderList, OrderStatus, RejectionReason, SyncState, Waybill};
-use waybill_e2e::{
-    SHANGHAI, ServerProcess, consenting_driver, sample_errand as errand, shipper_config,
-};
+use waybill_e2e::{SHANGHAI, ServerProcess, consenting_driver, sample_errand as errand};
 
 fn shipper(dir: &std::path::Path, url: &str) -> Waybill {
-    let client = Waybill::open_with_key_file(shipper_config(dir, url)).unwrap();
-    client.accept_policy("first_run_dialog").unwrap();
-    client
+    waybill_e2e::consenting_shipper(dir, url)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -194,22 +194,11 @@ pub(crate) fn check_deletable(
 /// Deletes the files in `dir` that no queued check names (sent, withdrawn, wiped, or a
 /// kill between writing a file and queueing it); returns how many.
 pub(crate) fn delete_unreferenced(conn: &Connection, dir: &Path) -> Result<u32> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(0);
-    };
-    let mut named = conn.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM real_name_uploads
-                        WHERE id_card_file = ?1 OR face_file = ?1)",
-    )?;
-    let mut deleted = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let keep: bool = named.query_row([&name], |r| r.get(0))?;
-        if !keep && std::fs::remove_file(entry.path()).is_ok() {
-            deleted += 1;
-        }
-    }
-    Ok(deleted)
+    crate::media::delete_unnamed(
+        conn,
+        dir,
+        "SELECT EXISTS (SELECT 1 FROM real_name_uploads WHERE id_card_file = ?1 OR face_file = ?1)",
+    )
 }
 
 /// The account engine's personal tables.

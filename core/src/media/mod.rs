@@ -21,6 +21,25 @@ pub enum ImageSource {
     Bytes(Vec<u8>),
 }
 
+/// Deletes the files in `dir` that `named` (the owning table, queried with the file name
+/// as `?1`) does not name: after a purge, a sweep, a send, or a kill between writing a
+/// file and recording it. Returns how many went.
+pub fn delete_unnamed(conn: &rusqlite::Connection, dir: &Path, named: &str) -> Result<u32> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let mut named = conn.prepare_cached(named)?;
+    let mut deleted = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let keep: bool = named.query_row([&name], |r| r.get(0))?;
+        if !keep && std::fs::remove_file(entry.path()).is_ok() {
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}
+
 /// Writes `bytes` as `dir/name` atomically: a temporary file in the same folder, synced,
 /// then renamed over the name and the folder synced, so a kill leaves either nothing or
 /// the whole file.

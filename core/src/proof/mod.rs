@@ -295,20 +295,11 @@ pub fn of_order(conn: &Connection, order_id: &str) -> Result<Vec<Proof>> {
 /// Deletes the files in `dir` that no proof row references (a purge, a retention sweep,
 /// or a kill between writing a file and recording it); returns how many.
 pub fn delete_unreferenced(conn: &Connection, dir: &Path) -> Result<u32> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(0);
-    };
-    let mut referenced =
-        conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM proofs WHERE file_name = ?1)")?;
-    let mut deleted = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let keep: bool = referenced.query_row([&name], |r| r.get(0))?;
-        if !keep && std::fs::remove_file(entry.path()).is_ok() {
-            deleted += 1;
-        }
-    }
-    Ok(deleted)
+    crate::media::delete_unnamed(
+        conn,
+        dir,
+        "SELECT EXISTS (SELECT 1 FROM proofs WHERE file_name = ?1)",
+    )
 }
 
 /// The proof engine's personal tables.
