@@ -118,6 +118,7 @@ bench:
 	$(CARGO) bench -q -p waybill-e2e --bench trajectory
 	$(CARGO) bench -q -p waybill-e2e --bench proof_upload
 	$(CARGO) bench -q -p waybill-e2e --bench server_contention
+	$(CARGO) bench -q -p waybill-e2e --bench open_sweep
 	$(MVN) -B -q -f android/pom.xml -pl waybill-kotlin test -Dtest=FfiCostBench \
 		-Dsurefire.failIfNoSpecifiedTests=false -Dwaybill.bench=true -Drust.lib.dir=$(CURDIR)/target/release
 

@@ -57,14 +57,14 @@ pub struct Waybill {
 /// Every personal table, from each engine's declaration.
 fn personal_data() -> Registry {
     let holdings = [
-        orders::HOLDINGS,
         track::HOLDINGS,
         proof::HOLDINGS,
         account::real_name::HOLDINGS,
+        orders::HOLDINGS,
     ];
     Registry::new(
         holdings.iter().flat_map(|h| h.iter()).collect(),
-        orders::CLOSED_AT_OF_ROW,
+        orders::ORDER_CLOCK,
     )
 }
 
@@ -413,9 +413,13 @@ impl Waybill {
     #[doc(hidden)]
     pub fn sweep_retention_as_of(&self, now: DateTime<Utc>) -> Result<u32> {
         let items = self.privacy.sweep(now)?;
-        self.services.db.checkpoint()?;
+        // Files no row names (a kill between writing one and recording it, or rows just
+        // swept) go at every start; the folders are small.
         self.proofs.delete_orphan_files();
+        self.account.delete_unsent_identity_files();
         if items > 0 {
+            // The deleted rows' old pages leave the WAL.
+            self.services.db.checkpoint()?;
             self.notify(&[Topic::Privacy]);
         }
         Ok(items)
@@ -454,26 +458,72 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_personal_table_is_registered() {
+    fn the_schema_registry_declares_every_table_and_column() {
+        use crate::privacy::holdings::{Held, TableDecl};
         let dir = tempfile::tempdir().unwrap();
         let db = crate::db::Database::open(dir.path(), &crate::db::test_key()).unwrap();
-        // A table with a `purpose` column holds data collected for a purpose.
-        let tables: Vec<String> = db
+        let schema: Vec<(String, Vec<String>)> = db
             .read(|c| {
                 let mut stmt = c.prepare(
-                    "SELECT m.name FROM sqlite_schema m, pragma_table_info(m.name) p
-                     WHERE m.type = 'table' AND p.name = 'purpose' AND m.name != 'consent_ledger'
-                       AND m.name != 'transparency_log'",
+                    "SELECT m.name, group_concat(p.name, ',') FROM sqlite_schema m,
+                         pragma_table_xinfo(m.name) p WHERE m.type = 'table' GROUP BY m.name",
                 )?;
-                stmt.query_map([], |r| r.get(0))?
-                    .collect::<std::result::Result<Vec<_>, _>>()
+                stmt.query_map([], |r| {
+                    let columns: String = r.get(1)?;
+                    Ok((r.get(0)?, columns.split(',').map(str::to_owned).collect()))
+                })?
+                .collect::<std::result::Result<Vec<_>, _>>()
             })
             .unwrap();
+        let declared: Vec<&TableDecl> = [
+            orders::TABLES,
+            track::TABLES,
+            proof::TABLES,
+            account::real_name::TABLES,
+            crate::privacy::holdings::TABLES,
+        ]
+        .iter()
+        .flat_map(|t| t.iter())
+        .collect();
         let registry = personal_data();
         let registered: Vec<&str> = registry.tables().collect();
-        for t in &tables {
-            assert!(registered.contains(&t.as_str()), "{t} is not registered");
+        for (table, columns) in &schema {
+            let Some(decl) = declared.iter().find(|d| d.table == table) else {
+                panic!("table {table} is declared by no engine (personal or not, and why)");
+            };
+            for column in columns {
+                let personal = decl.personal.contains(&column.as_str());
+                let plain = decl.plain.contains(&column.as_str());
+                assert!(
+                    personal ^ plain,
+                    "{table}.{column} must be declared personal or plain, once"
+                );
+            }
+            for listed in decl.personal.iter().chain(decl.plain) {
+                assert!(
+                    columns.contains(&listed.to_string()),
+                    "{table}.{listed} does not exist"
+                );
+            }
+            assert_eq!(
+                decl.held == Held::ForPurpose,
+                registered.contains(&table.as_str()),
+                "{table}: a table held for a purpose is a registered holding, and only such a table"
+            );
+            if let Held::WithAccount(why) | Held::NotPersonal(why) = decl.held {
+                assert!(!why.is_empty());
+            }
+            if decl.held != Held::ForPurpose && !matches!(decl.held, Held::WithAccount(_)) {
+                assert!(
+                    decl.personal.is_empty(),
+                    "{table}: not personal, yet personal columns"
+                );
+            }
         }
-        assert_eq!(tables.len(), registered.len());
+        assert_eq!(
+            declared.len(),
+            schema.len(),
+            "a declared table that does not exist"
+        );
     }
 }

@@ -73,7 +73,7 @@ impl Driver {
     /// The user allows `purpose` and the OS grants `permissions`.
     pub(crate) fn allow(&self, purpose: &str, permissions: &[Permission]) {
         let m = self.gate.manifest();
-        let registry = Registry::new(vec![], "NULL");
+        let registry = Registry::empty();
         self.services
             .db
             .write(|tx| {

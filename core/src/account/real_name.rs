@@ -20,7 +20,7 @@ use crate::db::DataKey;
 use crate::db::meta::{self, MetaKey};
 use crate::error::{Error, Result};
 use crate::media::{ImageSource, image, sealed_file};
-use crate::privacy::holdings::Holding;
+use crate::privacy::holdings::{Clock, Held, Holding, TableDecl};
 use crate::privacy::manifest::RetentionStart;
 use crate::ticket::Ticket;
 
@@ -205,15 +205,47 @@ pub(crate) fn delete_unreferenced(conn: &Connection, dir: &Path) -> Result<u32> 
 pub const HOLDINGS: &[Holding] = &[Holding {
     table: "real_name_uploads",
     categories: "'identity_documents'",
+    purpose: "purpose",
+    written_for: &[crate::purpose::Purpose::RealNameVerification],
     clock: |from| match from {
-        RetentionStart::Collected => Some("collected_at"),
+        RetentionStart::Collected => Some(Clock::Column("collected_at")),
         // Sent means deleted: a row never outlives its upload.
         RetentionStart::Uploaded | RetentionStart::OrderClosed | RetentionStart::AccountClosed => {
             None
         }
     },
     needed_for_open_order: None,
+    order_bound: false,
 }];
+
+/// The account engine's tables, column by column (read by the schema registry test).
+#[cfg_attr(not(test), allow(dead_code))]
+pub const TABLES: &[TableDecl] = &[
+    TableDecl {
+        table: "real_name_uploads",
+        held: Held::ForPurpose,
+        personal: &["id_card_file", "face_file", "collected_at"],
+        plain: &["verification_id", "purpose"],
+        why_plain: "a random id and the purpose",
+    },
+    TableDecl {
+        table: "session",
+        held: Held::WithAccount("this device's sign-in: the token (sealed) and the account id"),
+        personal: &["account_id", "token", "created_at"],
+        plain: &["id", "server_url"],
+        why_plain: "the single row's key and the server's address",
+    },
+    TableDecl {
+        table: "meta",
+        held: Held::WithAccount(
+            "one key/value per engine setting; the number (sealed), the device key (sealed) \
+             and the installation id go with the account",
+        ),
+        personal: &["value"],
+        plain: &["key"],
+        why_plain: "the setting's name",
+    },
+];
 
 #[cfg(test)]
 mod tests {

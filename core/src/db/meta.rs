@@ -24,6 +24,9 @@ pub enum MetaKey {
     AccountPhone,
     /// The account engine: `suspended` or `closed` when the server said so.
     AccountStanding,
+    /// The privacy engine: the manifest version the last full sweep ran under (a new one
+    /// sweeps purposes it no longer declares).
+    SweptUnder,
     /// The account engine: the last real-name outcome the server gave (JSON: outcome,
     /// time, reason; never an image).
     RealName,
@@ -41,6 +44,7 @@ impl MetaKey {
             MetaKey::AccountPhone => "account_phone",
             MetaKey::AccountStanding => "account_standing",
             MetaKey::RealName => "real_name",
+            MetaKey::SweptUnder => "swept_under",
         }
     }
 }

@@ -17,9 +17,10 @@ use waybill_protocol::{LatLon, OrderStatus, Stop};
 
 use crate::db::StorageResult;
 use crate::db::meta::{self, MetaKey};
-use crate::privacy::holdings::Holding;
+use crate::privacy::holdings::{Clock, Held, Holding, OrderClock, TableDecl};
 use crate::privacy::manifest::RetentionStart;
 use crate::privacy::transparency::{self, DataAction, DataEvent};
+use crate::purpose::Purpose;
 
 /// An order as the UI sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -437,22 +438,162 @@ pub fn place_errand(
     })
 }
 
-/// The order engine's personal table: the parties' contact, kept through an erasure while
-/// the driver still carries the order (PIPL Art. 47: a contract in performance).
-pub const HOLDINGS: &[Holding] = &[Holding {
-    table: "order_parties",
-    categories: "category",
-    clock: |from| match from {
-        RetentionStart::Collected => Some("collected_at"),
-        RetentionStart::OrderClosed => Some("{order_closed_at}"),
-        RetentionStart::Uploaded | RetentionStart::AccountClosed => None,
-    },
-    needed_for_open_order: Some(
-        "order_id IN (SELECT id FROM orders WHERE assigned_to_me = 1 AND closed_at IS NULL)",
-    ),
-}];
+/// Rows an open order still needs (PIPL Art. 47: a contract in performance): the driver's
+/// order in hand, the shipper's errand not yet closed. Kept through an erasure.
+const OPEN_ORDER: &str = "order_id IN (SELECT id FROM orders
+     WHERE closed_at IS NULL AND (assigned_to_me = 1 OR placed_by_me = 1))";
 
-/// SQL giving the close time of the order of a row of `{table}` (its `order_id`): the
-/// retention clock of data kept "until the order closes".
-pub const CLOSED_AT_OF_ROW: &str =
-    "(SELECT o.closed_at FROM orders o WHERE o.id = {table}.order_id)";
+/// The purposes the order engine writes its tables for.
+const ORDER_PURPOSES: &[Purpose] = &[Purpose::OrderFulfilment, Purpose::ErrandPlacement];
+
+/// The clock of rows kept for an order's purpose.
+fn order_clock(from: RetentionStart, collected: &'static str) -> Option<Clock> {
+    match from {
+        RetentionStart::Collected => Some(Clock::Column(collected)),
+        RetentionStart::OrderClosed => Some(Clock::OrderClosed),
+        RetentionStart::Uploaded | RetentionStart::AccountClosed => None,
+    }
+}
+
+/// The order engine's personal tables: the parties' contact, each order's history (notes
+/// the user wrote), queued actions (an errand's contacts and notes), rejections, and the
+/// order records themselves, all kept for the order's purpose and swept after its period
+/// from the order's close. The records go last, and everything of an order with them.
+pub const HOLDINGS: &[Holding] = &[
+    Holding {
+        table: "order_parties",
+        categories: "category",
+        purpose: "purpose",
+        written_for: ORDER_PURPOSES,
+        clock: |from| order_clock(from, "collected_at"),
+        needed_for_open_order: Some(OPEN_ORDER),
+        order_bound: true,
+    },
+    Holding {
+        table: "order_history",
+        categories: "'order_records'",
+        purpose: "{order_purpose}",
+        written_for: ORDER_PURPOSES,
+        clock: |from| order_clock(from, "at"),
+        needed_for_open_order: Some(OPEN_ORDER),
+        order_bound: true,
+    },
+    Holding {
+        table: "outbox",
+        categories: "CASE action WHEN 'place' THEN 'party_contact' ELSE 'order_records' END",
+        purpose: "{order_purpose}",
+        written_for: ORDER_PURPOSES,
+        clock: |from| order_clock(from, "created_at"),
+        needed_for_open_order: Some(OPEN_ORDER),
+        order_bound: true,
+    },
+    Holding {
+        table: "rejections",
+        categories: "'order_records'",
+        purpose: "{order_purpose}",
+        written_for: ORDER_PURPOSES,
+        clock: |from| order_clock(from, "rejected_at"),
+        needed_for_open_order: Some(OPEN_ORDER),
+        order_bound: true,
+    },
+    Holding {
+        table: "orders",
+        categories: "CASE placed_by_me WHEN 1 THEN 'party_contact' ELSE 'order_records' END",
+        purpose: "purpose",
+        written_for: ORDER_PURPOSES,
+        clock: |from| match from {
+            RetentionStart::Collected => Some(Clock::Column("fetched_at")),
+            RetentionStart::OrderClosed => Some(Clock::Column("closed_at")),
+            RetentionStart::Uploaded | RetentionStart::AccountClosed => None,
+        },
+        needed_for_open_order: Some(
+            "closed_at IS NULL AND (assigned_to_me = 1 OR placed_by_me = 1)",
+        ),
+        order_bound: false,
+    },
+];
+
+/// What the registry needs to know about orders to sweep order-bound rows.
+pub const ORDER_CLOCK: OrderClock = OrderClock {
+    table: "orders",
+    closed_by: "SELECT id FROM orders WHERE closed_at <= ?2",
+    closed_for_purpose_by: "SELECT id FROM orders WHERE closed_at <= ?2 AND +purpose = ?1",
+    closed: "SELECT id FROM orders WHERE closed_at IS NOT NULL",
+    purpose_of_row: "coalesce((SELECT o.purpose FROM orders o WHERE o.id = {table}.order_id), 'orphan')",
+};
+
+/// The order engine's tables, column by column.
+pub const TABLES: &[TableDecl] = &[
+    TableDecl {
+        table: "orders",
+        held: Held::ForPurpose,
+        personal: &[
+            "pickup_label",
+            "pickup_lat",
+            "pickup_lon",
+            "dropoff_label",
+            "stops_json",
+            "appointment_at",
+            "closed_at",
+            "updated_at",
+            "fetched_at",
+        ],
+        plain: &[
+            "id",
+            "status",
+            "goods",
+            "weight_kg",
+            "fee_minor",
+            "currency",
+            "assigned_to_me",
+            "revision",
+            "placed_by_me",
+            "purpose",
+        ],
+        why_plain: "the order's id, state, load and fee: the offer as every driver sees it",
+    },
+    TableDecl {
+        table: "order_parties",
+        held: Held::ForPurpose,
+        personal: &[
+            "consignor_name",
+            "consignor_phone",
+            "consignee_name",
+            "consignee_phone",
+            "consignee_address",
+            "collected_at",
+        ],
+        plain: &["order_id", "purpose", "category"],
+        why_plain: "which order and purpose the contact serves",
+    },
+    TableDecl {
+        table: "order_history",
+        held: Held::ForPurpose,
+        personal: &["note", "at"],
+        plain: &["seq", "order_id", "event", "source", "state", "action_key"],
+        why_plain: "ids, the step taken and what became of it",
+    },
+    TableDecl {
+        table: "outbox",
+        held: Held::ForPurpose,
+        personal: &["note", "payload", "created_at"],
+        plain: &[
+            "seq",
+            "order_id",
+            "action",
+            "idempotency_key",
+            "attempts",
+            "last_error",
+            "target_status",
+            "next_attempt_at",
+        ],
+        why_plain: "the queue's ids, retry state and the server's error text (no personal value)",
+    },
+    TableDecl {
+        table: "rejections",
+        held: Held::ForPurpose,
+        personal: &["taken_at", "rejected_at"],
+        plain: &["id", "order_id", "action", "reason"],
+        why_plain: "which action of which order the server refused, and its stable reason code",
+    },
+];

@@ -17,6 +17,7 @@ use super::rights::{self, RightsRequest};
 use super::settings::{self, SettingsView};
 use super::transparency::{self, DataAction, DataEvent};
 use super::{PolicyStatus, PurposeState};
+use crate::db::meta::{self, MetaKey};
 use crate::error::{Error, Result};
 use crate::services::Services;
 
@@ -192,7 +193,13 @@ impl Privacy {
     pub(crate) fn sweep(&self, now: DateTime<Utc>) -> Result<u32> {
         let manifest = self.gate.manifest();
         let removed = self.services.db.write(|tx| {
-            let removed = holdings::sweep(tx, &self.registry, &manifest, now)?;
+            // Purposes the manifest dropped are looked for (a scan) only when it changed.
+            let swept_under = meta::get(tx, MetaKey::SweptUnder)?;
+            let changed = swept_under.as_deref() != Some(manifest.policy_version.as_str());
+            let removed = holdings::sweep(tx, &self.registry, &manifest, now, changed)?;
+            if changed {
+                meta::set(tx, MetaKey::SweptUnder, &manifest.policy_version)?;
+            }
             transparency::record_removed(tx, DataAction::Expired, &removed, now)?;
             transparency::prune(tx, now)?;
             Ok::<_, Error>(removed)

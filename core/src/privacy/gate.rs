@@ -124,7 +124,7 @@ mod tests {
         assert_eq!(ticket.purpose(), "order_fulfilment");
         // The trajectory needs its own consent, not bundled with the policy.
         assert!(gate.check(Purpose::Trajectory).is_err());
-        let registry = super::super::holdings::Registry::new(vec![], "NULL");
+        let registry = super::super::holdings::Registry::empty();
         services
             .db
             .write(|tx| {

@@ -20,8 +20,9 @@ use rusqlite::{Connection, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::privacy::holdings::Holding;
+use crate::privacy::holdings::{Clock, Held, Holding, TableDecl};
 use crate::privacy::manifest::RetentionStart;
+use crate::purpose::Purpose;
 use crate::ticket::Ticket;
 
 /// What a proof shows.
@@ -307,27 +308,72 @@ pub const HOLDINGS: &[Holding] = &[
     Holding {
         table: "proofs",
         categories: "'proof_photos'",
+        purpose: "purpose",
+        written_for: &[Purpose::ProofPhotos],
         clock: |from| match from {
-            RetentionStart::Collected => Some("collected_at"),
-            RetentionStart::OrderClosed => Some("{order_closed_at}"),
+            RetentionStart::Collected => Some(Clock::Column("collected_at")),
+            RetentionStart::OrderClosed => Some(Clock::OrderClosed),
             // The photo itself is deleted when its upload completes; the record (hash,
             // kind, step — no image) stays while the order is open, as the proof that
             // the step's requirement is met.
-            RetentionStart::Uploaded => {
-                Some("(CASE WHEN {order_closed_at} IS NULL THEN NULL ELSE proofs.uploaded_at END)")
-            }
+            RetentionStart::Uploaded => Some(Clock::ColumnOnceClosed("uploaded_at")),
             RetentionStart::AccountClosed => None,
         },
         needed_for_open_order: None,
+        order_bound: true,
     },
     Holding {
         table: "proof_fixes",
         categories: "'precise_location'",
+        purpose: "purpose",
+        written_for: &[Purpose::Trajectory],
         clock: |from| match from {
-            RetentionStart::Collected => Some("collected_at"),
-            RetentionStart::OrderClosed => Some("{order_closed_at}"),
+            RetentionStart::Collected => Some(Clock::Column("collected_at")),
+            RetentionStart::OrderClosed => Some(Clock::OrderClosed),
             RetentionStart::Uploaded | RetentionStart::AccountClosed => None,
         },
         needed_for_open_order: None,
+        order_bound: true,
+    },
+];
+
+/// The proof engine's tables, column by column.
+pub const TABLES: &[TableDecl] = &[
+    TableDecl {
+        table: "proofs",
+        held: Held::ForPurpose,
+        personal: &[
+            "file_name",
+            "captured_at",
+            "captured_elapsed_ms",
+            "collected_at",
+        ],
+        plain: &[
+            "sha256",
+            "order_id",
+            "purpose",
+            "kind",
+            "step",
+            "bytes",
+            "upload_url",
+            "upload_offset",
+            "uploaded_at",
+        ],
+        why_plain: "the image's hash and size, the order step it proves and the upload's state \
+            (the image itself is a sealed file)",
+    },
+    TableDecl {
+        table: "proof_fixes",
+        held: Held::ForPurpose,
+        personal: &["lat", "lon", "accuracy_m", "fix_at", "collected_at"],
+        plain: &["sha256", "order_id", "purpose"],
+        why_plain: "which proof the position belongs to",
+    },
+    TableDecl {
+        table: "proof_terminations",
+        held: Held::NotPersonal("upload URLs on the server to cancel (random ids)"),
+        personal: &[],
+        plain: &["url"],
+        why_plain: "server-made upload ids",
     },
 ];

@@ -18,8 +18,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::{Error, Result};
-use crate::privacy::holdings::Holding;
+use crate::privacy::holdings::{Clock, Held, Holding, TableDecl};
 use crate::privacy::manifest::RetentionStart;
+use crate::purpose::Purpose;
 use crate::ticket::Ticket;
 use events::TrackEvent;
 
@@ -528,23 +529,75 @@ pub const HOLDINGS: &[Holding] = &[
     Holding {
         table: "track_fixes",
         categories: "'precise_location,trajectory'",
-        clock: |from| match from {
-            RetentionStart::Collected => Some("collected_at"),
-            RetentionStart::OrderClosed => Some("{order_closed_at}"),
-            RetentionStart::Uploaded => Some("sent_at"),
-            RetentionStart::AccountClosed => None,
-        },
+        purpose: "purpose",
+        written_for: &[Purpose::Trajectory],
+        clock: trajectory_clock,
         needed_for_open_order: None,
+        order_bound: true,
     },
     Holding {
         table: "track_events",
         categories: "'trajectory'",
-        clock: |from| match from {
-            RetentionStart::Collected => Some("collected_at"),
-            RetentionStart::OrderClosed => Some("{order_closed_at}"),
-            RetentionStart::Uploaded => Some("sent_at"),
-            RetentionStart::AccountClosed => None,
-        },
+        purpose: "purpose",
+        written_for: &[Purpose::Trajectory],
+        clock: trajectory_clock,
         needed_for_open_order: None,
+        order_bound: true,
+    },
+];
+
+/// When a trajectory row's period starts.
+fn trajectory_clock(from: RetentionStart) -> Option<Clock> {
+    match from {
+        RetentionStart::Collected => Some(Clock::Column("collected_at")),
+        RetentionStart::OrderClosed => Some(Clock::OrderClosed),
+        RetentionStart::Uploaded => Some(Clock::Column("sent_at")),
+        RetentionStart::AccountClosed => None,
+    }
+}
+
+/// The trajectory engine's tables, column by column.
+pub const TABLES: &[TableDecl] = &[
+    TableDecl {
+        table: "track_fixes",
+        held: Held::ForPurpose,
+        personal: &["at", "lat", "lon", "accuracy_m", "collected_at"],
+        plain: &["seq", "order_id", "purpose", "sent_at"],
+        why_plain: "ids and whether the fix was uploaded",
+    },
+    TableDecl {
+        table: "track_events",
+        held: Held::ForPurpose,
+        personal: &["from_at", "to_at", "lat", "lon", "collected_at"],
+        plain: &[
+            "seq",
+            "order_id",
+            "purpose",
+            "kind",
+            "reason",
+            "stop_index",
+            "sent_at",
+        ],
+        why_plain: "ids, the kind of event (gap, stop, arrival) and its cause code",
+    },
+    TableDecl {
+        table: "track_batches",
+        held: Held::NotPersonal(
+            "upload bookkeeping: sequence ranges of fixes and when a batch was sent; the \
+             positions are in track_fixes",
+        ),
+        personal: &[],
+        plain: &[
+            "key",
+            "order_id",
+            "first_seq",
+            "last_seq",
+            "created_at",
+            "sent_at",
+            "last_event_seq",
+            "anchor_seq",
+            "newest_seq",
+        ],
+        why_plain: "sequence numbers and times of uploads",
     },
 ];

@@ -398,7 +398,7 @@ mod tests {
         ));
         t.record("o-1", &drive(5, 1_000.0)).unwrap();
         let m = d.gate.manifest();
-        let registry = crate::privacy::holdings::Registry::new(vec![], "NULL");
+        let registry = crate::privacy::holdings::Registry::empty();
         d.services
             .db
             .write(|tx| {
