@@ -209,6 +209,8 @@ pub enum PurposeState {
     PolicyNotAccepted,
     /// A minor user without a guardian's consent.
     NeedsGuardianConsent,
+    /// Adults only (marketing, profiling): a declared minor is not asked.
+    NotForMinors,
 }
 
 impl From<core::PurposeState> for PurposeState {
@@ -227,6 +229,7 @@ impl From<core::PurposeState> for PurposeState {
             S::Withdrawn => PurposeState::Withdrawn,
             S::PolicyNotAccepted => PurposeState::PolicyNotAccepted,
             S::NeedsGuardianConsent => PurposeState::NeedsGuardianConsent,
+            S::NotForMinors => PurposeState::NotForMinors,
         }
     }
 }
@@ -548,6 +551,8 @@ pub struct RightsRequest {
     pub answer: Option<String>,
     /// Queued and waiting for a (new) step-up code.
     pub awaiting_code: bool,
+    /// Not answered and past its deadline.
+    pub overdue: bool,
 }
 
 impl From<core::RightsRequest> for RightsRequest {
@@ -561,6 +566,7 @@ impl From<core::RightsRequest> for RightsRequest {
             due_at: r.due_at.into(),
             answer: r.answer,
             awaiting_code: r.awaiting_code,
+            overdue: r.overdue,
         }
     }
 }

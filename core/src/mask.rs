@@ -72,34 +72,82 @@ fn keep_last(chars: &[char], n: usize) -> String {
     )
 }
 
-/// Masks every run of 7 or more digits in free text (phone numbers, ID numbers, card
-/// numbers), keeping the shape a developer needs (`138****1234`). ID numbers ending in X
-/// are caught too. Shorter numbers (counts, ports, HTTP statuses) pass unchanged.
+/// The value of a decimal digit as people write it: ASCII or full-width (`１３８`).
+fn digit(c: char) -> Option<char> {
+    match c {
+        '0'..='9' => Some(c),
+        '\u{FF10}'..='\u{FF19}' => char::from_u32(c as u32 - 0xFF10 + u32::from(b'0')),
+        _ => None,
+    }
+}
+
+/// A separator people put inside a number: spaces (ASCII, no-break, ideographic), hyphens
+/// and dashes (ASCII, full-width, Unicode), dots and brackets.
+fn separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\u{A0}' | '\u{3000}' | '-' | '\u{2010}'
+            ..='\u{2015}' | '\u{FF0D}' | '.' | '(' | ')' | '\u{FF08}' | '\u{FF09}' | '/'
+    )
+}
+
+/// Masks every number of 7 or more digits in free text (phone numbers, ID numbers, card
+/// numbers), however it is written: full-width digits, a leading `+`, spaces, hyphens, dots
+/// or brackets between the digits (`+86 138-1234-1234`, `１３８ １２３４ １２３４`). The
+/// digits are kept in the shape a developer needs (`138****1234`). ID numbers ending in X
+/// are caught too. Shorter numbers (counts, ports, HTTP statuses) and calendar dates
+/// (`2026-12-01`) pass unchanged.
 pub fn scrub(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) {
-            let start = i;
-            while i < chars.len() && chars[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i < chars.len() && (chars[i] == 'X' || chars[i] == 'x') && i - start == 17 {
-                i += 1;
-            }
-            let run: String = chars[start..i].iter().collect();
-            if run.len() >= 15 {
-                out.push_str(&id_number(&run));
-            } else if run.len() >= 7 {
-                out.push_str(&phone(&run));
-            } else {
-                out.push_str(&run);
-            }
-        } else {
+        let starts = digit(chars[i]).is_some()
+            && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'));
+        if !starts {
             out.push(chars[i]);
             i += 1;
+            continue;
         }
+        // The span: digits, each separator only between two digits.
+        let (start, mut end) = (i, i);
+        let mut digits = String::new();
+        let mut j = i;
+        while j < chars.len() {
+            if let Some(d) = digit(chars[j]) {
+                digits.push(d);
+                j += 1;
+                end = j;
+            } else if let Some(gap) = (1..=2).find(|&n| {
+                chars[j..].iter().take(n).all(|c| separator(*c))
+                    && chars.get(j + n).is_some_and(|c| digit(*c).is_some())
+            }) {
+                // One or two separators between digits (`) `, ` - `).
+                j += gap;
+            } else {
+                break;
+            }
+        }
+        if end < chars.len() && matches!(chars[end], 'X' | 'x') && digits.len() == 17 {
+            digits.push('X');
+            end += 1;
+        }
+        let span: String = chars[start..end].iter().collect();
+        let ends_in_word = chars
+            .get(end)
+            .is_some_and(|c| c.is_alphanumeric() || *c == '_');
+        let is_date = digits.len() == 8
+            && span.len() == 10
+            && span.as_bytes()[4] == b'-'
+            && span.as_bytes()[7] == b'-';
+        if digits.len() < 7 || ends_in_word || is_date {
+            out.push_str(&span);
+        } else if digits.len() >= 15 {
+            out.push_str(&id_number(&digits));
+        } else {
+            out.push_str(&phone(&digits));
+        }
+        i = end;
     }
     out
 }
@@ -127,5 +175,39 @@ mod tests {
             "call consignee 138****1234 about order 42 (id 1101**********123X) on port 8080"
         );
         assert_eq!(scrub("ord-sh-0001 revision 2"), "ord-sh-0001 revision 2");
+    }
+
+    #[test]
+    fn scrub_masks_phones_however_they_are_written() {
+        for written in [
+            "+86 138 1234 1234",
+            "138-1234-1234",
+            "(138) 1234.1234",
+            "１３８１２３４１２３４",
+            "１３８　１２３４　１２３４",
+            "138\u{2014}1234\u{2014}1234",
+            "138 1234 1234",
+        ] {
+            let line = format!("call {written} now");
+            let scrubbed = scrub(&line);
+            assert!(
+                !scrubbed.contains("1234 1234") && !scrubbed.contains("12341234"),
+                "{scrubbed}"
+            );
+            assert!(scrubbed.contains("****"), "{written} → {scrubbed}");
+            assert!(
+                scrubbed.starts_with("call ") && scrubbed.ends_with(" now"),
+                "{scrubbed}"
+            );
+        }
+        // What is not a person's number passes.
+        for kept in [
+            "sync at 2026-12-01, 3 retries",
+            "ord-3f2a9c1b87 accepted",
+            "HTTP 503 after 1500 ms",
+            "upload abc1234567def",
+        ] {
+            assert_eq!(scrub(kept), kept);
+        }
     }
 }

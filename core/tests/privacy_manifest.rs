@@ -24,9 +24,11 @@ fn the_shipped_manifests_lint_clean_and_say_what_the_seeds_say() {
     let track = d.purpose("trajectory_upload").unwrap();
     assert_eq!(track.basis, manifest::Basis::SeparateConsent);
     assert_eq!(track.function, manifest::Function::Optional);
-    // Seed 002: copies within "15个工作日"; seed 003: guardian consent "未满14周岁".
+    // Seed 002: copies within "15个工作日", other requests "15天内"; a minor (under 18)
+    // needs a parent's consent for an account (seed 002), a guardian's under 18 (seed 003).
     assert_eq!(d.rights_response_working_days, 15);
-    assert_eq!((d.min_age, s.min_age), (14, 14));
+    assert_eq!(d.rights_response_days, Some(15));
+    assert_eq!((d.min_age, s.min_age), (18, 18));
     // Seed 003: contacts are optional and picked one at a time.
     assert_eq!(
         s.purpose("contact_pick").unwrap().function,
@@ -181,7 +183,7 @@ fn a_material_change_needs_a_new_decision_and_a_wording_change_does_not() {
 
     // Wording only: a notice, collection goes on.
     let mut wording = driver();
-    wording["policy_version"] = "2026.12.1".into();
+    wording["policy_version"] = "2026.12.2".into();
     wording["purposes"][0]["description"] = "Register with your phone number.".into();
     match client.install_manifest(&wording.to_string()).unwrap() {
         PolicyStatus::Accepted { notices, .. } => assert!(notices.iter().all(|c| !c.material)),

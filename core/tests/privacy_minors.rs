@@ -1,5 +1,7 @@
-//! Minors (seed 003: "如果您是未满14周岁的未成年人，您的监护人需要...同意"; PIPL Art. 31):
-//! under the manifest's minimum age nothing is collected before a guardian consents.
+//! Minors (seed 002: a minor needs a parent's consent, "否则不能创建自己的用户账户"; seed 003:
+//! a guardian's authorisation under 18, consent under 14; PIPL Art. 31): under the
+//! manifests' minimum of 18 nothing is collected before a guardian consents, and a minor
+//! is never offered marketing or profiling, even with that consent.
 
 mod common;
 
@@ -16,8 +18,8 @@ fn a_minor_needs_a_guardian_consent_before_any_collection() {
     let dir = tempfile::tempdir().unwrap();
     let client = open(dir.path());
     assert!(
-        client.declare_age(13).unwrap(),
-        "13 is under the minimum of 14"
+        client.declare_age(17).unwrap(),
+        "17 is under the minimum of 18"
     );
     assert_eq!(
         client.purpose_state("account").unwrap(),
@@ -49,10 +51,10 @@ fn the_gate_refuses_a_minor_without_guardian_consent_with_a_typed_error() {
 }
 
 #[test]
-fn an_adult_or_a_fourteen_year_old_needs_no_guardian_and_the_age_itself_is_not_kept() {
+fn an_adult_needs_no_guardian_and_the_age_itself_is_not_kept() {
     let dir = tempfile::tempdir().unwrap();
     let client = open(dir.path());
-    assert!(!client.declare_age(14).unwrap());
+    assert!(!client.declare_age(18).unwrap());
     assert_eq!(
         client.purpose_state("account").unwrap(),
         PurposeState::Allowed
@@ -76,7 +78,40 @@ fn an_adult_or_a_fourteen_year_old_needs_no_guardian_and_the_age_itself_is_not_k
         "{meta:?}"
     );
     assert!(
-        meta.iter().all(|(_, v)| v != "14"),
+        meta.iter().all(|(_, v)| v != "18"),
         "the age itself is not stored: {meta:?}"
+    );
+}
+
+#[test]
+fn a_minor_with_a_guardians_consent_gets_no_marketing_or_profiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = open(dir.path());
+    assert!(client.declare_age(16).unwrap());
+    client.record_guardian_consent("guardian_dialog").unwrap();
+    assert_eq!(
+        client.purpose_state("errand_placement").unwrap(),
+        PurposeState::Allowed,
+        "the service itself works"
+    );
+    assert_eq!(
+        client.purpose_state("marketing").unwrap(),
+        PurposeState::NotForMinors
+    );
+    assert!(matches!(
+        client.decide("marketing", true, "offers_banner"),
+        Err(Error::InvalidInput { .. })
+    ));
+    let view = client.privacy_settings().unwrap();
+    let marketing = view.purposes.iter().find(|p| p.id == "marketing").unwrap();
+    assert_eq!(marketing.state, PurposeState::NotForMinors);
+    // An adult is offered it.
+    let adult_dir = tempfile::tempdir().unwrap();
+    let adult = open(adult_dir.path());
+    adult.declare_age(30).unwrap();
+    adult.decide("marketing", true, "offers_banner").unwrap();
+    assert_eq!(
+        adult.purpose_state("marketing").unwrap(),
+        PurposeState::Allowed
     );
 }

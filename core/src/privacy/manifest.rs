@@ -33,10 +33,17 @@ pub struct Manifest {
     pub policy_url: String,
     /// Who is responsible and how to reach them.
     pub controller: Controller,
-    /// Age below which a guardian must consent (PIPL Art. 31: 14).
+    /// Age below which a guardian must consent: 18 in both apps (seed 002: a minor needs a
+    /// parent's consent for an account; seed 003: a guardian's authorisation under 18,
+    /// consent under 14; PIPL Art. 31's 14 is the floor).
     pub min_age: u8,
-    /// Working days within which rights requests are answered (seed 002: 15).
+    /// Working days within which a copy of the data is given (seed 002: "15个工作日"), and
+    /// every other request too when `rights_response_days` is absent.
     pub rights_response_working_days: u8,
+    /// Calendar days within which the other requests (correction, deletion, closing) are
+    /// answered (seed 002: "我们将在15天内做出答复").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rights_response_days: Option<u8>,
     /// Kinds of personal data the app processes.
     pub categories: Vec<Category>,
     /// What the data is processed for.
@@ -239,6 +246,14 @@ pub struct Purpose {
     pub disclosure: DisclosurePurpose,
 }
 
+impl Purpose {
+    /// Whether a minor may be asked for it: marketing and profiling (the developer's own
+    /// advertising) are for adults only.
+    pub fn for_minors(&self) -> bool {
+        self.disclosure != DisclosurePurpose::DeveloperAdvertising
+    }
+}
+
 /// A third-party SDK embedded in the app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -332,6 +347,12 @@ impl Manifest {
                 "rights_response_working_days",
                 "must be within 1..=30",
             ));
+        }
+        if self
+            .rights_response_days
+            .is_some_and(|d| !(1..=45).contains(&d))
+        {
+            return Err(rule("rights_response_days", "must be within 1..=45"));
         }
         let categories = ids(
             "categories",
@@ -495,56 +516,94 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Vec<PolicyChange> {
             material,
         });
     };
+    if old.app != new.app {
+        push(
+            "policy",
+            format!("the policy is now for the {} app", new.app),
+            true,
+        );
+    }
     if old.controller != new.controller {
         push(
             "controller",
-            format!("the controller is now {}", new.controller.name),
+            format!(
+                "the controller or its contact is now {}",
+                new.controller.name
+            ),
             true,
         );
+    }
+    // Who counts as a minor changes who needs a guardian: either way, a new decision.
+    if old.min_age != new.min_age {
+        push(
+            "minors",
+            format!("guardian consent is now needed under {}", new.min_age),
+            true,
+        );
+    }
+    // A longer answer time weakens a right (P-68: never without explicit consent).
+    if new.rights_response_working_days != old.rights_response_working_days {
+        let longer = new.rights_response_working_days > old.rights_response_working_days;
+        let days = new.rights_response_working_days;
+        push(
+            "rights",
+            format!("rights requests are answered within {days} working days"),
+            longer,
+        );
+    }
+    let calendar = |m: &Manifest| m.rights_response_days.map_or(u16::MAX, u16::from);
+    if calendar(new) != calendar(old) {
+        let longer = calendar(new) > calendar(old);
+        push(
+            "rights",
+            "the deadline for correction and deletion changed".into(),
+            longer,
+        );
+    }
+    if old.effective_date != new.effective_date || old.policy_url != new.policy_url {
+        push(
+            "policy",
+            "the policy's date or address changed".into(),
+            false,
+        );
+    }
+    let old_categories: BTreeMap<_, _> = old.categories.iter().map(|c| (&c.id, c)).collect();
+    for c in &new.categories {
+        let Some(o) = old_categories.get(&c.id) else {
+            continue; // a category matters where a purpose or SDK starts using it
+        };
+        if o.sensitive != c.sensitive {
+            // Sensitive data needs separate consent: every purpose using it asks again.
+            for p in new.purposes.iter().filter(|p| p.categories.contains(&c.id)) {
+                push(
+                    &p.id,
+                    format!(
+                        "{} is now {}",
+                        c.label,
+                        if c.sensitive {
+                            "sensitive"
+                        } else {
+                            "not sensitive"
+                        }
+                    ),
+                    true,
+                );
+            }
+        }
+        if o.label != c.label || o.store_type != c.store_type {
+            push(&c.id, format!("{}: wording updated", c.label), false);
+        }
+    }
+    for o in &old.categories {
+        if !new.categories.iter().any(|c| c.id == o.id) {
+            push(&o.id, format!("no longer collected: {}", o.label), false);
+        }
     }
     let old_purposes: BTreeMap<_, _> = old.purposes.iter().map(|p| (&p.id, p)).collect();
     for p in &new.purposes {
         match old_purposes.get(&p.id) {
             None => push(&p.id, format!("new purpose: {}", p.label), true),
-            Some(o) => {
-                let added: Vec<_> = p
-                    .categories
-                    .iter()
-                    .filter(|c| !o.categories.contains(c))
-                    .collect();
-                if !added.is_empty() {
-                    push(&p.id, format!("{} now also uses {added:?}", p.label), true);
-                }
-                if o.basis != p.basis || o.function != p.function {
-                    push(
-                        &p.id,
-                        format!("{} has a new legal basis or function", p.label),
-                        true,
-                    );
-                }
-                if p.permissions.iter().any(|x| !o.permissions.contains(x)) {
-                    push(&p.id, format!("{} asks for new permissions", p.label), true);
-                }
-                if p.retention.days > o.retention.days || p.retention.from != o.retention.from {
-                    push(
-                        &p.id,
-                        format!("{} keeps data longer ({} days)", p.label, p.retention.days),
-                        true,
-                    );
-                } else if p.retention.days < o.retention.days {
-                    push(
-                        &p.id,
-                        format!(
-                            "{} keeps data for less time ({} days)",
-                            p.label, p.retention.days
-                        ),
-                        false,
-                    );
-                }
-                if o.description != p.description || o.label != p.label {
-                    push(&p.id, format!("{}: wording updated", p.label), false);
-                }
-            }
+            Some(o) => purpose_changes(o, p, &mut push),
         }
     }
     for o in &old.purposes {
@@ -554,19 +613,97 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Vec<PolicyChange> {
     }
     let old_sdks: BTreeMap<_, _> = old.sdks.iter().map(|s| (&s.id, s)).collect();
     for s in &new.sdks {
-        match old_sdks.get(&s.id) {
-            None => push(
+        let Some(o) = old_sdks.get(&s.id) else {
+            push(
                 &s.id,
                 format!("new third party: {} ({})", s.name, s.provider),
                 true,
-            ),
-            Some(o) if s.categories.iter().any(|c| !o.categories.contains(c)) => {
-                push(&s.id, format!("{} now receives more data", s.name), true)
-            }
-            Some(_) => {}
+            );
+            continue;
+        };
+        if o.provider != s.provider {
+            push(
+                &s.id,
+                format!("{} is now provided by {}", s.name, s.provider),
+                true,
+            );
+        }
+        if s.categories.iter().any(|c| !o.categories.contains(c)) {
+            push(&s.id, format!("{} now receives more data", s.name), true);
+        }
+        if s.purposes.iter().any(|c| !o.purposes.contains(c)) {
+            push(&s.id, format!("{} now serves more purposes", s.name), true);
+        }
+        let fewer = o.categories.iter().any(|c| !s.categories.contains(c))
+            || o.purposes.iter().any(|c| !s.purposes.contains(c));
+        if fewer || o.name != s.name || o.url != s.url {
+            push(
+                &s.id,
+                format!("{}: wording or a narrower use", s.name),
+                false,
+            );
+        }
+    }
+    for o in &old.sdks {
+        if !new.sdks.iter().any(|s| s.id == o.id) {
+            push(&o.id, format!("third party removed: {}", o.name), false);
         }
     }
     changes
+}
+
+/// What changed in one purpose: more data, a new basis, function, permission or use, or a
+/// longer period is material; wording, less data, fewer permissions and a shorter period
+/// are not.
+fn purpose_changes(o: &Purpose, p: &Purpose, push: &mut impl FnMut(&str, String, bool)) {
+    let added: Vec<_> = p
+        .categories
+        .iter()
+        .filter(|c| !o.categories.contains(c))
+        .collect();
+    if !added.is_empty() {
+        push(&p.id, format!("{} now also uses {added:?}", p.label), true);
+    }
+    if o.basis != p.basis || o.function != p.function || o.disclosure != p.disclosure {
+        push(
+            &p.id,
+            format!("{} has a new legal basis, function or use", p.label),
+            true,
+        );
+    }
+    if p.permissions.iter().any(|x| !o.permissions.contains(x)) {
+        push(&p.id, format!("{} asks for new permissions", p.label), true);
+    }
+    if p.retention.days > o.retention.days || p.retention.from != o.retention.from {
+        push(
+            &p.id,
+            format!("{} keeps data longer ({} days)", p.label, p.retention.days),
+            true,
+        );
+    } else if p.retention.days < o.retention.days {
+        push(
+            &p.id,
+            format!(
+                "{} keeps data for less time ({} days)",
+                p.label, p.retention.days
+            ),
+            false,
+        );
+    }
+    let narrower = o.categories.iter().any(|c| !p.categories.contains(c))
+        || o.permissions.iter().any(|x| !p.permissions.contains(x));
+    let worded = o.description != p.description
+        || o.label != p.label
+        || o.rationale != p.rationale
+        || o.without_permission != p.without_permission
+        || o.if_refused != p.if_refused;
+    if narrower || worded {
+        push(
+            &p.id,
+            format!("{}: wording or a narrower use", p.label),
+            false,
+        );
+    }
 }
 
 /// The manifest shipped for a role, derived from the seed policies.

@@ -75,6 +75,9 @@ pub enum PurposeState {
     PolicyNotAccepted,
     /// The user declared an age under the manifest's minimum and no guardian has consented.
     NeedsGuardianConsent,
+    /// Offered to adults only: a declared minor gets no marketing or profiling, even with
+    /// a guardian's consent (seed 002: "更严格的保护措施").
+    NotForMinors,
 }
 
 /// The shell reports an OS permission state. Turning a permission off withdraws the
@@ -347,6 +350,9 @@ pub(crate) fn purpose_state_from(
     {
         return Ok(PurposeState::NeedsGuardianConsent);
     }
+    if declared_minor(conn)? && !purpose.for_minors() {
+        return Ok(PurposeState::NotForMinors);
+    }
     if purpose.basis.needs_decision() {
         match ledger::latest_for_purpose(receipts, purpose_id) {
             None => return Ok(PurposeState::NeedsConsent),
@@ -391,6 +397,7 @@ pub fn check(conn: &Connection, manifest: &Manifest, purpose_id: &str) -> Result
         PurposeState::NeedsConsent
         | PurposeState::Refused
         | PurposeState::Withdrawn
+        | PurposeState::NotForMinors
         | PurposeState::PolicyNotAccepted => Err(Error::ConsentRequired {
             purpose: purpose_id.to_string(),
         }),
@@ -446,6 +453,11 @@ pub fn decide(
     if !purpose.basis.needs_decision() {
         return Err(Error::InvalidInput {
             reason: format!("{purpose_id} rests on a contract or the law, not on a switch"),
+        });
+    }
+    if allow && !purpose.for_minors() && declared_minor(tx)? {
+        return Err(Error::InvalidInput {
+            reason: format!("{purpose_id} (marketing and profiling) is not offered to minors"),
         });
     }
     let receipts = ledger::all(tx)?;

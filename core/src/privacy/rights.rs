@@ -71,6 +71,9 @@ pub struct RightsRequest {
     /// Queued, and its step-up code is missing or was refused (expired, wrong): it is
     /// sent once the person enters a new one (`confirm_rights_request`).
     pub awaiting_code: bool,
+    /// Not answered and past its deadline: the settings screen flags it and says where
+    /// to complain.
+    pub overdue: bool,
 }
 
 impl RightsRequest {
@@ -115,6 +118,17 @@ pub fn add_working_days(from: DateTime<Utc>, days: u8) -> DateTime<Utc> {
     at
 }
 
+/// When the policy promises an answer to a request of `kind` filed at `now`: a copy within
+/// the working days; anything else within the calendar days when the policy names them
+/// (seed 002 promises both), whichever comes first.
+pub fn due_at(manifest: &Manifest, kind: RightKind, now: DateTime<Utc>) -> DateTime<Utc> {
+    let working = add_working_days(now, manifest.rights_response_working_days);
+    match (kind, manifest.rights_response_days) {
+        (RightKind::Access, _) | (_, None) => working,
+        (_, Some(days)) => working.min(now + Duration::days(i64::from(days))),
+    }
+}
+
 /// Files a request; durable when the transaction commits, submitted by the next sync.
 pub fn file(
     tx: &Transaction<'_>,
@@ -142,9 +156,10 @@ pub fn file(
         detail: detail.to_string(),
         status: RequestStatus::Queued,
         created_at: now,
-        due_at: add_working_days(now, manifest.rights_response_working_days),
+        due_at: due_at(manifest, kind, now),
         answer: None,
         awaiting_code: step_up_code.is_none(),
+        overdue: false,
     };
     tx.execute(
         "INSERT INTO rights_requests (id, kind, detail, status, created_at, due_at, step_up_code)
@@ -213,6 +228,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RightsRequest> {
         due_at: time(5)?,
         answer: r.get(6)?,
         awaiting_code: status == "queued" && r.get::<_, bool>(7)?,
+        overdue: matches!(status.as_str(), "queued" | "received") && time(5)? < Utc::now(),
     })
 }
 
@@ -281,6 +297,73 @@ mod tests {
         assert_eq!(
             add_working_days(saturday, 1),
             Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_copy_gets_fifteen_working_days_and_other_requests_fifteen_days() {
+        let m = Manifest::parse(crate::privacy::manifest::builtin(
+            waybill_protocol::Role::Driver,
+        ))
+        .unwrap();
+        let friday = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
+        assert_eq!(
+            due_at(&m, RightKind::Access, friday),
+            Utc.with_ymd_and_hms(2026, 12, 11, 9, 0, 0).unwrap(),
+            "seed 002: a copy within 15 working days"
+        );
+        for kind in [
+            RightKind::Correction,
+            RightKind::Deletion,
+            RightKind::Cancellation,
+        ] {
+            assert_eq!(
+                due_at(&m, kind, friday),
+                Utc.with_ymd_and_hms(2026, 12, 5, 9, 0, 0).unwrap(),
+                "seed 002: other requests within 15 days"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unanswered_request_past_its_deadline_is_flagged_overdue() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::Database::open(dir.path(), &crate::db::test_key()).unwrap();
+        let m = Manifest::parse(crate::privacy::manifest::builtin(
+            waybill_protocol::Role::Driver,
+        ))
+        .unwrap();
+        let long_ago = Utc::now() - Duration::days(40);
+        let old = db
+            .write(|tx| {
+                file(
+                    tx,
+                    &m,
+                    RightKind::Deletion,
+                    "delete my trips",
+                    None,
+                    long_ago,
+                )
+            })
+            .unwrap();
+        let fresh = db
+            .write(|tx| file(tx, &m, RightKind::Access, "a copy", None, Utc::now()))
+            .unwrap();
+        let listed = db.read(list).unwrap();
+        let flag = |id: &str| listed.iter().find(|r| r.id == id).unwrap().overdue;
+        assert!(flag(&old.id) && !flag(&fresh.id));
+        db.write(|tx| {
+            tx.execute(
+                "UPDATE rights_requests SET status = 'completed' WHERE id = ?1",
+                [&old.id],
+            )?;
+            Ok::<_, crate::db::StorageError>(())
+        })
+        .unwrap();
+        let listed = db.read(list).unwrap();
+        assert!(
+            !listed.iter().find(|r| r.id == old.id).unwrap().overdue,
+            "answered: not overdue"
         );
     }
 }

@@ -5511,6 +5511,10 @@ public struct RightsRequest: Equatable, Hashable {
      * Queued and waiting for a (new) step-up code.
      */
     public let awaitingCode: Bool
+    /**
+     * Not answered and past its deadline.
+     */
+    public let overdue: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5538,7 +5542,10 @@ public struct RightsRequest: Equatable, Hashable {
          */answer: String?, 
         /**
          * Queued and waiting for a (new) step-up code.
-         */awaitingCode: Bool) {
+         */awaitingCode: Bool, 
+        /**
+         * Not answered and past its deadline.
+         */overdue: Bool) {
         self.id = id
         self.kind = kind
         self.detail = detail
@@ -5547,6 +5554,7 @@ public struct RightsRequest: Equatable, Hashable {
         self.dueAt = dueAt
         self.answer = answer
         self.awaitingCode = awaitingCode
+        self.overdue = overdue
     }
 
     
@@ -5572,7 +5580,8 @@ public struct FfiConverterTypeRightsRequest: FfiConverterRustBuffer {
                 createdAt: FfiConverterTimestamp.read(from: &buf), 
                 dueAt: FfiConverterTimestamp.read(from: &buf), 
                 answer: FfiConverterOptionString.read(from: &buf), 
-                awaitingCode: FfiConverterBool.read(from: &buf)
+                awaitingCode: FfiConverterBool.read(from: &buf), 
+                overdue: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -5585,6 +5594,7 @@ public struct FfiConverterTypeRightsRequest: FfiConverterRustBuffer {
         FfiConverterTimestamp.write(value.dueAt, into: &buf)
         FfiConverterOptionString.write(value.answer, into: &buf)
         FfiConverterBool.write(value.awaitingCode, into: &buf)
+        FfiConverterBool.write(value.overdue, into: &buf)
     }
 }
 
@@ -8448,6 +8458,10 @@ public enum PurposeState: Equatable, Hashable {
      * A minor user without a guardian's consent.
      */
     case needsGuardianConsent
+    /**
+     * Adults only (marketing, profiling): a declared minor is not asked.
+     */
+    case notForMinors
 
 
 
@@ -8486,6 +8500,8 @@ public struct FfiConverterTypePurposeState: FfiConverterRustBuffer {
         case 7: return .policyNotAccepted
         
         case 8: return .needsGuardianConsent
+        
+        case 9: return .notForMinors
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -8527,6 +8543,10 @@ public struct FfiConverterTypePurposeState: FfiConverterRustBuffer {
         
         case .needsGuardianConsent:
             writeInt(&buf, Int32(8))
+        
+        
+        case .notForMinors:
+            writeInt(&buf, Int32(9))
         
         }
     }
