@@ -111,16 +111,48 @@ enum Command {
     },
 }
 
+/// Environment variable naming a file that receives every log record as an app's log sink
+/// would (scrubbed), instead of the developer's formatted stderr log.
+const CAPTURE_LOGS: &str = "WAYBILL_CAPTURE_LOGS";
+
+/// A log sink writing one line per record.
+struct FileSink(std::sync::Mutex<std::fs::File>);
+
+impl waybill_core::logging::LogSink for FileSink {
+    fn log(&self, record: waybill_core::logging::LogRecord) {
+        use std::io::Write;
+        let mut file = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = writeln!(
+            file,
+            "{:?} {} {}",
+            record.level, record.target, record.message
+        );
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let cli = Cli::parse();
-    let level = if cli.verbose { "info" } else { "error" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Some(path) = std::env::var_os(CAPTURE_LOGS) {
+        // What an app's log sink receives, every level, appended to a file (the log test
+        // of the privacy promises reads it): the core's sink path, not a Rust formatter.
+        let sink = std::sync::Arc::new(FileSink(std::sync::Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("the log capture file opens"),
+        )));
+        waybill_core::logging::set_log_sink(sink, waybill_core::logging::LogLevel::Trace);
+    } else {
+        let level = if cli.verbose { "info" } else { "error" };
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level)),
+            )
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let result = match cli.command {
         Command::Demo {
             data_dir,

@@ -279,3 +279,50 @@ fn bad_input_is_a_clear_error_and_a_failing_exit() {
         );
     }
 }
+
+#[test]
+fn the_whole_demo_day_logs_no_personal_value_in_any_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("day.log");
+    let out = Command::new(env!("CARGO_BIN_EXE_waybill"))
+        .args(["demo", "--speed", "0", "--report-dir"])
+        .arg(dir.path().join("report"))
+        .env("WAYBILL_CAPTURE_LOGS", &capture)
+        .output()
+        .expect("the demo runs");
+    assert!(out.status.success(), "{}", text(&out));
+    let logged = std::fs::read_to_string(&capture).unwrap();
+    // Every record an app's sink gets, both roles, both phones, the killed child too.
+    assert!(logged.lines().count() >= 30, "{logged}");
+    for role in ["role=shipper", "role=driver"] {
+        assert!(logged.contains(role), "{role} logged");
+    }
+    // The demo's personal values, each in the forms people and code write them.
+    let planted = [
+        "+86 138 0013 8000",
+        "+8613800138000",
+        "13800138000",
+        "13800138001",
+        "13700001111",
+        "13600002222",
+        "137 0000 1111",
+        "陈静",
+        "黄洋",
+        "Chen Jing",
+        "Huang Yang",
+        "Century Avenue",
+    ];
+    for value in planted {
+        assert!(
+            !logged.contains(value),
+            "{value} reached the log:\n{logged}"
+        );
+    }
+    // No session token either (they start `tok_`; only a masked prefix may appear).
+    assert!(
+        !logged
+            .lines()
+            .any(|l| l.contains("tok_") && !l.contains('…')),
+        "{logged}"
+    );
+}

@@ -121,6 +121,10 @@ pub fn scrub(text: &str) -> String {
             } else if let Some(gap) = (1..=2).find(|&n| {
                 chars[j..].iter().take(n).all(|c| separator(*c))
                     && chars.get(j + n).is_some_and(|c| digit(*c).is_some())
+                    // A dot or slash joins groups of three digits or more (a number
+                    // written `138.1234.1234`, a coordinate), not a version's `2026.12.1`.
+                    && (!matches!(chars[j], '.' | '/')
+                        || chars[j + n..].iter().take_while(|c| digit(**c).is_some()).count() >= 3)
             }) {
                 // One or two separators between digits (`) `, ` - `).
                 j += gap;
@@ -144,8 +148,11 @@ pub fn scrub(text: &str) -> String {
             out.push_str(&span);
         } else if digits.len() >= 15 {
             out.push_str(&id_number(&digits));
-        } else {
+        } else if digits.len() >= 11 {
             out.push_str(&phone(&digits));
+        } else {
+            // A shorter number (a local phone, a landline) keeps only its last two digits.
+            out.push_str(&keep_last(&digits.chars().collect::<Vec<_>>(), 2));
         }
         i = end;
     }
@@ -201,7 +208,11 @@ mod tests {
             );
         }
         // What is not a person's number passes.
+        assert_eq!(scrub("landline 021-6888-1234"), "landline 021****1234");
+        assert_eq!(scrub("extension 6888-1234"), "extension ******34");
+        assert_eq!(scrub("at 31.230416,121.473701"), "at ******16,*******01");
         for kept in [
+            "policy accepted version=2026.12.1",
             "sync at 2026-12-01, 3 retries",
             "ord-3f2a9c1b87 accepted",
             "HTTP 503 after 1500 ms",

@@ -12,6 +12,7 @@ pub mod devices;
 pub mod openapi;
 pub mod real_name;
 pub mod rights;
+pub mod schema;
 pub mod seed;
 pub mod serve;
 pub mod sign_in;
