@@ -700,6 +700,12 @@ impl Waybill {
         Ok(self.inner.disclose_to_sdk(&sdk_id, &category, items)?)
     }
 
+    /// The app opened (`true`) or left (`false`) a map or navigation screen: the map SDK
+    /// gets positions only while one is open or an order is carried.
+    pub fn set_map_visible(&self, visible: bool) {
+        self.inner.set_map_visible(visible);
+    }
+
     /// Rights requests with status and deadline.
     pub fn rights_requests(&self) -> Result<Vec<RightsRequest>> {
         Ok(list(self.inner.rights_requests()?))

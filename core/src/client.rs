@@ -52,6 +52,9 @@ pub struct Waybill {
     proofs: Arc<Proofs>,
     privacy: Arc<Privacy>,
     tasks: Tasks,
+    /// A map or navigation screen is open (the shell says so): the map SDK may get
+    /// positions.
+    map_visible: std::sync::atomic::AtomicBool,
 }
 
 /// Every personal table, from each engine's declaration.
@@ -111,6 +114,7 @@ impl Waybill {
             )),
             privacy: Arc::new(Privacy::new(Arc::clone(s), Arc::clone(g), personal_data())),
             tasks: Tasks::start()?,
+            map_visible: std::sync::atomic::AtomicBool::new(false),
             account,
             orders,
             gate,

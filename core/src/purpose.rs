@@ -21,11 +21,13 @@ pub enum Purpose {
     ErrandPlacement,
     /// The shipper's optional real-name check (ID card photo and face image).
     RealNameVerification,
+    /// The driver's map and navigation (positions to the map SDK, nothing stored).
+    Navigation,
 }
 
 impl Purpose {
     /// Every purpose, for checks against a manifest.
-    pub const ALL: [Purpose; 7] = [
+    pub const ALL: [Purpose; 8] = [
         Purpose::Account,
         Purpose::NearbyOrders,
         Purpose::OrderFulfilment,
@@ -33,6 +35,7 @@ impl Purpose {
         Purpose::ProofPhotos,
         Purpose::ErrandPlacement,
         Purpose::RealNameVerification,
+        Purpose::Navigation,
     ];
 
     /// The manifest's id of the purpose.
@@ -45,6 +48,7 @@ impl Purpose {
             Purpose::ProofPhotos => "proof_photos",
             Purpose::ErrandPlacement => "errand_placement",
             Purpose::RealNameVerification => "real_name_verification",
+            Purpose::Navigation => "navigation",
         }
     }
 

@@ -223,3 +223,67 @@ fn a_material_change_needs_a_new_decision_and_a_wording_change_does_not() {
         PurposeState::NeedsConsent
     );
 }
+
+/// P-05 (seed 001: sensitive data "in bold fonts, underlined"; seeds 003, 004, 000 list the
+/// phone number, the contacts and the whereabouts as sensitive): the settings screen marks
+/// every purpose that processes them for emphasis, in both apps.
+#[test]
+fn the_settings_screen_emphasises_every_purpose_with_sensitive_data() {
+    for (role, sensitive_purposes) in [
+        (
+            Role::Driver,
+            &[
+                "account",
+                "order_fulfilment",
+                "trajectory_upload",
+                "navigation",
+            ][..],
+        ),
+        (
+            Role::Shipper,
+            &[
+                "account",
+                "errand_placement",
+                "payment",
+                "real_name_verification",
+                "follow_errand",
+                "contact_pick",
+                "marketing",
+            ][..],
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = config(dir.path());
+        cfg.role = role;
+        cfg.app_id = format!("com.example.waybill.{}", role.as_str());
+        let client = Waybill::open_with_key_file(cfg).unwrap();
+        let view = client.privacy_settings().unwrap();
+        for row in &view.purposes {
+            assert_eq!(
+                row.sensitive,
+                sensitive_purposes.contains(&row.id.as_str()),
+                "{role:?} {}: emphasis",
+                row.id
+            );
+        }
+        let m = Manifest::parse(manifest::builtin(role)).unwrap();
+        for id in ["phone_number", "trajectory"] {
+            assert!(
+                m.categories.iter().any(|c| c.id == id && c.sensitive),
+                "{id}"
+            );
+        }
+        // A sensitive category on a decision is always a separate one.
+        for p in m.purposes.iter().filter(|p| p.basis.needs_decision()) {
+            let sensitive = p
+                .categories
+                .iter()
+                .any(|c| m.categories.iter().any(|k| &k.id == c && k.sensitive));
+            assert!(
+                !sensitive || p.basis == manifest::Basis::SeparateConsent,
+                "{}",
+                p.id
+            );
+        }
+    }
+}

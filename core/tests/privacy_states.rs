@@ -114,8 +114,9 @@ fn listeners_hear_each_privacy_change_after_it_is_durable() {
     );
 }
 
-/// P-47 (seed 002 lists AMap for the trajectory, Umeng for push): an SDK starts only when
-/// one of its purposes is allowed and receives only what the policy says it receives.
+/// P-47 (seed 002 lists AMap for the map and navigation, Umeng for push): an SDK starts
+/// only when one of its purposes is allowed and receives only what the policy says it
+/// receives.
 #[test]
 fn sdks_start_and_receive_data_only_through_the_gate() {
     let dir = tempfile::tempdir().unwrap();
@@ -127,7 +128,7 @@ fn sdks_start_and_receive_data_only_through_the_gate() {
     client.accept_policy("first_run_dialog").unwrap();
     assert!(
         !client.sdk_may_start("amap").unwrap(),
-        "trajectory not consented"
+        "navigation not consented"
     );
     assert!(matches!(
         client.disclose_to_sdk("amap", "precise_location", 1),
@@ -137,12 +138,16 @@ fn sdks_start_and_receive_data_only_through_the_gate() {
     client
         .decide("trajectory_upload", true, "order_start_dialog")
         .unwrap();
-    for p in [Permission::LocationPrecise, Permission::LocationBackground] {
-        client
-            .report_permission(p, PermissionState::Granted)
-            .unwrap();
-    }
+    client
+        .report_permission(Permission::LocationPrecise, PermissionState::Granted)
+        .unwrap();
+    assert!(
+        !client.sdk_may_start("amap").unwrap(),
+        "the trajectory upload is not the map's purpose (P-48)"
+    );
+    client.decide("navigation", true, "map_screen").unwrap();
     assert!(client.sdk_may_start("amap").unwrap());
+    client.set_map_visible(true);
     client
         .disclose_to_sdk("amap", "precise_location", 3)
         .unwrap();
@@ -155,13 +160,10 @@ fn sdks_start_and_receive_data_only_through_the_gate() {
     assert!(client.sdk_may_start("facebook_sdk").is_err());
     let line = &client.transparency_log(1).unwrap()[0];
     assert_eq!(line.recipient.as_deref(), Some("AMap (高德地图) SDK"));
-    assert_eq!(
-        (line.items, line.purpose.as_str()),
-        (3, "trajectory_upload")
-    );
+    assert_eq!((line.items, line.purpose.as_str()), (3, "navigation"));
 
     client
-        .decide("trajectory_upload", false, "settings_switch")
+        .decide("navigation", false, "settings_switch")
         .unwrap();
     assert!(
         !client.sdk_may_start("amap").unwrap(),

@@ -253,9 +253,24 @@ impl Waybill {
 
     /// The shell is about to hand `items` of `category` to the SDK `sdk_id`: refused with
     /// the gate's typed error unless the policy lets that SDK receive that category for a
-    /// purpose allowed now; logged when allowed.
+    /// purpose allowed now; logged when allowed. Positions for map display and navigation
+    /// go only while a map screen is open ([`Waybill::set_map_visible`]) or the driver
+    /// carries an order.
     pub fn disclose_to_sdk(&self, sdk_id: &str, category: &str, items: u32) -> Result<()> {
-        self.privacy.disclose_to_sdk(sdk_id, category, items)
+        let carrying = self
+            .orders
+            .list(crate::orders::OrderList::Mine)?
+            .iter()
+            .any(|o| o.held_open());
+        let navigating = carrying || self.map_visible.load(std::sync::atomic::Ordering::SeqCst);
+        self.privacy
+            .disclose_to_sdk(sdk_id, category, items, navigating)
+    }
+
+    /// The shell opened (`true`) or left (`false`) a map or navigation screen.
+    pub fn set_map_visible(&self, visible: bool) {
+        self.map_visible
+            .store(visible, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Rights requests with status and deadline, newest first.

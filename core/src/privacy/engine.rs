@@ -324,12 +324,18 @@ impl Privacy {
 
     /// The shell hands `items` of `category` to the SDK `sdk_id`: allowed and logged, or
     /// refused with the gate's typed error.
-    pub(crate) fn disclose_to_sdk(&self, sdk_id: &str, category: &str, items: u32) -> Result<()> {
+    pub(crate) fn disclose_to_sdk(
+        &self,
+        sdk_id: &str,
+        category: &str,
+        items: u32,
+        navigating: bool,
+    ) -> Result<()> {
         let manifest = self.gate.manifest();
         let (ticket, sdk_name) = self
             .services
             .db
-            .read(|c| super::sdks::permit(c, &manifest, sdk_id, category))?;
+            .read(|c| super::sdks::permit(c, &manifest, sdk_id, category, navigating))?;
         let event = DataEvent::new(
             DataAction::Sent,
             ticket.purpose(),

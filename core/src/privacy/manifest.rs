@@ -378,12 +378,16 @@ impl Manifest {
                     return Err(rule(at("categories"), format!("undeclared category {c:?}")));
                 }
             }
+            // Sensitive data on a decision needs a separate one; a core function may rest
+            // on the contract it is necessary for (PIPL Art. 13(2)), shown emphasised.
+            let necessary = p.basis == Basis::Contract && p.function == Function::Core;
             if self.is_sensitive(p)
+                && !necessary
                 && !matches!(p.basis, Basis::SeparateConsent | Basis::LegalObligation)
             {
                 return Err(rule(
                     at("basis"),
-                    "sensitive categories need separate_consent (PIPL Art. 29)",
+                    "sensitive categories need separate_consent (PIPL Art. 29), or the contract of a core function",
                 ));
             }
             if p.function == Function::Optional && !p.basis.needs_decision() {

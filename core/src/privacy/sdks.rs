@@ -8,6 +8,7 @@ use rusqlite::Connection;
 use super::check;
 use super::manifest::Manifest;
 use crate::error::{Error, Result};
+use crate::purpose::Purpose;
 use crate::ticket::Ticket;
 
 /// Whether `sdk_id` may start now: declared in the manifest and serving at least one
@@ -23,12 +24,15 @@ pub fn may_start(conn: &Connection, manifest: &Manifest, sdk_id: &str) -> Result
 }
 
 /// A ticket to hand `category` to `sdk_id`: the SDK must be declared as receiving that
-/// category, for a purpose that has a live basis now. Otherwise the typed refusal.
+/// category, for a purpose that has a live basis now. Otherwise the typed refusal. The
+/// navigation purpose also needs `navigating` (a map or navigation screen open, or an
+/// order in hand, P-48): a map SDK gets no position in the background for nothing.
 pub fn permit(
     conn: &Connection,
     manifest: &Manifest,
     sdk_id: &str,
     category: &str,
+    navigating: bool,
 ) -> Result<(Ticket, String)> {
     let sdk = declared(manifest, sdk_id)?;
     if !sdk.categories.iter().any(|c| c == category) {
@@ -43,6 +47,13 @@ pub fn permit(
             .is_some_and(|p| p.categories.iter().any(|c| c == category))
     }) {
         match check(conn, manifest, purpose) {
+            Ok(_) if purpose == Purpose::Navigation.id() && !navigating => {
+                refusal = Some(Error::InvalidInput {
+                    reason: format!(
+                        "{sdk_id} gets {category} only while a map or navigation screen is open or an order is carried"
+                    ),
+                });
+            }
             Ok(ticket) => return Ok((ticket, sdk.name.clone())),
             Err(e) => refusal = Some(e),
         }

@@ -415,6 +415,12 @@ public final class WaybillClient: Sendable {
     public func discloseToSdk(_ sdkId: String, category: String, items: UInt32 = 1) throws {
         try ffi.discloseToSdk(sdkId: sdkId, category: category, items: items)
     }
+
+    /// The app opened (`true`) or left (`false`) a map or navigation screen (the map SDK
+    /// gets positions only then, or while an order is carried).
+    public func setMapVisible(_ visible: Bool) {
+        ffi.setMapVisible(visible: visible)
+    }
 }
 
 /// Forwards the core's notifications for one topic. The core keeps listeners for the

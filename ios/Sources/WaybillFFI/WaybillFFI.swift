@@ -1705,6 +1705,12 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func sdkMayStart(sdkId: String) throws  -> Bool
     
     /**
+     * The app opened (`true`) or left (`false`) a map or navigation screen: the map SDK
+     * gets positions only while one is open or an order is carried.
+     */
+    func setMapVisible(visible: Bool) 
+    
+    /**
      * Deletes data whose retention ended; returns the items deleted.
      */
     func sweepRetention() throws  -> UInt32
@@ -2648,6 +2654,19 @@ open func sdkMayStart(sdkId: String)throws  -> Bool  {
         FfiConverterString.lower(sdkId),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The app opened (`true`) or left (`false`) a map or navigation screen: the map SDK
+     * gets positions only while one is open or an order is carried.
+     */
+open func setMapVisible(visible: Bool)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_set_map_visible(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(visible),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -11464,6 +11483,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start() != 30790) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_set_map_visible() != 2532) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sweep_retention() != 10312) {

@@ -612,6 +612,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_rights_requests(uint64_t ptr, Ru
 int8_t uniffi_waybill_ffi_fn_method_waybill_sdk_may_start(uint64_t ptr, RustBuffer sdk_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_MAP_VISIBLE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_MAP_VISIBLE
+void uniffi_waybill_ffi_fn_method_waybill_set_map_visible(uint64_t ptr, int8_t visible, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SWEEP_RETENTION
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SWEEP_RETENTION
 uint32_t uniffi_waybill_ffi_fn_method_waybill_sweep_retention(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1373,6 +1378,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_rights_requests(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_MAY_START
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_MAY_START
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_MAP_VISIBLE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_MAP_VISIBLE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_set_map_visible(void
     
 );
 #endif

@@ -353,6 +353,9 @@ class WaybillClient private constructor(
     suspend fun discloseToSdk(sdkId: String, category: String, items: Int = 1) =
         withContext(ioDispatcher) { ffi.discloseToSdk(sdkId, category, items.coerceAtLeast(0).toUInt()) }
 
+    /** The app opened (`true`) or left (`false`) a map or navigation screen (the map SDK gets positions only then, or while an order is carried). */
+    fun setMapVisible(visible: Boolean) = ffi.setMapVisible(visible)
+
     /** Rights requests with status and deadline. */
     suspend fun rightsRequests(): List<RightsRequest> = withContext(ioDispatcher) { ffi.rightsRequests() }
 
