@@ -242,6 +242,9 @@ impl Waybill {
     /// (nothing is lost). A refused session is renewed once and the sync resumed.
     pub async fn sync(&self) -> Result<SyncReport> {
         self.flush_quietly();
+        if self.send_pending_age().await? {
+            return Ok(SyncReport::default());
+        }
         if self.privacy.sendable_cancellation()?.is_some() {
             // The user asked to close the account and the app stopped before it was done.
             self.finish_cancellation().await?;
@@ -263,6 +266,9 @@ impl Waybill {
         self.flush_quietly();
         // The shell hears of a run that could reach the server, as before the split.
         let runs = network != Network::Offline && self.account.account_id()?.is_some();
+        if runs && matches!(self.send_pending_age().await, Ok(true)) {
+            return Ok(BackgroundSync::default());
+        }
         let outcome = self
             .run(sync::background(self.engines(), budget, network, runs))
             .await?;
@@ -270,6 +276,18 @@ impl Waybill {
             self.notify(&[Topic::Orders, Topic::Privacy]);
         }
         Ok(outcome)
+    }
+
+    /// Sends an age declared after sign-up; a minor without a guardian's consent closes
+    /// the account on the server, and the device is wiped as after a closing. Returns
+    /// whether that happened.
+    async fn send_pending_age(&self) -> Result<bool> {
+        let account = Arc::clone(&self.account);
+        if !self.run(async move { account.send_age().await }).await? {
+            return Ok(false);
+        }
+        self.closed_elsewhere()?;
+        Ok(true)
     }
 
     /// Records location fixes for the order being carried (filtered; the kept ones are
@@ -386,6 +404,9 @@ impl Waybill {
     /// minimum is kept; a minor's data is collected only after a guardian consented.
     pub fn declare_age(&self, age_years: u32) -> Result<bool> {
         let decided = self.privacy.declare_age(age_years)?;
+        // Signed in: the server hears of it with the next sync (a minor without a
+        // guardian's consent may have no account there either, P-66).
+        self.account.queue_age()?;
         self.decided(decided)
     }
 

@@ -232,6 +232,24 @@ impl ApiClient {
         .await
     }
 
+    /// `POST /v1/account/age`: the age declared after sign-up (a minor without a guardian
+    /// closes the account).
+    pub async fn update_age(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+        body: &account::AgeUpdate,
+    ) -> NetResult<account::AgeRecorded> {
+        self.send(
+            Method::POST,
+            "/v1/account/age",
+            Some(token),
+            None,
+            Some(body),
+        )
+        .await
+    }
+
     /// `DELETE /v1/account/real-name`: the server forgets the outcome (refused with
     /// `RecentDelivery` while a delivery is under seven days old).
     pub async fn delete_real_name(&self, _basis: &Ticket, token: &str) -> NetResult<()> {

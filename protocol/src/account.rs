@@ -80,6 +80,26 @@ pub enum AgeDeclaration {
     MinorWithGuardianConsent,
 }
 
+/// `POST /v1/account/age`: the age the person declared after signing up. A minor without
+/// a guardian's consent may have no account (seed 002: "否则不能创建自己的用户账户"): the
+/// server closes it and deletes its data as a closing does (P-66).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgeUpdate {
+    /// Under the policy's minimum age.
+    pub minor: bool,
+    /// A guardian's consent is recorded on the device.
+    pub guardian_consent: bool,
+}
+
+/// `POST /v1/account/age` reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgeRecorded {
+    /// The account was closed and its data deleted (a minor without a guardian).
+    pub account_closed: bool,
+}
+
 /// How the account stands, as the server knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use waybill_protocol::Role;
 use waybill_protocol::account::{
-    AccountInfo, CodeRequest, CodeSent, REAL_NAME_MAX_IMAGE_BYTES, RealNameStatus,
-    RealNameSubmission, SignOut, normalize_phone,
+    AccountInfo, AgeRecorded, AgeUpdate, CodeRequest, CodeSent, REAL_NAME_MAX_IMAGE_BYTES,
+    RealNameStatus, RealNameSubmission, SignOut, normalize_phone,
 };
 use waybill_protocol::{DeviceRegistered, ErrorCode, LatLon, OpenOrders, RegisterDevice, limits};
 
@@ -36,6 +36,7 @@ pub fn account_routes() -> Router<AppState> {
         .route("/v1/account/devices/{id}", delete(sign_out_device))
         .route("/v1/account/sign-out", post(sign_out))
         .route("/v1/account/step-up-codes", post(request_step_up_code))
+        .route("/v1/account/age", post(update_age))
         .route(
             "/v1/account/real-name",
             get(real_name_status)
@@ -289,6 +290,28 @@ pub(crate) async fn delete_real_name(
         .with_db(move |c| crate::real_name::delete(c, &caller))
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/account/age", tag = "account", security(("bearer" = [])),
+    description = "The age the person declared after signing up. A minor without a guardian's consent may have no account (seed 002): the account is closed and its data deleted as a cancellation does (P-66), and `account_closed` says so; a retry then gets 410. Otherwise the age is recorded.",
+    request_body = AgeUpdate,
+    responses((status = 200, body = AgeRecorded), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 410, body = ApiError)))]
+pub(crate) async fn update_age(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Json<AgeUpdate>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<AgeRecorded>, Failure> {
+    let req = json_body(body)?;
+    let (account_closed, files) = state
+        .with_db(move |c| crate::devices::update_age(c, &caller, &req))
+        .await?;
+    let dir = state.uploads_dir().to_path_buf();
+    for id in files {
+        let _ = std::fs::remove_file(dir.join(id));
+    }
+    Ok(Json(AgeRecorded { account_closed }))
 }
 
 /// A guest's position: coarse by contract.

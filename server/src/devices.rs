@@ -307,6 +307,37 @@ fn code_required() -> StoreError {
     )
 }
 
+/// Records the age the caller declared after signing up; a minor without a guardian's
+/// consent may have no account, so it is closed as a cancellation closes it (P-66).
+/// Returns whether it was closed and the upload files to delete once committed.
+pub fn update_age(
+    conn: &mut Connection,
+    caller: &Caller,
+    update: &waybill_protocol::account::AgeUpdate,
+) -> StoreResult<(bool, Vec<String>)> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let (closed, files) = match (update.minor, update.guardian_consent) {
+        (true, false) => (true, crate::closing::close(&tx, &caller.account)?),
+        (minor, _) => {
+            let age = if minor {
+                AgeDeclaration::MinorWithGuardianConsent
+            } else {
+                AgeDeclaration::Adult
+            };
+            tx.execute(
+                "UPDATE accounts SET age = ?2 WHERE id = ?1",
+                params![caller.account, age_str(age)],
+            )?;
+            (false, vec![])
+        }
+    };
+    tx.commit()?;
+    if closed {
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
+    Ok((closed, files))
+}
+
 fn age_str(age: AgeDeclaration) -> &'static str {
     match age {
         AgeDeclaration::Adult => "adult",

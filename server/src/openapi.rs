@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
         crate::account_api::account, crate::account_api::sign_out_device,
         crate::account_api::sign_out, crate::account_api::request_step_up_code,
         crate::account_api::real_name_status, crate::account_api::verify_real_name,
-        crate::account_api::delete_real_name,
+        crate::account_api::delete_real_name, crate::account_api::update_age,
         crate::account_api::guest_offers, crate::api::open_orders, crate::api::accept, crate::api::events,
         crate::api::apply_actions, crate::api::changes, crate::api::create_errand,
         crate::api::cancel_errand, crate::api::store_receipts, crate::api::list_receipts,

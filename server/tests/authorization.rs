@@ -246,6 +246,19 @@ fn rows() -> Vec<Row> {
             build: |w, _, _| w.http.post(format!("{}/v1/account/step-up-codes", w.url)),
         },
         Row {
+            method: "POST",
+            path: "/v1/account/age",
+            cast: Cast::Driver,
+            expect: ["401", "200", "200", "200", "200"],
+            // An adult's age: what a minor's would do (close the account) is in
+            // `tests/tests/accounts.rs`.
+            build: |w, _, _| {
+                w.http
+                    .post(format!("{}/v1/account/age", w.url))
+                    .json(&json!({"minor": false, "guardian_consent": false}))
+            },
+        },
+        Row {
             method: "GET",
             path: "/v1/account/real-name",
             cast: Cast::Shipper,

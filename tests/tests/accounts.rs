@@ -280,3 +280,78 @@ async fn a_guest_browses_offers_and_nothing_account_bound_is_sent_or_stored() {
     // Account actions still need an account.
     assert_eq!(guest.accept_order(&offers[0].id), Err(Error::NotSignedIn));
 }
+
+/// P-66 (seed 002: a minor without a parent's consent "不能创建自己的用户账户"; seed 001:
+/// "we will attempt to delete the information as soon as possible"): an age under 18
+/// declared after sign-up, with no guardian's consent, purges the device at once and, at
+/// the next sync, closes the account on the server as a cancellation would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_minor_without_a_guardian_loses_the_account_on_the_server_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let server = ServerProcess::start_fresh(&db);
+    let phone = fresh_phone();
+    let driver = consenting_driver(&dir.path().join("d"), &server.base_url);
+    let account = sign_in_as(&driver, &phone).await;
+    let target = driver.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0]
+        .id
+        .clone();
+    driver.accept_order(&target).unwrap();
+    assert_eq!(driver.sync().await.unwrap().pushed, 1);
+
+    assert!(driver.declare_age(12).unwrap(), "a minor");
+    assert!(
+        driver.order(&target).is_err(),
+        "purged on the device at once"
+    );
+    driver.sync().await.unwrap();
+    assert_eq!(driver.account_state().unwrap(), AccountState::Closed);
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (status_phone, closed): (Option<String>, Option<String>) = conn
+        .query_row(
+            "SELECT phone, closed_at FROM accounts WHERE closed_at IS NOT NULL
+             AND id LIKE 'archived_%' ORDER BY closed_at DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(
+        status_phone.is_none() && closed.is_some(),
+        "the number is gone"
+    );
+    assert!(
+        !contains(&waybill_e2e::server_files(&db), account.as_bytes()),
+        "no row names the account any more"
+    );
+    // The order it held is offered again; the number opens only a new account.
+    let other = consenting_driver(&dir.path().join("o"), &server.base_url);
+    waybill_e2e::sign_in(&other).await;
+    let offers = other.refresh_open_orders(SHANGHAI, 60_000).await.unwrap();
+    assert!(offers.iter().any(|o| o.id == target), "released");
+    let again = consenting_driver(&dir.path().join("again"), &server.base_url);
+    assert_ne!(sign_in_as(&again, &phone).await, account);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_minor_with_a_guardians_consent_keeps_the_account_and_the_server_records_the_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let server = ServerProcess::start_fresh(&db);
+    let driver = consenting_driver(&dir.path().join("d"), &server.base_url);
+    let account = waybill_e2e::sign_in(&driver).await;
+    assert!(driver.declare_age(16).unwrap());
+    driver.record_guardian_consent("guardian_dialog").unwrap();
+    driver.sync().await.unwrap();
+    assert!(matches!(
+        driver.account_state().unwrap(),
+        AccountState::SignedIn { .. }
+    ));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let age: String = conn
+        .query_row("SELECT age FROM accounts WHERE id = ?1", [&account], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(age, "minor_with_guardian_consent");
+}

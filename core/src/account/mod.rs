@@ -455,6 +455,78 @@ impl Account {
         Ok(true)
     }
 
+    /// Queues the age the person declared (after signing up) for the server, if this
+    /// device is signed in: replaced by a newer declaration, sent by the next sync.
+    pub(crate) fn queue_age(&self) -> Result<()> {
+        use waybill_protocol::account::{AgeDeclaration, AgeUpdate};
+        self.services.db.write(|tx| {
+            if store::account_id(tx)?.is_none() {
+                return Ok::<_, Error>(());
+            }
+            let update = match crate::privacy::sign_up_age(tx) {
+                Ok(AgeDeclaration::Adult) => AgeUpdate {
+                    minor: false,
+                    guardian_consent: false,
+                },
+                Ok(AgeDeclaration::MinorWithGuardianConsent) => AgeUpdate {
+                    minor: true,
+                    guardian_consent: true,
+                },
+                Err(Error::GuardianConsentRequired) => AgeUpdate {
+                    minor: true,
+                    guardian_consent: false,
+                },
+                Err(Error::AgeNotDeclared) => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            let json = serde_json::to_string(&update).map_err(|e| Error::Internal {
+                reason: format!("age update: {e}"),
+            })?;
+            meta::set(tx, MetaKey::PendingAge, &json)?;
+            Ok(())
+        })
+    }
+
+    /// Sends the queued age; `Ok(true)` when the server closed the account (a minor
+    /// without a guardian's consent), `Ok(false)` when it recorded it or nothing waited.
+    pub(crate) async fn send_age(&self) -> Result<bool> {
+        let pending = self
+            .services
+            .blocking(|s| Ok(s.db.read(|c| meta::get(c, MetaKey::PendingAge))?))
+            .await?;
+        let Some(update) = pending
+            .and_then(|j| serde_json::from_str::<waybill_protocol::account::AgeUpdate>(&j).ok())
+        else {
+            return Ok(false);
+        };
+        let session = self.session().await?;
+        // Asking for the account's deletion needs no basis; recording an age does.
+        let basis = if update.minor && !update.guardian_consent {
+            self.gate.erasure_ticket()
+        } else {
+            self.gate.ticket(Purpose::Account).await?
+        };
+        let closed = match self
+            .services
+            .api
+            .update_age(&basis, &session.token, &update)
+            .await
+        {
+            Ok(recorded) => recorded.account_closed,
+            // Closed already: an earlier attempt's reply was lost.
+            Err(crate::net::NetError::Rejected { body, .. })
+                if body.code == waybill_protocol::ErrorCode::AccountClosed =>
+            {
+                true
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.services
+            .blocking(|s| Ok(s.db.write(|tx| meta::delete(tx, MetaKey::PendingAge))?))
+            .await?;
+        Ok(closed)
+    }
+
     /// Where the real-name check stands. Local only.
     pub(crate) fn real_name_state(&self) -> Result<real_name::RealNameState> {
         self.services.db.read(real_name::state)

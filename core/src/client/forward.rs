@@ -224,6 +224,7 @@ impl Waybill {
     /// A guardian consented for a minor user; returns the receipt.
     pub fn record_guardian_consent(&self, asked_via: &str) -> Result<Receipt> {
         let receipt = self.privacy.record_guardian_consent(asked_via)?;
+        self.account.queue_age()?;
         self.notify(&[Topic::Privacy]);
         Ok(receipt)
     }

@@ -27,6 +27,9 @@ pub enum MetaKey {
     /// The privacy engine: the manifest version the last full sweep ran under (a new one
     /// sweeps purposes it no longer declares).
     SweptUnder,
+    /// The account engine: an age declared after sign-up, waiting to reach the server
+    /// (JSON `AgeUpdate`).
+    PendingAge,
     /// The account engine: the last real-name outcome the server gave (JSON: outcome,
     /// time, reason; never an image).
     RealName,
@@ -44,6 +47,7 @@ impl MetaKey {
             MetaKey::AccountPhone => "account_phone",
             MetaKey::AccountStanding => "account_standing",
             MetaKey::RealName => "real_name",
+            MetaKey::PendingAge => "pending_age",
             MetaKey::SweptUnder => "swept_under",
         }
     }

@@ -50,6 +50,13 @@ impl Gate {
             .read(|c| super::check(c, &manifest, purpose.id()))
     }
 
+    /// A ticket to ask the controller to delete the account's data when no purpose has a
+    /// basis left (a minor without a guardian's consent, P-66): asking for deletion needs
+    /// no basis, and it sends nothing but the request.
+    pub(crate) fn erasure_ticket(&self) -> Ticket {
+        Ticket::issue(Purpose::Account.id())
+    }
+
     /// A ticket for `purpose` now (async paths: the read runs off the workers).
     pub(crate) async fn ticket(self: &Arc<Self>, purpose: Purpose) -> Result<Ticket> {
         let gate = Arc::clone(self);
