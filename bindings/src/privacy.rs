@@ -595,6 +595,19 @@ impl From<core::HeldRow> for HeldRow {
     }
 }
 
+/// A policy as the person can read it, offline.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PolicyText {
+    /// The version shown (the accepted one, or the one in force before any acceptance).
+    pub version: String,
+    /// When it was accepted.
+    pub accepted_at: Option<std::time::SystemTime>,
+    /// Where the full legal text is published.
+    pub url: String,
+    /// The policy in Markdown.
+    pub markdown: String,
+}
+
 #[uniffi::export]
 impl Waybill {
     /// The privacy settings screen.
@@ -698,6 +711,18 @@ impl Waybill {
     /// Asks before handing data of `category` to an SDK; logged when allowed.
     pub fn disclose_to_sdk(&self, sdk_id: String, category: String, items: u32) -> Result<()> {
         Ok(self.inner.disclose_to_sdk(&sdk_id, &category, items)?)
+    }
+
+    /// The policy the person accepted, readable offline (Markdown from the accepted
+    /// manifest version).
+    pub fn policy_text(&self) -> Result<PolicyText> {
+        let t = self.inner.policy_text()?;
+        Ok(PolicyText {
+            version: t.version,
+            accepted_at: t.accepted_at.map(Into::into),
+            url: t.url,
+            markdown: t.markdown,
+        })
     }
 
     /// The app opened (`true`) or left (`false`) a map or navigation screen: the map SDK

@@ -49,6 +49,7 @@ pub use orders::{Order, OrderList, SyncState};
 pub use privacy::ledger::{DecisionKind, Receipt};
 pub use privacy::manifest::{Permission, PolicyChange};
 pub use privacy::permissions::{PermissionAsk, PermissionState};
+pub use privacy::policy_text::PolicyText;
 pub use privacy::rights::{RequestStatus, RightsRequest};
 pub use privacy::settings::{HeldRow, PermissionRow, PurposeRow, SdkRow, SettingsView};
 pub use privacy::transparency::{DataAction, DataEvent};

@@ -287,3 +287,55 @@ fn the_settings_screen_emphasises_every_purpose_with_sensitive_data() {
         }
     }
 }
+
+/// P-02 (seed 001: "You may also review the entire content of the Privacy Policy"): the
+/// policy the person accepted is readable with no network, and stays the accepted one
+/// after a newer policy arrives until the person accepts that.
+#[test]
+fn the_accepted_policy_is_readable_offline_and_stays_the_accepted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = Waybill::open_with_key_file(config(dir.path())).unwrap();
+    let before = client.policy_text().unwrap();
+    assert_eq!(
+        before.accepted_at, None,
+        "not accepted yet: the one in force is shown"
+    );
+    client.accept_policy("first_run_dialog").unwrap();
+    let accepted = client.policy_text().unwrap();
+    assert!(accepted.accepted_at.is_some());
+    let m = Manifest::parse(manifest::builtin(Role::Driver)).unwrap();
+    assert_eq!(accepted.version, m.policy_version);
+    for p in &m.purposes {
+        assert!(
+            accepted.markdown.contains(&p.label),
+            "{} in the text",
+            p.label
+        );
+        assert!(
+            accepted.markdown.contains(&p.if_refused),
+            "what refusing {} costs",
+            p.id
+        );
+    }
+    for s in &m.sdks {
+        assert!(accepted.markdown.contains(&s.name));
+    }
+    assert!(
+        accepted
+            .markdown
+            .contains("**Transport trajectory (whereabouts) (sensitive)**")
+    );
+    assert!(accepted.markdown.contains("within 15 working days"));
+    assert!(accepted.markdown.contains(&m.controller.contact));
+
+    let mut newer = driver();
+    newer["policy_version"] = "2099.1.1".into();
+    newer["purposes"][0]["label"] = "Account (renamed)".into();
+    client.install_manifest(&newer.to_string()).unwrap();
+    let still = client.policy_text().unwrap();
+    assert_eq!(
+        still.version, m.policy_version,
+        "the accepted version, not the newer one"
+    );
+    assert!(!still.markdown.contains("Account (renamed)"));
+}

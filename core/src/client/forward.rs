@@ -16,6 +16,7 @@ use crate::orders::rejections::{Rejection, Resolution};
 use crate::orders::{Order, OrderList};
 use crate::privacy::ledger::Receipt;
 use crate::privacy::permissions::PermissionAsk;
+use crate::privacy::policy_text::PolicyText;
 use crate::privacy::rights::RightsRequest;
 use crate::privacy::settings::SettingsView;
 use crate::privacy::transparency::DataEvent;
@@ -272,6 +273,13 @@ impl Waybill {
     pub fn set_map_visible(&self, visible: bool) {
         self.map_visible
             .store(visible, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The policy the person accepted, readable at any time and offline: rendered from
+    /// the accepted manifest version the device keeps (the full legal text stays at its
+    /// address).
+    pub fn policy_text(&self) -> Result<PolicyText> {
+        self.privacy.policy_text()
     }
 
     /// Rights requests with status and deadline, newest first.

@@ -211,6 +211,14 @@ impl Privacy {
         Ok(items)
     }
 
+    /// The accepted policy, readable offline.
+    pub(crate) fn policy_text(&self) -> Result<super::policy_text::PolicyText> {
+        let manifest = self.gate.manifest();
+        self.services
+            .db
+            .read(|c| super::policy_text::accepted(c, &manifest))
+    }
+
     /// What was collected, received, sent and deleted, newest first.
     pub(crate) fn transparency_log(&self, limit: u32) -> Result<Vec<DataEvent>> {
         Ok(self.services.db.read(|c| transparency::recent(c, limit))?)

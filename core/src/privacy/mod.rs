@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod manifest;
 
 pub mod permissions;
+pub mod policy_text;
 pub mod rights;
 pub mod sdks;
 pub mod settings;
@@ -187,7 +188,7 @@ fn active_document(conn: &Connection) -> rusqlite::Result<Option<String>> {
     .optional()
 }
 
-fn stored_manifest(conn: &Connection, version: &str) -> Result<Option<Manifest>> {
+pub(crate) fn stored_manifest(conn: &Connection, version: &str) -> Result<Option<Manifest>> {
     let doc: Option<String> = conn
         .query_row(
             "SELECT document FROM manifests WHERE version = ?1",

@@ -222,7 +222,7 @@ pub fn build(
     })
 }
 
-fn retention_text(days: u32, from: RetentionStart) -> String {
+pub(crate) fn retention_text(days: u32, from: RetentionStart) -> String {
     let start = match from {
         RetentionStart::Collected => "after collection",
         RetentionStart::OrderClosed => "after the order closes",

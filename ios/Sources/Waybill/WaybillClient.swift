@@ -416,6 +416,12 @@ public final class WaybillClient: Sendable {
         try ffi.discloseToSdk(sdkId: sdkId, category: category, items: items)
     }
 
+    /// The policy the person accepted, readable offline (Markdown rendered from the
+    /// accepted version).
+    public func policyText() throws -> PolicyText {
+        try ffi.policyText()
+    }
+
     /// The app opened (`true`) or left (`false`) a map or navigation screen (the map SDK
     /// gets positions only then, or while an order is carried).
     public func setMapVisible(_ visible: Bool) {

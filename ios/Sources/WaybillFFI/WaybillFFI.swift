@@ -1669,6 +1669,12 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func policyStatus() throws  -> PolicyStatus
     
     /**
+     * The policy the person accepted, readable offline (Markdown from the accepted
+     * manifest version).
+     */
+    func policyText() throws  -> PolicyText
+    
+    /**
      * The privacy settings screen.
      */
     func privacySettings() throws  -> SettingsView
@@ -2559,6 +2565,19 @@ open func policyStatus()throws  -> PolicyStatus  {
     return try  FfiConverterTypePolicyStatus_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
         uniffiCallStatus in
     uniffi_waybill_ffi_fn_method_waybill_policy_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The policy the person accepted, readable offline (Markdown from the accepted
+     * manifest version).
+     */
+open func policyText()throws  -> PolicyText  {
+    return try  FfiConverterTypePolicyText_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_policy_text(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -4795,6 +4814,95 @@ public func FfiConverterTypePolicyChange_lift(_ buf: RustBuffer) throws -> Polic
 #endif
 public func FfiConverterTypePolicyChange_lower(_ value: PolicyChange) -> RustBuffer {
     return FfiConverterTypePolicyChange.lower(value)
+}
+
+
+/**
+ * A policy as the person can read it, offline.
+ */
+public struct PolicyText: Equatable, Hashable {
+    /**
+     * The version shown (the accepted one, or the one in force before any acceptance).
+     */
+    public let version: String
+    /**
+     * When it was accepted.
+     */
+    public let acceptedAt: Date?
+    /**
+     * Where the full legal text is published.
+     */
+    public let url: String
+    /**
+     * The policy in Markdown.
+     */
+    public let markdown: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The version shown (the accepted one, or the one in force before any acceptance).
+         */version: String, 
+        /**
+         * When it was accepted.
+         */acceptedAt: Date?, 
+        /**
+         * Where the full legal text is published.
+         */url: String, 
+        /**
+         * The policy in Markdown.
+         */markdown: String) {
+        self.version = version
+        self.acceptedAt = acceptedAt
+        self.url = url
+        self.markdown = markdown
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PolicyText: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePolicyText: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PolicyText {
+        return
+            try PolicyText(
+                version: FfiConverterString.read(from: &buf), 
+                acceptedAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
+                markdown: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PolicyText, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.version, into: &buf)
+        FfiConverterOptionTimestamp.write(value.acceptedAt, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterString.write(value.markdown, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePolicyText_lift(_ buf: RustBuffer) throws -> PolicyText {
+    return try FfiConverterTypePolicyText.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePolicyText_lower(_ value: PolicyText) -> RustBuffer {
+    return FfiConverterTypePolicyText.lower(value)
 }
 
 
@@ -11462,6 +11570,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_policy_status() != 43589) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_policy_text() != 53292) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_privacy_settings() != 63849) {

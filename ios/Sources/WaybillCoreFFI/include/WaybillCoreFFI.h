@@ -577,6 +577,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_permission_ask(uint64_t ptr, Rus
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_policy_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_POLICY_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_POLICY_TEXT
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_policy_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PRIVACY_SETTINGS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PRIVACY_SETTINGS
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_privacy_settings(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1336,6 +1341,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_permission_ask(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_POLICY_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_POLICY_STATUS
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_policy_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_POLICY_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_POLICY_TEXT
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_policy_text(void
     
 );
 #endif

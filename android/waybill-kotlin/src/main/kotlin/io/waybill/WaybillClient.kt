@@ -353,6 +353,9 @@ class WaybillClient private constructor(
     suspend fun discloseToSdk(sdkId: String, category: String, items: Int = 1) =
         withContext(ioDispatcher) { ffi.discloseToSdk(sdkId, category, items.coerceAtLeast(0).toUInt()) }
 
+    /** The policy the person accepted, readable offline (Markdown rendered from the accepted version). */
+    suspend fun policyText(): io.waybill.ffi.PolicyText = withContext(ioDispatcher) { ffi.policyText() }
+
     /** The app opened (`true`) or left (`false`) a map or navigation screen (the map SDK gets positions only then, or while an order is carried). */
     fun setMapVisible(visible: Boolean) = ffi.setMapVisible(visible)
 
