@@ -47,7 +47,8 @@ pub fn file(
         });
     }
     let (status, answer) = match req.kind {
-        RightKind::Cancellation => ("completed", Some(crate::closing::CLOSED)),
+        RightKind::Cancellation => ("completed", Some(crate::closing::CLOSED.to_string())),
+        RightKind::Deletion => ("received", legal_hold(&tx, account_id)?),
         _ => ("received", None),
     };
     tx.execute(
@@ -80,6 +81,47 @@ pub fn file(
         let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     }
     Ok((state, files))
+}
+
+/// Years transaction records are kept from completion (E-commerce Law Art. 31; seed 002:
+/// "交易信息保存时间自交易完成之日起三年").
+pub const TRANSACTION_HOLD_YEARS: i32 = 3;
+
+/// What a deletion cannot delete yet, said when it is filed (P-36): the transaction
+/// records of the account's completed orders, kept apart for the legal period and used for
+/// nothing else; `None` when there are none.
+fn legal_hold(conn: &Connection, account_id: &str) -> StoreResult<Option<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT o.id, max(e.at) FROM orders o JOIN order_events e ON e.order_id = o.id
+         WHERE e.kind = 'delivered' AND (e.actor = ?1 OR o.shipper_id = ?1)
+         GROUP BY o.id ORDER BY 2",
+    )?;
+    let held: Vec<(String, String)> = stmt
+        .query_map([account_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    if held.is_empty() {
+        return Ok(None);
+    }
+    let lines: Vec<String> = held
+        .iter()
+        .map(|(id, at)| {
+            let until = DateTime::parse_from_rfc3339(at)
+                .ok()
+                .and_then(|t| {
+                    t.with_timezone(&Utc)
+                        .date_naive()
+                        .checked_add_months(chrono::Months::new(12 * TRANSACTION_HOLD_YEARS as u32))
+                })
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            format!("{id} (until {until})")
+        })
+        .collect();
+    Ok(Some(format!(
+        "legal hold: the transaction records of these completed orders are kept {TRANSACTION_HOLD_YEARS} years \
+         from completion (E-commerce Law Art. 31) and used for nothing else; the rest is deleted: {}",
+        lines.join(", ")
+    )))
 }
 
 /// The account's requests, oldest first.
