@@ -261,6 +261,21 @@ impl Waybill {
             .into())
     }
 
+    /// One photo picked from the album as a proof (album purpose, photos permission;
+    /// limited access is enough); stripped like a camera photo, no position recorded.
+    pub fn take_proof_from_album(
+        &self,
+        order_id: String,
+        kind: ProofKind,
+        step: ProofStep,
+        source: ProofSource,
+    ) -> Result<Proof> {
+        Ok(self
+            .inner
+            .take_proof_from_album(&order_id, kind.into(), step.into(), &source.into())?
+            .into())
+    }
+
     /// What a step of an order still lacks under the proof rules.
     pub fn proof_check(&self, order_id: String, step: ProofStep) -> Result<ProofCheck> {
         Ok(self.inner.proof_check(&order_id, step.into())?.into())

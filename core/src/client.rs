@@ -360,9 +360,15 @@ impl Waybill {
             let fix = self.tracker.last_fix(order_id).ok().flatten()?;
             Some((ticket, fix))
         };
-        let proof = self
-            .proofs
-            .take(order_id, kind, step, source, captured, position)?;
+        let proof = self.proofs.take(
+            Purpose::ProofPhotos,
+            order_id,
+            kind,
+            step,
+            source,
+            captured,
+            position,
+        )?;
         self.notify(&[Topic::Orders, Topic::Privacy]);
         Ok(proof)
     }

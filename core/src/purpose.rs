@@ -23,11 +23,13 @@ pub enum Purpose {
     RealNameVerification,
     /// The driver's map and navigation (positions to the map SDK, nothing stored).
     Navigation,
+    /// One photo the driver picks from the album for a proof (the photos permission).
+    AlbumUpload,
 }
 
 impl Purpose {
     /// Every purpose, for checks against a manifest.
-    pub const ALL: [Purpose; 8] = [
+    pub const ALL: [Purpose; 9] = [
         Purpose::Account,
         Purpose::NearbyOrders,
         Purpose::OrderFulfilment,
@@ -36,6 +38,7 @@ impl Purpose {
         Purpose::ErrandPlacement,
         Purpose::RealNameVerification,
         Purpose::Navigation,
+        Purpose::AlbumUpload,
     ];
 
     /// The manifest's id of the purpose.
@@ -49,6 +52,7 @@ impl Purpose {
             Purpose::ErrandPlacement => "errand_placement",
             Purpose::RealNameVerification => "real_name_verification",
             Purpose::Navigation => "navigation",
+            Purpose::AlbumUpload => "album_upload",
         }
     }
 

@@ -275,6 +275,35 @@ impl Waybill {
             .store(visible, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Takes one photo the driver picked from the album as a proof for a step of an order
+    /// this driver holds (P-19): under the album purpose and the photos permission
+    /// (limited access is enough: the shell's picker hands over the one photo, and no call
+    /// lists the library), checked and stripped like a camera photo. No position is
+    /// recorded: the photo was taken earlier, elsewhere.
+    pub fn take_proof_from_album(
+        &self,
+        order_id: &str,
+        kind: crate::proof::ProofKind,
+        step: ActionKind,
+        source: &crate::proof::ProofSource,
+    ) -> Result<crate::proof::Proof> {
+        let picked = crate::proof::Capture {
+            at: Utc::now(),
+            elapsed_ms: None,
+        };
+        let proof = self.proofs.take(
+            crate::purpose::Purpose::AlbumUpload,
+            order_id,
+            kind,
+            step,
+            source,
+            picked,
+            || None,
+        )?;
+        self.notify(&[Topic::Orders, Topic::Privacy]);
+        Ok(proof)
+    }
+
     /// The policy the person accepted, readable at any time and offline: rendered from
     /// the accepted manifest version the device keeps (the full legal text stays at its
     /// address).

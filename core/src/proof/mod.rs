@@ -307,9 +307,9 @@ pub fn delete_unreferenced(conn: &Connection, dir: &Path) -> Result<u32> {
 pub const HOLDINGS: &[Holding] = &[
     Holding {
         table: "proofs",
-        categories: "'proof_photos'",
+        categories: "CASE purpose WHEN 'album_upload' THEN 'album_images' ELSE 'proof_photos' END",
         purpose: "purpose",
-        written_for: &[Purpose::ProofPhotos],
+        written_for: &[Purpose::ProofPhotos, Purpose::AlbumUpload],
         clock: |from| match from {
             RetentionStart::Collected => Some(Clock::Column("collected_at")),
             RetentionStart::OrderClosed => Some(Clock::OrderClosed),

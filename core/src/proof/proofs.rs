@@ -68,8 +68,10 @@ impl Proofs {
     /// Takes a photo proof for a step of an order this driver holds: checked, stripped,
     /// sealed into the proofs folder under its SHA-256 and recorded, with `position()` (the
     /// leg's last fix, when the trajectory purpose allows it) asked once the image passed.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn take(
         &self,
+        purpose: Purpose,
         order_id: &str,
         kind: ProofKind,
         step: ActionKind,
@@ -77,7 +79,7 @@ impl Proofs {
         captured: Capture,
         position: impl FnOnce() -> Option<(Ticket, Fix)>,
     ) -> Result<Proof> {
-        self.gate.check(Purpose::ProofPhotos)?;
+        self.gate.check(purpose)?;
         if !self.orders.get(order_id)?.held_open() {
             return Err(Error::NotInJob {
                 order_id: order_id.to_string(),
@@ -89,7 +91,11 @@ impl Proofs {
         super::write_atomically(&self.services.proofs_dir(), &name, &sealed)?;
         // Checked again at the commit: a withdrawal while the file was written wins, and
         // the file goes with the next clean-up.
-        let basis = self.gate.check(Purpose::ProofPhotos)?;
+        let basis = self.gate.check(purpose)?;
+        let category = match purpose {
+            Purpose::AlbumUpload => "album_images",
+            _ => "proof_photos",
+        };
         self.services.db.write(|tx| {
             let now = Utc::now();
             let size = bytes.len() as u64;
@@ -109,7 +115,7 @@ impl Proofs {
                 super::record_position(tx, ticket, order_id, &sha256, fix, now)?;
             }
             self.gate
-                .record(tx, DataAction::Collected, &basis, &["proof_photos"], 1)?;
+                .record(tx, DataAction::Collected, &basis, &[category], 1)?;
             Ok::<_, Error>(())
         })?;
         self.list(order_id)?

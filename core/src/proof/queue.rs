@@ -30,13 +30,15 @@ pub struct Waiting {
     pub url: Option<String>,
     /// Bytes the server confirmed.
     pub offset: u64,
+    /// What it was taken for: a camera proof, or a photo picked from the album.
+    pub purpose: crate::purpose::Purpose,
 }
 
 /// The next proof to upload, if any.
 pub fn next(conn: &Connection) -> Result<Option<Waiting>> {
     Ok(conn
         .query_row(
-            "SELECT sha256, order_id, kind, file_name, bytes, upload_url, upload_offset
+            "SELECT sha256, order_id, kind, file_name, bytes, upload_url, upload_offset, purpose
              FROM proofs WHERE uploaded_at IS NULL
              ORDER BY CASE kind WHEN 'delivery' THEN 0 WHEN 'signature' THEN 1
                                 WHEN 'pickup' THEN 2 ELSE 3 END, collected_at
@@ -51,6 +53,12 @@ pub fn next(conn: &Connection) -> Result<Option<Waiting>> {
                     bytes: r.get::<_, i64>(4)? as u64,
                     url: r.get(5)?,
                     offset: r.get::<_, i64>(6)? as u64,
+                    purpose: if r.get::<_, String>(7)? == crate::purpose::Purpose::AlbumUpload.id()
+                    {
+                        crate::purpose::Purpose::AlbumUpload
+                    } else {
+                        crate::purpose::Purpose::ProofPhotos
+                    },
                 })
             },
         )

@@ -16,7 +16,6 @@ use super::tus::{Remote, Tus};
 use crate::error::{Error, Result};
 use crate::observe::Topic;
 use crate::privacy::transparency::DataAction;
-use crate::purpose::Purpose;
 use crate::session::Session;
 
 /// What one upload step sent.
@@ -63,11 +62,12 @@ impl Proofs {
         let mut checksum: Option<bool> = None;
         let mut rounds: HashMap<String, u32> = HashMap::new();
         while in_time() {
-            // Withdrawn: the proofs are purged already, and nothing is sent.
-            let Ok(basis) = self.gate.ticket(Purpose::ProofPhotos).await else {
+            let Some(p) = services.blocking(|s| s.db.read(queue::next)).await? else {
                 return Ok(report);
             };
-            let Some(p) = services.blocking(|s| s.db.read(queue::next)).await? else {
+            // Sent under the purpose it was taken for; withdrawn, it is purged already
+            // and nothing is sent.
+            let Ok(basis) = self.gate.ticket(p.purpose).await else {
                 return Ok(report);
             };
             let round = rounds.entry(p.sha256.clone()).or_default();

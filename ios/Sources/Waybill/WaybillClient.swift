@@ -416,6 +416,14 @@ public final class WaybillClient: Sendable {
         try ffi.discloseToSdk(sdkId: sdkId, category: category, items: items)
     }
 
+    /// One photo the driver picked from the album as a proof (album purpose, photos
+    /// permission; limited access is enough); stripped like a camera photo.
+    public func takeProofFromAlbum(
+        orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource
+    ) throws -> Proof {
+        try ffi.takeProofFromAlbum(orderId: orderId, kind: kind, step: step, source: source)
+    }
+
     /// The policy the person accepted, readable offline (Markdown rendered from the
     /// accepted version).
     public func policyText() throws -> PolicyText {

@@ -1769,6 +1769,12 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func takeProof(orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource, captured: Capture) throws  -> Proof
     
     /**
+     * One photo picked from the album as a proof (album purpose, photos permission;
+     * limited access is enough); stripped like a camera photo, no position recorded.
+     */
+    func takeProofFromAlbum(orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource) throws  -> Proof
+    
+    /**
      * Pushes queued actions.
      */
     func sync() async throws  -> SyncReport
@@ -2818,6 +2824,23 @@ open func takeProof(orderId: String, kind: ProofKind, step: ProofStep, source: P
         FfiConverterTypeProofStep_lower(step),
         FfiConverterTypeProofSource_lower(source),
         FfiConverterTypeCapture_lower(captured),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One photo picked from the album as a proof (album purpose, photos permission;
+     * limited access is enough); stripped like a camera photo, no position recorded.
+     */
+open func takeProofFromAlbum(orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource)throws  -> Proof  {
+    return try  FfiConverterTypeProof_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_take_proof_from_album(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterTypeProofKind_lower(kind),
+        FfiConverterTypeProofStep_lower(step),
+        FfiConverterTypeProofSource_lower(source),uniffiCallStatus
     )
 })
 }
@@ -11627,6 +11650,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_take_proof() != 43112) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_take_proof_from_album() != 51501) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sync() != 42252) {

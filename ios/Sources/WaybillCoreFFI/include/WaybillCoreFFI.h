@@ -672,6 +672,11 @@ void uniffi_waybill_ffi_fn_method_waybill_set_proof_rules(uint64_t ptr, RustBuff
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_take_proof(uint64_t ptr, RustBuffer order_id, RustBuffer kind, RustBuffer step, RustBuffer source, RustBuffer captured, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TAKE_PROOF_FROM_ALBUM
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_TAKE_PROOF_FROM_ALBUM
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_take_proof_from_album(uint64_t ptr, RustBuffer order_id, RustBuffer kind, RustBuffer step, RustBuffer source, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC
 uint64_t uniffi_waybill_ffi_fn_method_waybill_sync(uint64_t ptr
@@ -1455,6 +1460,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_set_proof_rules(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TAKE_PROOF
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TAKE_PROOF
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_take_proof(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TAKE_PROOF_FROM_ALBUM
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TAKE_PROOF_FROM_ALBUM
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_take_proof_from_album(void
     
 );
 #endif

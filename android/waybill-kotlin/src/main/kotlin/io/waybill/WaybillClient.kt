@@ -353,6 +353,10 @@ class WaybillClient private constructor(
     suspend fun discloseToSdk(sdkId: String, category: String, items: Int = 1) =
         withContext(ioDispatcher) { ffi.discloseToSdk(sdkId, category, items.coerceAtLeast(0).toUInt()) }
 
+    /** One photo the driver picked from the album as a proof (album purpose, photos permission; limited access is enough). */
+    suspend fun takeProofFromAlbum(orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource): Proof =
+        withContext(ioDispatcher) { ffi.takeProofFromAlbum(orderId, kind, step, source) }
+
     /** The policy the person accepted, readable offline (Markdown rendered from the accepted version). */
     suspend fun policyText(): io.waybill.ffi.PolicyText = withContext(ioDispatcher) { ffi.policyText() }
 
