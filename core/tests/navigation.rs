@@ -7,9 +7,7 @@ mod common;
 
 use chrono::Utc;
 use waybill_core::db::Database;
-use waybill_core::{
-    DataAction, Error, LatLon, OrderStatus, Permission, PermissionState, Role, Waybill,
-};
+use waybill_core::{DataAction, Error, OrderStatus, Permission, PermissionState, Role, Waybill};
 
 fn driver(dir: &std::path::Path) -> Waybill {
     let client = Waybill::open_with_key_file(common::config(dir, Role::Driver)).unwrap();
@@ -68,27 +66,8 @@ fn an_order_in_hand_lets_the_map_sdk_guide_without_a_screen() {
         let key =
             waybill_core::secrets::data_key(&waybill_core::KeyFile::in_dir(dir.path())).unwrap();
         let db = Database::open(dir.path(), &key).unwrap();
-        let order = waybill_protocol::Order {
-            id: "ord-nav-1".into(),
-            status: OrderStatus::PickedUp,
-            pickup_label: "Depot".into(),
-            pickup: LatLon {
-                lat: 31.4,
-                lon: 121.49,
-            },
-            dropoff_label: "Nantong".into(),
-            goods: "steel".into(),
-            weight_kg: 1.0,
-            fee_minor: 1,
-            currency: "CNY".into(),
-            assigned_to: Some("acct_me".into()),
-            shipper_id: None,
-            stops: vec![],
-            appointment_at: None,
-            revision: 1,
-            updated_at: Utc::now(),
-        };
-        db.write(|tx| waybill_core::orders::upsert_from_server(tx, &order, "acct_me"))
+        let order = common::held_order("ord-nav-1", OrderStatus::PickedUp, 1, Utc::now());
+        db.write(|tx| waybill_core::orders::upsert_from_server(tx, &order, common::ME))
             .unwrap();
     }
     let client = driver(dir.path());

@@ -8,33 +8,14 @@ use chrono::{DateTime, Duration, Utc};
 use waybill_core::db::{DB_FILE_NAME, Database, StorageError};
 use waybill_core::orders::{self, parties};
 use waybill_core::privacy::{self, manifest};
-use waybill_core::{DataAction, Error, LatLon, OrderStatus, Role, Waybill};
+use waybill_core::{DataAction, Error, OrderStatus, Role, Waybill};
 use waybill_protocol::{Order, OrderContact};
 
 const PLANTED_PHONE: &str = "13912340987";
-const ME: &str = "acct_me";
+use common::ME;
 
 fn order(status: OrderStatus, revision: i64, at: DateTime<Utc>) -> Order {
-    Order {
-        id: "ord-ret-1".into(),
-        status,
-        pickup_label: "Shanghai Baoshan".into(),
-        pickup: LatLon {
-            lat: 31.4,
-            lon: 121.49,
-        },
-        dropoff_label: "Nantong".into(),
-        goods: "steel".into(),
-        weight_kg: 1.0,
-        fee_minor: 1,
-        currency: "CNY".into(),
-        assigned_to: Some(ME.into()),
-        shipper_id: None,
-        stops: vec![],
-        appointment_at: None,
-        revision,
-        updated_at: at,
-    }
+    common::held_order("ord-ret-1", status, revision, at)
 }
 
 /// The data key the client itself uses in `dir` (`Waybill::open_with_key_file`).
