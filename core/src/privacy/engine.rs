@@ -201,6 +201,18 @@ impl Privacy {
                 meta::set(tx, MetaKey::SweptUnder, &manifest.policy_version)?;
             }
             transparency::record_removed(tx, DataAction::Expired, &removed, now)?;
+            let closed_requests = super::rights::sweep(tx, now)?;
+            if closed_requests > 0 {
+                let event = DataEvent::new(
+                    DataAction::Expired,
+                    crate::purpose::Purpose::Account.id(),
+                    &["rights_requests"],
+                    None,
+                    closed_requests,
+                    now,
+                );
+                transparency::record(tx, &event)?;
+            }
             transparency::prune(tx, now)?;
             Ok::<_, Error>(removed)
         })?;

@@ -198,7 +198,7 @@ pub const TABLES: &[TableDecl] = &[
         table: "rights_requests",
         held: Held::WithAccount(
             "the person's requests and the answers (text sealed), kept to show their status \
-             and deadline",
+             and deadline, and 90 days after the server closed them",
         ),
         personal: &[
             "detail",
@@ -206,6 +206,7 @@ pub const TABLES: &[TableDecl] = &[
             "step_up_code",
             "created_at",
             "submitted_at",
+            "answered_at",
         ],
         plain: &["id", "kind", "status", "due_at"],
         why_plain: "the request's id, kind, state and deadline",

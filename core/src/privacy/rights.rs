@@ -268,16 +268,34 @@ pub fn update(tx: &Transaction<'_>, state: &RightsRequestState) -> StorageResult
     };
     tx.execute(
         "UPDATE rights_requests SET status = ?2, answer = seal(?3, 'rights_requests.answer', ?1),
-             submitted_at = COALESCE(submitted_at, ?4), step_up_code = NULL
+             submitted_at = COALESCE(submitted_at, ?4), step_up_code = NULL,
+             answered_at = CASE WHEN ?2 IN ('completed', 'refused')
+                                THEN COALESCE(answered_at, ?5) END
          WHERE id = ?1",
         params![
             state.id,
             status.as_str(),
             state.answer,
-            state.received_at.to_rfc3339()
+            state.received_at.to_rfc3339(),
+            Utc::now().to_rfc3339()
         ],
     )?;
     Ok(())
+}
+
+/// Days a closed request (its text and its answer) stays on the device after the server
+/// closed it, as the order records do after their order closes; the server keeps its own
+/// record apart (the archive).
+pub const KEEP_CLOSED_DAYS: i64 = 90;
+
+/// Deletes the requests the server closed more than [`KEEP_CLOSED_DAYS`] before `now`
+/// (on the index of `answered_at`); returns how many.
+pub fn sweep(tx: &Transaction<'_>, now: DateTime<Utc>) -> StorageResult<usize> {
+    let cutoff = (now - Duration::days(KEEP_CLOSED_DAYS)).to_rfc3339();
+    Ok(tx.execute(
+        "DELETE FROM rights_requests WHERE answered_at <= ?1",
+        [cutoff],
+    )?)
 }
 
 #[cfg(test)]
@@ -323,6 +341,48 @@ mod tests {
                 "seed 002: other requests within 15 days"
             );
         }
+    }
+
+    #[test]
+    fn a_closed_request_stays_ninety_days_after_its_answer_and_an_open_one_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::Database::open(dir.path(), &crate::db::test_key()).unwrap();
+        let m = Manifest::parse(crate::privacy::manifest::builtin(
+            waybill_protocol::Role::Driver,
+        ))
+        .unwrap();
+        let answered = db
+            .write(|tx| {
+                file(
+                    tx,
+                    &m,
+                    RightKind::Correction,
+                    "fix my plate",
+                    None,
+                    Utc::now(),
+                )
+            })
+            .unwrap();
+        let open = db
+            .write(|tx| file(tx, &m, RightKind::Access, "a copy", None, Utc::now()))
+            .unwrap();
+        let state = |id: &str, status: &str| RightsRequestState {
+            id: id.into(),
+            kind: RightKind::Correction,
+            status: status.into(),
+            received_at: Utc::now(),
+            due_at: Utc::now(),
+            answer: Some("corrected".into()),
+        };
+        db.write(|tx| update(tx, &state(&answered.id, "completed")))
+            .unwrap();
+        db.write(|tx| update(tx, &state(&open.id, "received")))
+            .unwrap();
+        let days = |d: i64| Utc::now() + Duration::days(d);
+        assert_eq!(db.write(|tx| sweep(tx, days(89))).unwrap(), 0);
+        assert_eq!(db.write(|tx| sweep(tx, days(91))).unwrap(), 1);
+        let left: Vec<String> = db.read(list).unwrap().into_iter().map(|r| r.id).collect();
+        assert_eq!(left, [open.id], "an open request is never swept");
     }
 
     #[test]
