@@ -5,6 +5,7 @@ import android.location.Location
 import android.location.LocationListener
 import android.location.LocationManager
 import android.os.Build
+import android.os.Bundle
 import android.os.Looper
 import io.waybill.ffi.Accuracy
 import io.waybill.ffi.Fix
@@ -24,7 +25,11 @@ interface LocationSource {
     fun stop()
 }
 
-/** [LocationSource] over the framework [LocationManager]: GPS for high accuracy, else the network provider. */
+/**
+ * [LocationSource] over the framework [LocationManager]: GPS for high accuracy, the network
+ * provider for balanced, each falling back to the other when the device lacks it; with
+ * neither, no update runs (the core marks the silence as a gap).
+ */
 class FrameworkLocationSource(
     private val manager: LocationManager,
     private val looper: Looper,
@@ -35,12 +40,27 @@ class FrameworkLocationSource(
     @SuppressLint("MissingPermission")
     override fun start(accuracy: Accuracy, intervalMs: Long, onFixes: (List<Fix>) -> Unit) {
         stop()
-        val provider = when (accuracy) {
-            Accuracy.HIGH -> LocationManager.GPS_PROVIDER
-            Accuracy.BALANCED -> LocationManager.NETWORK_PROVIDER
+        val preferred = when (accuracy) {
+            Accuracy.HIGH -> listOf(LocationManager.GPS_PROVIDER, LocationManager.NETWORK_PROVIDER)
+            Accuracy.BALANCED -> listOf(LocationManager.NETWORK_PROVIDER, LocationManager.GPS_PROVIDER)
         }
-        val l = LocationListener { location -> onFixes(listOf(location.toFix())) }
-        manager.requestLocationUpdates(provider, intervalMs, 0f, l, looper)
+        val available = manager.allProviders
+        val provider = preferred.firstOrNull { it in available } ?: return
+        // An object, not a lambda: before Android 11 the provider callbacks are abstract, and
+        // a lambda listener throws AbstractMethodError the first time a provider changes.
+        val l = object : LocationListener {
+            override fun onLocationChanged(location: Location) = onFixes(listOf(location.toFix()))
+            override fun onProviderEnabled(provider: String) {}
+            override fun onProviderDisabled(provider: String) {}
+            @Deprecated("Called before Android 10 only")
+            @Suppress("OVERRIDE_DEPRECATION")
+            override fun onStatusChanged(provider: String?, status: Int, extras: Bundle?) {}
+        }
+        try {
+            manager.requestLocationUpdates(provider, intervalMs, 0f, l, looper)
+        } catch (e: IllegalArgumentException) {
+            return // the provider went away between the check and the call
+        }
         listener = l
     }
 

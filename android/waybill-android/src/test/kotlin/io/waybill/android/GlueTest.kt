@@ -77,6 +77,29 @@ class GlueTest {
     }
 
     @Test
+    fun aDeviceWithoutGpsFallsBackToTheNetworkAndProviderChangesDoNotCrash() {
+        shadowOf(app).grantPermissions(Manifest.permission.ACCESS_FINE_LOCATION)
+        shadowOf(manager).removeProvider(LocationManager.GPS_PROVIDER)
+        shadowOf(manager).setProviderEnabled(LocationManager.NETWORK_PROVIDER, true)
+        val source = FrameworkLocationSource(manager, Looper.getMainLooper())
+        val received = mutableListOf<Fix>()
+        source.start(Accuracy.HIGH, 1_000L) { received += it }
+        deliver(location(LocationManager.NETWORK_PROVIDER, 31.23, 121.47, 1_764_000_000_000L, 30f))
+        assertEquals(1, received.size)
+        // A provider switched off and on again reaches the listener's callbacks.
+        shadowOf(manager).setProviderEnabled(LocationManager.NETWORK_PROVIDER, false)
+        shadowOf(manager).setProviderEnabled(LocationManager.NETWORK_PROVIDER, true)
+        shadowOf(Looper.getMainLooper()).idle()
+        source.stop()
+
+        // No provider at all: nothing starts, nothing throws.
+        shadowOf(manager).removeProvider(LocationManager.NETWORK_PROVIDER)
+        source.start(Accuracy.BALANCED, 1_000L) { received += it }
+        source.stop()
+        assertEquals(1, received.size)
+    }
+
+    @Test
     fun theNetworkIsReadAsTheCoreNeedsIt() {
         fun caps(vararg capabilities: Int) = ShadowNetworkCapabilities.newInstance().also { nc ->
             capabilities.forEach { shadowOf(nc).addCapability(it) }
