@@ -259,14 +259,14 @@ impl Waybill {
     /// go only while a map screen is open ([`Waybill::set_map_visible`]) or the driver
     /// carries an order.
     pub fn disclose_to_sdk(&self, sdk_id: &str, category: &str, items: u32) -> Result<()> {
-        let carrying = self
-            .orders
-            .list(crate::orders::OrderList::Mine)?
-            .iter()
-            .any(|o| o.held_open());
-        let navigating = carrying || self.map_visible.load(std::sync::atomic::Ordering::SeqCst);
+        // Asked only for the navigation purpose, and the screen first: this runs for every
+        // position the shell hands a map SDK.
+        let navigating = || {
+            self.map_visible.load(std::sync::atomic::Ordering::SeqCst)
+                || self.orders.carrying().unwrap_or(false)
+        };
         self.privacy
-            .disclose_to_sdk(sdk_id, category, items, navigating)
+            .disclose_to_sdk(sdk_id, category, items, &navigating)
     }
 
     /// The shell opened (`true`) or left (`false`) a map or navigation screen.

@@ -45,6 +45,11 @@ impl Orders {
     }
 
     /// Orders from the cache.
+    /// Whether this driver carries an order now (one held and not closed).
+    pub(crate) fn carrying(&self) -> Result<bool> {
+        Ok(self.services.db.read(super::holds_open_order)?)
+    }
+
     pub(crate) fn list(&self, which: OrderList) -> Result<Vec<Order>> {
         Ok(self.services.db.read(|c| super::list(c, which))?)
     }

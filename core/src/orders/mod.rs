@@ -239,6 +239,16 @@ pub fn list(conn: &Connection, which: OrderList) -> StorageResult<Vec<Order>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Whether this driver holds an order that is not closed ([`Order::held_open`] for any
+/// order), answered without reading a personal column.
+pub fn holds_open_order(conn: &Connection) -> StorageResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM orders WHERE assigned_to_me = 1 AND closed_at IS NULL)",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 /// Writes the server's view of an order. Server truth wins for every field it owns;
 /// a stale revision never overwrites a newer one.
 pub fn upsert_from_server(

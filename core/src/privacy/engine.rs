@@ -19,6 +19,7 @@ use super::transparency::{self, DataAction, DataEvent};
 use super::{PolicyStatus, PurposeState};
 use crate::db::meta::{self, MetaKey};
 use crate::error::{Error, Result};
+use crate::purpose::Purpose;
 use crate::services::Services;
 
 /// The privacy engine.
@@ -349,9 +350,15 @@ impl Privacy {
         sdk_id: &str,
         category: &str,
         items: u32,
-        navigating: bool,
+        navigating: &dyn Fn() -> bool,
     ) -> Result<()> {
         let manifest = self.gate.manifest();
+        // Asked only of an SDK serving navigation, and before the read (it reads too).
+        let serves_navigation = manifest
+            .sdks
+            .iter()
+            .any(|s| s.id == sdk_id && s.purposes.iter().any(|p| p == Purpose::Navigation.id()));
+        let navigating = serves_navigation && navigating();
         let (ticket, sdk_name) = self
             .services
             .db
