@@ -391,6 +391,16 @@ pub enum PermissionAsk {
         /// Why.
         rationale: String,
     },
+    /// The in-app choice for `purpose` is open: show it; the OS prompt only after a yes.
+    DecideInApp {
+        /// The purpose to decide.
+        purpose: String,
+    },
+    /// Said no in the app and the app, not the user, wants it: ask nothing.
+    Declined {
+        /// The purpose.
+        purpose: String,
+    },
     /// Refused recently: do not ask before `until`.
     Suppressed {
         /// Permission.
@@ -419,6 +429,8 @@ impl From<core::PermissionAsk> for PermissionAsk {
                 permission: permission.into(),
                 rationale,
             },
+            A::DecideInApp { purpose } => PermissionAsk::DecideInApp { purpose },
+            A::Declined { purpose } => PermissionAsk::Declined { purpose },
             A::Suppressed { permission, until } => PermissionAsk::Suppressed {
                 permission: permission.into(),
                 until: until.into(),

@@ -36,6 +36,8 @@ pub struct SyncReport {
     pub proofs_uploaded: u32,
     /// Proof bytes sent (including any chunk sent again).
     pub proof_bytes_sent: u64,
+    /// Service-log events the server now holds (deleted from the device).
+    pub service_events_sent: u32,
 }
 
 /// The network as the shell sees it when its background job runs.
@@ -90,6 +92,7 @@ impl From<core::SyncReport> for SyncReport {
             trajectory_bytes: r.trajectory_bytes,
             proofs_uploaded: r.proofs_uploaded,
             proof_bytes_sent: r.proof_bytes_sent,
+            service_events_sent: r.service_events_sent,
         }
     }
 }

@@ -31,6 +31,7 @@ use crate::proof::proofs::Proofs;
 use crate::proof::{self, Capture, Proof, ProofKind, ProofSource};
 use crate::purpose::Purpose;
 use crate::secrets::{KeyFile, SecretStore};
+use crate::service_log::{self, ServiceLog};
 use crate::services::Services;
 use crate::sync::{self, BackgroundSync, Engines, Network, SyncReport};
 use crate::tasks::Tasks;
@@ -51,6 +52,7 @@ pub struct Waybill {
     tracker: Arc<Tracker>,
     proofs: Arc<Proofs>,
     privacy: Arc<Privacy>,
+    service_log: Arc<ServiceLog>,
     tasks: Tasks,
     /// A map or navigation screen is open (the shell says so): the map SDK may get
     /// positions.
@@ -64,6 +66,7 @@ fn personal_data() -> Registry {
         proof::HOLDINGS,
         account::real_name::HOLDINGS,
         orders::HOLDINGS,
+        service_log::HOLDINGS,
     ];
     Registry::new(
         holdings.iter().flat_map(|h| h.iter()).collect(),
@@ -96,10 +99,12 @@ impl Waybill {
         let gate = Gate::new(Arc::clone(&services), manifest);
         let (s, g) = (&services, &gate);
         let account = Arc::new(Account::new(Arc::clone(s), Arc::clone(g)));
+        let service_log = Arc::new(ServiceLog::new(Arc::clone(s), Arc::clone(g)));
         let orders = Arc::new(Orders::new(
             Arc::clone(s),
             Arc::clone(g),
             Arc::clone(&account),
+            Arc::clone(&service_log),
         ));
         let client = Waybill {
             tracker: Arc::new(Tracker::new(
@@ -117,6 +122,7 @@ impl Waybill {
             map_visible: std::sync::atomic::AtomicBool::new(false),
             account,
             orders,
+            service_log,
             gate,
             services,
         };
@@ -175,6 +181,7 @@ impl Waybill {
             tracker: Arc::clone(&self.tracker),
             proofs: Arc::clone(&self.proofs),
             privacy: Arc::clone(&self.privacy),
+            service_log: Arc::clone(&self.service_log),
         }
     }
 
@@ -468,6 +475,7 @@ impl Waybill {
             sections.extend(orders::export::sections(c)?);
             sections.extend(track::export::sections(c)?);
             sections.extend(proof::export::sections(c)?);
+            sections.extend(service_log::export_sections(c)?);
             privacy::export::build(c, &manifest, now, sections)
         })?;
         self.privacy.record_export(now)?;
@@ -511,6 +519,7 @@ mod tests {
             track::TABLES,
             proof::TABLES,
             account::real_name::TABLES,
+            service_log::TABLES,
             crate::privacy::holdings::TABLES,
         ]
         .iter()

@@ -24,6 +24,7 @@ pub mod privacy;
 pub mod proof;
 mod purpose;
 pub mod secrets;
+mod service_log;
 mod services;
 mod session;
 mod sync;

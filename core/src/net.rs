@@ -250,6 +250,23 @@ impl ApiClient {
         .await
     }
 
+    /// `POST /v1/service-events`: the server holds the events (idempotent by event id).
+    pub async fn send_service_events(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+        body: &waybill_protocol::service_log::ServiceEvents,
+    ) -> NetResult<waybill_protocol::service_log::ServiceEventsHeld> {
+        self.send(
+            Method::POST,
+            "/v1/service-events",
+            Some(token),
+            None,
+            Some(body),
+        )
+        .await
+    }
+
     /// `DELETE /v1/account/real-name`: the server forgets the outcome (refused with
     /// `RecentDelivery` while a delivery is under seven days old).
     pub async fn delete_real_name(&self, _basis: &Ticket, token: &str) -> NetResult<()> {

@@ -25,11 +25,13 @@ pub enum Purpose {
     Navigation,
     /// One photo the driver picks from the album for a proof (the photos permission).
     AlbumUpload,
+    /// The driver's service log (what was done when), kept until the server has it.
+    ServiceLogs,
 }
 
 impl Purpose {
     /// Every purpose, for checks against a manifest.
-    pub const ALL: [Purpose; 9] = [
+    pub const ALL: [Purpose; 10] = [
         Purpose::Account,
         Purpose::NearbyOrders,
         Purpose::OrderFulfilment,
@@ -39,6 +41,7 @@ impl Purpose {
         Purpose::RealNameVerification,
         Purpose::Navigation,
         Purpose::AlbumUpload,
+        Purpose::ServiceLogs,
     ];
 
     /// The manifest's id of the purpose.
@@ -53,6 +56,7 @@ impl Purpose {
             Purpose::RealNameVerification => "real_name_verification",
             Purpose::Navigation => "navigation",
             Purpose::AlbumUpload => "album_upload",
+            Purpose::ServiceLogs => "service_logs",
         }
     }
 

@@ -1,7 +1,8 @@
 //! The scheduler: runs the engines' network steps in priority order within a time budget,
 //! renews a refused session once, and reports. It holds no engine logic; no engine
 //! imports it. The steps: the user's actions (orders), trajectory batches, proof uploads,
-//! the server's changes (orders), consent receipts and rights requests (privacy).
+//! service-log events, the server's changes (orders), consent receipts and rights requests
+//! (privacy).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use crate::orders::rejections::Rejection;
 use crate::privacy::engine::Privacy;
 use crate::proof::proofs::Proofs;
 use crate::proof::queue::{CHUNK_METERED, CHUNK_UNMETERED};
+use crate::service_log::ServiceLog;
 use crate::track::tracker::Tracker;
 
 /// What one sync did.
@@ -44,6 +46,8 @@ pub struct SyncReport {
     pub proofs_uploaded: u32,
     /// Proof bytes sent in this sync (chunk bodies, including any chunk sent again).
     pub proof_bytes_sent: u64,
+    /// Service-log events the server now holds (deleted from the device).
+    pub service_events_sent: u32,
 }
 
 /// What the shell knows of the network when it runs the background job.
@@ -78,6 +82,7 @@ pub(crate) struct Engines {
     pub(crate) tracker: Arc<Tracker>,
     pub(crate) proofs: Arc<Proofs>,
     pub(crate) privacy: Arc<Privacy>,
+    pub(crate) service_log: Arc<ServiceLog>,
 }
 
 impl Engines {
@@ -106,6 +111,9 @@ impl Engines {
         }
         if in_time() {
             self.account.send_real_name(&session).await?;
+        }
+        if in_time() {
+            report.service_events_sent = self.service_log.upload(&session, deadline).await?;
         }
         if in_time() {
             report.pulled = self.orders.pull(&session).await?;

@@ -56,10 +56,15 @@ pub(crate) fn driver() -> Driver {
         })
         .unwrap();
     let account = Arc::new(Account::new(Arc::clone(&services), Arc::clone(&gate)));
+    let service_log = Arc::new(crate::service_log::ServiceLog::new(
+        Arc::clone(&services),
+        Arc::clone(&gate),
+    ));
     let orders = Arc::new(Orders::new(
         Arc::clone(&services),
         Arc::clone(&gate),
         account,
+        service_log,
     ));
     Driver {
         _dir: dir,

@@ -146,6 +146,7 @@ pub fn router(state: AppState) -> Router {
             post(file_rights_request).get(list_rights_requests),
         )
         .merge(crate::account_api::account_routes())
+        .merge(crate::service_log::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::require_caller,

@@ -113,6 +113,7 @@ fn archive(tx: &Transaction<'_>, account: &str) -> StoreResult<()> {
         ("orders", "assigned_to"),
         ("consent_receipts", "account_id"),
         ("rights_requests", "account_id"),
+        ("service_events", "account_id"),
     ] {
         tx.execute(
             &format!("UPDATE {table} SET {column} = ?2 WHERE {column} = ?1"),

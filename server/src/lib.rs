@@ -15,6 +15,7 @@ pub mod rights;
 pub mod schema;
 pub mod seed;
 pub mod serve;
+pub mod service_log;
 pub mod sign_in;
 pub mod store;
 pub mod trajectory;

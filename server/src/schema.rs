@@ -182,6 +182,15 @@ pub const TABLES: &[ServerTable] = &[
         plain: &["id", "kind", "status", "due_at"],
     },
     ServerTable {
+        table: "service_events",
+        ends: Ends::Swept(
+            "180 days after receipt (network logs: at least six months, Cybersecurity Law \
+             Art. 21); a closing moves them under the archive id until then",
+        ),
+        personal: &["account_id", "order_id", "at", "received_ms"],
+        plain: &["event_id", "kind"],
+    },
+    ServerTable {
         table: "sqlite_sequence",
         ends: Ends::NotPersonal("SQLite's counters"),
         personal: &[],

@@ -165,6 +165,7 @@ pub fn open(path: &Path) -> StoreResult<Connection> {
     conn.execute_batch(crate::tus::SCHEMA)?;
     conn.execute_batch(crate::sign_in::SCHEMA)?;
     conn.execute_batch(crate::real_name::SCHEMA)?;
+    conn.execute_batch(crate::service_log::SCHEMA)?;
     Ok(conn)
 }
 
@@ -440,9 +441,12 @@ pub struct Swept {
     pub ledger: usize,
     /// One-time codes older than the rate-limit hour.
     pub codes: usize,
+    /// Service events past their network-log retention.
+    pub service_events: usize,
 }
 
-/// Removes expired uploads, idempotency entries past their retention and old codes.
+/// Removes expired uploads, idempotency entries past their retention, old codes and
+/// service events past theirs.
 pub fn sweep(conn: &mut Connection, uploads: &Path, now: DateTime<Utc>) -> StoreResult<Swept> {
     let uploads = crate::tus::sweep_expired(conn, uploads, now)?;
     let ledger = conn.execute(
@@ -450,10 +454,12 @@ pub fn sweep(conn: &mut Connection, uploads: &Path, now: DateTime<Utc>) -> Store
         [(now - LEDGER_RETENTION).to_rfc3339()],
     )?;
     let codes = crate::sign_in::sweep(conn, now)?;
+    let service_events = crate::service_log::sweep(conn, now)?;
     Ok(Swept {
         uploads,
         ledger,
         codes,
+        service_events,
     })
 }
 
@@ -648,7 +654,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_sweep_removes_expired_uploads_old_keys_and_codes_past_the_hour_only() {
+    fn the_sweep_removes_expired_uploads_old_keys_codes_past_the_hour_and_old_service_events_only()
+    {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = open(&dir.path().join("s.sqlite3")).unwrap();
         let uploads = dir.path().join("uploads");
@@ -689,15 +696,38 @@ mod tests {
             )
             .unwrap();
         }
+        conn.execute(
+            "INSERT INTO accounts (id, role, phone, age, created_at)
+             VALUES ('a', 'driver', '+15550000003', 'adult', ?1)",
+            [now.to_rfc3339()],
+        )
+        .unwrap();
+        let kept = chrono::Duration::days(i64::from(waybill_protocol::service_log::RETENTION_DAYS));
+        for (event, received) in [
+            ("past", now - kept - chrono::Duration::minutes(1)),
+            ("within", now - kept + chrono::Duration::minutes(1)),
+        ] {
+            conn.execute(
+                "INSERT INTO service_events (account_id, event_id, kind, at, received_ms)
+                 VALUES ('a', ?1, 'pick_up', ?2, ?3)",
+                params![event, received.to_rfc3339(), received.timestamp_millis()],
+            )
+            .unwrap();
+        }
         let swept = sweep(&mut conn, &uploads, now).unwrap();
         assert_eq!(
             swept,
             Swept {
                 uploads: 1,
                 ledger: 1,
-                codes: 1
+                codes: 1,
+                service_events: 1,
             }
         );
+        let left: String = conn
+            .query_row("SELECT event_id FROM service_events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, "within", "six months at least, then gone");
         assert!(!uploads.join("old").exists());
         assert!(uploads.join("live").exists());
         let keys: i64 = conn

@@ -397,6 +397,21 @@ fn rows() -> Vec<Row> {
         },
         Row {
             method: "POST",
+            path: "/v1/service-events",
+            cast: Cast::Driver,
+            // Each account's own log; the shipper policy declares none.
+            expect: ["401", "403", "200", "200", "200"],
+            build: |w, _, _| {
+                w.http
+                    .post(format!("{}/v1/service-events", w.url))
+                    .json(&json!({
+                        "events": [{"event_id": "e-1", "kind": "pick_up", "order_id": "o-1",
+                                    "at": "2026-12-01T10:00:00Z"}]
+                    }))
+            },
+        },
+        Row {
+            method: "POST",
             path: "/v1/rights-requests",
             cast: Cast::Driver,
             expect: ["401", "200", "200", "200", "200"],

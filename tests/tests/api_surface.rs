@@ -58,6 +58,16 @@ fn a_first_run_asks_nothing_and_a_function_asks_its_own_permission() {
             .all(|p| p.state != waybill_core::PermissionState::Granted),
         "nothing granted behind the person's back"
     );
+    // The photo purpose is optional: the delivery screen shows its in-app choice first.
+    assert_eq!(
+        client.permission_ask("proof_photos", true).unwrap(),
+        PermissionAsk::DecideInApp {
+            purpose: "proof_photos".into()
+        }
+    );
+    client
+        .decide("proof_photos", true, "delivery_screen")
+        .unwrap();
     match client.permission_ask("proof_photos", true).unwrap() {
         PermissionAsk::Ask {
             permission,
@@ -68,4 +78,55 @@ fn a_first_run_asks_nothing_and_a_function_asks_its_own_permission() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// The OS prompt never stands in for the in-app decision (P-14, MIIT: no permission ask
+/// for a function the person has not chosen): while a purpose's choice is open the answer
+/// is the in-app choice; after a no, an ask the app starts is silent and one the person
+/// starts reopens the choice; only after a yes does the OS prompt come.
+#[test]
+fn the_in_app_choice_comes_before_the_os_prompt_and_a_no_silences_it() {
+    use waybill_core::{Permission, PermissionAsk, Waybill};
+    let dir = tempfile::tempdir().unwrap();
+    let client =
+        Waybill::open_with_key_file(waybill_e2e::driver_config(dir.path(), "http://127.0.0.1:9"))
+            .unwrap();
+    let decide = PermissionAsk::DecideInApp {
+        purpose: "trajectory_upload".into(),
+    };
+    // Before the policy, and after it while the choice is open.
+    assert_eq!(
+        client.permission_ask("trajectory_upload", true).unwrap(),
+        decide
+    );
+    client.accept_policy("first_run_dialog").unwrap();
+    assert_eq!(
+        client.permission_ask("trajectory_upload", false).unwrap(),
+        decide
+    );
+
+    client
+        .decide("trajectory_upload", false, "tracking_screen")
+        .unwrap();
+    assert_eq!(
+        client.permission_ask("trajectory_upload", false).unwrap(),
+        PermissionAsk::Declined {
+            purpose: "trajectory_upload".into()
+        }
+    );
+    assert_eq!(
+        client.permission_ask("trajectory_upload", true).unwrap(),
+        decide
+    );
+
+    client
+        .decide("trajectory_upload", true, "tracking_screen")
+        .unwrap();
+    assert!(matches!(
+        client.permission_ask("trajectory_upload", true).unwrap(),
+        PermissionAsk::Ask {
+            permission: Permission::LocationPrecise,
+            ..
+        }
+    ));
 }

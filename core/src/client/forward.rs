@@ -26,6 +26,7 @@ use crate::proof::rules::{ProofCheck, ProofRule};
 use crate::track::Fix;
 use crate::track::events::GapReason;
 use crate::track::tracker::TrackingDiagnostics;
+use waybill_protocol::service_log::ServiceEventKind;
 
 impl Waybill {
     /// Registers a listener told (without data) when a topic changed; the shell re-reads.
@@ -269,10 +270,16 @@ impl Waybill {
             .disclose_to_sdk(sdk_id, category, items, &navigating)
     }
 
-    /// The shell opened (`true`) or left (`false`) a map or navigation screen.
+    /// The shell opened (`true`) or left (`false`) a map or navigation screen; opening
+    /// one is a service-log event, if the person allowed service logs.
     pub fn set_map_visible(&self, visible: bool) {
-        self.map_visible
-            .store(visible, std::sync::atomic::Ordering::SeqCst);
+        let was = self
+            .map_visible
+            .swap(visible, std::sync::atomic::Ordering::SeqCst);
+        if visible && !was {
+            self.service_log
+                .record(ServiceEventKind::NavigationOpened, None);
+        }
     }
 
     /// Takes one photo the driver picked from the album as a proof for a step of an order

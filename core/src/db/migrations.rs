@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/014_real_name_uploads.sql")),
     M::up(include_str!("../../migrations/015_indexed_retention.sql")),
     M::up(include_str!("../../migrations/016_rights_answered_at.sql")),
+    M::up(include_str!("../../migrations/017_service_events.sql")),
 ];
 
 /// The schema version a fully migrated database has.

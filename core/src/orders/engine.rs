@@ -17,7 +17,9 @@ use crate::error::{Error, Result};
 use crate::privacy::gate::Gate;
 use crate::privacy::transparency::DataAction;
 use crate::purpose::Purpose;
+use crate::service_log::ServiceLog;
 use crate::services::Services;
+use waybill_protocol::service_log::ServiceEventKind;
 
 /// Largest search radius for nearby offers.
 pub const MAX_RADIUS_M: u32 = 200_000;
@@ -27,15 +29,23 @@ pub(crate) struct Orders {
     pub(super) services: Arc<Services>,
     pub(super) gate: Arc<Gate>,
     pub(super) account: Arc<Account>,
+    /// Each action is logged with its own write, if the person allowed service logs.
+    service_log: Arc<ServiceLog>,
 }
 
 impl Orders {
     /// The engine; actions need the account (`NotSignedIn` without one).
-    pub(crate) fn new(services: Arc<Services>, gate: Arc<Gate>, account: Arc<Account>) -> Orders {
+    pub(crate) fn new(
+        services: Arc<Services>,
+        gate: Arc<Gate>,
+        account: Arc<Account>,
+        service_log: Arc<ServiceLog>,
+    ) -> Orders {
         Orders {
             services,
             gate,
             account,
+            service_log,
         }
     }
 
@@ -102,10 +112,15 @@ impl Orders {
     ) -> Result<Order> {
         self.account.require_signed_in()?;
         let basis = self.gate.check(self.purpose())?;
-        let order = self
-            .services
-            .db
-            .write(|tx| actions::take(tx, &basis, order_id, kind, note, extras))?;
+        let log = self.service_log.basis();
+        let order = self.services.db.write(|tx| {
+            let order = actions::take(tx, &basis, order_id, kind, note, extras)?;
+            if let Some(log) = &log {
+                let event = ServiceEventKind::Action(kind);
+                self.service_log.record_in(tx, log, event, Some(order_id))?;
+            }
+            Ok::<_, Error>(order)
+        })?;
         tracing::info!(order_id, action = kind.as_str(), "action queued");
         Ok(order)
     }

@@ -498,9 +498,9 @@ pub fn decide(
     Ok(receipt)
 }
 
-/// What the shell should do about the permission `purpose_id` needs: ask with the
-/// manifest's rationale, send the user to the OS settings, stay quiet (48-hour rule), or
-/// nothing. `user_initiated`: the user opened the function themselves.
+/// What the shell should do about the permission `purpose_id` needs: the in-app choice
+/// first while it is open, then ask with the manifest's rationale, send the user to the OS
+/// settings, stay quiet (48-hour rule, or a no given in the app), or nothing. `user_initiated`: the user opened the function themselves.
 pub fn permission_ask(
     conn: &Connection,
     manifest: &Manifest,
@@ -508,7 +508,26 @@ pub fn permission_ask(
     user_initiated: bool,
     now: DateTime<Utc>,
 ) -> Result<permissions::PermissionAsk> {
+    use permissions::PermissionAsk;
     let purpose = purpose(manifest, purpose_id)?;
+    let decide = || PermissionAsk::DecideInApp {
+        purpose: purpose_id.to_string(),
+    };
+    let declined = || PermissionAsk::Declined {
+        purpose: purpose_id.to_string(),
+    };
+    match purpose_state(conn, manifest, purpose_id)? {
+        PurposeState::PolicyNotAccepted
+        | PurposeState::NeedsConsent
+        | PurposeState::NeedsGuardianConsent => return Ok(decide()),
+        PurposeState::Refused | PurposeState::Withdrawn if user_initiated => return Ok(decide()),
+        PurposeState::Refused | PurposeState::Withdrawn | PurposeState::NotForMinors => {
+            return Ok(declined());
+        }
+        PurposeState::Allowed
+        | PurposeState::Degraded { .. }
+        | PurposeState::NeedsPermission { .. } => {}
+    }
     let rationale = purpose.rationale.as_deref().unwrap_or_default();
     Ok(permissions::ask(
         conn,

@@ -124,6 +124,19 @@ pub enum PermissionAsk {
         /// Why, from the manifest.
         rationale: String,
     },
+    /// The purpose rests on a choice made in the app that is still open (or a no the user
+    /// is now revisiting by opening the function): show the in-app choice; the OS prompt
+    /// comes only after a yes, so no OS dialog ever stands in for the in-app decision.
+    DecideInApp {
+        /// The purpose to decide.
+        purpose: String,
+    },
+    /// The user said no in the app (or the purpose is not offered to them) and the app,
+    /// not the user, wants it: ask nothing.
+    Declined {
+        /// The purpose.
+        purpose: String,
+    },
     /// Refused less than 48 hours ago and the app, not the user, wants it: do not ask.
     Suppressed {
         /// The permission.

@@ -6252,6 +6252,10 @@ public struct SyncReport: Equatable, Hashable {
      * Proof bytes sent (including any chunk sent again).
      */
     public let proofBytesSent: UInt64
+    /**
+     * Service-log events the server now holds (deleted from the device).
+     */
+    public let serviceEventsSent: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6291,7 +6295,10 @@ public struct SyncReport: Equatable, Hashable {
          */proofsUploaded: UInt32, 
         /**
          * Proof bytes sent (including any chunk sent again).
-         */proofBytesSent: UInt64) {
+         */proofBytesSent: UInt64, 
+        /**
+         * Service-log events the server now holds (deleted from the device).
+         */serviceEventsSent: UInt32) {
         self.pushed = pushed
         self.rejected = rejected
         self.remaining = remaining
@@ -6304,6 +6311,7 @@ public struct SyncReport: Equatable, Hashable {
         self.trajectoryBytes = trajectoryBytes
         self.proofsUploaded = proofsUploaded
         self.proofBytesSent = proofBytesSent
+        self.serviceEventsSent = serviceEventsSent
     }
 
     
@@ -6333,7 +6341,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 trajectoryBatches: FfiConverterUInt32.read(from: &buf), 
                 trajectoryBytes: FfiConverterUInt64.read(from: &buf), 
                 proofsUploaded: FfiConverterUInt32.read(from: &buf), 
-                proofBytesSent: FfiConverterUInt64.read(from: &buf)
+                proofBytesSent: FfiConverterUInt64.read(from: &buf), 
+                serviceEventsSent: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -6350,6 +6359,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.trajectoryBytes, into: &buf)
         FfiConverterUInt32.write(value.proofsUploaded, into: &buf)
         FfiConverterUInt64.write(value.proofBytesSent, into: &buf)
+        FfiConverterUInt32.write(value.serviceEventsSent, into: &buf)
     }
 }
 
@@ -7983,6 +7993,22 @@ public enum PermissionAsk: Equatable, Hashable {
          */rationale: String
     )
     /**
+     * The in-app choice for `purpose` is open: show it; the OS prompt only after a yes.
+     */
+    case decideInApp(
+        /**
+         * The purpose to decide.
+         */purpose: String
+    )
+    /**
+     * Said no in the app and the app, not the user, wants it: ask nothing.
+     */
+    case declined(
+        /**
+         * The purpose.
+         */purpose: String
+    )
+    /**
      * Refused recently: do not ask before `until`.
      */
     case suppressed(
@@ -8022,7 +8048,13 @@ public struct FfiConverterTypePermissionAsk: FfiConverterRustBuffer {
         case 3: return .openSettings(permission: try FfiConverterTypePermission.read(from: &buf), rationale: try FfiConverterString.read(from: &buf)
         )
         
-        case 4: return .suppressed(permission: try FfiConverterTypePermission.read(from: &buf), until: try FfiConverterTimestamp.read(from: &buf)
+        case 4: return .decideInApp(purpose: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .declined(purpose: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .suppressed(permission: try FfiConverterTypePermission.read(from: &buf), until: try FfiConverterTimestamp.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -8049,8 +8081,18 @@ public struct FfiConverterTypePermissionAsk: FfiConverterRustBuffer {
             FfiConverterString.write(rationale, into: &buf)
             
         
-        case let .suppressed(permission,until):
+        case let .decideInApp(purpose):
             writeInt(&buf, Int32(4))
+            FfiConverterString.write(purpose, into: &buf)
+            
+        
+        case let .declined(purpose):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(purpose, into: &buf)
+            
+        
+        case let .suppressed(permission,until):
+            writeInt(&buf, Int32(6))
             FfiConverterTypePermission.write(permission, into: &buf)
             FfiConverterTimestamp.write(until, into: &buf)
             

@@ -58,6 +58,8 @@ class PrivacySettingsTest {
             assertTrue(before.purposes.single { it.id == "trajectory_upload" }.sensitive)
             assertTrue(before.sdks.any { it.name.contains("AMap") })
 
+            // The in-app choice comes before any OS prompt.
+            assertEquals(PermissionAsk.DecideInApp("proof_photos"), client.permissionAsk("proof_photos", userInitiated = true))
             client.decide("proof_photos", allow = true, askedVia = "settings_switch")
             val allowed = client.privacySettings.first().purposes.single { it.id == "proof_photos" }
             assertEquals(PurposeState.NeedsPermission(Permission.CAMERA), allowed.state)
