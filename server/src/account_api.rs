@@ -307,10 +307,7 @@ pub(crate) async fn update_age(
     let (account_closed, files) = state
         .with_db(move |c| crate::devices::update_age(c, &caller, &req))
         .await?;
-    let dir = state.uploads_dir().to_path_buf();
-    for id in files {
-        let _ = std::fs::remove_file(dir.join(id));
-    }
+    state.delete_uploads(files);
     Ok(Json(AgeRecorded { account_closed }))
 }
 

@@ -98,6 +98,14 @@ impl AppState {
         &self.uploads
     }
 
+    /// Deletes upload files a closing or a deletion no longer lets any row name (after its
+    /// commit: a crash before leaves files the next sweep finds, never rows without files).
+    pub(crate) fn delete_uploads(&self, files: Vec<String>) {
+        for id in files {
+            let _ = std::fs::remove_file(self.uploads.join(id));
+        }
+    }
+
     /// Runs `f` on the connection on the blocking pool, with the caller's own error type.
     pub(crate) async fn with_conn<T: Send + 'static, E: Send + 'static + From<std::io::Error>>(
         &self,
@@ -433,10 +441,7 @@ async fn file_rights_request(
     let (filed, files) = state
         .with_db(move |c| crate::rights::file(c, &caller, &req))
         .await?;
-    let dir = state.uploads_dir().to_path_buf();
-    for id in files {
-        let _ = std::fs::remove_file(dir.join(id));
-    }
+    state.delete_uploads(files);
     Ok(Json(filed))
 }
 

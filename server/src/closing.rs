@@ -4,7 +4,7 @@
 //! archive and uses it for nothing else).
 
 use chrono::Utc;
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 
 use crate::store::StoreResult;
 
@@ -100,6 +100,13 @@ fn ids(tx: &Transaction<'_>, sql: &str, account: &str) -> StoreResult<Vec<String
     let mut stmt = tx.prepare(sql)?;
     let rows = stmt.query_map([account], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Empties the WAL after a closing or a deletion committed: `secure_delete` zeroes the
+/// deleted rows in their pages, and the checkpoint writes those pages back, so no copy of
+/// them lingers in the log.
+pub fn checkpoint(conn: &Connection) {
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }
 
 /// Moves what is kept (receipts, requests, the account row, errands' history) under a

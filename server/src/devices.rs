@@ -333,7 +333,7 @@ pub fn update_age(
     };
     tx.commit()?;
     if closed {
-        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        crate::closing::checkpoint(conn);
     }
     Ok((closed, files))
 }

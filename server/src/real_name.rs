@@ -108,18 +108,12 @@ pub fn record(
 /// Deletes the caller's record, unless one of its deliveries (as driver or as shipper) is
 /// under seven days old: then `recent_delivery` says from when it can go.
 pub fn delete(conn: &Connection, caller: &Caller) -> StoreResult<()> {
-    let last: Option<String> = conn.query_row(
-        "SELECT max(e.at) FROM order_events e JOIN orders o ON o.id = e.order_id
-         WHERE e.kind = 'delivered' AND (e.actor = ?1 OR o.shipper_id = ?1)",
-        [&caller.account],
-        |r| r.get(0),
-    )?;
+    let last = crate::store::deliveries_of(conn, &caller.account)?
+        .into_iter()
+        .map(|(_, at)| at)
+        .max();
     let hold = Duration::days(REAL_NAME_DELIVERY_HOLD_DAYS);
-    if let Some(until) = last
-        .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
-        .map(|at| at.with_timezone(&Utc) + hold)
-        .filter(|until| *until > Utc::now())
-    {
+    if let Some(until) = last.map(|at| at + hold).filter(|until| *until > Utc::now()) {
         return Err(StoreError::Refused {
             code: ErrorCode::RecentDelivery,
             message: format!(

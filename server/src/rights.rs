@@ -76,9 +76,7 @@ pub fn file(
     };
     tx.commit()?;
     if !files.is_empty() || req.kind == RightKind::Cancellation {
-        // Deleted rows must not linger in the WAL either (`secure_delete` zeroes them in
-        // the pages; the checkpoint writes those pages back and empties the log).
-        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        crate::closing::checkpoint(conn);
     }
     Ok((state, files))
 }
@@ -91,27 +89,17 @@ pub const TRANSACTION_HOLD_YEARS: i32 = 3;
 /// records of the account's completed orders, kept apart for the legal period and used for
 /// nothing else; `None` when there are none.
 fn legal_hold(conn: &Connection, account_id: &str) -> StoreResult<Option<String>> {
-    let mut stmt = conn.prepare(
-        "SELECT o.id, max(e.at) FROM orders o JOIN order_events e ON e.order_id = o.id
-         WHERE e.kind = 'delivered' AND (e.actor = ?1 OR o.shipper_id = ?1)
-         GROUP BY o.id ORDER BY 2",
-    )?;
-    let held: Vec<(String, String)> = stmt
-        .query_map([account_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+    let held = crate::store::deliveries_of(conn, account_id)?;
     if held.is_empty() {
         return Ok(None);
     }
+    let years = chrono::Months::new(12 * TRANSACTION_HOLD_YEARS as u32);
     let lines: Vec<String> = held
         .iter()
         .map(|(id, at)| {
-            let until = DateTime::parse_from_rfc3339(at)
-                .ok()
-                .and_then(|t| {
-                    t.with_timezone(&Utc)
-                        .date_naive()
-                        .checked_add_months(chrono::Months::new(12 * TRANSACTION_HOLD_YEARS as u32))
-                })
+            let until = at
+                .date_naive()
+                .checked_add_months(years)
                 .map(|d| d.to_string())
                 .unwrap_or_default();
             format!("{id} (until {until})")

@@ -496,6 +496,31 @@ pub fn get_order(conn: &Connection, order_id: &str) -> StoreResult<Option<Order>
         .optional()?)
 }
 
+/// The orders `account` took part in that were delivered (as their driver or their
+/// shipper), with when, oldest delivery first: the real-name hold and the legal hold of
+/// transaction records both start there.
+pub fn deliveries_of(
+    conn: &Connection,
+    account: &str,
+) -> StoreResult<Vec<(String, DateTime<Utc>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, max(e.at) FROM orders o JOIN order_events e ON e.order_id = o.id
+         WHERE e.kind = 'delivered' AND (e.actor = ?1 OR o.shipper_id = ?1)
+         GROUP BY o.id ORDER BY 2",
+    )?;
+    let rows = stmt.query_map([account], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, at) = row?;
+        if let Ok(at) = DateTime::parse_from_rfc3339(&at) {
+            out.push((id, at.with_timezone(&Utc)));
+        }
+    }
+    Ok(out)
+}
+
 /// An order's history, oldest first.
 pub fn events(conn: &Connection, order_id: &str) -> StoreResult<Vec<OrderEvent>> {
     let mut stmt = conn.prepare(

@@ -19,7 +19,7 @@ use waybill_protocol::account::{
 use crate::db::DataKey;
 use crate::db::meta::{self, MetaKey};
 use crate::error::{Error, Result};
-use crate::media::{ImageSource, image, sealed_file};
+use crate::media::{ImageSource, sealed_file};
 use crate::privacy::holdings::{Clock, Held, Holding, TableDecl};
 use crate::privacy::manifest::RetentionStart;
 use crate::ticket::Ticket;
@@ -53,23 +53,9 @@ pub(crate) fn prepare(key: &DataKey, source: &ImageSource) -> Result<Vec<u8>> {
     let invalid = |reason: String| Error::InvalidInput {
         reason: format!("real-name image: {reason}"),
     };
-    let raw = match source {
-        ImageSource::Bytes(b) => b.clone(),
-        ImageSource::File(path) => {
-            let len = std::fs::metadata(path)
-                .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?
-                .len();
-            if len > REAL_NAME_MAX_IMAGE_BYTES as u64 {
-                return Err(invalid(format!("{len} B is over the 4 MiB cap")));
-            }
-            std::fs::read(path)
-                .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?
-        }
-    };
-    let (bytes, _) = image::strip(raw).map_err(|e| invalid(e.to_string()))?;
-    if bytes.len() > REAL_NAME_MAX_IMAGE_BYTES {
-        return Err(invalid(format!("{} B is over the 4 MiB cap", bytes.len())));
-    }
+    let (bytes, _) = source
+        .read_stripped(REAL_NAME_MAX_IMAGE_BYTES)
+        .map_err(invalid)?;
     sealed_file::seal(key, &bytes)
 }
 

@@ -21,6 +21,33 @@ pub enum ImageSource {
     Bytes(Vec<u8>),
 }
 
+impl ImageSource {
+    /// The image with its metadata stripped, and its format; a file over `cap` bytes is
+    /// refused before it is read (a 2 GB file is never loaded). The error is the reason,
+    /// for the caller's typed error.
+    pub fn read_stripped(
+        &self,
+        cap: usize,
+    ) -> std::result::Result<(Vec<u8>, image::Format), String> {
+        let raw = match self {
+            ImageSource::Bytes(b) => b.clone(),
+            ImageSource::File(path) => {
+                let unreadable = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+                let len = std::fs::metadata(path).map_err(unreadable)?.len();
+                if len > cap as u64 {
+                    return Err(format!("{len} B is over the {cap} B cap"));
+                }
+                std::fs::read(path).map_err(unreadable)?
+            }
+        };
+        let (bytes, format) = image::strip(raw).map_err(|e| e.to_string())?;
+        if bytes.len() > cap {
+            return Err(format!("{} B is over the {cap} B cap", bytes.len()));
+        }
+        Ok((bytes, format))
+    }
+}
+
 /// Deletes the files in `dir` that `named` (the owning table, queried with the file name
 /// as `?1`) does not name: after a purge, a sweep, a send, or a kill between writing a
 /// file and recording it. Returns how many went.

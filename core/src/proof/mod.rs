@@ -131,21 +131,7 @@ pub fn all(conn: &Connection) -> Result<Vec<Proof>> {
 /// Reads, checks and strips an image; returns the bytes to keep, their SHA-256 (hex) and
 /// the file name they are kept under.
 pub fn prepare(source: &ProofSource) -> Result<(Vec<u8>, String, String)> {
-    let raw = match source {
-        ProofSource::Bytes(b) => b.clone(),
-        ProofSource::File(path) => {
-            let len = std::fs::metadata(path)
-                .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?
-                .len();
-            // Checked before reading: a 2 GB file is refused without loading it.
-            if len > image::MAX_BYTES as u64 {
-                return Err(invalid(image::ImageError::Size(len as usize).to_string()));
-            }
-            std::fs::read(path)
-                .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?
-        }
-    };
-    let (bytes, format) = image::strip(raw).map_err(|e| invalid(e.to_string()))?;
+    let (bytes, format) = source.read_stripped(image::MAX_BYTES).map_err(invalid)?;
     let sha256 = waybill_protocol::hex(&Sha256::digest(&bytes));
     let name = format!("{sha256}.{}", format.extension());
     Ok((bytes, sha256, name))
