@@ -13,4 +13,7 @@ interface WaybillHost {
 
     /** The controller that feeds fixes from the location source to [waybill]. */
     val tracking: TrackingController
+
+    /** The JobScheduler id of the sync job: override it if the app's own jobs use this one. */
+    val syncJobId: Int get() = SyncJobService.DEFAULT_JOB_ID
 }

@@ -25,9 +25,9 @@ import org.robolectric.annotation.Config
 import org.robolectric.shadows.ShadowNetworkCapabilities
 import java.time.Instant
 
-/** The framework glue on Robolectric's Android 14 (API 34), offline. */
+/** The framework glue on Robolectric's Android 7.0, 10 and 14 (API 24, 29, 34), offline. */
 @RunWith(RobolectricTestRunner::class)
-@Config(sdk = [34])
+@Config(sdk = [24, 29, 34])
 class GlueTest {
     private val app = RuntimeEnvironment.getApplication()
     private val manager = app.getSystemService(LocationManager::class.java)
@@ -132,7 +132,7 @@ class GlueTest {
         val now = Permissions.current(app)
         assertEquals(PermissionState.GRANTED, now[Permission.CAMERA])
         assertEquals(PermissionState.DENIED, now[Permission.LOCATION_PRECISE])
-        assertEquals(Permissions.byAndroidName.size, now.size)
+        assertEquals(Permission.values().size, now.size)
 
         val result = Permissions.fromRequest(
             arrayOf(Manifest.permission.ACCESS_FINE_LOCATION, "com.example.UNKNOWN", Manifest.permission.CAMERA),
@@ -143,5 +143,40 @@ class GlueTest {
             result,
         )
         assertTrue(Permission.values().all { it in Permissions.byAndroidName.values })
+    }
+
+    @Test
+    fun eachVersionIsReadAsItGrants() {
+        val sdk = android.os.Build.VERSION.SDK_INT
+        // Notifications: a runtime permission from 13; before, on unless turned off.
+        assertEquals(
+            if (sdk >= 33) PermissionState.DENIED else PermissionState.GRANTED,
+            Permissions.stateOf(app, Permission.NOTIFICATIONS),
+        )
+        assertEquals(if (sdk >= 33) listOf(Manifest.permission.POST_NOTIFICATIONS) else emptyList<String>(),
+            Permissions.toRequest(Permission.NOTIFICATIONS))
+        // Background location: its own permission from 10; before, it comes with foreground.
+        shadowOf(app).grantPermissions(Manifest.permission.ACCESS_FINE_LOCATION)
+        assertEquals(
+            if (sdk >= 29) PermissionState.DENIED else PermissionState.GRANTED,
+            Permissions.stateOf(app, Permission.LOCATION_BACKGROUND),
+        )
+        // Photos: external storage before 13, media images from 13, "selected photos" on 14.
+        shadowOf(app).grantPermissions(Manifest.permission.READ_EXTERNAL_STORAGE)
+        assertEquals(
+            if (sdk >= 33) PermissionState.DENIED else PermissionState.GRANTED,
+            Permissions.stateOf(app, Permission.PHOTOS),
+        )
+        if (sdk >= 34) {
+            shadowOf(app).grantPermissions(Manifest.permission.READ_MEDIA_VISUAL_USER_SELECTED)
+            assertEquals(PermissionState.LIMITED, Permissions.stateOf(app, Permission.PHOTOS))
+            val picked = Permissions.fromRequest(
+                arrayOf(Manifest.permission.READ_MEDIA_IMAGES, Manifest.permission.READ_MEDIA_VISUAL_USER_SELECTED),
+                intArrayOf(PackageManager.PERMISSION_DENIED, PackageManager.PERMISSION_GRANTED),
+            )
+            assertEquals(mapOf(Permission.PHOTOS to PermissionState.LIMITED), picked)
+            assertEquals(mapOf(Permission.PHOTOS to PermissionState.LIMITED),
+                Permissions.fromRequest(app, arrayOf(Manifest.permission.READ_MEDIA_IMAGES, Manifest.permission.READ_MEDIA_VISUAL_USER_SELECTED)))
+        }
     }
 }
