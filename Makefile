@@ -13,14 +13,14 @@ SWIFT_GENERATED := ios/Sources/WaybillFFI ios/Sources/WaybillCoreFFI
 PRIVACY_INFO := ios/Sources/Waybill/PrivacyInfo.xcprivacy
 VENV := target/venv
 
-.PHONY: demo test lint interop-deps rust-test contract-test kotlin-test swift-check bindings swift-bindings openapi size fuzz-short bench clean
+.PHONY: apk android-tools demo test lint interop-deps rust-test contract-test kotlin-test swift-check bindings swift-bindings openapi size fuzz-short bench clean
 
 ## The demo: a shipper's and a driver's day on a loopback server; report in waybill-report/.
 demo:
 	$(CARGO) run -q -p waybill-cli -- demo
 
 ## Every test, as CI runs it.
-test: lint rust-test contract-test kotlin-test swift-check size fuzz-short
+test: lint rust-test contract-test kotlin-test apk swift-check size fuzz-short
 	@scripts/test-summary.sh
 
 lint: $(VENV)/.tools
@@ -95,6 +95,18 @@ swift-bindings: $(LIB_DEBUG)
 	cp target/swift-gen/WaybillCoreFFI.h ios/Sources/WaybillCoreFFI/include/WaybillCoreFFI.h
 	cp target/swift-gen/WaybillCoreFFI.modulemap ios/Sources/WaybillCoreFFI/include/module.modulemap
 	$(CARGO) run -q -p waybill-cli -- disclosures --role both --store apple > $(PRIVACY_INFO)
+
+## The AAR, its POM, the desktop JVM artifact and the signed sample APK, checked with
+## aapt and with the R8-minified facade loading the real library (scripts/build-android.sh).
+apk: android-tools
+	scripts/build-android.sh
+
+## Debian's aapt, zipalign, apksigner and framework resources (no Android SDK here).
+android-tools:
+	@command -v aapt >/dev/null && command -v zipalign >/dev/null && command -v apksigner >/dev/null \
+		&& [ -f /usr/share/android-framework-res/framework-res.apk ] \
+		|| { [ "$$(id -u)" = 0 ] && SUDO= || SUDO=sudo; \
+		     $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq aapt zipalign apksigner android-framework-res >/dev/null; }
 
 ## Kotlin bindings for an IDE (Maven generates them itself during kotlin-test).
 bindings: $(LIB_DEBUG) swift-bindings

@@ -15,6 +15,7 @@ KOTLIN = ROOT / "android/waybill-kotlin/src/main/kotlin/io/waybill/WaybillClient
 # Exported on purpose but not forwarded one to one, and why.
 NOT_FORWARDED = {
     "addListener": "the facades turn change listeners into Flow / AsyncStream",
+    "removeListener": "the streams remove their listener when they end",
     "uniffiCloneHandle": "UniFFI plumbing",
 }
 

@@ -7,6 +7,9 @@ use waybill_core as core;
 
 use crate::error::Result;
 use crate::list;
+use std::sync::Arc;
+
+use crate::client::{CallToken, guarded};
 use crate::object::Waybill;
 use crate::orders::{LatLon, Order};
 
@@ -184,16 +187,19 @@ impl From<core::RealNameState> for RealNameState {
 impl Waybill {
     /// The shipper's optional real-name check (separate consent): both images stripped,
     /// sealed, sent, and deleted from the device once the server decided.
+    #[uniffi::method(default(call))]
     pub async fn verify_real_name(
         &self,
         id_card: crate::proof::ProofSource,
         face: crate::proof::ProofSource,
+        call: Option<Arc<CallToken>>,
     ) -> Result<RealNameState> {
-        Ok(self
-            .inner
-            .verify_real_name(id_card.into(), face.into())
-            .await?
-            .into())
+        Ok(guarded(
+            call,
+            self.inner.verify_real_name(id_card.into(), face.into()),
+        )
+        .await?
+        .into())
     }
 
     /// Where the real-name check stands. Local only.
@@ -203,23 +209,40 @@ impl Waybill {
 
     /// Deletes the real-name outcome here and on the server (`RecentDelivery` within seven
     /// days of a delivery).
-    pub async fn delete_real_name(&self) -> Result<()> {
-        Ok(self.inner.delete_real_name().await?)
+    #[uniffi::method(default(call))]
+    pub async fn delete_real_name(&self, call: Option<Arc<CallToken>>) -> Result<()> {
+        Ok(guarded(call, self.inner.delete_real_name()).await?)
     }
 
     /// Sends a one-time code to the number as typed (age asked first).
-    pub async fn request_sign_in_code(&self, phone: String) -> Result<CodeSent> {
-        Ok(self.inner.request_sign_in_code(&phone).await?.into())
+    #[uniffi::method(default(call))]
+    pub async fn request_sign_in_code(
+        &self,
+        phone: String,
+        call: Option<Arc<CallToken>>,
+    ) -> Result<CodeSent> {
+        Ok(guarded(call, self.inner.request_sign_in_code(&phone))
+            .await?
+            .into())
     }
 
     /// Signs in to the number's account with its code (opening it if new).
-    pub async fn sign_in_with_code(&self, phone: String, code: String) -> Result<SignedIn> {
-        Ok(self.inner.sign_in_with_code(&phone, &code).await?.into())
+    #[uniffi::method(default(call))]
+    pub async fn sign_in_with_code(
+        &self,
+        phone: String,
+        code: String,
+        call: Option<Arc<CallToken>>,
+    ) -> Result<SignedIn> {
+        Ok(guarded(call, self.inner.sign_in_with_code(&phone, &code))
+            .await?
+            .into())
     }
 
     /// Renews this device's session with its key; `SignInRequired` if it needs a code.
-    pub async fn sign_in(&self) -> Result<String> {
-        Ok(self.inner.sign_in().await?)
+    #[uniffi::method(default(call))]
+    pub async fn sign_in(&self, call: Option<Arc<CallToken>>) -> Result<String> {
+        Ok(guarded(call, self.inner.sign_in()).await?)
     }
 
     /// How the account stands on this device. Local only.
@@ -228,27 +251,44 @@ impl Waybill {
     }
 
     /// The account and the devices signed in to it.
-    pub async fn account_devices(&self) -> Result<AccountDevices> {
-        Ok(self.inner.account_devices().await?.into())
+    #[uniffi::method(default(call))]
+    pub async fn account_devices(&self, call: Option<Arc<CallToken>>) -> Result<AccountDevices> {
+        Ok(guarded(call, self.inner.account_devices()).await?.into())
     }
 
     /// Signs another device of the account out.
-    pub async fn sign_out_device(&self, device_id: String) -> Result<()> {
-        Ok(self.inner.sign_out_device(&device_id).await?)
+    #[uniffi::method(default(call))]
+    pub async fn sign_out_device(
+        &self,
+        device_id: String,
+        call: Option<Arc<CallToken>>,
+    ) -> Result<()> {
+        Ok(guarded(call, self.inner.sign_out_device(&device_id)).await?)
     }
 
     /// Signs this device (or every device) out and wipes what this device holds.
-    pub async fn sign_out(&self, everywhere: bool) -> Result<()> {
-        Ok(self.inner.sign_out(everywhere).await?)
+    #[uniffi::method(default(call))]
+    pub async fn sign_out(&self, everywhere: bool, call: Option<Arc<CallToken>>) -> Result<()> {
+        Ok(guarded(call, self.inner.sign_out(everywhere)).await?)
     }
 
     /// Sends a step-up code to the account's number (for rights requests).
-    pub async fn request_step_up_code(&self) -> Result<CodeSent> {
-        Ok(self.inner.request_step_up_code().await?.into())
+    #[uniffi::method(default(call))]
+    pub async fn request_step_up_code(&self, call: Option<Arc<CallToken>>) -> Result<CodeSent> {
+        Ok(guarded(call, self.inner.request_step_up_code())
+            .await?
+            .into())
     }
 
     /// Open offers near a coarse position, without an account; nothing is stored.
-    pub async fn browse_offers_as_guest(&self, near: LatLon) -> Result<Vec<Order>> {
-        Ok(list(self.inner.browse_offers_as_guest(near.into()).await?))
+    #[uniffi::method(default(call))]
+    pub async fn browse_offers_as_guest(
+        &self,
+        near: LatLon,
+        call: Option<Arc<CallToken>>,
+    ) -> Result<Vec<Order>> {
+        Ok(list(
+            guarded(call, self.inner.browse_offers_as_guest(near.into())).await?,
+        ))
     }
 }

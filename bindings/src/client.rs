@@ -11,6 +11,34 @@ use crate::object::Waybill;
 use crate::observe::{ChangeListener, Forward};
 use crate::secrets::{self, SecretStore};
 
+/// Cancels one call and no other (Swift: each call's task cancellation handler cancels
+/// its own token; Kotlin cancels by dropping the future and passes none).
+#[derive(Debug, Default, uniffi::Object)]
+pub struct CallToken(core::CallToken);
+
+#[uniffi::export]
+impl CallToken {
+    /// A token not cancelled yet.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<CallToken> {
+        Arc::new(CallToken::default())
+    }
+
+    /// Ends the call this token was passed to (now, or as soon as it starts) with
+    /// `Cancelled`; no other call is touched.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+}
+
+/// Runs a core call under its token, if the caller passed one.
+pub(crate) async fn guarded<T>(
+    call: Option<Arc<CallToken>>,
+    work: impl std::future::Future<Output = core::Result<T>>,
+) -> core::Result<T> {
+    core::CallToken::guard(call.as_deref().map(|c| &c.0), work).await
+}
+
 /// Which app this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum Role {
@@ -66,8 +94,8 @@ impl Waybill {
         }))
     }
 
-    /// Ends every network call in flight with `Cancelled` (Swift: on task cancellation;
-    /// Kotlin cancels by dropping the future).
+    /// Ends every network call in flight with `Cancelled` (sign-out, a screen that stops
+    /// everything); one call is cancelled with its own `CallToken`.
     pub fn cancel_running(&self) {
         self.inner.cancel_running();
     }
@@ -77,8 +105,19 @@ impl Waybill {
         Ok(self.inner.account_id()?)
     }
 
-    /// Registers a listener told when a topic changed (re-read it then).
-    pub fn add_listener(&self, listener: Arc<dyn ChangeListener>) {
-        self.inner.add_listener(Arc::new(Forward(listener)));
+    /// Registers a listener told when a topic changed (re-read it then); returns its id
+    /// for `remove_listener`.
+    pub fn add_listener(&self, listener: Arc<dyn ChangeListener>) -> u64 {
+        self.inner.add_listener(Arc::new(Forward(listener)))
+    }
+
+    /// Removes a listener (its stream ended), releasing what it holds; whether it was there.
+    pub fn remove_listener(&self, id: u64) -> bool {
+        self.inner.remove_listener(id)
+    }
+
+    /// How many listeners are registered (a stream that leaks shows here).
+    pub fn listener_count(&self) -> u32 {
+        self.inner.listener_count()
     }
 }

@@ -7,6 +7,9 @@ use waybill_core as core;
 
 use crate::error::Result;
 use crate::list;
+use std::sync::Arc;
+
+use crate::client::{CallToken, guarded};
 use crate::object::Waybill;
 pub use crate::status::{OrderStatus, Unavailable};
 
@@ -407,11 +410,15 @@ impl From<core::HistoryEntry> for HistoryEntry {
 #[uniffi::export]
 impl Waybill {
     /// Downloads open offers near a point (sent rounded to ~1 km) into the cache.
-    pub async fn refresh_open_orders(&self, near: LatLon, radius_m: u32) -> Result<Vec<Order>> {
+    #[uniffi::method(default(call))]
+    pub async fn refresh_open_orders(
+        &self,
+        near: LatLon,
+        radius_m: u32,
+        call: Option<Arc<CallToken>>,
+    ) -> Result<Vec<Order>> {
         Ok(list(
-            self.inner
-                .refresh_open_orders(near.into(), radius_m)
-                .await?,
+            guarded(call, self.inner.refresh_open_orders(near.into(), radius_m)).await?,
         ))
     }
 

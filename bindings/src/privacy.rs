@@ -7,6 +7,9 @@ use waybill_core as core;
 
 use crate::error::Result;
 use crate::list;
+use std::sync::Arc;
+
+use crate::client::{CallToken, guarded};
 use crate::object::Waybill;
 
 /// An OS permission.
@@ -749,7 +752,12 @@ impl Waybill {
     }
 
     /// Closes the account on the server with a fresh step-up code, then wipes the device.
-    pub async fn cancel_account(&self, step_up_code: String) -> Result<()> {
-        Ok(self.inner.cancel_account(&step_up_code).await?)
+    #[uniffi::method(default(call))]
+    pub async fn cancel_account(
+        &self,
+        step_up_code: String,
+        call: Option<Arc<CallToken>>,
+    ) -> Result<()> {
+        Ok(guarded(call, self.inner.cancel_account(&step_up_code)).await?)
     }
 }

@@ -6,6 +6,9 @@ use std::time::SystemTime;
 use waybill_core as core;
 
 use crate::error::Result;
+use std::sync::Arc;
+
+use crate::client::{CallToken, guarded};
 use crate::object::Waybill;
 use crate::orders::Rejection;
 
@@ -100,22 +103,25 @@ impl From<core::SyncReport> for SyncReport {
 #[uniffi::export]
 impl Waybill {
     /// Pushes queued actions.
-    pub async fn sync(&self) -> Result<SyncReport> {
-        Ok(self.inner.sync().await?.into())
+    #[uniffi::method(default(call))]
+    pub async fn sync(&self, call: Option<Arc<CallToken>>) -> Result<SyncReport> {
+        Ok(guarded(call, self.inner.sync()).await?.into())
     }
 
     /// The background job's entry point: most valuable work first within `budget_ms`,
     /// nothing when offline; says when to run next.
+    #[uniffi::method(default(call))]
     pub async fn sync_in_background(
         &self,
         budget_ms: u32,
         network: Network,
+        call: Option<Arc<CallToken>>,
     ) -> Result<BackgroundSync> {
         let budget = std::time::Duration::from_millis(u64::from(budget_ms));
-        Ok(self
-            .inner
-            .sync_in_background(budget, network.into())
-            .await?
-            .into())
+        Ok(
+            guarded(call, self.inner.sync_in_background(budget, network.into()))
+                .await?
+                .into(),
+        )
     }
 }

@@ -20,20 +20,42 @@ pub trait ChangeListener: Send + Sync {
     fn changed(&self, topic: Topic);
 }
 
+/// The id [`Listeners::add`] hands back, to remove the listener again.
+pub type ListenerId = u64;
+
 /// The registered listeners.
 #[derive(Default)]
 pub(crate) struct Listeners {
-    all: RwLock<Vec<Arc<dyn ChangeListener>>>,
+    all: RwLock<Vec<(ListenerId, Arc<dyn ChangeListener>)>>,
+    next_id: std::sync::atomic::AtomicU64,
     /// Bumped at every change: anything cached from the database is stale once it moves.
     generation: std::sync::atomic::AtomicU64,
 }
 
 impl Listeners {
-    pub(crate) fn add(&self, listener: Arc<dyn ChangeListener>) {
+    pub(crate) fn add(&self, listener: Arc<dyn ChangeListener>) -> ListenerId {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.all
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .push(listener);
+            .push((id, listener));
+        id
+    }
+
+    /// Removes a listener (a stream that ended): it is not called again, and what it holds
+    /// (a Swift closure holding the client) is released. Returns whether it was there.
+    pub(crate) fn remove(&self, id: ListenerId) -> bool {
+        let mut all = self.all.write().unwrap_or_else(|p| p.into_inner());
+        let before = all.len();
+        all.retain(|(i, _)| *i != id);
+        all.len() != before
+    }
+
+    /// How many are registered.
+    pub(crate) fn count(&self) -> usize {
+        self.all.read().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// The current change generation.
@@ -45,7 +67,7 @@ impl Listeners {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let all = self.all.read().unwrap_or_else(|p| p.into_inner()).clone();
-        for listener in all {
+        for (_, listener) in all {
             listener.changed(topic);
         }
     }

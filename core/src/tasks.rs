@@ -92,6 +92,56 @@ impl Drop for Tasks {
     }
 }
 
+/// Cancels one call and no other: the shell makes one per call it may cancel (a Swift
+/// task's cancellation handler calls [`CallToken::cancel`]), and
+/// [`CallToken::guard`] ends that call with `Cancelled`, dropping its work, which aborts
+/// the task on the runtime (as a cancelled Kotlin coroutine does by dropping the future).
+#[derive(Debug, Default)]
+pub struct CallToken {
+    cancelled: std::sync::atomic::AtomicBool,
+    notify: Notify,
+}
+
+impl CallToken {
+    /// A token not cancelled yet.
+    pub fn new() -> CallToken {
+        CallToken::default()
+    }
+
+    /// Ends the call this token guards (now, or as soon as it starts).
+    pub fn cancel(&self) {
+        self.cancelled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether [`CallToken::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Runs `call`, or ends it with `Cancelled` when `token` is cancelled (before it
+    /// starts or while it runs). Without a token the call runs as it is.
+    pub async fn guard<T>(
+        token: Option<&CallToken>,
+        call: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let Some(token) = token else {
+            return call.await;
+        };
+        // Created before the flag is read: a `cancel` in between still wakes it.
+        let mut cancelled = std::pin::pin!(token.notify.notified());
+        let mut call = std::pin::pin!(call);
+        std::future::poll_fn(|cx| {
+            if token.is_cancelled() || cancelled.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(Error::Cancelled));
+            }
+            call.as_mut().poll(cx)
+        })
+        .await
+    }
+}
+
 /// A task's work with its type erased.
 type ErasedWork = Pin<Box<dyn Future<Output = Erased> + Send>>;
 

@@ -8,7 +8,7 @@ use waybill_protocol::{ActionKind, NewErrand};
 
 use super::Waybill;
 use crate::error::Result;
-use crate::observe::{ChangeListener, Topic};
+use crate::observe::{ChangeListener, ListenerId, Topic};
 use crate::orders::history::HistoryEntry;
 use crate::orders::outbox::OutboxEntry;
 use crate::orders::parties::OrderContact;
@@ -30,8 +30,20 @@ use waybill_protocol::service_log::ServiceEventKind;
 
 impl Waybill {
     /// Registers a listener told (without data) when a topic changed; the shell re-reads.
-    pub fn add_listener(&self, listener: Arc<dyn ChangeListener>) {
-        self.services.listeners.add(listener);
+    /// Returns its id for [`Waybill::remove_listener`].
+    pub fn add_listener(&self, listener: Arc<dyn ChangeListener>) -> ListenerId {
+        self.services.listeners.add(listener)
+    }
+
+    /// Removes a listener (its stream ended): it is dropped, with what it holds. Returns
+    /// whether it was registered.
+    pub fn remove_listener(&self, id: ListenerId) -> bool {
+        self.services.listeners.remove(id)
+    }
+
+    /// How many listeners are registered (a leak shows here).
+    pub fn listener_count(&self) -> u32 {
+        u32::try_from(self.services.listeners.count()).unwrap_or(u32::MAX)
     }
 
     /// The signed-in account id, if any. Local only.

@@ -6,8 +6,9 @@ import Foundation
 /// Network calls are Rust async functions awaited with Swift concurrency; local database
 /// calls are short and run on the caller's task. Errors are `WaybillError` cases generated
 /// from the core's error enum. Cancelling the Swift `Task` that awaits a network call ends
-/// it with `WaybillError.Cancelled`: UniFFI drops Rust futures only from Kotlin, so the
-/// facade tells the core explicitly (`cancelRunning`); what finished is kept.
+/// that call, and only that one, with `WaybillError.Cancelled`: UniFFI's Swift bindings do
+/// not drop Rust futures, so each call carries its own `CallToken`, cancelled by the task's
+/// cancellation handler; what finished is kept.
 public final class WaybillClient: Sendable {
     private let ffi: WaybillFFI.Waybill
 
@@ -18,32 +19,34 @@ public final class WaybillClient: Sendable {
         ffi = try WaybillFFI.Waybill.open(config: config, secrets: secrets)
     }
 
-    /// Ends every network call in flight with `WaybillError.Cancelled` (called for you
-    /// when the awaiting task is cancelled).
+    /// Ends every network call in flight with `WaybillError.Cancelled` (sign-out, or a
+    /// screen that stops everything). Cancelling a task ends only its own call.
     public func cancelRunning() {
         ffi.cancelRunning()
     }
 
-    /// Runs a core call so that cancelling the current task cancels it in the core.
-    private func cancellable<T: Sendable>(_ call: @Sendable () async throws -> T) async throws -> T {
-        try await withTaskCancellationHandler(operation: call) { [ffi] in ffi.cancelRunning() }
+    /// Runs a core call under a token of its own, cancelled when the current task is: no
+    /// other call in flight is touched.
+    private func cancellable<T: Sendable>(_ call: @Sendable (CallToken) async throws -> T) async throws -> T {
+        let token = CallToken()
+        return try await withTaskCancellationHandler { try await call(token) } onCancel: { token.cancel() }
     }
 
     /// Sends a one-time code to the number as typed (age asked first; `RateLimited` says
     /// when to ask again).
     public func requestSignInCode(phone: String) async throws -> CodeSent {
-        try await cancellable { [ffi] in try await ffi.requestSignInCode(phone: phone) }
+        try await cancellable { [ffi] token in try await ffi.requestSignInCode(phone: phone, call: token) }
     }
 
     /// Signs in to the number's account with its code (opening it if new): the same
     /// account on every phone.
     public func signInWithCode(phone: String, code: String) async throws -> SignedIn {
-        try await cancellable { [ffi] in try await ffi.signInWithCode(phone: phone, code: code) }
+        try await cancellable { [ffi] token in try await ffi.signInWithCode(phone: phone, code: code, call: token) }
     }
 
     /// Renews this device's session with its key; `SignInRequired` when it needs a code.
     public func signIn() async throws -> String {
-        try await cancellable { [ffi] in try await ffi.signIn() }
+        try await cancellable { [ffi] token in try await ffi.signIn(call: token) }
     }
 
     /// How the account stands here: guest, signed in, signed out, suspended or closed.
@@ -53,28 +56,28 @@ public final class WaybillClient: Sendable {
 
     /// The account (number masked) and the devices signed in to it.
     public func accountDevices() async throws -> AccountDevices {
-        try await cancellable { [ffi] in try await ffi.accountDevices() }
+        try await cancellable { [ffi] token in try await ffi.accountDevices(call: token) }
     }
 
     /// Signs another device of the account out (a lost phone).
     public func signOutDevice(_ deviceId: String) async throws {
-        try await cancellable { [ffi] in try await ffi.signOutDevice(deviceId: deviceId) }
+        try await cancellable { [ffi] token in try await ffi.signOutDevice(deviceId: deviceId, call: token) }
     }
 
     /// Signs this device (or every device) out and wipes what this device holds.
     public func signOut(everywhere: Bool = false) async throws {
-        try await cancellable { [ffi] in try await ffi.signOut(everywhere: everywhere) }
+        try await cancellable { [ffi] token in try await ffi.signOut(everywhere: everywhere, call: token) }
     }
 
     /// Sends a step-up code to the account's number, for a rights request or the cancellation.
     public func requestStepUpCode() async throws -> CodeSent {
-        try await cancellable { [ffi] in try await ffi.requestStepUpCode() }
+        try await cancellable { [ffi] token in try await ffi.requestStepUpCode(call: token) }
     }
 
     /// The shipper's optional real-name check (separate consent, camera): both images are
     /// stripped, sealed, sent, and deleted from the device once the server has decided.
     public func verifyRealName(idCard: ProofSource, face: ProofSource) async throws -> RealNameState {
-        try await cancellable { [ffi] in try await ffi.verifyRealName(idCard: idCard, face: face) }
+        try await cancellable { [ffi] token in try await ffi.verifyRealName(idCard: idCard, face: face, call: token) }
     }
 
     /// Where the real-name check stands (local only).
@@ -85,17 +88,17 @@ public final class WaybillClient: Sendable {
     /// Deletes the real-name outcome here and on the server; `RecentDelivery` within seven
     /// days of a delivery.
     public func deleteRealName() async throws {
-        try await cancellable { [ffi] in try await ffi.deleteRealName() }
+        try await cancellable { [ffi] token in try await ffi.deleteRealName(call: token) }
     }
 
     /// Open offers near a coarse position without an account; nothing is stored.
     public func browseOffersAsGuest(near: LatLon) async throws -> [Order] {
-        try await cancellable { [ffi] in try await ffi.browseOffersAsGuest(near: near) }
+        try await cancellable { [ffi] token in try await ffi.browseOffersAsGuest(near: near, call: token) }
     }
 
     /// Downloads open offers within `radiusMeters` of `near` (sent rounded to ~1 km).
     public func refreshOpenOrders(near: LatLon, radiusMeters: UInt32) async throws -> [Order] {
-        try await cancellable { [ffi] in try await ffi.refreshOpenOrders(near: near, radiusM: radiusMeters) }
+        try await cancellable { [ffi] token in try await ffi.refreshOpenOrders(near: near, radiusM: radiusMeters, call: token) }
     }
 
     /// Orders from the local cache; works offline.
@@ -140,7 +143,7 @@ public final class WaybillClient: Sendable {
 
     /// Pushes queued actions; throws `WaybillError.Offline` when the server is unreachable.
     public func sync() async throws -> SyncReport {
-        try await cancellable { [ffi] in try await ffi.sync() }
+        try await cancellable { [ffi] token in try await ffi.sync(call: token) }
     }
 
     /// Refusals the UI has not dismissed.
@@ -158,6 +161,12 @@ public final class WaybillClient: Sendable {
         try ffi.privacySettings()
     }
 
+    /// How many change listeners are registered (each live `privacySettingsUpdates()`
+    /// stream holds one; a leak shows here).
+    public func listenerCount() -> UInt32 {
+        ffi.listenerCount()
+    }
+
     /// The privacy settings screen, yielded now and after every change the core reports
     /// (a switch, a sync, a retention sweep, a cancellation).
     public func privacySettingsUpdates() -> AsyncStream<SettingsView> {
@@ -166,7 +175,10 @@ public final class WaybillClient: Sendable {
             let yieldView: @Sendable () -> Void = {
                 if let view = try? ffi.privacySettings() { continuation.yield(view) }
             }
-            ffi.addListener(listener: TopicListener(topic: .privacy, onChange: yieldView))
+            // Removed when the stream ends (the view went away, its task was cancelled):
+            // the listener holds the client, which would otherwise never be freed.
+            let id = ffi.addListener(listener: TopicListener(topic: .privacy, onChange: yieldView))
+            continuation.onTermination = { _ in _ = ffi.removeListener(id: id) }
             yieldView()
         }
     }
@@ -271,7 +283,7 @@ public final class WaybillClient: Sendable {
     /// Closes the account with a fresh step-up code, then wipes this device; offline it
     /// stays queued.
     public func cancelAccount(stepUpCode: String) async throws {
-        try await cancellable { [ffi] in try await ffi.cancelAccount(stepUpCode: stepUpCode) }
+        try await cancellable { [ffi] token in try await ffi.cancelAccount(stepUpCode: stepUpCode, call: token) }
     }
 
     // MARK: Orders, both roles
@@ -331,7 +343,7 @@ public final class WaybillClient: Sendable {
     /// The BGTaskScheduler entry point: the most valuable work first within `budgetMs`;
     /// schedule the next run at the returned `nextAttemptAt`.
     public func syncInBackground(budgetMs: UInt32, network: Network) async throws -> BackgroundSync {
-        try await cancellable { [ffi] in try await ffi.syncInBackground(budgetMs: budgetMs, network: network) }
+        try await cancellable { [ffi] token in try await ffi.syncInBackground(budgetMs: budgetMs, network: network, call: token) }
     }
 
     // MARK: Trajectory and proofs

@@ -699,6 +699,149 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
 
 
 /**
+ * Cancels one call and no other (Swift: each call's task cancellation handler cancels
+ * its own token; Kotlin cancels by dropping the future and passes none).
+ */
+public protocol CallTokenProtocol: AnyObject, Sendable {
+    
+    /**
+     * Ends the call this token was passed to (now, or as soon as it starts) with
+     * `Cancelled`; no other call is touched.
+     */
+    func cancel() 
+    
+}
+/**
+ * Cancels one call and no other (Swift: each call's task cancellation handler cancels
+ * its own token; Kotlin cancels by dropping the future and passes none).
+ */
+open class CallToken: CallTokenProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_waybill_ffi_fn_clone_calltoken(self.handle, $0) }
+    }
+    /**
+     * A token not cancelled yet.
+     */
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_constructor_calltoken_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_waybill_ffi_fn_free_calltoken(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Ends the call this token was passed to (now, or as soon as it starts) with
+     * `Cancelled`; no other call is touched.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_calltoken_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCallToken: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CallToken
+
+    public static func lift(_ handle: UInt64) throws -> CallToken {
+        return CallToken(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CallToken) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CallToken {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CallToken, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCallToken_lift(_ handle: UInt64) throws -> CallToken {
+    return try FfiConverterTypeCallToken.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCallToken_lower(_ value: CallToken) -> UInt64 {
+    return FfiConverterTypeCallToken.lower(value)
+}
+
+
+
+
+
+
+/**
  * Implemented by the app; called on a core thread after the change is durable. Keep it
  * short: post to the UI thread and return.
  */
@@ -1431,7 +1574,7 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     /**
      * The account and the devices signed in to it.
      */
-    func accountDevices() async throws  -> AccountDevices
+    func accountDevices(call: CallToken?) async throws  -> AccountDevices
     
     /**
      * How the account stands on this device. Local only.
@@ -1441,13 +1584,13 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     /**
      * Open offers near a coarse position, without an account; nothing is stored.
      */
-    func browseOffersAsGuest(near: LatLon) async throws  -> [Order]
+    func browseOffersAsGuest(near: LatLon, call: CallToken?) async throws  -> [Order]
     
     /**
      * Deletes the real-name outcome here and on the server (`RecentDelivery` within seven
      * days of a delivery).
      */
-    func deleteRealName() async throws 
+    func deleteRealName(call: CallToken?) async throws 
     
     /**
      * Where the real-name check stands. Local only.
@@ -1457,38 +1600,38 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     /**
      * Sends a one-time code to the number as typed (age asked first).
      */
-    func requestSignInCode(phone: String) async throws  -> CodeSent
+    func requestSignInCode(phone: String, call: CallToken?) async throws  -> CodeSent
     
     /**
      * Sends a step-up code to the account's number (for rights requests).
      */
-    func requestStepUpCode() async throws  -> CodeSent
+    func requestStepUpCode(call: CallToken?) async throws  -> CodeSent
     
     /**
      * Renews this device's session with its key; `SignInRequired` if it needs a code.
      */
-    func signIn() async throws  -> String
+    func signIn(call: CallToken?) async throws  -> String
     
     /**
      * Signs in to the number's account with its code (opening it if new).
      */
-    func signInWithCode(phone: String, code: String) async throws  -> SignedIn
+    func signInWithCode(phone: String, code: String, call: CallToken?) async throws  -> SignedIn
     
     /**
      * Signs this device (or every device) out and wipes what this device holds.
      */
-    func signOut(everywhere: Bool) async throws 
+    func signOut(everywhere: Bool, call: CallToken?) async throws 
     
     /**
      * Signs another device of the account out.
      */
-    func signOutDevice(deviceId: String) async throws 
+    func signOutDevice(deviceId: String, call: CallToken?) async throws 
     
     /**
      * The shipper's optional real-name check (separate consent): both images stripped,
      * sealed, sent, and deleted from the device once the server decided.
      */
-    func verifyRealName(idCard: ProofSource, face: ProofSource) async throws  -> RealNameState
+    func verifyRealName(idCard: ProofSource, face: ProofSource, call: CallToken?) async throws  -> RealNameState
     
     /**
      * The signed-in account id, if any.
@@ -1496,15 +1639,26 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     func accountId() throws  -> String?
     
     /**
-     * Registers a listener told when a topic changed (re-read it then).
+     * Registers a listener told when a topic changed (re-read it then); returns its id
+     * for `remove_listener`.
      */
-    func addListener(listener: ChangeListener) 
+    func addListener(listener: ChangeListener)  -> UInt64
     
     /**
-     * Ends every network call in flight with `Cancelled` (Swift: on task cancellation;
-     * Kotlin cancels by dropping the future).
+     * Ends every network call in flight with `Cancelled` (sign-out, a screen that stops
+     * everything); one call is cancelled with its own `CallToken`.
      */
     func cancelRunning() 
+    
+    /**
+     * How many listeners are registered (a stream that leaks shows here).
+     */
+    func listenerCount()  -> UInt32
+    
+    /**
+     * Removes a listener (its stream ended), releasing what it holds; whether it was there.
+     */
+    func removeListener(id: UInt64)  -> Bool
     
     /**
      * Accepts an offer; durable on return, pushed by the next `sync`.
@@ -1591,7 +1745,7 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     /**
      * Downloads open offers near a point (sent rounded to ~1 km) into the cache.
      */
-    func refreshOpenOrders(near: LatLon, radiusM: UInt32) async throws  -> [Order]
+    func refreshOpenOrders(near: LatLon, radiusM: UInt32, call: CallToken?) async throws  -> [Order]
     
     /**
      * Refusals not yet dismissed.
@@ -1626,7 +1780,7 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     /**
      * Closes the account on the server with a fresh step-up code, then wipes the device.
      */
-    func cancelAccount(stepUpCode: String) async throws 
+    func cancelAccount(stepUpCode: String, call: CallToken?) async throws 
     
     /**
      * Gives a request waiting for a step-up code a new one; the next sync sends it.
@@ -1777,13 +1931,13 @@ public protocol WaybillProtocol: AnyObject, Sendable {
     /**
      * Pushes queued actions.
      */
-    func sync() async throws  -> SyncReport
+    func sync(call: CallToken?) async throws  -> SyncReport
     
     /**
      * The background job's entry point: most valuable work first within `budget_ms`,
      * nothing when offline; says when to run next.
      */
-    func syncInBackground(budgetMs: UInt32, network: Network) async throws  -> BackgroundSync
+    func syncInBackground(budgetMs: UInt32, network: Network, call: CallToken?) async throws  -> BackgroundSync
     
     /**
      * The fixes held for an order.
@@ -1892,12 +2046,12 @@ public static func `open`(config: WaybillConfig, secrets: SecretStore)throws  ->
     /**
      * The account and the devices signed in to it.
      */
-open func accountDevices()async throws  -> AccountDevices  {
+open func accountDevices(call: CallToken? = nil)async throws  -> AccountDevices  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_account_devices(
-                        self.uniffiCloneHandle()
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
@@ -1923,12 +2077,12 @@ open func accountState()throws  -> AccountState  {
     /**
      * Open offers near a coarse position, without an account; nothing is stored.
      */
-open func browseOffersAsGuest(near: LatLon)async throws  -> [Order]  {
+open func browseOffersAsGuest(near: LatLon, call: CallToken? = nil)async throws  -> [Order]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_browse_offers_as_guest(
-                        self.uniffiCloneHandle(),FfiConverterTypeLatLon_lower(near)
+                        self.uniffiCloneHandle(),FfiConverterTypeLatLon_lower(near),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
@@ -1943,12 +2097,12 @@ open func browseOffersAsGuest(near: LatLon)async throws  -> [Order]  {
      * Deletes the real-name outcome here and on the server (`RecentDelivery` within seven
      * days of a delivery).
      */
-open func deleteRealName()async throws   {
+open func deleteRealName(call: CallToken? = nil)async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_delete_real_name(
-                        self.uniffiCloneHandle()
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_void,
@@ -1974,12 +2128,12 @@ open func realNameState()throws  -> RealNameState  {
     /**
      * Sends a one-time code to the number as typed (age asked first).
      */
-open func requestSignInCode(phone: String)async throws  -> CodeSent  {
+open func requestSignInCode(phone: String, call: CallToken? = nil)async throws  -> CodeSent  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_request_sign_in_code(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(phone)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(phone),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
@@ -1993,12 +2147,12 @@ open func requestSignInCode(phone: String)async throws  -> CodeSent  {
     /**
      * Sends a step-up code to the account's number (for rights requests).
      */
-open func requestStepUpCode()async throws  -> CodeSent  {
+open func requestStepUpCode(call: CallToken? = nil)async throws  -> CodeSent  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_request_step_up_code(
-                        self.uniffiCloneHandle()
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
@@ -2012,12 +2166,12 @@ open func requestStepUpCode()async throws  -> CodeSent  {
     /**
      * Renews this device's session with its key; `SignInRequired` if it needs a code.
      */
-open func signIn()async throws  -> String  {
+open func signIn(call: CallToken? = nil)async throws  -> String  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_sign_in(
-                        self.uniffiCloneHandle()
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
@@ -2031,12 +2185,12 @@ open func signIn()async throws  -> String  {
     /**
      * Signs in to the number's account with its code (opening it if new).
      */
-open func signInWithCode(phone: String, code: String)async throws  -> SignedIn  {
+open func signInWithCode(phone: String, code: String, call: CallToken? = nil)async throws  -> SignedIn  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_sign_in_with_code(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(phone),FfiConverterString.lower(code)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(phone),FfiConverterString.lower(code),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
@@ -2050,12 +2204,12 @@ open func signInWithCode(phone: String, code: String)async throws  -> SignedIn  
     /**
      * Signs this device (or every device) out and wipes what this device holds.
      */
-open func signOut(everywhere: Bool)async throws   {
+open func signOut(everywhere: Bool, call: CallToken? = nil)async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_sign_out(
-                        self.uniffiCloneHandle(),FfiConverterBool.lower(everywhere)
+                        self.uniffiCloneHandle(),FfiConverterBool.lower(everywhere),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_void,
@@ -2069,12 +2223,12 @@ open func signOut(everywhere: Bool)async throws   {
     /**
      * Signs another device of the account out.
      */
-open func signOutDevice(deviceId: String)async throws   {
+open func signOutDevice(deviceId: String, call: CallToken? = nil)async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_sign_out_device(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(deviceId)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(deviceId),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_void,
@@ -2089,12 +2243,12 @@ open func signOutDevice(deviceId: String)async throws   {
      * The shipper's optional real-name check (separate consent): both images stripped,
      * sealed, sent, and deleted from the device once the server decided.
      */
-open func verifyRealName(idCard: ProofSource, face: ProofSource)async throws  -> RealNameState  {
+open func verifyRealName(idCard: ProofSource, face: ProofSource, call: CallToken? = nil)async throws  -> RealNameState  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_verify_real_name(
-                        self.uniffiCloneHandle(),FfiConverterTypeProofSource_lower(idCard),FfiConverterTypeProofSource_lower(face)
+                        self.uniffiCloneHandle(),FfiConverterTypeProofSource_lower(idCard),FfiConverterTypeProofSource_lower(face),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
@@ -2118,20 +2272,22 @@ open func accountId()throws  -> String?  {
 }
     
     /**
-     * Registers a listener told when a topic changed (re-read it then).
+     * Registers a listener told when a topic changed (re-read it then); returns its id
+     * for `remove_listener`.
      */
-open func addListener(listener: ChangeListener)  {try! rustCall() {
+open func addListener(listener: ChangeListener) -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_waybill_ffi_fn_method_waybill_add_listener(
             self.uniffiCloneHandle(),
         FfiConverterTypeChangeListener_lower(listener),uniffiCallStatus
     )
-}
+})
 }
     
     /**
-     * Ends every network call in flight with `Cancelled` (Swift: on task cancellation;
-     * Kotlin cancels by dropping the future).
+     * Ends every network call in flight with `Cancelled` (sign-out, a screen that stops
+     * everything); one call is cancelled with its own `CallToken`.
      */
 open func cancelRunning()  {try! rustCall() {
         uniffiCallStatus in
@@ -2139,6 +2295,31 @@ open func cancelRunning()  {try! rustCall() {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * How many listeners are registered (a stream that leaks shows here).
+     */
+open func listenerCount() -> UInt32  {
+    return try!  FfiConverterUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_listener_count(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Removes a listener (its stream ended), releasing what it holds; whether it was there.
+     */
+open func removeListener(id: UInt64) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_remove_listener(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(id),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -2356,12 +2537,12 @@ open func placeErrand(errand: NewErrand, mayShareParties: Bool)throws  -> Order 
     /**
      * Downloads open offers near a point (sent rounded to ~1 km) into the cache.
      */
-open func refreshOpenOrders(near: LatLon, radiusM: UInt32)async throws  -> [Order]  {
+open func refreshOpenOrders(near: LatLon, radiusM: UInt32, call: CallToken? = nil)async throws  -> [Order]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_refresh_open_orders(
-                        self.uniffiCloneHandle(),FfiConverterTypeLatLon_lower(near),FfiConverterUInt32.lower(radiusM)
+                        self.uniffiCloneHandle(),FfiConverterTypeLatLon_lower(near),FfiConverterUInt32.lower(radiusM),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
@@ -2454,12 +2635,12 @@ open func acceptPolicy(askedVia: String)throws  -> [Receipt]  {
     /**
      * Closes the account on the server with a fresh step-up code, then wipes the device.
      */
-open func cancelAccount(stepUpCode: String)async throws   {
+open func cancelAccount(stepUpCode: String, call: CallToken? = nil)async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_cancel_account(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(stepUpCode)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(stepUpCode),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_void,
@@ -2848,12 +3029,12 @@ open func takeProofFromAlbum(orderId: String, kind: ProofKind, step: ProofStep, 
     /**
      * Pushes queued actions.
      */
-open func sync()async throws  -> SyncReport  {
+open func sync(call: CallToken? = nil)async throws  -> SyncReport  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_sync(
-                        self.uniffiCloneHandle()
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
@@ -2868,12 +3049,12 @@ open func sync()async throws  -> SyncReport  {
      * The background job's entry point: most valuable work first within `budget_ms`,
      * nothing when offline; says when to run next.
      */
-open func syncInBackground(budgetMs: UInt32, network: Network)async throws  -> BackgroundSync  {
+open func syncInBackground(budgetMs: UInt32, network: Network, call: CallToken? = nil)async throws  -> BackgroundSync  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_waybill_ffi_fn_method_waybill_sync_in_background(
-                        self.uniffiCloneHandle(),FfiConverterUInt32.lower(budgetMs),FfiConverterTypeNetwork_lower(network)
+                        self.uniffiCloneHandle(),FfiConverterUInt32.lower(budgetMs),FfiConverterTypeNetwork_lower(network),FfiConverterOptionTypeCallToken.lower(call)
                 )
             },
             pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
@@ -10742,6 +10923,30 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCallToken: FfiConverterRustBuffer {
+    typealias SwiftType = CallToken?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCallToken.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCallToken.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeFix: FfiConverterRustBuffer {
     typealias SwiftType = Fix?
 
@@ -11493,52 +11698,61 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_func_set_log_sink() != 30964) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_calltoken_cancel() != 11533) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_logsink_log() != 43464) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_account_devices() != 56626) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_account_devices() != 26087) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_account_state() != 62602) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_browse_offers_as_guest() != 37165) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_browse_offers_as_guest() != 54375) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_delete_real_name() != 12962) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_delete_real_name() != 28846) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_real_name_state() != 63841) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_request_sign_in_code() != 14164) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_request_sign_in_code() != 64807) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_request_step_up_code() != 57699) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_request_step_up_code() != 547) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_sign_in() != 32132) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_sign_in() != 59135) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_sign_in_with_code() != 51006) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_sign_in_with_code() != 63138) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_sign_out() != 21484) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_sign_out() != 65326) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_sign_out_device() != 14862) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_sign_out_device() != 45990) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_verify_real_name() != 53560) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_verify_real_name() != 19728) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_account_id() != 24246) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_add_listener() != 33562) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_add_listener() != 51439) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_running() != 36536) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_running() != 54286) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_listener_count() != 95) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_remove_listener() != 54587) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_accept_order() != 4048) {
@@ -11589,7 +11803,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_place_errand() != 65140) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_refresh_open_orders() != 46909) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_refresh_open_orders() != 44361) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_rejections() != 17923) {
@@ -11610,7 +11824,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_accept_policy() != 5389) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_account() != 30999) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_cancel_account() != 32544) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_confirm_rights_request() != 42728) {
@@ -11697,10 +11911,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_take_proof_from_album() != 51501) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_sync() != 42252) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_sync() != 29849) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waybill_ffi_checksum_method_waybill_sync_in_background() != 5538) {
+    if (uniffi_waybill_ffi_checksum_method_waybill_sync_in_background() != 2667) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_fixes() != 64904) {
@@ -11731,6 +11945,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_secretstore_delete() != 10796) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_constructor_calltoken_new() != 20023) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_constructor_waybill_open() != 36033) {

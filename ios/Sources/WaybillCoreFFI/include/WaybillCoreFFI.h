@@ -307,6 +307,27 @@ typedef struct UniffiVTableCallbackInterfaceSecretStore {
 } UniffiVTableCallbackInterfaceSecretStore;
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_CALLTOKEN
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_CALLTOKEN
+uint64_t uniffi_waybill_ffi_fn_clone_calltoken(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FREE_CALLTOKEN
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_FREE_CALLTOKEN
+void uniffi_waybill_ffi_fn_free_calltoken(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CONSTRUCTOR_CALLTOKEN_NEW
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CONSTRUCTOR_CALLTOKEN_NEW
+uint64_t uniffi_waybill_ffi_fn_constructor_calltoken_new(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_CALLTOKEN_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_CALLTOKEN_CANCEL
+void uniffi_waybill_ffi_fn_method_calltoken_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_LOGSINK
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_CLONE_LOGSINK
 uint64_t uniffi_waybill_ffi_fn_clone_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -344,7 +365,7 @@ uint64_t uniffi_waybill_ffi_fn_constructor_waybill_open(RustBuffer config, uint6
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCOUNT_DEVICES
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCOUNT_DEVICES
-uint64_t uniffi_waybill_ffi_fn_method_waybill_account_devices(uint64_t ptr
+uint64_t uniffi_waybill_ffi_fn_method_waybill_account_devices(uint64_t ptr, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCOUNT_STATE
@@ -354,12 +375,12 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_account_state(uint64_t ptr, Rust
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_BROWSE_OFFERS_AS_GUEST
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_BROWSE_OFFERS_AS_GUEST
-uint64_t uniffi_waybill_ffi_fn_method_waybill_browse_offers_as_guest(uint64_t ptr, RustBuffer near
+uint64_t uniffi_waybill_ffi_fn_method_waybill_browse_offers_as_guest(uint64_t ptr, RustBuffer near, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DELETE_REAL_NAME
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DELETE_REAL_NAME
-uint64_t uniffi_waybill_ffi_fn_method_waybill_delete_real_name(uint64_t ptr
+uint64_t uniffi_waybill_ffi_fn_method_waybill_delete_real_name(uint64_t ptr, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REAL_NAME_STATE
@@ -369,37 +390,37 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_real_name_state(uint64_t ptr, Ru
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REQUEST_SIGN_IN_CODE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REQUEST_SIGN_IN_CODE
-uint64_t uniffi_waybill_ffi_fn_method_waybill_request_sign_in_code(uint64_t ptr, RustBuffer phone
+uint64_t uniffi_waybill_ffi_fn_method_waybill_request_sign_in_code(uint64_t ptr, RustBuffer phone, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REQUEST_STEP_UP_CODE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REQUEST_STEP_UP_CODE
-uint64_t uniffi_waybill_ffi_fn_method_waybill_request_step_up_code(uint64_t ptr
+uint64_t uniffi_waybill_ffi_fn_method_waybill_request_step_up_code(uint64_t ptr, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN
-uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_in(uint64_t ptr
+uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_in(uint64_t ptr, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN_WITH_CODE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_IN_WITH_CODE
-uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_in_with_code(uint64_t ptr, RustBuffer phone, RustBuffer code
+uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_in_with_code(uint64_t ptr, RustBuffer phone, RustBuffer code, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_OUT
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_OUT
-uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_out(uint64_t ptr, int8_t everywhere
+uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_out(uint64_t ptr, int8_t everywhere, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_OUT_DEVICE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SIGN_OUT_DEVICE
-uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_out_device(uint64_t ptr, RustBuffer device_id
+uint64_t uniffi_waybill_ffi_fn_method_waybill_sign_out_device(uint64_t ptr, RustBuffer device_id, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_VERIFY_REAL_NAME
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_VERIFY_REAL_NAME
-uint64_t uniffi_waybill_ffi_fn_method_waybill_verify_real_name(uint64_t ptr, RustBuffer id_card, RustBuffer face
+uint64_t uniffi_waybill_ffi_fn_method_waybill_verify_real_name(uint64_t ptr, RustBuffer id_card, RustBuffer face, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCOUNT_ID
@@ -409,12 +430,22 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_account_id(uint64_t ptr, RustCal
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ADD_LISTENER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ADD_LISTENER
-void uniffi_waybill_ffi_fn_method_waybill_add_listener(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waybill_ffi_fn_method_waybill_add_listener(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_RUNNING
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_RUNNING
 void uniffi_waybill_ffi_fn_method_waybill_cancel_running(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_LISTENER_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_LISTENER_COUNT
+uint32_t uniffi_waybill_ffi_fn_method_waybill_listener_count(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REMOVE_LISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REMOVE_LISTENER
+int8_t uniffi_waybill_ffi_fn_method_waybill_remove_listener(uint64_t ptr, uint64_t id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_ORDER
@@ -499,7 +530,7 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_place_errand(uint64_t ptr, RustB
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REFRESH_OPEN_ORDERS
-uint64_t uniffi_waybill_ffi_fn_method_waybill_refresh_open_orders(uint64_t ptr, RustBuffer near, uint32_t radius_m
+uint64_t uniffi_waybill_ffi_fn_method_waybill_refresh_open_orders(uint64_t ptr, RustBuffer near, uint32_t radius_m, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_REJECTIONS
@@ -534,7 +565,7 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_accept_policy(uint64_t ptr, Rust
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ACCOUNT
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CANCEL_ACCOUNT
-uint64_t uniffi_waybill_ffi_fn_method_waybill_cancel_account(uint64_t ptr, RustBuffer step_up_code
+uint64_t uniffi_waybill_ffi_fn_method_waybill_cancel_account(uint64_t ptr, RustBuffer step_up_code, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CONFIRM_RIGHTS_REQUEST
@@ -679,12 +710,12 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_take_proof_from_album(uint64_t p
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC
-uint64_t uniffi_waybill_ffi_fn_method_waybill_sync(uint64_t ptr
+uint64_t uniffi_waybill_ffi_fn_method_waybill_sync(uint64_t ptr, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC_IN_BACKGROUND
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC_IN_BACKGROUND
-uint64_t uniffi_waybill_ffi_fn_method_waybill_sync_in_background(uint64_t ptr, uint32_t budget_ms, RustBuffer network
+uint64_t uniffi_waybill_ffi_fn_method_waybill_sync_in_background(uint64_t ptr, uint32_t budget_ms, RustBuffer network, RustBuffer call
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FIXES
@@ -1061,6 +1092,12 @@ uint16_t uniffi_waybill_ffi_checksum_func_set_log_sink(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_CALLTOKEN_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_CALLTOKEN_CANCEL
+uint16_t uniffi_waybill_ffi_checksum_method_calltoken_cancel(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_LOGSINK_LOG
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_LOGSINK_LOG
 uint16_t uniffi_waybill_ffi_checksum_method_logsink_log(void
@@ -1154,6 +1191,18 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_add_listener(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_RUNNING
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CANCEL_RUNNING
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_running(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_LISTENER_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_LISTENER_COUNT
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_listener_count(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REMOVE_LISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REMOVE_LISTENER
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_remove_listener(void
     
 );
 #endif
@@ -1538,6 +1587,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_secretstore_save(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_SECRETSTORE_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_SECRETSTORE_DELETE
 uint16_t uniffi_waybill_ffi_checksum_method_secretstore_delete(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_CONSTRUCTOR_CALLTOKEN_NEW
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_CONSTRUCTOR_CALLTOKEN_NEW
+uint16_t uniffi_waybill_ffi_checksum_constructor_calltoken_new(void
     
 );
 #endif

@@ -48,7 +48,8 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.distinctUntilChanged
-import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.flow.mapNotNull
+import kotlinx.coroutines.flow.takeWhile
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.withContext
 
@@ -85,6 +86,9 @@ class WaybillClient private constructor(
      * coroutine that awaits a call already ends it in the core; this is for other threads.
      */
     fun cancelRunning() = ffi.cancelRunning()
+
+    /** How many change listeners the core holds (this client registers one for its flows). */
+    fun listenerCount(): UInt = ffi.listenerCount()
 
     /**
      * Sends a one-time code to the number as the person typed it (country code needed;
@@ -224,29 +228,44 @@ class WaybillClient private constructor(
     // switch, a sync, a retention sweep, a cancellation), the flows re-read the core's view.
     private val privacyChanges = MutableStateFlow(0L)
     private val orderChanges = MutableStateFlow(0L)
+    @Volatile private var closed = false
 
-    init {
-        ffi.addListener(object : ChangeListener {
-            override fun changed(topic: Topic) = when (topic) {
-                Topic.PRIVACY -> privacyChanges.update { it + 1 }
-                Topic.ORDERS -> orderChanges.update { it + 1 }
+    private val listenerId = ffi.addListener(object : ChangeListener {
+        override fun changed(topic: Topic) = when (topic) {
+            Topic.PRIVACY -> privacyChanges.update { it + 1 }
+            Topic.ORDERS -> orderChanges.update { it + 1 }
+        }
+    })
+
+    /**
+     * A view of the core re-read at every change of [changes]: emitted only when it differs
+     * from the last one; a read that fails (a busy database) is skipped, not thrown into
+     * the collector, and the flow completes when the client is closed.
+     */
+    private fun <T> view(changes: MutableStateFlow<Long>, read: () -> T): Flow<T> =
+        changes.takeWhile { !closed }.mapNotNull {
+            withContext(ioDispatcher) {
+                try {
+                    read()
+                } catch (e: WaybillException) {
+                    null
+                } catch (e: IllegalStateException) {
+                    // UniFFI's answer to a call on a closed object: the flow then completes.
+                    if (closed) null else throw e
+                }
             }
-        })
-    }
+        }.distinctUntilChanged()
 
     private suspend fun <T> privacyChange(block: () -> T): T = withContext(ioDispatcher) { block() }
 
     /** How the account stands, re-emitted (when it changed) after every change the core reports. */
-    val accountStates: Flow<AccountState> =
-        privacyChanges.map { withContext(ioDispatcher) { ffi.accountState() } }.distinctUntilChanged()
+    val accountStates: Flow<AccountState> = view(privacyChanges) { ffi.accountState() }
 
-    /** The privacy settings screen, re-emitted after every change the core reports. */
-    val privacySettings: Flow<SettingsView> =
-        privacyChanges.map { withContext(ioDispatcher) { ffi.privacySettings() } }
+    /** The privacy settings screen, re-emitted when a change the core reports changed it. */
+    val privacySettings: Flow<SettingsView> = view(privacyChanges) { ffi.privacySettings() }
 
-    /** An order list from the cache, re-emitted after every change the core reports. */
-    fun ordersFlow(which: OrderList): Flow<List<Order>> =
-        orderChanges.map { withContext(ioDispatcher) { ffi.orders(which) } }
+    /** An order list from the cache, re-emitted when a change the core reports changed it. */
+    fun ordersFlow(which: OrderList): Flow<List<Order>> = view(orderChanges) { ffi.orders(which) }
 
     /** The consignor's and consignee's contact: full only if [reveal] and the order is open and yours. */
     suspend fun orderContact(orderId: String, reveal: Boolean): OrderContact? =
@@ -302,8 +321,7 @@ class WaybillClient private constructor(
      * The proofs of an order, re-emitted as they change: taken (pending), each chunk the
      * server confirms (uploading, [Proof.uploadedBytes]), done ([Proof.uploadedAt]).
      */
-    fun proofsFlow(orderId: String): Flow<List<Proof>> =
-        orderChanges.map { withContext(ioDispatcher) { ffi.proofs(orderId) } }.distinctUntilChanged()
+    fun proofsFlow(orderId: String): Flow<List<Proof>> = view(orderChanges) { ffi.proofs(orderId) }
 
     /** What a step of an order still lacks: required proofs (the step is refused) and recommended ones (warn). */
     suspend fun proofCheck(orderId: String, step: ProofStep): ProofCheck =
@@ -396,5 +414,14 @@ class WaybillClient private constructor(
     /** Verifies the consent ledger's hash chain; returns the number of receipts. */
     suspend fun verifyConsentLedger(): Int = withContext(ioDispatcher) { ffi.verifyConsentLedger().toInt() }
 
-    override fun close() = ffi.close()
+    /** Closes the client: its flows complete, its listener is released, later calls throw. */
+    override fun close() {
+        if (closed) return
+        closed = true
+        ffi.removeListener(listenerId)
+        // Wakes every collector, which then sees `closed` and completes.
+        privacyChanges.update { it + 1 }
+        orderChanges.update { it + 1 }
+        ffi.close()
+    }
 }

@@ -11,7 +11,11 @@ import io.waybill.ffi.WaybillException
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.async
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.withTimeout
+import kotlinx.coroutines.withTimeoutOrNull
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
@@ -51,7 +55,8 @@ class OrderLifecycleTest {
             client.pickUp(orderId)
             assertEquals(OrderStatus.PICKED_UP, next()!!.status)
             client.reportException(orderId, "queue at the dock")
-            next()
+            // The list did not change (an exception keeps the status): nothing is emitted.
+            assertTrue(withTimeoutOrNull(300) { seen.receive() } == null, "no re-emission of an unchanged list")
             client.deliver(orderId)
             assertEquals(OrderStatus.DELIVERED to SyncState.PENDING, next()!!.let { it.status to it.syncState })
             assertThrows<WaybillException.InvalidTransition> { runBlocking { client.pickUp(orderId) } }
@@ -69,6 +74,12 @@ class OrderLifecycleTest {
             assertEquals(OrderStatus.DELIVERED, final.status)
             assertTrue(client.pending().isEmpty())
             collector.cancel()
+
+            // Closing completes every flow; no error reaches a collector.
+            val watching = async { client.privacySettings.toList() }
+            delay(200)
+            client.close()
+            assertTrue(withTimeout(5_000) { watching.await() }.isNotEmpty())
         }
         server.close()
     }

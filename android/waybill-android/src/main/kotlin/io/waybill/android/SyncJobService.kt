@@ -39,7 +39,7 @@ class SyncJobService : JobService() {
         val network = Connectivity.current(getSystemService(ConnectivityManager::class.java))
         running = scope.launch {
             val run = try {
-                host.waybill.syncInBackground(BUDGET_MILLIS, network)
+                host.waybill().syncInBackground(BUDGET_MILLIS, network)
             } catch (e: Exception) {
                 if (e is kotlinx.coroutines.CancellationException) throw e
                 Log.w(TAG, "background sync failed: ${e.javaClass.simpleName}")

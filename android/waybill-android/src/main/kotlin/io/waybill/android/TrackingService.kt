@@ -68,7 +68,7 @@ class TrackingService : Service() {
 
     override fun onStartCommand(intent: Intent?, flags: Int, startId: Int): Int {
         scope.launch {
-            val plan = host.waybill.trackingPlan()
+            val plan = host.waybill().trackingPlan()
             host.tracking.apply(plan)
             if (plan !is TrackingPlan.Track) stopSelf()
         }
@@ -81,7 +81,7 @@ class TrackingService : Service() {
         // Durable before the process may go: what the core acknowledged stays. A failure
         // here is logged; the fixes it held are the only loss, and the core says so.
         try {
-            runBlocking { host.waybill.flushFixes() }
+            runBlocking { host.waybill().flushFixes() }
         } catch (e: Exception) {
             Log.w(TAG, "flush on stop failed: ${e.javaClass.simpleName}")
         }

@@ -8,8 +8,11 @@ import io.waybill.WaybillClient
  * through it, as WorkManager reaches its configuration through `Configuration.Provider`.
  */
 interface WaybillHost {
-    /** The app's client (one per data directory, opened once). */
-    val waybill: WaybillClient
+    /**
+     * The app's client (one per data directory, opened once, off the main thread: a
+     * `CoroutineStart.LAZY` `async` on `Dispatchers.IO` awaited here, never `runBlocking`).
+     */
+    suspend fun waybill(): WaybillClient
 
     /** The controller that feeds fixes from the location source to [waybill]. */
     val tracking: TrackingController

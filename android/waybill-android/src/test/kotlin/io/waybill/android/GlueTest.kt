@@ -18,7 +18,6 @@ import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
 import org.junit.Test
 import org.junit.runner.RunWith
-import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
@@ -26,7 +25,7 @@ import org.robolectric.shadows.ShadowNetworkCapabilities
 import java.time.Instant
 
 /** The framework glue on Robolectric's Android 7.0, 10 and 14 (API 24, 29, 34), offline. */
-@RunWith(RobolectricTestRunner::class)
+@RunWith(WaybillTestRunner::class)
 @Config(sdk = [24, 29, 34])
 class GlueTest {
     private val app = RuntimeEnvironment.getApplication()

@@ -9,7 +9,6 @@ import org.junit.Assert.assertThrows
 import org.junit.Assert.assertTrue
 import org.junit.Test
 import org.junit.runner.RunWith
-import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
 import org.robolectric.annotation.Config
 import java.io.File
@@ -21,7 +20,7 @@ import javax.crypto.SecretKey
  * `AndroidKeyStore` provider, so the wrapping key here is a software AES key; the
  * Keystore call itself (`androidKeystoreKey`) needs a device or emulator.
  */
-@RunWith(RobolectricTestRunner::class)
+@RunWith(WaybillTestRunner::class)
 @Config(sdk = [34])
 class KeystoreSecretStoreTest {
     private val app = RuntimeEnvironment.getApplication()

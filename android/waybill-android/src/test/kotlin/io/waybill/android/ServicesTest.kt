@@ -17,29 +17,17 @@ import org.junit.Assert.assertTrue
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.Robolectric
-import org.robolectric.RobolectricTestRunner
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
 import java.io.File
 import java.time.Instant
 import javax.crypto.KeyGenerator
 
-/** An app as a team writes it: one client, one tracking controller, exposed to the services. */
-class HostApp : Application(), WaybillHost {
-    override val waybill: WaybillClient by lazy {
-        val key = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
-        runBlocking {
-            WaybillClient.open(
-                WaybillConfig(File(filesDir, "waybill").path, "http://127.0.0.1:9", "com.example.driver", "1.0", Role.DRIVER),
-                KeystoreSecretStore(File(noBackupFilesDir, "waybill-secrets")) { key },
-            )
-        }
-    }
-    override val tracking: TrackingController by lazy {
-        TrackingController(FrameworkLocationSource(getSystemService(LocationManager::class.java), Looper.getMainLooper())) { id, fixes ->
-            runBlocking { waybill.recordFixes(id, fixes) }
-        }
-    }
+/** The documented sample app ([io.waybill.sample.DriverApp]) on a local server and a software key. */
+class HostApp : io.waybill.sample.DriverApp() {
+    private val key = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
+    override val serverUrl = "http://127.0.0.1:9"
+    override fun secrets(): io.waybill.ffi.SecretStore = KeystoreSecretStore(File(noBackupFilesDir, "waybill-secrets")) { key }
     override val syncJobId: Int = 0x4242
 }
 
@@ -47,7 +35,7 @@ class HostApp : Application(), WaybillHost {
  * The foreground service and the sync job with the real core, on Android 7.0 (the glue's
  * minSdk), 10 (the service type, background location) and 14 (service type enforcement).
  */
-@RunWith(RobolectricTestRunner::class)
+@RunWith(WaybillTestRunner::class)
 @Config(sdk = [24, 29, 34], application = HostApp::class)
 class ServicesTest {
     @Test
@@ -85,7 +73,7 @@ class ServicesTest {
             val controller = Robolectric.buildService(TrackingService::class.java).create()
             val shadow = shadowOf(controller.get())
             // Every call of a closed client fails: what a core error looks like to the glue.
-            (controller.get().application as HostApp).waybill.close()
+            runBlocking { (controller.get().application as HostApp).waybill() }.close()
             controller.startCommand(0, 1)
             val deadline = System.currentTimeMillis() + 5_000
             while (!shadow.isStoppedBySelf && System.currentTimeMillis() < deadline) Thread.sleep(10)
@@ -96,6 +84,25 @@ class ServicesTest {
         } finally {
             Thread.setDefaultUncaughtExceptionHandler(previous)
         }
+    }
+
+    @Test
+    fun fixesReachTheCoreInTheOrderTheyWereTaken() {
+        val recorded = java.util.Collections.synchronizedList(mutableListOf<Long>())
+        val done = java.util.concurrent.CountDownLatch(50)
+        val scope = kotlinx.coroutines.CoroutineScope(kotlinx.coroutines.Dispatchers.Default)
+        val recorder = FixRecorder(scope) { _, fixes ->
+            // A core call takes longer for some batches than for others.
+            kotlinx.coroutines.delay((fixes.single().elapsedMs!! % 7).toLong())
+            recorded += fixes.single().elapsedMs!!
+            done.countDown()
+        }
+        for (i in 0L until 50L) {
+            recorder.offer("ord-1", listOf(io.waybill.ffi.Fix(Instant.ofEpochMilli(i), 31.2, 121.4, 5.0, i, false)))
+        }
+        assertTrue(done.await(10, java.util.concurrent.TimeUnit.SECONDS))
+        assertEquals((0L until 50L).toList(), recorded.toList())
+        scope.coroutineContext[kotlinx.coroutines.Job]?.cancel()
     }
 
     @Test
