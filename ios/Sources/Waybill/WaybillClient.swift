@@ -10,13 +10,13 @@ import Foundation
 /// not drop Rust futures, so each call carries its own `CallToken`, cancelled by the task's
 /// cancellation handler; what finished is kept.
 public final class WaybillClient: Sendable {
-    private let ffi: WaybillFFI.Waybill
+    private let ffi: WaybillFFI.WaybillCore
 
     /// Opens (creating or migrating) the client's database. Personal data in it is sealed
     /// with a key kept in `secrets` (`KeychainSecretStore` in an app), created there on
     /// first use. No network traffic.
     public init(config: WaybillConfig, secrets: SecretStore = KeychainSecretStore()) throws {
-        ffi = try WaybillFFI.Waybill.open(config: config, secrets: secrets)
+        ffi = try WaybillFFI.WaybillCore.open(config: config, secrets: secrets)
     }
 
     /// Ends every network call in flight with `WaybillError.Cancelled` (sign-out, or a
@@ -30,6 +30,12 @@ public final class WaybillClient: Sendable {
     private func cancellable<T: Sendable>(_ call: @Sendable (CallToken) async throws -> T) async throws -> T {
         let token = CallToken()
         return try await withTaskCancellationHandler { try await call(token) } onCancel: { token.cancel() }
+    }
+
+    /// Runs a local call that can take long (a multi-MB photo, the whole export) on a
+    /// detached task, so the caller's actor (the main actor, in a UI) is not held.
+    private func offActor<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await Task.detached(priority: .userInitiated) { try work() }.value
     }
 
     /// Sends a one-time code to the number as typed (age asked first; `RateLimited` says
@@ -206,11 +212,14 @@ public final class WaybillClient: Sendable {
     /// Takes a photo proof for a step of an order this driver holds: checked (JPEG or PNG),
     /// stripped of its metadata but the orientation, kept under its SHA-256 in the app's
     /// private folder. Needs the photo proof purpose.
+    /// Runs off the caller's actor (stripping and sealing a multi-MB photo).
     public func takeProof(
         orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource,
         captured: Capture = Capture(at: Date(), elapsedMs: nil)
-    ) throws -> Proof {
-        try ffi.takeProof(orderId: orderId, kind: kind, step: step, source: source, captured: captured)
+    ) async throws -> Proof {
+        try await offActor { [ffi] in
+            try ffi.takeProof(orderId: orderId, kind: kind, step: step, source: source, captured: captured)
+        }
     }
 
     /// Discards a proof (a blurred photo): record, file, and its unfinished upload on the server.
@@ -223,9 +232,10 @@ public final class WaybillClient: Sendable {
         try ffi.proofs(orderId: orderId)
     }
 
-    /// The kept image of a proof (opened from its sealed file), to show it.
-    public func proofImage(sha256: String) throws -> Data {
-        try ffi.proofImage(sha256: sha256)
+    /// The kept image of a proof (opened from its sealed file), to show it; off the
+    /// caller's actor.
+    public func proofImage(sha256: String) async throws -> Data {
+        try await offActor { [ffi] in try ffi.proofImage(sha256: sha256) }
     }
 
     /// What a step of an order still lacks: required proofs (the step is refused) and recommended ones.
@@ -265,8 +275,8 @@ public final class WaybillClient: Sendable {
     }
 
     /// Everything the device holds about the user, as JSON (trajectories as GPX).
-    public func exportPersonalData() throws -> String {
-        try ffi.exportPersonalData()
+    public func exportPersonalData() async throws -> String {
+        try await offActor { [ffi] in try ffi.exportPersonalData() }
     }
 
     /// Files an access, correction or deletion request with the policy's deadline and the
@@ -432,8 +442,8 @@ public final class WaybillClient: Sendable {
     /// permission; limited access is enough); stripped like a camera photo.
     public func takeProofFromAlbum(
         orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource
-    ) throws -> Proof {
-        try ffi.takeProofFromAlbum(orderId: orderId, kind: kind, step: step, source: source)
+    ) async throws -> Proof {
+        try await offActor { [ffi] in try ffi.takeProofFromAlbum(orderId: orderId, kind: kind, step: step, source: source) }
     }
 
     /// The policy the person accepted, readable offline (Markdown rendered from the

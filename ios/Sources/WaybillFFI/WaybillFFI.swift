@@ -1569,7 +1569,7 @@ public func FfiConverterTypeSecretStore_lower(_ value: SecretStore) -> UInt64 {
  * A Waybill client. Close it (Kotlin `close()`/`use {}`, Swift: drop the last reference)
  * when the app no longer needs it; a process kill loses nothing acknowledged.
  */
-public protocol WaybillProtocol: AnyObject, Sendable {
+public protocol WaybillCoreProtocol: AnyObject, Sendable {
     
     /**
      * The account and the devices signed in to it.
@@ -1975,7 +1975,7 @@ public protocol WaybillProtocol: AnyObject, Sendable {
  * A Waybill client. Close it (Kotlin `close()`/`use {}`, Swift: drop the last reference)
  * when the app no longer needs it; a process kill loses nothing acknowledged.
  */
-open class Waybill: WaybillProtocol, @unchecked Sendable {
+open class WaybillCore: WaybillCoreProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
 
     /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
@@ -3149,24 +3149,24 @@ open func trackingPlan()throws  -> TrackingPlan  {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeWaybill: FfiConverter {
+public struct FfiConverterTypeWaybillCore: FfiConverter {
     typealias FfiType = UInt64
-    typealias SwiftType = Waybill
+    typealias SwiftType = WaybillCore
 
-    public static func lift(_ handle: UInt64) throws -> Waybill {
-        return Waybill(unsafeFromHandle: handle)
+    public static func lift(_ handle: UInt64) throws -> WaybillCore {
+        return WaybillCore(unsafeFromHandle: handle)
     }
 
-    public static func lower(_ value: Waybill) -> UInt64 {
+    public static func lower(_ value: WaybillCore) -> UInt64 {
         return value.uniffiCloneHandle()
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Waybill {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WaybillCore {
         let handle: UInt64 = try readInt(&buf)
         return try lift(handle)
     }
 
-    public static func write(_ value: Waybill, into buf: inout [UInt8]) {
+    public static func write(_ value: WaybillCore, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -3175,15 +3175,15 @@ public struct FfiConverterTypeWaybill: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeWaybill_lift(_ handle: UInt64) throws -> Waybill {
-    return try FfiConverterTypeWaybill.lift(handle)
+public func FfiConverterTypeWaybillCore_lift(_ handle: UInt64) throws -> WaybillCore {
+    return try FfiConverterTypeWaybillCore.lift(handle)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeWaybill_lower(_ value: Waybill) -> UInt64 {
-    return FfiConverterTypeWaybill.lower(value)
+public func FfiConverterTypeWaybillCore_lower(_ value: WaybillCore) -> UInt64 {
+    return FfiConverterTypeWaybillCore.lower(value)
 }
 
 

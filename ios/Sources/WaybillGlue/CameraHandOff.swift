@@ -40,7 +40,15 @@ public final class CameraHandOff: NSObject, UIImagePickerControllerDelegate, UIN
             done(nil)
             return
         }
-        done(Result { try client.takeProof(orderId: orderId, kind: kind, step: step, source: .bytes(bytes: jpeg)) })
+        let (client, orderId, kind, step, done) = (client, orderId, kind, step, done)
+        // Stripping and sealing happen off the main actor; `done` is called back on it.
+        Task { @MainActor in
+            do {
+                done(.success(try await client.takeProof(orderId: orderId, kind: kind, step: step, source: .bytes(bytes: jpeg))))
+            } catch {
+                done(.failure(error))
+            }
+        }
     }
 
     public func imagePickerControllerDidCancel(_ picker: UIImagePickerController) {

@@ -44,12 +44,20 @@ public final class TrackingController {
 }
 
 #if canImport(CoreLocation) && os(iOS)
-/// `CLLocationManager` as the core asks: best accuracy with standard updates for `high`,
-/// ten-metre accuracy with a distance filter for `balanced`; background updates with the
-/// blue location indicator, so the user always sees that the trip is recorded.
+/// `CLLocationManager` as the core asks: best accuracy for `high`, ten-metre accuracy for
+/// `balanced`; fixes closer together than the plan's interval are not handed over (iOS
+/// has no interval setting: it delivers what it has, about once a second); background
+/// updates with the blue location indicator, so the user always sees that the trip is
+/// recorded. It asks for authorization itself when none was given yet ("when in use"
+/// first, "always" only once that is granted, as iOS requires), and reports every
+/// authorization change so the app can tell the core and re-plan.
 public final class CoreLocationSource: NSObject, LocationSource, CLLocationManagerDelegate {
     private let manager = CLLocationManager()
     private var onFixes: (([Fix]) -> Void)?
+    private var intervalMs: UInt32 = 0
+    private var lastDelivered: Date?
+    /// Called on every authorization change (map it to the core's permission states).
+    public var onAuthorization: ((CLAuthorizationStatus) -> Void)?
 
     public override init() {
         super.init()
@@ -58,6 +66,8 @@ public final class CoreLocationSource: NSObject, LocationSource, CLLocationManag
 
     public func start(accuracy: Accuracy, intervalMs: UInt32, onFixes: @escaping ([Fix]) -> Void) {
         self.onFixes = onFixes
+        self.intervalMs = intervalMs
+        lastDelivered = nil
         switch accuracy {
         case .high:
             manager.desiredAccuracy = kCLLocationAccuracyBest
@@ -68,6 +78,23 @@ public final class CoreLocationSource: NSObject, LocationSource, CLLocationManag
         }
         manager.activityType = .automotiveNavigation
         manager.pausesLocationUpdatesAutomatically = false
+        switch manager.authorizationStatus {
+        case .notDetermined:
+            // The prompt comes from the tracking screen that started this (the core's
+            // plan says Track only for a job the driver started); updates begin once
+            // the answer arrives in `locationManagerDidChangeAuthorization`.
+            manager.requestWhenInUseAuthorization()
+        case .authorizedWhenInUse:
+            manager.requestAlwaysAuthorization()
+            begin()
+        case .authorizedAlways:
+            begin()
+        default:
+            break
+        }
+    }
+
+    private func begin() {
         manager.allowsBackgroundLocationUpdates = true
         manager.showsBackgroundLocationIndicator = true
         manager.startUpdatingLocation()
@@ -78,8 +105,25 @@ public final class CoreLocationSource: NSObject, LocationSource, CLLocationManag
         onFixes = nil
     }
 
+    public func locationManagerDidChangeAuthorization(_ manager: CLLocationManager) {
+        onAuthorization?(manager.authorizationStatus)
+        switch manager.authorizationStatus {
+        case .authorizedWhenInUse, .authorizedAlways:
+            if onFixes != nil { begin() }
+        default:
+            manager.stopUpdatingLocation()
+        }
+    }
+
     public func locationManager(_ manager: CLLocationManager, didUpdateLocations locations: [CLLocation]) {
-        onFixes?(locations.map { $0.toFix() })
+        let interval = TimeInterval(intervalMs) / 1000
+        var kept: [CLLocation] = []
+        for location in locations {
+            if let last = lastDelivered, location.timestamp.timeIntervalSince(last) < interval { continue }
+            kept.append(location)
+            lastDelivered = location.timestamp
+        }
+        if !kept.isEmpty { onFixes?(kept.map { $0.toFix() }) }
     }
 }
 

@@ -3,35 +3,55 @@ import Waybill
 #if canImport(BackgroundTasks) && os(iOS)
 import BackgroundTasks
 
-/// Sync windows from `BGTaskScheduler`: a processing task that needs the network, given
-/// the core's time budget, cancelled when iOS ends the window (the Swift task's
-/// cancellation ends the wait; the core's work is safe to stop and redo), and scheduled
-/// again at the core's `nextAttemptAt`. Register at launch, before the app finishes
-/// launching, with the identifier listed in `BGTaskSchedulerPermittedIdentifiers`.
+/// Sync windows from `BGTaskScheduler`. The regular sync is an app-refresh task (iOS runs
+/// those often, for seconds: the core's short budget); a processing task, which iOS may
+/// run hours later but for minutes, is asked for only when long uploads (proof photos)
+/// are left. Each window gives the core its budget, is cancelled when iOS ends it (the
+/// Swift task's cancellation ends the call; the core's work is safe to stop and redo), and
+/// the next one is asked for at the core's `nextAttemptAt`. Register both at launch,
+/// before the app finishes launching, with the identifiers listed in
+/// `BGTaskSchedulerPermittedIdentifiers`.
 public enum SyncWindows {
-    /// The default task identifier.
+    /// The app-refresh task's identifier.
     public static let identifier = "io.waybill.sync"
-    /// The core's budget per window (iOS gives processing tasks minutes, not hours).
-    public static let budgetMs: UInt32 = 60_000
+    /// The processing task's identifier (long uploads).
+    public static let uploadIdentifier = "io.waybill.sync.uploads"
+    /// The core's budget in an app-refresh window (iOS allows about 30 seconds).
+    public static let refreshBudgetMs: UInt32 = 25_000
+    /// The core's budget in a processing window (minutes, on power and network).
+    public static let uploadBudgetMs: UInt32 = 300_000
 
-    /// Registers the handler; call once from `application(_:didFinishLaunchingWithOptions:)`.
-    public static func register(client: WaybillClient, connectivity: Connectivity, identifier: String = identifier) {
+    /// Registers both handlers; call once from `application(_:didFinishLaunchingWithOptions:)`.
+    public static func register(client: WaybillClient, connectivity: Connectivity) {
         BGTaskScheduler.shared.register(forTaskWithIdentifier: identifier, using: nil) { task in
-            let work = Task {
-                let run = try? await client.syncInBackground(budgetMs: budgetMs, network: connectivity.current)
-                schedule(identifier: identifier, at: run?.nextAttemptAt)
-                task.setTaskCompleted(success: run?.lastError == nil)
-            }
-            task.expirationHandler = { work.cancel() }
+            run(task, client: client, connectivity: connectivity, budgetMs: refreshBudgetMs)
+        }
+        BGTaskScheduler.shared.register(forTaskWithIdentifier: uploadIdentifier, using: nil) { task in
+            run(task, client: client, connectivity: connectivity, budgetMs: uploadBudgetMs)
         }
     }
 
-    /// Asks for a window when the network is up, not before `date`.
-    public static func schedule(identifier: String = identifier, at date: Date? = nil) {
-        let request = BGProcessingTaskRequest(identifier: identifier)
-        request.requiresNetworkConnectivity = true
-        request.earliestBeginDate = date
-        try? BGTaskScheduler.shared.submit(request)
+    private static func run(_ task: BGTask, client: WaybillClient, connectivity: Connectivity, budgetMs: UInt32) {
+        let work = Task {
+            let run = try? await client.syncInBackground(budgetMs: budgetMs, network: connectivity.current)
+            schedule(at: run?.nextAttemptAt, uploadsLeft: run.map { !$0.report.completed } ?? true)
+            task.setTaskCompleted(success: run?.lastError == nil)
+        }
+        task.expirationHandler = { work.cancel() }
+    }
+
+    /// Asks for the next window: an app refresh not before `date`, and a processing
+    /// window with the network when uploads are left over.
+    public static func schedule(at date: Date? = nil, uploadsLeft: Bool = false) {
+        let refresh = BGAppRefreshTaskRequest(identifier: identifier)
+        refresh.earliestBeginDate = date
+        try? BGTaskScheduler.shared.submit(refresh)
+        if uploadsLeft {
+            let uploads = BGProcessingTaskRequest(identifier: uploadIdentifier)
+            uploads.requiresNetworkConnectivity = true
+            uploads.earliestBeginDate = date
+            try? BGTaskScheduler.shared.submit(uploads)
+        }
     }
 }
 #endif
