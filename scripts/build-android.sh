@@ -4,8 +4,9 @@
 #       library manifest, consumer R8 rules (proguard.txt), jni/<abi>/ from
 #       $WAYBILL_JNI_DIR (the release job's cargo-ndk output; absent here: no NDK)
 #   target/android/waybill-android-$VERSION.pom   its Maven coordinates and dependencies
-#   target/android/waybill-desktop-$VERSION.jar   the host library as a JNA resource, for
-#       an app's JVM unit tests
+#   target/android/waybill-desktop-$VERSION.jar   the host library as a JNA resource and
+#       `WaybillForTests` (the real core on a temporary directory), for an app's JVM unit
+#       tests
 #   target/android/sample.apk                      the sample app: manifest merged, R8 at
 #       min-api 24 with the consumer rules, packaged with aapt, zipaligned, signed
 # and checks the APK (aapt dump badging: package, SDKs, permissions, launchable activity),
@@ -57,6 +58,7 @@ sed -e "s/@VERSION@/$VERSION/g" -e "s/@JNA@/$(sed -n 's:.*<jna.version>\(.*\)</j
 
 # --- the desktop library for JVM unit tests ----------------------------------------------
 mkdir -p $WORK/desktop/linux-x86-64 && cp target/debug/libwaybill_ffi.so $WORK/desktop/linux-x86-64/
+cp -r android/waybill-testing/target/classes/. $WORK/desktop/
 (cd $WORK/desktop && jar --create --file ../../waybill-desktop-$VERSION.jar --date=2026-01-01T00:00:00Z .)
 
 # --- the sample APK ----------------------------------------------------------------------
@@ -102,4 +104,8 @@ java -cp $INPUTS/r8.jar com.android.tools.r8.R8 --release --classfile --output $
   $INPUTS/kotlin-stdlib.jar $INPUTS/kotlinx-coroutines-core-jvm.jar 2> $WORK/r8-jvm.log \
   || { cat $WORK/r8-jvm.log >&2; exit 1; }
 java -Djna.library.path=target/debug -cp $WORK/minified.jar io.waybill.sample.MinifiedSmoke
+# The desktop artifact alone (no jna.library.path): JNA finds the library in the jar, as in
+# an app's unit tests.
+java -cp "$OUT/waybill-desktop-$VERSION.jar:$WORK/sample-classes.jar:$WORK/facade-classes.jar:$INPUTS/jna.jar:$INPUTS/kotlin-stdlib.jar:$INPUTS/kotlinx-coroutines-core-jvm.jar" \
+  io.waybill.sample.MinifiedSmoke "desktop artifact"
 ls -l $OUT/*.aar $OUT/*.pom $OUT/*.jar $OUT/*.apk

@@ -9,6 +9,7 @@ import android.app.Application
 import android.location.LocationManager
 import android.os.Looper
 import io.waybill.WaybillClient
+import io.waybill.android.AlbumPicker
 import io.waybill.android.CameraHandOff
 import io.waybill.android.FixRecorder
 import io.waybill.android.FrameworkLocationSource
@@ -55,6 +56,7 @@ open class DriverApp : Application(), WaybillHost {
         )
     }
     val camera by lazy { CameraHandOff(this, "$packageName.waybill.capture") }
+    val album by lazy { AlbumPicker(this) } // the system photo picker: no storage permission
 
     /** After each order action and consent change: track in the foreground, sync when online. */
     fun afterAction(): TrackingService.Start {
@@ -74,6 +76,12 @@ open class DriverApp : Application(), WaybillHost {
     /** Activity.onActivityResult of `camera.prepare().intent`. */
     fun onPhoto(capture: CameraHandOff.Capture, result: Int, orderId: String) = scope.launch {
         camera.complete(waybill(), capture, result, orderId, ProofKind.DELIVERY, ProofStep.DELIVER)
+        SyncJobService.schedule(this@DriverApp)
+    }
+
+    /** Activity.onActivityResult of `album.intent()`: one photo from the album as the proof. */
+    fun onAlbumPhoto(result: Int, data: android.content.Intent?, orderId: String) = scope.launch {
+        album.complete(waybill(), result, data, orderId, ProofKind.DELIVERY, ProofStep.DELIVER)
         SyncJobService.schedule(this@DriverApp)
     }
 }

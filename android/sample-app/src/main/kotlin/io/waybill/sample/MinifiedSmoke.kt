@@ -28,7 +28,7 @@ object MinifiedSmoke {
         WaybillClient.open(WaybillConfig(dir, "http://127.0.0.1:9", "io.waybill.sample", "1.0", Role.DRIVER), secrets).use { client ->
             client.acceptPolicy("minified_smoke")
             val status = client.policyStatus()
-            println("minified facade: $status, ${client.privacySettings.first().purposes.size} purposes, ${client.listenerCount()} listener")
+            println("${args.firstOrNull() ?: "minified facade"}: $status, ${client.privacySettings.first().purposes.size} purposes, ${client.listenerCount()} listener")
         }
         check(ChangeListener::class.java.name == "io.waybill.ffi.ChangeListener") { "bindings renamed" }
         check(Topic.values().isNotEmpty())

@@ -16,8 +16,9 @@ import io.waybill.ffi.PermissionState
  * Where a permission does not exist yet the capability is read as that version grants
  * it: notifications before 13 are on unless the user turned them off; background location
  * before 10 comes with foreground location; photos before 13 are external storage; on 14
- * "selected photos only" is [PermissionState.LIMITED], which is enough for one picked
- * proof.
+ * "selected photos only" is [PermissionState.LIMITED], and so is the system photo picker
+ * where it exists (13+, 11–12 with its SDK extension): one picked photo is all an album
+ * proof needs, and the picker gives it with no permission ([AlbumPicker]).
  */
 object Permissions {
     /** Android permission name → the core's permission (every name a request may return). */
@@ -44,6 +45,8 @@ object Permissions {
             if (sdk >= Build.VERSION_CODES.Q) listOf(Manifest.permission.ACCESS_BACKGROUND_LOCATION) else emptyList()
         Permission.CAMERA -> listOf(Manifest.permission.CAMERA)
         Permission.PHOTOS -> when {
+            // The photo picker needs no permission: one proof photo is all the core takes.
+            AlbumPicker.systemPickerAvailable(sdk) -> emptyList()
             sdk >= Build.VERSION_CODES.UPSIDE_DOWN_CAKE ->
                 listOf(Manifest.permission.READ_MEDIA_IMAGES, Manifest.permission.READ_MEDIA_VISUAL_USER_SELECTED)
             sdk >= Build.VERSION_CODES.TIRAMISU -> listOf(Manifest.permission.READ_MEDIA_IMAGES)
@@ -78,9 +81,11 @@ object Permissions {
             Permission.CAMERA -> state(granted(Manifest.permission.CAMERA))
             Permission.PHOTOS -> when {
                 sdk >= Build.VERSION_CODES.TIRAMISU && granted(Manifest.permission.READ_MEDIA_IMAGES) -> PermissionState.GRANTED
+                sdk < Build.VERSION_CODES.TIRAMISU && granted(Manifest.permission.READ_EXTERNAL_STORAGE) -> PermissionState.GRANTED
                 sdk >= Build.VERSION_CODES.UPSIDE_DOWN_CAKE &&
                     granted(Manifest.permission.READ_MEDIA_VISUAL_USER_SELECTED) -> PermissionState.LIMITED
-                sdk < Build.VERSION_CODES.TIRAMISU -> state(granted(Manifest.permission.READ_EXTERNAL_STORAGE))
+                // The system photo picker hands over the one photo picked, with no permission.
+                AlbumPicker.systemPickerAvailable(sdk) -> PermissionState.LIMITED
                 else -> PermissionState.DENIED
             }
             Permission.CONTACTS -> state(granted(Manifest.permission.READ_CONTACTS))

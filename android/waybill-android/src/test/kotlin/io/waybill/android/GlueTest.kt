@@ -160,10 +160,16 @@ class GlueTest {
             if (sdk >= 29) PermissionState.DENIED else PermissionState.GRANTED,
             Permissions.stateOf(app, Permission.LOCATION_BACKGROUND),
         )
-        // Photos: external storage before 13, media images from 13, "selected photos" on 14.
+        // Photos: nothing to ask where the system photo picker exists (it hands over the
+        // one photo picked: LIMITED); external storage before 13 otherwise.
+        assertEquals(
+            if (sdk >= 33) PermissionState.LIMITED else PermissionState.DENIED,
+            Permissions.stateOf(app, Permission.PHOTOS),
+        )
+        assertEquals(sdk < 33, Permissions.toRequest(Permission.PHOTOS).isNotEmpty())
         shadowOf(app).grantPermissions(Manifest.permission.READ_EXTERNAL_STORAGE)
         assertEquals(
-            if (sdk >= 33) PermissionState.DENIED else PermissionState.GRANTED,
+            if (sdk >= 33) PermissionState.LIMITED else PermissionState.GRANTED,
             Permissions.stateOf(app, Permission.PHOTOS),
         )
         if (sdk >= 34) {
