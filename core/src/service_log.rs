@@ -101,6 +101,14 @@ impl ServiceLog {
                 {
                     tracing::warn!(status, reason = %body.message, "service events refused; dropped");
                 }
+                // Over the server's daily cap, or the server failing: the log waits for a
+                // later sync; the rest of this one (the change feed, receipts) goes on.
+                Err(
+                    crate::net::NetError::RateLimited { .. } | crate::net::NetError::Status { .. },
+                ) => {
+                    tracing::info!("service events wait for a later sync");
+                    break;
+                }
                 Err(e) => return Err(e.into()),
             }
             let gate = Arc::clone(&self.gate);

@@ -114,3 +114,51 @@ async fn service_events_need_their_consent_wait_on_the_device_until_held_and_the
         "nothing more reached the server"
     );
 }
+
+/// Over the server's daily cap the log waits on the device and the rest of the sync goes
+/// on: a low-priority log never blocks the driver's actions or the change feed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_daily_cap_the_log_waits_and_the_sync_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let server = ServerProcess::start_fresh(&db);
+    let data = dir.path().join("d");
+    let client = consenting_driver(&data, &server.base_url);
+    sign_in(&client).await;
+    client
+        .decide("service_logs", true, "settings_switch")
+        .unwrap();
+    let account = client.account_id().unwrap().unwrap();
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let now = chrono::Utc::now();
+        let tx = conn.unchecked_transaction().unwrap();
+        for i in 0..5_000 {
+            tx.execute(
+                "INSERT INTO service_events (account_id, event_id, kind, at, received_ms)
+                 VALUES (?1, ?2, 'arrive', ?3, ?4)",
+                rusqlite::params![
+                    account,
+                    format!("planted-{i}"),
+                    now.to_rfc3339(),
+                    now.timestamp_millis()
+                ],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let offer = client.refresh_open_orders(SHANGHAI, 60_000).await.unwrap()[0]
+        .id
+        .clone();
+    client.accept_order(&offer).unwrap();
+    let report = client.sync().await.expect("the sync goes on");
+    assert_eq!(report.pushed, 1, "the action went");
+    assert!(report.completed);
+    assert_eq!(report.service_events_sent, 0);
+    assert_eq!(
+        device_events(&data),
+        ["accept"],
+        "the event waits on the device"
+    );
+}
