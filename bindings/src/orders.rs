@@ -486,6 +486,17 @@ impl Waybill {
         Ok(list(self.inner.order_history(&order_id)?))
     }
 
+    /// The order a scanned waybill code names, from the cache (offline); `NoOrder` is an
+    /// answer, not an error.
+    pub fn find_by_code(&self, scanned: String) -> Result<ScanMatch> {
+        Ok(self.inner.find_by_code(&scanned)?.into())
+    }
+
+    /// Whether the scanned parcel is the one `order_id` names (offline).
+    pub fn check_parcel(&self, order_id: String, scanned: String) -> Result<ParcelCheck> {
+        Ok(self.inner.check_parcel(&order_id, &scanned)?.into())
+    }
+
     /// Orders whose id, places or goods contain `text`; offline.
     pub fn search_orders(&self, text: String) -> Result<Vec<Order>> {
         Ok(list(self.inner.search_orders(&text)?))
@@ -533,5 +544,66 @@ impl Waybill {
             .inner
             .deliver_with_override(&order_id, Some(&reason))?
             .into())
+    }
+}
+
+/// What a scanned waybill code names on this device.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum ScanMatch {
+    /// An order this driver holds, or an errand this shipper placed.
+    Mine {
+        /// The order.
+        order: Order,
+    },
+    /// An open offer in the cache.
+    Offer {
+        /// The offer.
+        order: Order,
+    },
+    /// No order of this device.
+    NoOrder {
+        /// The waybill number read.
+        number: String,
+    },
+}
+
+impl From<core::ScanMatch> for ScanMatch {
+    fn from(m: core::ScanMatch) -> Self {
+        match m {
+            core::ScanMatch::Mine(order) => ScanMatch::Mine {
+                order: order.into(),
+            },
+            core::ScanMatch::Offer(order) => ScanMatch::Offer {
+                order: order.into(),
+            },
+            core::ScanMatch::NoOrder { number } => ScanMatch::NoOrder { number },
+        }
+    }
+}
+
+/// Whether a scanned parcel is the one an order names.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ParcelCheck {
+    /// It is.
+    Matches,
+    /// It belongs to another order of this device.
+    OtherOrder {
+        /// That order.
+        order_id: String,
+    },
+    /// It names no order of this device.
+    NoOrder {
+        /// The waybill number read.
+        number: String,
+    },
+}
+
+impl From<core::ParcelCheck> for ParcelCheck {
+    fn from(c: core::ParcelCheck) -> Self {
+        match c {
+            core::ParcelCheck::Matches => ParcelCheck::Matches,
+            core::ParcelCheck::OtherOrder { order_id } => ParcelCheck::OtherOrder { order_id },
+            core::ParcelCheck::NoOrder { number } => ParcelCheck::NoOrder { number },
+        }
     }
 }

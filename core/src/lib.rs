@@ -46,6 +46,7 @@ pub use orders::history::{ActionState, HistoryEntry};
 pub use orders::outbox::OutboxEntry;
 pub use orders::parties::OrderContact;
 pub use orders::rejections::{Rejection, RejectionReason, Resolution};
+pub use orders::scan::{ParcelCheck, ScanMatch};
 pub use orders::{Order, OrderList, SyncState};
 pub use privacy::ledger::{DecisionKind, Receipt};
 pub use privacy::manifest::{Permission, PolicyChange};

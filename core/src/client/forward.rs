@@ -13,6 +13,7 @@ use crate::orders::history::HistoryEntry;
 use crate::orders::outbox::OutboxEntry;
 use crate::orders::parties::OrderContact;
 use crate::orders::rejections::{Rejection, Resolution};
+use crate::orders::scan::{ParcelCheck, ScanMatch};
 use crate::orders::{Order, OrderList};
 use crate::privacy::ledger::Receipt;
 use crate::privacy::permissions::PermissionAsk;
@@ -132,6 +133,19 @@ impl Waybill {
     /// Orders whose id, places or goods contain `text`; works offline.
     pub fn search_orders(&self, text: &str) -> Result<Vec<Order>> {
         self.orders.search(text)
+    }
+
+    /// The order a parcel's scanned waybill code names, found in the cache offline: one
+    /// this device holds or placed, an open offer, or none (a typed answer, not an error).
+    /// The scanned text is neither stored nor sent.
+    pub fn find_by_code(&self, scanned: &str) -> Result<ScanMatch> {
+        self.orders.find_by_code(scanned)
+    }
+
+    /// Whether the parcel being scanned is the one `order_id` names (before a pickup or a
+    /// sign-off): it matches, it is another order's of this device, or it names none.
+    pub fn check_parcel(&self, order_id: &str, scanned: &str) -> Result<ParcelCheck> {
+        self.orders.check_parcel(order_id, scanned)
     }
 
     /// Refusals the UI has not dismissed yet.

@@ -11,6 +11,7 @@ use super::history::{self, ActionState, HistoryEntry};
 use super::outbox::{self, Extras, OutboxEntry};
 use super::parties::{self, OrderContact};
 use super::rejections::{self, Rejection, Resolution};
+use super::scan::{self, ParcelCheck, ScanMatch};
 use super::{Order, OrderList, actions};
 use crate::account::Account;
 use crate::error::{Error, Result};
@@ -77,6 +78,16 @@ impl Orders {
     /// Orders whose id, places or goods contain `text`.
     pub(crate) fn search(&self, text: &str) -> Result<Vec<Order>> {
         Ok(self.services.db.read(|c| super::search(c, text))?)
+    }
+
+    /// The order a scanned waybill code names in the cache (offline).
+    pub(crate) fn find_by_code(&self, scanned: &str) -> Result<ScanMatch> {
+        self.services.db.read(|c| scan::find(c, scanned))
+    }
+
+    /// Whether the scanned parcel is the one `order_id` names (offline).
+    pub(crate) fn check_parcel(&self, order_id: &str, scanned: &str) -> Result<ParcelCheck> {
+        self.services.db.read(|c| scan::check(c, order_id, scanned))
     }
 
     /// An order's history as this device saw it.

@@ -9,6 +9,7 @@ pub mod history;
 pub mod outbox;
 pub mod parties;
 pub mod rejections;
+pub mod scan;
 pub mod sync;
 
 use chrono::{DateTime, Utc};

@@ -162,6 +162,18 @@ public final class WaybillClient: Sendable {
         try ffi.dismissRejection(id: id)
     }
 
+    /// The order a parcel's scanned waybill code names, from the cache (offline);
+    /// `.noOrder` is an answer, not an error.
+    public func findByCode(_ scanned: String) throws -> ScanMatch {
+        try ffi.findByCode(scanned: scanned)
+    }
+
+    /// Whether the parcel being scanned is the one `orderId` names (before a pickup or a
+    /// sign-off).
+    public func checkParcel(orderId: String, scanned: String) throws -> ParcelCheck {
+        try ffi.checkParcel(orderId: orderId, scanned: scanned)
+    }
+
     /// The privacy settings screen now.
     public func privacySettings() throws -> SettingsView {
         try ffi.privacySettings()

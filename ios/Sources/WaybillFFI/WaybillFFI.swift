@@ -1681,6 +1681,11 @@ public protocol WaybillCoreProtocol: AnyObject, Sendable {
     func cancelPending(seq: Int64) throws  -> UInt32
     
     /**
+     * Whether the scanned parcel is the one `order_id` names (offline).
+     */
+    func checkParcel(orderId: String, scanned: String) throws  -> ParcelCheck
+    
+    /**
      * Signed off (picked up → delivered); works offline.
      */
     func deliver(orderId: String) throws  -> Order
@@ -1699,6 +1704,12 @@ public protocol WaybillCoreProtocol: AnyObject, Sendable {
      * Edits the note of a queued exception report; false if already sent.
      */
     func editPendingNote(seq: Int64, note: String) throws  -> Bool
+    
+    /**
+     * The order a scanned waybill code names, from the cache (offline); `NoOrder` is an
+     * answer, not an error.
+     */
+    func findByCode(scanned: String) throws  -> ScanMatch
     
     /**
      * One order from the cache.
@@ -2376,6 +2387,20 @@ open func cancelPending(seq: Int64)throws  -> UInt32  {
 }
     
     /**
+     * Whether the scanned parcel is the one `order_id` names (offline).
+     */
+open func checkParcel(orderId: String, scanned: String)throws  -> ParcelCheck  {
+    return try  FfiConverterTypeParcelCheck_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_check_parcel(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterString.lower(scanned),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Signed off (picked up → delivered); works offline.
      */
 open func deliver(orderId: String)throws  -> Order  {
@@ -2424,6 +2449,20 @@ open func editPendingNote(seq: Int64, note: String)throws  -> Bool  {
             self.uniffiCloneHandle(),
         FfiConverterInt64.lower(seq),
         FfiConverterString.lower(note),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The order a scanned waybill code names, from the cache (offline); `NoOrder` is an
+     * answer, not an error.
+     */
+open func findByCode(scanned: String)throws  -> ScanMatch  {
+    return try  FfiConverterTypeScanMatch_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_find_by_code(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(scanned),uniffiCallStatus
     )
 })
 }
@@ -8017,6 +8056,103 @@ public func FfiConverterTypeOrderStatus_lower(_ value: OrderStatus) -> RustBuffe
 
 
 /**
+ * Whether a scanned parcel is the one an order names.
+ */
+
+public enum ParcelCheck: Equatable, Hashable {
+    
+    /**
+     * It is.
+     */
+    case matches
+    /**
+     * It belongs to another order of this device.
+     */
+    case otherOrder(
+        /**
+         * That order.
+         */orderId: String
+    )
+    /**
+     * It names no order of this device.
+     */
+    case noOrder(
+        /**
+         * The waybill number read.
+         */number: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ParcelCheck: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeParcelCheck: FfiConverterRustBuffer {
+    typealias SwiftType = ParcelCheck
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ParcelCheck {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .matches
+        
+        case 2: return .otherOrder(orderId: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .noOrder(number: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ParcelCheck, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .matches:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .otherOrder(orderId):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(orderId, into: &buf)
+            
+        
+        case let .noOrder(number):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(number, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParcelCheck_lift(_ buf: RustBuffer) throws -> ParcelCheck {
+    return try FfiConverterTypeParcelCheck.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParcelCheck_lower(_ value: ParcelCheck) -> RustBuffer {
+    return FfiConverterTypeParcelCheck.lower(value)
+}
+
+
+
+/**
  * An OS permission.
  */
 
@@ -9595,6 +9731,109 @@ public func FfiConverterTypeRole_lift(_ buf: RustBuffer) throws -> Role {
 #endif
 public func FfiConverterTypeRole_lower(_ value: Role) -> RustBuffer {
     return FfiConverterTypeRole.lower(value)
+}
+
+
+
+/**
+ * What a scanned waybill code names on this device.
+ */
+
+public enum ScanMatch: Equatable, Hashable {
+    
+    /**
+     * An order this driver holds, or an errand this shipper placed.
+     */
+    case mine(
+        /**
+         * The order.
+         */order: Order
+    )
+    /**
+     * An open offer in the cache.
+     */
+    case offer(
+        /**
+         * The offer.
+         */order: Order
+    )
+    /**
+     * No order of this device.
+     */
+    case noOrder(
+        /**
+         * The waybill number read.
+         */number: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ScanMatch: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanMatch: FfiConverterRustBuffer {
+    typealias SwiftType = ScanMatch
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanMatch {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .mine(order: try FfiConverterTypeOrder.read(from: &buf)
+        )
+        
+        case 2: return .offer(order: try FfiConverterTypeOrder.read(from: &buf)
+        )
+        
+        case 3: return .noOrder(number: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ScanMatch, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .mine(order):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeOrder.write(order, into: &buf)
+            
+        
+        case let .offer(order):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeOrder.write(order, into: &buf)
+            
+        
+        case let .noOrder(number):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(number, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanMatch_lift(_ buf: RustBuffer) throws -> ScanMatch {
+    return try FfiConverterTypeScanMatch.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanMatch_lower(_ value: ScanMatch) -> RustBuffer {
+    return FfiConverterTypeScanMatch.lower(value)
 }
 
 
@@ -11767,6 +12006,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_cancel_pending() != 1218) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_check_parcel() != 39188) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_deliver() != 65300) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11777,6 +12019,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_edit_pending_note() != 32956) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_find_by_code() != 35532) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_order() != 63504) {

@@ -468,6 +468,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_cancel_errand(uint64_t ptr, Rust
 uint32_t uniffi_waybill_ffi_fn_method_waybill_cancel_pending(uint64_t ptr, int64_t seq, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CHECK_PARCEL
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_CHECK_PARCEL
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_check_parcel(uint64_t ptr, RustBuffer order_id, RustBuffer scanned, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DELIVER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_DELIVER
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_deliver(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
@@ -486,6 +491,11 @@ void uniffi_waybill_ffi_fn_method_waybill_dismiss_rejection(uint64_t ptr, int64_
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EDIT_PENDING_NOTE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_EDIT_PENDING_NOTE
 int8_t uniffi_waybill_ffi_fn_method_waybill_edit_pending_note(uint64_t ptr, int64_t seq, RustBuffer note, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FIND_BY_CODE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FIND_BY_CODE
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_find_by_code(uint64_t ptr, RustBuffer scanned, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER
@@ -1230,6 +1240,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_cancel_pending(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CHECK_PARCEL
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_CHECK_PARCEL
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_check_parcel(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DELIVER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_DELIVER
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_deliver(void
@@ -1251,6 +1267,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_dismiss_rejection(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EDIT_PENDING_NOTE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_EDIT_PENDING_NOTE
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_edit_pending_note(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FIND_BY_CODE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FIND_BY_CODE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_find_by_code(void
     
 );
 #endif

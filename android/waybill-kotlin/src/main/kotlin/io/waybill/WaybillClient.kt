@@ -218,6 +218,13 @@ class WaybillClient private constructor(
     /** Settles a rejection with one of its `choices`. */
     suspend fun resolveRejection(id: Long, resolution: Resolution) = withContext(ioDispatcher) { ffi.resolveRejection(id, resolution) }
 
+    /** The order a parcel's scanned waybill code names, from the cache (offline); `NoOrder` is an answer. */
+    suspend fun findByCode(scanned: String): io.waybill.ffi.ScanMatch = withContext(ioDispatcher) { ffi.findByCode(scanned) }
+
+    /** Whether the parcel being scanned is the one [orderId] names (before a pickup or a sign-off). */
+    suspend fun checkParcel(orderId: String, scanned: String): io.waybill.ffi.ParcelCheck =
+        withContext(ioDispatcher) { ffi.checkParcel(orderId, scanned) }
+
     /** Refusals the UI has not dismissed. */
     suspend fun rejections(): List<Rejection> = withContext(ioDispatcher) { ffi.rejections() }
 

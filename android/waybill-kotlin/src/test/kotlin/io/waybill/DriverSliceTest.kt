@@ -67,6 +67,10 @@ class DriverSliceTest {
             assertEquals(SyncState.PENDING, accepted.syncState)
             assertThrows<WaybillException.Offline> { runBlocking { client.sync() } }
             assertEquals(1, client.pendingActions())
+            // The parcel's label, scanned offline, names the order just accepted.
+            val scanned = client.findByCode("https://wb.example/w/$target")
+            assertTrue(scanned is io.waybill.ffi.ScanMatch.Mine && scanned.order.id == target, "$scanned")
+            assertEquals(io.waybill.ffi.ParcelCheck.Matches, client.checkParcel(target, target))
         }
 
         server = ReferenceServer.start(serverDb, listen = url.removePrefix("http://"))
