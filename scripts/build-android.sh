@@ -4,6 +4,7 @@
 #       library manifest, consumer R8 rules (proguard.txt), jni/<abi>/ from
 #       $WAYBILL_JNI_DIR (the release job's cargo-ndk output; absent here: no NDK)
 #   target/android/waybill-android-$VERSION.pom   its Maven coordinates and dependencies
+#   target/android/waybill-work-$VERSION.aar (+ .pom)  background sync on WorkManager
 #   target/android/waybill-desktop-$VERSION.jar   the host library as a JNA resource and
 #       `WaybillForTests` (the real core on a temporary directory), for an app's JVM unit
 #       tests
@@ -55,6 +56,17 @@ sed -e "s/@VERSION@/$VERSION/g" -e "s/@JNA@/$(sed -n 's:.*<jna.version>\(.*\)</j
     -e "s/@COROUTINES@/$(sed -n 's:.*<coroutines.version>\(.*\)</coroutines.version>.*:\1:p' android/pom.xml)/g" \
     -e "s/@KOTLIN@/$(sed -n 's:.*<kotlin.version>\(.*\)</kotlin.version>.*:\1:p' android/pom.xml)/g" \
     android/waybill-android/aar.pom.in > $OUT/waybill-android-$VERSION.pom
+
+# --- the WorkManager adapter, for apps that ship AndroidX ----------------------------------
+WORK_AAR=$WORK/work-aar && mkdir -p $WORK_AAR
+cp android/waybill-work/src/main/AndroidManifest.xml $WORK_AAR/
+cp android/waybill-work/consumer-rules.pro $WORK_AAR/proguard.txt
+: > $WORK_AAR/R.txt
+(cd android/waybill-work/target/classes && jar --create --file "$OLDPWD/$WORK_AAR/classes.jar" --date=2026-01-01T00:00:00Z .)
+(cd $WORK_AAR && zip -qrX ../../waybill-work-$VERSION.aar .)
+sed -e "s/@VERSION@/$VERSION/g" \
+    -e "s/@WORK@/$(sed -n 's:.*<work.version>\(.*\)</work.version>.*:\1:p' android/androidx-deps/pom.xml)/g" \
+    android/waybill-work/aar.pom.in > $OUT/waybill-work-$VERSION.pom
 
 # --- the desktop library for JVM unit tests ----------------------------------------------
 mkdir -p $WORK/desktop/linux-x86-64 && cp target/debug/libwaybill_ffi.so $WORK/desktop/linux-x86-64/

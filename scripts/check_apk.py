@@ -61,6 +61,13 @@ def main(apk: str, aar: str) -> int:
         if cls not in classes:
             problems.append(f"AAR classes.jar lacks {cls}")
 
+    work = aar.replace("waybill-android-", "waybill-work-")
+    with zipfile.ZipFile(work) as z:
+        entries = set(z.namelist())
+        classes = zipfile.ZipFile(z.open("classes.jar")).namelist() if "classes.jar" in entries else []
+    if "io/waybill/work/WaybillSyncWorker.class" not in classes or "proguard.txt" not in entries:
+        problems.append(f"{work} lacks the worker or its rules")
+
     for p in problems:
         print(f"check_apk: {p}", file=sys.stderr)
     if not problems:
