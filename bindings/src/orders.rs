@@ -607,3 +607,91 @@ impl From<core::ParcelCheck> for ParcelCheck {
         }
     }
 }
+
+/// Where the courier of an errand stands, as its shipper sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CourierState {
+    /// Not picked up yet: no position.
+    NotPickedUp,
+    /// Between pickup and delivery: positions.
+    InTransit,
+    /// Delivered: no position any more.
+    Delivered,
+    /// Cancelled: nothing.
+    Cancelled,
+}
+
+mirror_enum!(
+    CourierState,
+    core::protocol::CourierState,
+    NotPickedUp,
+    InTransit,
+    Delivered,
+    Cancelled
+);
+
+/// One position of the courier.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct CourierPoint {
+    /// When.
+    pub at: SystemTime,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+}
+
+impl From<core::protocol::TrackPoint> for CourierPoint {
+    fn from(p: core::protocol::TrackPoint) -> Self {
+        let at = SystemTime::UNIX_EPOCH
+            + std::time::Duration::from_millis(u64::try_from(p.t_ms).unwrap_or(0));
+        CourierPoint {
+            at,
+            lat: p.lat,
+            lon: p.lon,
+        }
+    }
+}
+
+/// The courier of an errand, as its shipper follows it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CourierTrack {
+    /// Where the errand stands.
+    pub state: CourierState,
+    /// The route since pickup, oldest first (empty unless in transit).
+    pub route: Vec<CourierPoint>,
+    /// The latest position (in transit only).
+    pub latest: Option<CourierPoint>,
+    /// Metres covered since pickup.
+    pub covered_m: f64,
+    /// Metres left in a straight line to the drop-off, when known.
+    pub left_m: Option<f64>,
+}
+
+impl From<core::CourierTrack> for CourierTrack {
+    fn from(t: core::CourierTrack) -> Self {
+        CourierTrack {
+            state: t.state.into(),
+            route: list(t.route),
+            latest: t.latest.map(Into::into),
+            covered_m: t.covered_m,
+            left_m: t.left_m,
+        }
+    }
+}
+
+#[uniffi::export]
+impl Waybill {
+    /// The courier of this shipper's errand between pickup and delivery (each call fetches
+    /// only what is new; the route stays in memory).
+    #[uniffi::method(default(call))]
+    pub async fn follow_courier(
+        &self,
+        order_id: String,
+        call: Option<Arc<CallToken>>,
+    ) -> Result<CourierTrack> {
+        Ok(guarded(call, self.inner.follow_courier(&order_id))
+            .await?
+            .into())
+    }
+}

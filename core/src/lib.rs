@@ -41,6 +41,7 @@ pub use client::{DELIVERY_GEOFENCE_M, Waybill};
 pub use config::Config;
 pub use error::{Error, Result, Unavailable};
 pub use observe::{ChangeListener, ListenerId, Topic};
+pub use orders::courier::CourierTrack;
 pub use orders::engine::MAX_RADIUS_M;
 pub use orders::history::{ActionState, HistoryEntry};
 pub use orders::outbox::OutboxEntry;

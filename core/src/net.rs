@@ -284,6 +284,19 @@ impl ApiClient {
     }
 
     /// `GET /v1/orders/open` near a point. Sends a location: needs a ticket.
+    pub async fn follow_courier(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+        order_id: &str,
+        after: i64,
+    ) -> NetResult<waybill_protocol::CourierView> {
+        let path = format!("/v1/errands/{}/courier?after={after}", segment(order_id)?);
+        self.send(Method::GET, &path, Some(token), None, NO_BODY)
+            .await
+    }
+
+    /// `GET /v1/orders/open`: the offers near a (coarsened) point.
     pub async fn open_orders(
         &self,
         _basis: &Ticket,
@@ -421,6 +434,14 @@ impl ApiClient {
     }
 
     async fn execute<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> NetResult<T> {
+        let bytes = self.execute_raw(request).await?;
+        serde_json::from_slice(&bytes).map_err(|e| NetError::Decode(e.to_string()))
+    }
+
+    /// Sends, reads the reply within its cap and turns a failure into its [`NetError`];
+    /// the successful body's bytes. Not generic: reqwest's request and reply machinery is
+    /// compiled once for every endpoint, not once per reply type (tens of KB each).
+    async fn execute_raw(&self, request: reqwest::RequestBuilder) -> NetResult<Vec<u8>> {
         let reply = request.send().await.map_err(transport)?;
         let status = reply.status();
         self.note_server_date(reply.headers());
@@ -433,7 +454,7 @@ impl ApiClient {
         // (retry), not a malformed reply. A body over the cap is not read on.
         let bytes = read_capped(reply, MAX_REPLY_BYTES).await?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| NetError::Decode(e.to_string()));
+            return Ok(bytes);
         }
         if status == StatusCode::UNAUTHORIZED {
             return Err(NetError::Unauthorized);
@@ -468,12 +489,8 @@ const NO_BODY: Option<&()> = None;
 impl ApiClient {
     /// [`ApiClient::execute`] for replies without a body (204).
     async fn execute_empty(&self, request: reqwest::RequestBuilder) -> NetResult<()> {
-        match self.execute::<serde_json::Value>(request).await {
-            Ok(_) => Ok(()),
-            // A 204 has no JSON to decode; any success is enough.
-            Err(NetError::Decode(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
+        // A 204 has no JSON to decode; any success is enough.
+        self.execute_raw(request).await.map(drop)
     }
 }
 

@@ -741,6 +741,43 @@ pub struct Trajectory {
     pub distance_m: f64,
 }
 
+/// Where the courier of an errand stands, as its shipper may see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CourierState {
+    /// Not picked up yet: no position is shown.
+    NotPickedUp,
+    /// Between pickup and delivery: positions are shown.
+    InTransit,
+    /// Delivered: the route is no longer shown.
+    Delivered,
+    /// Cancelled: nothing is shown.
+    Cancelled,
+}
+
+/// `GET /v1/errands/{id}/courier` reply: for the errand's shipper only, the courier's
+/// positions between pickup and delivery, after the caller's cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CourierView {
+    /// Where the errand stands.
+    pub state: CourierState,
+    /// Positions after `after`, oldest first (at most 1,000; empty unless in transit).
+    pub points: Vec<TrackPoint>,
+    /// The latest position known (in transit only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest: Option<TrackPoint>,
+    /// Metres covered since pickup (geodesic along the positions).
+    pub covered_m: f64,
+    /// Metres left in a straight line from the latest position to the drop-off, when both
+    /// are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_m: Option<f64>,
+    /// The cursor for the next call (`after`): the last position's time.
+    pub next_after: i64,
+}
+
 /// Kinds of [`TrajectoryEvent`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

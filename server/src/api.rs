@@ -155,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(crate::account_api::account_routes())
         .merge(crate::service_log::routes())
+        .merge(crate::courier::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::require_caller,
@@ -531,7 +532,7 @@ pub(crate) fn query_params<T>(
 }
 
 /// An order id from the path, checked for shape (which says nothing about existence).
-fn order_id_param(id: String) -> Result<String, Failure> {
+pub(crate) fn order_id_param(id: String) -> Result<String, Failure> {
     if limits::is_valid_id(&id) {
         Ok(id)
     } else {
@@ -635,7 +636,7 @@ async fn upload_trajectory(
 }
 
 #[utoipa::path(get, path = "/v1/orders/{id}/trajectory", tag = "trajectory", security(("bearer" = [])),
-    description = "For the order's driver and its shipper; anyone else gets the reply a missing order gets.",
+    description = "For the order's driver only (its shipper follows the courier through `/v1/errands/{id}/courier`, between pickup and delivery); anyone else gets the reply a missing order gets.",
     params(("id" = String, Path, description = "order id", max_length = 128, pattern = r"^[A-Za-z0-9._:-]{1,128}$")),
     responses((status = 200, body = Trajectory), (status = 400, body = ApiError),
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]

@@ -8,6 +8,7 @@ pub mod account_api;
 pub mod actions;
 pub mod api;
 pub mod closing;
+pub mod courier;
 pub mod devices;
 pub mod openapi;
 pub mod real_name;

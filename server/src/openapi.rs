@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::cancel_errand, crate::api::store_receipts, crate::api::list_receipts,
         crate::api::file_rights_request, crate::api::list_rights_requests,
         crate::api::upload_trajectory, crate::api::get_trajectory,
-        crate::service_log::store_events,
+        crate::service_log::store_events, crate::courier::follow,
     ),
     modifiers(&BearerAuth)
 )]

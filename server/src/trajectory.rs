@@ -78,7 +78,11 @@ pub fn store(
 
 /// The trajectory of `order_id`, for its driver or its shipper.
 pub fn get(conn: &Connection, account_id: &str, order_id: &str) -> StoreResult<Trajectory> {
-    access::may_read(conn, account_id, order_id)?;
+    // The driver's own record; the shipper sees positions only in transit (`courier`).
+    match access::order_access(conn, account_id, order_id)? {
+        Some(a) if a.standing == access::Standing::Holder => {}
+        _ => return Err(access::not_yours()),
+    }
     let mut stmt = conn.prepare(
         "SELECT t_ms, lat, lon FROM trajectory_points WHERE order_id = ?1 ORDER BY t_ms",
     )?;

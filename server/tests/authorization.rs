@@ -396,6 +396,21 @@ fn rows() -> Vec<Row> {
             build: |w, _, _| w.http.get(format!("{}/v1/consent-receipts", w.url)),
         },
         Row {
+            method: "GET",
+            path: "/v1/errands/{id}/courier",
+            cast: Cast::Shipper,
+            // The errand's shipper only: its driver, another shipper and a stranger get
+            // what a missing errand gets.
+            expect: ["401", "404", "404", "404", "200"],
+            build: |w, _, target| {
+                let id = match target {
+                    Target::Real => w.e2.as_str(),
+                    Target::Missing => MISSING_ORDER,
+                };
+                w.http.get(format!("{}/v1/errands/{id}/courier", w.url))
+            },
+        },
+        Row {
             method: "POST",
             path: "/v1/service-events",
             cast: Cast::Driver,
@@ -771,16 +786,21 @@ fn every_operation_answers_each_caller_as_its_row_says() {
         assert_eq!(status_of(&spare.token), 401);
     }
 
-    // The shipper who placed E reads its history and trajectory; nothing the former
-    // holder sent after losing it became a proof.
-    for path in ["events", "trajectory"] {
+    // The shipper who placed E reads its history and follows its courier, but not the
+    // driver's whole trajectory; nothing the former holder sent after losing it became a
+    // proof.
+    for (path, status) in [
+        (format!("orders/{}/events", w.e), 200),
+        (format!("errands/{}/courier", w.e), 200),
+        (format!("orders/{}/trajectory", w.e), 404),
+    ] {
         let reply = w
             .http
-            .get(format!("{}/v1/orders/{}/{path}", w.url, w.e))
+            .get(format!("{}/v1/{path}", w.url))
             .bearer_auth(&w.s.token)
             .send()
             .unwrap();
-        assert_eq!(reply.status().as_u16(), 200, "shipper reads {path}");
+        assert_eq!(reply.status().as_u16(), status, "shipper reads {path}");
     }
     let events: Value = w
         .http

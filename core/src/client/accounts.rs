@@ -204,6 +204,7 @@ impl Waybill {
 
     /// Wipes what this device holds (database and proof files): as freshly installed.
     pub(super) fn wipe_local(&self) -> Result<()> {
+        self.orders.forget_followed();
         self.services.db.wipe()?;
         self.tracker.drop_pending();
         self.privacy.reinstall_builtin()?;

@@ -9,6 +9,7 @@ use waybill_protocol::{ActionKind, NewErrand};
 use super::Waybill;
 use crate::error::Result;
 use crate::observe::{ChangeListener, ListenerId, Topic};
+use crate::orders::courier::CourierTrack;
 use crate::orders::history::HistoryEntry;
 use crate::orders::outbox::OutboxEntry;
 use crate::orders::parties::OrderContact;
@@ -146,6 +147,17 @@ impl Waybill {
     /// sign-off): it matches, it is another order's of this device, or it names none.
     pub fn check_parcel(&self, order_id: &str, scanned: &str) -> Result<ParcelCheck> {
         self.orders.check_parcel(order_id, scanned)
+    }
+
+    /// The courier of this shipper's errand, between pickup and delivery: the route since
+    /// pickup (each call fetches only what is new), the latest position and the distances
+    /// covered and left; the state alone before pickup and after delivery. The route is
+    /// kept in memory, never on disk.
+    pub async fn follow_courier(&self, order_id: &str) -> Result<CourierTrack> {
+        let orders = Arc::clone(&self.orders);
+        let id = order_id.to_string();
+        self.run(async move { orders.follow_courier(&id).await })
+            .await
     }
 
     /// Refusals the UI has not dismissed yet.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use waybill_protocol::{ActionKind, LatLon, NewErrand, Role};
 
+use super::courier::{CourierTrack, Followed};
 use super::history::{self, ActionState, HistoryEntry};
 use super::outbox::{self, Extras, OutboxEntry};
 use super::parties::{self, OrderContact};
@@ -32,6 +33,8 @@ pub(crate) struct Orders {
     pub(super) account: Arc<Account>,
     /// Each action is logged with its own write, if the person allowed service logs.
     service_log: Arc<ServiceLog>,
+    /// The couriers this shipper follows (memory only).
+    followed: Followed,
 }
 
 impl Orders {
@@ -47,6 +50,7 @@ impl Orders {
             gate,
             account,
             service_log,
+            followed: Followed::default(),
         }
     }
 
@@ -271,6 +275,31 @@ impl Orders {
 
     /// Downloads the open offers near `near` into the cache and returns the open list. The
     /// position sent is rounded to about a kilometre: a nearby search needs no more.
+    /// The courier of this shipper's errand: the route since pickup (a page after the last
+    /// one is fetched), the latest position, the distances; nothing before pickup or after
+    /// delivery. Drivers follow no one.
+    pub(crate) async fn follow_courier(&self, order_id: &str) -> Result<CourierTrack> {
+        if self.services.config.role != Role::Shipper {
+            return Err(Error::InvalidInput {
+                reason: "only an errand's shipper follows its courier".into(),
+            });
+        }
+        let session = self.account.session().await?;
+        let basis = self.gate.ticket(Purpose::ErrandPlacement).await?;
+        let after = self.followed.after(order_id);
+        let view = self
+            .services
+            .api
+            .follow_courier(&basis, &session.token, order_id, after)
+            .await?;
+        Ok(self.followed.merge(order_id, view))
+    }
+
+    /// Forgets the followed routes (they live in memory only).
+    pub(crate) fn forget_followed(&self) {
+        self.followed.clear();
+    }
+
     pub(crate) async fn refresh_open_offers(
         &self,
         near: LatLon,

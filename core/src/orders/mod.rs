@@ -3,6 +3,7 @@
 //! so rolling back a refused action is deleting its outbox entry, not undoing a write.
 
 pub mod actions;
+pub mod courier;
 pub mod engine;
 pub mod export;
 pub mod history;

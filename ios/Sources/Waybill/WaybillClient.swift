@@ -174,6 +174,32 @@ public final class WaybillClient: Sendable {
         try ffi.checkParcel(orderId: orderId, scanned: scanned)
     }
 
+    /// The courier of this shipper's errand between pickup and delivery: the route since
+    /// pickup, the latest position, the distances covered and left (the state alone before
+    /// pickup and after delivery). Each call fetches only what is new; nothing is stored.
+    public func followCourier(orderId: String) async throws -> CourierTrack {
+        try await cancellable { [ffi] token in try await ffi.followCourier(orderId: orderId, call: token) }
+    }
+
+    /// `followCourier` every `seconds` while iterated, yielding each track, until the errand
+    /// is delivered or cancelled (or the stream's task is cancelled). A failed pull
+    /// (offline) is skipped.
+    public func courierUpdates(orderId: String, seconds: UInt64 = 15) -> AsyncStream<CourierTrack> {
+        AsyncStream { continuation in
+            let task = Task {
+                while !Task.isCancelled {
+                    if let track = try? await self.followCourier(orderId: orderId) {
+                        continuation.yield(track)
+                        if track.state == .delivered || track.state == .cancelled { break }
+                    }
+                    try? await Task.sleep(nanoseconds: seconds * 1_000_000_000)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
     /// The privacy settings screen now.
     public func privacySettings() throws -> SettingsView {
         try ffi.privacySettings()

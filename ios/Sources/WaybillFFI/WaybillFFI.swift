@@ -1712,6 +1712,12 @@ public protocol WaybillCoreProtocol: AnyObject, Sendable {
     func findByCode(scanned: String) throws  -> ScanMatch
     
     /**
+     * The courier of this shipper's errand between pickup and delivery (each call fetches
+     * only what is new; the route stays in memory).
+     */
+    func followCourier(orderId: String, call: CallToken?) async throws  -> CourierTrack
+    
+    /**
      * One order from the cache.
      */
     func order(orderId: String) throws  -> Order
@@ -2465,6 +2471,26 @@ open func findByCode(scanned: String)throws  -> ScanMatch  {
         FfiConverterString.lower(scanned),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The courier of this shipper's errand between pickup and delivery (each call fetches
+     * only what is new; the route stays in memory).
+     */
+open func followCourier(orderId: String, call: CallToken? = nil)async throws  -> CourierTrack  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_follow_courier(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(orderId),FfiConverterOptionTypeCallToken.lower(call)
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCourierTrack_lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
 }
     
     /**
@@ -3551,6 +3577,184 @@ public func FfiConverterTypeCodeSent_lift(_ buf: RustBuffer) throws -> CodeSent 
 #endif
 public func FfiConverterTypeCodeSent_lower(_ value: CodeSent) -> RustBuffer {
     return FfiConverterTypeCodeSent.lower(value)
+}
+
+
+/**
+ * One position of the courier.
+ */
+public struct CourierPoint: Equatable, Hashable {
+    /**
+     * When.
+     */
+    public let at: Date
+    /**
+     * Latitude.
+     */
+    public let lat: Double
+    /**
+     * Longitude.
+     */
+    public let lon: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When.
+         */at: Date, 
+        /**
+         * Latitude.
+         */lat: Double, 
+        /**
+         * Longitude.
+         */lon: Double) {
+        self.at = at
+        self.lat = lat
+        self.lon = lon
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CourierPoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCourierPoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CourierPoint {
+        return
+            try CourierPoint(
+                at: FfiConverterTimestamp.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CourierPoint, into buf: inout [UInt8]) {
+        FfiConverterTimestamp.write(value.at, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCourierPoint_lift(_ buf: RustBuffer) throws -> CourierPoint {
+    return try FfiConverterTypeCourierPoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCourierPoint_lower(_ value: CourierPoint) -> RustBuffer {
+    return FfiConverterTypeCourierPoint.lower(value)
+}
+
+
+/**
+ * The courier of an errand, as its shipper follows it.
+ */
+public struct CourierTrack: Equatable, Hashable {
+    /**
+     * Where the errand stands.
+     */
+    public let state: CourierState
+    /**
+     * The route since pickup, oldest first (empty unless in transit).
+     */
+    public let route: [CourierPoint]
+    /**
+     * The latest position (in transit only).
+     */
+    public let latest: CourierPoint?
+    /**
+     * Metres covered since pickup.
+     */
+    public let coveredM: Double
+    /**
+     * Metres left in a straight line to the drop-off, when known.
+     */
+    public let leftM: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Where the errand stands.
+         */state: CourierState, 
+        /**
+         * The route since pickup, oldest first (empty unless in transit).
+         */route: [CourierPoint], 
+        /**
+         * The latest position (in transit only).
+         */latest: CourierPoint?, 
+        /**
+         * Metres covered since pickup.
+         */coveredM: Double, 
+        /**
+         * Metres left in a straight line to the drop-off, when known.
+         */leftM: Double?) {
+        self.state = state
+        self.route = route
+        self.latest = latest
+        self.coveredM = coveredM
+        self.leftM = leftM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CourierTrack: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCourierTrack: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CourierTrack {
+        return
+            try CourierTrack(
+                state: FfiConverterTypeCourierState.read(from: &buf), 
+                route: FfiConverterSequenceTypeCourierPoint.read(from: &buf), 
+                latest: FfiConverterOptionTypeCourierPoint.read(from: &buf), 
+                coveredM: FfiConverterDouble.read(from: &buf), 
+                leftM: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CourierTrack, into buf: inout [UInt8]) {
+        FfiConverterTypeCourierState.write(value.state, into: &buf)
+        FfiConverterSequenceTypeCourierPoint.write(value.route, into: &buf)
+        FfiConverterOptionTypeCourierPoint.write(value.latest, into: &buf)
+        FfiConverterDouble.write(value.coveredM, into: &buf)
+        FfiConverterOptionDouble.write(value.leftM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCourierTrack_lift(_ buf: RustBuffer) throws -> CourierTrack {
+    return try FfiConverterTypeCourierTrack.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCourierTrack_lower(_ value: CourierTrack) -> RustBuffer {
+    return FfiConverterTypeCourierTrack.lower(value)
 }
 
 
@@ -7232,6 +7436,101 @@ public func FfiConverterTypeActionState_lift(_ buf: RustBuffer) throws -> Action
 #endif
 public func FfiConverterTypeActionState_lower(_ value: ActionState) -> RustBuffer {
     return FfiConverterTypeActionState.lower(value)
+}
+
+
+
+/**
+ * Where the courier of an errand stands, as its shipper sees it.
+ */
+
+public enum CourierState: Equatable, Hashable {
+    
+    /**
+     * Not picked up yet: no position.
+     */
+    case notPickedUp
+    /**
+     * Between pickup and delivery: positions.
+     */
+    case inTransit
+    /**
+     * Delivered: no position any more.
+     */
+    case delivered
+    /**
+     * Cancelled: nothing.
+     */
+    case cancelled
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CourierState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCourierState: FfiConverterRustBuffer {
+    typealias SwiftType = CourierState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CourierState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notPickedUp
+        
+        case 2: return .inTransit
+        
+        case 3: return .delivered
+        
+        case 4: return .cancelled
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CourierState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notPickedUp:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .inTransit:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .delivered:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCourierState_lift(_ buf: RustBuffer) throws -> CourierState {
+    return try FfiConverterTypeCourierState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCourierState_lower(_ value: CourierState) -> RustBuffer {
+    return FfiConverterTypeCourierState.lower(value)
 }
 
 
@@ -11186,6 +11485,30 @@ fileprivate struct FfiConverterOptionTypeCallToken: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCourierPoint: FfiConverterRustBuffer {
+    typealias SwiftType = CourierPoint?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCourierPoint.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCourierPoint.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeFix: FfiConverterRustBuffer {
     typealias SwiftType = Fix?
 
@@ -11323,6 +11646,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCourierPoint: FfiConverterRustBuffer {
+    typealias SwiftType = [CourierPoint]
+
+    public static func write(_ value: [CourierPoint], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCourierPoint.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CourierPoint] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CourierPoint]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCourierPoint.read(from: &buf))
         }
         return seq
     }
@@ -12022,6 +12370,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_find_by_code() != 35532) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_follow_courier() != 11414) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_order() != 63504) {

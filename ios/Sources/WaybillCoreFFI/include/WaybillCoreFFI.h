@@ -498,6 +498,11 @@ int8_t uniffi_waybill_ffi_fn_method_waybill_edit_pending_note(uint64_t ptr, int6
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_find_by_code(uint64_t ptr, RustBuffer scanned, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FOLLOW_COURIER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_FOLLOW_COURIER
+uint64_t uniffi_waybill_ffi_fn_method_waybill_follow_courier(uint64_t ptr, RustBuffer order_id, RustBuffer call
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_order(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
@@ -1273,6 +1278,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_edit_pending_note(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FIND_BY_CODE
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FIND_BY_CODE
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_find_by_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FOLLOW_COURIER
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_FOLLOW_COURIER
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_follow_courier(void
     
 );
 #endif

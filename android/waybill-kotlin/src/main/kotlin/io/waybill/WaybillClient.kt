@@ -225,6 +225,32 @@ class WaybillClient private constructor(
     suspend fun checkParcel(orderId: String, scanned: String): io.waybill.ffi.ParcelCheck =
         withContext(ioDispatcher) { ffi.checkParcel(orderId, scanned) }
 
+    /**
+     * The courier of this shipper's errand between pickup and delivery: the route since
+     * pickup, the latest position, the distances covered and left (the state alone before
+     * pickup and after delivery). Each call fetches only what is new; nothing is stored.
+     */
+    suspend fun followCourier(orderId: String): io.waybill.ffi.CourierTrack = ffi.followCourier(orderId)
+
+    /**
+     * [followCourier] every [everyMillis] while collected, emitting when the track changed,
+     * until the errand is delivered or cancelled. A failed pull (offline) is skipped.
+     */
+    fun courierFlow(orderId: String, everyMillis: Long = 15_000): Flow<io.waybill.ffi.CourierTrack> = kotlinx.coroutines.flow.flow {
+        while (!closed) {
+            val track = try {
+                followCourier(orderId)
+            } catch (e: WaybillException) {
+                null
+            }
+            if (track != null) {
+                emit(track)
+                if (track.state == io.waybill.ffi.CourierState.DELIVERED || track.state == io.waybill.ffi.CourierState.CANCELLED) break
+            }
+            kotlinx.coroutines.delay(everyMillis)
+        }
+    }.distinctUntilChanged()
+
     /** Refusals the UI has not dismissed. */
     suspend fun rejections(): List<Rejection> = withContext(ioDispatcher) { ffi.rejections() }
 

@@ -1,0 +1,71 @@
+//! Following the courier of an errand (the shipper's app): positions between pickup and
+//! delivery, pulled from the server a page after the last one, kept in memory only — the
+//! courier's route is the driver's personal data, so the shipper's device never writes it
+//! to disk, and it is dropped as soon as the errand is delivered or cancelled.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use waybill_protocol::{CourierState, CourierView, TrackPoint};
+
+/// Where the courier of one errand is, as the shipper sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CourierTrack {
+    /// Where the errand stands.
+    pub state: CourierState,
+    /// The route since pickup, oldest first (empty unless in transit).
+    pub route: Vec<TrackPoint>,
+    /// The latest position (in transit only).
+    pub latest: Option<TrackPoint>,
+    /// Metres covered since pickup.
+    pub covered_m: f64,
+    /// Metres left in a straight line to the drop-off, when known.
+    pub left_m: Option<f64>,
+}
+
+/// The routes being followed, in memory.
+#[derive(Debug, Default)]
+pub(crate) struct Followed(Mutex<HashMap<String, Vec<TrackPoint>>>);
+
+impl Followed {
+    /// The cursor for `order_id`: the last position held.
+    pub(crate) fn after(&self, order_id: &str) -> i64 {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(order_id)
+            .and_then(|route| route.last())
+            .map_or(0, |p| p.t_ms)
+    }
+
+    /// Adds a page and returns the whole track; a finished errand's route is forgotten.
+    pub(crate) fn merge(&self, order_id: &str, view: CourierView) -> CourierTrack {
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if view.state != CourierState::InTransit {
+            all.remove(order_id);
+            return CourierTrack {
+                state: view.state,
+                route: vec![],
+                latest: None,
+                covered_m: 0.0,
+                left_m: None,
+            };
+        }
+        let route = all.entry(order_id.to_string()).or_default();
+        let last = route.last().map_or(i64::MIN, |p| p.t_ms);
+        // A lying or repeating server cannot make the route go backwards or grow twice.
+        route.extend(view.points.into_iter().filter(|p| p.t_ms > last));
+        CourierTrack {
+            state: view.state,
+            route: route.clone(),
+            latest: view.latest,
+            covered_m: view.covered_m,
+            left_m: view.left_m,
+        }
+    }
+
+    /// Forgets every route (sign-out, wipe).
+    pub(crate) fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
