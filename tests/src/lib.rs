@@ -428,6 +428,22 @@ pub fn sample_errand(n: u32) -> waybill_core::NewErrand {
     }
 }
 
+/// Seven minutes of driving north that ended a minute ago (40 fixes, 10 s apart, 4 m
+/// accuracy): more than the upload cadence, so a batch goes at the next sync.
+pub fn recent_drive() -> Vec<waybill_core::Fix> {
+    let start = chrono::Utc::now() - chrono::Duration::minutes(8);
+    (0..40)
+        .map(|i| waybill_core::Fix {
+            at: start + chrono::Duration::seconds(i * 10),
+            lat: 31.254_321 + f64::from(i as i32) * 1e-4,
+            lon: 121.456_789,
+            accuracy_m: Some(4.0),
+            elapsed_ms: Some(1_000_000 + i * 10_000),
+            mock: false,
+        })
+        .collect()
+}
+
 /// Opens a driver client whose user has accepted the policy in force.
 pub fn consenting_driver(data_dir: &Path, server_url: &str) -> waybill_core::Waybill {
     let client = waybill_core::Waybill::open_with_key_file(driver_config(data_dir, server_url))

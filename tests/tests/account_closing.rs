@@ -5,7 +5,7 @@
 //! opens only a new account, and another driver sees the released order.
 
 use waybill_core::protocol::ActionKind;
-use waybill_core::{Capture, Fix, ProofKind, ProofSource};
+use waybill_core::{Capture, ProofKind, ProofSource};
 use waybill_e2e::images::noise_png;
 use waybill_e2e::{
     SHANGHAI, ServerProcess, allow_trajectory, consenting_driver, contains, photographing_driver,
@@ -21,17 +21,7 @@ async fn closing_an_account_deletes_its_data_on_the_server_and_releases_its_orde
     let (client, order) = photographing_driver(&data, &server.base_url).await;
     allow_trajectory(&client);
     // Seven minutes of driving: more than the upload cadence, so a batch goes at the sync.
-    let start = chrono::Utc::now() - chrono::Duration::minutes(8);
-    let fixes: Vec<Fix> = (0..40)
-        .map(|i| Fix {
-            at: start + chrono::Duration::seconds(i * 10),
-            lat: 31.254_321 + f64::from(i as i32) * 1e-4,
-            lon: 121.456_789,
-            accuracy_m: Some(4.0),
-            elapsed_ms: Some(1_000_000 + i * 10_000),
-            mock: false,
-        })
-        .collect();
+    let fixes = waybill_e2e::recent_drive();
     client.record_fixes(&order, &fixes).unwrap();
     client.flush_fixes().unwrap();
     client

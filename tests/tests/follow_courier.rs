@@ -2,8 +2,8 @@
 //! shipper sees the courier's positions between pickup and delivery and at no other time;
 //! another shipper and the driver's own app cannot use the shipper's view.
 
+use waybill_core::Error;
 use waybill_core::protocol::CourierState;
-use waybill_core::{Error, Fix};
 use waybill_e2e::{
     SHANGHAI, ServerProcess, allow_trajectory, consenting_driver, consenting_shipper,
     sample_errand, sign_in,
@@ -44,17 +44,7 @@ async fn the_shipper_follows_the_courier_between_pickup_and_delivery_only() {
             rusqlite::params![errand.id, ten_minutes_ago.to_rfc3339()],
         )
         .unwrap();
-    let start = chrono::Utc::now() - chrono::Duration::minutes(8);
-    let fixes: Vec<Fix> = (0..40)
-        .map(|i| Fix {
-            at: start + chrono::Duration::seconds(i * 10),
-            lat: 31.254_321 + f64::from(i as i32) * 1e-4,
-            lon: 121.456_789,
-            accuracy_m: Some(4.0),
-            elapsed_ms: Some(1_000_000 + i * 10_000),
-            mock: false,
-        })
-        .collect();
+    let fixes = waybill_e2e::recent_drive();
     driver.record_fixes(&errand.id, &fixes).unwrap();
     driver.flush_fixes().unwrap();
     let sent = driver.sync().await.unwrap();
