@@ -283,7 +283,8 @@ impl ApiClient {
         self.send(Method::GET, &path, None, None, NO_BODY).await
     }
 
-    /// `GET /v1/orders/open` near a point. Sends a location: needs a ticket.
+    /// `GET /v1/errands/{id}/courier`: the courier's positions after `after` (ms), for the
+    /// errand's shipper while it is in transit.
     pub async fn follow_courier(
         &self,
         _basis: &Ticket,
@@ -296,7 +297,7 @@ impl ApiClient {
             .await
     }
 
-    /// `GET /v1/orders/open`: the offers near a (coarsened) point.
+    /// `GET /v1/orders/open` near a point. Sends a location: needs a ticket.
     pub async fn open_orders(
         &self,
         _basis: &Ticket,

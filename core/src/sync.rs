@@ -1,8 +1,8 @@
 //! The scheduler: runs the engines' network steps in priority order within a time budget,
 //! renews a refused session once, and reports. It holds no engine logic; no engine
 //! imports it. The steps: the user's actions (orders), trajectory batches, proof uploads,
-//! service-log events, the server's changes (orders), consent receipts and rights requests
-//! (privacy).
+//! the server's changes (orders), consent receipts and rights requests (privacy), and last
+//! the service log.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -113,9 +113,6 @@ impl Engines {
             self.account.send_real_name(&session).await?;
         }
         if in_time() {
-            report.service_events_sent = self.service_log.upload(&session, deadline).await?;
-        }
-        if in_time() {
             report.pulled = self.orders.pull(&session).await?;
         }
         if in_time() {
@@ -123,6 +120,10 @@ impl Engines {
         }
         if in_time() {
             report.rights_requests_sent = self.privacy.push_rights_requests(&session).await?;
+        }
+        // The least valuable step, last: a long log never delays the change feed.
+        if in_time() {
+            report.service_events_sent = self.service_log.upload(&session, deadline).await?;
             report.completed = true;
         }
         report.remaining = u32::try_from(self.orders.pending()?.len()).unwrap_or(u32::MAX);

@@ -187,17 +187,22 @@ impl Orders {
         self.take(order_id, ActionKind::ReportException, Some(note), None)
     }
 
+    /// `InvalidInput` saying `why` in the driver's app.
+    fn require_shipper(&self, why: &str) -> Result<()> {
+        if self.services.config.role == Role::Shipper {
+            Ok(())
+        } else {
+            Err(Error::InvalidInput { reason: why.into() })
+        }
+    }
+
     /// A shipper places an errand offline (the order id is made here).
     pub(crate) fn place_errand(
         &self,
         errand: &NewErrand,
         may_share_parties: bool,
     ) -> Result<Order> {
-        if self.services.config.role != Role::Shipper {
-            return Err(Error::InvalidInput {
-                reason: "only the shipper app places errands".into(),
-            });
-        }
+        self.require_shipper("only the shipper app places errands")?;
         if !may_share_parties {
             return Err(Error::ThirdPartyConfirmationRequired);
         }
@@ -279,11 +284,7 @@ impl Orders {
     /// one is fetched), the latest position, the distances; nothing before pickup or after
     /// delivery. Drivers follow no one.
     pub(crate) async fn follow_courier(&self, order_id: &str) -> Result<CourierTrack> {
-        if self.services.config.role != Role::Shipper {
-            return Err(Error::InvalidInput {
-                reason: "only an errand's shipper follows its courier".into(),
-            });
-        }
+        self.require_shipper("only an errand's shipper follows its courier")?;
         let session = self.account.session().await?;
         let basis = self.gate.ticket(Purpose::ErrandPlacement).await?;
         let after = self.followed.after(order_id);
