@@ -1,6 +1,5 @@
 package io.waybill.android
 
-import android.util.Log
 import io.waybill.ffi.Fix
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.channels.Channel
@@ -22,12 +21,7 @@ class FixRecorder(
     init {
         scope.launch {
             for ((orderId, fixes) in queue) {
-                try {
-                    record(orderId, fixes)
-                } catch (e: Exception) {
-                    if (e is kotlinx.coroutines.CancellationException) throw e
-                    Log.w("Waybill", "fixes not recorded: ${e.javaClass.simpleName}")
-                }
+                loggedOrNull("recording fixes") { record(orderId, fixes) }
             }
         }
     }

@@ -8,8 +8,6 @@ import android.app.job.JobService
 import android.content.ComponentName
 import android.content.Context
 import android.content.pm.PackageManager
-import android.net.ConnectivityManager
-import android.util.Log
 import io.waybill.ffi.BackgroundSync
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -35,16 +33,8 @@ class SyncJobService : JobService() {
     private var running: Job? = null
 
     override fun onStartJob(params: JobParameters): Boolean {
-        val host = application as WaybillHost
-        val network = Connectivity.current(getSystemService(ConnectivityManager::class.java))
         running = scope.launch {
-            val run = try {
-                host.waybill().syncInBackground(BUDGET_MILLIS, network)
-            } catch (e: Exception) {
-                if (e is kotlinx.coroutines.CancellationException) throw e
-                Log.w(TAG, "background sync failed: ${e.javaClass.simpleName}")
-                null
-            }
+            val run = BackgroundRun.sync(this@SyncJobService)
             val retry = run == null || (run.lastError != null && run.pending > 0u && run.nextAttemptAt == null)
             jobFinished(params, retry)
             if (run != null) scheduleNext(this@SyncJobService, run)
@@ -64,13 +54,11 @@ class SyncJobService : JobService() {
     }
 
     companion object {
-        private const val TAG = "Waybill"
-
         /** Job id of the sync job unless the host chooses another ([WaybillHost.syncJobId]). */
         const val DEFAULT_JOB_ID = 0x5743
 
         /** The core's budget per run: well inside JobScheduler's window (10 minutes, less on Android 14 for some apps). */
-        const val BUDGET_MILLIS = 60_000L
+        const val BUDGET_MILLIS = BackgroundRun.BUDGET_MILLIS
 
         /** The job id the app uses: its host's choice, or [DEFAULT_JOB_ID]. */
         fun jobId(context: Context): Int =

@@ -1,8 +1,6 @@
 package io.waybill.work
 
 import android.content.Context
-import android.net.ConnectivityManager
-import android.util.Log
 import androidx.work.BackoffPolicy
 import androidx.work.Constraints
 import androidx.work.CoroutineWorker
@@ -12,8 +10,7 @@ import androidx.work.OneTimeWorkRequest
 import androidx.work.OneTimeWorkRequestBuilder
 import androidx.work.WorkManager
 import androidx.work.WorkerParameters
-import io.waybill.android.Connectivity
-import io.waybill.android.WaybillHost
+import io.waybill.android.BackgroundRun
 import io.waybill.ffi.BackgroundSync
 import java.time.Duration
 import java.time.Instant
@@ -23,19 +20,12 @@ import java.time.Instant
  * persisted by WorkManager across reboots, run when a network is up, given the core's time
  * budget, retried with WorkManager's exponential backoff when the run failed, and followed
  * by the next run at the core's `nextAttemptAt` when queued work is left. A core error
- * becomes a retry, never a crash. The app's `Application` implements [WaybillHost].
+ * becomes a retry, never a crash. The app's `Application` implements
+ * [io.waybill.android.WaybillHost].
  */
 class WaybillSyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(context, params) {
     override suspend fun doWork(): Result {
-        val host = applicationContext as WaybillHost
-        val network = Connectivity.current(applicationContext.getSystemService(ConnectivityManager::class.java))
-        val run = try {
-            host.waybill().syncInBackground(BUDGET_MILLIS, network)
-        } catch (e: Exception) {
-            if (e is kotlinx.coroutines.CancellationException) throw e
-            Log.w("Waybill", "background sync failed: ${e.javaClass.simpleName}")
-            null
-        }
+        val run = BackgroundRun.sync(applicationContext)
         val (result, next) = outcome(run, Instant.now())
         next?.let { schedule(applicationContext, it, ExistingWorkPolicy.APPEND_OR_REPLACE) }
         return result
@@ -44,9 +34,6 @@ class WaybillSyncWorker(context: Context, params: WorkerParameters) : CoroutineW
     companion object {
         /** The unique work's name. */
         const val UNIQUE_NAME = "io.waybill.sync"
-
-        /** The core's budget per run: well inside WorkManager's 10-minute window. */
-        const val BUDGET_MILLIS = 60_000L
 
         /**
          * What a run means for WorkManager: a failed run retries with the backoff; a run
