@@ -69,3 +69,41 @@ impl Followed {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(state: CourierState, ts: &[i64]) -> CourierView {
+        let points: Vec<TrackPoint> = ts
+            .iter()
+            .map(|&t_ms| TrackPoint {
+                t_ms,
+                lat: 31.2,
+                lon: 121.4,
+            })
+            .collect();
+        CourierView {
+            state,
+            latest: points.last().copied(),
+            points,
+            covered_m: 10.0,
+            left_m: Some(5.0),
+            next_after: 0,
+        }
+    }
+
+    #[test]
+    fn a_repeating_or_backwards_server_cannot_rewrite_the_route_and_delivery_forgets_it() {
+        let followed = Followed::default();
+        followed.merge("e", view(CourierState::InTransit, &[1, 2, 3]));
+        assert_eq!(followed.after("e"), 3);
+        // A page that repeats and goes back in time adds only what is newer.
+        let track = followed.merge("e", view(CourierState::InTransit, &[2, 3, 1, 4]));
+        let times: Vec<i64> = track.route.iter().map(|p| p.t_ms).collect();
+        assert_eq!(times, [1, 2, 3, 4]);
+        let done = followed.merge("e", view(CourierState::Delivered, &[5]));
+        assert!(done.route.is_empty() && done.latest.is_none());
+        assert_eq!(followed.after("e"), 0, "the route is forgotten");
+    }
+}
