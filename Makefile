@@ -67,7 +67,8 @@ openapi:
 	$(CARGO) run -q -p waybill-server -- --print-openapi > docs/openapi.json
 
 ## Kotlin: Maven builds the library and server, generates the bindings, runs JUnit over JNA.
-kotlin-test:
+## android-tools: aapt makes WorkManager's resources for Robolectric (scripts/robolectric-resources.sh).
+kotlin-test: android-tools
 	rm -rf android/*/target/surefire-reports
 	$(MVN) -B -q -f android/pom.xml test
 	@cat android/*/target/surefire-reports/*.txt

@@ -65,7 +65,7 @@ cp android/waybill-work/consumer-rules.pro $WORK_AAR/proguard.txt
 (cd android/waybill-work/target/classes && jar --create --file "$OLDPWD/$WORK_AAR/classes.jar" --date=2026-01-01T00:00:00Z .)
 (cd $WORK_AAR && zip -qrX ../../waybill-work-$VERSION.aar .)
 sed -e "s/@VERSION@/$VERSION/g" \
-    -e "s/@WORK@/$(sed -n 's:.*<work.version>\(.*\)</work.version>.*:\1:p' android/androidx-deps/pom.xml)/g" \
+    -e "s/@WORK@/$(sed -n 's:.*<work.version>\(.*\)</work.version>.*:\1:p' android/pom.xml)/g" \
     android/waybill-work/aar.pom.in > $OUT/waybill-work-$VERSION.pom
 
 # --- the desktop library for JVM unit tests ----------------------------------------------

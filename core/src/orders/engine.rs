@@ -109,10 +109,15 @@ impl Orders {
         Ok(self.services.db.read(outbox::all)?)
     }
 
-    /// When the earliest queued action is due again (`None`: nothing queued).
+    /// When the first queued action that can be sent is due again (`None`: nothing
+    /// queued). An order's later actions wait behind its first (`outbox::due` sends none of
+    /// them while it backs off), so only each order's first counts: a follower's earlier
+    /// backoff would wake the job for a run that sends nothing.
     pub(crate) fn next_attempt_at(pending: &[OutboxEntry]) -> Option<DateTime<Utc>> {
+        let mut orders = std::collections::HashSet::new();
         pending
             .iter()
+            .filter(|e| orders.insert(e.order_id.as_str()))
             .map(|e| e.next_attempt_at.unwrap_or_else(Utc::now))
             .min()
     }
@@ -389,6 +394,34 @@ mod tests {
                 lon: 121.47
             }
         );
+    }
+
+    #[test]
+    fn the_next_attempt_is_the_due_time_of_an_orders_first_action_not_of_one_waiting_behind_it() {
+        let at = |order: &str, seq: i64, due: i64| OutboxEntry {
+            seq,
+            order_id: order.into(),
+            action: ActionKind::Accept,
+            idempotency_key: format!("k{seq}"),
+            created_at: Utc::now(),
+            attempts: 1,
+            last_error: None,
+            next_attempt_at: Some(DateTime::from_timestamp(due, 0).unwrap()),
+            note: None,
+            payload: None,
+        };
+        // The follower (seq 2) backs off less than its order's first action: it cannot go first.
+        let one_order = [at("a", 1, 1_000), at("a", 2, 900)];
+        assert_eq!(
+            Orders::next_attempt_at(&one_order),
+            DateTime::from_timestamp(1_000, 0)
+        );
+        let two_orders = [at("a", 1, 1_000), at("a", 2, 900), at("b", 3, 950)];
+        assert_eq!(
+            Orders::next_attempt_at(&two_orders),
+            DateTime::from_timestamp(950, 0)
+        );
+        assert_eq!(Orders::next_attempt_at(&[]), None);
     }
 
     #[test]

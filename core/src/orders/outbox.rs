@@ -163,15 +163,19 @@ pub fn all(conn: &Connection) -> StorageResult<Vec<OutboxEntry>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Entries to push now, in push order, at most `limit`: for each order its entries up to
-/// (not including) the first whose backoff has not ended, unless `ignore_backoff` (a fresh
-/// signal such as connectivity regained). Orders never wait for each other.
+/// Entries to push now, in push order, at most `limit`: every entry of each order whose
+/// first entry's backoff has ended (or all, with `ignore_backoff`: a fresh signal such as
+/// connectivity regained). Orders never wait for each other.
 pub fn sendable(
     conn: &Connection,
     now: DateTime<Utc>,
     ignore_backoff: bool,
     limit: usize,
 ) -> StorageResult<Vec<OutboxEntry>> {
+    // An order's first entry decides for the order: while it backs off nothing of the order
+    // goes; once it is due its followers go with it, whatever backoff an earlier failed
+    // attempt (the same lost connection) left on them.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut blocked: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut out = vec![];
     for entry in all(conn)? {
@@ -181,8 +185,9 @@ pub fn sendable(
         if blocked.contains(&entry.order_id) {
             continue;
         }
+        let first = seen.insert(entry.order_id.clone());
         let waiting = !ignore_backoff && entry.next_attempt_at.is_some_and(|t| t > now);
-        if waiting {
+        if first && waiting {
             blocked.insert(entry.order_id.clone());
             continue;
         }

@@ -353,4 +353,64 @@ mod tests {
             .unwrap();
         assert_eq!(waited, Pushed::default());
     }
+
+    #[test]
+    fn an_orders_later_actions_go_with_its_first_once_it_is_due() {
+        let d = driver();
+        let drop = LatLon {
+            lat: 31.25,
+            lon: 121.45,
+        };
+        d.server_order("o-1", OrderStatus::Open, false, drop);
+        d.server_order("o-2", OrderStatus::Open, false, drop);
+        for (order, kind) in [
+            ("o-1", ActionKind::Accept),
+            ("o-1", ActionKind::PickUp),
+            ("o-2", ActionKind::Accept),
+        ] {
+            d.orders.take(order, kind, None, None).unwrap();
+        }
+        let now = Utc::now();
+        let due = |at: chrono::DateTime<Utc>| {
+            d.services
+                .db
+                .read(|c| outbox::sendable(c, at, false, BATCH))
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect::<Vec<_>>()
+        };
+        // One lost connection failed all three, each drawing its own jittered backoff.
+        d.services
+            .db
+            .write(|tx| {
+                for (seq, wait) in [(1, 60), (2, 90), (3, 120)] {
+                    outbox::record_failure(tx, seq, "connect", now)?;
+                    tx.execute(
+                        "UPDATE outbox SET next_attempt_at = ?2 WHERE seq = ?1",
+                        rusqlite::params![
+                            seq,
+                            (now + chrono::Duration::seconds(wait)).to_rfc3339()
+                        ],
+                    )?;
+                }
+                Ok::<_, crate::Error>(())
+            })
+            .unwrap();
+        assert!(
+            due(now + chrono::Duration::seconds(30)).is_empty(),
+            "nothing is due yet"
+        );
+        assert_eq!(
+            due(now + chrono::Duration::seconds(61)),
+            [1, 2],
+            "the pickup goes with its acceptance, not a run later"
+        );
+        assert_eq!(due(now + chrono::Duration::seconds(121)), [1, 2, 3]);
+        let pending = d.orders.pending().unwrap();
+        assert_eq!(
+            Orders::next_attempt_at(&pending),
+            Some(now + chrono::Duration::seconds(60))
+        );
+    }
 }

@@ -15,8 +15,8 @@ import java.time.Instant
 
 /**
  * The WorkManager sync's request and its reading of the core's answer, on Robolectric's
- * Android 14 against the real work-runtime classes. WorkManager itself is not started here:
- * it reads its own resources (`R.bool`), which only an Android build generates.
+ * Android 14 against the real work-runtime classes; [WorkManagerSyncTest] runs it on
+ * WorkManager itself.
  */
 @RunWith(RobolectricTestRunner::class)
 @Config(sdk = [34])
