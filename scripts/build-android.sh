@@ -5,6 +5,7 @@
 #       $WAYBILL_JNI_DIR (the release job's cargo-ndk output; absent here: no NDK)
 #   target/android/waybill-android-$VERSION.pom   its Maven coordinates and dependencies
 #   target/android/waybill-work-$VERSION.aar (+ .pom)  background sync on WorkManager
+#   target/android/waybill-fused-$VERSION.aar (+ .pom) location from Play services (fused)
 #   target/android/waybill-desktop-$VERSION.jar   the host library as a JNA resource and
 #       `WaybillForTests` (the real core on a temporary directory), for an app's JVM unit
 #       tests
@@ -36,6 +37,8 @@ KOTLIN_CLASSES=android/waybill-kotlin/target/classes
 GLUE_CLASSES=android/waybill-android/target/classes
 SAMPLE_CLASSES=android/sample-app/target/classes
 
+pom_property() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" android/pom.xml; }
+
 # --- the AAR ---------------------------------------------------------------------------
 AAR=$WORK/aar && mkdir -p $AAR
 cp android/waybill-android/src/main/AndroidManifest.xml $AAR/
@@ -52,21 +55,26 @@ else
   echo "build-android: WAYBILL_JNI_DIR not set: the AAR carries no jni/ (the release job adds the NDK builds)"
 fi
 (cd $AAR && zip -qrX ../../waybill-android-$VERSION.aar .)
-sed -e "s/@VERSION@/$VERSION/g" -e "s/@JNA@/$(sed -n 's:.*<jna.version>\(.*\)</jna.version>.*:\1:p' android/pom.xml)/g" \
-    -e "s/@COROUTINES@/$(sed -n 's:.*<coroutines.version>\(.*\)</coroutines.version>.*:\1:p' android/pom.xml)/g" \
-    -e "s/@KOTLIN@/$(sed -n 's:.*<kotlin.version>\(.*\)</kotlin.version>.*:\1:p' android/pom.xml)/g" \
+sed -e "s/@VERSION@/$VERSION/g" -e "s/@JNA@/$(pom_property jna.version)/g" \
+    -e "s/@COROUTINES@/$(pom_property coroutines.version)/g" \
+    -e "s/@KOTLIN@/$(pom_property kotlin.version)/g" \
     android/waybill-android/aar.pom.in > $OUT/waybill-android-$VERSION.pom
 
-# --- the WorkManager adapter, for apps that ship AndroidX ----------------------------------
-WORK_AAR=$WORK/work-aar && mkdir -p $WORK_AAR
-cp android/waybill-work/src/main/AndroidManifest.xml $WORK_AAR/
-cp android/waybill-work/consumer-rules.pro $WORK_AAR/proguard.txt
-: > $WORK_AAR/R.txt
-(cd android/waybill-work/target/classes && jar --create --file "$OLDPWD/$WORK_AAR/classes.jar" --date=2026-01-01T00:00:00Z .)
-(cd $WORK_AAR && zip -qrX ../../waybill-work-$VERSION.aar .)
-sed -e "s/@VERSION@/$VERSION/g" \
-    -e "s/@WORK@/$(sed -n 's:.*<work.version>\(.*\)</work.version>.*:\1:p' android/pom.xml)/g" \
-    android/waybill-work/aar.pom.in > $OUT/waybill-work-$VERSION.pom
+# --- the optional adapters: WorkManager (apps that ship AndroidX), fused location (Play services)
+adapter_aar() { # module: its classes, manifest and consumer rules (if any) as an AAR + its POM
+  local module=$1 dir=$WORK/$1-aar
+  mkdir -p $dir
+  cp android/$module/src/main/AndroidManifest.xml $dir/
+  [ ! -f android/$module/consumer-rules.pro ] || cp android/$module/consumer-rules.pro $dir/proguard.txt
+  : > $dir/R.txt
+  (cd android/$module/target/classes && jar --create --file "$OLDPWD/$dir/classes.jar" --date=2026-01-01T00:00:00Z .)
+  (cd $dir && zip -qrX ../../$module-$VERSION.aar .)
+  sed -e "s/@VERSION@/$VERSION/g" -e "s/@WORK@/$(pom_property work.version)/g" \
+      -e "s/@PLAY_LOCATION@/$(pom_property play.location.version)/g" \
+      android/$module/aar.pom.in > $OUT/$module-$VERSION.pom
+}
+adapter_aar waybill-work
+adapter_aar waybill-fused
 
 # --- the desktop library for JVM unit tests ----------------------------------------------
 mkdir -p $WORK/desktop/linux-x86-64 && cp target/debug/libwaybill_ffi.so $WORK/desktop/linux-x86-64/

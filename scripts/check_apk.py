@@ -61,12 +61,18 @@ def main(apk: str, aar: str) -> int:
         if cls not in classes:
             problems.append(f"AAR classes.jar lacks {cls}")
 
-    work = aar.replace("waybill-android-", "waybill-work-")
-    with zipfile.ZipFile(work) as z:
-        entries = set(z.namelist())
-        classes = zipfile.ZipFile(z.open("classes.jar")).namelist() if "classes.jar" in entries else []
-    if "io/waybill/work/WaybillSyncWorker.class" not in classes or "proguard.txt" not in entries:
-        problems.append(f"{work} lacks the worker or its rules")
+    # The optional adapters: each its class, the worker also the rule keeping its constructor.
+    for module, cls, rules in [("waybill-work", "io/waybill/work/WaybillSyncWorker.class", True),
+                               ("waybill-fused", "io/waybill/fused/FusedLocationSource.class", False)]:
+        adapter = aar.replace("waybill-android-", f"{module}-")
+        with zipfile.ZipFile(adapter) as z:
+            entries = set(z.namelist())
+            classes = zipfile.ZipFile(z.open("classes.jar")).namelist() if "classes.jar" in entries else []
+        if cls not in classes or (rules and "proguard.txt" not in entries):
+            problems.append(f"{adapter} lacks {cls} or its rules")
+        pom = open(adapter.replace(".aar", ".pom")).read()
+        if "@" in pom:
+            problems.append(f"{adapter}'s POM has an unfilled placeholder")
 
     for p in problems:
         print(f"check_apk: {p}", file=sys.stderr)

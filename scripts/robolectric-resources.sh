@@ -4,6 +4,7 @@
 # R classes compiled, and com/android/tools/test_config.properties pointing Robolectric at
 # both. WorkManager reads its own R.bool values when it starts; without this it cannot run.
 #   robolectric-resources.sh MANIFEST TEST_CLASSES WORK_DIR AAR:R_PACKAGE...
+# (AAR may be a glob, for a version Maven resolved transitively.)
 set -euo pipefail
 manifest=$(realpath "$1") classes=$2 work=$3
 shift 3
@@ -13,7 +14,8 @@ framework=/usr/share/android-framework-res/framework-res.apk
 rm -rf "$work" && mkdir -p "$work/res" "$work/gen" "$classes/com/android/tools"
 sources=() packages=()
 for spec in "$@"; do
-    aar=${spec%%:*} package=${spec#*:}
+    package=${spec#*:}
+    aar=$(compgen -G "${spec%%:*}" | head -1) || { echo "robolectric-resources: no ${spec%%:*}" >&2; exit 1; }
     dir="$work/res/$(basename "$aar" .aar)"
     unzip -qo "$aar" 'res/*' -d "$dir"
     sources+=(-S "$dir/res") packages+=("$package")

@@ -14,8 +14,8 @@ import java.time.Instant
 /**
  * Where fixes come from. The core decides when and how to track ([io.waybill.ffi.TrackingPlan]);
  * a source only starts and stops as told and hands fixes over. The framework one is below;
- * a Play services FusedLocationProviderClient adapter implements the same interface in an
- * app that ships Play services (not on Maven Central, so not built here).
+ * `io.waybill.fused.FusedLocationSource` (artifact `waybill-fused`) is the one on Play
+ * services, with this one as its fallback.
  */
 interface LocationSource {
     /** Starts updates at [accuracy] every [intervalMs], replacing any running ones. */
