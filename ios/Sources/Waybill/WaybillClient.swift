@@ -46,7 +46,7 @@ public final class WaybillClient: Sendable {
 
     /// Signs in to the number's account with its code (opening it if new): the same
     /// account on every phone.
-    public func signInWithCode(phone: String, code: String) async throws -> SignedIn {
+    public func signIn(phone: String, code: String) async throws -> SignedIn {
         try await cancellable { [ffi] token in try await ffi.signInWithCode(phone: phone, code: code, call: token) }
     }
 
@@ -103,8 +103,10 @@ public final class WaybillClient: Sendable {
     }
 
     /// Downloads open offers within `radiusMeters` of `near` (sent rounded to ~1 km).
-    public func refreshOpenOrders(near: LatLon, radiusMeters: UInt32) async throws -> [Order] {
-        try await cancellable { [ffi] token in try await ffi.refreshOpenOrders(near: near, radiusM: radiusMeters, call: token) }
+    public func refreshOpenOrders(near: LatLon, radiusMeters: Int) async throws -> [Order] {
+        try await cancellable { [ffi] token in
+            try await ffi.refreshOpenOrders(near: near, radiusM: UInt32(clamping: radiusMeters), call: token)
+        }
     }
 
     /// Orders from the local cache; works offline.
@@ -118,21 +120,25 @@ public final class WaybillClient: Sendable {
     }
 
     /// Accepts an offer; durable on return, sent by the next `sync()`. Works offline.
+    @discardableResult
     public func acceptOrder(id: String) throws -> Order {
         try ffi.acceptOrder(orderId: id)
     }
 
     /// Goods loaded (accepted → picked up); durable on return, works offline.
+    @discardableResult
     public func pickUp(id: String) throws -> Order {
         try ffi.pickUp(orderId: id)
     }
 
     /// Signed off (picked up → delivered); durable on return, works offline.
+    @discardableResult
     public func deliver(id: String) throws -> Order {
         try ffi.deliver(orderId: id)
     }
 
     /// Reports a problem on an order (status unchanged); works offline.
+    @discardableResult
     public func reportException(id: String, note: String) throws -> Order {
         try ffi.reportException(orderId: id, note: note)
     }
@@ -164,14 +170,14 @@ public final class WaybillClient: Sendable {
 
     /// The order a parcel's scanned waybill code names, from the cache (offline);
     /// `.noOrder` is an answer, not an error.
-    public func findByCode(_ scanned: String) throws -> ScanMatch {
-        try ffi.findByCode(scanned: scanned)
+    public func findOrder(scannedCode: String) throws -> ScanMatch {
+        try ffi.findByCode(scanned: scannedCode)
     }
 
     /// Whether the parcel being scanned is the one `orderId` names (before a pickup or a
     /// sign-off).
-    public func checkParcel(orderId: String, scanned: String) throws -> ParcelCheck {
-        try ffi.checkParcel(orderId: orderId, scanned: scanned)
+    public func checkParcel(orderId: String, scannedCode: String) throws -> ParcelCheck {
+        try ffi.checkParcel(orderId: orderId, scanned: scannedCode)
     }
 
     /// The courier of this shipper's errand between pickup and delivery: the route since
@@ -181,10 +187,11 @@ public final class WaybillClient: Sendable {
         try await cancellable { [ffi] token in try await ffi.followCourier(orderId: orderId, call: token) }
     }
 
-    /// `followCourier` every `seconds` while iterated, yielding each track, until the errand
+    /// `followCourier` every `interval` seconds while iterated, yielding each track, until the errand
     /// is delivered or cancelled (or the stream's task is cancelled). A failed pull
     /// (offline) is skipped.
-    public func courierUpdates(orderId: String, seconds: UInt64 = 15) -> AsyncStream<CourierTrack> {
+    public func courierUpdates(orderId: String, every interval: TimeInterval = 15) -> AsyncStream<CourierTrack> {
+        let pause = UInt64(max(interval, 1) * 1_000_000_000)
         AsyncStream { continuation in
             let task = Task {
                 while !Task.isCancelled {
@@ -192,7 +199,7 @@ public final class WaybillClient: Sendable {
                         continuation.yield(track)
                         if track.state == .delivered || track.state == .cancelled { break }
                     }
-                    try? await Task.sleep(nanoseconds: seconds * 1_000_000_000)
+                    try? await Task.sleep(nanoseconds: pause)
                 }
                 continuation.finish()
             }
@@ -207,8 +214,8 @@ public final class WaybillClient: Sendable {
 
     /// How many change listeners are registered (each live `privacySettingsUpdates()`
     /// stream holds one; a leak shows here).
-    public func listenerCount() -> UInt32 {
-        ffi.listenerCount()
+    public func listenerCount() -> Int {
+        Int(ffi.listenerCount())
     }
 
     /// The privacy settings screen, yielded now and after every change the core reports
@@ -228,11 +235,13 @@ public final class WaybillClient: Sendable {
     }
 
     /// The user accepted the policy in force; returns the receipts.
+    @discardableResult
     public func acceptPolicy(askedVia: String) throws -> [Receipt] {
         try ffi.acceptPolicy(askedVia: askedVia)
     }
 
     /// The user switched a consent-based purpose on or off; returns the receipt.
+    @discardableResult
     public func decide(purpose: String, allow: Bool, askedVia: String) throws -> Receipt {
         try ffi.decide(purpose: purpose, allow: allow, askedVia: askedVia)
     }
@@ -243,8 +252,9 @@ public final class WaybillClient: Sendable {
     }
 
     /// Records location fixes for the order being carried (needs the trajectory consent).
-    public func recordFixes(orderId: String, fixes: [Fix]) throws -> UInt32 {
-        try ffi.recordFixes(orderId: orderId, fixes: fixes)
+    @discardableResult
+    public func recordFixes(orderId: String, fixes: [Fix]) throws -> Int {
+        Int(try ffi.recordFixes(orderId: orderId, fixes: fixes))
     }
 
     /// Takes a photo proof for a step of an order this driver holds: checked (JPEG or PNG),
@@ -253,7 +263,7 @@ public final class WaybillClient: Sendable {
     /// Runs off the caller's actor (stripping and sealing a multi-MB photo).
     public func takeProof(
         orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource,
-        captured: Capture = Capture(at: Date(), elapsedMs: nil)
+        captured: Capture = Capture(at: Date(), elapsedMilliseconds: nil)
     ) async throws -> Proof {
         try await offActor { [ffi] in
             try ffi.takeProof(orderId: orderId, kind: kind, step: step, source: source, captured: captured)
@@ -261,6 +271,7 @@ public final class WaybillClient: Sendable {
     }
 
     /// Discards a proof (a blurred photo): record, file, and its unfinished upload on the server.
+    @discardableResult
     public func discardProof(orderId: String, sha256: String) throws -> Bool {
         try ffi.discardProof(orderId: orderId, sha256: sha256)
     }
@@ -287,13 +298,15 @@ public final class WaybillClient: Sendable {
     }
 
     /// Signs off away from the drop-off stop, recording the driver's reason.
+    @discardableResult
     public func deliverWithOverride(orderId: String, reason: String) throws -> Order {
         try ffi.deliverWithOverride(orderId: orderId, reason: reason)
     }
 
     /// Makes recorded fixes durable now: call it when the app moves to the background.
-    public func flushFixes() throws -> UInt32 {
-        try ffi.flushFixes()
+    @discardableResult
+    public func flushFixes() throws -> Int {
+        Int(try ffi.flushFixes())
     }
 
     /// Whether to run location updates now, for which order and how; re-read on every change.
@@ -342,33 +355,39 @@ public final class WaybillClient: Sendable {
     }
 
     /// The driver reached stop `stopIndex` of the order's route; works offline.
-    public func arrive(orderId: String, stopIndex: UInt32) throws -> Order {
-        try ffi.arrive(orderId: orderId, stopIndex: stopIndex)
+    @discardableResult
+    public func arrive(orderId: String, stopIndex: Int) throws -> Order {
+        try ffi.arrive(orderId: orderId, stopIndex: UInt32(clamping: stopIndex))
     }
 
     /// Agrees a delivery time with the customer; works offline.
+    @discardableResult
     public func setAppointment(orderId: String, at: Date) throws -> Order {
         try ffi.setAppointment(orderId: orderId, at: at)
     }
 
     /// A shipper places an errand; `mayShareParties`: the user confirmed they may give the
     /// sender's and recipient's contact. Works offline.
+    @discardableResult
     public func placeErrand(_ errand: NewErrand, mayShareParties: Bool) throws -> Order {
         try ffi.placeErrand(errand: errand, mayShareParties: mayShareParties)
     }
 
     /// A shipper cancels an errand not yet delivered; works offline.
+    @discardableResult
     public func cancelErrand(orderId: String) throws -> Order {
         try ffi.cancelErrand(orderId: orderId)
     }
 
     /// Withdraws a queued action the server has not confirmed, with the later actions of
     /// its order that build on it; returns how many were withdrawn (0 if already sent).
-    public func cancelPending(seq: Int64) throws -> UInt32 {
-        try ffi.cancelPending(seq: seq)
+    @discardableResult
+    public func cancelPending(seq: Int64) throws -> Int {
+        Int(try ffi.cancelPending(seq: seq))
     }
 
     /// Edits the note of a queued exception report; false if it was already sent.
+    @discardableResult
     public func editPendingNote(seq: Int64, note: String) throws -> Bool {
         try ffi.editPendingNote(seq: seq, note: note)
     }
@@ -388,10 +407,13 @@ public final class WaybillClient: Sendable {
         try ffi.resolveRejection(id: id, resolution: resolution)
     }
 
-    /// The BGTaskScheduler entry point: the most valuable work first within `budgetMs`;
-    /// schedule the next run at the returned `nextAttemptAt`.
-    public func syncInBackground(budgetMs: UInt32, network: Network) async throws -> BackgroundSync {
-        try await cancellable { [ffi] token in try await ffi.syncInBackground(budgetMs: budgetMs, network: network, call: token) }
+    /// The BGTaskScheduler entry point: the most valuable work first within `budget`
+    /// seconds; schedule the next run at the returned `nextAttemptAt`.
+    public func syncInBackground(budget: TimeInterval, network: Network) async throws -> BackgroundSync {
+        let budgetMs = UInt32(clamping: Int(max(budget, 0) * 1000))
+        return try await cancellable { [ffi] token in
+            try await ffi.syncInBackground(budgetMs: budgetMs, network: network, call: token)
+        }
     }
 
     // MARK: Trajectory and proofs
@@ -432,8 +454,9 @@ public final class WaybillClient: Sendable {
 
     /// The user's age, asked with the policy; returns whether they are a minor, whose data
     /// is collected only after a guardian consented.
-    public func declareAge(_ ageYears: UInt32) throws -> Bool {
-        try ffi.declareAge(ageYears: ageYears)
+    @discardableResult
+    public func declareAge(_ ageYears: Int) throws -> Bool {
+        try ffi.declareAge(ageYears: UInt32(clamping: ageYears))
     }
 
     /// Records a guardian's consent for a minor.
@@ -447,18 +470,19 @@ public final class WaybillClient: Sendable {
     }
 
     /// Recomputes the consent ledger's hash chain; returns the number of receipts.
-    public func verifyConsentLedger() throws -> UInt32 {
-        try ffi.verifyConsentLedger()
+    public func verifyConsentLedger() throws -> Int {
+        Int(try ffi.verifyConsentLedger())
     }
 
     /// Deletes what outlived its retention period now (it also runs at every start).
-    public func sweepRetention() throws -> UInt32 {
-        try ffi.sweepRetention()
+    @discardableResult
+    public func sweepRetention() throws -> Int {
+        Int(try ffi.sweepRetention())
     }
 
     /// What was collected, received, sent and deleted, newest first.
-    public func transparencyLog(limit: UInt32 = 100) throws -> [DataEvent] {
-        try ffi.transparencyLog(limit: limit)
+    public func transparencyLog(limit: Int = 100) throws -> [DataEvent] {
+        try ffi.transparencyLog(limit: UInt32(clamping: limit))
     }
 
     /// The user's rights requests and their state.
@@ -472,8 +496,8 @@ public final class WaybillClient: Sendable {
     }
 
     /// Hands `items` of a declared category to a declared SDK, through the gate.
-    public func discloseToSdk(_ sdkId: String, category: String, items: UInt32 = 1) throws {
-        try ffi.discloseToSdk(sdkId: sdkId, category: category, items: items)
+    public func discloseToSdk(_ sdkId: String, category: String, items: Int = 1) throws {
+        try ffi.discloseToSdk(sdkId: sdkId, category: category, items: UInt32(clamping: items))
     }
 
     /// One photo the driver picked from the album as a proof (album purpose, photos

@@ -3443,7 +3443,7 @@ public struct Capture: Equatable, Hashable {
     /**
      * Monotonic time since boot, milliseconds (Android `elapsedRealtime`), if known.
      */
-    public let elapsedMs: Int64?
+    public let elapsedMilliseconds: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3453,9 +3453,9 @@ public struct Capture: Equatable, Hashable {
          */at: Date, 
         /**
          * Monotonic time since boot, milliseconds (Android `elapsedRealtime`), if known.
-         */elapsedMs: Int64?) {
+         */elapsedMilliseconds: Int64?) {
         self.at = at
-        self.elapsedMs = elapsedMs
+        self.elapsedMilliseconds = elapsedMilliseconds
     }
 
     
@@ -3475,13 +3475,13 @@ public struct FfiConverterTypeCapture: FfiConverterRustBuffer {
         return
             try Capture(
                 at: FfiConverterTimestamp.read(from: &buf), 
-                elapsedMs: FfiConverterOptionInt64.read(from: &buf)
+                elapsedMilliseconds: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: Capture, into buf: inout [UInt8]) {
         FfiConverterTimestamp.write(value.at, into: &buf)
-        FfiConverterOptionInt64.write(value.elapsedMs, into: &buf)
+        FfiConverterOptionInt64.write(value.elapsedMilliseconds, into: &buf)
     }
 }
 
@@ -3512,11 +3512,11 @@ public struct CodeSent: Equatable, Hashable {
     /**
      * Seconds the code is good for.
      */
-    public let expiresInS: UInt32
+    public let expiresInSeconds: UInt32
     /**
      * Seconds before another code may be asked.
      */
-    public let resendAfterS: UInt32
+    public let resendAfterSeconds: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3526,13 +3526,13 @@ public struct CodeSent: Equatable, Hashable {
          */phoneMasked: String, 
         /**
          * Seconds the code is good for.
-         */expiresInS: UInt32, 
+         */expiresInSeconds: UInt32, 
         /**
          * Seconds before another code may be asked.
-         */resendAfterS: UInt32) {
+         */resendAfterSeconds: UInt32) {
         self.phoneMasked = phoneMasked
-        self.expiresInS = expiresInS
-        self.resendAfterS = resendAfterS
+        self.expiresInSeconds = expiresInSeconds
+        self.resendAfterSeconds = resendAfterSeconds
     }
 
     
@@ -3552,15 +3552,15 @@ public struct FfiConverterTypeCodeSent: FfiConverterRustBuffer {
         return
             try CodeSent(
                 phoneMasked: FfiConverterString.read(from: &buf), 
-                expiresInS: FfiConverterUInt32.read(from: &buf), 
-                resendAfterS: FfiConverterUInt32.read(from: &buf)
+                expiresInSeconds: FfiConverterUInt32.read(from: &buf), 
+                resendAfterSeconds: FfiConverterUInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: CodeSent, into buf: inout [UInt8]) {
         FfiConverterString.write(value.phoneMasked, into: &buf)
-        FfiConverterUInt32.write(value.expiresInS, into: &buf)
-        FfiConverterUInt32.write(value.resendAfterS, into: &buf)
+        FfiConverterUInt32.write(value.expiresInSeconds, into: &buf)
+        FfiConverterUInt32.write(value.resendAfterSeconds, into: &buf)
     }
 }
 
@@ -3678,11 +3678,11 @@ public struct CourierTrack: Equatable, Hashable {
     /**
      * Metres covered since pickup.
      */
-    public let coveredM: Double
+    public let coveredMeters: Double
     /**
      * Metres left in a straight line to the drop-off, when known.
      */
-    public let leftM: Double?
+    public let leftMeters: Double?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3698,15 +3698,15 @@ public struct CourierTrack: Equatable, Hashable {
          */latest: CourierPoint?, 
         /**
          * Metres covered since pickup.
-         */coveredM: Double, 
+         */coveredMeters: Double, 
         /**
          * Metres left in a straight line to the drop-off, when known.
-         */leftM: Double?) {
+         */leftMeters: Double?) {
         self.state = state
         self.route = route
         self.latest = latest
-        self.coveredM = coveredM
-        self.leftM = leftM
+        self.coveredMeters = coveredMeters
+        self.leftMeters = leftMeters
     }
 
     
@@ -3728,8 +3728,8 @@ public struct FfiConverterTypeCourierTrack: FfiConverterRustBuffer {
                 state: FfiConverterTypeCourierState.read(from: &buf), 
                 route: FfiConverterSequenceTypeCourierPoint.read(from: &buf), 
                 latest: FfiConverterOptionTypeCourierPoint.read(from: &buf), 
-                coveredM: FfiConverterDouble.read(from: &buf), 
-                leftM: FfiConverterOptionDouble.read(from: &buf)
+                coveredMeters: FfiConverterDouble.read(from: &buf), 
+                leftMeters: FfiConverterOptionDouble.read(from: &buf)
         )
     }
 
@@ -3737,8 +3737,8 @@ public struct FfiConverterTypeCourierTrack: FfiConverterRustBuffer {
         FfiConverterTypeCourierState.write(value.state, into: &buf)
         FfiConverterSequenceTypeCourierPoint.write(value.route, into: &buf)
         FfiConverterOptionTypeCourierPoint.write(value.latest, into: &buf)
-        FfiConverterDouble.write(value.coveredM, into: &buf)
-        FfiConverterOptionDouble.write(value.leftM, into: &buf)
+        FfiConverterDouble.write(value.coveredMeters, into: &buf)
+        FfiConverterOptionDouble.write(value.leftMeters, into: &buf)
     }
 }
 
@@ -3995,11 +3995,11 @@ public struct Fix: Equatable, Hashable {
     /**
      * Horizontal accuracy in metres, if known.
      */
-    public let accuracyM: Double?
+    public let accuracyMeters: Double?
     /**
      * Monotonic milliseconds since boot, if known.
      */
-    public let elapsedMs: Int64?
+    public let elapsedMilliseconds: Int64?
     /**
      * The OS marks it as a mock location.
      */
@@ -4019,18 +4019,18 @@ public struct Fix: Equatable, Hashable {
          */lon: Double, 
         /**
          * Horizontal accuracy in metres, if known.
-         */accuracyM: Double?, 
+         */accuracyMeters: Double?, 
         /**
          * Monotonic milliseconds since boot, if known.
-         */elapsedMs: Int64?, 
+         */elapsedMilliseconds: Int64?, 
         /**
          * The OS marks it as a mock location.
          */mock: Bool) {
         self.at = at
         self.lat = lat
         self.lon = lon
-        self.accuracyM = accuracyM
-        self.elapsedMs = elapsedMs
+        self.accuracyMeters = accuracyMeters
+        self.elapsedMilliseconds = elapsedMilliseconds
         self.mock = mock
     }
 
@@ -4053,8 +4053,8 @@ public struct FfiConverterTypeFix: FfiConverterRustBuffer {
                 at: FfiConverterTimestamp.read(from: &buf), 
                 lat: FfiConverterDouble.read(from: &buf), 
                 lon: FfiConverterDouble.read(from: &buf), 
-                accuracyM: FfiConverterOptionDouble.read(from: &buf), 
-                elapsedMs: FfiConverterOptionInt64.read(from: &buf), 
+                accuracyMeters: FfiConverterOptionDouble.read(from: &buf), 
+                elapsedMilliseconds: FfiConverterOptionInt64.read(from: &buf), 
                 mock: FfiConverterBool.read(from: &buf)
         )
     }
@@ -4063,8 +4063,8 @@ public struct FfiConverterTypeFix: FfiConverterRustBuffer {
         FfiConverterTimestamp.write(value.at, into: &buf)
         FfiConverterDouble.write(value.lat, into: &buf)
         FfiConverterDouble.write(value.lon, into: &buf)
-        FfiConverterOptionDouble.write(value.accuracyM, into: &buf)
-        FfiConverterOptionInt64.write(value.elapsedMs, into: &buf)
+        FfiConverterOptionDouble.write(value.accuracyMeters, into: &buf)
+        FfiConverterOptionInt64.write(value.elapsedMilliseconds, into: &buf)
         FfiConverterBool.write(value.mock, into: &buf)
     }
 }
@@ -6926,7 +6926,7 @@ public struct TrackingDiagnostics: Equatable, Hashable {
     /**
      * Distance over the kept fixes, metres (great circle).
      */
-    public let distanceM: Double
+    public let distanceMeters: Double
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6960,7 +6960,7 @@ public struct TrackingDiagnostics: Equatable, Hashable {
          */events: [TrackEvent], 
         /**
          * Distance over the kept fixes, metres (great circle).
-         */distanceM: Double) {
+         */distanceMeters: Double) {
         self.invalid = invalid
         self.inaccurate = inaccurate
         self.mock = mock
@@ -6970,7 +6970,7 @@ public struct TrackingDiagnostics: Equatable, Hashable {
         self.stationary = stationary
         self.fromFuture = fromFuture
         self.events = events
-        self.distanceM = distanceM
+        self.distanceMeters = distanceMeters
     }
 
     
@@ -6998,7 +6998,7 @@ public struct FfiConverterTypeTrackingDiagnostics: FfiConverterRustBuffer {
                 stationary: FfiConverterUInt32.read(from: &buf), 
                 fromFuture: FfiConverterUInt32.read(from: &buf), 
                 events: FfiConverterSequenceTypeTrackEvent.read(from: &buf), 
-                distanceM: FfiConverterDouble.read(from: &buf)
+                distanceMeters: FfiConverterDouble.read(from: &buf)
         )
     }
 
@@ -7012,7 +7012,7 @@ public struct FfiConverterTypeTrackingDiagnostics: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.stationary, into: &buf)
         FfiConverterUInt32.write(value.fromFuture, into: &buf)
         FfiConverterSequenceTypeTrackEvent.write(value.events, into: &buf)
-        FfiConverterDouble.write(value.distanceM, into: &buf)
+        FfiConverterDouble.write(value.distanceMeters, into: &buf)
     }
 }
 
@@ -10579,7 +10579,7 @@ public enum TrackingPlan: Equatable, Hashable {
          */accuracy: Accuracy, 
         /**
          * Requested interval, milliseconds.
-         */intervalMs: UInt32
+         */intervalMilliseconds: UInt32
     )
     /**
      * No order in transit: stop updates.
@@ -10618,7 +10618,7 @@ public struct FfiConverterTypeTrackingPlan: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .track(orderId: try FfiConverterString.read(from: &buf), accuracy: try FfiConverterTypeAccuracy.read(from: &buf), intervalMs: try FfiConverterUInt32.read(from: &buf)
+        case 1: return .track(orderId: try FfiConverterString.read(from: &buf), accuracy: try FfiConverterTypeAccuracy.read(from: &buf), intervalMilliseconds: try FfiConverterUInt32.read(from: &buf)
         )
         
         case 2: return .noJob
@@ -10636,11 +10636,11 @@ public struct FfiConverterTypeTrackingPlan: FfiConverterRustBuffer {
         switch value {
         
         
-        case let .track(orderId,accuracy,intervalMs):
+        case let .track(orderId,accuracy,intervalMilliseconds):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterTypeAccuracy.write(accuracy, into: &buf)
-            FfiConverterUInt32.write(intervalMs, into: &buf)
+            FfiConverterUInt32.write(intervalMilliseconds, into: &buf)
             
         
         case .noJob:

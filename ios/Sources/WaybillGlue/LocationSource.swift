@@ -7,8 +7,8 @@ import CoreLocation
 /// Where fixes come from. The core decides when and how precisely to track (its
 /// `TrackingPlan`); a source only starts and stops as told and hands fixes over.
 public protocol LocationSource: AnyObject {
-    /// Starts (or restarts) delivering fixes at about `intervalMs` with `accuracy`.
-    func start(accuracy: Accuracy, intervalMs: UInt32, onFixes: @escaping ([Fix]) -> Void)
+    /// Starts (or restarts) delivering fixes about every `interval` seconds with `accuracy`.
+    func start(accuracy: Accuracy, interval: TimeInterval, onFixes: @escaping ([Fix]) -> Void)
     /// Stops delivering fixes.
     func stop()
 }
@@ -31,10 +31,12 @@ public final class TrackingController {
     /// Starts, restarts (new order, accuracy or interval) or stops the source.
     public func apply(_ plan: TrackingPlan) {
         switch plan {
-        case let .track(orderId, accuracy, intervalMs):
+        case let .track(orderId, accuracy, intervalMilliseconds):
             guard plan != running else { return }
             let record = self.record
-            source.start(accuracy: accuracy, intervalMs: intervalMs) { fixes in record(orderId, fixes) }
+            source.start(accuracy: accuracy, interval: TimeInterval(intervalMilliseconds) / 1000) { fixes in
+                record(orderId, fixes)
+            }
             running = plan
         case .noJob, .noConsent, .needsPermission:
             source.stop()
@@ -54,7 +56,7 @@ public final class TrackingController {
 public final class CoreLocationSource: NSObject, LocationSource, CLLocationManagerDelegate {
     private let manager = CLLocationManager()
     private var onFixes: (([Fix]) -> Void)?
-    private var intervalMs: UInt32 = 0
+    private var interval: TimeInterval = 0
     private var lastDelivered: Date?
     /// Called on every authorization change (map it to the core's permission states).
     public var onAuthorization: ((CLAuthorizationStatus) -> Void)?
@@ -64,9 +66,9 @@ public final class CoreLocationSource: NSObject, LocationSource, CLLocationManag
         manager.delegate = self
     }
 
-    public func start(accuracy: Accuracy, intervalMs: UInt32, onFixes: @escaping ([Fix]) -> Void) {
+    public func start(accuracy: Accuracy, interval: TimeInterval, onFixes: @escaping ([Fix]) -> Void) {
         self.onFixes = onFixes
-        self.intervalMs = intervalMs
+        self.interval = interval
         lastDelivered = nil
         switch accuracy {
         case .high:
@@ -116,7 +118,6 @@ public final class CoreLocationSource: NSObject, LocationSource, CLLocationManag
     }
 
     public func locationManager(_ manager: CLLocationManager, didUpdateLocations locations: [CLLocation]) {
-        let interval = TimeInterval(intervalMs) / 1000
         var kept: [CLLocation] = []
         for location in locations {
             if let last = lastDelivered, location.timestamp.timeIntervalSince(last) < interval { continue }
@@ -137,8 +138,8 @@ extension CLLocation {
         }
         return Fix(
             at: timestamp, lat: coordinate.latitude, lon: coordinate.longitude,
-            accuracyM: horizontalAccuracy >= 0 ? horizontalAccuracy : nil,
-            elapsedMs: nil, mock: simulated
+            accuracyMeters: horizontalAccuracy >= 0 ? horizontalAccuracy : nil,
+            elapsedMilliseconds: nil, mock: simulated
         )
     }
 }

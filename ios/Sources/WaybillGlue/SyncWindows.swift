@@ -16,24 +16,24 @@ public enum SyncWindows {
     public static let identifier = "io.waybill.sync"
     /// The processing task's identifier (long uploads).
     public static let uploadIdentifier = "io.waybill.sync.uploads"
-    /// The core's budget in an app-refresh window (iOS allows about 30 seconds).
-    public static let refreshBudgetMs: UInt32 = 25_000
-    /// The core's budget in a processing window (minutes, on power and network).
-    public static let uploadBudgetMs: UInt32 = 300_000
+    /// The core's budget in an app-refresh window, seconds (iOS allows about 30).
+    public static let refreshBudget: TimeInterval = 25
+    /// The core's budget in a processing window, seconds (minutes, on power and network).
+    public static let uploadBudget: TimeInterval = 300
 
     /// Registers both handlers; call once from `application(_:didFinishLaunchingWithOptions:)`.
     public static func register(client: WaybillClient, connectivity: Connectivity) {
         BGTaskScheduler.shared.register(forTaskWithIdentifier: identifier, using: nil) { task in
-            run(task, client: client, connectivity: connectivity, budgetMs: refreshBudgetMs)
+            run(task, client: client, connectivity: connectivity, budget: refreshBudget)
         }
         BGTaskScheduler.shared.register(forTaskWithIdentifier: uploadIdentifier, using: nil) { task in
-            run(task, client: client, connectivity: connectivity, budgetMs: uploadBudgetMs)
+            run(task, client: client, connectivity: connectivity, budget: uploadBudget)
         }
     }
 
-    private static func run(_ task: BGTask, client: WaybillClient, connectivity: Connectivity, budgetMs: UInt32) {
+    private static func run(_ task: BGTask, client: WaybillClient, connectivity: Connectivity, budget: TimeInterval) {
         let work = Task {
-            let run = try? await client.syncInBackground(budgetMs: budgetMs, network: connectivity.current)
+            let run = try? await client.syncInBackground(budget: budget, network: connectivity.current)
             schedule(at: run?.nextAttemptAt, uploadsLeft: run.map { !$0.report.completed } ?? true)
             task.setTaskCompleted(success: run?.lastError == nil)
         }

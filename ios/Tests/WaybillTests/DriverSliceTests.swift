@@ -39,7 +39,7 @@ final class DriverSliceTests: XCTestCase {
         let line = try XCTUnwrap(lines.last { $0.contains("\"phone\":\"\(phone)\"") })
         let field = try XCTUnwrap(line.range(of: #""code":"\d{6}""#, options: .regularExpression))
         let code = String(line[field].dropFirst(8).prefix(6))
-        _ = try await client.signInWithCode(phone: phone, code: code)
+        _ = try await client.signIn(phone: phone, code: code)
     }
 
     override func tearDown() {
