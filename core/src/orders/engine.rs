@@ -114,10 +114,12 @@ impl Orders {
     /// them while it backs off), so only each order's first counts: a follower's earlier
     /// backoff would wake the job for a run that sends nothing.
     pub(crate) fn next_attempt_at(pending: &[OutboxEntry]) -> Option<DateTime<Utc>> {
-        let mut orders = std::collections::HashSet::new();
+        // Owned ids: the same set type `outbox::sendable` uses, so no second copy of
+        // the hash set's code ships in the library.
+        let mut orders = std::collections::HashSet::<String>::new();
         pending
             .iter()
-            .filter(|e| orders.insert(e.order_id.as_str()))
+            .filter(|e| orders.insert(e.order_id.clone()))
             .map(|e| e.next_attempt_at.unwrap_or_else(Utc::now))
             .min()
     }
