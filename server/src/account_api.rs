@@ -142,6 +142,7 @@ pub(crate) async fn register(
     let registered = state
         .with_db(move |c| crate::devices::register(c, &req))
         .await?;
+    state.send_pushes().await; // a closing by sign-in released the orders it held
     Ok(Json(registered).into_response())
 }
 

@@ -19,15 +19,16 @@ fn refused(code: ErrorCode, message: &str) -> StoreError {
     }
 }
 
-/// Moves the order to the next change-feed position.
-pub(crate) fn bump(tx: &Transaction<'_>, order_id: &str) -> StoreResult<()> {
+/// Moves the order to the next change-feed position, and queues a push to its parties but
+/// `actor` (P-23).
+pub(crate) fn bump(tx: &Transaction<'_>, order_id: &str, actor: &str) -> StoreResult<()> {
     tx.execute(
         "UPDATE orders SET change_seq = (SELECT coalesce(max(change_seq), 0) + 1 FROM orders),
              revision = revision + 1, updated_at = ?2
          WHERE id = ?1",
         params![order_id, Utc::now().to_rfc3339()],
     )?;
-    Ok(())
+    crate::push::queue_order_change(tx, order_id, actor)
 }
 
 /// Applies one action for `caller`, or refuses it with the contract's code. Applying
@@ -123,7 +124,7 @@ pub fn apply(tx: &Transaction<'_>, caller: &Caller, action: &OrderAction) -> Sto
         "UPDATE orders SET status = ?2, assigned_to = ?3 WHERE id = ?1",
         params![order.id, next.as_str(), account_id],
     )?;
-    bump(tx, &order.id)?;
+    bump(tx, &order.id, account_id)?;
     let kind = match action.kind {
         ActionKind::Accept => "accepted",
         ActionKind::PickUp => "picked_up",
@@ -442,7 +443,7 @@ fn insert_errand(
         params![id, shipper_id],
     )?;
     store::insert_contact(tx, id, &errand.contact)?;
-    bump(tx, id)?;
+    bump(tx, id, shipper_id)?;
     tx.execute(
         "INSERT INTO order_events (order_id, kind, actor, at) VALUES (?1, 'placed', ?2, ?3)",
         params![id, shipper_id, now.to_rfc3339()],
@@ -477,7 +478,7 @@ fn cancel_in(tx: &Transaction<'_>, shipper_id: &str, order_id: &str) -> StoreRes
         "UPDATE orders SET status = 'cancelled' WHERE id = ?1",
         [order_id],
     )?;
-    bump(tx, order_id)?;
+    bump(tx, order_id, shipper_id)?;
     tx.execute(
         "INSERT INTO order_events (order_id, kind, actor, at) VALUES (?1, 'cancelled', ?2, ?3)",
         params![order_id, shipper_id, Utc::now().to_rfc3339()],

@@ -32,8 +32,23 @@ pub struct AppState {
     db: Arc<Mutex<Connection>>,
     codes: Arc<dyn crate::sign_in::CodeSender>,
     verifier: Arc<dyn crate::real_name::IdentityVerifier>,
+    pushes: Arc<dyn crate::push::PushSender>,
     uploads: Arc<std::path::PathBuf>,
     writing: Arc<Mutex<std::collections::HashSet<String>>>,
+}
+
+/// The sender of a state built without one: pushes are dropped (the apps poll).
+struct NoPushes;
+
+impl crate::push::PushSender for NoPushes {
+    fn send(
+        &self,
+        _token: &str,
+        _platform: waybill_protocol::push::PushPlatform,
+        _data: &waybill_protocol::push::PushData,
+    ) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// An upload claimed by one PATCH; released on drop.
@@ -63,6 +78,7 @@ impl AppState {
             db: Arc::new(Mutex::new(conn)),
             codes,
             verifier: Arc::new(crate::real_name::DevVerifier),
+            pushes: Arc::new(NoPushes),
             uploads: Arc::new(uploads),
             writing: Arc::default(),
         }
@@ -81,6 +97,18 @@ impl AppState {
     pub fn with_verifier(mut self, verifier: Arc<dyn crate::real_name::IdentityVerifier>) -> Self {
         self.verifier = verifier;
         self
+    }
+
+    /// Sends pushes through `sender` (the push services in production; by default none
+    /// is sent).
+    pub fn with_push_sender(mut self, sender: Arc<dyn crate::push::PushSender>) -> Self {
+        self.pushes = sender;
+        self
+    }
+
+    /// Where pushes go.
+    pub(crate) fn push_sender(&self) -> Arc<dyn crate::push::PushSender> {
+        Arc::clone(&self.pushes)
     }
 
     /// What checks real-name images.
@@ -155,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(crate::account_api::account_routes())
         .merge(crate::service_log::routes())
+        .merge(crate::push::routes())
         .merge(crate::courier::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -340,6 +369,7 @@ async fn accept(
     } = state
         .with_db(move |c| store::accept(c, &caller, &key, &order_id))
         .await?;
+    state.send_pushes().await;
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let replayed = if replayed { "true" } else { "false" };
     Ok((
@@ -443,6 +473,7 @@ async fn file_rights_request(
         .with_db(move |c| crate::rights::file(c, &caller, &req))
         .await?;
     state.delete_uploads(files);
+    state.send_pushes().await; // a cancellation released the orders it held
     Ok(Json(filed))
 }
 
@@ -478,6 +509,7 @@ async fn apply_actions(
     let results = state
         .with_db(move |c| crate::actions::apply_batch(c, &caller, &batch))
         .await?;
+    state.send_pushes().await;
     Ok(Json(results))
 }
 
@@ -601,6 +633,7 @@ async fn cancel_errand(
     let order = state
         .with_db(move |c| crate::actions::cancel(c, &caller.account, &order_id))
         .await?;
+    state.send_pushes().await;
     Ok(Json(order))
 }
 

@@ -53,7 +53,7 @@ pub fn close(tx: &Transaction<'_>, account: &str) -> StoreResult<Vec<String>> {
             "UPDATE orders SET status = 'open', assigned_to = NULL WHERE id = ?1",
             [id],
         )?;
-        crate::actions::bump(tx, id)?;
+        crate::actions::bump(tx, id, account)?;
         tx.execute(
             "INSERT INTO order_events (order_id, kind, actor, at) VALUES (?1, 'released', ?2, ?3)",
             params![id, CLOSED_ACTOR, now],
@@ -70,7 +70,7 @@ pub fn close(tx: &Transaction<'_>, account: &str) -> StoreResult<Vec<String>> {
              WHERE id = ?1",
             params![id, "(closed account)"],
         )?;
-        crate::actions::bump(tx, id)?;
+        crate::actions::bump(tx, id, account)?;
         tx.execute("DELETE FROM order_contacts WHERE order_id = ?1", [id])?;
     }
 
@@ -82,6 +82,10 @@ pub fn close(tx: &Transaction<'_>, account: &str) -> StoreResult<Vec<String>> {
     tx.execute("DELETE FROM idempotency WHERE account_id = ?1", [account])?;
     tx.execute("DELETE FROM real_name WHERE account_id = ?1", [account])?;
     crate::devices::close_sessions(tx, account, &now)?;
+    // Its push tokens go with its devices (by cascade, and here for certain), and nothing
+    // queued for it is sent.
+    tx.execute("DELETE FROM push_tokens WHERE account_id = ?1", [account])?;
+    tx.execute("DELETE FROM push_queue WHERE account_id = ?1", [account])?;
     // The number goes with the account: it can open a new one, and only as a new one.
     tx.execute(
         "DELETE FROM sign_in_codes WHERE phone = (SELECT phone FROM accounts WHERE id = ?1)",

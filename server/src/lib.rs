@@ -11,6 +11,7 @@ pub mod closing;
 pub mod courier;
 pub mod devices;
 pub mod openapi;
+pub mod push;
 pub mod real_name;
 pub mod rights;
 pub mod schema;
@@ -89,7 +90,8 @@ pub async fn start_with(
     let codes = std::sync::Arc::new(sign_in::DevFileSender::new(
         sign_in::DevFileSender::path_for(db),
     ));
-    let state = api::AppState::new(conn, uploads, codes);
+    let state = api::AppState::new(conn, uploads, codes)
+        .with_push_sender(std::sync::Arc::new(push::DevPushSender::for_db(db)));
     let sweeper = tokio::spawn(sweep_every(state.clone(), SWEEP_INTERVAL));
     let app = api::router(state);
     let task = tokio::spawn(async move {
@@ -111,6 +113,8 @@ async fn sweep_every(state: api::AppState, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
+        // Pushes a failed request left queued go with the next tick at the latest.
+        state.send_pushes().await;
         let dir = state.uploads_dir().to_path_buf();
         let swept = state
             .with_conn(move |c| store::sweep(c, &dir, chrono::Utc::now()))

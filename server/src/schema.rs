@@ -191,6 +191,23 @@ pub const TABLES: &[ServerTable] = &[
         plain: &["event_id", "kind"],
     },
     ServerTable {
+        table: "push_tokens",
+        ends: Ends::AtClosing(
+            "deleted with the device (sign-out, a new sign-in of the installation: by \
+             cascade), on the device's DELETE /v1/push-token, and at closing",
+        ),
+        personal: &["device_id", "account_id", "token", "registered_ms"],
+        plain: &["platform"],
+    },
+    ServerTable {
+        table: "push_queue",
+        ends: Ends::AtClosing(
+            "emptied after each change's commit (the pushes sent) and at closing",
+        ),
+        personal: &["account_id"],
+        plain: &["id", "topic"],
+    },
+    ServerTable {
         table: "sqlite_sequence",
         ends: Ends::NotPersonal("SQLite's counters"),
         personal: &[],

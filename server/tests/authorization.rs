@@ -228,6 +228,25 @@ fn rows() -> Vec<Row> {
             },
         },
         Row {
+            method: "PUT",
+            path: "/v1/push-token",
+            cast: Cast::Driver,
+            // Each caller's own device: nothing names another account's.
+            expect: ["401", "204", "204", "204", "204"],
+            build: |w, _, _| {
+                w.http
+                    .put(format!("{}/v1/push-token", w.url))
+                    .json(&json!({"token": "fcm-token-1", "platform": "fcm"}))
+            },
+        },
+        Row {
+            method: "DELETE",
+            path: "/v1/push-token",
+            cast: Cast::Driver,
+            expect: ["401", "204", "204", "204", "204"],
+            build: |w, _, _| w.http.delete(format!("{}/v1/push-token", w.url)),
+        },
+        Row {
             method: "POST",
             path: "/v1/account/sign-out",
             cast: Cast::Spare,
