@@ -33,6 +33,7 @@ mod observe;
 mod orders;
 mod privacy;
 mod proof;
+mod push;
 mod secrets;
 mod status;
 mod sync;

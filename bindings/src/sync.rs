@@ -41,6 +41,8 @@ pub struct SyncReport {
     pub proof_bytes_sent: u64,
     /// Service-log events the server now holds (deleted from the device).
     pub service_events_sent: u32,
+    /// Push-token registrations or removals sent (0 or 1).
+    pub push_registrations: u32,
 }
 
 /// The network as the shell sees it when its background job runs.
@@ -96,6 +98,7 @@ impl From<core::SyncReport> for SyncReport {
             proofs_uploaded: r.proofs_uploaded,
             proof_bytes_sent: r.proof_bytes_sent,
             service_events_sent: r.service_events_sent,
+            push_registrations: r.push_registrations,
         }
     }
 }

@@ -13,6 +13,9 @@ use waybill_protocol::{ActionKind, LatLon};
 
 mod accounts;
 mod forward;
+mod push;
+
+pub use push::PushRefresh;
 
 use crate::account::{self, Account};
 use crate::config::Config;
@@ -30,6 +33,7 @@ use crate::privacy::{self, PolicyStatus};
 use crate::proof::proofs::Proofs;
 use crate::proof::{self, Capture, Proof, ProofKind, ProofSource};
 use crate::purpose::Purpose;
+use crate::push::{self as push_engine, Push};
 use crate::secrets::{KeyFile, SecretStore};
 use crate::service_log::{self, ServiceLog};
 use crate::services::Services;
@@ -53,6 +57,7 @@ pub struct Waybill {
     proofs: Arc<Proofs>,
     privacy: Arc<Privacy>,
     service_log: Arc<ServiceLog>,
+    push: Arc<Push>,
     tasks: Tasks,
     /// A map or navigation screen is open (the shell says so): the map SDK may get
     /// positions.
@@ -67,6 +72,7 @@ fn personal_data() -> Registry {
         account::real_name::HOLDINGS,
         orders::HOLDINGS,
         service_log::HOLDINGS,
+        push_engine::HOLDINGS,
     ];
     Registry::new(
         holdings.iter().flat_map(|h| h.iter()).collect(),
@@ -118,6 +124,7 @@ impl Waybill {
                 Arc::clone(&orders),
             )),
             privacy: Arc::new(Privacy::new(Arc::clone(s), Arc::clone(g), personal_data())),
+            push: Arc::new(Push::new(Arc::clone(s), Arc::clone(g))),
             tasks: Tasks::start()?,
             map_visible: std::sync::atomic::AtomicBool::new(false),
             account,
@@ -182,6 +189,7 @@ impl Waybill {
             proofs: Arc::clone(&self.proofs),
             privacy: Arc::clone(&self.privacy),
             service_log: Arc::clone(&self.service_log),
+            push: Arc::clone(&self.push),
         }
     }
 
@@ -520,6 +528,7 @@ mod tests {
             proof::TABLES,
             account::real_name::TABLES,
             service_log::TABLES,
+            push_engine::TABLES,
             crate::privacy::holdings::TABLES,
         ]
         .iter()

@@ -267,6 +267,31 @@ impl ApiClient {
         .await
     }
 
+    /// `PUT /v1/push-token`: the server pushes to this device's token (P-23).
+    pub async fn put_push_token(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+        body: &waybill_protocol::push::PushToken,
+    ) -> NetResult<()> {
+        let request = self
+            .http
+            .put(format!("{}/v1/push-token", self.base_url))
+            .bearer_auth(token)
+            .json(body);
+        self.execute_empty(request).await
+    }
+
+    /// `DELETE /v1/push-token`: the server forgets this device's token (idempotent). Needs
+    /// no basis: it withdraws a datum, it sends none.
+    pub async fn delete_push_token(&self, token: &str) -> NetResult<()> {
+        let request = self
+            .http
+            .delete(format!("{}/v1/push-token", self.base_url))
+            .bearer_auth(token);
+        self.execute_empty(request).await
+    }
+
     /// `DELETE /v1/account/real-name`: the server forgets the outcome (refused with
     /// `RecentDelivery` while a delivery is under seven days old).
     pub async fn delete_real_name(&self, _basis: &Ticket, token: &str) -> NetResult<()> {

@@ -27,11 +27,13 @@ pub enum Purpose {
     AlbumUpload,
     /// The driver's service log (what was done when), kept until the server has it.
     ServiceLogs,
+    /// Pushes of order changes and notices (the device's push token, P-23).
+    PushNotifications,
 }
 
 impl Purpose {
     /// Every purpose, for checks against a manifest.
-    pub const ALL: [Purpose; 10] = [
+    pub const ALL: [Purpose; 11] = [
         Purpose::Account,
         Purpose::NearbyOrders,
         Purpose::OrderFulfilment,
@@ -42,6 +44,7 @@ impl Purpose {
         Purpose::Navigation,
         Purpose::AlbumUpload,
         Purpose::ServiceLogs,
+        Purpose::PushNotifications,
     ];
 
     /// The manifest's id of the purpose.
@@ -57,6 +60,7 @@ impl Purpose {
             Purpose::Navigation => "navigation",
             Purpose::AlbumUpload => "album_upload",
             Purpose::ServiceLogs => "service_logs",
+            Purpose::PushNotifications => "push_notifications",
         }
     }
 

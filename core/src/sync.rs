@@ -16,6 +16,7 @@ use crate::orders::rejections::Rejection;
 use crate::privacy::engine::Privacy;
 use crate::proof::proofs::Proofs;
 use crate::proof::queue::{CHUNK_METERED, CHUNK_UNMETERED};
+use crate::push::Push;
 use crate::service_log::ServiceLog;
 use crate::track::tracker::Tracker;
 
@@ -48,6 +49,8 @@ pub struct SyncReport {
     pub proof_bytes_sent: u64,
     /// Service-log events the server now holds (deleted from the device).
     pub service_events_sent: u32,
+    /// Push-token registrations or removals sent (0 or 1).
+    pub push_registrations: u32,
 }
 
 /// What the shell knows of the network when it runs the background job.
@@ -83,6 +86,7 @@ pub(crate) struct Engines {
     pub(crate) proofs: Arc<Proofs>,
     pub(crate) privacy: Arc<Privacy>,
     pub(crate) service_log: Arc<ServiceLog>,
+    pub(crate) push: Arc<Push>,
 }
 
 impl Engines {
@@ -120,6 +124,9 @@ impl Engines {
         }
         if in_time() {
             report.rights_requests_sent = self.privacy.push_rights_requests(&session).await?;
+        }
+        if in_time() {
+            report.push_registrations = u32::from(self.push.sync(&session).await?);
         }
         // The least valuable step, last: a long log never delays the change feed.
         if in_time() {

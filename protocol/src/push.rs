@@ -129,7 +129,10 @@ mod tests {
             r#"{"v":2,"refresh":"orders"}"#,
             r#"{"v":1,"refresh":"everything"}"#,
             r#"{"v":1,"refresh":"orders","order_id":"o-1"}"#,
-            &format!(r#"{{"v":1,"refresh":"orders","x":"{}"}}"#, "a".repeat(2_000)),
+            &format!(
+                r#"{{"v":1,"refresh":"orders","x":"{}"}}"#,
+                "a".repeat(2_000)
+            ),
         ] {
             assert_eq!(PushData::parse(hostile), None, "{hostile}");
         }

@@ -15,8 +15,8 @@ use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use rusqlite::{Connection, Transaction, params};
-use waybill_protocol::push::{PUSH_DATA_VERSION, PushData, PushPlatform, PushToken, PushTopic};
 use waybill_protocol::ErrorCode;
+use waybill_protocol::push::{PUSH_DATA_VERSION, PushData, PushPlatform, PushToken, PushTopic};
 
 #[allow(unused_imports)] // named in the OpenAPI annotations
 use waybill_protocol::ApiError;
@@ -77,7 +77,12 @@ impl DevPushSender {
         let text = std::fs::read_to_string(Self::path_for(db)).unwrap_or_default();
         text.lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .map(|v| (v["token"].as_str().unwrap_or_default().to_string(), v["data"].clone()))
+            .map(|v| {
+                (
+                    v["token"].as_str().unwrap_or_default().to_string(),
+                    v["data"].clone(),
+                )
+            })
             .collect()
     }
 }

@@ -33,6 +33,9 @@ pub enum MetaKey {
     /// The account engine: the last real-name outcome the server gave (JSON: outcome,
     /// time, reason; never an image).
     RealName,
+    /// The push engine: "1" while the server holds a push token of this device (a purge
+    /// of the token then unregisters it at the next sync).
+    PushRegistered,
 }
 
 impl MetaKey {
@@ -49,6 +52,7 @@ impl MetaKey {
             MetaKey::RealName => "real_name",
             MetaKey::PendingAge => "pending_age",
             MetaKey::SweptUnder => "swept_under",
+            MetaKey::PushRegistered => "push_registered",
         }
     }
 }

@@ -180,6 +180,27 @@ public final class WaybillClient: Sendable {
         try ffi.checkParcel(orderId: orderId, scanned: scannedCode)
     }
 
+    /// Keeps the token the push SDK gave (APNs; first or rotated) for the next sync to
+    /// register. Only under the `push_notifications` consent with the notifications
+    /// permission (`ConsentRequired` / `PermissionRequired` otherwise, and nothing is kept):
+    /// without it the app polls.
+    @discardableResult
+    public func setPushToken(_ token: String, platform: PushPlatform) throws -> PushState {
+        try ffi.setPushToken(token: token, platform: platform)
+    }
+
+    /// Where the push registration stands (settings screen).
+    public func pushState() throws -> PushState {
+        try ffi.pushState()
+    }
+
+    /// A push the app received (`userInfo`'s Waybill data as JSON): checked
+    /// (`InvalidInput` for anything else), then the targeted sync it asks for. A push
+    /// never says what changed, only where to look.
+    public func handlePush(_ payload: String) async throws -> PushRefresh {
+        try await cancellable { [ffi] token in try await ffi.handlePush(payload: payload, call: token) }
+    }
+
     /// The courier of this shipper's errand between pickup and delivery: the route since
     /// pickup, the latest position, the distances covered and left (the state alone before
     /// pickup and after delivery). Each call fetches only what is new; nothing is stored.

@@ -1946,6 +1946,22 @@ public protocol WaybillCoreProtocol: AnyObject, Sendable {
     func takeProofFromAlbum(orderId: String, kind: ProofKind, step: ProofStep, source: ProofSource) throws  -> Proof
     
     /**
+     * A received push's data: checked, then the targeted sync it asks for.
+     */
+    func handlePush(payload: String, call: CallToken?) async throws  -> PushRefresh
+    
+    /**
+     * Where the push registration stands.
+     */
+    func pushState() throws  -> PushState
+    
+    /**
+     * Keeps the push SDK's token (first or rotated) for the next sync to register; only
+     * under the `push_notifications` consent with the notifications permission.
+     */
+    func setPushToken(token: String, platform: PushPlatform) throws  -> PushState
+    
+    /**
      * Pushes queued actions.
      */
     func sync(call: CallToken?) async throws  -> SyncReport
@@ -3087,6 +3103,52 @@ open func takeProofFromAlbum(orderId: String, kind: ProofKind, step: ProofStep, 
         FfiConverterTypeProofKind_lower(kind),
         FfiConverterTypeProofStep_lower(step),
         FfiConverterTypeProofSource_lower(source),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A received push's data: checked, then the targeted sync it asks for.
+     */
+open func handlePush(payload: String, call: CallToken? = nil)async throws  -> PushRefresh  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_handle_push(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(payload),FfiConverterOptionTypeCallToken.lower(call)
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePushRefresh_lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * Where the push registration stands.
+     */
+open func pushState()throws  -> PushState  {
+    return try  FfiConverterTypePushState_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_push_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Keeps the push SDK's token (first or rotated) for the next sync to register; only
+     * under the `push_notifications` consent with the notifications permission.
+     */
+open func setPushToken(token: String, platform: PushPlatform)throws  -> PushState  {
+    return try  FfiConverterTypePushState_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_set_push_token(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(token),
+        FfiConverterTypePushPlatform_lower(platform),uniffiCallStatus
     )
 })
 }
@@ -5792,6 +5854,75 @@ public func FfiConverterTypePurposeRow_lower(_ value: PurposeRow) -> RustBuffer 
 
 
 /**
+ * What a received push did.
+ */
+public struct PushRefresh: Equatable, Hashable {
+    /**
+     * What it asked to refresh.
+     */
+    public let topic: PushTopic
+    /**
+     * What the targeted sync brought.
+     */
+    public let pulled: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What it asked to refresh.
+         */topic: PushTopic, 
+        /**
+         * What the targeted sync brought.
+         */pulled: UInt32) {
+        self.topic = topic
+        self.pulled = pulled
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PushRefresh: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePushRefresh: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PushRefresh {
+        return
+            try PushRefresh(
+                topic: FfiConverterTypePushTopic.read(from: &buf), 
+                pulled: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PushRefresh, into buf: inout [UInt8]) {
+        FfiConverterTypePushTopic.write(value.topic, into: &buf)
+        FfiConverterUInt32.write(value.pulled, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushRefresh_lift(_ buf: RustBuffer) throws -> PushRefresh {
+    return try FfiConverterTypePushRefresh.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushRefresh_lower(_ value: PushRefresh) -> RustBuffer {
+    return FfiConverterTypePushRefresh.lower(value)
+}
+
+
+/**
  * A consent receipt.
  */
 public struct Receipt: Equatable, Hashable {
@@ -6680,6 +6811,10 @@ public struct SyncReport: Equatable, Hashable {
      * Service-log events the server now holds (deleted from the device).
      */
     public let serviceEventsSent: UInt32
+    /**
+     * Push-token registrations or removals sent (0 or 1).
+     */
+    public let pushRegistrations: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6722,7 +6857,10 @@ public struct SyncReport: Equatable, Hashable {
          */proofBytesSent: UInt64, 
         /**
          * Service-log events the server now holds (deleted from the device).
-         */serviceEventsSent: UInt32) {
+         */serviceEventsSent: UInt32, 
+        /**
+         * Push-token registrations or removals sent (0 or 1).
+         */pushRegistrations: UInt32) {
         self.pushed = pushed
         self.rejected = rejected
         self.remaining = remaining
@@ -6736,6 +6874,7 @@ public struct SyncReport: Equatable, Hashable {
         self.proofsUploaded = proofsUploaded
         self.proofBytesSent = proofBytesSent
         self.serviceEventsSent = serviceEventsSent
+        self.pushRegistrations = pushRegistrations
     }
 
     
@@ -6766,7 +6905,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 trajectoryBytes: FfiConverterUInt64.read(from: &buf), 
                 proofsUploaded: FfiConverterUInt32.read(from: &buf), 
                 proofBytesSent: FfiConverterUInt64.read(from: &buf), 
-                serviceEventsSent: FfiConverterUInt32.read(from: &buf)
+                serviceEventsSent: FfiConverterUInt32.read(from: &buf), 
+                pushRegistrations: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -6784,6 +6924,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.proofsUploaded, into: &buf)
         FfiConverterUInt64.write(value.proofBytesSent, into: &buf)
         FfiConverterUInt32.write(value.serviceEventsSent, into: &buf)
+        FfiConverterUInt32.write(value.pushRegistrations, into: &buf)
     }
 }
 
@@ -9373,6 +9514,261 @@ public func FfiConverterTypePurposeState_lift(_ buf: RustBuffer) throws -> Purpo
 #endif
 public func FfiConverterTypePurposeState_lower(_ value: PurposeState) -> RustBuffer {
     return FfiConverterTypePurposeState.lower(value)
+}
+
+
+
+/**
+ * The service that delivers the device's pushes.
+ */
+
+public enum PushPlatform: Equatable, Hashable {
+    
+    /**
+     * Firebase Cloud Messaging.
+     */
+    case fcm
+    /**
+     * Apple Push Notification service.
+     */
+    case apns
+    /**
+     * Huawei Push Kit.
+     */
+    case huawei
+    /**
+     * Umeng push.
+     */
+    case umeng
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PushPlatform: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePushPlatform: FfiConverterRustBuffer {
+    typealias SwiftType = PushPlatform
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PushPlatform {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .fcm
+        
+        case 2: return .apns
+        
+        case 3: return .huawei
+        
+        case 4: return .umeng
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PushPlatform, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .fcm:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .apns:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .huawei:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .umeng:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushPlatform_lift(_ buf: RustBuffer) throws -> PushPlatform {
+    return try FfiConverterTypePushPlatform.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushPlatform_lower(_ value: PushPlatform) -> RustBuffer {
+    return FfiConverterTypePushPlatform.lower(value)
+}
+
+
+
+/**
+ * Where the device's push registration stands.
+ */
+
+public enum PushState: Equatable, Hashable {
+    
+    /**
+     * No token on the device; the app polls.
+     */
+    case off
+    /**
+     * A token is held and goes to the server at the next sync.
+     */
+    case waiting
+    /**
+     * The server holds the token.
+     */
+    case registered
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PushState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePushState: FfiConverterRustBuffer {
+    typealias SwiftType = PushState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PushState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .off
+        
+        case 2: return .waiting
+        
+        case 3: return .registered
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PushState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .off:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .waiting:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .registered:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushState_lift(_ buf: RustBuffer) throws -> PushState {
+    return try FfiConverterTypePushState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushState_lower(_ value: PushState) -> RustBuffer {
+    return FfiConverterTypePushState.lower(value)
+}
+
+
+
+/**
+ * What a push asked to refresh.
+ */
+
+public enum PushTopic: Equatable, Hashable {
+    
+    /**
+     * The account's orders.
+     */
+    case orders
+    /**
+     * The notices.
+     */
+    case notices
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PushTopic: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePushTopic: FfiConverterRustBuffer {
+    typealias SwiftType = PushTopic
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PushTopic {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .orders
+        
+        case 2: return .notices
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PushTopic, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .orders:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .notices:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushTopic_lift(_ buf: RustBuffer) throws -> PushTopic {
+    return try FfiConverterTypePushTopic.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushTopic_lower(_ value: PushTopic) -> RustBuffer {
+    return FfiConverterTypePushTopic.lower(value)
 }
 
 
@@ -12505,6 +12901,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_take_proof_from_album() != 51501) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_handle_push() != 61052) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_push_state() != 365) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_set_push_token() != 45974) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_sync() != 29849) {

@@ -723,6 +723,21 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_take_proof(uint64_t ptr, RustBuf
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_take_proof_from_album(uint64_t ptr, RustBuffer order_id, RustBuffer kind, RustBuffer step, RustBuffer source, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_HANDLE_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_HANDLE_PUSH
+uint64_t uniffi_waybill_ffi_fn_method_waybill_handle_push(uint64_t ptr, RustBuffer payload, RustBuffer call
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PUSH_STATE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PUSH_STATE
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_push_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_PUSH_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_PUSH_TOKEN
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_set_push_token(uint64_t ptr, RustBuffer token, RustBuffer platform, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SYNC
 uint64_t uniffi_waybill_ffi_fn_method_waybill_sync(uint64_t ptr, RustBuffer call
@@ -1548,6 +1563,24 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_take_proof(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TAKE_PROOF_FROM_ALBUM
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_TAKE_PROOF_FROM_ALBUM
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_take_proof_from_album(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_HANDLE_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_HANDLE_PUSH
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_handle_push(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PUSH_STATE
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PUSH_STATE
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_push_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_PUSH_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SET_PUSH_TOKEN
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_set_push_token(void
     
 );
 #endif

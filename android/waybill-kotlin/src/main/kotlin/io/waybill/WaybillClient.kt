@@ -226,6 +226,25 @@ class WaybillClient private constructor(
         withContext(ioDispatcher) { ffi.checkParcel(orderId, scanned) }
 
     /**
+     * Keeps the token the push SDK gave (FCM, Huawei, Umeng; first or rotated) for the
+     * next sync to register. Only under the `push_notifications` consent with the
+     * notifications permission (`ConsentRequired` / `PermissionRequired` otherwise, and
+     * nothing is kept): without it the app polls.
+     */
+    suspend fun setPushToken(token: String, platform: io.waybill.ffi.PushPlatform): io.waybill.ffi.PushState =
+        withContext(ioDispatcher) { ffi.setPushToken(token, platform) }
+
+    /** Where the push registration stands (settings screen). */
+    suspend fun pushState(): io.waybill.ffi.PushState = withContext(ioDispatcher) { ffi.pushState() }
+
+    /**
+     * A push the app's messaging service received, its data as delivered: checked
+     * (`InvalidInput` for anything else), then the targeted sync it asks for (the change
+     * feed for `ORDERS`). A push never says what changed, only where to look.
+     */
+    suspend fun handlePush(payload: String): io.waybill.ffi.PushRefresh = ffi.handlePush(payload)
+
+    /**
      * The courier of this shipper's errand between pickup and delivery: the route since
      * pickup, the latest position, the distances covered and left (the state alone before
      * pickup and after delivery). Each call fetches only what is new; nothing is stored.
