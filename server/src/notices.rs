@@ -1,0 +1,112 @@
+//! Service notices (P-69, P-70): the operator publishes (`waybill-server publish-notice`, or
+//! [`publish`]); each is signed with the control key, kept, served to every app by
+//! `GET /v1/notices` (no account needed: a notice is an announcement, and a signed-out
+//! phone still holds data a stop notice concerns), and a push with the `notices` topic is
+//! queued for every device with a token.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use chrono::Utc;
+use rusqlite::{Connection, TransactionBehavior, params};
+use serde::Deserialize;
+use waybill_protocol::ErrorCode;
+use waybill_protocol::notices::{MAX_NOTICES, Notice, Notices, Signed};
+
+#[allow(unused_imports)] // named in the OpenAPI annotations
+use waybill_protocol::ApiError;
+
+use crate::api::{AppState, Failure};
+use crate::control::ControlKey;
+use crate::store::{StoreError, StoreResult};
+
+/// The table: each notice as signed, in publication order.
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS notices (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           TEXT NOT NULL UNIQUE,
+    payload      TEXT NOT NULL,
+    signature    TEXT NOT NULL,
+    published_ms INTEGER NOT NULL
+) STRICT;
+";
+
+/// Public routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/v1/notices", get(list))
+}
+
+/// `?after=`: the cursor of the last page read.
+#[derive(Debug, Deserialize)]
+pub(crate) struct After {
+    #[serde(default)]
+    after: i64,
+}
+
+#[utoipa::path(get, path = "/v1/notices", tag = "notices",
+    description = "Service notices (security incidents, maintenance, the end of the service: P-69, P-70) published after `after`, oldest first, at most 100. Each is the notice's JSON exactly as the controller signed it with its Ed25519 control key, and the signature; apps show only what verifies with the key they were built with, whatever their settings. No account is needed: a notice is an announcement.",
+    params(("after" = Option<i64>, Query, description = "the previous page's cursor", minimum = 0)),
+    responses((status = 200, body = Notices), (status = 400, body = ApiError)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<After>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<Notices>, Failure> {
+    let Ok(Query(After { after })) = query else {
+        return Err(Failure::new(ErrorCode::BadRequest, "after: a cursor"));
+    };
+    if after < 0 {
+        return Err(Failure::new(ErrorCode::BadRequest, "after: a cursor"));
+    }
+    let page = state.with_db(move |c| page(c, after)).await?;
+    Ok(axum::Json(page))
+}
+
+/// The notices after `after`, at most [`MAX_NOTICES`].
+pub fn page(conn: &mut Connection, after: i64) -> StoreResult<Notices> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, payload, signature FROM notices WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after, MAX_NOTICES as i64], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    let mut cursor = after;
+    let mut notices = vec![];
+    for row in rows {
+        let (seq, payload, signature) = row?;
+        cursor = seq;
+        notices.push(Signed { payload, signature });
+    }
+    Ok(Notices { notices, cursor })
+}
+
+/// Publishes `notice` signed with `key` and queues a `notices` push for every device with
+/// a token (sent after the commit by the running server). Refused when the notice is not
+/// one an app would show (empty or overlong text, a stop announced less than 30 days
+/// ahead); publishing the same id again is a no-op.
+pub fn publish(conn: &mut Connection, key: &ControlKey, notice: &Notice) -> StoreResult<bool> {
+    if !notice.is_valid() {
+        return Err(StoreError::Refused {
+            code: ErrorCode::BadRequest,
+            message: "a notice needs an id, a title, a body, and a stop time 30 days ahead \
+                      for a service stop only"
+                .into(),
+        });
+    }
+    let signed = key.sign(notice);
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let added = tx.execute(
+        "INSERT OR IGNORE INTO notices (id, payload, signature, published_ms)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            notice.id,
+            signed.payload,
+            signed.signature,
+            Utc::now().timestamp_millis()
+        ],
+    )? == 1;
+    if added {
+        crate::push::queue_for_everyone(&tx, waybill_protocol::push::PushTopic::Notices)?;
+    }
+    tx.commit()?;
+    Ok(added)
+}
