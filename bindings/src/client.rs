@@ -67,6 +67,10 @@ pub struct WaybillConfig {
     /// `sha256/…` format); empty: the bundled roots alone decide.
     #[uniffi(default = [])]
     pub pinned_keys: Vec<String>,
+    /// The controller's Ed25519 control key (base64): service notices are shown only when
+    /// they verify with it; none: no notice is believed.
+    #[uniffi(default = None)]
+    pub control_key: Option<String>,
 }
 
 impl From<WaybillConfig> for core::Config {
@@ -78,6 +82,7 @@ impl From<WaybillConfig> for core::Config {
             app_version: c.app_version,
             role: c.role.into(),
             pinned_keys: c.pinned_keys,
+            control_key: c.control_key,
         }
     }
 }

@@ -174,6 +174,13 @@ pub enum WaybillError {
     /// A guardian's consent is required before collection (user under the minimum age).
     #[error("a guardian's consent is required")]
     GuardianConsentRequired,
+    /// The service stopped (a signed notice announced it 30 days before): nothing is
+    /// collected, and the data the device held is deleted.
+    #[error("the service stopped")]
+    ServiceStopped {
+        /// When it stopped.
+        at: std::time::SystemTime,
+    },
     /// A policy manifest was rejected; the one in force stays.
     #[error("invalid policy manifest: {reason}")]
     InvalidManifest {
@@ -256,6 +263,7 @@ impl From<waybill_core::Error> for WaybillError {
                 permission,
             },
             E::GuardianConsentRequired => Self::GuardianConsentRequired,
+            E::ServiceStopped { at } => Self::ServiceStopped { at: at.into() },
             E::InvalidManifest { reason } => Self::InvalidManifest { reason },
             E::LedgerTampered { seq } => Self::LedgerTampered { seq },
             E::Shutdown => Self::Shutdown,

@@ -28,6 +28,7 @@ mod account;
 mod client;
 mod error;
 mod logging;
+mod notices;
 mod object;
 mod observe;
 mod orders;

@@ -43,6 +43,8 @@ pub struct SyncReport {
     pub service_events_sent: u32,
     /// Push-token registrations or removals sent (0 or 1).
     pub push_registrations: u32,
+    /// New service notices that verified.
+    pub notices_kept: u32,
 }
 
 /// The network as the shell sees it when its background job runs.
@@ -99,6 +101,7 @@ impl From<core::SyncReport> for SyncReport {
             proof_bytes_sent: r.proof_bytes_sent,
             service_events_sent: r.service_events_sent,
             push_registrations: r.push_registrations,
+            notices_kept: r.notices_kept,
         }
     }
 }

@@ -112,6 +112,7 @@ fn config(dir: &Path, url: &str, role: Role) -> Config {
         app_version: env!("CARGO_PKG_VERSION").into(),
         role,
         pinned_keys: vec![],
+        control_key: None,
     }
 }
 

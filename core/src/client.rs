@@ -20,6 +20,7 @@ pub use push::PushRefresh;
 use crate::account::{self, Account};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::notices::Notices;
 use crate::observe::Topic;
 use crate::orders::engine::{Orders, check_search};
 use crate::orders::{self, Order, OrderList};
@@ -58,6 +59,7 @@ pub struct Waybill {
     privacy: Arc<Privacy>,
     service_log: Arc<ServiceLog>,
     push: Arc<Push>,
+    notices: Arc<Notices>,
     tasks: Tasks,
     /// A map or navigation screen is open (the shell says so): the map SDK may get
     /// positions.
@@ -98,6 +100,7 @@ impl Waybill {
         config.validated_server_url()?;
         let key = crate::secrets::data_key(secrets)?;
         let role = config.role;
+        let control_key = config.control_key_bytes()?;
         let services = Services::open(config, key)?;
         let manifest = services
             .db
@@ -125,6 +128,7 @@ impl Waybill {
             )),
             privacy: Arc::new(Privacy::new(Arc::clone(s), Arc::clone(g), personal_data())),
             push: Arc::new(Push::new(Arc::clone(s), Arc::clone(g))),
+            notices: Arc::new(Notices::new(Arc::clone(s), control_key)),
             tasks: Tasks::start()?,
             map_visible: std::sync::atomic::AtomicBool::new(false),
             account,
@@ -190,6 +194,7 @@ impl Waybill {
             privacy: Arc::clone(&self.privacy),
             service_log: Arc::clone(&self.service_log),
             push: Arc::clone(&self.push),
+            notices: Arc::clone(&self.notices),
         }
     }
 
@@ -529,6 +534,7 @@ mod tests {
             account::real_name::TABLES,
             service_log::TABLES,
             push_engine::TABLES,
+            crate::notices::TABLES,
             crate::privacy::holdings::TABLES,
         ]
         .iter()

@@ -25,6 +25,10 @@ pub struct Config {
     /// server's leaf or intermediate certificate must carry (OkHttp's `sha256/…` format;
     /// give a backup pin). Empty: the bundled Mozilla roots alone decide. See `tls.rs`.
     pub pinned_keys: Vec<String>,
+    /// The controller's Ed25519 control key (standard base64 of its 32 bytes): service
+    /// notices (P-69, P-70) are shown only when they verify with it. `None`: the app
+    /// believes no notice (a release build sets it; `waybill-server` prints its own).
+    pub control_key: Option<String>,
 }
 
 impl Config {
@@ -56,7 +60,24 @@ impl Config {
             return Err(invalid("pinned_keys need an https:// server_url"));
         }
         crate::tls::parse_pins(&self.pinned_keys).map_err(|e| invalid(&e))?;
+        self.control_key_bytes()?;
         Ok(url.to_string())
+    }
+}
+
+impl Config {
+    /// The control key's 32 bytes, if one is configured (`InvalidConfig` when malformed).
+    pub(crate) fn control_key_bytes(&self) -> Result<Option<[u8; 32]>> {
+        use base64::Engine as _;
+        let Some(key) = &self.control_key else {
+            return Ok(None);
+        };
+        base64::engine::general_purpose::STANDARD
+            .decode(key.trim())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .map(Some)
+            .ok_or_else(|| invalid("control_key must be 32 bytes in standard base64"))
     }
 }
 
@@ -90,6 +111,7 @@ mod tests {
             app_version: "1".into(),
             role: Role::Driver,
             pinned_keys: vec![],
+            control_key: None,
         }
     }
 
@@ -135,6 +157,7 @@ mod tests {
     fn pins_must_be_sha256_in_base64_and_need_https() {
         let pinned = |url: &str, pin: &str| Config {
             pinned_keys: vec![pin.into()],
+            control_key: None,
             ..config(url)
         };
         let good = "sha256/0/UGzuqJK34+kmr4h4WOrZIm3WmaSuQCPAmwBrYoLvE=";

@@ -186,6 +186,13 @@ pub enum Error {
     /// The user is under the policy's minimum age and no guardian has consented yet.
     #[error("a guardian's consent is required")]
     GuardianConsentRequired,
+    /// The service stopped at `at`, as a signed notice announced at least 30 days before
+    /// (P-70): nothing is collected any more, and the sweep deletes what the device held.
+    #[error("the service stopped")]
+    ServiceStopped {
+        /// When it stopped.
+        at: chrono::DateTime<chrono::Utc>,
+    },
     /// A policy manifest was rejected; the one in force stays.
     #[error("invalid policy manifest: {reason}")]
     InvalidManifest {

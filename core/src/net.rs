@@ -267,6 +267,13 @@ impl ApiClient {
         .await
     }
 
+    /// `GET /v1/notices?after=`: the controller's signed notices, without any credential
+    /// (announcements: nothing personal is sent or needed).
+    pub async fn notices(&self, after: i64) -> NetResult<waybill_protocol::notices::Notices> {
+        let path = format!("/v1/notices?after={after}");
+        self.send(Method::GET, &path, None, None, NO_BODY).await
+    }
+
     /// `PUT /v1/push-token`: the server pushes to this device's token (P-23).
     pub async fn put_push_token(
         &self,

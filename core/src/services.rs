@@ -118,6 +118,7 @@ pub(crate) fn for_test(dir: &std::path::Path, role: waybill_protocol::Role) -> A
         app_version: "0.1.0-test".into(),
         role,
         pinned_keys: vec![],
+        control_key: None,
     };
     Services::open(config, crate::db::test_key()).expect("services open")
 }

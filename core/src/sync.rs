@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::account::Account;
 use crate::error::{Error, Result};
+use crate::notices::Notices;
 use crate::orders::engine::Orders;
 use crate::orders::rejections::Rejection;
 use crate::privacy::engine::Privacy;
@@ -51,6 +52,8 @@ pub struct SyncReport {
     pub service_events_sent: u32,
     /// Push-token registrations or removals sent (0 or 1).
     pub push_registrations: u32,
+    /// New service notices that verified (shown whatever the settings).
+    pub notices_kept: u32,
 }
 
 /// What the shell knows of the network when it runs the background job.
@@ -87,6 +90,7 @@ pub(crate) struct Engines {
     pub(crate) privacy: Arc<Privacy>,
     pub(crate) service_log: Arc<ServiceLog>,
     pub(crate) push: Arc<Push>,
+    pub(crate) notices: Arc<Notices>,
 }
 
 impl Engines {
@@ -98,9 +102,23 @@ impl Engines {
         deadline: Option<Instant>,
         proof_chunk: usize,
     ) -> Result<SyncReport> {
+        // Notices first, before the session is needed: an incident or a stop reaches a
+        // signed-out phone too, and a stop ends collection before anything below sends.
+        // A failed pull (offline, a server without notices) stops nothing else.
+        let notices_kept = match self.notices.pull().await {
+            Ok(pulled) => pulled.kept,
+            Err(Error::Cancelled) => return Err(Error::Cancelled),
+            Err(e) => {
+                tracing::info!(error = %e, "notices not read");
+                0
+            }
+        };
+        let mut report = SyncReport {
+            notices_kept,
+            ..SyncReport::default()
+        };
         let session = self.account.session().await?;
         let in_time = || deadline.is_none_or(|d| Instant::now() < d);
-        let mut report = SyncReport::default();
         let pushed = self.orders.push(&session, ignore_backoff, deadline).await?;
         report.pushed = pushed.pushed;
         report.rejected = pushed.rejected;

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod notices;
 pub mod push;
 pub mod service_log;
 pub mod trajectory;

@@ -195,6 +195,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/health", get(|| async { "ok" }))
         .route("/v1/openapi.json", get(openapi_json))
         .merge(crate::account_api::public_routes())
+        .merge(crate::notices::routes())
         // One table of caps (`body_cap_of`) for every route, applied below; axum's own
         // 2 MB default would be a second, different one.
         .layer(DefaultBodyLimit::disable())

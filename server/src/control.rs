@@ -43,8 +43,14 @@ impl ControlKey {
                 ring::rand::SystemRandom::new()
                     .fill(&mut seed)
                     .map_err(|_| std::io::Error::other("no randomness"))?;
-                write_private(&path, &seed)?;
-                seed.to_vec()
+                match write_private(&path, &seed) {
+                    Ok(()) => seed.to_vec(),
+                    // Another process made it first: that one is the key.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        std::fs::read(&path)?
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Err(e) => return Err(e),
         };
@@ -66,16 +72,22 @@ impl ControlKey {
     }
 }
 
+/// Writes `seed` to `path` whole or not at all, failing with `AlreadyExists` when another
+/// process made it first (a temporary file, then a hard link, which never replaces).
 fn write_private(path: &Path, seed: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path)?;
+    let mut file = options.open(&tmp)?;
     file.write_all(seed)?;
-    file.sync_all()
+    file.sync_all()?;
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    linked
 }

@@ -256,3 +256,17 @@ impl AppState {
         .await;
     }
 }
+
+/// Queues a push with `topic` for every account with a token (a published notice).
+pub(crate) fn queue_for_everyone(tx: &Transaction<'_>, topic: PushTopic) -> StoreResult<()> {
+    let topic = match topic {
+        PushTopic::Orders => "orders",
+        PushTopic::Notices => "notices",
+    };
+    tx.execute(
+        "INSERT INTO push_queue (account_id, topic)
+         SELECT DISTINCT account_id, ?1 FROM push_tokens",
+        [topic],
+    )?;
+    Ok(())
+}

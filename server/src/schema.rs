@@ -208,6 +208,12 @@ pub const TABLES: &[ServerTable] = &[
         plain: &["id", "topic"],
     },
     ServerTable {
+        table: "notices",
+        ends: Ends::NotPersonal("announcements to every user, as signed"),
+        personal: &[],
+        plain: &["seq", "id", "payload", "signature", "published_ms"],
+    },
+    ServerTable {
         table: "sqlite_sequence",
         ends: Ends::NotPersonal("SQLite's counters"),
         personal: &[],

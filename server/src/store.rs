@@ -167,6 +167,7 @@ pub fn open(path: &Path) -> StoreResult<Connection> {
     conn.execute_batch(crate::real_name::SCHEMA)?;
     conn.execute_batch(crate::service_log::SCHEMA)?;
     conn.execute_batch(crate::push::SCHEMA)?;
+    conn.execute_batch(crate::notices::SCHEMA)?;
     Ok(conn)
 }
 

@@ -173,6 +173,14 @@ fn points_batch(t0: i64) -> Vec<u8> {
 fn rows() -> Vec<Row> {
     vec![
         Row {
+            method: "GET",
+            path: "/v1/notices",
+            cast: Cast::Public,
+            // Announcements, signed: the same page for everyone, with or without an account.
+            expect: ["200", "200", "200", "200", "200"],
+            build: |w, _, _| w.http.get(format!("{}/v1/notices?after=0", w.url)),
+        },
+        Row {
             method: "POST",
             path: "/v1/sign-in/codes",
             cast: Cast::Public,

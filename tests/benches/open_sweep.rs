@@ -108,6 +108,7 @@ fn main() {
         app_version: "0.1.0-bench".into(),
         role: Role::Driver,
         pinned_keys: vec![],
+        control_key: None,
     };
     let bytes = std::fs::metadata(dir.path().join(waybill_core::db::DB_FILE_NAME))
         .map(|m| m.len())

@@ -473,7 +473,23 @@ pub fn driver_config(data_dir: &Path, server_url: &str) -> waybill_core::Config 
         app_version: "0.1.0-test".into(),
         role: waybill_core::Role::Driver,
         pinned_keys: vec![],
+        control_key: control_key_of(server_url),
     }
+}
+
+/// The control key of the server started here at `server_url` (its notices verify with
+/// it), as an app is built with its controller's.
+pub fn control_key_of(server_url: &str) -> Option<String> {
+    let db = operator_dbs()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(server_url)
+        .cloned()?;
+    Some(
+        waybill_server::control::ControlKey::for_db(&db)
+            .expect("control key")
+            .public_base64(),
+    )
 }
 
 /// A client configuration for a shipper app on `data_dir` talking to `server_url`.

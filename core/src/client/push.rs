@@ -30,6 +30,12 @@ impl Waybill {
         Ok(state)
     }
 
+    /// The service notices kept (security incidents, maintenance, the end of the
+    /// service), newest first: shown whatever the settings (P-69).
+    pub fn notices(&self) -> Result<Vec<waybill_protocol::notices::Notice>> {
+        self.notices.list()
+    }
+
     /// Where the push registration stands (for the settings screen and tests).
     pub fn push_state(&self) -> Result<PushState> {
         let session = self.services.db.read(crate::account::store::load)?;
@@ -50,9 +56,16 @@ impl Waybill {
                 self.run(async move { orders.pull(&account.session().await?).await })
                     .await?
             }
-            PushTopic::Notices => 0,
+            PushTopic::Notices => {
+                let notices = Arc::clone(&self.notices);
+                self.run(async move { Ok(notices.pull().await?.kept) })
+                    .await?
+            }
         };
-        self.notify(&[Topic::Orders]);
+        self.notify(&[match data.refresh {
+            PushTopic::Orders => Topic::Orders,
+            PushTopic::Notices => Topic::Privacy,
+        }]);
         Ok(PushRefresh {
             topic: data.refresh,
             pulled,

@@ -36,6 +36,11 @@ pub enum MetaKey {
     /// The push engine: "1" while the server holds a push token of this device (a purge
     /// of the token then unregisters it at the next sync).
     PushRegistered,
+    /// The privacy engine: when the service stops (RFC 3339), from a verified notice
+    /// announced at least 30 days before (P-70); the earliest such time.
+    ServiceStopsAt,
+    /// The notices engine: where `GET /v1/notices` was read up to.
+    NoticesCursor,
 }
 
 impl MetaKey {
@@ -53,6 +58,8 @@ impl MetaKey {
             MetaKey::PendingAge => "pending_age",
             MetaKey::SweptUnder => "swept_under",
             MetaKey::PushRegistered => "push_registered",
+            MetaKey::ServiceStopsAt => "service_stops_at",
+            MetaKey::NoticesCursor => "notices_cursor",
         }
     }
 }

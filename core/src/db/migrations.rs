@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/016_rights_answered_at.sql")),
     M::up(include_str!("../../migrations/017_service_events.sql")),
     M::up(include_str!("../../migrations/018_push_token.sql")),
+    M::up(include_str!("../../migrations/019_notices.sql")),
 ];
 
 /// The schema version a fully migrated database has.

@@ -194,6 +194,13 @@ impl Privacy {
     pub(crate) fn sweep(&self, now: DateTime<Utc>) -> Result<u32> {
         let manifest = self.gate.manifest();
         let removed = self.services.db.write(|tx| {
+            // After a stop the service announced, everything held for any purpose goes
+            // (P-70: "停止收集" and delete).
+            if super::service_stopped(tx, now)?.is_some() {
+                let erased = holdings::erase_all(tx, &self.registry)?;
+                transparency::record_removed(tx, DataAction::Erased, &erased, now)?;
+                return Ok::<_, Error>(erased);
+            }
             // Purposes the manifest dropped are looked for (a scan) only when it changed.
             let swept_under = meta::get(tx, MetaKey::SweptUnder)?;
             let changed = swept_under.as_deref() != Some(manifest.policy_version.as_str());

@@ -347,10 +347,29 @@ pub fn sweep(
 /// driver still holds cannot do without (PIPL Art. 47 allows keeping what a contract
 /// in performance needs).
 pub fn erase(tx: &Transaction<'_>, registry: &Registry) -> StorageResult<Vec<Removed>> {
+    erase_keeping(tx, registry, |h| h.needed_for_open_order.unwrap_or("0"))
+}
+
+/// Erasure when the service stopped (P-70): no contract is in performance any more, so
+/// every personal row goes, open orders' too.
+pub fn erase_all(tx: &Transaction<'_>, registry: &Registry) -> StorageResult<Vec<Removed>> {
+    erase_keeping(tx, registry, |_| "0")
+}
+
+fn erase_keeping(
+    tx: &Transaction<'_>,
+    registry: &Registry,
+    keep: impl Fn(&Holding) -> &'static str,
+) -> StorageResult<Vec<Removed>> {
     let mut out = vec![];
     for h in &registry.holdings {
-        let keep = h.needed_for_open_order.unwrap_or("0");
-        out.extend(delete_where(tx, registry, h, &format!("NOT ({keep})"), [])?);
+        out.extend(delete_where(
+            tx,
+            registry,
+            h,
+            &format!("NOT ({})", keep(h)),
+            [],
+        )?);
     }
     Ok(out)
 }

@@ -388,6 +388,10 @@ pub(crate) fn purpose_state_from(
 
 /// The gate: a ticket for `purpose_id` if it has a live basis now, else the typed reason.
 pub fn check(conn: &Connection, manifest: &Manifest, purpose_id: &str) -> Result<Ticket> {
+    // From a stop the service announced (P-70), no purpose has a basis: nothing is taken.
+    if let Some(at) = service_stopped(conn, Utc::now())? {
+        return Err(Error::ServiceStopped { at });
+    }
     match purpose_state(conn, manifest, purpose_id)? {
         PurposeState::Allowed | PurposeState::Degraded { .. } => Ok(Ticket::issue(purpose_id)),
         PurposeState::NeedsGuardianConsent => Err(Error::GuardianConsentRequired),
@@ -403,6 +407,31 @@ pub fn check(conn: &Connection, manifest: &Manifest, purpose_id: &str) -> Result
             purpose: purpose_id.to_string(),
         }),
     }
+}
+
+/// When the service stopped, if it did by `now` (a verified stop notice's time).
+pub(crate) fn service_stopped(
+    conn: &Connection,
+    now: DateTime<Utc>,
+) -> crate::db::StorageResult<Option<DateTime<Utc>>> {
+    Ok(meta::get(conn, MetaKey::ServiceStopsAt)?
+        .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|at| at.with_timezone(&Utc))
+        .filter(|at| *at <= now))
+}
+
+/// Notes a stop a verified notice announced; the earliest one counts.
+pub(crate) fn note_service_stop(
+    tx: &Transaction<'_>,
+    at: DateTime<Utc>,
+) -> crate::db::StorageResult<()> {
+    let earlier = meta::get(tx, MetaKey::ServiceStopsAt)?
+        .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .is_some_and(|known| known.with_timezone(&Utc) <= at);
+    if !earlier {
+        meta::set(tx, MetaKey::ServiceStopsAt, &at.to_rfc3339())?;
+    }
+    Ok(())
 }
 
 /// Records acceptance of the policy in force, with a receipt for it and one for each

@@ -13,6 +13,7 @@ pub fn config(dir: &Path, role: Role) -> Config {
         app_version: "0.1.0".into(),
         role,
         pinned_keys: vec![],
+        control_key: None,
     }
 }
 

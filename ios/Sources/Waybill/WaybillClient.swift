@@ -189,6 +189,13 @@ public final class WaybillClient: Sendable {
         try ffi.setPushToken(token: token, platform: platform)
     }
 
+    /// The service notices kept (security incidents, maintenance, the end of the service),
+    /// newest first, each verified with the app's control key: show them whatever the
+    /// settings (P-69); a `.serviceStop` says when collection ends and the data goes (P-70).
+    public func notices() throws -> [Notice] {
+        try ffi.notices()
+    }
+
     /// Where the push registration stands (settings screen).
     public func pushState() throws -> PushState {
         try ffi.pushState()

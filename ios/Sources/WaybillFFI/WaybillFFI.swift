@@ -1661,6 +1661,11 @@ public protocol WaybillCoreProtocol: AnyObject, Sendable {
     func removeListener(id: UInt64)  -> Bool
     
     /**
+     * The service notices kept, newest first: shown whatever the settings.
+     */
+    func notices() throws  -> [Notice]
+    
+    /**
      * Accepts an offer; durable on return, pushed by the next `sync`.
      */
     func acceptOrder(orderId: String) throws  -> Order
@@ -2351,6 +2356,18 @@ open func removeListener(id: UInt64) -> Bool  {
     uniffi_waybill_ffi_fn_method_waybill_remove_listener(
             self.uniffiCloneHandle(),
         FfiConverterUInt64.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The service notices kept, newest first: shown whatever the settings.
+     */
+open func notices()throws  -> [Notice]  {
+    return try  FfiConverterSequenceTypeNotice.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_notices(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -4623,6 +4640,115 @@ public func FfiConverterTypeNewErrand_lower(_ value: NewErrand) -> RustBuffer {
 
 
 /**
+ * A notice the controller signed, verified with the app's control key.
+ */
+public struct Notice: Equatable, Hashable {
+    /**
+     * The controller's id.
+     */
+    public let id: String
+    /**
+     * What it is about.
+     */
+    public let kind: NoticeKind
+    /**
+     * The heading.
+     */
+    public let title: String
+    /**
+     * Impact and advice, or what stops when.
+     */
+    public let body: String
+    /**
+     * When it was published.
+     */
+    public let publishedAt: Date
+    /**
+     * For a service stop: when collection stops and the data goes.
+     */
+    public let stopAt: Date?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The controller's id.
+         */id: String, 
+        /**
+         * What it is about.
+         */kind: NoticeKind, 
+        /**
+         * The heading.
+         */title: String, 
+        /**
+         * Impact and advice, or what stops when.
+         */body: String, 
+        /**
+         * When it was published.
+         */publishedAt: Date, 
+        /**
+         * For a service stop: when collection stops and the data goes.
+         */stopAt: Date?) {
+        self.id = id
+        self.kind = kind
+        self.title = title
+        self.body = body
+        self.publishedAt = publishedAt
+        self.stopAt = stopAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Notice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNotice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Notice {
+        return
+            try Notice(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeNoticeKind.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                body: FfiConverterString.read(from: &buf), 
+                publishedAt: FfiConverterTimestamp.read(from: &buf), 
+                stopAt: FfiConverterOptionTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Notice, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeNoticeKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.body, into: &buf)
+        FfiConverterTimestamp.write(value.publishedAt, into: &buf)
+        FfiConverterOptionTimestamp.write(value.stopAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotice_lift(_ buf: RustBuffer) throws -> Notice {
+    return try FfiConverterTypeNotice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotice_lower(_ value: Notice) -> RustBuffer {
+    return FfiConverterTypeNotice.lower(value)
+}
+
+
+/**
  * An order as the UI shows it.
  */
 public struct Order: Equatable, Hashable {
@@ -6815,6 +6941,10 @@ public struct SyncReport: Equatable, Hashable {
      * Push-token registrations or removals sent (0 or 1).
      */
     public let pushRegistrations: UInt32
+    /**
+     * New service notices that verified.
+     */
+    public let noticesKept: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6860,7 +6990,10 @@ public struct SyncReport: Equatable, Hashable {
          */serviceEventsSent: UInt32, 
         /**
          * Push-token registrations or removals sent (0 or 1).
-         */pushRegistrations: UInt32) {
+         */pushRegistrations: UInt32, 
+        /**
+         * New service notices that verified.
+         */noticesKept: UInt32) {
         self.pushed = pushed
         self.rejected = rejected
         self.remaining = remaining
@@ -6875,6 +7008,7 @@ public struct SyncReport: Equatable, Hashable {
         self.proofBytesSent = proofBytesSent
         self.serviceEventsSent = serviceEventsSent
         self.pushRegistrations = pushRegistrations
+        self.noticesKept = noticesKept
     }
 
     
@@ -6906,7 +7040,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 proofsUploaded: FfiConverterUInt32.read(from: &buf), 
                 proofBytesSent: FfiConverterUInt64.read(from: &buf), 
                 serviceEventsSent: FfiConverterUInt32.read(from: &buf), 
-                pushRegistrations: FfiConverterUInt32.read(from: &buf)
+                pushRegistrations: FfiConverterUInt32.read(from: &buf), 
+                noticesKept: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -6925,6 +7060,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.proofBytesSent, into: &buf)
         FfiConverterUInt32.write(value.serviceEventsSent, into: &buf)
         FfiConverterUInt32.write(value.pushRegistrations, into: &buf)
+        FfiConverterUInt32.write(value.noticesKept, into: &buf)
     }
 }
 
@@ -7202,6 +7338,11 @@ public struct WaybillConfig: Equatable, Hashable {
      * `sha256/…` format); empty: the bundled roots alone decide.
      */
     public let pinnedKeys: [String]
+    /**
+     * The controller's Ed25519 control key (base64): service notices are shown only when
+     * they verify with it; none: no notice is believed.
+     */
+    public let controlKey: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7224,13 +7365,18 @@ public struct WaybillConfig: Equatable, Hashable {
         /**
          * Optional certificate pins, `base64(SHA-256(SubjectPublicKeyInfo))` (OkHttp's
          * `sha256/…` format); empty: the bundled roots alone decide.
-         */pinnedKeys: [String] = []) {
+         */pinnedKeys: [String] = [], 
+        /**
+         * The controller's Ed25519 control key (base64): service notices are shown only when
+         * they verify with it; none: no notice is believed.
+         */controlKey: String? = nil) {
         self.dataDir = dataDir
         self.serverUrl = serverUrl
         self.appId = appId
         self.appVersion = appVersion
         self.role = role
         self.pinnedKeys = pinnedKeys
+        self.controlKey = controlKey
     }
 
     
@@ -7254,7 +7400,8 @@ public struct FfiConverterTypeWaybillConfig: FfiConverterRustBuffer {
                 appId: FfiConverterString.read(from: &buf), 
                 appVersion: FfiConverterString.read(from: &buf), 
                 role: FfiConverterTypeRole.read(from: &buf), 
-                pinnedKeys: FfiConverterSequenceString.read(from: &buf)
+                pinnedKeys: FfiConverterSequenceString.read(from: &buf), 
+                controlKey: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -7265,6 +7412,7 @@ public struct FfiConverterTypeWaybillConfig: FfiConverterRustBuffer {
         FfiConverterString.write(value.appVersion, into: &buf)
         FfiConverterTypeRole.write(value.role, into: &buf)
         FfiConverterSequenceString.write(value.pinnedKeys, into: &buf)
+        FfiConverterOptionString.write(value.controlKey, into: &buf)
     }
 }
 
@@ -8311,6 +8459,91 @@ public func FfiConverterTypeNetwork_lift(_ buf: RustBuffer) throws -> Network {
 #endif
 public func FfiConverterTypeNetwork_lower(_ value: Network) -> RustBuffer {
     return FfiConverterTypeNetwork.lower(value)
+}
+
+
+
+/**
+ * What a notice is about.
+ */
+
+public enum NoticeKind: Equatable, Hashable {
+    
+    /**
+     * A security incident: its impact and what to do.
+     */
+    case securityIncident
+    /**
+     * Planned maintenance.
+     */
+    case maintenance
+    /**
+     * The service stops at `stop_at`: collection ends then and the data is deleted.
+     */
+    case serviceStop
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension NoticeKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNoticeKind: FfiConverterRustBuffer {
+    typealias SwiftType = NoticeKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NoticeKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .securityIncident
+        
+        case 2: return .maintenance
+        
+        case 3: return .serviceStop
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: NoticeKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .securityIncident:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .maintenance:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .serviceStop:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNoticeKind_lift(_ buf: RustBuffer) throws -> NoticeKind {
+    return try FfiConverterTypeNoticeKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNoticeKind_lower(_ value: NoticeKind) -> RustBuffer {
+    return FfiConverterTypeNoticeKind.lower(value)
 }
 
 
@@ -11387,6 +11620,15 @@ enum WaybillError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case GuardianConsentRequired
     /**
+     * The service stopped (a signed notice announced it 30 days before): nothing is
+     * collected, and the data the device held is deleted.
+     */
+    case ServiceStopped(
+        /**
+         * When it stopped.
+         */at: Date
+    )
+    /**
      * A policy manifest was rejected; the one in force stays.
      */
     case InvalidManifest(
@@ -11524,15 +11766,18 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             permission: try FfiConverterString.read(from: &buf)
             )
         case 30: return .GuardianConsentRequired
-        case 31: return .InvalidManifest(
+        case 31: return .ServiceStopped(
+            at: try FfiConverterTimestamp.read(from: &buf)
+            )
+        case 32: return .InvalidManifest(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 32: return .LedgerTampered(
+        case 33: return .LedgerTampered(
             seq: try FfiConverterInt64.read(from: &buf)
             )
-        case 33: return .Shutdown
-        case 34: return .Cancelled
-        case 35: return .Internal(
+        case 34: return .Shutdown
+        case 35: return .Cancelled
+        case 36: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -11693,26 +11938,31 @@ public struct FfiConverterTypeWaybillError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(30))
         
         
-        case let .InvalidManifest(reason):
+        case let .ServiceStopped(at):
             writeInt(&buf, Int32(31))
+            FfiConverterTimestamp.write(at, into: &buf)
+            
+        
+        case let .InvalidManifest(reason):
+            writeInt(&buf, Int32(32))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .LedgerTampered(seq):
-            writeInt(&buf, Int32(32))
+            writeInt(&buf, Int32(33))
             FfiConverterInt64.write(seq, into: &buf)
             
         
         case .Shutdown:
-            writeInt(&buf, Int32(33))
-        
-        
-        case .Cancelled:
             writeInt(&buf, Int32(34))
         
         
-        case let .Internal(reason):
+        case .Cancelled:
             writeInt(&buf, Int32(35))
+        
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(36))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -12192,6 +12442,31 @@ fileprivate struct FfiConverterSequenceTypeHistoryEntry: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeHistoryEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeNotice: FfiConverterRustBuffer {
+    typealias SwiftType = [Notice]
+
+    public static func write(_ value: [Notice], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeNotice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Notice] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Notice]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeNotice.read(from: &buf))
         }
         return seq
     }
@@ -12736,6 +13011,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_remove_listener() != 54587) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_notices() != 53799) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_accept_order() != 4048) {

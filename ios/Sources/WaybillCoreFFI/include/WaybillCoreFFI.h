@@ -448,6 +448,11 @@ uint32_t uniffi_waybill_ffi_fn_method_waybill_listener_count(uint64_t ptr, RustC
 int8_t uniffi_waybill_ffi_fn_method_waybill_remove_listener(uint64_t ptr, uint64_t id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_NOTICES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_NOTICES
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_notices(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_ORDER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ACCEPT_ORDER
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_accept_order(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
@@ -1233,6 +1238,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_listener_count(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REMOVE_LISTENER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_REMOVE_LISTENER
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_remove_listener(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_NOTICES
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_NOTICES
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_notices(void
     
 );
 #endif

@@ -234,6 +234,13 @@ class WaybillClient private constructor(
     suspend fun setPushToken(token: String, platform: io.waybill.ffi.PushPlatform): io.waybill.ffi.PushState =
         withContext(ioDispatcher) { ffi.setPushToken(token, platform) }
 
+    /**
+     * The service notices kept (security incidents, maintenance, the end of the service),
+     * newest first, each verified with the app's control key: show them whatever the
+     * settings (P-69); a `SERVICE_STOP` says when collection ends and the data goes (P-70).
+     */
+    suspend fun notices(): List<io.waybill.ffi.Notice> = withContext(ioDispatcher) { ffi.notices() }
+
     /** Where the push registration stands (settings screen). */
     suspend fun pushState(): io.waybill.ffi.PushState = withContext(ioDispatcher) { ffi.pushState() }
 

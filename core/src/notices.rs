@@ -1,0 +1,162 @@
+//! Service notices (P-69, P-70): security incidents, maintenance and the end of the
+//! service, pulled from `GET /v1/notices` at every sync (and on a `notices` push), kept and
+//! shown whatever the settings: no consent gates an announcement, and none is asked (the
+//! request carries no credential and no personal datum). A notice counts only if it
+//! verifies with the controller's control key the app was built with, so a network
+//! attacker or a compromised front end can neither show a false incident nor stop the
+//! app; one that does not verify, or breaks the notice rules (a stop announced less than
+//! 30 days ahead), is counted and dropped. A verified stop is handed to the privacy engine:
+//! from its time the gate refuses every purpose and the sweep deletes what is held.
+
+use std::sync::Arc;
+
+use rusqlite::{Connection, params};
+use waybill_protocol::notices::{MAX_NOTICES, Notice, NoticeKind, Signed};
+
+use crate::db::StorageResult;
+use crate::db::meta::{self, MetaKey};
+use crate::error::{Error, Result};
+use crate::privacy::holdings::{Held, TableDecl};
+use crate::services::Services;
+
+/// Pages read in one pull (a backlog beyond it waits for the next sync).
+const MAX_PAGES: usize = 10;
+
+/// What a pull did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NoticesPulled {
+    /// New notices that verified and are kept.
+    pub kept: u32,
+    /// Notices refused: a signature that does not verify, or a notice breaking the rules.
+    pub refused: u32,
+}
+
+/// The notices engine.
+pub(crate) struct Notices {
+    services: Arc<Services>,
+    key: Option<[u8; 32]>,
+}
+
+impl Notices {
+    /// The engine, believing notices signed with `key` (none: it believes nothing).
+    pub(crate) fn new(services: Arc<Services>, key: Option<[u8; 32]>) -> Notices {
+        Notices { services, key }
+    }
+
+    /// Reads the notices published since the last pull, keeps those that verify.
+    pub(crate) async fn pull(&self) -> Result<NoticesPulled> {
+        let mut pulled = NoticesPulled::default();
+        let Some(key) = self.key else {
+            return Ok(pulled);
+        };
+        for _ in 0..MAX_PAGES {
+            let after = self.services.blocking(|s| Ok(s.db.read(cursor)?)).await?;
+            let page = self.services.api.notices(after).await?;
+            let full = page.notices.len() >= MAX_NOTICES;
+            let mut verified = vec![];
+            for signed in &page.notices {
+                match verify(&key, signed) {
+                    Some(notice) => verified.push((notice, signed.clone())),
+                    None => pulled.refused += 1,
+                }
+            }
+            if pulled.refused > 0 {
+                tracing::warn!(
+                    refused = pulled.refused,
+                    "notices refused: not signed by the control key"
+                );
+            }
+            // A server that does not move its cursor forward is not followed round again.
+            let next = page.cursor.max(after);
+            let kept = self
+                .services
+                .blocking(move |s| {
+                    s.db.write(|tx| {
+                        let mut kept = 0;
+                        for (notice, signed) in &verified {
+                            kept += store(tx, notice, signed)?;
+                            if let (NoticeKind::ServiceStop, Some(at)) =
+                                (notice.kind, notice.stop_at)
+                            {
+                                crate::privacy::note_service_stop(tx, at)?;
+                            }
+                        }
+                        meta::set(tx, MetaKey::NoticesCursor, &next.to_string())?;
+                        Ok::<_, Error>(kept)
+                    })
+                })
+                .await?;
+            pulled.kept += kept;
+            if !full || next == after {
+                break;
+            }
+        }
+        Ok(pulled)
+    }
+
+    /// The notices kept, newest first.
+    pub(crate) fn list(&self) -> Result<Vec<Notice>> {
+        Ok(self.services.db.read(list)?)
+    }
+}
+
+/// The notice `signed` carries, if its signature verifies with `key` and it keeps the
+/// notice rules; the payload is parsed only once it verified.
+fn verify(key: &[u8; 32], signed: &Signed) -> Option<Notice> {
+    use base64::Engine as _;
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(signed.signature.trim())
+        .ok()?;
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key)
+        .verify(signed.payload.as_bytes(), &signature)
+        .ok()?;
+    serde_json::from_str::<Notice>(&signed.payload)
+        .ok()
+        .filter(Notice::is_valid)
+}
+
+fn cursor(conn: &Connection) -> StorageResult<i64> {
+    Ok(meta::get(conn, MetaKey::NoticesCursor)?
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Keeps a verified notice (once per id); 1 if it was new.
+fn store(tx: &rusqlite::Transaction<'_>, notice: &Notice, signed: &Signed) -> StorageResult<u32> {
+    let added = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO notices (id, payload, signature, published_at)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            notice.id,
+            signed.payload,
+            signed.signature,
+            notice.published_at.to_rfc3339()
+        ])?;
+    Ok(u32::from(added == 1))
+}
+
+fn list(conn: &Connection) -> StorageResult<Vec<Notice>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT payload FROM notices ORDER BY published_at DESC, id")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = vec![];
+    for payload in rows {
+        // Verified when kept; a row this engine did not write is skipped.
+        if let Ok(notice) = serde_json::from_str::<Notice>(&payload?) {
+            out.push(notice);
+        }
+    }
+    Ok(out)
+}
+
+/// The notices engine's table (read by the schema registry test).
+#[cfg_attr(not(test), allow(dead_code))]
+pub const TABLES: &[TableDecl] = &[TableDecl {
+    table: "notices",
+    held: Held::NotPersonal("the controller's signed announcements to every user"),
+    personal: &[],
+    plain: &["id", "payload", "signature", "published_at"],
+    why_plain: "announcements, the same for every user",
+}];

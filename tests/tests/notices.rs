@@ -1,0 +1,179 @@
+//! Service notices (P-69, P-70): a security notice reaches a phone whatever its settings; a
+//! stop announced 30 days ahead ends collection at its time and the sweep deletes what the
+//! phone held; a notice that does not verify with the app's control key (tampered on the
+//! server, signed with another key) is shown nowhere and stops nothing.
+
+use std::path::Path;
+
+use chrono::{Duration, Utc};
+use waybill_core::{Error, Notice, NoticeKind, OrderList, Waybill};
+use waybill_e2e::{ServerProcess, carrying_driver, consenting_driver, driver_config, sign_in};
+use waybill_server::control::ControlKey;
+
+/// The operator publishes `notice` on the server whose database is `db`.
+fn publish(db: &Path, notice: &Notice) {
+    let mut conn = rusqlite::Connection::open(db).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    let key = ControlKey::for_db(db).unwrap();
+    assert!(waybill_server::notices::publish(&mut conn, &key, notice).unwrap());
+}
+
+fn notice(
+    id: &str,
+    kind: NoticeKind,
+    published_days_ago: i64,
+    stop_in: Option<Duration>,
+) -> Notice {
+    let now = Utc::now();
+    Notice {
+        id: id.into(),
+        kind,
+        title: format!("{kind:?} notice"),
+        body: "What happened, what it means for you, and what to do.".into(),
+        published_at: now - Duration::days(published_days_ago),
+        stop_at: stop_in.map(|d| now + d),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_security_notice_is_shown_with_every_optional_purpose_withdrawn_and_a_forged_one_nowhere()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let server = ServerProcess::start_fresh(&db);
+    let url = server.base_url.clone();
+    let driver = consenting_driver(&dir.path().join("d"), &url);
+    sign_in(&driver).await;
+    // Everything optional off: the notice does not rest on any of it.
+    for row in driver.privacy_settings().unwrap().purposes {
+        if row.switchable {
+            driver.decide(&row.id, false, "settings_switch").unwrap();
+        }
+    }
+    let incident = notice("incident-1", NoticeKind::SecurityIncident, 0, None);
+    publish(&db, &incident);
+    let synced = driver.sync().await.unwrap();
+    assert_eq!(synced.notices_kept, 1);
+    assert_eq!(driver.notices().unwrap(), std::slice::from_ref(&incident));
+    // A phone that never accepted the policy nor signed in hears of it too.
+    let fresh = Waybill::open_with_key_file(driver_config(&dir.path().join("f"), &url)).unwrap();
+    assert!(matches!(fresh.sync().await, Err(Error::NotSignedIn)));
+    assert_eq!(fresh.notices().unwrap(), std::slice::from_ref(&incident));
+
+    // A front end that rewrites a notice, and one signed with a key that is not the
+    // controller's: neither is shown.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let forged = ControlKey::for_db(&dir.path().join("elsewhere.sqlite3"))
+        .unwrap()
+        .sign(&notice("forged-1", NoticeKind::SecurityIncident, 0, None));
+    conn.execute(
+        "INSERT INTO notices (id, payload, signature, published_ms) VALUES ('forged-1', ?1, ?2, 0)",
+        rusqlite::params![forged.payload, forged.signature],
+    )
+    .unwrap();
+    publish(
+        &db,
+        &notice("maintenance-1", NoticeKind::Maintenance, 0, None),
+    );
+    conn.execute(
+        "UPDATE notices SET payload = replace(payload, 'What happened', 'Call +86 400 000 0000')
+         WHERE id = 'maintenance-1'",
+        [],
+    )
+    .unwrap();
+    let later = driver.sync().await.unwrap();
+    assert_eq!(later.notices_kept, 0, "neither verifies");
+    assert_eq!(driver.notices().unwrap(), [incident]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_announced_thirty_days_ahead_ends_collection_at_its_time_and_the_sweep_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let server = ServerProcess::start_fresh(&db);
+    let url = server.base_url.clone();
+    let (driver, order_id) = carrying_driver(&dir.path().join("d"), &url).await;
+    waybill_e2e::allow_trajectory(&driver);
+    driver
+        .record_fixes(&order_id, &waybill_e2e::recent_drive())
+        .unwrap();
+    driver.flush_fixes().unwrap();
+
+    // Announced for 31 days from now: shown, and nothing stops yet.
+    let ahead = notice(
+        "stop-ahead",
+        NoticeKind::ServiceStop,
+        0,
+        Some(Duration::days(31)),
+    );
+    publish(&db, &ahead);
+    driver.sync().await.unwrap();
+    assert_eq!(driver.notices().unwrap(), std::slice::from_ref(&ahead));
+    assert_eq!(
+        driver.sweep_retention().unwrap(),
+        0,
+        "before the stop nothing goes"
+    );
+    assert!(!driver.fixes(&order_id).unwrap().is_empty());
+    // The sweep on the stop day deletes what is held.
+    let at_stop = ahead.stop_at.unwrap() + Duration::minutes(1);
+    assert!(driver.sweep_retention_as_of(at_stop).unwrap() > 0);
+    assert!(driver.orders(OrderList::Mine).unwrap().is_empty());
+    assert!(driver.fixes(&order_id).unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_the_stop_time_has_come_the_gate_refuses_every_collection() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let server = ServerProcess::start_fresh(&db);
+    let url = server.base_url.clone();
+    let (driver, order_id) = carrying_driver(&dir.path().join("d"), &url).await;
+    waybill_e2e::allow_trajectory(&driver);
+    let consignee = driver
+        .order_contact(&order_id, true)
+        .unwrap()
+        .expect("the held order's contact")
+        .consignee_phone;
+    // A stop announced 40 days ago for a minute ago (this phone was away since).
+    let stop = notice(
+        "stop-now",
+        NoticeKind::ServiceStop,
+        40,
+        Some(Duration::minutes(-1)),
+    );
+    publish(&db, &stop);
+    let synced = driver.sync().await;
+    assert!(
+        matches!(synced, Err(Error::ServiceStopped { .. })),
+        "nothing is sent after the stop: {synced:?}"
+    );
+    assert_eq!(driver.notices().unwrap(), [stop]);
+    let fixes = driver.record_fixes(&order_id, &waybill_e2e::recent_drive());
+    assert!(
+        matches!(fixes, Err(Error::ServiceStopped { .. })),
+        "{fixes:?}"
+    );
+    let reported = driver.report_exception(&order_id, "gate closed");
+    assert!(
+        matches!(reported, Err(Error::ServiceStopped { .. })),
+        "{reported:?}"
+    );
+    assert!(driver.sweep_retention().unwrap() > 0);
+    assert!(driver.orders(OrderList::Mine).unwrap().is_empty());
+    let bytes = waybill_e2e::raw_database_bytes(&dir.path().join("d"));
+    assert!(
+        !waybill_e2e::contains(&bytes, consignee.as_bytes()),
+        "the consignee's number is gone from the database and its WAL"
+    );
+
+    // A new phone on this service cannot start collecting either, not even as a guest.
+    let late = consenting_driver(&dir.path().join("late"), &url);
+    let _ = late.sync().await;
+    let browsed = late.browse_offers_as_guest(waybill_e2e::SHANGHAI).await;
+    assert!(
+        matches!(browsed, Err(Error::ServiceStopped { .. })),
+        "{browsed:?}"
+    );
+}
