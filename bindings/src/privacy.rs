@@ -254,6 +254,8 @@ pub struct PurposeRow {
     pub sensitive: bool,
     /// Data category labels.
     pub categories: Vec<String>,
+    /// Who, beyond the controller, is shown this purpose's data, and when.
+    pub recipients: Vec<String>,
     /// Its one state.
     pub state: PurposeState,
     /// What refusing costs.
@@ -272,6 +274,7 @@ impl From<core::PurposeRow> for PurposeRow {
             switchable: r.switchable,
             sensitive: r.sensitive,
             categories: r.categories,
+            recipients: r.recipients,
             state: r.state.into(),
             if_refused: r.if_refused,
             retention: r.retention,

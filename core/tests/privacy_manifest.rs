@@ -183,7 +183,7 @@ fn a_material_change_needs_a_new_decision_and_a_wording_change_does_not() {
 
     // Wording only: a notice, collection goes on.
     let mut wording = driver();
-    wording["policy_version"] = "2026.12.2".into();
+    wording["policy_version"] = "2026.12.9".into();
     wording["purposes"][0]["description"] = "Register with your phone number.".into();
     match client.install_manifest(&wording.to_string()).unwrap() {
         PolicyStatus::Accepted { notices, .. } => assert!(notices.iter().all(|c| !c.material)),

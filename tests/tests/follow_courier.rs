@@ -49,6 +49,27 @@ async fn the_shipper_follows_the_courier_between_pickup_and_delivery_only() {
     driver.flush_fixes().unwrap();
     let sent = driver.sync().await.unwrap();
     assert!(sent.trajectory_batches >= 1, "{sent:?}");
+    // The driver's app says who sees the position: in settings, and in the log of what
+    // was sent to whom.
+    let settings = driver.privacy_settings().unwrap();
+    let trajectory = settings
+        .purposes
+        .iter()
+        .find(|p| p.id == "trajectory_upload")
+        .unwrap();
+    assert!(
+        trajectory.recipients.iter().any(|r| r.contains("shipper")),
+        "{:?}",
+        trajectory.recipients
+    );
+    let log = driver.transparency_log(50).unwrap();
+    assert!(
+        log.iter().any(|e| e.purpose == "trajectory_upload"
+            && e.recipient
+                .as_deref()
+                .is_some_and(|r| r.ends_with("shown to errand_shipper"))),
+        "{log:?}"
+    );
 
     let moving = shipper.follow_courier(&errand.id).await.unwrap();
     assert_eq!(moving.state, CourierState::InTransit);

@@ -73,9 +73,24 @@ impl Gate {
         categories: &[&str],
         items: usize,
     ) -> StorageResult<()> {
-        // What is collected stays on the device; what travels goes to the controller.
-        let recipient =
-            (action != DataAction::Collected).then(|| self.manifest().controller.name.clone());
+        // What is collected stays on the device; what travels goes to the controller, and
+        // to whom the purpose declares it shows the data.
+        let manifest = self.manifest();
+        let recipient = (action != DataAction::Collected).then(|| {
+            let shown: Vec<&str> = manifest
+                .purpose(basis.purpose())
+                .map(|p| p.recipients.iter().map(|r| r.id.as_str()).collect())
+                .unwrap_or_default();
+            if action == DataAction::Sent && !shown.is_empty() {
+                format!(
+                    "{}, shown to {}",
+                    manifest.controller.name,
+                    shown.join(", ")
+                )
+            } else {
+                manifest.controller.name.clone()
+            }
+        });
         transparency::record(
             tx,
             &DataEvent::new(

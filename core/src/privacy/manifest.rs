@@ -244,6 +244,21 @@ pub struct Purpose {
     /// What the purpose is disclosed as in the app stores.
     #[serde(default)]
     pub disclosure: DisclosurePurpose,
+    /// Who, beyond the controller, is shown the purpose's data (the errand's shipper sees
+    /// the courier's position in transit): disclosed in settings and the transparency log;
+    /// a new one is a material change (P-68).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<Recipient>,
+}
+
+/// Someone the controller shows a purpose's data to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    /// Stable id, `snake_case`.
+    pub id: String,
+    /// Who, and what they see when, as shown to the user.
+    pub label: String,
 }
 
 impl Purpose {
@@ -367,6 +382,10 @@ impl Manifest {
             let at = |field: &str| format!("purposes[{}].{field}", p.id);
             text(&at("description"), &p.description, MAX_TEXT)?;
             text(&at("if_refused"), &p.if_refused, MAX_TEXT)?;
+            ids(
+                &at("recipients"),
+                p.recipients.iter().map(|r| (&r.id, &r.label)),
+            )?;
             if p.categories.is_empty() {
                 return Err(rule(
                     at("categories"),
@@ -694,13 +713,30 @@ fn purpose_changes(o: &Purpose, p: &Purpose, push: &mut impl FnMut(&str, String,
             false,
         );
     }
+    for r in p
+        .recipients
+        .iter()
+        .filter(|r| !o.recipients.iter().any(|x| x.id == r.id))
+    {
+        push(
+            &p.id,
+            format!("{} is now shown to {}", p.label, r.label),
+            true,
+        );
+    }
     let narrower = o.categories.iter().any(|c| !p.categories.contains(c))
-        || o.permissions.iter().any(|x| !p.permissions.contains(x));
+        || o.permissions.iter().any(|x| !p.permissions.contains(x))
+        || o.recipients
+            .iter()
+            .any(|r| !p.recipients.iter().any(|x| x.id == r.id));
     let worded = o.description != p.description
         || o.label != p.label
         || o.rationale != p.rationale
         || o.without_permission != p.without_permission
-        || o.if_refused != p.if_refused;
+        || o.if_refused != p.if_refused
+        || o.recipients
+            .iter()
+            .any(|r| p.recipients.iter().any(|x| x.id == r.id && x != r));
     if narrower || worded {
         push(
             &p.id,

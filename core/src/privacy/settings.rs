@@ -72,6 +72,8 @@ pub struct PurposeRow {
     pub sensitive: bool,
     /// Labels of the data categories.
     pub categories: Vec<String>,
+    /// Who, beyond the controller, is shown this purpose's data, and when.
+    pub recipients: Vec<String>,
     /// The one answer for this purpose.
     pub state: PurposeState,
     /// What turning it off costs.
@@ -132,6 +134,7 @@ pub fn build(
                 switchable: p.basis.needs_decision(),
                 sensitive: manifest.is_sensitive(p),
                 categories: p.categories.iter().map(label_of).collect(),
+                recipients: p.recipients.iter().map(|r| r.label.clone()).collect(),
                 state: purpose_state_from(conn, manifest, &receipts, &status, &p.id)?,
                 if_refused: p.if_refused.clone(),
                 retention: retention_text(p.retention.days, p.retention.from),

@@ -5863,6 +5863,10 @@ public struct PurposeRow: Equatable, Hashable {
      */
     public let categories: [String]
     /**
+     * Who, beyond the controller, is shown this purpose's data, and when.
+     */
+    public let recipients: [String]
+    /**
      * Its one state.
      */
     public let state: PurposeState
@@ -5900,6 +5904,9 @@ public struct PurposeRow: Equatable, Hashable {
          * Data category labels.
          */categories: [String], 
         /**
+         * Who, beyond the controller, is shown this purpose's data, and when.
+         */recipients: [String], 
+        /**
          * Its one state.
          */state: PurposeState, 
         /**
@@ -5915,6 +5922,7 @@ public struct PurposeRow: Equatable, Hashable {
         self.switchable = switchable
         self.sensitive = sensitive
         self.categories = categories
+        self.recipients = recipients
         self.state = state
         self.ifRefused = ifRefused
         self.retention = retention
@@ -5943,6 +5951,7 @@ public struct FfiConverterTypePurposeRow: FfiConverterRustBuffer {
                 switchable: FfiConverterBool.read(from: &buf), 
                 sensitive: FfiConverterBool.read(from: &buf), 
                 categories: FfiConverterSequenceString.read(from: &buf), 
+                recipients: FfiConverterSequenceString.read(from: &buf), 
                 state: FfiConverterTypePurposeState.read(from: &buf), 
                 ifRefused: FfiConverterString.read(from: &buf), 
                 retention: FfiConverterString.read(from: &buf)
@@ -5957,6 +5966,7 @@ public struct FfiConverterTypePurposeRow: FfiConverterRustBuffer {
         FfiConverterBool.write(value.switchable, into: &buf)
         FfiConverterBool.write(value.sensitive, into: &buf)
         FfiConverterSequenceString.write(value.categories, into: &buf)
+        FfiConverterSequenceString.write(value.recipients, into: &buf)
         FfiConverterTypePurposeState.write(value.state, into: &buf)
         FfiConverterString.write(value.ifRefused, into: &buf)
         FfiConverterString.write(value.retention, into: &buf)
