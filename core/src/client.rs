@@ -271,6 +271,10 @@ impl Waybill {
             return Ok(SyncReport::default());
         }
         let report = self.run(sync::foreground(self.engines())).await;
+        if report.as_ref().is_ok_and(|r| r.manifest_installed) {
+            // A purpose the new policy dropped goes now, as after `install_manifest`.
+            self.sweep_retention()?;
+        }
         self.notify(&[Topic::Orders, Topic::Privacy]);
         report
     }

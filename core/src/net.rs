@@ -274,6 +274,13 @@ impl ApiClient {
         self.send(Method::GET, &path, None, None, NO_BODY).await
     }
 
+    /// `GET /v1/control?app=`: the controller's signed manifest and SDK switch for this
+    /// app, without any credential.
+    pub async fn control(&self, app: &str) -> NetResult<waybill_protocol::notices::Control> {
+        let path = format!("/v1/control?app={app}");
+        self.send(Method::GET, &path, None, None, NO_BODY).await
+    }
+
     /// `PUT /v1/push-token`: the server pushes to this device's token (P-23).
     pub async fn put_push_token(
         &self,

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use rusqlite::{Connection, params};
-use waybill_protocol::notices::{MAX_NOTICES, Notice, NoticeKind, Signed};
+use waybill_protocol::notices::{MAX_NOTICES, Notice, NoticeKind, SdkSwitch, Signed};
 
 use crate::db::StorageResult;
 use crate::db::meta::{self, MetaKey};
@@ -94,15 +94,77 @@ impl Notices {
         Ok(pulled)
     }
 
+    /// Reads the controller's signed documents for `app`: keeps a newer SDK switch that
+    /// verifies, and returns a manifest that verifies and is newer than `in_force` (the
+    /// caller installs it: the privacy engine parses and lints it, and a material change
+    /// asks the person again). What does not verify is dropped, and what is kept stays.
+    pub(crate) async fn pull_control(&self, app: &str, in_force: &str) -> Result<ControlPulled> {
+        let mut pulled = ControlPulled::default();
+        let Some(key) = self.key else {
+            return Ok(pulled);
+        };
+        let docs = self.services.api.control(app).await?;
+        if let Some(signed) = &docs.sdk_switch {
+            match verified::<SdkSwitch>(&key, signed) {
+                Some(switch) => {
+                    pulled.sdk_switch = self
+                        .services
+                        .blocking(move |s| {
+                            Ok(s.db.write(|tx| crate::privacy::note_sdk_switch(tx, &switch))?)
+                        })
+                        .await?;
+                }
+                None => pulled.refused += 1,
+            }
+        }
+        if let Some(signed) = &docs.manifest {
+            match verified_text(&key, signed) {
+                Some(doc) if newer_version(doc, in_force) => {
+                    pulled.manifest = Some(doc.to_string());
+                }
+                Some(_) => {}
+                None => pulled.refused += 1,
+            }
+        }
+        if pulled.refused > 0 {
+            tracing::warn!(
+                refused = pulled.refused,
+                "control documents refused: not signed by the control key"
+            );
+        }
+        Ok(pulled)
+    }
+
     /// The notices kept, newest first.
     pub(crate) fn list(&self) -> Result<Vec<Notice>> {
         Ok(self.services.db.read(list)?)
     }
 }
 
+/// What a control pull brought.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ControlPulled {
+    /// A verified manifest newer than the one in force, to install.
+    pub(crate) manifest: Option<String>,
+    /// Whether a newer SDK switch was kept.
+    pub(crate) sdk_switch: bool,
+    /// Documents that did not verify.
+    pub(crate) refused: u32,
+}
+
 /// The notice `signed` carries, if its signature verifies with `key` and it keeps the
-/// notice rules; the payload is parsed only once it verified.
+/// notice rules.
 fn verify(key: &[u8; 32], signed: &Signed) -> Option<Notice> {
+    verified::<Notice>(key, signed).filter(Notice::is_valid)
+}
+
+/// The document `signed` carries, parsed only once its signature verified with `key`.
+fn verified<T: serde::de::DeserializeOwned>(key: &[u8; 32], signed: &Signed) -> Option<T> {
+    serde_json::from_str(verified_text(key, signed)?).ok()
+}
+
+/// `signed`'s payload, if its Ed25519 signature verifies with `key`.
+fn verified_text<'s>(key: &[u8; 32], signed: &'s Signed) -> Option<&'s str> {
     use base64::Engine as _;
     let signature = base64::engine::general_purpose::STANDARD
         .decode(signed.signature.trim())
@@ -110,9 +172,24 @@ fn verify(key: &[u8; 32], signed: &Signed) -> Option<Notice> {
     ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key)
         .verify(signed.payload.as_bytes(), &signature)
         .ok()?;
-    serde_json::from_str::<Notice>(&signed.payload)
-        .ok()
-        .filter(Notice::is_valid)
+    Some(&signed.payload)
+}
+
+/// Whether the manifest `doc` declares a policy version after `in_force` (`2026.12.2` <
+/// `2027.1.1`, segment by segment): an older signed manifest replayed is not installed.
+fn newer_version(doc: &str, in_force: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Version {
+        policy_version: String,
+    }
+    let segments = |v: &str| -> Option<Vec<u64>> { v.split('.').map(|s| s.parse().ok()).collect() };
+    let Ok(Version { policy_version }) = serde_json::from_str::<Version>(doc) else {
+        return false;
+    };
+    match (segments(&policy_version), segments(in_force)) {
+        (Some(new), Some(old)) => new > old,
+        _ => false,
+    }
 }
 
 fn cursor(conn: &Connection) -> StorageResult<i64> {

@@ -54,6 +54,9 @@ pub struct SyncReport {
     pub push_registrations: u32,
     /// New service notices that verified (shown whatever the settings).
     pub notices_kept: u32,
+    /// Whether a newer policy manifest the controller published was installed (a material
+    /// change then asks the person again before collection goes on).
+    pub manifest_installed: bool,
 }
 
 /// What the shell knows of the network when it runs the background job.
@@ -117,6 +120,25 @@ impl Engines {
             notices_kept,
             ..SyncReport::default()
         };
+        // The controller's signed manifest and SDK switch: a switch applies at once, a
+        // newer manifest is installed before anything below is sent under the old one.
+        let in_force = self.privacy.policy_version();
+        match self
+            .notices
+            .pull_control(&self.privacy.app(), &in_force)
+            .await
+        {
+            Ok(pulled) => {
+                if let Some(doc) = pulled.manifest {
+                    match self.privacy.install_manifest(&doc) {
+                        Ok(()) => report.manifest_installed = true,
+                        Err(e) => tracing::warn!(error = %e, "published manifest refused"),
+                    }
+                }
+            }
+            Err(Error::Cancelled) => return Err(Error::Cancelled),
+            Err(e) => tracing::info!(error = %e, "control documents not read"),
+        }
         let session = self.account.session().await?;
         let in_time = || deadline.is_none_or(|d| Instant::now() < d);
         let pushed = self.orders.push(&session, ignore_backoff, deadline).await?;

@@ -97,6 +97,32 @@ pub struct Notices {
     pub cursor: i64,
 }
 
+/// The SDK switch (P-51; seed 001: "immediately deactivate the SDK"): the SDKs the
+/// controller deactivated, as of `issued_at`. A device keeps the newest it verified, so an
+/// old switch replayed cannot bring a deactivated SDK back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SdkSwitch {
+    /// When the controller issued it.
+    pub issued_at: DateTime<Utc>,
+    /// Ids of the SDKs (as the manifests declare them) that get nothing from now on.
+    pub disabled: Vec<String>,
+}
+
+/// `GET /v1/control?app=`: the controller's signed documents for one app, the newest of
+/// each: its policy manifest and the SDK switch. Either may be absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Control {
+    /// The policy manifest (its JSON as signed).
+    #[serde(default)]
+    pub manifest: Option<Signed>,
+    /// The SDK switch.
+    #[serde(default)]
+    pub sdk_switch: Option<Signed>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,9 +66,16 @@ impl ControlKey {
 
     /// `document` serialised and signed.
     pub fn sign<T: serde::Serialize>(&self, document: &T) -> Signed {
-        let payload = serde_json::to_string(document).expect("control documents serialize");
+        self.sign_text(&serde_json::to_string(document).expect("control documents serialize"))
+    }
+
+    /// `payload` signed as it is.
+    pub fn sign_text(&self, payload: &str) -> Signed {
         let signature = STANDARD.encode(self.pair.sign(payload.as_bytes()).as_ref());
-        Signed { payload, signature }
+        Signed {
+            payload: payload.to_string(),
+            signature,
+        }
     }
 }
 

@@ -20,7 +20,9 @@ use crate::api::{AppState, Failure};
 use crate::control::ControlKey;
 use crate::store::{StoreError, StoreResult};
 
-/// The table: each notice as signed, in publication order.
+/// The tables: each notice as signed, in publication order; the newest signed policy
+/// manifest per app and SDK switch (`kind`: `manifest:driver`, `manifest:shipper`,
+/// `sdk_switch`).
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS notices (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -29,11 +31,109 @@ CREATE TABLE IF NOT EXISTS notices (
     signature    TEXT NOT NULL,
     published_ms INTEGER NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS control_documents (
+    kind         TEXT PRIMARY KEY NOT NULL,
+    payload      TEXT NOT NULL,
+    signature    TEXT NOT NULL,
+    published_ms INTEGER NOT NULL
+) STRICT;
 ";
 
 /// Public routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/notices", get(list))
+    Router::new()
+        .route("/v1/notices", get(list))
+        .route("/v1/control", get(control))
+}
+
+/// `?app=driver|shipper`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct App {
+    app: String,
+}
+
+#[utoipa::path(get, path = "/v1/control", tag = "notices",
+    description = "The controller's newest signed documents for one app (P-51, P-67): its policy manifest, which the app installs when it verifies and is newer than the one in force (a material change then asks the person again), and the SDK switch, which deactivates the SDKs it names at once. Each is the JSON exactly as signed with the Ed25519 control key, and the signature. No account is needed: both are public.",
+    params(("app" = String, Query, description = "`driver` or `shipper`")),
+    responses((status = 200, body = waybill_protocol::notices::Control), (status = 400, body = ApiError)))]
+pub(crate) async fn control(
+    State(state): State<AppState>,
+    query: Result<Query<App>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<waybill_protocol::notices::Control>, Failure> {
+    let app = match query {
+        Ok(Query(App { app })) if app == "driver" || app == "shipper" => app,
+        _ => {
+            return Err(Failure::new(
+                ErrorCode::BadRequest,
+                "app: driver or shipper",
+            ));
+        }
+    };
+    let docs = state
+        .with_db(move |c| {
+            Ok(waybill_protocol::notices::Control {
+                manifest: document(c, &format!("manifest:{app}"))?,
+                sdk_switch: document(c, "sdk_switch")?,
+            })
+        })
+        .await?;
+    Ok(axum::Json(docs))
+}
+
+fn document(conn: &Connection, kind: &str) -> StoreResult<Option<Signed>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT payload, signature FROM control_documents WHERE kind = ?1",
+            [kind],
+            |r| {
+                Ok(Signed {
+                    payload: r.get(0)?,
+                    signature: r.get(1)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Publishes a signed document of `kind`, replacing the previous one.
+fn publish_document(conn: &Connection, kind: &str, signed: &Signed) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO control_documents (kind, payload, signature, published_ms)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (kind) DO UPDATE SET payload = ?2, signature = ?3, published_ms = ?4",
+        params![
+            kind,
+            signed.payload,
+            signed.signature,
+            Utc::now().timestamp_millis()
+        ],
+    )?;
+    Ok(())
+}
+
+/// Publishes a policy manifest for `app` (`driver`, `shipper`): `document` is the JSON the
+/// apps will parse and lint, signed as given (it is not reserialised).
+pub fn publish_manifest(
+    conn: &Connection,
+    key: &ControlKey,
+    app: &str,
+    document: &str,
+) -> StoreResult<()> {
+    publish_document(conn, &format!("manifest:{app}"), &key.sign_text(document))
+}
+
+/// Publishes the SDK switch: `disabled` get nothing from the apps from now on.
+pub fn publish_sdk_switch(
+    conn: &Connection,
+    key: &ControlKey,
+    disabled: &[&str],
+) -> StoreResult<()> {
+    let switch = waybill_protocol::notices::SdkSwitch {
+        issued_at: Utc::now(),
+        disabled: disabled.iter().map(|s| s.to_string()).collect(),
+    };
+    publish_document(conn, "sdk_switch", &key.sign(&switch))
 }
 
 /// `?after=`: the cursor of the last page read.

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::file_rights_request, crate::api::list_rights_requests,
         crate::api::upload_trajectory, crate::api::get_trajectory,
         crate::service_log::store_events, crate::courier::follow,
-        crate::push::register, crate::push::unregister, crate::notices::list,
+        crate::push::register, crate::push::unregister, crate::notices::list, crate::notices::control,
     ),
     modifiers(&BearerAuth)
 )]

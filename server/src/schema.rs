@@ -208,6 +208,12 @@ pub const TABLES: &[ServerTable] = &[
         plain: &["id", "topic"],
     },
     ServerTable {
+        table: "control_documents",
+        ends: Ends::NotPersonal("the controller's signed policy manifests and SDK switch"),
+        personal: &[],
+        plain: &["kind", "payload", "signature", "published_ms"],
+    },
+    ServerTable {
         table: "notices",
         ends: Ends::NotPersonal("announcements to every user, as signed"),
         personal: &[],

@@ -174,6 +174,14 @@ fn rows() -> Vec<Row> {
     vec![
         Row {
             method: "GET",
+            path: "/v1/control",
+            cast: Cast::Public,
+            // The policy and the SDK switch are public, signed.
+            expect: ["200", "200", "200", "200", "200"],
+            build: |w, _, _| w.http.get(format!("{}/v1/control?app=driver", w.url)),
+        },
+        Row {
+            method: "GET",
             path: "/v1/notices",
             cast: Cast::Public,
             // Announcements, signed: the same page for everyone, with or without an account.

@@ -41,6 +41,8 @@ pub enum MetaKey {
     ServiceStopsAt,
     /// The notices engine: where `GET /v1/notices` was read up to.
     NoticesCursor,
+    /// The privacy engine: the newest SDK switch that verified (JSON `SdkSwitch`, P-51).
+    SdkSwitch,
 }
 
 impl MetaKey {
@@ -60,6 +62,7 @@ impl MetaKey {
             MetaKey::PushRegistered => "push_registered",
             MetaKey::ServiceStopsAt => "service_stops_at",
             MetaKey::NoticesCursor => "notices_cursor",
+            MetaKey::SdkSwitch => "sdk_switch",
         }
     }
 }

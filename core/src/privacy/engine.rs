@@ -171,6 +171,16 @@ impl Privacy {
         Ok(())
     }
 
+    /// The policy version in force.
+    pub(crate) fn policy_version(&self) -> String {
+        self.gate.manifest().policy_version.clone()
+    }
+
+    /// The app the manifest in force is for (`driver`, `shipper`).
+    pub(crate) fn app(&self) -> String {
+        self.gate.manifest().app.clone()
+    }
+
     /// Puts the shipped manifest back in force (after a wipe).
     pub(crate) fn reinstall_builtin(&self) -> Result<()> {
         let role = self.services.config.role;

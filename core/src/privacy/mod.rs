@@ -420,6 +420,30 @@ pub(crate) fn service_stopped(
         .filter(|at| *at <= now))
 }
 
+/// The SDKs the controller deactivated (the newest verified switch).
+pub(crate) fn disabled_sdks(conn: &Connection) -> crate::db::StorageResult<Vec<String>> {
+    Ok(meta::get(conn, MetaKey::SdkSwitch)?
+        .and_then(|s| serde_json::from_str::<waybill_protocol::notices::SdkSwitch>(&s).ok())
+        .map(|s| s.disabled)
+        .unwrap_or_default())
+}
+
+/// Keeps a verified SDK switch if it is newer than the one kept (an old one replayed
+/// cannot bring an SDK back); returns whether it was.
+pub(crate) fn note_sdk_switch(
+    tx: &Transaction<'_>,
+    switch: &waybill_protocol::notices::SdkSwitch,
+) -> crate::db::StorageResult<bool> {
+    let kept = meta::get(tx, MetaKey::SdkSwitch)?
+        .and_then(|s| serde_json::from_str::<waybill_protocol::notices::SdkSwitch>(&s).ok());
+    if kept.is_some_and(|k| k.issued_at >= switch.issued_at) {
+        return Ok(false);
+    }
+    let json = serde_json::to_string(switch).expect("a switch serializes");
+    meta::set(tx, MetaKey::SdkSwitch, &json)?;
+    Ok(true)
+}
+
 /// Notes a stop a verified notice announced; the earliest one counts.
 pub(crate) fn note_service_stop(
     tx: &Transaction<'_>,

@@ -15,6 +15,10 @@ use crate::ticket::Ticket;
 /// purpose that has a live basis (P-47: no SDK before consent, none whose function is off).
 pub fn may_start(conn: &Connection, manifest: &Manifest, sdk_id: &str) -> Result<bool> {
     let sdk = declared(manifest, sdk_id)?;
+    // Deactivated by the controller (P-51): whatever its purposes' state.
+    if super::disabled_sdks(conn)?.iter().any(|d| d == sdk_id) {
+        return Ok(false);
+    }
     for purpose in &sdk.purposes {
         if check(conn, manifest, purpose).is_ok() {
             return Ok(true);
@@ -35,6 +39,11 @@ pub fn permit(
     navigating: bool,
 ) -> Result<(Ticket, String)> {
     let sdk = declared(manifest, sdk_id)?;
+    if super::disabled_sdks(conn)?.iter().any(|d| d == sdk_id) {
+        return Err(Error::InvalidInput {
+            reason: format!("the controller deactivated {sdk_id}: it gets nothing"),
+        });
+    }
     if !sdk.categories.iter().any(|c| c == category) {
         return Err(Error::InvalidInput {
             reason: format!("the policy does not let {sdk_id} receive {category}"),
