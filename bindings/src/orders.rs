@@ -695,3 +695,34 @@ impl Waybill {
             .into())
     }
 }
+
+/// One contact the person picked in the OS contact picker (never a list).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PickedContact {
+    /// The contact's name as the picker gave it.
+    pub name: String,
+    /// The number the person chose.
+    pub phone: String,
+}
+
+#[uniffi::export]
+impl Waybill {
+    /// Checks one picked contact for a sender or recipient (P-21): under `contact_pick`
+    /// with the contacts permission; kept only as the errand's party once placed.
+    pub fn pick_contact(&self, contact: PickedContact) -> Result<PickedContact> {
+        let picked = self.inner.pick_contact(&core::PickedContact {
+            name: contact.name,
+            phone: contact.phone,
+        })?;
+        Ok(PickedContact {
+            name: picked.name,
+            phone: picked.phone,
+        })
+    }
+
+    /// The person's position for the pickup point (P-13): under `locate_me` with the
+    /// location permission, rounded to about 100 m, not kept.
+    pub fn locate_me(&self, at: LatLon) -> Result<LatLon> {
+        Ok(self.inner.locate_me(at.into())?.into())
+    }
+}

@@ -47,6 +47,7 @@ pub use notices::NoticesPulled;
 pub use observe::{ChangeListener, ListenerId, Topic};
 pub use orders::courier::CourierTrack;
 pub use orders::engine::MAX_RADIUS_M;
+pub use orders::entry::PickedContact;
 pub use orders::history::{ActionState, HistoryEntry};
 pub use orders::outbox::OutboxEntry;
 pub use orders::parties::OrderContact;

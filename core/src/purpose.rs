@@ -29,11 +29,15 @@ pub enum Purpose {
     ServiceLogs,
     /// Pushes of order changes and notices (the device's push token, P-23).
     PushNotifications,
+    /// The shipper's "use my location" for the pickup point (P-13).
+    LocateMe,
+    /// One contact picked in the OS picker for a sender or recipient (P-21).
+    ContactPick,
 }
 
 impl Purpose {
     /// Every purpose, for checks against a manifest.
-    pub const ALL: [Purpose; 11] = [
+    pub const ALL: [Purpose; 13] = [
         Purpose::Account,
         Purpose::NearbyOrders,
         Purpose::OrderFulfilment,
@@ -45,6 +49,8 @@ impl Purpose {
         Purpose::AlbumUpload,
         Purpose::ServiceLogs,
         Purpose::PushNotifications,
+        Purpose::LocateMe,
+        Purpose::ContactPick,
     ];
 
     /// The manifest's id of the purpose.
@@ -61,6 +67,8 @@ impl Purpose {
             Purpose::AlbumUpload => "album_upload",
             Purpose::ServiceLogs => "service_logs",
             Purpose::PushNotifications => "push_notifications",
+            Purpose::LocateMe => "locate_me",
+            Purpose::ContactPick => "contact_pick",
         }
     }
 

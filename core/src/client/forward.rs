@@ -86,6 +86,23 @@ impl Waybill {
         self.changed_order(self.orders.place_errand(errand, may_share_parties))
     }
 
+    /// Checks one contact the person picked in the OS picker for a sender or recipient
+    /// (P-21): under the `contact_pick` consent with the contacts permission; kept only as
+    /// the errand's party once placed. Typing the party needs nothing.
+    pub fn pick_contact(
+        &self,
+        contact: &crate::orders::entry::PickedContact,
+    ) -> Result<crate::orders::entry::PickedContact> {
+        self.orders.pick_contact(contact)
+    }
+
+    /// The person's position for the pickup point (P-13): under `locate_me` with the
+    /// location permission granted, rounded to about 100 m, not kept. Typing the address
+    /// needs nothing.
+    pub fn locate_me(&self, at: waybill_protocol::LatLon) -> Result<waybill_protocol::LatLon> {
+        self.orders.locate_me(at)
+    }
+
     /// A shipper cancels an errand not yet delivered; works offline.
     pub fn cancel_errand(&self, order_id: &str) -> Result<Order> {
         self.changed_order(self.orders.take(order_id, ActionKind::Cancel, None, None))

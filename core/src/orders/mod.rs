@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod courier;
 pub mod engine;
+pub mod entry;
 pub mod export;
 pub mod history;
 pub mod outbox;

@@ -401,6 +401,19 @@ public final class WaybillClient: Sendable {
         try ffi.placeErrand(errand: errand, mayShareParties: mayShareParties)
     }
 
+    /// Checks one contact the person picked in `CNContactPickerViewController` for a sender
+    /// or recipient: under the `contact_pick` consent with the contacts permission; kept
+    /// only as the errand's party once placed.
+    public func pickContact(_ contact: PickedContact) throws -> PickedContact {
+        try ffi.pickContact(contact: contact)
+    }
+
+    /// The person's position for the pickup point: under `locate_me` with the location
+    /// permission granted, rounded to about 100 m and not kept.
+    public func locateMe(at point: LatLon) throws -> LatLon {
+        try ffi.locateMe(at: point)
+    }
+
     /// A shipper cancels an errand not yet delivered; works offline.
     @discardableResult
     public func cancelErrand(orderId: String) throws -> Order {

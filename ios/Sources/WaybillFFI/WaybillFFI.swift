@@ -1723,6 +1723,12 @@ public protocol WaybillCoreProtocol: AnyObject, Sendable {
     func followCourier(orderId: String, call: CallToken?) async throws  -> CourierTrack
     
     /**
+     * The person's position for the pickup point (P-13): under `locate_me` with the
+     * location permission, rounded to about 100 m, not kept.
+     */
+    func locateMe(at: LatLon) throws  -> LatLon
+    
+    /**
      * One order from the cache.
      */
     func order(orderId: String) throws  -> Order
@@ -1752,6 +1758,12 @@ public protocol WaybillCoreProtocol: AnyObject, Sendable {
      * Local actions waiting for the server.
      */
     func pendingActions() throws  -> UInt32
+    
+    /**
+     * Checks one picked contact for a sender or recipient (P-21): under `contact_pick`
+     * with the contacts permission; kept only as the errand's party once placed.
+     */
+    func pickContact(contact: PickedContact) throws  -> PickedContact
     
     /**
      * Goods loaded (accepted → picked up); works offline.
@@ -2527,6 +2539,20 @@ open func followCourier(orderId: String, call: CallToken? = nil)async throws  ->
 }
     
     /**
+     * The person's position for the pickup point (P-13): under `locate_me` with the
+     * location permission, rounded to about 100 m, not kept.
+     */
+open func locateMe(at: LatLon)throws  -> LatLon  {
+    return try  FfiConverterTypeLatLon_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_locate_me(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeLatLon_lower(at),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * One order from the cache.
      */
 open func order(orderId: String)throws  -> Order  {
@@ -2600,6 +2626,20 @@ open func pendingActions()throws  -> UInt32  {
         uniffiCallStatus in
     uniffi_waybill_ffi_fn_method_waybill_pending_actions(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Checks one picked contact for a sender or recipient (P-21): under `contact_pick`
+     * with the contacts permission; kept only as the errand's party once placed.
+     */
+open func pickContact(contact: PickedContact)throws  -> PickedContact  {
+    return try  FfiConverterTypePickedContact_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_pick_contact(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePickedContact_lower(contact),uniffiCallStatus
     )
 })
 }
@@ -5370,6 +5410,75 @@ public func FfiConverterTypePermissionRow_lift(_ buf: RustBuffer) throws -> Perm
 #endif
 public func FfiConverterTypePermissionRow_lower(_ value: PermissionRow) -> RustBuffer {
     return FfiConverterTypePermissionRow.lower(value)
+}
+
+
+/**
+ * One contact the person picked in the OS contact picker (never a list).
+ */
+public struct PickedContact: Equatable, Hashable {
+    /**
+     * The contact's name as the picker gave it.
+     */
+    public let name: String
+    /**
+     * The number the person chose.
+     */
+    public let phone: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The contact's name as the picker gave it.
+         */name: String, 
+        /**
+         * The number the person chose.
+         */phone: String) {
+        self.name = name
+        self.phone = phone
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PickedContact: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePickedContact: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PickedContact {
+        return
+            try PickedContact(
+                name: FfiConverterString.read(from: &buf), 
+                phone: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PickedContact, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.phone, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePickedContact_lift(_ buf: RustBuffer) throws -> PickedContact {
+    return try FfiConverterTypePickedContact.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePickedContact_lower(_ value: PickedContact) -> RustBuffer {
+    return FfiConverterTypePickedContact.lower(value)
 }
 
 
@@ -13059,6 +13168,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_follow_courier() != 11414) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_locate_me() != 65030) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_order() != 63504) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -13075,6 +13187,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_pending_actions() != 42027) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_pick_contact() != 42905) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_pick_up() != 1979) {

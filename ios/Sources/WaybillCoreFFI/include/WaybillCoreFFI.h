@@ -508,6 +508,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_find_by_code(uint64_t ptr, RustB
 uint64_t uniffi_waybill_ffi_fn_method_waybill_follow_courier(uint64_t ptr, RustBuffer order_id, RustBuffer call
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_LOCATE_ME
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_LOCATE_ME
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_locate_me(uint64_t ptr, RustBuffer at, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_ORDER
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_order(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
@@ -536,6 +541,11 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_pending(uint64_t ptr, RustCallSt
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PENDING_ACTIONS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PENDING_ACTIONS
 uint32_t uniffi_waybill_ffi_fn_method_waybill_pending_actions(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PICK_CONTACT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PICK_CONTACT
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_pick_contact(uint64_t ptr, RustBuffer contact, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_PICK_UP
@@ -1313,6 +1323,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_follow_courier(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_LOCATE_ME
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_LOCATE_ME
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_locate_me(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ORDER
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_ORDER
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_order(void
@@ -1346,6 +1362,12 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_pending(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PENDING_ACTIONS
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PENDING_ACTIONS
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_pending_actions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PICK_CONTACT
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_PICK_CONTACT
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_pick_contact(void
     
 );
 #endif

@@ -184,6 +184,21 @@ class WaybillClient private constructor(
     suspend fun placeErrand(errand: NewErrand, mayShareParties: Boolean): Order =
         withContext(ioDispatcher) { ffi.placeErrand(errand, mayShareParties) }
 
+    /**
+     * Checks one contact the person picked in the OS picker (`ACTION_PICK` on
+     * `CommonDataKinds.Phone`, one row) for a sender or recipient: under the `contact_pick`
+     * consent with the contacts permission; kept only as the errand's party once placed.
+     */
+    suspend fun pickContact(contact: io.waybill.ffi.PickedContact): io.waybill.ffi.PickedContact =
+        withContext(ioDispatcher) { ffi.pickContact(contact) }
+
+    /**
+     * The person's position for the pickup point: under `locate_me` with the location
+     * permission granted, rounded to about 100 m and not kept. Typing the address needs
+     * nothing.
+     */
+    suspend fun locateMe(at: LatLon): LatLon = withContext(ioDispatcher) { ffi.locateMe(at) }
+
     /** A shipper cancels an errand not yet delivered; works offline. */
     suspend fun cancelErrand(orderId: String): Order = withContext(ioDispatcher) { ffi.cancelErrand(orderId) }
 
