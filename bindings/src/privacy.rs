@@ -731,6 +731,17 @@ impl Waybill {
         Ok(self.inner.disclose_to_sdk(&sdk_id, &category, items)?)
     }
 
+    /// The SDKs owed a "forget" since a deletion or the closing (P-63): call each one's own
+    /// deletion, then `sdk_forgotten`.
+    pub fn sdks_to_forget(&self) -> Result<Vec<String>> {
+        Ok(self.inner.sdks_to_forget()?)
+    }
+
+    /// The shell called `sdk_id`'s deletion; returns whether it was owed.
+    pub fn sdk_forgotten(&self, sdk_id: String) -> Result<bool> {
+        Ok(self.inner.sdk_forgotten(&sdk_id)?)
+    }
+
     /// The policy the person accepted, readable offline (Markdown from the accepted
     /// manifest version).
     pub fn policy_text(&self) -> Result<PolicyText> {

@@ -539,6 +539,7 @@ mod tests {
             service_log::TABLES,
             push_engine::TABLES,
             crate::notices::TABLES,
+            crate::privacy::forget::TABLES,
             crate::privacy::holdings::TABLES,
         ]
         .iter()

@@ -80,7 +80,7 @@ impl Waybill {
         let account = Arc::clone(&self.account);
         self.run(async move { account.sign_out(everywhere).await })
             .await?;
-        self.wipe_local()?;
+        self.wipe_local(false)?;
         tracing::info!(everywhere, "signed out; local data wiped");
         self.notify(&[Topic::Orders, Topic::Privacy]);
         Ok(())
@@ -146,7 +146,7 @@ impl Waybill {
             Ok(()) | Err(Error::AccountClosed) => {}
             Err(e) => return Err(e),
         }
-        self.wipe_local()?;
+        self.wipe_local(true)?;
         tracing::info!("account cancelled; local data wiped");
         self.notify(&[Topic::Orders, Topic::Privacy]);
         Ok(())
@@ -203,9 +203,13 @@ impl Waybill {
     }
 
     /// Wipes what this device holds (database and proof files): as freshly installed.
-    pub(super) fn wipe_local(&self) -> Result<()> {
+    /// Wipes what is local. `closing`: the account is gone, so every SDK that received
+    /// data is owed a "forget" (P-63); owed ones outlive the wipe either way.
+    pub(super) fn wipe_local(&self, closing: bool) -> Result<()> {
         self.orders.forget_followed();
+        let owed = self.privacy.owe_forgets(closing)?;
         self.services.db.wipe()?;
+        self.privacy.restore_forgets(&owed)?;
         self.tracker.drop_pending();
         self.privacy.reinstall_builtin()?;
         self.after_purge(false)
@@ -214,7 +218,7 @@ impl Waybill {
     /// The server said the account was closed (on another device, or by this one whose
     /// reply was lost): local account data goes, and the state says `Closed`.
     pub(super) fn closed_elsewhere(&self) -> Result<()> {
-        self.wipe_local()?;
+        self.wipe_local(true)?;
         self.account.mark_closed()?;
         tracing::info!("account closed on the server; local data wiped");
         self.notify(&[Topic::Orders, Topic::Privacy]);

@@ -86,6 +86,18 @@ impl Waybill {
         self.changed_order(self.orders.place_errand(errand, may_share_parties))
     }
 
+    /// The SDKs owed a "forget" since a deletion request or the account's closing (P-63):
+    /// call each one's own deletion (reset its id, unregister its token), then
+    /// [`Waybill::sdk_forgotten`]. Kept until then, across restarts and the closing's wipe.
+    pub fn sdks_to_forget(&self) -> Result<Vec<String>> {
+        self.privacy.sdks_to_forget()
+    }
+
+    /// The shell called `sdk_id`'s deletion; returns whether it was owed.
+    pub fn sdk_forgotten(&self, sdk_id: &str) -> Result<bool> {
+        self.privacy.sdk_forgotten(sdk_id)
+    }
+
     /// Checks one contact the person picked in the OS picker for a sender or recipient
     /// (P-21): under the `contact_pick` consent with the contacts permission; kept only as
     /// the errand's party once placed. Typing the party needs nothing.

@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/017_service_events.sql")),
     M::up(include_str!("../../migrations/018_push_token.sql")),
     M::up(include_str!("../../migrations/019_notices.sql")),
+    M::up(include_str!("../../migrations/020_sdk_forget.sql")),
 ];
 
 /// The schema version a fully migrated database has.

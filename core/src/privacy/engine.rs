@@ -284,6 +284,8 @@ impl Privacy {
             if kind == RightKind::Deletion {
                 let erased = holdings::erase(tx, &self.registry)?;
                 transparency::record_removed(tx, DataAction::Erased, &erased, now)?;
+                // The SDKs that got data are told too (P-63).
+                super::forget::owe_all(tx, now)?;
             }
             Ok::<_, Error>(request)
         })?;
@@ -388,10 +390,43 @@ impl Privacy {
             items as usize,
             Utc::now(),
         );
+        Ok(self.services.db.write(|tx| {
+            transparency::record(tx, &event)?;
+            super::forget::note_recipient(tx, sdk_id)
+        })?)
+    }
+
+    /// The SDKs owed a "forget" (P-63), oldest first.
+    pub(crate) fn sdks_to_forget(&self) -> Result<Vec<String>> {
+        let owed = self.services.db.read(super::forget::owed)?;
+        Ok(owed.into_iter().map(|(sdk, _)| sdk).collect())
+    }
+
+    /// The shell called `sdk_id`'s own deletion; returns whether it was owed.
+    pub(crate) fn sdk_forgotten(&self, sdk_id: &str) -> Result<bool> {
         Ok(self
             .services
             .db
-            .write(|tx| transparency::record(tx, &event))?)
+            .write(|tx| super::forget::done(tx, sdk_id))?)
+    }
+
+    /// Every SDK that received data is owed a "forget" (the account is closing); returns
+    /// what is owed, to carry over the wipe.
+    pub(crate) fn owe_forgets(&self, closing: bool) -> Result<Vec<(String, String)>> {
+        Ok(self.services.db.write(|tx| {
+            if closing {
+                super::forget::owe_all(tx, Utc::now())?;
+            }
+            super::forget::owed(tx)
+        })?)
+    }
+
+    /// Puts owed "forgets" back after a wipe.
+    pub(crate) fn restore_forgets(&self, owed: &[(String, String)]) -> Result<()> {
+        Ok(self
+            .services
+            .db
+            .write(|tx| super::forget::restore(tx, owed))?)
     }
 }
 

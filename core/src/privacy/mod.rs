@@ -7,6 +7,7 @@
 pub mod disclosures;
 pub mod engine;
 pub mod export;
+pub mod forget;
 pub mod gate;
 pub mod holdings;
 pub mod ledger;

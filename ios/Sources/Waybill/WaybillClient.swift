@@ -531,6 +531,19 @@ public final class WaybillClient: Sendable {
         try ffi.rightsRequests()
     }
 
+    /// The SDKs owed a "forget" since a deletion request or the account's closing (P-63):
+    /// call each one's own deletion (reset its id, unregister its token), then
+    /// `sdkForgotten(_:)`. Kept until then, across restarts and the closing's wipe.
+    public func sdksToForget() throws -> [String] {
+        try ffi.sdksToForget()
+    }
+
+    /// The app called `sdkId`'s deletion; true if it was owed.
+    @discardableResult
+    public func sdkForgotten(_ sdkId: String) throws -> Bool {
+        try ffi.sdkForgotten(sdkId: sdkId)
+    }
+
     /// Whether a declared third-party SDK may start now.
     public func sdkMayStart(_ sdkId: String) throws -> Bool {
         try ffi.sdkMayStart(sdkId: sdkId)

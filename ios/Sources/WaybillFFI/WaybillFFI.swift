@@ -1894,9 +1894,20 @@ public protocol WaybillCoreProtocol: AnyObject, Sendable {
     func rightsRequests() throws  -> [RightsRequest]
     
     /**
+     * The shell called `sdk_id`'s deletion; returns whether it was owed.
+     */
+    func sdkForgotten(sdkId: String) throws  -> Bool
+    
+    /**
      * Whether the shell may start a third-party SDK now (declared, purpose allowed).
      */
     func sdkMayStart(sdkId: String) throws  -> Bool
+    
+    /**
+     * The SDKs owed a "forget" since a deletion or the closing (P-63): call each one's own
+     * deletion, then `sdk_forgotten`.
+     */
+    func sdksToForget() throws  -> [String]
     
     /**
      * The app opened (`true`) or left (`false`) a map or navigation screen: the map SDK
@@ -2988,6 +2999,19 @@ open func rightsRequests()throws  -> [RightsRequest]  {
 }
     
     /**
+     * The shell called `sdk_id`'s deletion; returns whether it was owed.
+     */
+open func sdkForgotten(sdkId: String)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_sdk_forgotten(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sdkId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Whether the shell may start a third-party SDK now (declared, purpose allowed).
      */
 open func sdkMayStart(sdkId: String)throws  -> Bool  {
@@ -2996,6 +3020,19 @@ open func sdkMayStart(sdkId: String)throws  -> Bool  {
     uniffi_waybill_ffi_fn_method_waybill_sdk_may_start(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(sdkId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The SDKs owed a "forget" since a deletion or the closing (P-63): call each one's own
+     * deletion, then `sdk_forgotten`.
+     */
+open func sdksToForget()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_sdks_to_forget(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -13267,7 +13304,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waybill_ffi_checksum_method_waybill_rights_requests() != 8818) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sdk_forgotten() != 42187) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start() != 30790) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_sdks_to_forget() != 56047) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_set_map_visible() != 2532) {

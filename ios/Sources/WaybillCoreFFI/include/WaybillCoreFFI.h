@@ -673,9 +673,19 @@ RustBuffer uniffi_waybill_ffi_fn_method_waybill_request_right(uint64_t ptr, Rust
 RustBuffer uniffi_waybill_ffi_fn_method_waybill_rights_requests(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDK_FORGOTTEN
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDK_FORGOTTEN
+int8_t uniffi_waybill_ffi_fn_method_waybill_sdk_forgotten(uint64_t ptr, RustBuffer sdk_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDK_MAY_START
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDK_MAY_START
 int8_t uniffi_waybill_ffi_fn_method_waybill_sdk_may_start(uint64_t ptr, RustBuffer sdk_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDKS_TO_FORGET
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SDKS_TO_FORGET
+RustBuffer uniffi_waybill_ffi_fn_method_waybill_sdks_to_forget(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_FN_METHOD_WAYBILL_SET_MAP_VISIBLE
@@ -1521,9 +1531,21 @@ uint16_t uniffi_waybill_ffi_checksum_method_waybill_rights_requests(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_FORGOTTEN
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_FORGOTTEN
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_sdk_forgotten(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_MAY_START
 #define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDK_MAY_START
 uint16_t uniffi_waybill_ffi_checksum_method_waybill_sdk_may_start(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDKS_TO_FORGET
+#define UNIFFI_FFIDEF_UNIFFI_WAYBILL_FFI_CHECKSUM_METHOD_WAYBILL_SDKS_TO_FORGET
+uint16_t uniffi_waybill_ffi_checksum_method_waybill_sdks_to_forget(void
     
 );
 #endif

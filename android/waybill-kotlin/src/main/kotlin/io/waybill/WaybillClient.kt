@@ -438,6 +438,16 @@ class WaybillClient private constructor(
     suspend fun confirmRightsRequest(requestId: String, stepUpCode: String) =
         privacyChange { ffi.confirmRightsRequest(requestId, stepUpCode) }
 
+    /**
+     * The SDKs owed a "forget" since a deletion request or the account's closing (P-63):
+     * call each one's own deletion (reset its id, unregister its token), then
+     * [sdkForgotten]. Kept until then, across restarts and the closing's wipe.
+     */
+    suspend fun sdksToForget(): List<String> = withContext(ioDispatcher) { ffi.sdksToForget() }
+
+    /** The app called [sdkId]'s deletion; true if it was owed. */
+    suspend fun sdkForgotten(sdkId: String): Boolean = withContext(ioDispatcher) { ffi.sdkForgotten(sdkId) }
+
     /** Whether a third-party SDK may start now; call before initialising it and after each change. */
     suspend fun sdkMayStart(sdkId: String): Boolean = withContext(ioDispatcher) { ffi.sdkMayStart(sdkId) }
 
