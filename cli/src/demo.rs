@@ -162,6 +162,14 @@ fn latlon(f: &Fix) -> LatLon {
 pub struct Figures {
     trace: String,
     order_id: String,
+    /// The parcel scanned at pickup against the order.
+    parcel_scan: String,
+    /// Each push the shipper's phone got, and what its targeted pull brought.
+    pushes: Vec<String>,
+    /// Points of the courier's route the shipper saw.
+    followed_points: u64,
+    /// Notices the shipper's app showed.
+    notices_shown: u32,
     fixes_from_phone: u64,
     fixes_kept: u64,
     /// The filter's counts by reason for the leg after the restart (a leg's counters live
@@ -235,11 +243,14 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
         2,
         "Shipper Chen Jing (seed 003) places an errand: sender, recipient, item",
     );
-    let shipper = Waybill::open_with_key_file(config(
-        &root.join("shipper"),
-        &server.base_url(),
-        Role::Shipper,
-    ))
+    // The shipper's app is built with the controller's control key: it believes the
+    // notices the controller signs (the driver's app below, built without, believes none).
+    let control = waybill_server::control::ControlKey::for_db(&server_db)
+        .map_err(|e| fail("control key", e))?;
+    let shipper = Waybill::open_with_key_file(Config {
+        control_key: Some(control.public_base64()),
+        ..config(&root.join("shipper"), &server.base_url(), Role::Shipper)
+    })
     .map_err(|e| fail("shipper", e))?;
     shipper
         .accept_policy("first_run_dialog")
@@ -262,6 +273,16 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
             consignee_address: "No. 88 Century Avenue, floor 12".into(),
         },
     };
+    // Status by push: allowed in the app and the OS, the APNs token registered at sync.
+    shipper
+        .report_permission(Permission::Notifications, PermissionState::Granted)
+        .map_err(|e| fail("notifications", e))?;
+    shipper
+        .decide("push_notifications", true, "errand_screen")
+        .map_err(|e| fail("push consent", e))?;
+    shipper
+        .set_push_token("demo-shipper-apns-token", waybill_core::PushPlatform::Apns)
+        .map_err(|e| fail("push token", e))?;
     let placed = shipper
         .place_errand(&errand, true)
         .map_err(|e| fail("place errand", e))?;
@@ -310,6 +331,13 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
         offers.len()
     ));
     wang.accept_order(&order).map_err(|e| fail("accept", e))?;
+    // At the counter he scans the parcel's label (a QR URL ending in the waybill number).
+    let scanned = format!("https://t.example.com/wb/{order}");
+    let check = wang
+        .check_parcel(&order, &scanned)
+        .map_err(|e| fail("scan", e))?;
+    say(&format!("scanned the parcel's label at pickup: {check:?}"));
+    fig.parcel_scan = format!("{check:?}");
     wang.decide("proof_photos", true, "pickup_screen")
         .map_err(|e| fail("photo consent", e))?;
     wang.report_permission(Permission::Camera, PermissionState::Granted)
@@ -353,6 +381,41 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
             .map_err(|e| fail("location", e))?;
     }
     let report = wang.sync().await.map_err(|e| fail("sync", e))?;
+    // The trace is a recording replayed fast, its fixes dated before this run began; on
+    // the road the pickup came just before its first fix, so the server's pickup time is
+    // set there (the courier view shows only positions after the pickup).
+    rusqlite::Connection::open(&server_db)
+        .and_then(|c| {
+            c.busy_timeout(std::time::Duration::from_secs(5))?;
+            c.execute(
+                "UPDATE order_events SET at = ?2 WHERE order_id = ?1 AND kind = 'picked_up'",
+                rusqlite::params![
+                    order,
+                    (trace[0].at - chrono::Duration::seconds(1)).to_rfc3339()
+                ],
+            )
+        })
+        .map_err(|e| fail("pickup time", e))?;
+    // Each status change (accepted, picked up) reached the shipper's phone as one push
+    // naming a topic only; each push became one targeted pull there.
+    let pushes = waybill_server::push::DevPushSender::sent(&server_db);
+    for (_, data) in &pushes {
+        let refreshed = shipper
+            .handle_push(&data.to_string())
+            .await
+            .map_err(|e| fail("push", e))?;
+        fig.pushes
+            .push(format!("{data} → pulled {}", refreshed.pulled));
+    }
+    say(&format!(
+        "{} push(es) to the shipper ({}); her app now shows {:?}",
+        pushes.len(),
+        fig.pushes.join("; "),
+        shipper
+            .order(&order)
+            .map_err(|e| fail("shipper order", e))?
+            .status
+    ));
     say(&format!(
         "synced: {} action(s), {} receipt(s), {} proof(s) uploaded; the core asks the shell for {:?}",
         report.pushed,
@@ -401,6 +464,23 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
     let offline_fixes = std::mem::take(&mut drive.offline_fixes);
     drop(drive);
     bar.finish_and_clear();
+    // Meanwhile the shipper follows the courier (in transit only, from the server).
+    wang.sync()
+        .await
+        .map_err(|e| fail("sync before following", e))?;
+    let followed = shipper
+        .follow_courier(&order)
+        .await
+        .map_err(|e| fail("follow", e))?;
+    fig.followed_points = followed.route.len() as u64;
+    say(&format!(
+        "the shipper follows the courier: {} point(s) since pickup, {:.1} km covered, {} left",
+        followed.route.len(),
+        followed.covered_m / 1000.0,
+        followed
+            .left_m
+            .map_or("?".into(), |m| format!("{:.1} km", m / 1000.0))
+    ));
     say(&format!(
         "kill: {} fixes acknowledged by the killed app, {} found after the restart, {} lost",
         fig.fixes_acknowledged_before_kill,
@@ -525,6 +605,36 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
     wang.sync().await.map_err(|e| fail("receipt sync", e))?;
     let export = wang.export_personal_data().map_err(|e| fail("export", e))?;
     write(&options.report_dir.join("export.json"), export.as_bytes())?;
+
+    // The operator announces maintenance, signed with the control key: the shipper's
+    // app shows it whatever her settings.
+    let notice = waybill_core::Notice {
+        id: "demo-maintenance".into(),
+        kind: waybill_core::NoticeKind::Maintenance,
+        title: "Planned maintenance tonight".into(),
+        body:
+            "Sync pauses from 02:00 to 03:00; actions you take meanwhile are kept and sent after."
+                .into(),
+        published_at: chrono::Utc::now(),
+        stop_at: None,
+    };
+    {
+        let mut conn = rusqlite::Connection::open(&server_db).map_err(|e| fail("operator", e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| fail("operator", e))?;
+        waybill_server::notices::publish(&mut conn, &control, &notice)
+            .map_err(|e| fail("notice", e))?;
+    }
+    shipper
+        .sync()
+        .await
+        .map_err(|e| fail("shipper notices", e))?;
+    let shown = shipper.notices().map_err(|e| fail("notices", e))?;
+    fig.notices_shown = shown.len() as u32;
+    say(&format!(
+        "a notice reached the shipper's app: {}",
+        shown.first().map_or("none", |n| n.title.as_str())
+    ));
 
     step(7, "What the server holds, and the figures");
     let account = wang
@@ -715,6 +825,19 @@ fn print_summary(fig: &Figures) {
             format!("{} / {}", fig.fixes_from_phone, fig.fixes_kept),
         ),
         ("points the server holds", fig.server_points.to_string()),
+        ("parcel scanned at pickup", fig.parcel_scan.clone()),
+        (
+            "pushes to the shipper (one per status change)",
+            fig.pushes.len().to_string(),
+        ),
+        (
+            "route points the shipper saw in transit",
+            fig.followed_points.to_string(),
+        ),
+        (
+            "notices shown to the shipper",
+            fig.notices_shown.to_string(),
+        ),
         (
             "trajectory uploads (vs one request per fix)",
             format!("{} (vs {})", fig.trajectory_uploads, fig.fixes_from_phone),
