@@ -7,7 +7,6 @@
 //! A token belongs to its signed-in device: a sign-out, a re-registration or a closing
 //! deletes the device and, by cascade, its token.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use axum::Router;
@@ -89,13 +88,10 @@ impl DevPushSender {
 
 impl PushSender for DevPushSender {
     fn send(&self, token: &str, platform: PushPlatform, data: &PushData) -> std::io::Result<()> {
-        let line = serde_json::json!({"token": token, "platform": platform.as_str(), "data": data});
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
-        writeln!(file, "{line}")?;
-        file.sync_data()
+        crate::sign_in::append_json_line(
+            &self.path,
+            &serde_json::json!({"token": token, "platform": platform.as_str(), "data": data}),
+        )
     }
 }
 

@@ -81,14 +81,24 @@ impl DevFileSender {
 
 impl CodeSender for DevFileSender {
     fn send(&self, phone: &str, code: &str, purpose: CodePurpose) -> std::io::Result<()> {
-        let line = serde_json::json!({"phone": phone, "code": code, "purpose": purpose.as_str()});
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
-        writeln!(file, "{line}")?;
-        file.sync_data()
+        append_json_line(
+            &self.path,
+            &serde_json::json!({"phone": phone, "code": code, "purpose": purpose.as_str()}),
+        )
     }
+}
+
+/// Appends `value` as one line to the development senders' file at `path`, durably.
+pub(crate) fn append_json_line(
+    path: &std::path::Path,
+    value: &serde_json::Value,
+) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(file, "{value}")?;
+    file.sync_data()
 }
 
 fn code_hash(salt: &str, code: &str) -> String {

@@ -706,3 +706,16 @@ pub fn session_token(data_dir: &Path) -> String {
     )
     .expect("a session")
 }
+
+/// The user allows notifications in the OS and push in the app (`push_notifications`).
+pub fn allow_push(client: &waybill_core::Waybill) {
+    client
+        .report_permission(
+            waybill_core::Permission::Notifications,
+            waybill_core::PermissionState::Granted,
+        )
+        .expect("notifications granted");
+    client
+        .decide("push_notifications", true, "settings_switch")
+        .expect("push allowed");
+}

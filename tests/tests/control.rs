@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use waybill_core::{Error, Permission, PermissionState, PolicyStatus, PurposeState, Waybill};
-use waybill_e2e::{ServerProcess, consenting_driver, sign_in};
+use waybill_core::{Error, PolicyStatus, PurposeState};
+use waybill_e2e::{ServerProcess, allow_push, consenting_driver, sign_in};
 use waybill_server::control::ControlKey;
 
 fn operator(db: &Path) -> (rusqlite::Connection, ControlKey) {
@@ -15,15 +15,6 @@ fn operator(db: &Path) -> (rusqlite::Connection, ControlKey) {
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .unwrap();
     (conn, ControlKey::for_db(db).unwrap())
-}
-
-fn allow_push(client: &Waybill) {
-    client
-        .report_permission(Permission::Notifications, PermissionState::Granted)
-        .unwrap();
-    client
-        .decide("push_notifications", true, "settings_switch")
-        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

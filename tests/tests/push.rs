@@ -7,9 +7,11 @@
 use std::path::Path;
 
 use waybill_core::{
-    Error, OrderStatus, Permission, PermissionState, PushPlatform, PushState, PushTopic, Waybill,
+    Error, OrderStatus, Permission, PermissionState, PushPlatform, PushState, PushTopic,
 };
-use waybill_e2e::{ServerProcess, consenting_driver, consenting_shipper, sample_errand, sign_in};
+use waybill_e2e::{
+    ServerProcess, allow_push, consenting_driver, consenting_shipper, sample_errand, sign_in,
+};
 use waybill_server::push::DevPushSender;
 
 /// The push tokens the server holds.
@@ -22,16 +24,6 @@ fn server_tokens(db: &Path) -> Vec<String> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
-}
-
-/// The user allows notifications in the app and the OS.
-fn allow_push(client: &Waybill) {
-    client
-        .report_permission(Permission::Notifications, PermissionState::Granted)
-        .unwrap();
-    client
-        .decide("push_notifications", true, "settings_switch")
-        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

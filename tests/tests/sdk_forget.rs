@@ -3,16 +3,11 @@
 //! says it called that SDK's deletion; the list outlives a restart and the closing's wipe,
 //! and an SDK that never received anything is not on it.
 
-use waybill_core::{Permission, PermissionState, RightKind, Waybill};
+use waybill_core::{RightKind, Waybill};
 use waybill_e2e::{ServerProcess, consenting_driver, driver_config, sign_in, step_up_code};
 
 fn push_to_sdks(driver: &Waybill) {
-    driver
-        .report_permission(Permission::Notifications, PermissionState::Granted)
-        .unwrap();
-    driver
-        .decide("push_notifications", true, "settings_switch")
-        .unwrap();
+    waybill_e2e::allow_push(driver);
     for sdk in ["umeng_push", "huawei_push"] {
         driver.disclose_to_sdk(sdk, "device_info", 1).unwrap();
     }
