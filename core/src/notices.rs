@@ -16,6 +16,7 @@ use waybill_protocol::notices::{MAX_NOTICES, Notice, NoticeKind, SdkSwitch, Sign
 use crate::db::StorageResult;
 use crate::db::meta::{self, MetaKey};
 use crate::error::{Error, Result};
+use crate::privacy::engine::Privacy;
 use crate::privacy::holdings::{Held, TableDecl};
 use crate::services::Services;
 
@@ -94,45 +95,63 @@ impl Notices {
         Ok(pulled)
     }
 
+    /// The sync step, first of all: the notices, then the SDK switch and a newer policy
+    /// manifest, installed through the privacy engine before anything later in the sync is
+    /// sent under the old one (a material change then asks the person again). A failed
+    /// read (offline, a server without them) stops nothing else; a cancellation ends the
+    /// sync.
+    pub(crate) async fn sync(&self, privacy: &Privacy) -> Result<ControllerSynced> {
+        let mut synced = ControllerSynced::default();
+        if let Some(pulled) = read_or_log(self.pull().await, "notices")? {
+            synced.notices_kept = pulled.kept;
+        }
+        let (app, in_force) = (privacy.app(), privacy.policy_version());
+        let control = self.pull_control(&app, &in_force).await;
+        if let Some(Some(doc)) = read_or_log(control, "control documents")? {
+            match privacy.install_manifest(&doc) {
+                Ok(()) => synced.manifest_installed = true,
+                Err(e) => tracing::warn!(error = %e, "published manifest refused"),
+            }
+        }
+        Ok(synced)
+    }
+
     /// Reads the controller's signed documents for `app`: keeps a newer SDK switch that
-    /// verifies, and returns a manifest that verifies and is newer than `in_force` (the
-    /// caller installs it: the privacy engine parses and lints it, and a material change
-    /// asks the person again). What does not verify is dropped, and what is kept stays.
-    pub(crate) async fn pull_control(&self, app: &str, in_force: &str) -> Result<ControlPulled> {
-        let mut pulled = ControlPulled::default();
+    /// verifies, and returns a manifest that verifies and is newer than `in_force`. What
+    /// does not verify is dropped, and what is kept stays.
+    async fn pull_control(&self, app: &str, in_force: &str) -> Result<Option<String>> {
         let Some(key) = self.key else {
-            return Ok(pulled);
+            return Ok(None);
         };
         let docs = self.services.api.control(app).await?;
+        let mut refused = 0;
         if let Some(signed) = &docs.sdk_switch {
             match verified::<SdkSwitch>(&key, signed) {
                 Some(switch) => {
-                    pulled.sdk_switch = self
-                        .services
+                    self.services
                         .blocking(move |s| {
                             Ok(s.db.write(|tx| crate::privacy::note_sdk_switch(tx, &switch))?)
                         })
                         .await?;
                 }
-                None => pulled.refused += 1,
+                None => refused += 1,
             }
         }
+        let mut manifest = None;
         if let Some(signed) = &docs.manifest {
             match verified_text(&key, signed) {
-                Some(doc) if newer_version(doc, in_force) => {
-                    pulled.manifest = Some(doc.to_string());
-                }
+                Some(doc) if newer_version(doc, in_force) => manifest = Some(doc.to_string()),
                 Some(_) => {}
-                None => pulled.refused += 1,
+                None => refused += 1,
             }
         }
-        if pulled.refused > 0 {
+        if refused > 0 {
             tracing::warn!(
-                refused = pulled.refused,
+                refused,
                 "control documents refused: not signed by the control key"
             );
         }
-        Ok(pulled)
+        Ok(manifest)
     }
 
     /// The notices kept, newest first.
@@ -141,15 +160,26 @@ impl Notices {
     }
 }
 
-/// What a control pull brought.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ControlPulled {
-    /// A verified manifest newer than the one in force, to install.
-    pub(crate) manifest: Option<String>,
-    /// Whether a newer SDK switch was kept.
-    pub(crate) sdk_switch: bool,
-    /// Documents that did not verify.
-    pub(crate) refused: u32,
+/// What the controller's documents did in one sync.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ControllerSynced {
+    /// New notices that verified.
+    pub(crate) notices_kept: u32,
+    /// Whether a newer published manifest was installed.
+    pub(crate) manifest_installed: bool,
+}
+
+/// `read`'s value, or `None` with the failure logged: a read that failed stops nothing
+/// else in the sync; a cancellation still ends it.
+fn read_or_log<T>(read: Result<T>, what: &str) -> Result<Option<T>> {
+    match read {
+        Ok(value) => Ok(Some(value)),
+        Err(Error::Cancelled) => Err(Error::Cancelled),
+        Err(e) => {
+            tracing::info!(error = %e, "{what} not read");
+            Ok(None)
+        }
+    }
 }
 
 /// The notice `signed` carries, if its signature verifies with `key` and it keeps the

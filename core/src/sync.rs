@@ -105,40 +105,15 @@ impl Engines {
         deadline: Option<Instant>,
         proof_chunk: usize,
     ) -> Result<SyncReport> {
-        // Notices first, before the session is needed: an incident or a stop reaches a
-        // signed-out phone too, and a stop ends collection before anything below sends.
-        // A failed pull (offline, a server without notices) stops nothing else.
-        let notices_kept = match self.notices.pull().await {
-            Ok(pulled) => pulled.kept,
-            Err(Error::Cancelled) => return Err(Error::Cancelled),
-            Err(e) => {
-                tracing::info!(error = %e, "notices not read");
-                0
-            }
-        };
+        // The controller's documents first, before the session is needed: an incident or a
+        // stop reaches a signed-out phone too, and a stop, a switch or a new policy applies
+        // before anything below sends.
+        let controller = self.notices.sync(&self.privacy).await?;
         let mut report = SyncReport {
-            notices_kept,
+            notices_kept: controller.notices_kept,
+            manifest_installed: controller.manifest_installed,
             ..SyncReport::default()
         };
-        // The controller's signed manifest and SDK switch: a switch applies at once, a
-        // newer manifest is installed before anything below is sent under the old one.
-        let in_force = self.privacy.policy_version();
-        match self
-            .notices
-            .pull_control(&self.privacy.app(), &in_force)
-            .await
-        {
-            Ok(pulled) => {
-                if let Some(doc) = pulled.manifest {
-                    match self.privacy.install_manifest(&doc) {
-                        Ok(()) => report.manifest_installed = true,
-                        Err(e) => tracing::warn!(error = %e, "published manifest refused"),
-                    }
-                }
-            }
-            Err(Error::Cancelled) => return Err(Error::Cancelled),
-            Err(e) => tracing::info!(error = %e, "control documents not read"),
-        }
         let session = self.account.session().await?;
         let in_time = || deadline.is_none_or(|d| Instant::now() < d);
         let pushed = self.orders.push(&session, ignore_backoff, deadline).await?;

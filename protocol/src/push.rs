@@ -84,6 +84,23 @@ pub enum PushTopic {
     Notices,
 }
 
+impl PushTopic {
+    /// Wire and storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PushTopic::Orders => "orders",
+            PushTopic::Notices => "notices",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<PushTopic> {
+        [PushTopic::Orders, PushTopic::Notices]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
 /// The data of every push the server sends: the version and the topic. No order id, no
 /// status, no name: a push service (and whoever reads a lock screen) learns only that
 /// something changed.

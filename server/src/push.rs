@@ -170,13 +170,13 @@ pub(crate) fn queue_order_change(
 ) -> StoreResult<()> {
     tx.prepare_cached(
         "INSERT INTO push_queue (account_id, topic)
-         SELECT party, 'orders' FROM (
+         SELECT party, ?3 FROM (
              SELECT shipper_id AS party FROM orders WHERE id = ?1
              UNION SELECT assigned_to FROM orders WHERE id = ?1)
          WHERE party IS NOT NULL AND party != ?2
            AND EXISTS (SELECT 1 FROM push_tokens t WHERE t.account_id = party)",
     )?
-    .execute(params![order_id, actor])?;
+    .execute(params![order_id, actor, PushTopic::Orders.as_str()])?;
     Ok(())
 }
 
@@ -206,12 +206,9 @@ pub(crate) fn take_queued(conn: &mut Connection) -> StoreResult<Vec<Outgoing>> {
         let mut out = vec![];
         for row in rows {
             let (token, platform, topic) = row?;
-            let refresh = if topic == "notices" {
-                PushTopic::Notices
-            } else {
-                PushTopic::Orders
-            };
-            if let Some(platform) = PushPlatform::parse(&platform) {
+            if let (Some(platform), Some(refresh)) =
+                (PushPlatform::parse(&platform), PushTopic::parse(&topic))
+            {
                 out.push(Outgoing {
                     token,
                     platform,
@@ -255,14 +252,10 @@ impl AppState {
 
 /// Queues a push with `topic` for every account with a token (a published notice).
 pub(crate) fn queue_for_everyone(tx: &Transaction<'_>, topic: PushTopic) -> StoreResult<()> {
-    let topic = match topic {
-        PushTopic::Orders => "orders",
-        PushTopic::Notices => "notices",
-    };
     tx.execute(
         "INSERT INTO push_queue (account_id, topic)
          SELECT DISTINCT account_id, ?1 FROM push_tokens",
-        [topic],
+        [topic.as_str()],
     )?;
     Ok(())
 }
