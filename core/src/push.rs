@@ -113,13 +113,10 @@ impl Push {
             .blocking({
                 let tag = tag.clone();
                 move |s| {
-                    let (registered, held) = s.db.read(|c| {
-                        Ok::<_, crate::db::StorageError>((
-                            meta::get(c, MetaKey::PushRegistered)?.is_some(),
-                            held(c)?,
-                        ))
-                    })?;
-                    Ok(match held {
+                    let registered =
+                        s.db.read(|c| meta::get(c, MetaKey::PushRegistered))?
+                            .is_some();
+                    Ok(match s.db.read(held)? {
                         Some((wire, under)) if under.as_deref() != Some(tag.as_str()) => {
                             Owed::Register(wire, tag)
                         }
