@@ -39,6 +39,7 @@ mod secrets;
 mod status;
 mod sync;
 mod track;
+mod waybills;
 
 pub use client::{Role, WaybillConfig};
 pub use error::WaybillError;
@@ -51,6 +52,7 @@ pub use proof::*;
 pub use secrets::{SecretStore, SecretStoreError};
 pub use sync::*;
 pub use track::*;
+pub use waybills::*;
 
 /// Version of the core library, for diagnostics screens and bug reports.
 #[uniffi::export]

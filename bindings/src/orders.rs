@@ -123,6 +123,8 @@ pub struct Order {
     pub stops: Vec<Stop>,
     /// The delivery time agreed with the consignee.
     pub appointment_at: Option<SystemTime>,
+    /// The waybill number on the parcel's label (shown to its shipper and driver only).
+    pub waybill_no: Option<String>,
     /// Server revision.
     pub revision: i64,
     /// Last server change.
@@ -184,6 +186,7 @@ impl From<core::Order> for Order {
             currency: o.currency,
             stops: o.stops.into_iter().map(Into::into).collect(),
             appointment_at: o.appointment_at.map(Into::into),
+            waybill_no: o.waybill_no,
             revision: o.revision,
             updated_at: o.updated_at.into(),
         }

@@ -43,9 +43,11 @@ pub enum PushTopic {
     Orders,
     /// The notices.
     Notices,
+    /// The waybills the account follows.
+    Waybills,
 }
 
-mirror_enum!(PushTopic, core::PushTopic, Orders, Notices);
+mirror_enum!(PushTopic, core::PushTopic, Orders, Notices, Waybills);
 
 /// What a received push did.
 #[derive(Debug, Clone, uniffi::Record)]

@@ -43,6 +43,10 @@ pub struct SyncReport {
     pub service_events_sent: u32,
     /// Push-token registrations or removals sent (0 or 1).
     pub push_registrations: u32,
+    /// Followed waybills whose status the server sent.
+    pub waybills_refreshed: u32,
+    /// New marketing messages kept (only under the `marketing` consent).
+    pub marketing_kept: u32,
     /// New service notices that verified.
     pub notices_kept: u32,
 }
@@ -101,6 +105,8 @@ impl From<core::SyncReport> for SyncReport {
             proof_bytes_sent: r.proof_bytes_sent,
             service_events_sent: r.service_events_sent,
             push_registrations: r.push_registrations,
+            waybills_refreshed: r.waybills_refreshed,
+            marketing_kept: r.marketing_kept,
             notices_kept: r.notices_kept,
         }
     }

@@ -168,6 +168,8 @@ pub struct Figures {
     pushes: Vec<String>,
     /// Points of the courier's route the shipper saw.
     followed_points: u64,
+    /// What the recipient's phone (signed out) saw of the waybill by its number.
+    waybill_query: String,
     /// Notices the shipper's app showed.
     notices_shown: u32,
     fixes_from_phone: u64,
@@ -480,6 +482,38 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
         followed
             .left_m
             .map_or("?".into(), |m| format!("{:.1} km", m / 1000.0))
+    ));
+    // The recipient got the waybill number from the shipper (a link): their phone, signed
+    // out and consenting to nothing, sees its status and milestones, and no one's data.
+    let number = shipper
+        .order(&order)
+        .map_err(|e| fail("shipper's order", e))?
+        .waybill_no
+        .unwrap_or_default();
+    let recipient = Waybill::open_with_key_file(config(
+        &root.join("recipient"),
+        &server.base_url(),
+        Role::Shipper,
+    ))
+    .map_err(|e| fail("recipient", e))?;
+    let public = recipient
+        .query_waybill(&format!("https://waybill.example/w/{number}"))
+        .await
+        .map_err(|e| fail("waybill query", e))?
+        .ok_or_else(|| fail("waybill query", "no such waybill"))?;
+    fig.waybill_query = format!(
+        "{number}: {} ({})",
+        public.status.as_str(),
+        public
+            .milestones
+            .iter()
+            .map(|m| serde_json::to_value(m.kind).map_or_else(|_| "?".into(), |v| v.to_string()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    say(&format!(
+        "the recipient queries waybill {} signed out: {}",
+        number, fig.waybill_query
     ));
     say(&format!(
         "kill: {} fixes acknowledged by the killed app, {} found after the restart, {} lost",
@@ -833,6 +867,10 @@ fn print_summary(fig: &Figures) {
         (
             "route points the shipper saw in transit",
             fig.followed_points.to_string(),
+        ),
+        (
+            "waybill queried by the recipient (signed out)",
+            fig.waybill_query.clone(),
         ),
         (
             "notices shown to the shipper",

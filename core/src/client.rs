@@ -14,12 +14,15 @@ use waybill_protocol::{ActionKind, LatLon};
 mod accounts;
 mod forward;
 mod push;
+mod waybills;
 
 pub use push::PushRefresh;
 
 use crate::account::{self, Account};
 use crate::config::Config;
+use crate::convenience::Convenience;
 use crate::error::{Error, Result};
+use crate::marketing::Marketing;
 use crate::notices::Notices;
 use crate::observe::Topic;
 use crate::orders::engine::{Orders, check_search};
@@ -43,6 +46,7 @@ use crate::tasks::Tasks;
 use crate::track::plan::TrackingPlan;
 use crate::track::tracker::{Flushed, Tracker};
 use crate::track::{self, Fix};
+use crate::waybills::Waybills;
 
 /// A sign-off further than this from the drop-off point needs an override reason (metres:
 /// a depot's yard, a street's length, GPS error).
@@ -60,6 +64,9 @@ pub struct Waybill {
     service_log: Arc<ServiceLog>,
     push: Arc<Push>,
     notices: Arc<Notices>,
+    waybills: Arc<Waybills>,
+    convenience: Arc<Convenience>,
+    marketing: Arc<Marketing>,
     tasks: Tasks,
     /// A map or navigation screen is open (the shell says so): the map SDK may get
     /// positions.
@@ -75,6 +82,9 @@ fn personal_data() -> Registry {
         orders::HOLDINGS,
         service_log::HOLDINGS,
         push_engine::HOLDINGS,
+        crate::waybills::HOLDINGS,
+        crate::convenience::HOLDINGS,
+        crate::marketing::HOLDINGS,
     ];
     Registry::new(
         holdings.iter().flat_map(|h| h.iter()).collect(),
@@ -129,6 +139,9 @@ impl Waybill {
             privacy: Arc::new(Privacy::new(Arc::clone(s), Arc::clone(g), personal_data())),
             push: Arc::new(Push::new(Arc::clone(s), Arc::clone(g))),
             notices: Arc::new(Notices::new(Arc::clone(s), control_key)),
+            waybills: Arc::new(Waybills::new(Arc::clone(s), Arc::clone(g))),
+            convenience: Arc::new(Convenience::new(Arc::clone(s), Arc::clone(g))),
+            marketing: Arc::new(Marketing::new(Arc::clone(s), Arc::clone(g))),
             tasks: Tasks::start()?,
             map_visible: std::sync::atomic::AtomicBool::new(false),
             account,
@@ -195,6 +208,8 @@ impl Waybill {
             service_log: Arc::clone(&self.service_log),
             push: Arc::clone(&self.push),
             notices: Arc::clone(&self.notices),
+            waybills: Arc::clone(&self.waybills),
+            marketing: Arc::clone(&self.marketing),
         }
     }
 
@@ -510,80 +525,4 @@ impl Drop for Waybill {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_schema_registry_declares_every_table_and_column() {
-        use crate::privacy::holdings::{Held, TableDecl};
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::Database::open(dir.path(), &crate::db::test_key()).unwrap();
-        let schema: Vec<(String, Vec<String>)> = db
-            .read(|c| {
-                let mut stmt = c.prepare(
-                    "SELECT m.name, group_concat(p.name, ',') FROM sqlite_schema m,
-                         pragma_table_xinfo(m.name) p WHERE m.type = 'table' GROUP BY m.name",
-                )?;
-                stmt.query_map([], |r| {
-                    let columns: String = r.get(1)?;
-                    Ok((r.get(0)?, columns.split(',').map(str::to_owned).collect()))
-                })?
-                .collect::<std::result::Result<Vec<_>, _>>()
-            })
-            .unwrap();
-        let declared: Vec<&TableDecl> = [
-            orders::TABLES,
-            track::TABLES,
-            proof::TABLES,
-            account::real_name::TABLES,
-            service_log::TABLES,
-            push_engine::TABLES,
-            crate::notices::TABLES,
-            crate::privacy::forget::TABLES,
-            crate::privacy::holdings::TABLES,
-        ]
-        .iter()
-        .flat_map(|t| t.iter())
-        .collect();
-        let registry = personal_data();
-        let registered: Vec<&str> = registry.tables().collect();
-        for (table, columns) in &schema {
-            let Some(decl) = declared.iter().find(|d| d.table == table) else {
-                panic!("table {table} is declared by no engine (personal or not, and why)");
-            };
-            for column in columns {
-                let personal = decl.personal.contains(&column.as_str());
-                let plain = decl.plain.contains(&column.as_str());
-                assert!(
-                    personal ^ plain,
-                    "{table}.{column} must be declared personal or plain, once"
-                );
-            }
-            for listed in decl.personal.iter().chain(decl.plain) {
-                assert!(
-                    columns.contains(&listed.to_string()),
-                    "{table}.{listed} does not exist"
-                );
-            }
-            assert_eq!(
-                decl.held == Held::ForPurpose,
-                registered.contains(&table.as_str()),
-                "{table}: a table held for a purpose is a registered holding, and only such a table"
-            );
-            if let Held::WithAccount(why) | Held::NotPersonal(why) = decl.held {
-                assert!(!why.is_empty());
-            }
-            if decl.held != Held::ForPurpose && !matches!(decl.held, Held::WithAccount(_)) {
-                assert!(
-                    decl.personal.is_empty(),
-                    "{table}: not personal, yet personal columns"
-                );
-            }
-        }
-        assert_eq!(
-            declared.len(),
-            schema.len(),
-            "a declared table that does not exist"
-        );
-    }
-}
+mod tests;

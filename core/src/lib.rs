@@ -12,9 +12,11 @@
 mod account;
 mod client;
 mod config;
+mod convenience;
 pub mod db;
 mod error;
 pub mod logging;
+mod marketing;
 pub mod mask;
 mod media;
 mod net;
@@ -36,12 +38,14 @@ mod test_support;
 mod ticket;
 pub mod tls;
 pub mod track;
+mod waybills;
 
 pub use account::real_name::RealNameState;
 pub use account::{AccountState, SignedIn};
 pub use client::PushRefresh;
 pub use client::{DELIVERY_GEOFENCE_M, Waybill};
 pub use config::Config;
+pub use convenience::{LastSender, SavedAddress};
 pub use error::{Error, Result, Unavailable};
 pub use notices::NoticesPulled;
 pub use observe::{ChangeListener, ListenerId, Topic};
@@ -77,6 +81,8 @@ pub use track::plan::{Accuracy, Idle, TrackingPlan};
 pub use track::tracker::TrackingDiagnostics;
 /// The wire types, for callers that build requests' bodies (an errand's parties).
 pub use waybill_protocol as protocol;
-pub use waybill_protocol::notices::{Notice, NoticeKind};
+pub use waybill_protocol::notices::{MarketingMessage, Notice, NoticeKind};
 pub use waybill_protocol::push::{PushPlatform, PushTopic};
+pub use waybill_protocol::waybills::{Milestone, MilestoneKind, WaybillStatus};
 pub use waybill_protocol::{LatLon, NewErrand, OrderStatus, RightKind, Role, Stop, StopKind};
+pub use waybills::KeptWaybill;

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::ticket::Ticket;
 use waybill_protocol::account;
+use waybill_protocol::waybills::{FollowedNumbers, FollowedWaybills, WaybillStatus};
 use waybill_protocol::{
     ApiError, DeviceRegistered, IDEMPOTENCY_KEY_HEADER, LatLon, OpenOrders, RegisterDevice,
 };
@@ -279,6 +280,54 @@ impl ApiClient {
     pub async fn control(&self, app: &str) -> NetResult<waybill_protocol::notices::Control> {
         let path = format!("/v1/control?app={app}");
         self.send(Method::GET, &path, None, None, NO_BODY).await
+    }
+
+    /// `GET /v1/waybills/{number}`: a waybill's public status, without any credential
+    /// (the number is the key; nothing personal is sent or returned).
+    pub async fn waybill(&self, number: &str) -> NetResult<WaybillStatus> {
+        let path = format!("/v1/waybills/{}", segment(number)?);
+        self.send(Method::GET, &path, None, None, NO_BODY).await
+    }
+
+    /// `PUT /v1/waybill-follows/{number}`: the account follows a waybill (idempotent).
+    pub async fn follow_waybill(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+        number: &str,
+    ) -> NetResult<WaybillStatus> {
+        let path = format!("/v1/waybill-follows/{}", segment(number)?);
+        self.send(Method::PUT, &path, Some(token), None, NO_BODY)
+            .await
+    }
+
+    /// `PUT /v1/waybill-follows`: the account follows exactly `numbers` from now on
+    /// (idempotent); the statuses of those followed. Needs no basis when it only drops
+    /// numbers: `numbers` is what the device still holds under its own.
+    pub async fn set_followed_waybills(
+        &self,
+        token: &str,
+        numbers: &FollowedNumbers,
+    ) -> NetResult<FollowedWaybills> {
+        self.send(
+            Method::PUT,
+            "/v1/waybill-follows",
+            Some(token),
+            None,
+            Some(numbers),
+        )
+        .await
+    }
+
+    /// `GET /v1/marketing`: the operator's offers, asked only under the `marketing`
+    /// consent (P-64).
+    pub async fn marketing(
+        &self,
+        _basis: &Ticket,
+        token: &str,
+    ) -> NetResult<waybill_protocol::notices::MarketingMessages> {
+        self.send(Method::GET, "/v1/marketing", Some(token), None, NO_BODY)
+            .await
     }
 
     /// `PUT /v1/push-token`: the server pushes to this device's token (P-23).

@@ -33,11 +33,16 @@ pub enum Purpose {
     LocateMe,
     /// One contact picked in the OS picker for a sender or recipient (P-21).
     ContactPick,
+    /// The shipper's convenience data: waybills looked up or followed, recent addresses,
+    /// the last sender (P-39).
+    Convenience,
+    /// Offers from the operator, each with its unsubscribe (P-64).
+    Marketing,
 }
 
 impl Purpose {
     /// Every purpose, for checks against a manifest.
-    pub const ALL: [Purpose; 13] = [
+    pub const ALL: [Purpose; 15] = [
         Purpose::Account,
         Purpose::NearbyOrders,
         Purpose::OrderFulfilment,
@@ -51,6 +56,8 @@ impl Purpose {
         Purpose::PushNotifications,
         Purpose::LocateMe,
         Purpose::ContactPick,
+        Purpose::Convenience,
+        Purpose::Marketing,
     ];
 
     /// The manifest's id of the purpose.
@@ -69,6 +76,8 @@ impl Purpose {
             Purpose::PushNotifications => "push_notifications",
             Purpose::LocateMe => "locate_me",
             Purpose::ContactPick => "contact_pick",
+            Purpose::Convenience => "convenience",
+            Purpose::Marketing => "marketing",
         }
     }
 

@@ -52,6 +52,10 @@ pub struct SyncReport {
     pub service_events_sent: u32,
     /// Push-token registrations or removals sent (0 or 1).
     pub push_registrations: u32,
+    /// Followed waybills whose status the server sent (P-39 convenience data).
+    pub waybills_refreshed: u32,
+    /// New marketing messages kept (only under the `marketing` consent, P-64).
+    pub marketing_kept: u32,
     /// New service notices that verified (shown whatever the settings).
     pub notices_kept: u32,
     /// Whether a newer policy manifest the controller published was installed (a material
@@ -94,6 +98,8 @@ pub(crate) struct Engines {
     pub(crate) service_log: Arc<ServiceLog>,
     pub(crate) push: Arc<Push>,
     pub(crate) notices: Arc<Notices>,
+    pub(crate) waybills: Arc<crate::waybills::Waybills>,
+    pub(crate) marketing: Arc<crate::marketing::Marketing>,
 }
 
 impl Engines {
@@ -142,6 +148,13 @@ impl Engines {
         }
         if in_time() {
             report.push_registrations = u32::from(self.push.sync(&session).await?);
+        }
+        // After the receipts: the server has this device's latest decisions on both.
+        if in_time() {
+            report.waybills_refreshed = self.waybills.sync(&session).await?;
+        }
+        if in_time() {
+            report.marketing_kept = self.marketing.sync(&session).await?;
         }
         // The least valuable step, last: a long log never delays the change feed.
         if in_time() {

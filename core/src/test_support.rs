@@ -127,6 +127,7 @@ impl Driver {
                 },
             ],
             appointment_at: None,
+            waybill_no: None,
             revision: 1,
             updated_at: Utc::now(),
         };

@@ -248,6 +248,7 @@ fn the_settings_screen_emphasises_every_purpose_with_sensitive_data() {
                 "real_name_verification",
                 "follow_errand",
                 "contact_pick",
+                "convenience",
                 "marketing",
             ][..],
         ),

@@ -9,6 +9,7 @@ pub mod push;
 pub mod service_log;
 pub mod trajectory;
 pub mod tus;
+pub mod waybills;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -257,6 +258,10 @@ pub struct Order {
     /// The delivery appointment the driver agreed with the consignee, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appointment_at: Option<DateTime<Utc>>,
+    /// The waybill number printed on the parcel's label and shared with the consignee
+    /// ([`waybills`]), shown to the order's shipper and its driver only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waybill_no: Option<String>,
     /// Server revision of this order; grows with every change.
     pub revision: i64,
     /// When the server last changed the order.

@@ -56,11 +56,6 @@ impl Notice {
     /// A notice the device may show: an id, bounded text, and for a stop a `stop_at`
     /// announced at least [`STOP_NOTICE_DAYS`] after publication (other kinds have none).
     pub fn is_valid(&self) -> bool {
-        let text = |s: &str, max: usize| {
-            !s.trim().is_empty()
-                && s.chars().count() <= max
-                && !s.chars().any(|c| c.is_control() && c != '\n')
-        };
         let stop_ok = match (self.kind, self.stop_at) {
             (NoticeKind::ServiceStop, Some(at)) => {
                 at >= self.published_at + Duration::days(STOP_NOTICE_DAYS)
@@ -69,10 +64,53 @@ impl Notice {
             (_, stop) => stop.is_none(),
         };
         crate::limits::is_valid_id(&self.id)
-            && text(&self.title, MAX_TITLE_CHARS)
-            && text(&self.body, MAX_BODY_CHARS)
+            && is_text(&self.title, MAX_TITLE_CHARS)
+            && is_text(&self.body, MAX_BODY_CHARS)
             && stop_ok
     }
+}
+
+/// Whether `s` is notice text: not blank, at most `max` characters, no control characters
+/// but line breaks.
+fn is_text(s: &str, max: usize) -> bool {
+    !s.trim().is_empty()
+        && s.chars().count() <= max
+        && !s.chars().any(|c| c.is_control() && c != '\n')
+}
+
+/// A marketing message (P-64): sent only to an account whose newest `marketing` decision
+/// is a grant, pulled by a device only while that consent is live, and shown with an
+/// unsubscribe that withdraws it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MarketingMessage {
+    /// The operator's id of the message.
+    pub id: String,
+    /// Shown as the heading.
+    pub title: String,
+    /// The offer.
+    pub body: String,
+    /// When it was published.
+    pub published_at: DateTime<Utc>,
+}
+
+impl MarketingMessage {
+    /// An id and bounded text.
+    pub fn is_valid(&self) -> bool {
+        crate::limits::is_valid_id(&self.id)
+            && is_text(&self.title, MAX_TITLE_CHARS)
+            && is_text(&self.body, MAX_BODY_CHARS)
+    }
+}
+
+/// `GET /v1/marketing`: the marketing messages of the last 30 days, or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MarketingMessages {
+    /// Oldest first, at most [`MAX_NOTICES`].
+    pub messages: Vec<MarketingMessage>,
 }
 
 /// A document the controller signed: its JSON exactly as signed, and the Ed25519

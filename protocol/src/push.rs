@@ -82,6 +82,8 @@ pub enum PushTopic {
     Orders,
     /// A notice was published: pull the notices.
     Notices,
+    /// A waybill the account follows changed: pull the followed waybills.
+    Waybills,
 }
 
 impl PushTopic {
@@ -90,12 +92,13 @@ impl PushTopic {
         match self {
             PushTopic::Orders => "orders",
             PushTopic::Notices => "notices",
+            PushTopic::Waybills => "waybills",
         }
     }
 
     /// Parses the wire name.
     pub fn parse(s: &str) -> Option<PushTopic> {
-        [PushTopic::Orders, PushTopic::Notices]
+        [PushTopic::Orders, PushTopic::Notices, PushTopic::Waybills]
             .into_iter()
             .find(|t| t.as_str() == s)
     }

@@ -28,7 +28,8 @@ pub(crate) fn bump(tx: &Transaction<'_>, order_id: &str, actor: &str) -> StoreRe
          WHERE id = ?1",
         params![order_id, Utc::now().to_rfc3339()],
     )?;
-    crate::push::queue_order_change(tx, order_id, actor)
+    crate::push::queue_order_change(tx, order_id, actor)?;
+    crate::waybills::queue_followers(tx, order_id, actor)
 }
 
 /// Applies one action for `caller`, or refuses it with the contract's code. Applying
@@ -299,15 +300,15 @@ pub fn changes(
     limit: u32,
 ) -> StoreResult<Changes> {
     let mut stmt = conn.prepare(&format!(
-        "{}, change_seq FROM orders o
+        "{}, change_seq FROM orders
          WHERE change_seq > ?2
            AND (assigned_to = ?1 OR shipper_id = ?1
-                OR EXISTS (SELECT 1 FROM order_events e WHERE e.actor = ?1 AND e.order_id = o.id))
+                OR EXISTS (SELECT 1 FROM order_events e WHERE e.actor = ?1 AND e.order_id = orders.id))
          ORDER BY change_seq LIMIT ?3",
         store::ORDER_COLUMNS
     ))?;
     let rows = stmt.query_map(params![account_id, after, i64::from(limit) + 1], |r| {
-        Ok((store::order_from_row(r)?, r.get::<_, i64>(16)?))
+        Ok((store::order_from_row(r)?, r.get::<_, i64>(17)?))
     })?;
     let mut rows: Vec<(Order, i64)> = rows.collect::<Result<_, _>>()?;
     let more = rows.len() > limit as usize;
@@ -434,6 +435,7 @@ fn insert_errand(
                 },
             ],
             appointment_at: None,
+            waybill_no: None,
             revision: 0,
             updated_at: now,
         },

@@ -185,6 +185,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::service_log::routes())
         .merge(crate::push::routes())
         .merge(crate::courier::routes())
+        .merge(crate::waybills::routes())
+        .merge(crate::marketing::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::require_caller,
@@ -196,6 +198,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/openapi.json", get(openapi_json))
         .merge(crate::account_api::public_routes())
         .merge(crate::notices::routes())
+        .merge(crate::waybills::public_routes())
         // One table of caps (`body_cap_of`) for every route, applied below; axum's own
         // 2 MB default would be a second, different one.
         .layer(DefaultBodyLimit::disable())

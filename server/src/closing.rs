@@ -86,6 +86,7 @@ pub fn close(tx: &Transaction<'_>, account: &str) -> StoreResult<Vec<String>> {
     // queued for it is sent.
     tx.execute("DELETE FROM push_tokens WHERE account_id = ?1", [account])?;
     tx.execute("DELETE FROM push_queue WHERE account_id = ?1", [account])?;
+    crate::waybills::forget_account(tx, account)?;
     // The number goes with the account: it can open a new one, and only as a new one.
     tx.execute(
         "DELETE FROM sign_in_codes WHERE phone = (SELECT phone FROM accounts WHERE id = ?1)",

@@ -11,6 +11,7 @@ pub mod closing;
 pub mod control;
 pub mod courier;
 pub mod devices;
+pub mod marketing;
 pub mod notices;
 pub mod openapi;
 pub mod push;
@@ -24,6 +25,7 @@ pub mod sign_in;
 pub mod store;
 pub mod trajectory;
 pub mod tus;
+pub mod waybills;
 
 use std::net::SocketAddr;
 use std::path::Path;

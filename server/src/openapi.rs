@@ -23,6 +23,8 @@ use utoipa::{Modify, OpenApi};
         crate::api::upload_trajectory, crate::api::get_trajectory,
         crate::service_log::store_events, crate::courier::follow,
         crate::push::register, crate::push::unregister, crate::notices::list, crate::notices::control,
+        crate::waybills::query, crate::waybills::followed, crate::waybills::follow,
+        crate::waybills::replace, crate::marketing::list,
     ),
     modifiers(&BearerAuth)
 )]

@@ -220,6 +220,30 @@ pub const TABLES: &[ServerTable] = &[
         plain: &["seq", "id", "payload", "signature", "published_ms"],
     },
     ServerTable {
+        table: "waybills",
+        ends: Ends::NotPersonal(
+            "an order's random waybill number: it names a parcel, not a person (its \
+             public status has no personal datum either)",
+        ),
+        personal: &[],
+        plain: &["number", "order_id"],
+    },
+    ServerTable {
+        table: "waybill_follows",
+        ends: Ends::AtClosing(
+            "deleted on the device's DELETE, 30 days after the order closes (sweep), and \
+             at closing",
+        ),
+        personal: &["account_id", "followed_ms"],
+        plain: &["order_id"],
+    },
+    ServerTable {
+        table: "marketing_messages",
+        ends: Ends::NotPersonal("the operator's offers, the same for every consenting account"),
+        personal: &[],
+        plain: &["id", "title", "body", "published_ms"],
+    },
+    ServerTable {
         table: "sqlite_sequence",
         ends: Ends::NotPersonal("SQLite's counters"),
         personal: &[],

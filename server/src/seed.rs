@@ -63,6 +63,7 @@ pub fn seed_demo(conn: &Connection) -> StoreResult<usize> {
                 shipper_id: None,
                 stops: demo_stops(index, offer),
                 appointment_at: None,
+                waybill_no: None,
                 revision: 1,
                 updated_at: at,
             },

@@ -168,16 +168,20 @@ pub fn open(path: &Path) -> StoreResult<Connection> {
     conn.execute_batch(crate::service_log::SCHEMA)?;
     conn.execute_batch(crate::push::SCHEMA)?;
     conn.execute_batch(crate::notices::SCHEMA)?;
+    conn.execute_batch(crate::waybills::SCHEMA)?;
+    conn.execute_batch(crate::marketing::SCHEMA)?;
+    crate::waybills::backfill(&conn)?;
     Ok(conn)
 }
 
 /// Columns `order_from_row` reads, in its order.
 pub(crate) const ORDER_COLUMNS: &str = "SELECT id, status, pickup_label, pickup_lat, pickup_lon,
     dropoff_label, goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at,
-    shipper_id, stops, appointment_at";
+    shipper_id, stops, appointment_at,
+    (SELECT w.number FROM waybills w WHERE w.order_id = orders.id)";
 const SELECT_ORDER: &str = "SELECT id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
     goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at, shipper_id, stops,
-    appointment_at FROM orders";
+    appointment_at, (SELECT w.number FROM waybills w WHERE w.order_id = orders.id) FROM orders";
 
 pub(crate) fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     let status: String = r.get(1)?;
@@ -202,6 +206,7 @@ pub(crate) fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
             .get::<_, Option<String>>(15)?
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc)),
+        waybill_no: r.get(16)?,
         revision: r.get(11)?,
         updated_at: DateTime::parse_from_rfc3339(&updated_at)
             .map(|t| t.with_timezone(&Utc))
@@ -266,6 +271,8 @@ pub fn as_offer(mut order: Order) -> Order {
     // Seeded offers (no shipper, other channels) carry a city-level label by contract; an
     // errand's labels are the shipper's words and may be an address.
     let placed = order.shipper_id.take().is_some();
+    // The number is the parties' (and whoever they give it to): not an offer's.
+    order.waybill_no = None;
     let mut area = None;
     for stop in &mut order.stops {
         if stop.kind != waybill_protocol::StopKind::Dropoff {
@@ -445,6 +452,8 @@ pub struct Swept {
     pub codes: usize,
     /// Service events past their network-log retention.
     pub service_events: usize,
+    /// Waybill follows of orders closed long enough ago.
+    pub follows: usize,
 }
 
 /// Removes expired uploads, idempotency entries past their retention, old codes and
@@ -457,7 +466,9 @@ pub fn sweep(conn: &mut Connection, uploads: &Path, now: DateTime<Utc>) -> Store
     )?;
     let codes = crate::sign_in::sweep(conn, now)?;
     let service_events = crate::service_log::sweep(conn, now)?;
+    let follows = crate::waybills::sweep(conn, now)?;
     Ok(Swept {
+        follows,
         uploads,
         ledger,
         codes,
@@ -610,7 +621,7 @@ pub fn receipts(
 
 /// Inserts an open order (seeding and tests).
 pub fn insert_open_order(conn: &Connection, order: &Order) -> StoreResult<()> {
-    conn.execute(
+    let inserted = conn.execute(
         "INSERT OR IGNORE INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
              goods, weight_kg, fee_minor, currency, assigned_to, revision, updated_at, stops)
          VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, 1, ?10, ?11)",
@@ -628,6 +639,9 @@ pub fn insert_open_order(conn: &Connection, order: &Order) -> StoreResult<()> {
             serde_json::to_string(&order.stops).expect("stops serialize")
         ],
     )?;
+    if inserted == 1 {
+        crate::waybills::assign(conn, &order.id)?;
+    }
     Ok(())
 }
 
@@ -749,6 +763,7 @@ mod tests {
                 ledger: 1,
                 codes: 1,
                 service_events: 1,
+                follows: 0,
             }
         );
         let left: String = conn

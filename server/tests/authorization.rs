@@ -244,6 +244,58 @@ fn rows() -> Vec<Row> {
             },
         },
         Row {
+            method: "GET",
+            path: "/v1/waybills/{number}",
+            cast: Cast::Public,
+            // The number is the key; the reply names no person (the secrets check below).
+            expect: ["200", "200", "200", "200", "200"],
+            build: |w, _, target| {
+                w.http
+                    .get(format!("{}/v1/waybills/{}", w.url, waybill_of(w, target)))
+            },
+        },
+        Row {
+            method: "PUT",
+            path: "/v1/waybill-follows/{number}",
+            cast: Cast::Driver,
+            // Anyone signed in who holds the number may follow it, for themselves.
+            expect: ["401", "200", "200", "200", "200"],
+            build: |w, _, target| {
+                w.http.put(format!(
+                    "{}/v1/waybill-follows/{}",
+                    w.url,
+                    waybill_of(w, target)
+                ))
+            },
+        },
+        Row {
+            method: "GET",
+            path: "/v1/waybill-follows",
+            cast: Cast::Driver,
+            // Each caller's own list.
+            expect: ["401", "200", "200", "200", "200"],
+            build: |w, _, _| w.http.get(format!("{}/v1/waybill-follows", w.url)),
+        },
+        Row {
+            method: "PUT",
+            path: "/v1/waybill-follows",
+            cast: Cast::Driver,
+            expect: ["401", "200", "200", "200", "200"],
+            build: |w, _, target| {
+                w.http
+                    .put(format!("{}/v1/waybill-follows", w.url))
+                    .json(&json!({"numbers": [waybill_of(w, target)]}))
+            },
+        },
+        Row {
+            method: "GET",
+            path: "/v1/marketing",
+            cast: Cast::Driver,
+            // Each account's own offers (none without its marketing consent).
+            expect: ["401", "200", "200", "200", "200"],
+            build: |w, _, _| w.http.get(format!("{}/v1/marketing", w.url)),
+        },
+        Row {
             method: "PUT",
             path: "/v1/push-token",
             cast: Cast::Driver,
@@ -703,6 +755,21 @@ fn world(server: &common::Server) -> World {
         proof,
         secrets,
         keys: std::cell::Cell::new(0),
+    }
+}
+
+/// The waybill number of E, or a well-formed number of no order.
+fn waybill_of(w: &World, target: Target) -> String {
+    match target {
+        Target::Real => rusqlite::Connection::open(&w.db)
+            .unwrap()
+            .query_row(
+                "SELECT number FROM waybills WHERE order_id = ?1",
+                [&w.e],
+                |r| r.get(0),
+            )
+            .unwrap(),
+        Target::Missing => waybill_protocol::waybills::waybill_number_from(42),
     }
 }
 

@@ -38,6 +38,7 @@ fn order(id: &str, status: OrderStatus, at: chrono::DateTime<Utc>) -> Order {
         shipper_id: None,
         stops: vec![],
         appointment_at: None,
+        waybill_no: None,
         revision: 1,
         updated_at: at,
     }

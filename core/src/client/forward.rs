@@ -83,7 +83,13 @@ impl Waybill {
     /// A shipper places an errand offline. `may_share_parties`: the user confirmed they may
     /// give the sender's and recipient's contact (P-28; seed 003).
     pub fn place_errand(&self, errand: &NewErrand, may_share_parties: bool) -> Result<Order> {
-        self.changed_order(self.orders.place_errand(errand, may_share_parties))
+        let order = self.changed_order(self.orders.place_errand(errand, may_share_parties))?;
+        // The form's convenience data (P-39): kept only under its consent, and a failure
+        // to keep it does not undo the errand.
+        if let Err(e) = self.convenience.remember_errand(errand) {
+            tracing::warn!(error = %e, "errand's addresses not remembered");
+        }
+        Ok(order)
     }
 
     /// The SDKs owed a "forget" since a deletion request or the account's closing (P-63):

@@ -61,10 +61,15 @@ impl Waybill {
                 self.run(async move { Ok(notices.pull().await?.kept) })
                     .await?
             }
+            PushTopic::Waybills => {
+                let waybills = Arc::clone(&self.waybills);
+                self.run(async move { waybills.sync(&account.session().await?).await })
+                    .await?
+            }
         };
         self.notify(&[match data.refresh {
             PushTopic::Orders => Topic::Orders,
-            PushTopic::Notices => Topic::Privacy,
+            PushTopic::Notices | PushTopic::Waybills => Topic::Privacy,
         }]);
         Ok(PushRefresh {
             topic: data.refresh,

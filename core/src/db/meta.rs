@@ -43,6 +43,9 @@ pub enum MetaKey {
     NoticesCursor,
     /// The privacy engine: the newest SDK switch that verified (JSON `SdkSwitch`, P-51).
     SdkSwitch,
+    /// The waybills engine: "1" while the server may hold waybills this account follows
+    /// (a forgotten, cleared or purged number is then dropped there at the next sync).
+    WaybillFollows,
 }
 
 impl MetaKey {
@@ -63,6 +66,7 @@ impl MetaKey {
             MetaKey::ServiceStopsAt => "service_stops_at",
             MetaKey::NoticesCursor => "notices_cursor",
             MetaKey::SdkSwitch => "sdk_switch",
+            MetaKey::WaybillFollows => "waybill_follows",
         }
     }
 }

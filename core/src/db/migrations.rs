@@ -33,6 +33,9 @@ pub const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/018_push_token.sql")),
     M::up(include_str!("../../migrations/019_notices.sql")),
     M::up(include_str!("../../migrations/020_sdk_forget.sql")),
+    M::up(include_str!(
+        "../../migrations/021_waybills_convenience_marketing.sql"
+    )),
 ];
 
 /// The schema version a fully migrated database has.

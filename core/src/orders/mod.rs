@@ -42,6 +42,9 @@ pub struct Order {
     pub stops: Vec<Stop>,
     /// The delivery time agreed with the consignee, if any.
     pub appointment_at: Option<DateTime<Utc>>,
+    /// The waybill number on the parcel's label, once the server gave it (the shipper
+    /// shares it with the consignee; anyone holding it sees the public status only).
+    pub waybill_no: Option<String>,
     /// Pickup, city-level label.
     pub pickup_label: String,
     /// Pickup coordinates (a dock or warehouse).
@@ -73,6 +76,7 @@ impl Order {
             placed_by_me: false,
             stops: offer.stops.clone(),
             appointment_at: offer.appointment_at,
+            waybill_no: None,
             pickup_label: offer.pickup_label.clone(),
             pickup: offer.pickup,
             dropoff_label: offer.dropoff_label.clone(),
@@ -149,7 +153,7 @@ const SELECT_ORDER: &str = "
            unseal(o.pickup_lon, 'orders.pickup_lon', o.id),
            unseal(o.dropoff_label, 'orders.dropoff_label', o.id), o.goods,
            o.weight_kg, o.fee_minor, o.currency, o.revision, o.updated_at, o.placed_by_me,
-           unseal(o.stops_json, 'orders.stops_json', o.id), o.appointment_at
+           unseal(o.stops_json, 'orders.stops_json', o.id), o.appointment_at, o.waybill_no
     FROM orders o";
 
 fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
@@ -170,6 +174,7 @@ fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
             .get::<_, Option<String>>(16)?
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc)),
+        waybill_no: r.get(17)?,
         pickup_label: r.get(4)?,
         pickup: LatLon {
             lat: r.get(5)?,
@@ -193,6 +198,17 @@ fn bad_text(column: usize, value: &str) -> rusqlite::Error {
         rusqlite::types::Type::Text,
         format!("unexpected value {value:?}").into(),
     )
+}
+
+/// One order by its waybill number (or its id: labels printed before numbers carry it).
+pub fn by_waybill(conn: &Connection, number: &str) -> StorageResult<Option<Order>> {
+    Ok(conn
+        .query_row(
+            &format!("{SELECT_ORDER} WHERE o.waybill_no = ?1 OR o.id = ?1 ORDER BY o.waybill_no = ?1 DESC LIMIT 1"),
+            [number],
+            order_from_row,
+        )
+        .optional()?)
 }
 
 /// One order by id.
@@ -279,10 +295,10 @@ pub fn upsert_from_server(
     tx.execute(
         "INSERT INTO orders (id, status, pickup_label, pickup_lat, pickup_lon, dropoff_label,
              goods, weight_kg, fee_minor, currency, assigned_to_me, revision, updated_at, fetched_at,
-             closed_at, placed_by_me, stops_json, appointment_at)
+             closed_at, placed_by_me, stops_json, appointment_at, waybill_no)
          VALUES (?1, ?2, seal(?3, 'orders.pickup_label', ?1), seal(?4, 'orders.pickup_lat', ?1),
              seal(?5, 'orders.pickup_lon', ?1), seal(?6, 'orders.dropoff_label', ?1), ?7, ?8, ?9,
-             ?10, ?11, ?12, ?13, ?14, ?15, ?16, seal(?17, 'orders.stops_json', ?1), ?18)
+             ?10, ?11, ?12, ?13, ?14, ?15, ?16, seal(?17, 'orders.stops_json', ?1), ?18, ?19)
          ON CONFLICT (id) DO UPDATE SET
              status = excluded.status, pickup_label = excluded.pickup_label,
              pickup_lat = excluded.pickup_lat, pickup_lon = excluded.pickup_lon,
@@ -293,7 +309,8 @@ pub fn upsert_from_server(
              fetched_at = excluded.fetched_at,
              closed_at = COALESCE(orders.closed_at, excluded.closed_at),
              placed_by_me = max(orders.placed_by_me, excluded.placed_by_me),
-             stops_json = excluded.stops_json, appointment_at = excluded.appointment_at
+             stops_json = excluded.stops_json, appointment_at = excluded.appointment_at,
+             waybill_no = coalesce(excluded.waybill_no, orders.waybill_no)
          WHERE excluded.revision >= orders.revision",
         params![
             order.id,
@@ -314,6 +331,7 @@ pub fn upsert_from_server(
             placed,
             serde_json::to_string(&order.stops).expect("stops serialize"),
             order.appointment_at.map(|t| t.to_rfc3339()),
+            order.waybill_no.as_deref().filter(|_| mine || placed),
         ],
     )?;
     if !mine && !placed {
@@ -562,8 +580,10 @@ pub const TABLES: &[TableDecl] = &[
             "revision",
             "placed_by_me",
             "purpose",
+            "waybill_no",
         ],
-        why_plain: "the order's id, state, load and fee: the offer as every driver sees it",
+        why_plain: "the order's id, state, load and fee: the offer as every driver sees it; \
+                    its waybill number, a parcel's random key to a status without personal data",
     },
     TableDecl {
         table: "order_parties",

@@ -1,7 +1,7 @@
 //! Scan to find (seed 002: "扫码用于查询订单信息"): the shell's scanner decodes a parcel's
 //! waybill label and hands the text over; the core finds the order in the cache, offline,
-//! and checks that a parcel about to be picked up is the one the order names. The waybill
-//! number is the order id. A code that names no order of this device is an answer
+//! and checks that a parcel about to be picked up is the one the order names. A label
+//! carries the order's waybill number (or, printed before numbers, its id). A code that names no order of this device is an answer
 //! (`NoOrder`), not an error; nothing scanned is stored or sent.
 
 use rusqlite::Connection;
@@ -80,7 +80,7 @@ pub fn waybill_number(scanned: &str) -> Result<String> {
 /// The order `scanned` names in the cache.
 pub fn find(conn: &Connection, scanned: &str) -> Result<ScanMatch> {
     let number = waybill_number(scanned)?;
-    Ok(match super::get(conn, &number)? {
+    Ok(match super::by_waybill(conn, &number)? {
         Some(order) if order.assigned_to_me || order.placed_by_me => ScanMatch::Mine(order),
         Some(order) if order.status == OrderStatus::Open => ScanMatch::Offer(order),
         // Held by someone else: the cache says nothing about it to this driver.

@@ -111,6 +111,17 @@ impl Privacy {
         })
     }
 
+    /// Deletes everything held for `purpose` at the person's request, the consent staying
+    /// as it is (P-39's "clear"): logged as erased. Returns the rows deleted.
+    pub(crate) fn clear(&self, purpose: Purpose) -> Result<u32> {
+        let removed = self.services.db.write(|tx| {
+            let removed = holdings::purge_purpose(tx, &self.registry, purpose.id())?;
+            transparency::record_removed(tx, DataAction::Erased, &removed, Utc::now())?;
+            Ok::<_, Error>(removed)
+        })?;
+        Ok(removed.iter().map(|r| r.items).sum())
+    }
+
     /// The user's age; a minor without a guardian's consent has everything purged.
     pub(crate) fn declare_age(&self, age_years: u32) -> Result<Decided<bool>> {
         let manifest = self.gate.manifest();

@@ -46,6 +46,7 @@ pub fn held_order(
         shipper_id: None,
         stops: vec![],
         appointment_at: None,
+        waybill_no: None,
         revision,
         updated_at: at,
     }

@@ -235,6 +235,66 @@ public final class WaybillClient: Sendable {
         }
     }
 
+    /// A waybill's public status by its number (typed, or a scanned label: a URL around it
+    /// is fine); `nil` when no order has it. Works signed out with every optional purpose
+    /// refused; kept in the history only under the `convenience` consent. A mistyped digit
+    /// fails the check digit (`InvalidInput`) before anything is sent.
+    public func queryWaybill(number: String) async throws -> WaybillStatus? {
+        try await cancellable { [ffi] token in try await ffi.queryWaybill(number: number, call: token) }
+    }
+
+    /// Follows a waybill: a `.waybills` push (with push allowed) and every sync refresh it
+    /// in `keptWaybills()`. Needs the `convenience` consent and a signed-in account.
+    @discardableResult
+    public func followWaybill(number: String) async throws -> WaybillStatus {
+        try await cancellable { [ffi] token in try await ffi.followWaybill(number: number, call: token) }
+    }
+
+    /// Stops following a waybill (kept as looked up); the server hears at the next sync.
+    @discardableResult
+    public func unfollowWaybill(number: String) throws -> Bool {
+        try ffi.unfollowWaybill(number: number)
+    }
+
+    /// Forgets one waybill of the history, and its follow on the server at the next sync.
+    @discardableResult
+    public func forgetWaybill(number: String) throws -> Bool {
+        try ffi.forgetWaybill(number: number)
+    }
+
+    /// The waybills looked up or followed, most recent first (convenience data, P-39).
+    public func keptWaybills() throws -> [KeptWaybill] {
+        try ffi.keptWaybills()
+    }
+
+    /// The addresses of recent errands, most recent first, to fill the next errand's form.
+    public func savedAddresses() throws -> [SavedAddress] {
+        try ffi.savedAddresses()
+    }
+
+    /// The sender and item of the last errand, if kept.
+    public func lastSender() throws -> LastSender? {
+        try ffi.lastSender()
+    }
+
+    /// Clears every convenience datum at once (the consent stays); the rows deleted.
+    @discardableResult
+    public func clearConvenience() throws -> Int {
+        Int(try ffi.clearConvenience())
+    }
+
+    /// The marketing messages kept, newest first (only pulled under the `marketing` consent).
+    public func marketingMessages() throws -> [MarketingMessage] {
+        try ffi.marketingMessages()
+    }
+
+    /// The unsubscribe of a marketing message (P-64): withdraws the `marketing` consent and
+    /// deletes the messages kept; none is pulled again until the person opts back in.
+    @discardableResult
+    public func unsubscribeMarketing(messageId: String) throws -> Receipt {
+        try ffi.unsubscribeMarketing(messageId: messageId)
+    }
+
     /// The privacy settings screen now.
     public func privacySettings() throws -> SettingsView {
         try ffi.privacySettings()

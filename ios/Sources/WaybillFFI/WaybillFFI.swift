@@ -2031,6 +2031,57 @@ public protocol WaybillCoreProtocol: AnyObject, Sendable {
      */
     func trackingPlan() throws  -> TrackingPlan
     
+    /**
+     * Clears every convenience datum at once; returns the rows deleted.
+     */
+    func clearConvenience() throws  -> UInt32
+    
+    /**
+     * Follows a waybill (the `convenience` consent and a signed-in account).
+     */
+    func followWaybill(number: String, call: CallToken?) async throws  -> WaybillStatus
+    
+    /**
+     * Forgets one waybill of the history (and its follow).
+     */
+    func forgetWaybill(number: String) throws  -> Bool
+    
+    /**
+     * The waybills looked up or followed, most recent first.
+     */
+    func keptWaybills() throws  -> [KeptWaybill]
+    
+    /**
+     * The sender and item of the last errand.
+     */
+    func lastSender() throws  -> LastSender?
+    
+    /**
+     * The marketing messages kept, newest first.
+     */
+    func marketingMessages() throws  -> [MarketingMessage]
+    
+    /**
+     * A waybill's public status by its number (typed or scanned); `None` when no order
+     * has it. Kept in the history only under the `convenience` consent.
+     */
+    func queryWaybill(number: String, call: CallToken?) async throws  -> WaybillStatus?
+    
+    /**
+     * The addresses of recent errands, most recent first.
+     */
+    func savedAddresses() throws  -> [SavedAddress]
+    
+    /**
+     * Stops following a waybill; the server hears at the next sync.
+     */
+    func unfollowWaybill(number: String) throws  -> Bool
+    
+    /**
+     * A message's unsubscribe: withdraws the `marketing` consent.
+     */
+    func unsubscribeMarketing(messageId: String) throws  -> Receipt
+    
 }
 /**
  * A Waybill client. Close it (Kotlin `close()`/`use {}`, Swift: drop the last reference)
@@ -3362,6 +3413,144 @@ open func trackingPlan()throws  -> TrackingPlan  {
 })
 }
     
+    /**
+     * Clears every convenience datum at once; returns the rows deleted.
+     */
+open func clearConvenience()throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_clear_convenience(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Follows a waybill (the `convenience` consent and a signed-in account).
+     */
+open func followWaybill(number: String, call: CallToken? = nil)async throws  -> WaybillStatus  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_follow_waybill(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(number),FfiConverterOptionTypeCallToken.lower(call)
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWaybillStatus_lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * Forgets one waybill of the history (and its follow).
+     */
+open func forgetWaybill(number: String)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_forget_waybill(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(number),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The waybills looked up or followed, most recent first.
+     */
+open func keptWaybills()throws  -> [KeptWaybill]  {
+    return try  FfiConverterSequenceTypeKeptWaybill.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_kept_waybills(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The sender and item of the last errand.
+     */
+open func lastSender()throws  -> LastSender?  {
+    return try  FfiConverterOptionTypeLastSender.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_last_sender(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The marketing messages kept, newest first.
+     */
+open func marketingMessages()throws  -> [MarketingMessage]  {
+    return try  FfiConverterSequenceTypeMarketingMessage.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_marketing_messages(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A waybill's public status by its number (typed or scanned); `None` when no order
+     * has it. Kept in the history only under the `convenience` consent.
+     */
+open func queryWaybill(number: String, call: CallToken? = nil)async throws  -> WaybillStatus?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waybill_ffi_fn_method_waybill_query_waybill(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(number),FfiConverterOptionTypeCallToken.lower(call)
+                )
+            },
+            pollFunc: ffi_waybill_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waybill_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waybill_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeWaybillStatus.lift,
+            errorHandler: FfiConverterTypeWaybillError_lift
+        )
+}
+    
+    /**
+     * The addresses of recent errands, most recent first.
+     */
+open func savedAddresses()throws  -> [SavedAddress]  {
+    return try  FfiConverterSequenceTypeSavedAddress.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_saved_addresses(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Stops following a waybill; the server hears at the next sync.
+     */
+open func unfollowWaybill(number: String)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_unfollow_waybill(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(number),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A message's unsubscribe: withdraws the `marketing` consent.
+     */
+open func unsubscribeMarketing(messageId: String)throws  -> Receipt  {
+    return try  FfiConverterTypeReceipt_lift(try rustCallWithError(FfiConverterTypeWaybillError_lift) {
+        uniffiCallStatus in
+    uniffi_waybill_ffi_fn_method_waybill_unsubscribe_marketing(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(messageId),uniffiCallStatus
+    )
+})
+}
+    
 
     
 }
@@ -4430,6 +4619,204 @@ public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuf
 
 
 /**
+ * A waybill looked up or followed, kept on the device (convenience data).
+ */
+public struct KeptWaybill: Equatable, Hashable {
+    /**
+     * The waybill number.
+     */
+    public let number: String
+    /**
+     * Its status when last checked.
+     */
+    public let status: OrderStatus
+    /**
+     * Its milestones when last checked.
+     */
+    public let milestones: [Milestone]
+    /**
+     * Whether this account follows it.
+     */
+    public let followed: Bool
+    /**
+     * When the person last looked it up or followed it (retention runs from then).
+     */
+    public let queriedAt: Date
+    /**
+     * When the server last told its status.
+     */
+    public let checkedAt: Date
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The waybill number.
+         */number: String, 
+        /**
+         * Its status when last checked.
+         */status: OrderStatus, 
+        /**
+         * Its milestones when last checked.
+         */milestones: [Milestone], 
+        /**
+         * Whether this account follows it.
+         */followed: Bool, 
+        /**
+         * When the person last looked it up or followed it (retention runs from then).
+         */queriedAt: Date, 
+        /**
+         * When the server last told its status.
+         */checkedAt: Date) {
+        self.number = number
+        self.status = status
+        self.milestones = milestones
+        self.followed = followed
+        self.queriedAt = queriedAt
+        self.checkedAt = checkedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension KeptWaybill: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeptWaybill: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeptWaybill {
+        return
+            try KeptWaybill(
+                number: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeOrderStatus.read(from: &buf), 
+                milestones: FfiConverterSequenceTypeMilestone.read(from: &buf), 
+                followed: FfiConverterBool.read(from: &buf), 
+                queriedAt: FfiConverterTimestamp.read(from: &buf), 
+                checkedAt: FfiConverterTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: KeptWaybill, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.number, into: &buf)
+        FfiConverterTypeOrderStatus.write(value.status, into: &buf)
+        FfiConverterSequenceTypeMilestone.write(value.milestones, into: &buf)
+        FfiConverterBool.write(value.followed, into: &buf)
+        FfiConverterTimestamp.write(value.queriedAt, into: &buf)
+        FfiConverterTimestamp.write(value.checkedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeptWaybill_lift(_ buf: RustBuffer) throws -> KeptWaybill {
+    return try FfiConverterTypeKeptWaybill.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeptWaybill_lower(_ value: KeptWaybill) -> RustBuffer {
+    return FfiConverterTypeKeptWaybill.lower(value)
+}
+
+
+/**
+ * The sender and item of the last errand.
+ */
+public struct LastSender: Equatable, Hashable {
+    /**
+     * The sender's name.
+     */
+    public let name: String
+    /**
+     * The sender's phone.
+     */
+    public let phone: String
+    /**
+     * What was sent.
+     */
+    public let goods: String
+    /**
+     * Its weight in kilograms.
+     */
+    public let weightKg: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The sender's name.
+         */name: String, 
+        /**
+         * The sender's phone.
+         */phone: String, 
+        /**
+         * What was sent.
+         */goods: String, 
+        /**
+         * Its weight in kilograms.
+         */weightKg: Double) {
+        self.name = name
+        self.phone = phone
+        self.goods = goods
+        self.weightKg = weightKg
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LastSender: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLastSender: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LastSender {
+        return
+            try LastSender(
+                name: FfiConverterString.read(from: &buf), 
+                phone: FfiConverterString.read(from: &buf), 
+                goods: FfiConverterString.read(from: &buf), 
+                weightKg: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LastSender, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.phone, into: &buf)
+        FfiConverterString.write(value.goods, into: &buf)
+        FfiConverterDouble.write(value.weightKg, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLastSender_lift(_ buf: RustBuffer) throws -> LastSender {
+    return try FfiConverterTypeLastSender.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLastSender_lower(_ value: LastSender) -> RustBuffer {
+    return FfiConverterTypeLastSender.lower(value)
+}
+
+
+/**
  * A point, WGS-84 degrees.
  */
 public struct LatLon: Equatable, Hashable {
@@ -4574,6 +4961,164 @@ public func FfiConverterTypeLogRecord_lift(_ buf: RustBuffer) throws -> LogRecor
 #endif
 public func FfiConverterTypeLogRecord_lower(_ value: LogRecord) -> RustBuffer {
     return FfiConverterTypeLogRecord.lower(value)
+}
+
+
+/**
+ * A marketing message, shown with its unsubscribe.
+ */
+public struct MarketingMessage: Equatable, Hashable {
+    /**
+     * The operator's id (what `unsubscribe_marketing` names).
+     */
+    public let id: String
+    /**
+     * The heading.
+     */
+    public let title: String
+    /**
+     * The offer.
+     */
+    public let body: String
+    /**
+     * When it was received.
+     */
+    public let receivedAt: Date
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The operator's id (what `unsubscribe_marketing` names).
+         */id: String, 
+        /**
+         * The heading.
+         */title: String, 
+        /**
+         * The offer.
+         */body: String, 
+        /**
+         * When it was received.
+         */receivedAt: Date) {
+        self.id = id
+        self.title = title
+        self.body = body
+        self.receivedAt = receivedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MarketingMessage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMarketingMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MarketingMessage {
+        return
+            try MarketingMessage(
+                id: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                body: FfiConverterString.read(from: &buf), 
+                receivedAt: FfiConverterTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MarketingMessage, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.body, into: &buf)
+        FfiConverterTimestamp.write(value.receivedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMarketingMessage_lift(_ buf: RustBuffer) throws -> MarketingMessage {
+    return try FfiConverterTypeMarketingMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMarketingMessage_lower(_ value: MarketingMessage) -> RustBuffer {
+    return FfiConverterTypeMarketingMessage.lower(value)
+}
+
+
+/**
+ * One public milestone.
+ */
+public struct Milestone: Equatable, Hashable {
+    /**
+     * What happened.
+     */
+    public let kind: MilestoneKind
+    /**
+     * When the server recorded it.
+     */
+    public let at: Date
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What happened.
+         */kind: MilestoneKind, 
+        /**
+         * When the server recorded it.
+         */at: Date) {
+        self.kind = kind
+        self.at = at
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Milestone: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMilestone: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Milestone {
+        return
+            try Milestone(
+                kind: FfiConverterTypeMilestoneKind.read(from: &buf), 
+                at: FfiConverterTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Milestone, into buf: inout [UInt8]) {
+        FfiConverterTypeMilestoneKind.write(value.kind, into: &buf)
+        FfiConverterTimestamp.write(value.at, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMilestone_lift(_ buf: RustBuffer) throws -> Milestone {
+    return try FfiConverterTypeMilestone.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMilestone_lower(_ value: Milestone) -> RustBuffer {
+    return FfiConverterTypeMilestone.lower(value)
 }
 
 
@@ -4886,6 +5431,10 @@ public struct Order: Equatable, Hashable {
      */
     public let appointmentAt: Date?
     /**
+     * The waybill number on the parcel's label (shown to its shipper and driver only).
+     */
+    public let waybillNo: String?
+    /**
      * Server revision.
      */
     public let revision: Int64
@@ -4940,6 +5489,9 @@ public struct Order: Equatable, Hashable {
          * The delivery time agreed with the consignee.
          */appointmentAt: Date?, 
         /**
+         * The waybill number on the parcel's label (shown to its shipper and driver only).
+         */waybillNo: String?, 
+        /**
          * Server revision.
          */revision: Int64, 
         /**
@@ -4959,6 +5511,7 @@ public struct Order: Equatable, Hashable {
         self.currency = currency
         self.stops = stops
         self.appointmentAt = appointmentAt
+        self.waybillNo = waybillNo
         self.revision = revision
         self.updatedAt = updatedAt
     }
@@ -4993,6 +5546,7 @@ public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
                 currency: FfiConverterString.read(from: &buf), 
                 stops: FfiConverterSequenceTypeStop.read(from: &buf), 
                 appointmentAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                waybillNo: FfiConverterOptionString.read(from: &buf), 
                 revision: FfiConverterInt64.read(from: &buf), 
                 updatedAt: FfiConverterTimestamp.read(from: &buf)
         )
@@ -5013,6 +5567,7 @@ public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
         FfiConverterString.write(value.currency, into: &buf)
         FfiConverterSequenceTypeStop.write(value.stops, into: &buf)
         FfiConverterOptionTimestamp.write(value.appointmentAt, into: &buf)
+        FfiConverterOptionString.write(value.waybillNo, into: &buf)
         FfiConverterInt64.write(value.revision, into: &buf)
         FfiConverterTimestamp.write(value.updatedAt, into: &buf)
     }
@@ -6602,6 +7157,75 @@ public func FfiConverterTypeRightsRequest_lower(_ value: RightsRequest) -> RustB
 
 
 /**
+ * An address of a recent errand.
+ */
+public struct SavedAddress: Equatable, Hashable {
+    /**
+     * The address as typed.
+     */
+    public let label: String
+    /**
+     * Its point, when the errand had one.
+     */
+    public let point: LatLon?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The address as typed.
+         */label: String, 
+        /**
+         * Its point, when the errand had one.
+         */point: LatLon?) {
+        self.label = label
+        self.point = point
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SavedAddress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSavedAddress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SavedAddress {
+        return
+            try SavedAddress(
+                label: FfiConverterString.read(from: &buf), 
+                point: FfiConverterOptionTypeLatLon.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SavedAddress, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterOptionTypeLatLon.write(value.point, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSavedAddress_lift(_ buf: RustBuffer) throws -> SavedAddress {
+    return try FfiConverterTypeSavedAddress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSavedAddress_lower(_ value: SavedAddress) -> RustBuffer {
+    return FfiConverterTypeSavedAddress.lower(value)
+}
+
+
+/**
  * A third-party SDK row.
  */
 public struct SdkRow: Equatable, Hashable {
@@ -7098,6 +7722,14 @@ public struct SyncReport: Equatable, Hashable {
      */
     public let pushRegistrations: UInt32
     /**
+     * Followed waybills whose status the server sent.
+     */
+    public let waybillsRefreshed: UInt32
+    /**
+     * New marketing messages kept (only under the `marketing` consent).
+     */
+    public let marketingKept: UInt32
+    /**
      * New service notices that verified.
      */
     public let noticesKept: UInt32
@@ -7148,6 +7780,12 @@ public struct SyncReport: Equatable, Hashable {
          * Push-token registrations or removals sent (0 or 1).
          */pushRegistrations: UInt32, 
         /**
+         * Followed waybills whose status the server sent.
+         */waybillsRefreshed: UInt32, 
+        /**
+         * New marketing messages kept (only under the `marketing` consent).
+         */marketingKept: UInt32, 
+        /**
          * New service notices that verified.
          */noticesKept: UInt32) {
         self.pushed = pushed
@@ -7164,6 +7802,8 @@ public struct SyncReport: Equatable, Hashable {
         self.proofBytesSent = proofBytesSent
         self.serviceEventsSent = serviceEventsSent
         self.pushRegistrations = pushRegistrations
+        self.waybillsRefreshed = waybillsRefreshed
+        self.marketingKept = marketingKept
         self.noticesKept = noticesKept
     }
 
@@ -7197,6 +7837,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 proofBytesSent: FfiConverterUInt64.read(from: &buf), 
                 serviceEventsSent: FfiConverterUInt32.read(from: &buf), 
                 pushRegistrations: FfiConverterUInt32.read(from: &buf), 
+                waybillsRefreshed: FfiConverterUInt32.read(from: &buf), 
+                marketingKept: FfiConverterUInt32.read(from: &buf), 
                 noticesKept: FfiConverterUInt32.read(from: &buf)
         )
     }
@@ -7216,6 +7858,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.proofBytesSent, into: &buf)
         FfiConverterUInt32.write(value.serviceEventsSent, into: &buf)
         FfiConverterUInt32.write(value.pushRegistrations, into: &buf)
+        FfiConverterUInt32.write(value.waybillsRefreshed, into: &buf)
+        FfiConverterUInt32.write(value.marketingKept, into: &buf)
         FfiConverterUInt32.write(value.noticesKept, into: &buf)
     }
 }
@@ -7585,6 +8229,85 @@ public func FfiConverterTypeWaybillConfig_lift(_ buf: RustBuffer) throws -> Wayb
 #endif
 public func FfiConverterTypeWaybillConfig_lower(_ value: WaybillConfig) -> RustBuffer {
     return FfiConverterTypeWaybillConfig.lower(value)
+}
+
+
+/**
+ * A waybill's public status: no person's data.
+ */
+public struct WaybillStatus: Equatable, Hashable {
+    /**
+     * The waybill number.
+     */
+    public let number: String
+    /**
+     * The order's status.
+     */
+    public let status: OrderStatus
+    /**
+     * Its milestones, oldest first.
+     */
+    public let milestones: [Milestone]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The waybill number.
+         */number: String, 
+        /**
+         * The order's status.
+         */status: OrderStatus, 
+        /**
+         * Its milestones, oldest first.
+         */milestones: [Milestone]) {
+        self.number = number
+        self.status = status
+        self.milestones = milestones
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WaybillStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWaybillStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WaybillStatus {
+        return
+            try WaybillStatus(
+                number: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeOrderStatus.read(from: &buf), 
+                milestones: FfiConverterSequenceTypeMilestone.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WaybillStatus, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.number, into: &buf)
+        FfiConverterTypeOrderStatus.write(value.status, into: &buf)
+        FfiConverterSequenceTypeMilestone.write(value.milestones, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWaybillStatus_lift(_ buf: RustBuffer) throws -> WaybillStatus {
+    return try FfiConverterTypeWaybillStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWaybillStatus_lower(_ value: WaybillStatus) -> RustBuffer {
+    return FfiConverterTypeWaybillStatus.lower(value)
 }
 
 
@@ -8532,6 +9255,141 @@ public func FfiConverterTypeLogSinkError_lift(_ buf: RustBuffer) throws -> LogSi
 public func FfiConverterTypeLogSinkError_lower(_ value: LogSinkError) -> RustBuffer {
     return FfiConverterTypeLogSinkError.lower(value)
 }
+
+
+/**
+ * What happened to a waybill's order, as the public may know it.
+ */
+
+public enum MilestoneKind: Equatable, Hashable {
+    
+    /**
+     * Placed.
+     */
+    case placed
+    /**
+     * A driver took it.
+     */
+    case accepted
+    /**
+     * The driver has the goods.
+     */
+    case pickedUp
+    /**
+     * The driver reached a stop.
+     */
+    case arrived
+    /**
+     * The driver reported a problem (its words are not public).
+     */
+    case exception
+    /**
+     * The driver gave it up; offered again.
+     */
+    case released
+    /**
+     * Delivered.
+     */
+    case delivered
+    /**
+     * Cancelled.
+     */
+    case cancelled
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MilestoneKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMilestoneKind: FfiConverterRustBuffer {
+    typealias SwiftType = MilestoneKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MilestoneKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .placed
+        
+        case 2: return .accepted
+        
+        case 3: return .pickedUp
+        
+        case 4: return .arrived
+        
+        case 5: return .exception
+        
+        case 6: return .released
+        
+        case 7: return .delivered
+        
+        case 8: return .cancelled
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MilestoneKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .placed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .accepted:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .pickedUp:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .arrived:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .exception:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .released:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .delivered:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMilestoneKind_lift(_ buf: RustBuffer) throws -> MilestoneKind {
+    return try FfiConverterTypeMilestoneKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMilestoneKind_lower(_ value: MilestoneKind) -> RustBuffer {
+    return FfiConverterTypeMilestoneKind.lower(value)
+}
+
 
 
 /**
@@ -10101,6 +10959,10 @@ public enum PushTopic: Equatable, Hashable {
      * The notices.
      */
     case notices
+    /**
+     * The waybills the account follows.
+     */
+    case waybills
 
 
 
@@ -10126,6 +10988,8 @@ public struct FfiConverterTypePushTopic: FfiConverterRustBuffer {
         
         case 2: return .notices
         
+        case 3: return .waybills
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -10140,6 +11004,10 @@ public struct FfiConverterTypePushTopic: FfiConverterRustBuffer {
         
         case .notices:
             writeInt(&buf, Int32(2))
+        
+        
+        case .waybills:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -12335,6 +13203,30 @@ fileprivate struct FfiConverterOptionTypeFix: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLastSender: FfiConverterRustBuffer {
+    typealias SwiftType = LastSender?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLastSender.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLastSender.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeLatLon: FfiConverterRustBuffer {
     typealias SwiftType = LatLon?
 
@@ -12375,6 +13267,30 @@ fileprivate struct FfiConverterOptionTypeOrderContact: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeOrderContact.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWaybillStatus: FfiConverterRustBuffer {
+    typealias SwiftType = WaybillStatus?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWaybillStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWaybillStatus.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -12598,6 +13514,81 @@ fileprivate struct FfiConverterSequenceTypeHistoryEntry: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeHistoryEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeKeptWaybill: FfiConverterRustBuffer {
+    typealias SwiftType = [KeptWaybill]
+
+    public static func write(_ value: [KeptWaybill], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeKeptWaybill.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [KeptWaybill] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [KeptWaybill]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeKeptWaybill.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMarketingMessage: FfiConverterRustBuffer {
+    typealias SwiftType = [MarketingMessage]
+
+    public static func write(_ value: [MarketingMessage], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMarketingMessage.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MarketingMessage] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MarketingMessage]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMarketingMessage.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMilestone: FfiConverterRustBuffer {
+    typealias SwiftType = [Milestone]
+
+    public static func write(_ value: [Milestone], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMilestone.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Milestone] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Milestone]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMilestone.read(from: &buf))
         }
         return seq
     }
@@ -12873,6 +13864,31 @@ fileprivate struct FfiConverterSequenceTypeRightsRequest: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRightsRequest.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSavedAddress: FfiConverterRustBuffer {
+    typealias SwiftType = [SavedAddress]
+
+    public static func write(_ value: [SavedAddress], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSavedAddress.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SavedAddress] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SavedAddress]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSavedAddress.read(from: &buf))
         }
         return seq
     }
@@ -13380,6 +14396,36 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_waybill_tracking_plan() != 12069) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_clear_convenience() != 38850) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_follow_waybill() != 43497) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_forget_waybill() != 28402) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_kept_waybills() != 24764) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_last_sender() != 59709) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_marketing_messages() != 15724) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_query_waybill() != 53154) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_saved_addresses() != 30700) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_unfollow_waybill() != 63393) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waybill_ffi_checksum_method_waybill_unsubscribe_marketing() != 64415) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waybill_ffi_checksum_method_changelistener_changed() != 8172) {

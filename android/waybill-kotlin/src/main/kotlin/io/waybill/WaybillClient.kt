@@ -292,6 +292,47 @@ class WaybillClient private constructor(
         }
     }.distinctUntilChanged()
 
+    /**
+     * A waybill's public status by its number (typed, or a scanned label: a URL around it
+     * is fine); `null` when no order has it. Works signed out with every optional purpose
+     * refused; kept in the history only under the `convenience` consent. A mistyped digit
+     * fails the check digit (`InvalidInput`) before anything is sent.
+     */
+    suspend fun queryWaybill(number: String): io.waybill.ffi.WaybillStatus? = ffi.queryWaybill(number)
+
+    /**
+     * Follows a waybill: a `WAYBILLS` push (with push allowed) and every sync refresh it in
+     * [keptWaybills]. Needs the `convenience` consent and a signed-in account.
+     */
+    suspend fun followWaybill(number: String): io.waybill.ffi.WaybillStatus = ffi.followWaybill(number)
+
+    /** Stops following a waybill (kept as looked up); the server hears at the next sync. */
+    suspend fun unfollowWaybill(number: String): Boolean = withContext(ioDispatcher) { ffi.unfollowWaybill(number) }
+
+    /** Forgets one waybill of the history, and its follow on the server at the next sync. */
+    suspend fun forgetWaybill(number: String): Boolean = withContext(ioDispatcher) { ffi.forgetWaybill(number) }
+
+    /** The waybills looked up or followed, most recent first (convenience data, P-39). */
+    suspend fun keptWaybills(): List<io.waybill.ffi.KeptWaybill> = withContext(ioDispatcher) { ffi.keptWaybills() }
+
+    /** The addresses of recent errands, most recent first, to fill the next errand's form. */
+    suspend fun savedAddresses(): List<io.waybill.ffi.SavedAddress> = withContext(ioDispatcher) { ffi.savedAddresses() }
+
+    /** The sender and item of the last errand, if kept. */
+    suspend fun lastSender(): io.waybill.ffi.LastSender? = withContext(ioDispatcher) { ffi.lastSender() }
+
+    /** Clears every convenience datum at once (the consent stays); returns the rows deleted. */
+    suspend fun clearConvenience(): Int = withContext(ioDispatcher) { ffi.clearConvenience().toInt() }
+
+    /** The marketing messages kept, newest first (only pulled under the `marketing` consent). */
+    suspend fun marketingMessages(): List<io.waybill.ffi.MarketingMessage> = withContext(ioDispatcher) { ffi.marketingMessages() }
+
+    /**
+     * The unsubscribe of a marketing message (P-64): withdraws the `marketing` consent,
+     * deletes the messages kept; none is pulled again until the person opts back in.
+     */
+    suspend fun unsubscribeMarketing(messageId: String): Receipt = withContext(ioDispatcher) { ffi.unsubscribeMarketing(messageId) }
+
     /** Refusals the UI has not dismissed. */
     suspend fun rejections(): List<Rejection> = withContext(ioDispatcher) { ffi.rejections() }
 
