@@ -1,9 +1,7 @@
 package io.waybill
 
 import io.waybill.ffi.LatLon
-import io.waybill.ffi.NewErrand
 import io.waybill.ffi.OrderStatus
-import io.waybill.ffi.Parties
 import io.waybill.ffi.Permission
 import io.waybill.ffi.PermissionState
 import io.waybill.ffi.PushPlatform
@@ -56,11 +54,7 @@ class PushTest {
                     shipper.decide("push_notifications", true, "settings_switch")
                     assertEquals(PushState.WAITING, shipper.setPushToken("fcm-kotlin", PushPlatform.FCM))
                     val errand = shipper.placeErrand(
-                        NewErrand(
-                            "Jing'an, shop 1", LatLon(31.2404, 121.4737), "Pudong, Lujiazui", LatLon(31.2397, 121.4998),
-                            "documents", 0.5, 2_500, "CNY",
-                            Parties("陈静", "13700001111", "黄洋", "13600002222", "Pudong, No. 88 Century Avenue"),
-                        ),
+                        sampleErrand(),
                         mayShareParties = true,
                     )
                     assertEquals(1u, shipper.sync().pushRegistrations)

@@ -69,6 +69,13 @@ fun driverConfig(tmp: Path, server: ReferenceServer) = io.waybill.ffi.WaybillCon
     role = io.waybill.ffi.Role.DRIVER,
 )
 
+/** A shipper's errand in Shanghai (seed 003: sender, recipient, goods). */
+fun sampleErrand() = io.waybill.ffi.NewErrand(
+    "Jing'an, shop 1", io.waybill.ffi.LatLon(31.2404, 121.4737), "Pudong, Lujiazui", io.waybill.ffi.LatLon(31.2397, 121.4998),
+    "documents", 0.5, 2_500, "CNY",
+    io.waybill.ffi.Parties("陈静", "13700001111", "黄洋", "13600002222", "Pudong, No. 88 Century Avenue"),
+)
+
 /** A fresh step-up code for [client], signed in with [phone]. */
 suspend fun ReferenceServer.stepUpCode(client: WaybillClient, phone: String): String {
     client.requestStepUpCode()

@@ -1,10 +1,7 @@
 package io.waybill
 
-import io.waybill.ffi.LatLon
 import io.waybill.ffi.MilestoneKind
-import io.waybill.ffi.NewErrand
 import io.waybill.ffi.OrderStatus
-import io.waybill.ffi.Parties
 import io.waybill.ffi.Role
 import io.waybill.ffi.WaybillConfig
 import io.waybill.ffi.WaybillException
@@ -41,11 +38,7 @@ class WaybillQueryTest {
                     shipper.acceptPolicy("first_run_dialog")
                     shipper.signInByCode(server)
                     val errand = shipper.placeErrand(
-                        NewErrand(
-                            "Jing'an, shop 1", LatLon(31.2404, 121.4737), "Pudong, Lujiazui", LatLon(31.2397, 121.4998),
-                            "documents", 0.5, 2_500, "CNY",
-                            Parties("陈静", "13700001111", "黄洋", "13600002222", "Pudong, No. 88 Century Avenue"),
-                        ),
+                        sampleErrand(),
                         mayShareParties = true,
                     )
                     shipper.sync()
