@@ -168,6 +168,11 @@ pub struct Figures {
     pushes: Vec<String>,
     /// Points of the courier's route the shipper saw.
     followed_points: u64,
+    /// What the shipper's courier view says after the delivery.
+    shipper_view_after_delivery: String,
+    /// One courier pull's round trip right after the driver's upload, ms (a fix on the
+    /// server is in the shipper's next pull: the stream's interval bounds the wait).
+    courier_pull_ms: f64,
     /// What the recipient's phone (signed out) saw of the waybill by its number.
     waybill_query: String,
     /// Notices the shipper's app showed.
@@ -470,11 +475,14 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
     wang.sync()
         .await
         .map_err(|e| fail("sync before following", e))?;
+    let pulled_at = std::time::Instant::now();
     let followed = shipper
         .follow_courier(&order)
         .await
         .map_err(|e| fail("follow", e))?;
+    fig.courier_pull_ms = pulled_at.elapsed().as_secs_f64() * 1000.0;
     fig.followed_points = followed.route.len() as u64;
+    let shipper_saw: Vec<(f64, f64)> = followed.route.iter().map(|p| (p.lat, p.lon)).collect();
     say(&format!(
         "the shipper follows the courier: {} point(s) since pickup, {:.1} km covered, {} left",
         followed.route.len(),
@@ -609,6 +617,25 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
         .await
         .map_err(|e| fail("sign-off sync", e))?;
     count_uploads(&mut fig, &report);
+    // The shipper's view ends with the delivery: the state, no position.
+    let after = shipper
+        .follow_courier(&order)
+        .await
+        .map_err(|e| fail("follow after delivery", e))?;
+    fig.shipper_view_after_delivery = format!(
+        "{:?}, {} new point(s), latest {}",
+        after.state,
+        after.route.len().saturating_sub(shipper_saw.len()),
+        if after.latest.is_some() {
+            "shown"
+        } else {
+            "none"
+        }
+    );
+    say(&format!(
+        "after the delivery the shipper's map says: {}",
+        fig.shipper_view_after_delivery
+    ));
 
     step(
         6,
@@ -743,6 +770,7 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
         raw: trace.iter().map(|f| (f.lat, f.lon)).collect(),
         offline: offline_fixes,
         kept: held.points.iter().map(|p| (p.lat, p.lon)).collect(),
+        shipper_saw,
         markers: markers(&trace, &held.events, kill_at),
         title: format!(
             "Waybill demo: {trace_name}, {} fixes → {} points held",
@@ -867,6 +895,14 @@ fn print_summary(fig: &Figures) {
         (
             "route points the shipper saw in transit",
             fig.followed_points.to_string(),
+        ),
+        (
+            "one courier pull right after the upload, ms",
+            format!("{:.1}", fig.courier_pull_ms),
+        ),
+        (
+            "the shipper's map after the delivery",
+            fig.shipper_view_after_delivery.clone(),
         ),
         (
             "waybill queried by the recipient (signed out)",

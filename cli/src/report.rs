@@ -26,6 +26,8 @@ pub struct MapLayers {
     pub offline: Vec<Vec<(f64, f64)>>,
     /// The points the server holds (simplified, bounded error).
     pub kept: Vec<(f64, f64)>,
+    /// What the errand's shipper saw of the courier (pickup to delivery only).
+    pub shipper_saw: Vec<(f64, f64)>,
     /// Stops, events, pickup and drop-off.
     pub markers: Vec<Marker>,
     /// Title line.
@@ -46,6 +48,7 @@ pub fn svg(layers: &MapLayers) -> String {
             .raw
             .iter()
             .chain(&layers.kept)
+            .chain(&layers.shipper_saw)
             .copied()
             .chain(layers.markers.iter().map(|m| (m.lat, m.lon)))
     };
@@ -114,6 +117,11 @@ pub fn svg(layers: &MapLayers) -> String {
         &layers.kept,
         "id=\"kept\" stroke=\"#1f5fbf\" stroke-width=\"1.6\" stroke-linejoin=\"round\"",
     );
+    out += &polyline(
+        &layers.shipper_saw,
+        "id=\"shipper\" stroke=\"#2e9d4f\" stroke-width=\"3\" stroke-dasharray=\"6 4\" \
+         stroke-linejoin=\"round\"",
+    );
     for p in &layers.kept {
         let (x, y) = project(*p);
         let _ = writeln!(
@@ -146,6 +154,7 @@ pub fn svg(layers: &MapLayers) -> String {
         ("#b8b8b8", "raw fixes from the phone"),
         ("#f0a030", "recorded without signal"),
         ("#1f5fbf", "points the server holds"),
+        ("#2e9d4f", "what the shipper saw (in transit)"),
     ];
     for (i, (color, text)) in legend.iter().enumerate() {
         let y = HEIGHT - 14.0 - 16.0 * (legend.len() - 1 - i) as f64;
