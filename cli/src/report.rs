@@ -189,6 +189,7 @@ mod tests {
             raw: vec![(48.1, 11.5), (48.11, 11.52), (48.12, 11.51)],
             offline: vec![],
             kept: vec![(48.1, 11.5), (48.12, 11.51)],
+            shipper_saw: vec![(48.11, 11.52), (48.12, 11.51)],
             markers: vec![Marker {
                 lat: 48.12,
                 lon: 11.51,
@@ -213,6 +214,11 @@ mod tests {
             })
             .collect();
         assert_eq!(points.len(), 2);
+        assert!(
+            doc.descendants()
+                .any(|n| n.attribute("id") == Some("shipper")),
+            "the shipper's view is drawn"
+        );
         assert!(
             points
                 .iter()
