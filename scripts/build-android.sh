@@ -57,7 +57,7 @@ fi
 (cd $AAR && zip -qrX ../../waybill-android-$VERSION.aar .)
 sed -e "s/@VERSION@/$VERSION/g" -e "s/@JNA@/$(pom_property jna.version)/g" \
     -e "s/@COROUTINES@/$(pom_property coroutines.version)/g" \
-    -e "s/@KOTLIN@/$(pom_property kotlin.version)/g" \
+    -e "s/@KOTLIN@/$(pom_property kotlin.version)/g" -e "s/@OKHTTP@/$(pom_property okhttp.version)/g" \
     android/waybill-android/aar.pom.in > $OUT/waybill-android-$VERSION.pom
 
 # --- the optional adapters: WorkManager (apps that ship AndroidX), fused location (Play services)
@@ -91,10 +91,14 @@ cat > $WORK/sample-rules.pro <<'RULES'
 -keep class io.waybill.sample.MinifiedSmoke { public static void main(java.lang.String[]); }
 -dontwarn kotlinx.coroutines.**
 -dontwarn org.jetbrains.annotations.**
+# OkHttp's optional TLS providers (its own rules say the same; the JVM run reads none).
+-dontwarn org.conscrypt.**
+-dontwarn org.bouncycastle.**
+-dontwarn org.openjsse.**
 RULES
 (cd $SAMPLE_CLASSES && jar --create --file "$OLDPWD/$WORK/sample-classes.jar" .)
 (cd $KOTLIN_CLASSES && jar --create --file "$OLDPWD/$WORK/facade-classes.jar" .)
-PROGRAM="$WORK/sample-classes.jar $AAR/classes.jar $WORK/jna-aar/classes.jar $INPUTS/kotlin-stdlib.jar $INPUTS/kotlinx-coroutines-core-jvm.jar"
+PROGRAM="$WORK/sample-classes.jar $AAR/classes.jar $WORK/jna-aar/classes.jar $INPUTS/kotlin-stdlib.jar $INPUTS/kotlinx-coroutines-core-jvm.jar $INPUTS/okhttp.jar $INPUTS/okio-jvm.jar"
 mkdir -p $WORK/dex
 java -cp $INPUTS/r8.jar com.android.tools.r8.R8 --release --min-api 24 --output $WORK/dex \
   --lib $INPUTS/android-all.jar --lib "$JDK" --pg-conf android/waybill-android/consumer-rules.pro \
@@ -121,11 +125,12 @@ java -cp $INPUTS/r8.jar com.android.tools.r8.R8 --release --classfile --output $
   --lib "$JDK" \
   --pg-conf android/waybill-android/consumer-rules.pro --pg-conf $WORK/sample-rules.pro \
   $SAMPLE_CLASSES/io/waybill/sample/MinifiedSmoke*.class $WORK/facade-classes.jar $INPUTS/jna.jar \
-  $INPUTS/kotlin-stdlib.jar $INPUTS/kotlinx-coroutines-core-jvm.jar 2> $WORK/r8-jvm.log \
+  $INPUTS/kotlin-stdlib.jar $INPUTS/kotlinx-coroutines-core-jvm.jar $INPUTS/okhttp.jar $INPUTS/okio-jvm.jar \
+  2> $WORK/r8-jvm.log \
   || { cat $WORK/r8-jvm.log >&2; exit 1; }
 java -Djna.library.path=target/debug -cp $WORK/minified.jar io.waybill.sample.MinifiedSmoke
 # The desktop artifact alone (no jna.library.path): JNA finds the library in the jar, as in
 # an app's unit tests.
-java -cp "$OUT/waybill-desktop-$VERSION.jar:$WORK/sample-classes.jar:$WORK/facade-classes.jar:$INPUTS/jna.jar:$INPUTS/kotlin-stdlib.jar:$INPUTS/kotlinx-coroutines-core-jvm.jar" \
+java -cp "$OUT/waybill-desktop-$VERSION.jar:$WORK/sample-classes.jar:$WORK/facade-classes.jar:$INPUTS/jna.jar:$INPUTS/kotlin-stdlib.jar:$INPUTS/kotlinx-coroutines-core-jvm.jar:$INPUTS/okhttp.jar:$INPUTS/okio-jvm.jar" \
   io.waybill.sample.MinifiedSmoke "desktop artifact"
 ls -l $OUT/*.aar $OUT/*.pom $OUT/*.jar $OUT/*.apk

@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::object::Waybill;
 use crate::observe::{ChangeListener, Forward};
 use crate::secrets::{self, SecretStore};
+use crate::transport::HttpTransport;
 
 /// Cancels one call and no other (Swift: each call's task cancellation handler cancels
 /// its own token; Kotlin cancels by dropping the future and passes none).
@@ -91,11 +92,20 @@ impl From<WaybillConfig> for core::Config {
 impl Waybill {
     /// Opens the client on `config.data_dir` (creating or migrating its database), with
     /// the data key that seals personal data at rest taken from `secrets` (created there
-    /// on first use). No network traffic.
+    /// on first use), sending every request through the app's `transport`. No network
+    /// traffic.
     #[uniffi::constructor]
-    pub fn open(config: WaybillConfig, secrets: Arc<dyn SecretStore>) -> Result<Arc<Self>> {
+    pub fn open(
+        config: WaybillConfig,
+        secrets: Arc<dyn SecretStore>,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Result<Arc<Self>> {
         Ok(Arc::new(Waybill {
-            inner: waybill_core::Waybill::open(config.into(), &secrets::Forward(secrets))?,
+            inner: waybill_core::Waybill::open_with_transport(
+                config.into(),
+                &secrets::Forward(secrets),
+                Arc::new(crate::transport::Forward(transport)),
+            )?,
         }))
     }
 

@@ -39,6 +39,7 @@ mod secrets;
 mod status;
 mod sync;
 mod track;
+mod transport;
 mod waybills;
 
 pub use client::{Role, WaybillConfig};
@@ -52,6 +53,7 @@ pub use proof::*;
 pub use secrets::{SecretStore, SecretStoreError};
 pub use sync::*;
 pub use track::*;
+pub use transport::*;
 pub use waybills::*;
 
 /// Version of the core library, for diagnostics screens and bug reports.

@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::convenience::Convenience;
 use crate::error::{Error, Result};
 use crate::marketing::Marketing;
+use crate::net::Transport;
 use crate::notices::Notices;
 use crate::observe::Topic;
 use crate::orders::engine::{Orders, check_search};
@@ -102,16 +103,36 @@ impl std::fmt::Debug for Waybill {
 }
 
 impl Waybill {
-    /// Opens the client: takes the data key from `secrets` (creating it on first use),
-    /// creates or migrates the database in `config.data_dir` with its personal columns
-    /// sealed by that key, builds the runtime and the HTTP client, and sweeps what outlived
-    /// its retention. No network traffic happens here.
+    /// Opens the client with the built-in HTTP stack (builds with the `reqwest` feature:
+    /// the CLI, desktop, tests; `InvalidConfig` in the mobile library): takes the data key
+    /// from `secrets` (creating it on first use), creates or migrates the database in
+    /// `config.data_dir` with its personal columns sealed by that key, builds the runtime
+    /// and the HTTP client, and sweeps what outlived its retention. No network traffic
+    /// happens here.
     pub fn open(config: Config, secrets: &dyn SecretStore) -> Result<Waybill> {
+        Waybill::open_with(config, secrets, None)
+    }
+
+    /// [`Waybill::open`] sending every request through `transport`: the app's own HTTP
+    /// stack, so its proxy, trust store and pinning apply (ADR 0014).
+    pub fn open_with_transport(
+        config: Config,
+        secrets: &dyn SecretStore,
+        transport: Arc<dyn Transport>,
+    ) -> Result<Waybill> {
+        Waybill::open_with(config, secrets, Some(transport))
+    }
+
+    fn open_with(
+        config: Config,
+        secrets: &dyn SecretStore,
+        transport: Option<Arc<dyn Transport>>,
+    ) -> Result<Waybill> {
         config.validated_server_url()?;
         let key = crate::secrets::data_key(secrets)?;
         let role = config.role;
         let control_key = config.control_key_bytes()?;
-        let services = Services::open(config, key)?;
+        let services = Services::open(config, key, transport)?;
         let manifest = services
             .db
             .write(|tx| privacy::install_builtin(tx, role, Utc::now()))?;

@@ -42,9 +42,9 @@ impl Config {
         if rest.is_empty() || rest.contains(char::is_whitespace) {
             return Err(invalid("server_url has no valid host"));
         }
-        let parsed =
-            reqwest::Url::parse(url).map_err(|_| invalid("server_url has no valid host"))?;
-        if parsed.scheme() == "http" && !is_loopback(&parsed) {
+        let parsed = crate::origin::Origin::of(url)
+            .ok_or_else(|| invalid("server_url has no valid host"))?;
+        if parsed.scheme == "http" && !parsed.is_loopback() {
             return Err(invalid(
                 "server_url must use https:// (cleartext http:// is for a loopback development \
                  server only)",
@@ -56,10 +56,10 @@ impl Config {
         if self.data_dir.as_os_str().is_empty() {
             return Err(invalid("data_dir must not be empty"));
         }
-        if !self.pinned_keys.is_empty() && parsed.scheme() != "https" {
+        if !self.pinned_keys.is_empty() && parsed.scheme != "https" {
             return Err(invalid("pinned_keys need an https:// server_url"));
         }
-        crate::tls::parse_pins(&self.pinned_keys).map_err(|e| invalid(&e))?;
+        crate::pins::parse_pins(&self.pinned_keys).map_err(|e| invalid(&e))?;
         self.control_key_bytes()?;
         Ok(url.to_string())
     }
@@ -78,18 +78,6 @@ impl Config {
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .map(Some)
             .ok_or_else(|| invalid("control_key must be 32 bytes in standard base64"))
-    }
-}
-
-/// Whether the URL's host is this machine: the only place cleartext may go.
-fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<std::net::IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
 }
 

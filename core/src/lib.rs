@@ -19,7 +19,9 @@ pub mod logging;
 mod marketing;
 pub mod mask;
 mod media;
-mod net;
+pub mod net;
+mod origin;
+mod pins;
 mod notices;
 mod observe;
 pub mod orders;
@@ -36,6 +38,7 @@ mod tasks;
 #[cfg(test)]
 mod test_support;
 mod ticket;
+#[cfg(feature = "reqwest")]
 pub mod tls;
 pub mod track;
 mod waybills;

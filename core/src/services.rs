@@ -32,7 +32,11 @@ pub(crate) struct Services {
 impl Services {
     /// Opens the database in `config.data_dir` with `key` and builds the HTTP client. No
     /// network traffic happens here.
-    pub(crate) fn open(config: Config, key: DataKey) -> Result<Arc<Services>> {
+    pub(crate) fn open(
+        config: Config,
+        key: DataKey,
+        transport: Option<Arc<dyn crate::net::Transport>>,
+    ) -> Result<Arc<Services>> {
         let server_url = config.validated_server_url()?;
         let db = Database::open(&config.data_dir, &key)?;
         let user_agent = format!(
@@ -41,9 +45,19 @@ impl Services {
             config.app_id,
             config.app_version
         );
-        let pins = crate::tls::parse_pins(&config.pinned_keys)
-            .map_err(|reason| Error::InvalidConfig { reason })?;
-        let api = ApiClient::new(server_url.clone(), &user_agent, pins)?;
+        let transport = match transport {
+            Some(_) if !config.pinned_keys.is_empty() => {
+                return Err(Error::InvalidConfig {
+                    reason: "pinned_keys apply to the built-in transport; with the app's HTTP \
+                             stack, pin there (OkHttp CertificatePinner, network_security_config \
+                             pin-set, NSPinnedDomains)"
+                        .into(),
+                });
+            }
+            Some(transport) => transport,
+            None => builtin_transport(&config)?,
+        };
+        let api = ApiClient::new(server_url.clone(), &user_agent, transport);
         Ok(Arc::new(Services {
             db,
             key,
@@ -120,5 +134,25 @@ pub(crate) fn for_test(dir: &std::path::Path, role: waybill_protocol::Role) -> A
         pinned_keys: vec![],
         control_key: None,
     };
-    Services::open(config, crate::db::test_key()).expect("services open")
+    Services::open(config, crate::db::test_key(), None).expect("services open")
+}
+
+/// The built-in transport: reqwest with the core's TLS policy and `pinned_keys`.
+#[cfg(feature = "reqwest")]
+fn builtin_transport(config: &Config) -> Result<Arc<dyn crate::net::Transport>> {
+    let pins = crate::pins::parse_pins(&config.pinned_keys)
+        .map_err(|reason| Error::InvalidConfig { reason })?;
+    let transport = crate::net::reqwest_transport::ReqwestTransport::new(pins)
+        .map_err(|reason| Error::Offline { reason })?;
+    Ok(Arc::new(transport))
+}
+
+/// A build without the built-in transport (the mobile library) needs the app's.
+#[cfg(not(feature = "reqwest"))]
+fn builtin_transport(_: &Config) -> Result<Arc<dyn crate::net::Transport>> {
+    Err(Error::InvalidConfig {
+        reason: "this build has no HTTP stack of its own: open the client with the app's \
+                 transport"
+            .into(),
+    })
 }

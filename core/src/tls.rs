@@ -9,30 +9,13 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use sha2::{Digest, Sha256};
 
-/// A pin: SHA-256 of a certificate's SubjectPublicKeyInfo.
-pub type Pin = [u8; 32];
-
-/// Parses pins given as base64 (an optional `sha256/` prefix is accepted).
-pub fn parse_pins(pins: &[String]) -> Result<Vec<Pin>, String> {
-    pins.iter()
-        .map(|p| {
-            let text = p.trim().trim_start_matches("sha256/");
-            BASE64
-                .decode(text)
-                .ok()
-                .and_then(|b| Pin::try_from(b.as_slice()).ok())
-                .ok_or_else(|| format!("pin {p:?} is not base64 of a 32-byte SHA-256"))
-        })
-        .collect()
-}
+pub use crate::pins::{Pin, parse_pins};
 
 /// The pin of a DER certificate, if it parses.
 pub fn spki_pin(cert: &CertificateDer<'_>) -> Option<Pin> {
@@ -213,7 +196,11 @@ mod tests {
         );
         assert!(parse_pins(&["not a pin".into()]).is_err());
         assert!(
-            parse_pins(&[BASE64.encode([0u8; 20])]).is_err(),
+            parse_pins(&[{
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.encode([0u8; 20])
+            }])
+            .is_err(),
             "SHA-1 length"
         );
     }
@@ -321,12 +308,10 @@ mod tests {
     #[test]
     fn reqwest_takes_the_pinned_configuration() {
         // reqwest refuses a preconfigured TLS of another rustls version at build time.
-        let client = crate::net::ApiClient::new(
-            "https://api.example.com".into(),
-            "test",
+        let transport = crate::net::reqwest_transport::ReqwestTransport::new(
             parse_pins(&["0/UGzuqJK34+kmr4h4WOrZIm3WmaSuQCPAmwBrYoLvE=".into()]).unwrap(),
         );
-        assert!(client.is_ok());
+        assert!(transport.is_ok());
     }
 
     #[test]

@@ -134,10 +134,14 @@ async fn the_core_uploads_to_tusd_and_resumes() {
 /// The core's tus client against a foreign server whose upload endpoint is
 /// `{base}/v1/uploads` and which stores an upload as a file named by its id in `store`.
 async fn upload_resume_and_terminate(base: &str, store: &std::path::Path) {
-    let http = reqwest::Client::new();
+    let transport = waybill_core::net::reqwest_transport::ReqwestTransport::new(vec![]).unwrap();
+    let api = waybill_core::net::ApiClient::new(
+        base.to_string(),
+        "tus-interop",
+        std::sync::Arc::new(transport),
+    );
     let tus = Tus {
-        http: &http,
-        base_url: base,
+        api: &api,
         token: "not-checked-by-this-server",
     };
     let photo = std::fs::read(PHOTO).unwrap();

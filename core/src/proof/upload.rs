@@ -43,8 +43,7 @@ impl Proofs {
         let mut report = Uploaded::default();
         let in_time = || deadline.is_none_or(|d| Instant::now() < d);
         let tus = Tus {
-            http: services.api.http(),
-            base_url: services.api.base_url(),
+            api: &services.api,
             token: &session.token,
         };
         // Uploads of proofs deleted before they completed end on the server first: their

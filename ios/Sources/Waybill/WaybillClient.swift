@@ -14,9 +14,14 @@ public final class WaybillClient: Sendable {
 
     /// Opens (creating or migrating) the client's database. Personal data in it is sealed
     /// with a key kept in `secrets` (`KeychainSecretStore` in an app), created there on
-    /// first use. No network traffic.
-    public init(config: WaybillConfig, secrets: SecretStore = KeychainSecretStore()) throws {
-        ffi = try WaybillFFI.WaybillCore.open(config: config, secrets: secrets)
+    /// first use. Every request goes through `transport`, the app's `URLSession` (the
+    /// library has no HTTP stack of its own: the system's proxy, trust and pinning apply).
+    /// No network traffic.
+    public init(
+        config: WaybillConfig, secrets: SecretStore = KeychainSecretStore(),
+        transport: HttpTransport = URLSessionTransport()
+    ) throws {
+        ffi = try WaybillFFI.WaybillCore.open(config: config, secrets: secrets, transport: transport)
     }
 
     /// Ends every network call in flight with `WaybillError.Cancelled` (sign-out, or a

@@ -35,6 +35,7 @@ import io.waybill.ffi.PermissionAsk
 import io.waybill.ffi.PermissionState
 import io.waybill.ffi.PolicyStatus
 import io.waybill.ffi.PurposeState
+import io.waybill.ffi.HttpTransport
 import io.waybill.ffi.Receipt
 import io.waybill.ffi.Rejection
 import io.waybill.ffi.SecretStore
@@ -72,13 +73,18 @@ class WaybillClient private constructor(
         /**
          * Opens (creating or migrating) the client's database. Personal data in it is sealed
          * with a key kept in [secrets] (on Android `io.waybill.android.KeystoreSecretStore`),
-         * created there on first use. No network traffic.
+         * created there on first use. Every request goes through [transport]: pass
+         * `OkHttpTransport(appClient)` so the app's proxy, trust and pinning apply (the
+         * library has no HTTP stack of its own). No network traffic.
          */
         suspend fun open(
             config: WaybillConfig,
             secrets: SecretStore,
+            transport: HttpTransport = OkHttpTransport(),
             ioDispatcher: CoroutineDispatcher = Dispatchers.IO,
-        ): WaybillClient = withContext(ioDispatcher) { WaybillClient(Waybill.open(config, secrets), ioDispatcher) }
+        ): WaybillClient = withContext(ioDispatcher) {
+            WaybillClient(Waybill.open(config, secrets, transport), ioDispatcher)
+        }
     }
 
     /**

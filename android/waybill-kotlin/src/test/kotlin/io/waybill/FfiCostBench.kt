@@ -66,7 +66,7 @@ class FfiCostBench {
                 orderId
             }
             // The generated object itself: the facade's coroutine hop is not what is measured.
-            Waybill.open(config, testSecrets(config)).use { ffi ->
+            Waybill.open(config, testSecrets(config), OkHttpTransport()).use { ffi ->
                 val start = Instant.now().minusSeconds(2L * calls)
                 // Warm-up: JIT, JNA's method lookup, the core's caches.
                 repeat(5_000) { ffiCrossingBaseline(orderId, listOf(fix(it, start))) }

@@ -57,8 +57,8 @@ class KeystoreSecretStoreTest {
     fun theCoreOpensWithItAndReopensWithTheSameKey() {
         val data = File(app.filesDir, "waybill").path
         val config = io.waybill.ffi.WaybillConfig(data, "http://127.0.0.1:9", "com.example.driver", "1.0", io.waybill.ffi.Role.DRIVER)
-        io.waybill.ffi.Waybill.open(config, KeystoreSecretStore(dir) { key }).use { it.acceptPolicy("first_run_dialog") }
-        io.waybill.ffi.Waybill.open(config, KeystoreSecretStore(dir) { key }).use {
+        io.waybill.ffi.Waybill.open(config, KeystoreSecretStore(dir) { key }, io.waybill.OkHttpTransport()).use { it.acceptPolicy("first_run_dialog") }
+        io.waybill.ffi.Waybill.open(config, KeystoreSecretStore(dir) { key }, io.waybill.OkHttpTransport()).use {
             assertTrue(it.policyStatus() is io.waybill.ffi.PolicyStatus.Accepted)
         }
         assertTrue(File(dir, "waybill.data_key.v1.sealed").exists())

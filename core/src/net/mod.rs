@@ -1,12 +1,19 @@
-//! The HTTP client of the sync contract: one reqwest client (rustls), typed requests and
-//! replies from `waybill-protocol`, and a classification of every failure into transient
-//! (retry later) or permanent (the server said no).
+//! The HTTP client of the sync contract: typed requests and replies from
+//! `waybill-protocol` over a [`Transport`] (the app's HTTP stack, or reqwest), and a
+//! classification of every failure into transient (retry later) or permanent (the server
+//! said no).
 
+pub mod http;
+#[cfg(feature = "reqwest")]
+pub mod reqwest_transport;
+
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+pub use http::{HttpReply, HttpRequest, Method, Transport, TransportError};
 
 use crate::ticket::Ticket;
 use waybill_protocol::account;
@@ -56,9 +63,7 @@ impl NetError {
     pub fn is_transient(&self) -> bool {
         match self {
             NetError::Transport(_) => true,
-            NetError::Status { status, .. } => {
-                *status >= 500 || is_retry_later(StatusCode::from_u16(*status).unwrap_or_default())
-            }
+            NetError::Status { status, .. } => *status >= 500 || is_retry_later(*status),
             NetError::RateLimited { .. } => true,
             NetError::Unauthorized | NetError::Rejected { .. } | NetError::Decode(_) => false,
         }
@@ -70,42 +75,113 @@ pub(crate) type NetResult<T> = Result<T, NetError>;
 /// Whole-request deadline: a mobile request that has not finished in this time is
 /// better retried than waited on, because the OS's background window is short.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// What the core waits beyond a request's own deadline before it gives up on a transport
+/// that does not keep it.
+const DEADLINE_GRACE: Duration = Duration::from_secs(5);
 
 /// Typed client of the `/v1` sync contract.
 #[derive(Debug, Clone)]
 pub struct ApiClient {
-    http: reqwest::Client,
+    transport: Arc<dyn Transport>,
     base_url: String,
+    user_agent: String,
     /// Server time minus device time (ms), from the `Date` of the latest reply: the time
     /// the trajectory engine anchors fixes on when the device clock is wrong.
     server_offset_ms: std::sync::Arc<std::sync::Mutex<Option<i64>>>,
 }
 
+/// A request being built (reqwest's builder names, so endpoints read the same).
+pub(crate) struct Request<'a> {
+    api: &'a ApiClient,
+    inner: HttpRequest,
+}
+
+impl Request<'_> {
+    /// Adds a header.
+    pub(crate) fn header(mut self, name: &str, value: impl ToString) -> Self {
+        self.inner
+            .headers
+            .push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// `Authorization: Bearer`.
+    pub(crate) fn bearer_auth(self, token: &str) -> Self {
+        self.header("Authorization", format!("Bearer {token}"))
+    }
+
+    /// A JSON body.
+    pub(crate) fn json(mut self, body: &impl Serialize) -> Self {
+        self.inner.body = serde_json::to_vec(body).expect("request bodies serialize");
+        self.header("Content-Type", "application/json")
+    }
+
+    /// A raw body.
+    pub(crate) fn body(mut self, body: Vec<u8>) -> Self {
+        self.inner.body = body;
+        self
+    }
+
+    /// Sends it; the reply whatever its status (a failure to get one is `Transport`).
+    pub(crate) async fn exchange(self) -> NetResult<HttpReply> {
+        self.api.exchange(self.inner).await
+    }
+}
+
 impl ApiClient {
-    /// Builds the client; `base_url` has no trailing slash. With `pins`, TLS also requires
-    /// a pinned key in the server's chain (`tls.rs`).
-    pub fn new(
-        base_url: String,
-        user_agent: &str,
-        pins: Vec<crate::tls::Pin>,
-    ) -> NetResult<ApiClient> {
-        let tls = crate::tls::client_config(pins).map_err(NetError::Transport)?;
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .user_agent(user_agent)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            // TLS 1.2 or newer is in `tls::client_config`; an https server cannot redirect
-            // the client down to cleartext.
-            .https_only(base_url.starts_with("https://"))
-            .build()
-            .map_err(|e| NetError::Transport(e.to_string()))?;
-        Ok(ApiClient {
-            http,
+    /// The client of the server at `base_url` (no trailing slash) over `transport`.
+    pub fn new(base_url: String, user_agent: &str, transport: Arc<dyn Transport>) -> ApiClient {
+        ApiClient {
+            transport,
             base_url,
+            user_agent: user_agent.to_string(),
             server_offset_ms: std::sync::Arc::default(),
-        })
+        }
+    }
+
+    /// A request to `url_or_path` (a path is on the server's base URL).
+    pub(crate) fn request(&self, method: Method, url_or_path: &str) -> Request<'_> {
+        let url = if url_or_path.starts_with('/') {
+            format!("{}{url_or_path}", self.base_url)
+        } else {
+            url_or_path.to_string()
+        };
+        Request {
+            api: self,
+            inner: HttpRequest {
+                method,
+                url,
+                headers: vec![("User-Agent".into(), self.user_agent.clone())],
+                body: vec![],
+                timeout_ms: REQUEST_TIMEOUT.as_millis() as u64,
+                max_reply_bytes: MAX_REPLY_BYTES as u64,
+            },
+        }
+    }
+
+    /// One exchange through the transport, held to the request's deadline and reply cap
+    /// whatever the transport does, and the server's clock noted.
+    async fn exchange(&self, request: HttpRequest) -> NetResult<HttpReply> {
+        let deadline = Duration::from_millis(request.timeout_ms) + DEADLINE_GRACE;
+        let max = request.max_reply_bytes;
+        let reply = match tokio::time::timeout(deadline, self.transport.send(request)).await {
+            Err(_) | Ok(Err(TransportError::TimedOut)) => {
+                return Err(NetError::Transport("timeout".into()));
+            }
+            Ok(Err(TransportError::Failed { reason })) => {
+                return Err(NetError::Transport(reason));
+            }
+            Ok(Err(TransportError::ReplyTooLarge)) => return Err(too_big(max)),
+            Ok(Ok(reply)) => reply,
+        };
+        if reply.body.len() as u64 > max {
+            return Err(too_big(max));
+        }
+        if !(100..=599).contains(&reply.status) {
+            return Err(NetError::Decode(format!("HTTP status {}", reply.status)));
+        }
+        self.note_server_date(&reply);
+        Ok(reply)
     }
 
     /// Server time minus device time (ms) at the latest reply, if one came with a
@@ -119,10 +195,9 @@ impl ApiClient {
 
     /// Notes the offset a reply's `Date` header shows. A date before
     /// [`plausible_from`](waybill_protocol::plausible_from) is no server's.
-    fn note_server_date(&self, headers: &reqwest::header::HeaderMap) {
-        let Some(date) = headers
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
+    fn note_server_date(&self, reply: &HttpReply) {
+        let Some(date) = reply
+            .header("Date")
             .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
         else {
             return;
@@ -138,11 +213,6 @@ impl ApiClient {
             .unwrap_or_else(|p| p.into_inner()) = Some(offset);
     }
 
-    /// The underlying HTTP client (tus uploads speak their own protocol over it).
-    pub(crate) fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-
     /// The server's base URL (no trailing slash).
     pub(crate) fn base_url(&self) -> &str {
         &self.base_url
@@ -155,7 +225,7 @@ impl ApiClient {
         _basis: &Ticket,
         body: &RegisterDevice,
     ) -> NetResult<DeviceRegistered> {
-        self.send(Method::POST, "/v1/devices", None, None, Some(body))
+        self.send(Method::Post, "/v1/devices", None, None, Some(body))
             .await
     }
 
@@ -166,7 +236,7 @@ impl ApiClient {
         _basis: &Ticket,
         body: &account::CodeRequest,
     ) -> NetResult<account::CodeSent> {
-        self.send(Method::POST, "/v1/sign-in/codes", None, None, Some(body))
+        self.send(Method::Post, "/v1/sign-in/codes", None, None, Some(body))
             .await
     }
 
@@ -177,7 +247,7 @@ impl ApiClient {
         token: &str,
     ) -> NetResult<account::CodeSent> {
         self.send(
-            Method::POST,
+            Method::Post,
             "/v1/account/step-up-codes",
             Some(token),
             None,
@@ -188,15 +258,14 @@ impl ApiClient {
 
     /// `GET /v1/account`: the account and its devices.
     pub async fn account(&self, _basis: &Ticket, token: &str) -> NetResult<account::AccountInfo> {
-        self.send(Method::GET, "/v1/account", Some(token), None, NO_BODY)
+        self.send(Method::Get, "/v1/account", Some(token), None, NO_BODY)
             .await
     }
 
     /// `POST /v1/account/sign-out`: this device, or every device of the account.
     pub async fn sign_out(&self, _basis: &Ticket, token: &str, everywhere: bool) -> NetResult<()> {
         let request = self
-            .http
-            .post(format!("{}/v1/account/sign-out", self.base_url))
+            .request(Method::Post, "/v1/account/sign-out")
             .bearer_auth(token)
             .json(&account::SignOut { everywhere });
         self.execute_empty(request).await
@@ -205,12 +274,10 @@ impl ApiClient {
     /// `DELETE /v1/account/devices/{id}`: signs one device of the account out.
     pub async fn sign_out_device(&self, _basis: &Ticket, token: &str, id: &str) -> NetResult<()> {
         let request = self
-            .http
-            .delete(format!(
-                "{}/v1/account/devices/{}",
-                self.base_url,
-                segment(id)?
-            ))
+            .request(
+                Method::Delete,
+                &format!("/v1/account/devices/{}", segment(id)?),
+            )
             .bearer_auth(token);
         self.execute_empty(request).await
     }
@@ -224,7 +291,7 @@ impl ApiClient {
         body: &account::RealNameSubmission,
     ) -> NetResult<account::RealNameStatus> {
         self.send(
-            Method::POST,
+            Method::Post,
             "/v1/account/real-name",
             Some(token),
             None,
@@ -242,7 +309,7 @@ impl ApiClient {
         body: &account::AgeUpdate,
     ) -> NetResult<account::AgeRecorded> {
         self.send(
-            Method::POST,
+            Method::Post,
             "/v1/account/age",
             Some(token),
             None,
@@ -259,7 +326,7 @@ impl ApiClient {
         body: &waybill_protocol::service_log::ServiceEvents,
     ) -> NetResult<waybill_protocol::service_log::ServiceEventsHeld> {
         self.send(
-            Method::POST,
+            Method::Post,
             "/v1/service-events",
             Some(token),
             None,
@@ -272,21 +339,21 @@ impl ApiClient {
     /// (announcements: nothing personal is sent or needed).
     pub async fn notices(&self, after: i64) -> NetResult<waybill_protocol::notices::Notices> {
         let path = format!("/v1/notices?after={after}");
-        self.send(Method::GET, &path, None, None, NO_BODY).await
+        self.send(Method::Get, &path, None, None, NO_BODY).await
     }
 
     /// `GET /v1/control?app=`: the controller's signed manifest and SDK switch for this
     /// app, without any credential.
     pub async fn control(&self, app: &str) -> NetResult<waybill_protocol::notices::Control> {
         let path = format!("/v1/control?app={app}");
-        self.send(Method::GET, &path, None, None, NO_BODY).await
+        self.send(Method::Get, &path, None, None, NO_BODY).await
     }
 
     /// `GET /v1/waybills/{number}`: a waybill's public status, without any credential
     /// (the number is the key; nothing personal is sent or returned).
     pub async fn waybill(&self, number: &str) -> NetResult<WaybillStatus> {
         let path = format!("/v1/waybills/{}", segment(number)?);
-        self.send(Method::GET, &path, None, None, NO_BODY).await
+        self.send(Method::Get, &path, None, None, NO_BODY).await
     }
 
     /// `PUT /v1/waybill-follows/{number}`: the account follows a waybill (idempotent).
@@ -297,7 +364,7 @@ impl ApiClient {
         number: &str,
     ) -> NetResult<WaybillStatus> {
         let path = format!("/v1/waybill-follows/{}", segment(number)?);
-        self.send(Method::PUT, &path, Some(token), None, NO_BODY)
+        self.send(Method::Put, &path, Some(token), None, NO_BODY)
             .await
     }
 
@@ -310,7 +377,7 @@ impl ApiClient {
         numbers: &FollowedNumbers,
     ) -> NetResult<FollowedWaybills> {
         self.send(
-            Method::PUT,
+            Method::Put,
             "/v1/waybill-follows",
             Some(token),
             None,
@@ -326,7 +393,7 @@ impl ApiClient {
         _basis: &Ticket,
         token: &str,
     ) -> NetResult<waybill_protocol::notices::MarketingMessages> {
-        self.send(Method::GET, "/v1/marketing", Some(token), None, NO_BODY)
+        self.send(Method::Get, "/v1/marketing", Some(token), None, NO_BODY)
             .await
     }
 
@@ -338,8 +405,7 @@ impl ApiClient {
         body: &waybill_protocol::push::PushToken,
     ) -> NetResult<()> {
         let request = self
-            .http
-            .put(format!("{}/v1/push-token", self.base_url))
+            .request(Method::Put, "/v1/push-token")
             .bearer_auth(token)
             .json(body);
         self.execute_empty(request).await
@@ -349,8 +415,7 @@ impl ApiClient {
     /// no basis: it withdraws a datum, it sends none.
     pub async fn delete_push_token(&self, token: &str) -> NetResult<()> {
         let request = self
-            .http
-            .delete(format!("{}/v1/push-token", self.base_url))
+            .request(Method::Delete, "/v1/push-token")
             .bearer_auth(token);
         self.execute_empty(request).await
     }
@@ -359,8 +424,7 @@ impl ApiClient {
     /// `RecentDelivery` while a delivery is under seven days old).
     pub async fn delete_real_name(&self, _basis: &Ticket, token: &str) -> NetResult<()> {
         let request = self
-            .http
-            .delete(format!("{}/v1/account/real-name", self.base_url))
+            .request(Method::Delete, "/v1/account/real-name")
             .bearer_auth(token);
         self.execute_empty(request).await
     }
@@ -368,7 +432,7 @@ impl ApiClient {
     /// `GET /v1/guest/offers`: offers near a coarse position, without any credential.
     pub async fn guest_offers(&self, _basis: &Ticket, near: LatLon) -> NetResult<OpenOrders> {
         let path = format!("/v1/guest/offers?lat={}&lon={}", near.lat, near.lon);
-        self.send(Method::GET, &path, None, None, NO_BODY).await
+        self.send(Method::Get, &path, None, None, NO_BODY).await
     }
 
     /// `GET /v1/errands/{id}/courier`: the courier's positions after `after` (ms), for the
@@ -381,7 +445,7 @@ impl ApiClient {
         after: i64,
     ) -> NetResult<waybill_protocol::CourierView> {
         let path = format!("/v1/errands/{}/courier?after={after}", segment(order_id)?);
-        self.send(Method::GET, &path, Some(token), None, NO_BODY)
+        self.send(Method::Get, &path, Some(token), None, NO_BODY)
             .await
     }
 
@@ -397,7 +461,7 @@ impl ApiClient {
             "/v1/orders/open?lat={}&lon={}&radius_m={radius_m}",
             near.lat, near.lon
         );
-        self.send(Method::GET, &path, Some(token), None, NO_BODY)
+        self.send(Method::Get, &path, Some(token), None, NO_BODY)
             .await
     }
 
@@ -409,7 +473,7 @@ impl ApiClient {
         receipts: &waybill_protocol::consent::ConsentReceipts,
     ) -> NetResult<waybill_protocol::consent::ReceiptsStored> {
         self.send(
-            Method::POST,
+            Method::Post,
             "/v1/consent-receipts",
             Some(token),
             None,
@@ -425,7 +489,7 @@ impl ApiClient {
         token: &str,
         batch: &waybill_protocol::ActionBatch,
     ) -> NetResult<waybill_protocol::ActionResults> {
-        self.send(Method::POST, "/v1/actions", Some(token), None, Some(batch))
+        self.send(Method::Post, "/v1/actions", Some(token), None, Some(batch))
             .await
     }
 
@@ -437,7 +501,7 @@ impl ApiClient {
         after: i64,
     ) -> NetResult<waybill_protocol::Changes> {
         let path = format!("/v1/changes?after={after}");
-        self.send(Method::GET, &path, Some(token), None, NO_BODY)
+        self.send(Method::Get, &path, Some(token), None, NO_BODY)
             .await
     }
 
@@ -449,7 +513,7 @@ impl ApiClient {
         request: &waybill_protocol::RightsRequestFiled,
     ) -> NetResult<waybill_protocol::RightsRequestState> {
         self.send(
-            Method::POST,
+            Method::Post,
             "/v1/rights-requests",
             Some(token),
             Some(&request.id),
@@ -465,7 +529,7 @@ impl ApiClient {
         token: &str,
     ) -> NetResult<waybill_protocol::RightsRequests> {
         self.send(
-            Method::GET,
+            Method::Get,
             "/v1/rights-requests",
             Some(token),
             None,
@@ -482,9 +546,7 @@ impl ApiClient {
         idempotency_key: Option<&str>,
         body: Option<&impl Serialize>,
     ) -> NetResult<T> {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base_url));
+        let mut request = self.request(method, path);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -507,67 +569,53 @@ impl ApiClient {
         key: &str,
         batch: Vec<u8>,
     ) -> NetResult<waybill_protocol::TrajectoryStored> {
-        let url = format!(
-            "{}/v1/orders/{}/trajectory",
-            self.base_url,
-            segment(order_id)?
-        );
+        let path = format!("/v1/orders/{}/trajectory", segment(order_id)?);
         let request = self
-            .http
-            .post(url)
+            .request(Method::Post, &path)
             .bearer_auth(token)
             .header(IDEMPOTENCY_KEY_HEADER, key)
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .header("Content-Type", "application/octet-stream")
             .body(batch);
         self.execute(request).await
     }
 
-    async fn execute<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> NetResult<T> {
+    async fn execute<T: DeserializeOwned>(&self, request: Request<'_>) -> NetResult<T> {
         let bytes = self.execute_raw(request).await?;
         serde_json::from_slice(&bytes).map_err(|e| NetError::Decode(e.to_string()))
     }
 
-    /// Sends, reads the reply within its cap and turns a failure into its [`NetError`];
-    /// the successful body's bytes. Not generic: reqwest's request and reply machinery is
-    /// compiled once for every endpoint, not once per reply type (tens of KB each).
-    async fn execute_raw(&self, request: reqwest::RequestBuilder) -> NetResult<Vec<u8>> {
-        let reply = request.send().await.map_err(transport)?;
-        let status = reply.status();
-        self.note_server_date(reply.headers());
-        let retry_after_s = reply
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        // Read the whole body before judging it: a body cut short is a transport failure
-        // (retry), not a malformed reply. A body over the cap is not read on.
-        let bytes = read_capped(reply, MAX_REPLY_BYTES).await?;
-        if status.is_success() {
-            return Ok(bytes);
+    /// Sends and turns a failure into its [`NetError`]; the successful body's bytes. Not
+    /// generic: the request and reply machinery is compiled once for every endpoint, not
+    /// once per reply type (tens of KB each).
+    async fn execute_raw(&self, request: Request<'_>) -> NetResult<Vec<u8>> {
+        let reply = request.exchange().await?;
+        let status = reply.status;
+        if reply.is_success() {
+            return Ok(reply.body);
         }
-        if status == StatusCode::UNAUTHORIZED {
+        if status == 401 {
             return Err(NetError::Unauthorized);
         }
-        match serde_json::from_slice::<ApiError>(&bytes) {
+        let retry_after_s = reply
+            .header("Retry-After")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        match serde_json::from_slice::<ApiError>(&reply.body) {
             Ok(body) if body.code == waybill_protocol::ErrorCode::RateLimited => {
                 Err(NetError::RateLimited {
                     retry_after_s: retry_after_s.unwrap_or(60).min(86_400),
                 })
             }
             // 408 and 429 are the server asking to come back later, not a refusal.
-            Ok(body) if status.is_client_error() && !is_retry_later(status) => {
-                Err(NetError::Rejected {
-                    status: status.as_u16(),
-                    body,
-                })
+            Ok(body) if (400..500).contains(&status) && !is_retry_later(status) => {
+                Err(NetError::Rejected { status, body })
             }
             Ok(body) => Err(NetError::Status {
-                status: status.as_u16(),
+                status,
                 reason: body.message,
             }),
             Err(_) => Err(NetError::Status {
-                status: status.as_u16(),
-                reason: status.canonical_reason().unwrap_or("unknown").to_string(),
+                status,
+                reason: format!("HTTP {status}"),
             }),
         }
     }
@@ -577,7 +625,7 @@ const NO_BODY: Option<&()> = None;
 
 impl ApiClient {
     /// [`ApiClient::execute`] for replies without a body (204).
-    async fn execute_empty(&self, request: reqwest::RequestBuilder) -> NetResult<()> {
+    async fn execute_empty(&self, request: Request<'_>) -> NetResult<()> {
         // A 204 has no JSON to decode; any success is enough.
         self.execute_raw(request).await.map(drop)
     }
@@ -587,48 +635,12 @@ impl ApiClient {
 /// 2 MiB; a server that sends more is not believed.
 pub const MAX_REPLY_BYTES: usize = 8 << 20;
 
-/// The reply's body, refused once it passes `max` bytes (declared or as it streams).
-async fn read_capped(mut reply: reqwest::Response, max: usize) -> NetResult<Vec<u8>> {
-    let too_big = || NetError::Decode(format!("a reply body over {max} bytes"));
-    if reply.content_length().is_some_and(|n| n > max as u64) {
-        return Err(too_big());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = reply.chunk().await.map_err(transport)? {
-        if body.len() + chunk.len() > max {
-            return Err(too_big());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+fn too_big(max: u64) -> NetError {
+    NetError::Decode(format!("a reply body over {max} bytes"))
 }
 
-fn is_retry_later(status: StatusCode) -> bool {
-    status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS
-}
-
-pub(crate) fn transport(e: reqwest::Error) -> NetError {
-    // reqwest's Display names the URL; ours carry no personal data, but keep the source chain
-    // short and stable for logs.
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connect"
-    } else if e.is_body() || e.is_decode() {
-        "body"
-    } else {
-        "request"
-    };
-    // reqwest names the URL in its message, and URLs carry queries (the coarse position
-    // of an offer search): errors reach logs and `outbox.last_error`, so it goes.
-    let e = e.without_url();
-    let mut reason = format!("{kind}: {e}");
-    let mut source = std::error::Error::source(&e);
-    while let Some(inner) = source {
-        reason.push_str(&format!(": {inner}"));
-        source = inner.source();
-    }
-    NetError::Transport(reason)
+fn is_retry_later(status: u16) -> bool {
+    status == 408 || status == 429
 }
 
 /// An order id as one path segment. Ids are opaque but shaped ([`limits::is_valid_id`]:
@@ -649,15 +661,30 @@ pub(crate) fn segment(id: &str) -> NetResult<String> {
 mod tests {
     use super::*;
 
-    fn headers(date: &str) -> reqwest::header::HeaderMap {
-        let mut h = reqwest::header::HeaderMap::new();
-        h.insert(reqwest::header::DATE, date.parse().unwrap());
-        h
+    fn headers(date: &str) -> HttpReply {
+        HttpReply {
+            status: 200,
+            headers: vec![("date".into(), date.into())],
+            body: vec![],
+        }
+    }
+
+    #[derive(Debug)]
+    struct Nowhere;
+
+    impl Transport for Nowhere {
+        fn send(&self, _: HttpRequest) -> http::BoxFuture<'_, Result<HttpReply, TransportError>> {
+            Box::pin(async {
+                Err(TransportError::Failed {
+                    reason: "nowhere".into(),
+                })
+            })
+        }
     }
 
     #[test]
     fn the_servers_date_gives_the_clock_offset_and_an_implausible_one_is_ignored() {
-        let api = ApiClient::new("http://127.0.0.1:1".into(), "test", vec![]).unwrap();
+        let api = ApiClient::new("http://127.0.0.1:1".into(), "test", Arc::new(Nowhere));
         assert_eq!(api.server_offset_ms(), None);
         api.note_server_date(&headers("Thu, 01 Jan 1970 00:00:00 GMT"));
         assert_eq!(api.server_offset_ms(), None, "no server's clock reads 1970");
