@@ -3,8 +3,8 @@
 
 use sha1::{Digest, Sha1};
 
-use crate::origin::resolve_on_origin;
 use crate::net::{ApiClient, HttpReply, Method, NetError, NetResult};
+use crate::origin::resolve_on_origin;
 
 /// Where an upload stands on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

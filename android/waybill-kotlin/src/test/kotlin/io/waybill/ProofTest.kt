@@ -16,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
 import java.nio.file.Paths
 import java.security.MessageDigest
-import java.util.zip.CRC32
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.first
@@ -30,20 +29,7 @@ class ProofTest {
     private val photo = Paths.get("..", "..", "tests", "data", "images", "canon-gps.jpg").toAbsolutePath()
 
     /** A structurally valid PNG of about [size] bytes (one IDAT chunk of noise). */
-    private fun bigPng(size: Int): ByteArray {
-        val out = java.io.ByteArrayOutputStream()
-        out.write(byteArrayOf(0x89.toByte(), 'P'.code.toByte(), 'N'.code.toByte(), 'G'.code.toByte(), 13, 10, 26, 10))
-        fun chunk(kind: String, data: ByteArray) {
-            val body = kind.toByteArray() + data
-            out.write(java.nio.ByteBuffer.allocate(4).putInt(data.size).array())
-            out.write(body)
-            out.write(java.nio.ByteBuffer.allocate(4).putInt(CRC32().apply { update(body) }.value.toInt()).array())
-        }
-        chunk("IHDR", byteArrayOf(0, 0, 4, 0, 0, 0, 4, 0, 8, 2, 0, 0, 0))
-        chunk("IDAT", ByteArray(size).also { java.util.Random(7).nextBytes(it) })
-        chunk("IEND", ByteArray(0))
-        return out.toByteArray()
-    }
+    private fun bigPng(size: Int): ByteArray = pngWith(ByteArray(size).also { java.util.Random(7).nextBytes(it) })
 
     @Test
     fun `a proof goes pending, uploading with progress, then done`(@TempDir tmp: Path): Unit = runBlocking {

@@ -69,6 +69,22 @@ fun driverConfig(tmp: Path, server: ReferenceServer) = io.waybill.ffi.WaybillCon
     role = io.waybill.ffi.Role.DRIVER,
 )
 
+/** A structurally valid PNG (4×4 header) whose one IDAT chunk carries [idat]. */
+fun pngWith(idat: ByteArray): ByteArray {
+    val out = java.io.ByteArrayOutputStream()
+    out.write(byteArrayOf(0x89.toByte(), 'P'.code.toByte(), 'N'.code.toByte(), 'G'.code.toByte(), 13, 10, 26, 10))
+    fun chunk(kind: String, data: ByteArray) {
+        val body = kind.toByteArray() + data
+        out.write(java.nio.ByteBuffer.allocate(4).putInt(data.size).array())
+        out.write(body)
+        out.write(java.nio.ByteBuffer.allocate(4).putInt(java.util.zip.CRC32().apply { update(body) }.value.toInt()).array())
+    }
+    chunk("IHDR", byteArrayOf(0, 0, 4, 0, 0, 0, 4, 0, 8, 2, 0, 0, 0))
+    chunk("IDAT", idat)
+    chunk("IEND", ByteArray(0))
+    return out.toByteArray()
+}
+
 /** A shipper's errand in Shanghai (seed 003: sender, recipient, goods). */
 fun sampleErrand() = io.waybill.ffi.NewErrand(
     "Jing'an, shop 1", io.waybill.ffi.LatLon(31.2404, 121.4737), "Pudong, Lujiazui", io.waybill.ffi.LatLon(31.2397, 121.4998),
