@@ -134,7 +134,8 @@ bench:
 	$(CARGO) bench -q -p waybill-e2e --bench proof_upload
 	$(CARGO) bench -q -p waybill-e2e --bench server_contention
 	$(CARGO) bench -q -p waybill-e2e --bench open_sweep
-	$(MVN) -B -q -f android/pom.xml -pl waybill-kotlin test -Dtest=FfiCostBench \
+	$(CARGO) bench -q -p waybill-e2e --bench transport_cost
+	$(MVN) -B -q -f android/pom.xml -pl waybill-kotlin test -Dtest='FfiCostBench,TransportCostBench' \
 		-Dsurefire.failIfNoSpecifiedTests=false -Dwaybill.bench=true -Drust.lib.dir=$(CURDIR)/target/release
 
 clean:

@@ -69,6 +69,26 @@ fun driverConfig(tmp: Path, server: ReferenceServer) = io.waybill.ffi.WaybillCon
     role = io.waybill.ffi.Role.DRIVER,
 )
 
+/**
+ * A recorded trace of `tests/data/traces/` in the barefoot JSON format
+ * (`{"point":"POINT(lon lat)","time":"yyyy-MM-dd HH:mm:ssZ"}`), as fixes.
+ */
+fun recordedTrace(name: String): List<io.waybill.ffi.Fix> {
+    val text = java.nio.file.Paths.get("..", "..", "tests", "data", "traces", name).toFile().readText()
+    val format = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssxx")
+    return Regex(""""point":"POINT\(([-0-9.]+) ([-0-9.]+)\)","time":"([^"]+)"""").findAll(text).map { m ->
+        val (lon, lat, time) = m.destructured
+        io.waybill.ffi.Fix(
+            at = java.time.OffsetDateTime.parse(time, format).toInstant(),
+            lat = lat.toDouble(),
+            lon = lon.toDouble(),
+            accuracyM = null,
+            elapsedMs = null,
+            mock = false,
+        )
+    }.toList()
+}
+
 /** A structurally valid PNG (4×4 header) whose one IDAT chunk carries [idat]. */
 fun pngWith(idat: ByteArray): ByteArray {
     val out = java.io.ByteArrayOutputStream()

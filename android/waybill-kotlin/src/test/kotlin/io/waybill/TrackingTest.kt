@@ -14,36 +14,16 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
-import java.nio.file.Paths
-import java.time.OffsetDateTime
-import java.time.format.DateTimeFormatter
 
 /** A real recorded car trace (Munich, 1 Hz) fed from Kotlin through JNA, then uploaded. */
 class TrackingTest {
-    /** tests/data/traces/x0001-001.json: `{"point":"POINT(lon lat)","time":"yyyy-MM-dd HH:mm:ssZ"}`. */
-    private fun munich(): List<Fix> {
-        val text = Paths.get("..", "..", "tests", "data", "traces", "x0001-001.json").toFile().readText()
-        val format = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssxx")
-        return Regex(""""point":"POINT\(([-0-9.]+) ([-0-9.]+)\)","time":"([^"]+)"""").findAll(text).map { m ->
-            val (lon, lat, time) = m.destructured
-            Fix(
-                at = OffsetDateTime.parse(time, format).toInstant(),
-                lat = lat.toDouble(),
-                lon = lon.toDouble(),
-                accuracyM = null,
-                elapsedMs = null,
-                mock = false,
-            )
-        }.toList()
-    }
-
     @Test
     fun `a trace fed over JNA is filtered, kept durable and uploaded in one batch`(@TempDir tmp: Path): Unit = runBlocking {
         ReferenceServer.start(tmp.resolve("server.sqlite3")).use { server ->
             WaybillClient.open(driverConfig(tmp, server), testSecrets(driverConfig(tmp, server))).use { client ->
                 val orderId = client.carryNearestOrder(server)
                 client.sync()
-                val trace = munich()
+                val trace = recordedTrace("x0001-001.json")
                 assertEquals(1194, trace.size)
 
                 // The trajectory is sensitive: nothing without its own consent.
