@@ -41,6 +41,14 @@ async fn carried_errand(dir: &Path, url: &str) -> (Waybill, Waybill, String, Str
     (shipper, driver, placed.id, number)
 }
 
+/// How many follows the server holds.
+fn server_follows(db: &Path) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM waybill_follows", [], |r| r.get(0))
+        .unwrap()
+}
+
 fn allow_convenience(client: &Waybill) {
     client
         .decide("convenience", true, "settings_switch")
@@ -206,10 +214,7 @@ async fn a_followed_waybill_is_pushed_once_per_change_and_forgetting_it_reaches_
     assert!(consignee.kept_waybills().unwrap().is_empty());
     let report: SyncReport = consignee.sync().await.unwrap();
     assert_eq!(report.waybills_refreshed, 0);
-    let follows: i64 = rusqlite::Connection::open(&db)
-        .unwrap()
-        .query_row("SELECT count(*) FROM waybill_follows", [], |r| r.get(0))
-        .unwrap();
+    let follows = server_follows(&db);
     assert_eq!(follows, 0, "the server forgot the follow");
     let before = DevPushSender::sent(&db).len();
     driver.deliver(&order_id).unwrap();
@@ -276,10 +281,7 @@ async fn convenience_data_is_kept_only_under_its_consent_cleared_at_once_and_swe
     assert_eq!(me.last_sender().unwrap(), None);
     assert!(me.kept_waybills().unwrap().is_empty());
     me.sync().await.unwrap();
-    let follows: i64 = rusqlite::Connection::open(&db)
-        .unwrap()
-        .query_row("SELECT count(*) FROM waybill_follows", [], |r| r.get(0))
-        .unwrap();
+    let follows = server_follows(&db);
     assert_eq!(follows, 0);
     assert!(
         me.transparency_log(50)
