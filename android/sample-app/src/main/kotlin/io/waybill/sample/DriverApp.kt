@@ -8,6 +8,7 @@ package io.waybill.sample
 import android.app.Application
 import android.location.LocationManager
 import android.os.Looper
+import io.waybill.OkHttpTransport
 import io.waybill.WaybillClient
 import io.waybill.android.AlbumPicker
 import io.waybill.android.CameraHandOff
@@ -30,6 +31,7 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.async
 import kotlinx.coroutines.launch
+import okhttp3.OkHttpClient
 
 open class DriverApp : Application(), WaybillHost {
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
@@ -40,10 +42,13 @@ open class DriverApp : Application(), WaybillHost {
     /** Where the data key lives: the Android Keystore on a device. */
     protected open fun secrets(): SecretStore = KeystoreSecretStore.forApp(this)
 
+    /** The app's one HTTP client: Waybill's requests go through it too (its proxy, trust, pins). */
+    protected open val http by lazy { OkHttpClient() }
+
     // Opened once, on the IO dispatcher, the first time anything needs it: the main thread
     // never waits for migrations.
     private val client = scope.async(Dispatchers.IO, start = CoroutineStart.LAZY) {
-        WaybillClient.open(WaybillConfig(filesDir.path + "/waybill", serverUrl, packageName, "1.0", Role.DRIVER), secrets())
+        WaybillClient.open(WaybillConfig(filesDir.path + "/waybill", serverUrl, packageName, "1.0", Role.DRIVER), secrets(), OkHttpTransport(http))
     }
     override suspend fun waybill(): WaybillClient = client.await()
 
