@@ -697,4 +697,75 @@ mod tests {
         assert!(segment("..").is_err() && segment(".").is_err() && segment("a/b").is_err());
         assert_eq!(segment("ord-sh-0001").unwrap(), "ord-sh-0001");
     }
+
+    /// A transport that answers whatever it was built with, or never.
+    #[derive(Debug)]
+    struct Lying(Option<HttpReply>);
+
+    impl Transport for Lying {
+        fn send(&self, _: HttpRequest) -> http::BoxFuture<'_, Result<HttpReply, TransportError>> {
+            let reply = self.0.clone();
+            Box::pin(async move {
+                match reply {
+                    Some(reply) => Ok(reply),
+                    None => std::future::pending().await,
+                }
+            })
+        }
+    }
+
+    fn api(reply: Option<HttpReply>) -> ApiClient {
+        ApiClient::new("https://api.example".into(), "test", Arc::new(Lying(reply)))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_transport_is_believed_no_more_than_a_server() {
+        // A body past the cap the core asked for: refused, whatever the transport says.
+        let huge = HttpReply {
+            status: 200,
+            headers: vec![],
+            body: vec![b' '; MAX_REPLY_BYTES + 1],
+        };
+        let err = api(Some(huge)).account_for_test().await.unwrap_err();
+        assert!(
+            matches!(err, NetError::Decode(ref m) if m.contains("over")),
+            "{err}"
+        );
+        // A status no HTTP server sends.
+        let odd = HttpReply {
+            status: 999,
+            headers: vec![],
+            body: b"{}".to_vec(),
+        };
+        let err = api(Some(odd)).account_for_test().await.unwrap_err();
+        assert!(matches!(err, NetError::Decode(_)), "{err}");
+        // A transport that never answers: the core's own deadline ends the call, typed
+        // transient (the paused clock runs the 25 s at once).
+        let started = tokio::time::Instant::now();
+        let err = api(None).account_for_test().await.unwrap_err();
+        assert!(
+            matches!(err, NetError::Transport(_)) && err.is_transient(),
+            "{err}"
+        );
+        assert_eq!(started.elapsed(), REQUEST_TIMEOUT + DEADLINE_GRACE);
+        // A redirect comes back as a status, never followed: permanent, not a success.
+        let moved = HttpReply {
+            status: 302,
+            headers: vec![("Location".into(), "https://evil.example/".into())],
+            body: vec![],
+        };
+        let err = api(Some(moved)).account_for_test().await.unwrap_err();
+        assert!(
+            matches!(err, NetError::Status { status: 302, .. }) && !err.is_transient(),
+            "{err}"
+        );
+    }
+
+    impl ApiClient {
+        /// One typed request, for the tests above.
+        async fn account_for_test(&self) -> NetResult<waybill_protocol::account::AccountInfo> {
+            self.send(Method::Get, "/v1/account", Some("t"), None, NO_BODY)
+                .await
+        }
+    }
 }
