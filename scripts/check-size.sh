@@ -4,7 +4,7 @@
 # a ratchet: lower it when the library shrinks (docs/library-size.md); the goal is 4 MB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUDGET_BYTES="${WAYBILL_SIZE_BUDGET:-4322000}"
+BUDGET_BYTES="${WAYBILL_SIZE_BUDGET:-4286000}"
 cargo build -q --release -p waybill-ffi
 lib=target/release/libwaybill_ffi.so
 size=$(stat -c %s "$lib")

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tokio::runtime::{Handle, Runtime};
+use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::task::{JoinError, JoinHandle};
 
@@ -17,26 +17,39 @@ use crate::services::{Erased, join_error, unerase};
 /// The runtime, and the signal that ends every network call in flight.
 pub(crate) struct Tasks {
     handle: Handle,
-    runtime: Option<Runtime>,
+    /// Ends the thread that drives the runtime.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     cancel: Arc<Notify>,
 }
 
 impl Tasks {
-    /// Starts the runtime: two workers, as the core's work is I/O-bound and a phone app
-    /// has other threads to run.
+    /// Starts the runtime: one thread drives the core's tasks (its work is waiting on the
+    /// network and the database, which runs on up to four blocking threads), as a phone
+    /// app has its own threads to run; tokio's multi-thread scheduler is not linked.
     pub(crate) fn start() -> Result<Tasks> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+        let failed = |e: std::io::Error| Error::Internal {
+            reason: format!("cannot start the runtime: {e}"),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .max_blocking_threads(4)
-            .thread_name("waybill-rt")
+            .thread_name("waybill-blocking")
             .enable_all()
             .build()
-            .map_err(|e| Error::Internal {
-                reason: format!("cannot start the runtime: {e}"),
-            })?;
+            .map_err(failed)?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("waybill-rt".into())
+            .spawn(move || {
+                runtime.block_on(async {
+                    let _ = stopped.await;
+                });
+                runtime.shutdown_background();
+            })
+            .map_err(failed)?;
         Ok(Tasks {
-            handle: runtime.handle().clone(),
-            runtime: Some(runtime),
+            handle,
+            stop: Some(stop),
             cancel: Arc::new(Notify::new()),
         })
     }
@@ -86,8 +99,8 @@ impl Drop for Tasks {
     /// Does not block: running tasks are dropped at their next await point. Each task
     /// writes its state before it awaits the network, so nothing acknowledged is lost.
     fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
     }
 }
