@@ -68,7 +68,7 @@ openapi:
 
 ## Kotlin: Maven builds the library and server, generates the bindings, runs JUnit over JNA.
 ## android-tools: aapt makes WorkManager's resources for Robolectric (scripts/robolectric-resources.sh).
-kotlin-test: android-tools
+kotlin-test: android-tools $(TOXIPROXY)
 	rm -rf android/*/target/surefire-reports
 	$(MVN) -B -q -f android/pom.xml test
 	@cat android/*/target/surefire-reports/*.txt
