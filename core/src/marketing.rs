@@ -88,7 +88,11 @@ impl Marketing {
 
     /// Whether `id` is a message kept here (an unsubscribe names the message it was on).
     pub(crate) fn holds(&self, id: &str) -> Result<bool> {
-        Ok(self.messages()?.iter().any(|m| m.id == id))
+        // The id is the plain primary key: no message needs unsealing to answer.
+        Ok(self.services.db.read(|c| {
+            c.prepare_cached("SELECT 1 FROM marketing_messages WHERE id = ?1")?
+                .exists([id])
+        })?)
     }
 }
 
