@@ -398,3 +398,36 @@ pub const TABLES: &[TableDecl] = &[TableDecl {
     plain: &["id", "purpose"],
     why_plain: "the row's key and the purpose it is kept for",
 }];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use waybill_protocol::waybills::{MilestoneKind, waybill_number_from};
+
+    #[test]
+    fn a_lying_servers_waybill_reply_is_not_believed() {
+        let number = waybill_number_from(7);
+        let reply = |number: &str, milestones: usize| WaybillStatus {
+            number: number.to_string(),
+            status: OrderStatus::PickedUp,
+            milestones: vec![
+                Milestone {
+                    kind: MilestoneKind::Placed,
+                    at: Utc::now(),
+                };
+                milestones
+            ],
+        };
+        assert!(believed(&number, reply(&number, 3)).is_ok());
+        let other = waybill_number_from(8);
+        assert!(matches!(
+            believed(&number, reply(&other, 3)),
+            Err(Error::ProtocolViolation { .. })
+        ));
+        assert!(matches!(
+            believed(&number, reply(&number, MAX_MILESTONES + 1)),
+            Err(Error::ProtocolViolation { .. })
+        ));
+        assert!(matches!(checked("12345"), Err(Error::InvalidInput { .. })));
+    }
+}
