@@ -4,6 +4,7 @@
 //! exercised by schemathesis in `make test`.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -39,7 +40,50 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        // Every bearer route passes the same credential check, whose refusals any of them
+        // may answer: a handler's annotation lists only what is its own.
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    for (status, meaning) in CREDENTIAL_REFUSALS {
+                        operation
+                            .responses
+                            .responses
+                            .entry(status.to_string())
+                            .or_insert_with(|| api_error(meaning));
+                    }
+                }
+            }
+        }
     }
+}
+
+/// What the credential check answers before any handler runs (`devices::caller_for_token`).
+const CREDENTIAL_REFUSALS: [(&str, &str); 3] = [
+    ("401", "`unauthorized`: no live session for this token"),
+    ("403", "`account_suspended`: the account is suspended"),
+    ("410", "`account_closed`: the token's account was closed"),
+];
+
+fn api_error(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ApiError")))
+                    .build(),
+            )
+            .build(),
+    )
 }
 
 /// The document, pretty JSON.
