@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
 use tracing::{Event, Level, Metadata, Subscriber};
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
 /// Severity of a log record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -73,10 +73,7 @@ thread_local! {
 /// (a Rust host such as the CLI); then the host's subscriber receives the records instead.
 pub fn set_log_sink(sink: Arc<dyn LogSink>, max_level: LogLevel) -> bool {
     *SINK.write().unwrap_or_else(|p| p.into_inner()) = Some(SinkState { sink, max_level });
-    *INSTALLED.get_or_init(|| {
-        let subscriber = tracing_subscriber::registry().with(ForwardLayer);
-        tracing::subscriber::set_global_default(subscriber).is_ok()
-    })
+    *INSTALLED.get_or_init(|| tracing::subscriber::set_global_default(Forward).is_ok())
 }
 
 /// Stops forwarding.
@@ -84,30 +81,42 @@ pub fn clear_log_sink() {
     *SINK.write().unwrap_or_else(|p| p.into_inner()) = None;
 }
 
-struct ForwardLayer;
+/// The process's subscriber: events only. The core opens no spans, so there is nothing
+/// to register (tracing-subscriber's registry and its slab are not in the library).
+struct Forward;
 
 fn is_ours(target: &str) -> bool {
     target.starts_with("waybill")
 }
 
-impl<S: Subscriber> Layer<S> for ForwardLayer {
+impl Subscriber for Forward {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
         // "sometimes": the sink and its level change at run time, so ask on every event.
-        if is_ours(metadata.target()) {
+        if is_ours(metadata.target()) && metadata.is_event() {
             Interest::sometimes()
         } else {
             Interest::never()
         }
     }
 
-    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
         let guard = SINK.read().unwrap_or_else(|p| p.into_inner());
-        guard
-            .as_ref()
-            .is_some_and(|s| LogLevel::from(metadata.level()) <= s.max_level)
+        metadata.is_event()
+            && guard
+                .as_ref()
+                .is_some_and(|s| LogLevel::from(metadata.level()) <= s.max_level)
     }
 
-    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        // Never called for a disabled callsite; an id is still required by the trait.
+        Id::from_u64(1)
+    }
+
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
         if IN_SINK.with(Cell::get) {
             return;
         }
@@ -130,6 +139,10 @@ impl<S: Subscriber> Layer<S> for ForwardLayer {
         sink.log(record);
         IN_SINK.with(|f| f.set(false));
     }
+
+    fn enter(&self, _: &Id) {}
+
+    fn exit(&self, _: &Id) {}
 }
 
 #[derive(Default)]

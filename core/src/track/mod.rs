@@ -136,36 +136,46 @@ pub fn orders_with_fixes(conn: &Connection) -> Result<Vec<String>> {
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
-/// A GPX 1.1 document with one track (named after the order) of one segment.
+/// A GPX 1.1 document with one track (named after the order) of one segment: each fix as
+/// a `trkpt` with its time. Written by hand rather than through the `gpx` crate (68 KB of
+/// the mobile library with `xml-rs` and `time`, for an output of four elements); the tests
+/// read it back with that crate.
 pub fn to_gpx(order_id: &str, fixes: &[Fix]) -> Result<String> {
-    let points = fixes
-        .iter()
-        .map(|f| {
-            let mut p = gpx::Waypoint::new(geo_types::Point::new(f.lon, f.lat));
-            p.time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(
-                f.at.timestamp_nanos_opt().unwrap_or_default(),
-            ))
-            .ok()
-            .map(gpx::Time::from);
-            p
-        })
-        .collect();
-    let mut track = gpx::Track::new();
-    track.name = Some(format!("Order {order_id}"));
-    track.segments.push(gpx::TrackSegment { points });
-    let doc = gpx::Gpx {
-        version: gpx::GpxVersion::Gpx11,
-        creator: Some("Waybill".into()),
-        tracks: vec![track],
-        ..Default::default()
-    };
-    let mut out = Vec::new();
-    gpx::write(&doc, &mut out).map_err(|e| Error::Internal {
-        reason: format!("GPX export failed: {e}"),
-    })?;
-    String::from_utf8(out).map_err(|_| Error::Internal {
-        reason: "GPX export is not UTF-8".into(),
-    })
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(256 + fixes.len() * 96);
+    out.push_str(concat!(
+        r#"<?xml version="1.0" encoding="utf-8"?>"#,
+        "\n",
+        r#"<gpx version="1.1" creator="Waybill" xmlns="http://www.topografix.com/GPX/1/1">"#,
+        "\n<trk>\n<name>Order "
+    ));
+    push_xml_text(&mut out, order_id);
+    out.push_str("</name>\n<trkseg>\n");
+    for f in fixes {
+        // f64's Display never uses an exponent, as xsd:decimal requires.
+        let _ = write!(out, r#"<trkpt lat="{}" lon="{}">"#, f.lat, f.lon);
+        let at = f.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        let _ = writeln!(out, "<time>{at}</time></trkpt>");
+    }
+    out.push_str("</trkseg>\n</trk>\n</gpx>\n");
+    Ok(out)
+}
+
+/// `text` as XML character data: markup escaped, and the characters XML 1.0 cannot carry
+/// (controls other than tab and line breaks) left out.
+fn push_xml_text(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
 }
 
 /// Default bound of the simplified trajectory's deviation from the filtered fixes, metres.
@@ -601,3 +611,52 @@ pub const TABLES: &[TableDecl] = &[
         why_plain: "sequence numbers and times of uploads",
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn fix(lat: f64, lon: f64, ms: i64) -> Fix {
+        Fix {
+            at: Utc.timestamp_millis_opt(ms).unwrap(),
+            lat,
+            lon,
+            accuracy_m: Some(5.0),
+            elapsed_ms: None,
+            mock: false,
+        }
+    }
+
+    #[test]
+    fn the_gpx_export_reads_back_point_for_point_whatever_the_name_holds() {
+        let fixes = [
+            fix(31.230416, 121.473701, 1_764_547_200_000),
+            fix(-0.0000001, -179.9999999, 1_764_547_201_250),
+            fix(89.999999, 179.999999, 1_764_547_202_001),
+        ];
+        let name = "ord-1 & <x> \"q\" 'a' \u{1}end";
+        let text = to_gpx(name, &fixes).unwrap();
+        let doc = gpx::read(text.as_bytes()).expect("the export parses as GPX");
+        assert_eq!(doc.version, gpx::GpxVersion::Gpx11);
+        assert_eq!(doc.creator.as_deref(), Some("Waybill"));
+        assert_eq!(doc.tracks.len(), 1);
+        let track = &doc.tracks[0];
+        assert_eq!(
+            track.name.as_deref(),
+            Some("Order ord-1 & <x> \"q\" 'a' end")
+        );
+        let points = &track.segments[0].points;
+        assert_eq!(points.len(), fixes.len());
+        for (p, f) in points.iter().zip(&fixes) {
+            assert_eq!((p.point().y(), p.point().x()), (f.lat, f.lon));
+            let at: String = p.time.unwrap().format().unwrap();
+            let back = DateTime::parse_from_rfc3339(&at).unwrap();
+            assert_eq!(back.with_timezone(&Utc), f.at);
+        }
+        // xsd:decimal has no exponent: a tiny coordinate is written out in full.
+        assert!(text.contains(r#"lat="-0.0000001""#), "{text}");
+        let empty = gpx::read(to_gpx("o", &[]).unwrap().as_bytes()).unwrap();
+        assert!(empty.tracks[0].segments[0].points.is_empty());
+    }
+}
