@@ -7,33 +7,39 @@
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations, SchemaVersion};
 
+use super::sql_text::migration_sql;
 use super::{StorageError, StorageResult};
 
-/// Every migration, in order: index + 1 is the schema version it produces.
+/// Every migration, in order: index + 1 is the schema version it produces. Carried
+/// without comments and layout (`migration_sql!`); the files are what people read.
 pub const MIGRATIONS: &[M<'static>] = &[
-    M::up(include_str!("../../migrations/001_session_and_orders.sql")),
-    M::up(include_str!(
+    M::up(migration_sql!(
+        "../../migrations/001_session_and_orders.sql"
+    )),
+    M::up(migration_sql!(
         "../../migrations/002_outbox_and_rejections.sql"
     )),
-    M::up(include_str!("../../migrations/003_privacy.sql")),
-    M::up(include_str!("../../migrations/004_personal_data.sql")),
-    M::up(include_str!("../../migrations/005_order_lifecycle.sql")).foreign_key_check(),
-    M::up(include_str!("../../migrations/006_order_history.sql")),
-    M::up(include_str!("../../migrations/007_routes.sql")),
-    M::up(include_str!("../../migrations/008_track_batches.sql")),
-    M::up(include_str!("../../migrations/009_track_events.sql")),
-    M::up(include_str!("../../migrations/010_proofs.sql")),
-    M::up(include_str!("../../migrations/011_sealed_columns.sql")).foreign_key_check(),
-    M::up(include_str!("../../migrations/012_bound_seals.sql")),
-    M::up(include_str!("../../migrations/013_step_up_codes.sql")),
-    M::up(include_str!("../../migrations/014_real_name_uploads.sql")),
-    M::up(include_str!("../../migrations/015_indexed_retention.sql")),
-    M::up(include_str!("../../migrations/016_rights_answered_at.sql")),
-    M::up(include_str!("../../migrations/017_service_events.sql")),
-    M::up(include_str!("../../migrations/018_push_token.sql")),
-    M::up(include_str!("../../migrations/019_notices.sql")),
-    M::up(include_str!("../../migrations/020_sdk_forget.sql")),
-    M::up(include_str!(
+    M::up(migration_sql!("../../migrations/003_privacy.sql")),
+    M::up(migration_sql!("../../migrations/004_personal_data.sql")),
+    M::up(migration_sql!("../../migrations/005_order_lifecycle.sql")).foreign_key_check(),
+    M::up(migration_sql!("../../migrations/006_order_history.sql")),
+    M::up(migration_sql!("../../migrations/007_routes.sql")),
+    M::up(migration_sql!("../../migrations/008_track_batches.sql")),
+    M::up(migration_sql!("../../migrations/009_track_events.sql")),
+    M::up(migration_sql!("../../migrations/010_proofs.sql")),
+    M::up(migration_sql!("../../migrations/011_sealed_columns.sql")).foreign_key_check(),
+    M::up(migration_sql!("../../migrations/012_bound_seals.sql")),
+    M::up(migration_sql!("../../migrations/013_step_up_codes.sql")),
+    M::up(migration_sql!("../../migrations/014_real_name_uploads.sql")),
+    M::up(migration_sql!("../../migrations/015_indexed_retention.sql")),
+    M::up(migration_sql!(
+        "../../migrations/016_rights_answered_at.sql"
+    )),
+    M::up(migration_sql!("../../migrations/017_service_events.sql")),
+    M::up(migration_sql!("../../migrations/018_push_token.sql")),
+    M::up(migration_sql!("../../migrations/019_notices.sql")),
+    M::up(migration_sql!("../../migrations/020_sdk_forget.sql")),
+    M::up(migration_sql!(
         "../../migrations/021_waybills_convenience_marketing.sql"
     )),
 ];
@@ -142,6 +148,53 @@ mod tests {
         .unwrap();
         assert!(label("ord-1").is_err());
         assert_eq!(label("ord-2").unwrap(), "ord-2 depot");
+    }
+
+    /// The library carries the migrations minified: applied as written (comments and all)
+    /// they give the same objects, the same statements token for token and the same
+    /// columns.
+    #[test]
+    fn minified_migrations_build_the_schema_the_files_describe() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), MIGRATIONS.len(), "one file per migration");
+        let as_written = connection();
+        for file in &files {
+            as_written
+                .execute_batch(&std::fs::read_to_string(file).unwrap())
+                .unwrap();
+        }
+        let mut carried = connection();
+        migrate(&mut carried).unwrap();
+        let tokens = |sql: &str| -> String {
+            let mut out = vec![0; super::super::sql_text::minify(sql.as_bytes(), &mut [])];
+            super::super::sql_text::minify(sql.as_bytes(), &mut out);
+            String::from_utf8(out).unwrap().replace(' ', "")
+        };
+        let (want, got) = (schema_of(&as_written), schema_of(&carried));
+        assert_eq!(want.len(), got.len());
+        for ((name_w, sql_w), (name_g, sql_g)) in want.iter().zip(&got) {
+            assert_eq!(name_w, name_g);
+            assert_eq!(tokens(sql_w), tokens(sql_g), "{name_w}");
+            let columns = |conn: &Connection| -> Vec<(String, String, i64, Option<String>, i64)> {
+                conn.prepare(
+                    "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo(?1)",
+                )
+                .unwrap()
+                .query_map([name_w], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+            };
+            assert_eq!(columns(&as_written), columns(&carried), "{name_w}");
+        }
     }
 
     fn schema_of(conn: &Connection) -> Vec<(String, String)> {

@@ -7,6 +7,7 @@
 pub mod meta;
 mod migrations;
 mod seal;
+mod sql_text;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
