@@ -59,16 +59,18 @@ impl Marketing {
                     let mut kept = 0;
                     for m in &messages {
                         kept += tx.execute(
-                            "INSERT INTO marketing_messages (id, purpose, title, body, received_at)
+                            "INSERT INTO marketing_messages
+                                 (id, purpose, title, body, received_at, published_at)
                              VALUES (?1, ?2, seal(?3, 'marketing_messages.title', ?1),
-                                 seal(?4, 'marketing_messages.body', ?1), ?5)
+                                 seal(?4, 'marketing_messages.body', ?1), ?5, ?6)
                              ON CONFLICT (id) DO NOTHING",
                             params![
                                 m.id,
                                 Purpose::Marketing.id(),
                                 m.title,
                                 m.body,
-                                Utc::now().to_rfc3339()
+                                Utc::now().to_rfc3339(),
+                                m.published_at.to_rfc3339()
                             ],
                         )?;
                     }
@@ -100,8 +102,9 @@ fn list(conn: &Connection) -> StorageResult<Vec<MarketingMessage>> {
     let rows = conn
         .prepare_cached(
             "SELECT id, unseal(title, 'marketing_messages.title', id),
-                 unseal(body, 'marketing_messages.body', id), received_at
-             FROM marketing_messages ORDER BY received_at DESC, id",
+                 unseal(body, 'marketing_messages.body', id),
+                 coalesce(published_at, received_at) AS at
+             FROM marketing_messages ORDER BY at DESC, id",
         )?
         .query_map([], |r| {
             Ok((

@@ -10,6 +10,13 @@ use waybill_core::DecisionKind;
 use waybill_core::protocol::notices::MarketingMessage;
 use waybill_e2e::{ServerProcess, consenting_shipper, sign_in};
 
+/// When every offer here was published: a day before the test, so a time the device
+/// noted itself (its receipt) cannot pass for it.
+fn published_at() -> chrono::DateTime<Utc> {
+    use chrono::{SubsecRound, TimeDelta};
+    (Utc::now() - TimeDelta::days(1)).trunc_subsecs(0)
+}
+
 fn publish(db: &Path, id: &str) {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.busy_timeout(std::time::Duration::from_secs(5))
@@ -21,7 +28,7 @@ fn publish(db: &Path, id: &str) {
                 id: id.into(),
                 title: "Half-price errands this weekend".into(),
                 body: "Any errand under 5 km, Saturday and Sunday.".into(),
-                published_at: Utc::now(),
+                published_at: published_at(),
             },
         )
         .unwrap()
@@ -78,6 +85,11 @@ async fn an_offer_reaches_only_an_opted_in_person_and_its_unsubscribe_withdraws_
     );
 
     let message = &opted_in.marketing_messages().unwrap()[0];
+    assert_eq!(
+        message.published_at.date_naive(),
+        published_at().date_naive(),
+        "the publisher's time is shown, not the receipt's"
+    );
     let receipt = opted_in.unsubscribe_marketing(&message.id).unwrap();
     assert_eq!(receipt.kind, DecisionKind::Withdrawn);
     assert_eq!(receipt.purpose.as_deref(), Some("marketing"));

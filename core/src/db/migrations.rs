@@ -42,6 +42,9 @@ pub const MIGRATIONS: &[M<'static>] = &[
     M::up(migration_sql!(
         "../../migrations/021_waybills_convenience_marketing.sql"
     )),
+    M::up(migration_sql!(
+        "../../migrations/022_marketing_published_at.sql"
+    )),
 ];
 
 /// The schema version a fully migrated database has.
