@@ -148,6 +148,6 @@ pub const TABLES: &[TableDecl] = &[TableDecl {
     table: "marketing_messages",
     held: Held::ForPurpose,
     personal: &["title", "body", "received_at"],
-    plain: &["id", "purpose"],
-    why_plain: "the operator's id of the message and the purpose it is kept for",
+    plain: &["id", "purpose", "published_at"],
+    why_plain: "the operator's id of the message, the purpose it is kept for, and when the operator published it (the same for everyone it went to)",
 }];
