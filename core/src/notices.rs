@@ -1,5 +1,6 @@
 //! Service notices (P-69, P-70): security incidents, maintenance and the end of the
-//! service, pulled from `GET /v1/notices` at every sync (and on a `notices` push), kept and
+//! service, pulled from `GET /v1/notices` at each foreground sync, every 30 minutes in the
+//! background, and at once on a `notices` push; kept and
 //! shown whatever the settings: no consent gates an announcement, and none is asked (the
 //! request carries no credential and no personal datum). A notice counts only if it
 //! verifies with the controller's control key the app was built with, so a network
@@ -22,6 +23,13 @@ use crate::services::Services;
 
 /// Pages read in one pull (a backlog beyond it waits for the next sync).
 const MAX_PAGES: usize = 10;
+
+/// How long a background sync goes without reading the controller's notices and
+/// documents again. A driving phone syncs about once a minute; two more requests each time
+/// would triple its requests per hour, for documents that change a few times a year and
+/// rules that give a stop 30 days' notice. A foreground sync and a `notices` push read at
+/// once.
+pub(crate) const CONTROLLER_INTERVAL: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
 
 /// What a pull did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -100,18 +108,42 @@ impl Notices {
     /// sent under the old one (a material change then asks the person again). A failed
     /// read (offline, a server without them) stops nothing else; a cancellation ends the
     /// sync.
-    pub(crate) async fn sync(&self, privacy: &Privacy) -> Result<ControllerSynced> {
+    pub(crate) async fn sync(&self, privacy: &Privacy, now: bool) -> Result<ControllerSynced> {
         let mut synced = ControllerSynced::default();
-        if let Some(pulled) = read_or_log(self.pull().await, "notices")? {
+        if self.key.is_none() {
+            return Ok(synced);
+        }
+        let last = self
+            .services
+            .blocking(|s| Ok(s.db.read(|c| meta::get(c, MetaKey::ControllerReadAt))?))
+            .await?;
+        let started = chrono::Utc::now();
+        if !now && !is_due(last.as_deref(), started) {
+            return Ok(synced);
+        }
+        let pulled = read_or_log(self.pull().await, "notices")?;
+        if let Some(pulled) = pulled {
             synced.notices_kept = pulled.kept;
         }
         let (app, in_force) = (privacy.app(), privacy.policy_version());
-        let control = self.pull_control(&app, &in_force).await;
-        if let Some(Some(doc)) = read_or_log(control, "control documents")? {
-            match privacy.install_manifest(&doc) {
+        let control = read_or_log(
+            self.pull_control(&app, &in_force).await,
+            "control documents",
+        )?;
+        if let Some(Some(doc)) = &control {
+            match privacy.install_manifest(doc) {
                 Ok(()) => synced.manifest_installed = true,
                 Err(e) => tracing::warn!(error = %e, "published manifest refused"),
             }
+        }
+        if pulled.is_some() && control.is_some() {
+            // Only a full read counts: a failed one is tried again at the next sync.
+            let at = started.to_rfc3339();
+            self.services
+                .blocking(move |s| {
+                    Ok(s.db.write(|tx| meta::set(tx, MetaKey::ControllerReadAt, &at))?)
+                })
+                .await?;
         }
         Ok(synced)
     }
@@ -222,6 +254,17 @@ fn newer_version(doc: &str, in_force: &str) -> bool {
     }
 }
 
+/// Whether a background sync reads the controller's documents at `now`, after a full read
+/// at `last`: never read, read [`CONTROLLER_INTERVAL`] ago or more, or "read" in the future
+/// (the clock was set back since: the interval is not waited out again from a wrong time).
+fn is_due(last: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> bool {
+    let Some(last) = last.and_then(|l| chrono::DateTime::parse_from_rfc3339(l).ok()) else {
+        return true;
+    };
+    let since = now - last.with_timezone(&chrono::Utc);
+    since >= CONTROLLER_INTERVAL || since < chrono::TimeDelta::zero()
+}
+
 fn cursor(conn: &Connection) -> StorageResult<i64> {
     Ok(meta::get(conn, MetaKey::NoticesCursor)?
         .and_then(|c| c.parse().ok())
@@ -267,3 +310,28 @@ pub const TABLES: &[TableDecl] = &[TableDecl {
     plain: &["id", "payload", "signature", "published_at"],
     why_plain: "announcements, the same for every user",
 }];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeDelta, Utc};
+
+    #[test]
+    fn a_background_sync_reads_the_controller_again_only_after_the_interval() {
+        let now = Utc::now();
+        let at = |ago: TimeDelta| (now - ago).to_rfc3339();
+        assert!(is_due(None, now), "never read");
+        assert!(is_due(Some("not a time"), now), "unreadable: read again");
+        assert!(!is_due(Some(&at(TimeDelta::zero())), now));
+        assert!(!is_due(
+            Some(&at(CONTROLLER_INTERVAL - TimeDelta::seconds(1))),
+            now
+        ));
+        assert!(is_due(Some(&at(CONTROLLER_INTERVAL)), now));
+        assert!(is_due(Some(&at(TimeDelta::days(3))), now));
+        assert!(
+            is_due(Some(&at(-TimeDelta::hours(2))), now),
+            "a read in the future means the clock was set back"
+        );
+    }
+}

@@ -113,8 +113,9 @@ impl Engines {
     ) -> Result<SyncReport> {
         // The controller's documents first, before the session is needed: an incident or a
         // stop reaches a signed-out phone too, and a stop, a switch or a new policy applies
-        // before anything below sends.
-        let controller = self.notices.sync(&self.privacy).await?;
+        // before anything below sends. A foreground sync reads them now; a background one
+        // once per `CONTROLLER_INTERVAL`.
+        let controller = self.notices.sync(&self.privacy, ignore_backoff).await?;
         let mut report = SyncReport {
             notices_kept: controller.notices_kept,
             manifest_installed: controller.manifest_installed,

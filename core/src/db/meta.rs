@@ -46,6 +46,9 @@ pub enum MetaKey {
     /// The waybills engine: "1" while the server may hold waybills this account follows
     /// (a forgotten, cleared or purged number is then dropped there at the next sync).
     WaybillFollows,
+    /// The notices engine: when the controller's notices and documents were last read in
+    /// full (RFC 3339); a background sync reads them again only after an interval.
+    ControllerReadAt,
 }
 
 impl MetaKey {
@@ -67,6 +70,7 @@ impl MetaKey {
             MetaKey::NoticesCursor => "notices_cursor",
             MetaKey::SdkSwitch => "sdk_switch",
             MetaKey::WaybillFollows => "waybill_follows",
+            MetaKey::ControllerReadAt => "controller_read_at",
         }
     }
 }
