@@ -49,6 +49,9 @@ pub struct SyncReport {
     pub marketing_kept: u32,
     /// New service notices that verified.
     pub notices_kept: u32,
+    /// Notices the controller's signed sequence names that this device was never served
+    /// (a front end withholding announcements): not 0 is worth telling the person (P-69).
+    pub notices_withheld: u32,
 }
 
 /// The network as the shell sees it when its background job runs.
@@ -108,6 +111,7 @@ impl From<core::SyncReport> for SyncReport {
             waybills_refreshed: r.waybills_refreshed,
             marketing_kept: r.marketing_kept,
             notices_kept: r.notices_kept,
+            notices_withheld: r.notices_withheld,
         }
     }
 }

@@ -678,6 +678,7 @@ pub async fn run(options: DemoOptions) -> Result<Figures, DemoError> {
                 .into(),
         published_at: chrono::Utc::now(),
         stop_at: None,
+        seq: 0, // the server gives it its place in the sequence
     };
     {
         let mut conn = rusqlite::Connection::open(&server_db).map_err(|e| fail("operator", e))?;

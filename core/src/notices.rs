@@ -8,6 +8,10 @@
 //! app; one that does not verify, or breaks the notice rules (a stop announced less than
 //! 30 days ahead), is counted and dropped. A verified stop is handed to the privacy engine:
 //! from its time the gate refuses every purpose and the sweep deletes what is held.
+//! A front end can still withhold a notice it cannot forge: each notice carries its place
+//! in the controller's sequence, and the signed head of the sequence (with the control
+//! documents) says how far it reached, so what was withheld is counted and read again.
+//! Not yet: a head frozen before the notice was published (the head has no expiry).
 
 use std::sync::Arc;
 
@@ -130,30 +134,50 @@ impl Notices {
             self.pull_control(&app, &in_force).await,
             "control documents",
         )?;
-        if let Some(Some(doc)) = &control {
+        if let Some((Some(doc), _)) = &control {
             match privacy.install_manifest(doc) {
                 Ok(()) => synced.manifest_installed = true,
                 Err(e) => tracing::warn!(error = %e, "published manifest refused"),
             }
         }
-        if pulled.is_some() && control.is_some() {
-            // Only a full read counts: a failed one is tried again at the next sync.
-            let at = started.to_rfc3339();
-            self.services
-                .blocking(move |s| {
-                    Ok(s.db.write(|tx| meta::set(tx, MetaKey::ControllerReadAt, &at))?)
-                })
-                .await?;
+        let head = control.as_ref().and_then(|(_, head)| *head);
+        // Only a full read counts: a failed one is tried again at the next sync.
+        let read_at = (pulled.is_some() && control.is_some()).then(|| started.to_rfc3339());
+        let withheld = self
+            .services
+            .blocking(move |s| {
+                Ok(s.db.write(|tx| {
+                    if let Some(through) = head {
+                        note_head(tx, through)?;
+                    }
+                    if let Some(at) = &read_at {
+                        meta::set(tx, MetaKey::ControllerReadAt, at)?;
+                    }
+                    read_again_if_withheld(tx)
+                })?)
+            })
+            .await?;
+        if withheld > 0 {
+            tracing::warn!(
+                withheld,
+                "notices withheld: the signed sequence is longer than what was served"
+            );
         }
+        synced.notices_withheld = withheld;
         Ok(synced)
     }
 
     /// Reads the controller's signed documents for `app`: keeps a newer SDK switch that
-    /// verifies, and returns a manifest that verifies and is newer than `in_force`. What
-    /// does not verify is dropped, and what is kept stays.
-    async fn pull_control(&self, app: &str, in_force: &str) -> Result<Option<String>> {
+    /// verifies, and returns a manifest that verifies and is newer than `in_force`, and how
+    /// far a verified notices head says the sequence reached. What does not verify is
+    /// dropped, and what is kept stays.
+    async fn pull_control(
+        &self,
+        app: &str,
+        in_force: &str,
+    ) -> Result<(Option<String>, Option<u64>)> {
         let Some(key) = self.key else {
-            return Ok(None);
+            return Ok((None, None));
         };
         let docs = self.services.api.control(app).await?;
         let mut refused = 0;
@@ -166,6 +190,13 @@ impl Notices {
                         })
                         .await?;
                 }
+                None => refused += 1,
+            }
+        }
+        let mut head = None;
+        if let Some(signed) = &docs.notices_head {
+            match verified_text(&key, signed).and_then(head_through) {
+                Some(through) => head = Some(through),
                 None => refused += 1,
             }
         }
@@ -183,7 +214,7 @@ impl Notices {
                 "control documents refused: not signed by the control key"
             );
         }
-        Ok(manifest)
+        Ok((manifest, head))
     }
 
     /// The notices kept, newest first.
@@ -197,6 +228,8 @@ impl Notices {
 pub(crate) struct ControllerSynced {
     /// New notices that verified.
     pub(crate) notices_kept: u32,
+    /// Notices the signed sequence names that were never served.
+    pub(crate) notices_withheld: u32,
     /// Whether a newer published manifest was installed.
     pub(crate) manifest_installed: bool,
 }
@@ -265,6 +298,55 @@ fn is_due(last: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> bool {
     since >= CONTROLLER_INTERVAL || since < chrono::TimeDelta::zero()
 }
 
+/// The `through` of a notices head's JSON (`waybill_protocol::notices::NoticesHead`), read
+/// as a plain JSON value: one more typed deserializer costs the library more than these
+/// lines. Exactly its two fields, so a notice, a switch or a manifest signed with the same
+/// key is not taken for a head.
+fn head_through(doc: &str) -> Option<u64> {
+    let value = serde_json::from_str::<serde_json::Value>(doc).ok()?;
+    let fields = value.as_object()?;
+    (fields.len() == 2 && fields.contains_key("issued_at"))
+        .then(|| fields.get("through")?.as_u64())
+        .flatten()
+}
+
+/// Keeps the highest `through` of a verified head.
+fn note_head(tx: &rusqlite::Transaction<'_>, through: u64) -> StorageResult<()> {
+    if through > known_through(tx)? {
+        meta::set(tx, MetaKey::NoticesThrough, &through.to_string())?;
+    }
+    Ok(())
+}
+
+fn known_through(conn: &Connection) -> StorageResult<u64> {
+    Ok(meta::get(conn, MetaKey::NoticesThrough)?
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Notices `1..=through` of the last verified head that are not held.
+fn withheld(conn: &Connection) -> StorageResult<u32> {
+    let through = known_through(conn)?;
+    let held: i64 = conn
+        .prepare_cached(
+            "SELECT count(DISTINCT json_extract(payload, '$.seq')) FROM notices
+             WHERE json_extract(payload, '$.seq') BETWEEN 1 AND ?1",
+        )?
+        .query_row([i64::try_from(through).unwrap_or(i64::MAX)], |r| r.get(0))?;
+    let held = u64::try_from(held).unwrap_or_default();
+    Ok(u32::try_from(through.saturating_sub(held)).unwrap_or(u32::MAX))
+}
+
+/// [`withheld`], and when some are, the cursor back to the start: the next pull reads the
+/// whole sequence again (bounded by its pages), so a notice served late is still kept.
+fn read_again_if_withheld(tx: &rusqlite::Transaction<'_>) -> StorageResult<u32> {
+    let missing = withheld(tx)?;
+    if missing > 0 {
+        meta::set(tx, MetaKey::NoticesCursor, "0")?;
+    }
+    Ok(missing)
+}
+
 fn cursor(conn: &Connection) -> StorageResult<i64> {
     Ok(meta::get(conn, MetaKey::NoticesCursor)?
         .and_then(|c| c.parse().ok())
@@ -315,6 +397,28 @@ pub const TABLES: &[TableDecl] = &[TableDecl {
 mod tests {
     use super::*;
     use chrono::{TimeDelta, Utc};
+
+    #[test]
+    fn only_a_notices_head_is_read_as_one() {
+        let head = waybill_protocol::notices::NoticesHead {
+            through: 7,
+            issued_at: Utc::now(),
+        };
+        assert_eq!(
+            head_through(&serde_json::to_string(&head).unwrap()),
+            Some(7)
+        );
+        for other in [
+            r#"{"issued_at":"2026-12-01T00:00:00Z","disabled":[]}"#,
+            r#"{"through":7}"#,
+            r#"{"through":-1,"issued_at":"x"}"#,
+            r#"{"through":7,"issued_at":"x","more":1}"#,
+            "[7]",
+            "not json",
+        ] {
+            assert_eq!(head_through(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn a_background_sync_reads_the_controller_again_only_after_the_interval() {

@@ -58,6 +58,9 @@ pub struct SyncReport {
     pub marketing_kept: u32,
     /// New service notices that verified (shown whatever the settings).
     pub notices_kept: u32,
+    /// Notices of the controller's signed sequence this device was never served (a front
+    /// end withholding announcements), as of the last read of the controller's documents.
+    pub notices_withheld: u32,
     /// Whether a newer policy manifest the controller published was installed (a material
     /// change then asks the person again before collection goes on).
     pub manifest_installed: bool,
@@ -118,6 +121,7 @@ impl Engines {
         let controller = self.notices.sync(&self.privacy, ignore_backoff).await?;
         let mut report = SyncReport {
             notices_kept: controller.notices_kept,
+            notices_withheld: controller.notices_withheld,
             manifest_installed: controller.manifest_installed,
             ..SyncReport::default()
         };

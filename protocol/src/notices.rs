@@ -50,6 +50,24 @@ pub struct Notice {
     /// For `service_stop`: when collection stops and the data goes.
     #[serde(default)]
     pub stop_at: Option<DateTime<Utc>>,
+    /// Its place in the controller's sequence (1, 2, 3, …), assigned when it is published
+    /// and signed with it; the signed [`NoticesHead`] says how far the sequence has reached,
+    /// so a device can tell that a front end withheld one. 0: not sequenced.
+    #[serde(default)]
+    pub seq: u64,
+}
+
+/// How far the controller's notice sequence has reached, signed at each publication and
+/// served with the control documents: a device holding fewer of `1..=through` knows that
+/// some were withheld from it, and reads the notices again from the start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NoticesHead {
+    /// The `seq` of the newest notice published.
+    pub through: u64,
+    /// When the controller signed it.
+    pub issued_at: DateTime<Utc>,
 }
 
 impl Notice {
@@ -159,6 +177,9 @@ pub struct Control {
     /// The SDK switch.
     #[serde(default)]
     pub sdk_switch: Option<Signed>,
+    /// How far the notice sequence has reached ([`NoticesHead`], signed).
+    #[serde(default)]
+    pub notices_head: Option<Signed>,
 }
 
 #[cfg(test)]
@@ -176,6 +197,7 @@ mod tests {
             body: "The service stops; your data will be deleted.".into(),
             published_at,
             stop_at: stop_in_days.map(|d| published_at + Duration::days(d)),
+            seq: 1,
         }
     }
 

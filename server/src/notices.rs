@@ -74,6 +74,7 @@ pub(crate) async fn control(
             Ok(waybill_protocol::notices::Control {
                 manifest: document(c, &format!("manifest:{app}"))?,
                 sdk_switch: document(c, "sdk_switch")?,
+                notices_head: document(c, "notices_head")?,
             })
         })
         .await?;
@@ -179,10 +180,11 @@ pub fn page(conn: &mut Connection, after: i64) -> StoreResult<Notices> {
     Ok(Notices { notices, cursor })
 }
 
-/// Publishes `notice` signed with `key` and queues a `notices` push for every device with
-/// a token (sent after the commit by the running server). Refused when the notice is not
-/// one an app would show (empty or overlong text, a stop announced less than 30 days
-/// ahead); publishing the same id again is a no-op.
+/// Publishes `notice` signed with `key`, as the next of the sequence (its `seq` is
+/// assigned here), signs the new head of the sequence, and queues a `notices` push for
+/// every device with a token (sent after the commit by the running server). Refused when
+/// the notice is not one an app would show (empty or overlong text, a stop announced less
+/// than 30 days ahead); publishing the same id again is a no-op.
 pub fn publish(conn: &mut Connection, key: &ControlKey, notice: &Notice) -> StoreResult<bool> {
     if !notice.is_valid() {
         return Err(StoreError::Refused {
@@ -192,21 +194,38 @@ pub fn publish(conn: &mut Connection, key: &ControlKey, notice: &Notice) -> Stor
                 .into(),
         });
     }
-    let signed = key.sign(notice);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let added = tx.execute(
-        "INSERT OR IGNORE INTO notices (id, payload, signature, published_ms)
-         VALUES (?1, ?2, ?3, ?4)",
+    let known = tx
+        .prepare_cached("SELECT 1 FROM notices WHERE id = ?1")?
+        .exists([&notice.id])?;
+    if known {
+        return Ok(false);
+    }
+    let seq: i64 = tx.query_row("SELECT coalesce(max(seq), 0) + 1 FROM notices", [], |r| {
+        r.get(0)
+    })?;
+    let through = u64::try_from(seq).unwrap_or_default();
+    let signed = key.sign(&Notice {
+        seq: through,
+        ..notice.clone()
+    });
+    tx.execute(
+        "INSERT INTO notices (seq, id, payload, signature, published_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
+            seq,
             notice.id,
             signed.payload,
             signed.signature,
             Utc::now().timestamp_millis()
         ],
-    )? == 1;
-    if added {
-        crate::push::queue_for_everyone(&tx, waybill_protocol::push::PushTopic::Notices)?;
-    }
+    )?;
+    let head = waybill_protocol::notices::NoticesHead {
+        through,
+        issued_at: Utc::now(),
+    };
+    publish_document(&tx, "notices_head", &key.sign(&head))?;
+    crate::push::queue_for_everyone(&tx, waybill_protocol::push::PushTopic::Notices)?;
     tx.commit()?;
-    Ok(added)
+    Ok(true)
 }

@@ -10,13 +10,23 @@ use waybill_core::{Error, Notice, NoticeKind, OrderList, Waybill};
 use waybill_e2e::{ServerProcess, carrying_driver, consenting_driver, driver_config, sign_in};
 use waybill_server::control::ControlKey;
 
-/// The operator publishes `notice` on the server whose database is `db`.
-fn publish(db: &Path, notice: &Notice) {
+/// The operator publishes `notice` on the server whose database is `db`; the notice as
+/// published, with the place in the sequence the server gave it.
+fn publish(db: &Path, notice: &Notice) -> Notice {
     let mut conn = rusqlite::Connection::open(db).unwrap();
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .unwrap();
     let key = ControlKey::for_db(db).unwrap();
     assert!(waybill_server::notices::publish(&mut conn, &key, notice).unwrap());
+    let seq: i64 = conn
+        .query_row("SELECT seq FROM notices WHERE id = ?1", [&notice.id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    Notice {
+        seq: seq as u64,
+        ..notice.clone()
+    }
 }
 
 fn notice(
@@ -33,6 +43,7 @@ fn notice(
         body: "What happened, what it means for you, and what to do.".into(),
         published_at: now - Duration::days(published_days_ago),
         stop_at: stop_in.map(|d| now + d),
+        seq: 0,
     }
 }
 
@@ -52,7 +63,7 @@ async fn a_security_notice_is_shown_with_every_optional_purpose_withdrawn_and_a_
         }
     }
     let incident = notice("incident-1", NoticeKind::SecurityIncident, 0, None);
-    publish(&db, &incident);
+    let incident = publish(&db, &incident);
     let synced = driver.sync().await.unwrap();
     assert_eq!(synced.notices_kept, 1);
     assert_eq!(driver.notices().unwrap(), std::slice::from_ref(&incident));
@@ -107,7 +118,7 @@ async fn a_stop_announced_thirty_days_ahead_ends_collection_at_its_time_and_the_
         0,
         Some(Duration::days(31)),
     );
-    publish(&db, &ahead);
+    let ahead = publish(&db, &ahead);
     driver.sync().await.unwrap();
     assert_eq!(driver.notices().unwrap(), std::slice::from_ref(&ahead));
     assert_eq!(
@@ -143,7 +154,7 @@ async fn once_the_stop_time_has_come_the_gate_refuses_every_collection() {
         40,
         Some(Duration::minutes(-1)),
     );
-    publish(&db, &stop);
+    let stop = publish(&db, &stop);
     let synced = driver.sync().await;
     assert!(
         matches!(synced, Err(Error::ServiceStopped { .. })),
@@ -250,7 +261,7 @@ async fn background_syncs_read_the_controller_once_per_interval_a_push_or_a_fore
     );
 
     let incident = notice("incident-2", NoticeKind::SecurityIncident, 0, None);
-    publish(&db, &incident);
+    let incident = publish(&db, &incident);
     background().await.unwrap();
     assert_eq!(transport.reads(), after, "not yet read again");
     assert!(driver.notices().unwrap().is_empty());
@@ -288,4 +299,89 @@ async fn background_syncs_read_the_controller_once_per_interval_a_push_or_a_fore
     background().await.unwrap();
     let later = transport.reads();
     assert_eq!((later.0 - foreground.0, later.1 - foreground.1), (1, 1));
+}
+
+/// A front end that withholds a notice (serving the others and the signed head) is found
+/// out: the device counts what the signed sequence names and it was not served, reads the
+/// notices again from the start, and keeps the notice once it is served. An older head
+/// replayed does not hide the gap, and a head signed with another key changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withheld_notice_is_counted_from_the_signed_sequence_and_kept_once_served() {
+    use waybill_core::protocol::notices::NoticesHead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let server = ServerProcess::start_fresh(&db);
+    let driver = consenting_driver(&dir.path().join("d"), &server.base_url);
+    sign_in(&driver).await;
+    let ids = |d: &Waybill| -> Vec<String> {
+        let mut ids: Vec<String> = d.notices().unwrap().into_iter().map(|n| n.id).collect();
+        ids.sort();
+        ids
+    };
+
+    publish(&db, &notice("n-1", NoticeKind::Maintenance, 0, None));
+    let synced = driver.sync().await.unwrap();
+    assert_eq!(synced.notices_withheld, 0);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    let head = |conn: &rusqlite::Connection| -> (String, String) {
+        conn.query_row(
+            "SELECT payload, signature FROM control_documents WHERE kind = 'notices_head'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    let first_head = head(&conn);
+    publish(&db, &notice("n-2", NoticeKind::SecurityIncident, 0, None));
+    publish(&db, &notice("n-3", NoticeKind::Maintenance, 0, None));
+
+    // The front end drops the incident from what it serves.
+    let withheld: (i64, String, String, i64) = conn
+        .query_row(
+            "SELECT seq, payload, signature, published_ms FROM notices WHERE id = 'n-2'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    conn.execute("DELETE FROM notices WHERE id = 'n-2'", [])
+        .unwrap();
+    let synced = driver.sync().await.unwrap();
+    assert_eq!(ids(&driver), ["n-1", "n-3"]);
+    assert_eq!(synced.notices_withheld, 1, "the head names 3");
+
+    // The first head replayed, then a head signed with another key: the gap stays known.
+    let replace_head = |(payload, signature): (String, String)| {
+        conn.execute(
+            "UPDATE control_documents SET payload = ?1, signature = ?2 WHERE kind = 'notices_head'",
+            [payload, signature],
+        )
+        .unwrap();
+    };
+    replace_head(first_head);
+    let synced = driver.sync().await.unwrap();
+    assert_eq!(
+        synced.notices_withheld, 1,
+        "an older head is not believed over a newer one"
+    );
+    let forged = ControlKey::for_db(&dir.path().join("elsewhere.sqlite3"))
+        .unwrap()
+        .sign(&NoticesHead {
+            through: 1,
+            issued_at: Utc::now(),
+        });
+    replace_head((forged.payload, forged.signature));
+    let synced = driver.sync().await.unwrap();
+    assert_eq!(synced.notices_withheld, 1);
+
+    // Served again: read from the start, kept, nothing withheld.
+    conn.execute(
+        "INSERT INTO notices (seq, id, payload, signature, published_ms) VALUES (?1, 'n-2', ?2, ?3, ?4)",
+        rusqlite::params![withheld.0, withheld.1, withheld.2, withheld.3],
+    )
+    .unwrap();
+    let synced = driver.sync().await.unwrap();
+    assert_eq!(ids(&driver), ["n-1", "n-2", "n-3"]);
+    assert_eq!(synced.notices_withheld, 0);
 }

@@ -49,6 +49,9 @@ pub enum MetaKey {
     /// The notices engine: when the controller's notices and documents were last read in
     /// full (RFC 3339); a background sync reads them again only after an interval.
     ControllerReadAt,
+    /// The notices engine: the highest `through` of a verified notices head (an older head
+    /// replayed does not lower it).
+    NoticesThrough,
 }
 
 impl MetaKey {
@@ -71,6 +74,7 @@ impl MetaKey {
             MetaKey::SdkSwitch => "sdk_switch",
             MetaKey::WaybillFollows => "waybill_follows",
             MetaKey::ControllerReadAt => "controller_read_at",
+            MetaKey::NoticesThrough => "notices_through",
         }
     }
 }

@@ -8230,6 +8230,11 @@ public struct SyncReport: Equatable, Hashable {
      * New service notices that verified.
      */
     public let noticesKept: UInt32
+    /**
+     * Notices the controller's signed sequence names that this device was never served
+     * (a front end withholding announcements): not 0 is worth telling the person (P-69).
+     */
+    public let noticesWithheld: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -8284,7 +8289,11 @@ public struct SyncReport: Equatable, Hashable {
          */marketingKept: UInt32, 
         /**
          * New service notices that verified.
-         */noticesKept: UInt32) {
+         */noticesKept: UInt32, 
+        /**
+         * Notices the controller's signed sequence names that this device was never served
+         * (a front end withholding announcements): not 0 is worth telling the person (P-69).
+         */noticesWithheld: UInt32) {
         self.pushed = pushed
         self.rejected = rejected
         self.remaining = remaining
@@ -8302,6 +8311,7 @@ public struct SyncReport: Equatable, Hashable {
         self.waybillsRefreshed = waybillsRefreshed
         self.marketingKept = marketingKept
         self.noticesKept = noticesKept
+        self.noticesWithheld = noticesWithheld
     }
 
     
@@ -8336,7 +8346,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 pushRegistrations: FfiConverterUInt32.read(from: &buf), 
                 waybillsRefreshed: FfiConverterUInt32.read(from: &buf), 
                 marketingKept: FfiConverterUInt32.read(from: &buf), 
-                noticesKept: FfiConverterUInt32.read(from: &buf)
+                noticesKept: FfiConverterUInt32.read(from: &buf), 
+                noticesWithheld: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -8358,6 +8369,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.waybillsRefreshed, into: &buf)
         FfiConverterUInt32.write(value.marketingKept, into: &buf)
         FfiConverterUInt32.write(value.noticesKept, into: &buf)
+        FfiConverterUInt32.write(value.noticesWithheld, into: &buf)
     }
 }
 

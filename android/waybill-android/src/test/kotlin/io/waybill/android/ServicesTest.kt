@@ -142,7 +142,7 @@ class ServicesTest {
         assertTrue("survives a reboot", shadowOf(scheduler).getPendingJob(0x4242)!!.isPersisted)
 
         val now = Instant.parse("2026-11-29T10:00:00Z")
-        val run = BackgroundSync(SyncReport(0u, emptyList(), 2u, 0u, 0u, 0u, 0u, false, 0u, 0uL, 0u, 0uL, 0u, 0u, 0u, 0u, 0u), 2u, now.plusSeconds(90), "offline")
+        val run = BackgroundSync(SyncReport(0u, emptyList(), 2u, 0u, 0u, 0u, 0u, false, 0u, 0uL, 0u, 0uL, 0u, 0u, 0u, 0u, 0u, 0u), 2u, now.plusSeconds(90), "offline")
         SyncJobService.scheduleNext(app, run, now)
         assertEquals(90_000L, shadowOf(scheduler).getPendingJob(0x4242)!!.minLatencyMillis)
         scheduler.cancelAll()

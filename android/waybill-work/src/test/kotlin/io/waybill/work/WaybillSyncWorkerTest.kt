@@ -35,7 +35,7 @@ class WaybillSyncWorkerTest {
     @Test
     fun aFailedRunRetriesAndQueuedWorkAsksForTheNextAtTheCoresDueTime() {
         val now = Instant.parse("2026-12-01T10:00:00Z")
-        val report = SyncReport(0u, emptyList(), 2u, 0u, 0u, 0u, 0u, false, 0u, 0uL, 0u, 0uL, 0u, 0u, 0u, 0u, 0u)
+        val report = SyncReport(0u, emptyList(), 2u, 0u, 0u, 0u, 0u, false, 0u, 0uL, 0u, 0uL, 0u, 0u, 0u, 0u, 0u, 0u)
         val (failed, none) = WaybillSyncWorker.outcome(null, now)
         assertEquals(ListenableWorker.Result.retry(), failed)
         assertNull(none)
