@@ -37,10 +37,9 @@ class OkHttpTransport(client: OkHttpClient = OkHttpClient()) : HttpTransport {
         .build()
 
     override suspend fun send(request: HttpRequest): HttpResponse {
-        val call = client.newBuilder()
-            .callTimeout(request.timeoutMs.toLong(), TimeUnit.MILLISECONDS)
-            .build()
-            .newCall(request.toOkHttp())
+        val call = client.newCall(request.toOkHttp())
+        // The whole call's deadline on the call itself: no client copy per request.
+        call.timeout().timeout(request.timeoutMs.toLong(), TimeUnit.MILLISECONDS)
         return suspendCancellableCoroutine { continuation ->
             continuation.invokeOnCancellation { call.cancel() }
             call.enqueue(object : Callback {
