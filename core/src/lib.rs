@@ -14,6 +14,7 @@ mod client;
 mod config;
 mod convenience;
 pub mod db;
+mod embedded;
 mod error;
 pub mod logging;
 mod marketing;

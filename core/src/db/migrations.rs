@@ -7,43 +7,101 @@
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations, SchemaVersion};
 
-use super::sql_text::migration_sql;
 use super::{StorageError, StorageResult};
+use crate::embedded::{embedded_text, minify_sql};
 
 /// Every migration, in order: index + 1 is the schema version it produces. Carried
-/// without comments and layout (`migration_sql!`); the files are what people read.
+/// without comments and layout (`embedded_text!`); the files are what people read.
 pub const MIGRATIONS: &[M<'static>] = &[
-    M::up(migration_sql!(
-        "../../migrations/001_session_and_orders.sql"
+    M::up(embedded_text!(
+        "../../migrations/001_session_and_orders.sql",
+        minify_sql
     )),
-    M::up(migration_sql!(
-        "../../migrations/002_outbox_and_rejections.sql"
+    M::up(embedded_text!(
+        "../../migrations/002_outbox_and_rejections.sql",
+        minify_sql
     )),
-    M::up(migration_sql!("../../migrations/003_privacy.sql")),
-    M::up(migration_sql!("../../migrations/004_personal_data.sql")),
-    M::up(migration_sql!("../../migrations/005_order_lifecycle.sql")).foreign_key_check(),
-    M::up(migration_sql!("../../migrations/006_order_history.sql")),
-    M::up(migration_sql!("../../migrations/007_routes.sql")),
-    M::up(migration_sql!("../../migrations/008_track_batches.sql")),
-    M::up(migration_sql!("../../migrations/009_track_events.sql")),
-    M::up(migration_sql!("../../migrations/010_proofs.sql")),
-    M::up(migration_sql!("../../migrations/011_sealed_columns.sql")).foreign_key_check(),
-    M::up(migration_sql!("../../migrations/012_bound_seals.sql")),
-    M::up(migration_sql!("../../migrations/013_step_up_codes.sql")),
-    M::up(migration_sql!("../../migrations/014_real_name_uploads.sql")),
-    M::up(migration_sql!("../../migrations/015_indexed_retention.sql")),
-    M::up(migration_sql!(
-        "../../migrations/016_rights_answered_at.sql"
+    M::up(embedded_text!(
+        "../../migrations/003_privacy.sql",
+        minify_sql
     )),
-    M::up(migration_sql!("../../migrations/017_service_events.sql")),
-    M::up(migration_sql!("../../migrations/018_push_token.sql")),
-    M::up(migration_sql!("../../migrations/019_notices.sql")),
-    M::up(migration_sql!("../../migrations/020_sdk_forget.sql")),
-    M::up(migration_sql!(
-        "../../migrations/021_waybills_convenience_marketing.sql"
+    M::up(embedded_text!(
+        "../../migrations/004_personal_data.sql",
+        minify_sql
     )),
-    M::up(migration_sql!(
-        "../../migrations/022_marketing_published_at.sql"
+    M::up(embedded_text!(
+        "../../migrations/005_order_lifecycle.sql",
+        minify_sql
+    ))
+    .foreign_key_check(),
+    M::up(embedded_text!(
+        "../../migrations/006_order_history.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/007_routes.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/008_track_batches.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/009_track_events.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/010_proofs.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/011_sealed_columns.sql",
+        minify_sql
+    ))
+    .foreign_key_check(),
+    M::up(embedded_text!(
+        "../../migrations/012_bound_seals.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/013_step_up_codes.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/014_real_name_uploads.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/015_indexed_retention.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/016_rights_answered_at.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/017_service_events.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/018_push_token.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/019_notices.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/020_sdk_forget.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/021_waybills_convenience_marketing.sql",
+        minify_sql
+    )),
+    M::up(embedded_text!(
+        "../../migrations/022_marketing_published_at.sql",
+        minify_sql
     )),
 ];
 
@@ -174,11 +232,7 @@ mod tests {
         }
         let mut carried = connection();
         migrate(&mut carried).unwrap();
-        let tokens = |sql: &str| -> String {
-            let mut out = vec![0; super::super::sql_text::minify(sql.as_bytes(), &mut [])];
-            super::super::sql_text::minify(sql.as_bytes(), &mut out);
-            String::from_utf8(out).unwrap().replace(' ', "")
-        };
+        let tokens = |sql: &str| crate::embedded::compacted(minify_sql, sql).replace(' ', "");
         let (want, got) = (schema_of(&as_written), schema_of(&carried));
         assert_eq!(want.len(), got.len());
         for ((name_w, sql_w), (name_g, sql_g)) in want.iter().zip(&got) {

@@ -7,7 +7,6 @@
 pub mod meta;
 mod migrations;
 mod seal;
-mod sql_text;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::embedded::{compact_json, embedded_text};
+
 /// Largest manifest accepted, in bytes: a policy is a few kilobytes; anything near this is
 /// hostile or broken.
 pub const MAX_MANIFEST_BYTES: usize = 256 * 1024;
@@ -746,60 +748,17 @@ fn purpose_changes(o: &Purpose, p: &Purpose, push: &mut impl FnMut(&str, String,
     }
 }
 
-/// Writes `json` without whitespace outside strings into `out` (as far as it reaches) and
-/// returns the full length; strings, escapes included, are copied as they are.
-const fn compact(json: &[u8], out: &mut [u8]) -> usize {
-    let (mut i, mut n) = (0, 0);
-    let (mut in_string, mut escaped) = (false, false);
-    while i < json.len() {
-        let c = json[i];
-        i += 1;
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                in_string = false;
-            }
-        } else if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
-            continue;
-        } else if c == b'"' {
-            in_string = true;
-        }
-        if n < out.len() {
-            out[n] = c;
-        }
-        n += 1;
-    }
-    n
-}
-
-/// The JSON file at `$path` (relative to this file), [`compact`]ed at compile time.
-macro_rules! compact_json {
-    ($path:literal) => {{
-        const SOURCE: &[u8] = include_str!($path).as_bytes();
-        const LEN: usize = compact(SOURCE, &mut []);
-        const TEXT: [u8; LEN] = {
-            let mut out = [0u8; LEN];
-            compact(SOURCE, &mut out);
-            out
-        };
-        const JSON: &str = match ::std::str::from_utf8(&TEXT) {
-            Ok(json) => json,
-            Err(_) => panic!("compacted JSON is not UTF-8"),
-        };
-        JSON
-    }};
-}
-
 /// The manifest shipped for a role, derived from the seed policies: the file without its
 /// layout (compacted at compile time; a stored or published copy is compared parsed, so
 /// whitespace never makes two documents differ).
 pub fn builtin(role: waybill_protocol::Role) -> &'static str {
     match role {
-        waybill_protocol::Role::Driver => compact_json!("../../manifests/driver.json"),
-        waybill_protocol::Role::Shipper => compact_json!("../../manifests/shipper.json"),
+        waybill_protocol::Role::Driver => {
+            embedded_text!("../../manifests/driver.json", compact_json)
+        }
+        waybill_protocol::Role::Shipper => {
+            embedded_text!("../../manifests/shipper.json", compact_json)
+        }
     }
 }
 
@@ -824,9 +783,5 @@ mod tests {
             assert!(builtin(role).len() < file.len());
             assert!(!builtin(role).contains('\n'));
         }
-        let tricky = br#"{ "a \" b" : [ 1 , "x\\" , " y " ] }"#;
-        let mut out = vec![0; compact(tricky, &mut [])];
-        compact(tricky, &mut out);
-        assert_eq!(out, br#"{"a \" b":[1,"x\\"," y "]}"#);
     }
 }
