@@ -6,28 +6,12 @@
 //! adds. Run with `make bench`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use waybill_core::net::http::BoxFuture;
-use waybill_core::net::reqwest_transport::ReqwestTransport;
-use waybill_core::net::{HttpReply, HttpRequest, Transport, TransportError};
+use waybill_core::net::Transport;
 use waybill_core::{KeyFile, Waybill};
+use waybill_e2e::counting::CountingTransport;
 use waybill_e2e::{ServerProcess, allow_trajectory, driver_config, sign_in, traces};
-
-/// Counts the requests it carries.
-#[derive(Debug)]
-struct Counting {
-    inner: ReqwestTransport,
-    requests: AtomicU64,
-}
-
-impl Transport for Counting {
-    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpReply, TransportError>> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        self.inner.send(request)
-    }
-}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p) as usize]
@@ -38,10 +22,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start_fresh(&dir.path().join("server.sqlite3"));
     let data = dir.path().join("d");
-    let transport = Arc::new(Counting {
-        inner: ReqwestTransport::new(vec![]).unwrap(),
-        requests: AtomicU64::new(0),
-    });
+    let transport = Arc::new(CountingTransport::new());
     // As the Kotlin bench's app: no control key, so no notices or control documents are
     // pulled (the two benches make the same requests).
     let config = waybill_core::Config {
@@ -71,18 +52,18 @@ async fn main() {
     }
 
     let mut idle = Vec::new();
-    let before = transport.requests.load(Ordering::Relaxed);
+    let before = transport.total();
     for _ in 0..100 {
         let t0 = Instant::now();
         client.sync().await.unwrap();
         idle.push(t0.elapsed().as_secs_f64() * 1000.0);
     }
-    let idle_requests = (transport.requests.load(Ordering::Relaxed) - before) as f64 / 100.0;
+    let idle_requests = (transport.total() - before) as f64 / 100.0;
     idle.sort_by(f64::total_cmp);
 
     let trace = traces::load("x0001-001.json");
     let hours = (trace.last().unwrap().at - trace[0].at).num_seconds() as f64 / 3600.0;
-    let before = transport.requests.load(Ordering::Relaxed);
+    let before = transport.total();
     let (mut body, mut last) = (0u64, trace[0].at);
     for chunk in trace.chunks(10) {
         client.record_fixes(&order, chunk).unwrap();
@@ -94,7 +75,7 @@ async fn main() {
     }
     client.flush_fixes().unwrap();
     body += client.sync().await.unwrap().trajectory_bytes;
-    let drive_requests = transport.requests.load(Ordering::Relaxed) - before;
+    let drive_requests = transport.total() - before;
 
     println!(
         "\n== the built-in transport (reqwest + rustls), same procedure as Kotlin's TransportCostBench =="

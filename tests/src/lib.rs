@@ -3,6 +3,7 @@
 //! committed it.
 #![forbid(unsafe_code)]
 
+pub mod counting;
 pub mod hostile;
 pub mod toxiproxy;
 pub mod traces;

@@ -189,39 +189,6 @@ async fn once_the_stop_time_has_come_the_gate_refuses_every_collection() {
     );
 }
 
-/// Counts the controller's reads it carries (`/v1/notices`, `/v1/control`).
-#[derive(Debug)]
-struct CountingReads {
-    inner: waybill_core::net::reqwest_transport::ReqwestTransport,
-    notices: std::sync::atomic::AtomicU32,
-    control: std::sync::atomic::AtomicU32,
-}
-
-impl waybill_core::net::Transport for CountingReads {
-    fn send(
-        &self,
-        request: waybill_core::net::HttpRequest,
-    ) -> waybill_core::net::http::BoxFuture<
-        '_,
-        Result<waybill_core::net::HttpReply, waybill_core::net::TransportError>,
-    > {
-        use std::sync::atomic::Ordering::Relaxed;
-        if request.url.contains("/v1/notices?") {
-            self.notices.fetch_add(1, Relaxed);
-        } else if request.url.contains("/v1/control?") {
-            self.control.fetch_add(1, Relaxed);
-        }
-        self.inner.send(request)
-    }
-}
-
-impl CountingReads {
-    fn reads(&self) -> (u32, u32) {
-        use std::sync::atomic::Ordering::Relaxed;
-        (self.notices.load(Relaxed), self.control.load(Relaxed))
-    }
-}
-
 /// A driving phone syncs in the background about once a minute: the controller's two
 /// reads are made once per interval there, and at once by a foreground sync or a push.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,11 +200,7 @@ async fn background_syncs_read_the_controller_once_per_interval_a_push_or_a_fore
     let db = dir.path().join("server.sqlite3");
     let server = ServerProcess::start_fresh(&db);
     let data = dir.path().join("d");
-    let transport = Arc::new(CountingReads {
-        inner: waybill_core::net::reqwest_transport::ReqwestTransport::new(vec![]).unwrap(),
-        notices: Default::default(),
-        control: Default::default(),
-    });
+    let transport = Arc::new(waybill_e2e::counting::CountingTransport::new());
     let driver = Waybill::open_with_transport(
         driver_config(&data, &server.base_url),
         &waybill_core::KeyFile::in_dir(&data),
@@ -248,12 +211,14 @@ async fn background_syncs_read_the_controller_once_per_interval_a_push_or_a_fore
     sign_in(&driver).await;
     let background =
         || driver.sync_in_background(std::time::Duration::from_secs(20), Network::Unmetered);
+    // The controller's two reads so far.
+    let reads = || (transport.to("/v1/notices?"), transport.to("/v1/control?"));
 
-    let start = transport.reads();
+    let start = reads();
     for _ in 0..3 {
         background().await.unwrap();
     }
-    let after = transport.reads();
+    let after = reads();
     assert_eq!(
         (after.0 - start.0, after.1 - start.1),
         (1, 1),
@@ -263,7 +228,7 @@ async fn background_syncs_read_the_controller_once_per_interval_a_push_or_a_fore
     let incident = notice("incident-2", NoticeKind::SecurityIncident, 0, None);
     let incident = publish(&db, &incident);
     background().await.unwrap();
-    assert_eq!(transport.reads(), after, "not yet read again");
+    assert_eq!(reads(), after, "not yet read again");
     assert!(driver.notices().unwrap().is_empty());
     let pushed = driver
         .handle_push(r#"{"v":1,"refresh":"notices"}"#)
@@ -272,9 +237,9 @@ async fn background_syncs_read_the_controller_once_per_interval_a_push_or_a_fore
     assert_eq!(pushed.pulled, 1, "a notices push reads at once");
     assert_eq!(driver.notices().unwrap(), std::slice::from_ref(&incident));
 
-    let before_foreground = transport.reads();
+    let before_foreground = reads();
     driver.sync().await.unwrap();
-    let foreground = transport.reads();
+    let foreground = reads();
     assert_eq!(
         foreground.1,
         before_foreground.1 + 1,
@@ -297,7 +262,7 @@ async fn background_syncs_read_the_controller_once_per_interval_a_push_or_a_fore
         1
     );
     background().await.unwrap();
-    let later = transport.reads();
+    let later = reads();
     assert_eq!((later.0 - foreground.0, later.1 - foreground.1), (1, 1));
 }
 
