@@ -117,12 +117,21 @@ impl Notices {
         if self.key.is_none() {
             return Ok(synced);
         }
-        let last = self
+        let (last, known_withheld) = self
             .services
-            .blocking(|s| Ok(s.db.read(|c| meta::get(c, MetaKey::ControllerReadAt))?))
+            .blocking(|s| {
+                Ok(s.db.read(|c| {
+                    Ok::<_, crate::db::StorageError>((
+                        meta::get(c, MetaKey::ControllerReadAt)?,
+                        withheld(c)?,
+                    ))
+                })?)
+            })
             .await?;
         let started = chrono::Utc::now();
         if !now && !is_due(last.as_deref(), started) {
+            // Not read this time: what the last read found still stands.
+            synced.notices_withheld = known_withheld;
             return Ok(synced);
         }
         let pulled = read_or_log(self.pull().await, "notices")?;

@@ -315,6 +315,17 @@ async fn a_withheld_notice_is_counted_from_the_signed_sequence_and_kept_once_ser
     let synced = driver.sync().await.unwrap();
     assert_eq!(ids(&driver), ["n-1", "n-3"]);
     assert_eq!(synced.notices_withheld, 1, "the head names 3");
+    let between = driver
+        .sync_in_background(
+            std::time::Duration::from_secs(20),
+            waybill_core::Network::Unmetered,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        between.report.notices_withheld, 1,
+        "a background sync that does not read the controller reports what the last read found"
+    );
 
     // The first head replayed, then a head signed with another key: the gap stays known.
     let replace_head = |(payload, signature): (String, String)| {
